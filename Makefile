@@ -1,0 +1,44 @@
+# Every target installs what it needs into .venv first (idempotent: re-installs only when
+# pyproject.toml changes), so each works on a fresh clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN_DIR ?= run/demo
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Openline needs Python 3.11 or newer, found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job: a node on the embedded SQLite default, with a fresh operator token.
+run: install
+	@test -f $(RUN_DIR)/openline.toml || $(BIN)/openline init $(RUN_DIR) --party BLUE \
+		--name "Coalition air operations centre" --lang en > /dev/null
+	@echo "Openline node BLUE at http://127.0.0.1:8470 (API reference at /docs)"
+	@echo "Operator token: $$($(BIN)/openline token create $(RUN_DIR) --operator demo)"
+	$(BIN)/openline serve $(RUN_DIR)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/node_bench.py
+
+clean:
+	rm -rf $(VENV) run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP API: operator REST endpoints, server-sent events, and (later) federation."""

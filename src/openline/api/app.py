@@ -1,0 +1,45 @@
+"""The app factory: one FastAPI app per node, built from an opened ``Node``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from openline import __version__
+from openline.api.errors import install_error_handlers
+from openline.api.limits import RequestSizeLimit
+from openline.api.routes import events, messages, node
+from openline.node import Node
+
+
+def create_app(opened: Node) -> FastAPI:
+    """The node's API. Starting it starts the node's writer; stopping it ends every stream."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        opened.start()
+        try:
+            yield
+        finally:
+            opened.bus.close()
+            opened.close()
+
+    app = FastAPI(
+        title=f"Openline node {opened.party}",
+        version=__version__,
+        description="Operator API of an Openline deconfliction line node.",
+        lifespan=lifespan,
+    )
+    app.state.node = opened
+    install_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=opened.settings.max_request_bytes)
+    app.include_router(node.router)
+    app.include_router(messages.router)
+    app.include_router(events.router)
+    static = files("openline.web") / "static"
+    app.mount("/", StaticFiles(directory=str(static), html=True), name="console")
+    return app

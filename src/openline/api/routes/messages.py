@@ -1,0 +1,69 @@
+"""/api/v1/messages: send, list, read and acknowledge messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from openline.api.deps import NodeDep, Operator
+from openline.api.schemas import MessageCreate, MessageList, MessagePublic
+from openline.domain.errors import InvalidInput
+from openline.domain.messages import Draft, Message, free_text_draft
+from openline.node import Node
+from openline.services import messages as service
+
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+
+
+def _public(node: Node, message: Message) -> MessagePublic:
+    return MessagePublic.of(message, service.state_seen_by(node, message))
+
+
+def _draft(body: MessageCreate) -> Draft:
+    if body.template is not None and body.text is not None:
+        raise InvalidInput(
+            "give either template and fields, or text and lang, not both", field="text"
+        )
+    if body.text is not None:
+        if body.fields is not None:
+            raise InvalidInput("fields go with a template, not with text", field="fields")
+        if body.lang is None:
+            raise InvalidInput("lang: free text needs the language it is written in", field="lang")
+        return free_text_draft(body.to, body.precedence, body.text, body.lang, body.in_reply_to)
+    if body.template is None:
+        raise InvalidInput("give a template with its fields, or free text", field="template")
+    if body.lang is not None:
+        raise InvalidInput("lang goes with free text, not with a template", field="lang")
+    return Draft(body.to, body.precedence, body.template, body.fields or {}, body.in_reply_to)
+
+
+@router.post("", status_code=201, response_model=MessagePublic)
+def send(
+    body: MessageCreate, node: NodeDep, operator: Operator, response: Response
+) -> MessagePublic:
+    message = service.send_message(node, _draft(body), operator)
+    response.headers["Location"] = f"{router.prefix}/{message.id}"
+    return _public(node, message)
+
+
+@router.get("", response_model=MessageList)
+def list_messages(
+    node: NodeDep,
+    _operator: Operator,
+    box: Literal["in", "out"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+    before: Annotated[str | None, Query(max_length=40)] = None,
+) -> MessageList:
+    found = service.list_messages(node, box, limit, before)
+    return MessageList(messages=[_public(node, m) for m in found])
+
+
+@router.get("/{message_id}", response_model=MessagePublic)
+def get_message(message_id: str, node: NodeDep, _operator: Operator) -> MessagePublic:
+    return _public(node, service.get_message(node, message_id))
+
+
+@router.post("/{message_id}/ack", response_model=MessagePublic)
+def acknowledge(message_id: str, node: NodeDep, operator: Operator) -> MessagePublic:
+    return _public(node, service.acknowledge_message(node, message_id, operator))

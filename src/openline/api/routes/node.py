@@ -1,0 +1,37 @@
+"""/api/v1/node and /api/v1/journal: who this node is, and its record."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from openline import __version__
+from openline.api.deps import NodeDep, Operator
+from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic
+from openline.services.journal import journal_page
+from openline.store.journal import read_head
+
+router = APIRouter(prefix="/api/v1", tags=["node"])
+
+
+@router.get("/node", response_model=NodePublic)
+def node_info(node: NodeDep, _operator: Operator) -> NodePublic:
+    seq, head_hash = node.read(read_head)
+    return NodePublic(
+        party=CardPublic(**node.card().model_dump()),
+        peers=[],
+        journal=JournalHead(seq=seq, hash=head_hash),
+        version=__version__,
+    )
+
+
+@router.get("/journal", response_model=JournalPage)
+def journal(
+    node: NodeDep,
+    _operator: Operator,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> JournalPage:
+    entries, seq, head_hash = journal_page(node, after, limit)
+    return JournalPage(entries=entries, head=JournalHead(seq=seq, hash=head_hash))

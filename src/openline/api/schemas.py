@@ -1,0 +1,107 @@
+"""What the API accepts and returns. Limits sit here, at the boundary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from openline.domain.messages import Message, State
+from openline.domain.precedence import Precedence
+from openline.domain.timeutil import format_utc
+
+
+class MessageCreate(BaseModel):
+    """``{to, precedence, template, fields}`` or ``{to, precedence, text, lang}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[str] = Field(min_length=1, max_length=16, description="Recipient party codes.")
+    precedence: Precedence
+    template: str | None = Field(None, max_length=40, description="A phrasebook template.")
+    fields: dict[str, Any] | None = Field(None, description="The template's fields.")
+    text: str | None = Field(None, description="Free text, sent unchanged and untranslated.")
+    lang: str | None = Field(None, max_length=3, description="Language of the free text.")
+    in_reply_to: str | None = Field(None, max_length=40, description="The message answered.")
+
+
+class RecipientPublic(BaseModel):
+    party: str
+    state: State
+    delivered_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+
+
+class MessagePublic(BaseModel):
+    id: str
+    sender: str = Field(serialization_alias="from")
+    to: list[str]
+    precedence: Precedence
+    template: str
+    fields: dict[str, Any]
+    in_reply_to: str | None
+    created_at: str
+    created_by: str
+    deadline: str
+    state: State
+    recipients: list[RecipientPublic]
+
+    @classmethod
+    def of(cls, message: Message, state: State) -> MessagePublic:
+        return cls(
+            id=message.id,
+            sender=message.sender,
+            to=list(message.to),
+            precedence=message.precedence,
+            template=message.template,
+            fields=dict(message.fields),
+            in_reply_to=message.in_reply_to,
+            created_at=format_utc(message.created_at),
+            created_by=message.created_by,
+            deadline=format_utc(message.deadline),
+            state=state,
+            recipients=[
+                RecipientPublic(
+                    party=r.party,
+                    state=r.state,
+                    delivered_at=_text(r.delivered_at),
+                    acknowledged_at=_text(r.acknowledged_at),
+                    acknowledged_by=r.acknowledged_by,
+                )
+                for r in message.recipients
+            ],
+        )
+
+
+class MessageList(BaseModel):
+    messages: list[MessagePublic]
+
+
+class CardPublic(BaseModel):
+    party: str
+    name: str
+    lang: str
+    url: str
+    public_key: str
+
+
+class JournalHead(BaseModel):
+    seq: int
+    hash: str
+
+
+class NodePublic(BaseModel):
+    party: CardPublic
+    peers: list[dict[str, Any]]
+    journal: JournalHead
+    version: str
+
+
+class JournalPage(BaseModel):
+    entries: list[dict[str, Any]]
+    head: JournalHead
+
+
+def _text(instant: Any) -> str | None:
+    return format_utc(instant) if instant is not None else None

@@ -1,0 +1,253 @@
+"""The ``openline`` command.
+
+Commands that take ``DIR`` work on a node's files directly (creating it, its tokens, checking
+its journal) and work whether or not the node runs. Commands that take ``--node DIR`` talk to
+the running node over its HTTP API, so the node stays the one writer of its messages.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from openline import __version__
+from openline.domain.errors import OpenlineError
+
+NODE_DIR = click.Path(path_type=Path, file_okay=False)
+EXISTING_NODE = click.Path(path_type=Path, file_okay=False, exists=True)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn Openline's own errors into a one-line message and exit status 1."""
+    try:
+        yield
+    except OpenlineError as exc:
+        where = f" [{exc.field}]" if exc.field else ""
+        raise click.ClickException(f"{exc.message}{where}") from None
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="openline")
+def main() -> None:
+    """Openline: a self-hosted deconfliction line between parties' nodes."""
+
+
+@main.command()
+@click.argument("directory", type=NODE_DIR)
+@click.option("--party", required=True, help="This party's code, e.g. BLUE.")
+@click.option("--name", required=True, help="The party's display name.")
+@click.option("--lang", required=True, help="Operators' language: en, ru, fr or ar.")
+@click.option("--url", default=None, help="URL peers and operators reach the node at.")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8470).")
+@click.option("--operator", default="admin", show_default=True, help="First operator's name.")
+def init(
+    *,
+    directory: Path,
+    party: str,
+    name: str,
+    lang: str,
+    url: str | None,
+    host: str | None,
+    port: int | None,
+    operator: str,
+) -> None:
+    """Create a new node in DIR and print its first operator token (shown only once)."""
+    from openline.services.setup import init_node
+
+    values: dict[str, str | int] = {"party": party, "name": name, "lang": lang}
+    optional = {"url": url, "host": host, "port": port}
+    values.update({k: v for k, v in optional.items() if v is not None})
+    with reported_errors():
+        created = init_node(directory, values, operator=operator)
+    click.echo(
+        f"Created node {party} in {directory}; it will serve at {created.card_url}", err=True
+    )
+    click.echo(f"Operator token for {operator!r} (shown once, keep it safe):", err=True)
+    click.echo(created.token)
+
+
+@main.command()
+@click.argument("directory", type=EXISTING_NODE)
+def card(directory: Path) -> None:
+    """Print this node's card (JSON) to give to peer parties."""
+    with reported_errors(), _opened(directory) as node:
+        emit_json(node.card().model_dump())
+
+
+@main.group()
+def token() -> None:
+    """Operator tokens."""
+
+
+@token.command("create")
+@click.argument("directory", type=EXISTING_NODE)
+@click.option("--operator", required=True, help="The operator's name.")
+def token_create(directory: Path, operator: str) -> None:
+    """Create a token for OPERATOR and print it (and nothing else) on stdout."""
+    from openline.services.operators import create_token
+
+    with reported_errors(), _opened(directory) as node:
+        click.echo(create_token(node, operator))
+
+
+@main.command()
+@click.argument("directory", type=EXISTING_NODE)
+def serve(directory: Path) -> None:
+    """Run the node: its API, its console and (soon) its line to peers."""
+    import uvicorn
+
+    from openline.api.app import create_app
+    from openline.node import Node
+
+    with reported_errors():
+        node = Node.open(directory, upgrade=True)
+    settings = node.settings
+    click.echo(f"Openline node {settings.party} serving at {settings.public_url}", err=True)
+    uvicorn.run(
+        create_app(node),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+        timeout_graceful_shutdown=3,
+    )
+
+
+@main.command()
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.option("--to", "to", multiple=True, required=True, help="Recipient party (repeatable).")
+@click.option("--precedence", required=True, help="flash, immediate, priority or routine.")
+@click.option("--template", default=None, help="Phrasebook template.")
+@click.option("--field", "fields", multiple=True, help="NAME=VALUE; VALUE may be JSON.")
+@click.option("--text", default=None, help="Free text instead of a template.")
+@click.option("--lang", default=None, help="Language of the free text.")
+@click.option("--reply-to", default=None, help="Id of the message this answers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored message as JSON.")
+def send(
+    *,
+    directory: Path,
+    to: tuple[str, ...],
+    precedence: str,
+    template: str | None,
+    fields: tuple[str, ...],
+    text: str | None,
+    lang: str | None,
+    reply_to: str | None,
+    as_json: bool,
+) -> None:
+    """Send a message through the running node."""
+    body: dict[str, Any] = {"to": list(to), "precedence": precedence, "in_reply_to": reply_to}
+    if text is not None:
+        body.update(text=text, lang=lang or _node_lang(directory))
+    if template is not None:
+        body.update(template=template, fields=_parse_fields(fields))
+    message = _call(directory, lambda c: c.request("POST", "/api/v1/messages", json=body))
+    if as_json:
+        emit_json(message)
+    else:
+        click.echo(f"{message['id']} {message['state']} (deadline {message['deadline']})")
+
+
+@main.command()
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.option("--box", type=click.Choice(["in", "out"]), default="in", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the messages as JSON.")
+def inbox(directory: Path, box: str, limit: int, as_json: bool) -> None:
+    """List the newest messages received (or sent, with --box out)."""
+    params = {"box": box, "limit": limit}
+    found = _call(directory, lambda c: c.request("GET", "/api/v1/messages", params=params))
+    messages = found["messages"]
+    if as_json:
+        emit_json(messages)
+        return
+    from openline.cli_tables import message_table
+
+    message_table(messages, box)
+
+
+@main.command()
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.argument("message_id")
+def ack(directory: Path, message_id: str) -> None:
+    """Acknowledge MESSAGE_ID: it was read and understood."""
+    path = f"/api/v1/messages/{message_id}/ack"
+    message = _call(directory, lambda c: c.request("POST", path))
+    click.echo(f"{message['id']} {message['state']}")
+
+
+@main.group()
+def journal() -> None:
+    """The node's signed, hash-chained journal."""
+
+
+@journal.command("verify")
+@click.argument("directory", type=EXISTING_NODE)
+def journal_verify(directory: Path) -> None:
+    """Recompute every hash and signature; exit 1 naming the first bad entry."""
+    from openline.services.journal import verify_journal
+
+    with reported_errors(), _opened(directory) as node:
+        report = verify_journal(node)
+    if report.intact:
+        click.echo(f"journal intact: {report.verified} entries verified")
+        return
+    click.echo(f"journal broken at entry {report.bad_seq}: {report.reason}", err=True)
+    click.echo(f"({report.verified} entries before it verified)", err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def _opened(directory: Path) -> Iterator[Any]:
+    from openline.node import Node
+
+    node = Node.open(directory)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def _call(directory: Path, request: Callable[[Any], Any]) -> Any:
+    from openline.client import NodeClient
+
+    with reported_errors():
+        client = NodeClient.for_node(directory)
+        try:
+            return request(client)
+        finally:
+            client.close()
+
+
+def _node_lang(directory: Path) -> str:
+    import os
+
+    from openline.config import load_settings
+
+    with reported_errors():
+        return load_settings(directory, os.environ).lang
+
+
+def _parse_fields(pairs: tuple[str, ...]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--field")
+        try:
+            fields[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            fields[name] = raw  # plain text needs no quotes
+    return fields

@@ -1,0 +1,157 @@
+"""One typed settings object for a node: its config file, overridden by OPENLINE_<NAME>.
+
+Settings are built by the caller (the app factory, the CLI), never at import. Every setting is
+declared once here with its default and its help, and documented in docs/configuration.md (a
+test keeps the two in step). An unknown setting or a value of the wrong type is an error that
+names the setting and where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from openline.domain.errors import OpenlineError
+from openline.domain.parties import PartyCode
+from openline.domain.precedence import Precedence
+
+CONFIG_FILE = "openline.toml"
+ENV_PREFIX = "OPENLINE_"
+
+
+class ConfigError(OpenlineError):
+    """The node's configuration is missing, unreadable or wrong."""
+
+    code = "invalid_config"
+
+
+class Settings(BaseModel):
+    """Everything a node can be told. Times are seconds; sizes are bytes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party: PartyCode = Field(description="This node's party code, e.g. BLUE.")
+    name: str = Field(min_length=1, max_length=200, description="The party's display name.")
+    lang: Literal["en", "ru", "fr", "ar"] = Field(
+        description="The working language of this node's operators."
+    )
+    host: str = Field("127.0.0.1", description="Address the node listens on.")
+    port: int = Field(8470, ge=1, le=65535, description="TCP port the node listens on.")
+    url: str = Field(
+        "",
+        max_length=500,
+        description="URL at which operators and peers reach this node; empty: http://HOST:PORT.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy database URL; empty: the SQLite file openline.db in the node "
+        "directory.",
+    )
+    line_check_interval: float = Field(
+        60.0, gt=0, le=86400, description="Seconds between automatic line checks to each peer."
+    )
+    ack_deadline_flash: int = Field(
+        600, gt=0, description="Seconds to acknowledge a flash message before it is overdue."
+    )
+    ack_deadline_immediate: int = Field(
+        1800, gt=0, description="Seconds to acknowledge an immediate message."
+    )
+    ack_deadline_priority: int = Field(
+        10800, gt=0, description="Seconds to acknowledge a priority message."
+    )
+    ack_deadline_routine: int = Field(
+        21600, gt=0, description="Seconds to acknowledge a routine message."
+    )
+    max_text_bytes: int = Field(
+        65536, ge=1, le=1_048_576, description="Largest free text accepted, in bytes of UTF-8."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, le=64 * 1_048_576, description="Largest HTTP request body accepted."
+    )
+    group_commit_max_batch: int = Field(
+        512,
+        ge=1,
+        le=100_000,
+        description="Most writes the database writer commits together in one transaction.",
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="How much the node logs."
+    )
+
+    @property
+    def public_url(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+    @property
+    def ack_deadlines(self) -> dict[Precedence, int]:
+        return {p: getattr(self, f"ack_deadline_{p.value}") for p in Precedence}
+
+
+def env_name(setting: str) -> str:
+    return f"{ENV_PREFIX}{setting.upper()}"
+
+
+def load_settings(directory: Path, environ: Mapping[str, str]) -> Settings:
+    """Read ``directory/openline.toml`` and apply OPENLINE_<NAME> overrides from ``environ``."""
+    path = directory / CONFIG_FILE
+    from_file = read_config_file(path)
+    from_env = _settings_from_env(environ)
+    try:
+        return Settings.model_validate({**from_file, **from_env})
+    except ValidationError as exc:
+        raise _explain(exc, path, from_env) from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            values = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path.parent} is not an Openline node: {path.name} is missing "
+            "(create a node with: openline init DIR --party CODE --name NAME --lang LANG)"
+        ) from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from None
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"{path}: {unknown[0]!r} is not an Openline setting")
+    return values
+
+
+def _settings_from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    values = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in Settings.model_fields:
+            raise ConfigError(f"{key} is not an Openline setting (see docs/configuration.md)")
+        values[name] = value
+    return values
+
+
+def _explain(exc: ValidationError, path: Path, from_env: Mapping[str, str]) -> ConfigError:
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    where = env_name(name) if name in from_env else f"{name} in {path}"
+    if error["type"] == "missing":
+        return ConfigError(f"{where}: required setting is missing")
+    return ConfigError(f"{where}={error.get('input')!r}: {error['msg']}")
+
+
+def write_config_file(path: Path, values: Mapping[str, str | int | float]) -> None:
+    """Write the settings an administrator chose; every other setting keeps its default."""
+    lines = ["# Openline node settings: see docs/configuration.md for every setting.\n"]
+    for key, value in values.items():
+        if key not in Settings.model_fields:
+            raise ConfigError(f"{key!r} is not an Openline setting")
+        # A JSON string is a valid TOML basic string; numbers are written as they are.
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}\n")
+    with path.open("x", encoding="utf-8") as handle:
+        handle.writelines(lines)

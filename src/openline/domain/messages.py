@@ -1,0 +1,183 @@
+"""Messages: what operators send across the line, and the states each one goes through.
+
+A message has one sender party and one or more recipient parties. Each recipient has its own
+delivery state (queued, delivered, acknowledged); the message's state, as the sender sees it,
+is derived from them and from the acknowledgement deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from openline.domain.errors import Conflict, InvalidInput
+from openline.domain.parties import check_party_code
+from openline.domain.phrasebook import FREE_TEXT, check_fields, get_template
+from openline.domain.precedence import Precedence, ack_deadline, parse_precedence
+
+MAX_RECIPIENTS = 16
+
+
+class State(StrEnum):
+    """Where a message stands. ``overdue`` is derived: past its deadline, not acknowledged."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient party of a message and how far the message got with it."""
+
+    party: str
+    state: State = State.QUEUED
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as both nodes hold it: the sender's fields, never a translation."""
+
+    id: str
+    sender: str
+    precedence: Precedence
+    template: str
+    fields: Mapping[str, Any]
+    created_at: datetime
+    deadline: datetime
+    created_by: str
+    recipients: tuple[Recipient, ...]
+    in_reply_to: str | None = None
+
+    @property
+    def to(self) -> tuple[str, ...]:
+        return tuple(r.party for r in self.recipients)
+
+    def recipient(self, party: str) -> Recipient | None:
+        return next((r for r in self.recipients if r.party == party), None)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What an operator asks to send, before it is checked."""
+
+    to: Sequence[str]
+    precedence: str
+    template: str
+    fields: Mapping[str, Any]
+    in_reply_to: str | None = None
+
+
+def free_text_draft(
+    to: Sequence[str], precedence: str, text: str, lang: str, in_reply_to: str | None = None
+) -> Draft:
+    """Free text is the ``free-text`` template: it crosses unchanged, marked with its language."""
+    return Draft(to, precedence, FREE_TEXT, {"text": text, "lang": lang}, in_reply_to)
+
+
+def check_recipients(to: object) -> tuple[str, ...]:
+    """One to MAX_RECIPIENTS distinct party codes."""
+    if isinstance(to, str) or not isinstance(to, Sequence) or not to:
+        raise InvalidInput("to: name at least one recipient party, as a list", field="to")
+    if len(to) > MAX_RECIPIENTS:
+        raise InvalidInput(
+            f"to: {len(to)} recipients, over the limit of {MAX_RECIPIENTS}", field="to"
+        )
+    codes = tuple(check_party_code(code, field="to") for code in to)
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(f"to: a party is named twice in {list(codes)}", field="to")
+    return codes
+
+
+def compose(
+    draft: Draft,
+    *,
+    message_id: str,
+    sender: str,
+    created_by: str,
+    now: datetime,
+    deadlines: Mapping[Precedence, int],
+    max_text_bytes: int,
+) -> Message:
+    """Check a draft against the phrasebook and turn it into a message, queued for everyone."""
+    recipients = check_recipients(draft.to)
+    precedence = parse_precedence(draft.precedence)
+    template = get_template(draft.template)
+    fields = check_fields(template, draft.fields, max_text_bytes=max_text_bytes)
+    if template.answers_message and not draft.in_reply_to:
+        raise InvalidInput(
+            f"in_reply_to: {template.name} answers a message; name the message it answers",
+            field="in_reply_to",
+        )
+    return Message(
+        id=message_id,
+        sender=sender,
+        precedence=precedence,
+        template=template.name,
+        fields=fields,
+        created_at=now,
+        deadline=now + ack_deadline(precedence, deadlines),
+        created_by=created_by,
+        recipients=tuple(Recipient(party) for party in recipients),
+        in_reply_to=draft.in_reply_to,
+    )
+
+
+def recipient_state(recipient: Recipient, deadline: datetime, now: datetime) -> State:
+    """A recipient's state, ``overdue`` once the deadline passed without acknowledgement."""
+    if recipient.state is not State.ACKNOWLEDGED and now > deadline:
+        return State.OVERDUE
+    return recipient.state
+
+
+def message_state(message: Message, now: datetime) -> State:
+    """The state the sender sees: the least advanced of its recipients, overdue first."""
+    states = {recipient_state(r, message.deadline, now) for r in message.recipients}
+    for state in (State.OVERDUE, State.QUEUED, State.DELIVERED):
+        if state in states:
+            return state
+    return State.ACKNOWLEDGED
+
+
+def _update_recipient(message: Message, party: str, **changes: Any) -> Message:
+    recipients = tuple(replace(r, **changes) if r.party == party else r for r in message.recipients)
+    return replace(message, recipients=recipients)
+
+
+def deliver(message: Message, party: str, now: datetime) -> Message:
+    """Record delivery to ``party``; delivering twice changes nothing."""
+    recipient = _require_recipient(message, party)
+    if recipient.state is not State.QUEUED:
+        return message
+    return _update_recipient(message, party, state=State.DELIVERED, delivered_at=now)
+
+
+def acknowledge(message: Message, party: str, operator: str, now: datetime) -> Message:
+    """Record that an operator of ``party`` read and understood the message.
+
+    Acknowledging twice changes nothing; a message not yet delivered cannot be acknowledged.
+    """
+    recipient = _require_recipient(message, party)
+    if recipient.state is State.ACKNOWLEDGED:
+        return message
+    if recipient.state is State.QUEUED:
+        raise Conflict(f"message {message.id} has not been delivered to {party} yet")
+    return _update_recipient(
+        message, party, state=State.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=operator
+    )
+
+
+def _require_recipient(message: Message, party: str) -> Recipient:
+    recipient = message.recipient(party)
+    if recipient is None:
+        raise Conflict(
+            f"message {message.id} is addressed to {', '.join(message.to)}, not to {party}"
+        )
+    return recipient

@@ -1,0 +1,57 @@
+"""Parties and their cards: who is on the line, and how to check what they sign."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from openline.domain.errors import InvalidInput
+
+PARTY_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
+LANGUAGES = ("en", "ru", "fr", "ar")
+
+
+def check_party_code(code: str, *, field: str = "party") -> str:
+    """A party code is 2-16 capital letters, digits, ``-`` or ``_``, starting with a letter."""
+    if not isinstance(code, str) or not PARTY_CODE.match(code):
+        raise InvalidInput(
+            f"{field} {code!r} is not a party code: 2 to 16 characters A-Z, 0-9, - or _, "
+            "starting with a letter (for example BLUE)",
+            field=field,
+        )
+    return code
+
+
+def check_language(lang: str, *, field: str = "lang") -> str:
+    """An operator language is one Openline has a catalogue for."""
+    if lang not in LANGUAGES:
+        raise InvalidInput(
+            f"{field} {lang!r} is not a working language of Openline: "
+            f"one of {', '.join(LANGUAGES)}",
+            field=field,
+        )
+    return lang
+
+
+def _party_code(value: str) -> str:
+    try:
+        return check_party_code(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+PartyCode = Annotated[str, AfterValidator(_party_code)]
+
+
+class Card(BaseModel):
+    """A party's public identity, exchanged out of band when two parties link their nodes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: PartyCode
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    lang: Annotated[str, Field(pattern="^(en|ru|fr|ar)$")]
+    url: Annotated[str, Field(min_length=1, max_length=500)]
+    public_key: Annotated[str, Field(min_length=43, max_length=44, description="Ed25519, base64")]

@@ -1,0 +1,39 @@
+"""UTC instants as Openline writes them: ISO 8601 with milliseconds and a ``Z``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from openline.domain.errors import InvalidInput
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+def format_utc(instant: datetime) -> str:
+    """Write ``instant`` as ``2024-12-03T12:00:00.000Z``; fixed width keeps text in time order."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: Openline only handles UTC instants")
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_utc(text: str, *, field: str = "time") -> datetime:
+    """Read an ISO 8601 instant; it must carry ``Z`` or an explicit UTC offset."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"{field} {text!r} is not an ISO 8601 date-time such as 2024-12-03T12:00:00Z",
+            field=field,
+        ) from None
+    if instant.tzinfo is None:
+        raise InvalidInput(
+            f"{field} {text!r} has no time zone; write it in UTC with a Z", field=field
+        )
+    return instant.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Message catalogues that render phrasebook messages in each operator's language."""

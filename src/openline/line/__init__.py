@@ -1,0 +1,1 @@
+"""The running line between nodes: outbox, delivery, receipts, line checks, escalation."""

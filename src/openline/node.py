@@ -1,0 +1,114 @@
+"""The running node's parts, wired together once: settings, key, database, writer, events.
+
+The API and the CLI both work through a ``Node``; clock and id factory are injected so that
+rules depending on time are tested deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from openline import __version__
+from openline.config import ConfigError, Settings, load_settings
+from openline.crypto import SigningKey, read_private_key
+from openline.domain.ids import IdFactory, new_id
+from openline.domain.parties import Card
+from openline.domain.timeutil import Clock, system_clock
+from openline.nodedir import NodeDirectory
+from openline.services.events import EventBus
+from openline.store.database import database_url, has_schema, make_engine, migrate
+from openline.store.journal import JournalAppender
+from openline.store.writer import Operation, Writer
+
+T = TypeVar("T")
+
+
+class Node:
+    def __init__(
+        self,
+        directory: Path,
+        settings: Settings,
+        key: SigningKey,
+        *,
+        clock: Clock = system_clock,
+        ids: IdFactory = new_id,
+    ) -> None:
+        self.directory = NodeDirectory(directory)
+        self.settings = settings
+        self.key = key
+        self.clock = clock
+        self.new_id = ids
+        self.bus = EventBus()
+        self.database_url = database_url(settings.database_url, directory)
+        self.read_engine: Engine = make_engine(self.database_url, writer=False)
+        self._write_engine = make_engine(self.database_url, writer=True)
+        self.writer = Writer(
+            self._write_engine,
+            JournalAppender(key.sign, clock),
+            max_batch=settings.group_commit_max_batch,
+            on_commit=self.bus.publish,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        environ: Mapping[str, str] | None = None,
+        *,
+        clock: Clock = system_clock,
+        ids: IdFactory = new_id,
+        upgrade: bool = False,
+    ) -> Node:
+        """Open an existing node directory; with ``upgrade``, apply pending migrations."""
+        settings = load_settings(directory, os.environ if environ is None else environ)
+        key = read_private_key(NodeDirectory(directory).key_file)
+        node = cls(directory, settings, key, clock=clock, ids=ids)
+        if upgrade:
+            migrate(node.database_url)
+        elif not has_schema(node.read_engine):
+            node.close()
+            raise ConfigError(f"{directory}: the database has no Openline schema")
+        return node
+
+    @property
+    def party(self) -> str:
+        return self.settings.party
+
+    def card(self) -> Card:
+        return Card(
+            party=self.settings.party,
+            name=self.settings.name,
+            lang=self.settings.lang,
+            url=self.settings.public_url,
+            public_key=self.key.public_key.to_base64(),
+        )
+
+    def start(self) -> None:
+        """Start the writer thread and journal the start, with the software version."""
+        self.writer.start()
+        self.write(lambda uow: uow.record("node.started", {"version": __version__}))
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.read_engine.dispose()
+        self._write_engine.dispose()
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        with self.read_engine.connect() as conn:
+            return query(conn)
+
+    def write(self, operation: Operation[T]) -> T:
+        """Run a write through the group-commit writer; returns once it is durable."""
+        return self.writer.run(operation)
+
+    async def write_async(self, operation: Operation[T]) -> T:
+        return await asyncio.wrap_future(self.writer.submit(operation))
+
+    async def read_async(self, query: Callable[[Connection], T]) -> T:
+        return await asyncio.to_thread(self.read, query)

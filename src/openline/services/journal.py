@@ -1,0 +1,22 @@
+"""Verifying a node's journal from its database and its public key."""
+
+from __future__ import annotations
+
+from openline.crypto import PublicKey
+from openline.domain.journal import ChainReport, verify_chain
+from openline.node import Node
+from openline.store.journal import iter_all_entries, read_entries, read_head
+
+
+def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainReport:
+    """Recompute every hash and check every signature, in stored order."""
+    key = public_key or node.key.public_key
+    return node.read(lambda conn: verify_chain(iter_all_entries(conn), key.verify))
+
+
+def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
+    def page(conn):  # type: ignore[no-untyped-def]
+        return read_entries(conn, after=after, limit=limit), read_head(conn)
+
+    entries, (seq, head_hash) = node.read(page)
+    return [entry.public() for entry in entries], seq, head_hash

@@ -1,0 +1,77 @@
+"""Creating a node: ``openline init``."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from openline import __version__
+from openline.config import ConfigError, Settings, write_config_file
+from openline.crypto import SigningKey, write_private_key
+from openline.domain.timeutil import format_utc
+from openline.node import Node
+from openline.nodedir import NodeDirectory, move_into_place, staging_directory, write_secret
+from openline.services.operators import check_operator_name, issue_token
+
+CLI_OPERATOR = "local-cli"
+
+
+@dataclass(frozen=True)
+class NewNode:
+    directory: Path
+    card_url: str
+    operator: str
+    token: str
+
+
+def init_node(
+    target: Path,
+    values: dict[str, str | int],
+    *,
+    operator: str = "admin",
+) -> NewNode:
+    """Create a node in ``target``: settings, key pair, migrated database, first token.
+
+    Everything is built in a staging directory and moved into place at the end, so a failure
+    at any step leaves no half-made node behind.
+    """
+    check_operator_name(operator)
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(f"--{error['loc'][0]} {error.get('input')!r}: {error['msg']}") from None
+    staging = staging_directory(target)
+    try:
+        token = _build(staging, values, operator)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    move_into_place(staging, target)
+    return NewNode(target, settings.public_url, operator, token)
+
+
+def _build(staging: Path, values: dict[str, str | int], operator: str) -> str:
+    directory = NodeDirectory(staging)
+    write_config_file(directory.config_file, values)
+    write_private_key(directory.key_file, SigningKey.generate())
+    node = Node.open(staging, environ={}, upgrade=True)
+    try:
+
+        def first_entries(uow):  # type: ignore[no-untyped-def]
+            at = format_utc(node.clock())
+            uow.record(
+                "node.initialized", {"card": node.card().model_dump(), "version": __version__}
+            )
+            cli_token = issue_token(uow, CLI_OPERATOR, at)
+            return issue_token(uow, operator, at), cli_token
+
+        token, cli_token = node.write(first_entries)
+        assert isinstance(token, str)
+        write_secret(directory.cli_token_file, cli_token)
+    finally:
+        node.close()
+    return token

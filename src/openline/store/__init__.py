@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy Core tables, the one writer path, Alembic migrations."""

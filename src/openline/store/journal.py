@@ -1,0 +1,116 @@
+"""Journal rows: appending signed entries and reading them back in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from openline.domain.journal import GENESIS_HASH, JournalEntry, Signer, make_entry
+from openline.domain.timeutil import Clock, format_utc
+from openline.store.tables import journal
+
+_COLUMNS = (
+    journal.c.seq,
+    journal.c.at,
+    journal.c.kind,
+    journal.c.data,
+    journal.c.prev_hash,
+    journal.c.hash,
+    journal.c.sig,
+)
+
+
+def read_head(conn: Connection) -> tuple[int, str]:
+    """The last entry's sequence number and hash (0 and the genesis hash when empty)."""
+    row = conn.execute(
+        select(journal.c.seq, journal.c.hash).order_by(journal.c.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+
+
+def count_entries(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(journal)).scalar_one())
+
+
+def read_entries(conn: Connection, *, after: int = 0, limit: int = 1000) -> list[JournalEntry]:
+    rows = conn.execute(
+        select(*_COLUMNS).where(journal.c.seq > after).order_by(journal.c.seq).limit(limit)
+    )
+    return [JournalEntry(*row) for row in rows]
+
+
+def iter_all_entries(conn: Connection, *, chunk: int = 10_000) -> Iterator[JournalEntry]:
+    """Every entry in stored order, read in chunks so memory stays flat on a long journal.
+
+    Ordered by the table's primary key, not by trusting ``seq`` continuity: a removed entry
+    must show up as a gap.
+    """
+    after = None
+    while True:
+        query = select(*_COLUMNS).order_by(journal.c.seq).limit(chunk)
+        if after is not None:
+            query = query.where(journal.c.seq > after)
+        rows = conn.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            yield JournalEntry(*row)
+        after = rows[-1].seq
+
+
+class JournalAppender:
+    """Appends signed entries inside the writer's transaction.
+
+    The head (last seq and hash) is read at the start of every transaction, under the
+    database's write lock, so another process writing the same journal (``openline token
+    create`` on a running node) never forks the chain.
+    """
+
+    def __init__(self, sign: Signer, clock: Clock) -> None:
+        self._sign = sign
+        self._clock = clock
+        self._head: tuple[int, str] = (0, GENESIS_HASH)
+        self.pending: list[JournalEntry] = []
+
+    def begin(self, conn: Connection) -> None:
+        self._head = read_head(conn)
+        self.pending = []
+
+    def mark(self) -> tuple[tuple[int, str], int]:
+        return self._head, len(self.pending)
+
+    def rollback_to(self, mark: tuple[tuple[int, str], int]) -> None:
+        self._head, kept = mark
+        del self.pending[kept:]
+
+    def append(self, conn: Connection, kind: str, data: Mapping[str, Any]) -> JournalEntry:
+        seq, prev_hash = self._head
+        entry = make_entry(
+            seq=seq + 1,
+            at=format_utc(self._clock()),
+            kind=kind,
+            data=data,
+            prev_hash=prev_hash,
+            sign=self._sign,
+        )
+        conn.execute(insert(journal).values(**_row(entry)))
+        self._head = (entry.seq, entry.hash)
+        self.pending.append(entry)
+        return entry
+
+
+def _row(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "kind": entry.kind,
+        "data": entry.data,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "sig": entry.sig,
+    }
+
+
+EntryListener = Callable[[list[JournalEntry]], None]

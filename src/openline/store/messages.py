@@ -1,0 +1,130 @@
+"""Message rows: a message and one row per recipient party."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, insert, select, update
+
+from openline.domain.messages import Message, Recipient, State
+from openline.domain.precedence import Precedence
+from openline.domain.timeutil import format_utc, parse_utc
+from openline.store.tables import message_recipients, messages
+
+
+def insert_message(conn: Connection, message: Message) -> None:
+    conn.execute(
+        insert(messages).values(
+            id=message.id,
+            sender=message.sender,
+            precedence=message.precedence.value,
+            template=message.template,
+            fields=json.dumps(message.fields, ensure_ascii=False, sort_keys=True),
+            in_reply_to=message.in_reply_to,
+            created_at=format_utc(message.created_at),
+            deadline=format_utc(message.deadline),
+            created_by=message.created_by,
+        )
+    )
+    conn.execute(
+        insert(message_recipients),
+        [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients],
+    )
+
+
+def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
+    conn.execute(
+        update(message_recipients)
+        .where(
+            and_(
+                message_recipients.c.message_id == message_id,
+                message_recipients.c.party == recipient.party,
+            )
+        )
+        .values(**_recipient_row(recipient))
+    )
+
+
+def get_message(conn: Connection, message_id: str) -> Message | None:
+    row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+    return _assemble(conn, [row])[0] if row else None
+
+
+def message_exists(conn: Connection, message_id: str) -> bool:
+    return (
+        conn.execute(select(messages.c.id).where(messages.c.id == message_id)).first() is not None
+    )
+
+
+def list_messages(
+    conn: Connection, *, party: str, box: str | None, limit: int, before: str | None
+) -> list[Message]:
+    """Newest first. ``in``: addressed to ``party``; ``out``: sent by it; None: both."""
+    query = select(messages).order_by(messages.c.id.desc()).limit(limit)
+    inbox = select(message_recipients.c.message_id).where(message_recipients.c.party == party)
+    if box == "in":
+        query = query.where(messages.c.id.in_(inbox))
+    elif box == "out":
+        query = query.where(messages.c.sender == party)
+    else:
+        query = query.where((messages.c.sender == party) | messages.c.id.in_(inbox))
+    if before is not None:
+        query = query.where(messages.c.id < before)
+    return _assemble(conn, list(conn.execute(query)))
+
+
+def _assemble(conn: Connection, rows: Sequence[Row[Any]]) -> list[Message]:
+    by_message: dict[str, list[Recipient]] = defaultdict(list)
+    ids = [row.id for row in rows]
+    if ids:
+        recipient_rows = conn.execute(
+            select(message_recipients)
+            .where(message_recipients.c.message_id.in_(ids))
+            .order_by(message_recipients.c.message_id, message_recipients.c.party)
+        )
+        for r in recipient_rows:
+            by_message[r.message_id].append(
+                Recipient(
+                    party=r.party,
+                    state=State(r.state),
+                    delivered_at=_instant(r.delivered_at),
+                    acknowledged_at=_instant(r.acknowledged_at),
+                    acknowledged_by=r.acknowledged_by,
+                )
+            )
+    return [
+        Message(
+            id=row.id,
+            sender=row.sender,
+            precedence=Precedence(row.precedence),
+            template=row.template,
+            fields=json.loads(row.fields),
+            created_at=parse_utc(row.created_at),
+            deadline=parse_utc(row.deadline),
+            created_by=row.created_by,
+            recipients=tuple(by_message[row.id]),
+            in_reply_to=row.in_reply_to,
+        )
+        for row in rows
+    ]
+
+
+def _recipient_row(recipient: Recipient) -> dict[str, Any]:
+    return {
+        "party": recipient.party,
+        "state": recipient.state.value,
+        "delivered_at": _text(recipient.delivered_at),
+        "acknowledged_at": _text(recipient.acknowledged_at),
+        "acknowledged_by": recipient.acknowledged_by,
+    }
+
+
+def _text(instant: Any) -> str | None:
+    return format_utc(instant) if instant is not None else None
+
+
+def _instant(text: str | None) -> Any:
+    return parse_utc(text) if text is not None else None

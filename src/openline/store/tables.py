@@ -1,0 +1,55 @@
+"""The tables. Instants are fixed-width ISO 8601 UTC text, so text order is time order."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+TIME = String(24)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", TIME, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("sig", String(88), nullable=False),
+)
+
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("operator", String(64), nullable=False),
+    Column("created_at", TIME, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("sender", String(16), nullable=False),
+    Column("precedence", String(16), nullable=False),
+    Column("template", String(40), nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("in_reply_to", String(40), nullable=True),
+    Column("created_at", TIME, nullable=False),
+    Column("deadline", TIME, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+message_recipients = Table(
+    "message_recipients",
+    metadata,
+    Column("message_id", String(40), ForeignKey("messages.id"), primary_key=True),
+    Column("party", String(16), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("delivered_at", TIME, nullable=True),
+    Column("acknowledged_at", TIME, nullable=True),
+    Column("acknowledged_by", String(64), nullable=True),
+    Index("ix_message_recipients_party", "party", "message_id"),
+)
