@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 run: install
 	@test -f $(RUN_DIR)/openline.toml || $(BIN)/openline init $(RUN_DIR) --party BLUE \
 		--name "Coalition air operations centre" --lang en > /dev/null
-	@echo "Openline node BLUE at http://127.0.0.1:8470 (API reference at /docs)"
+	@echo "Openline node BLUE at $$($(BIN)/openline card $(RUN_DIR) | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["url"])') (API reference at /docs)"
 	@echo "Operator token: $$($(BIN)/openline token create $(RUN_DIR) --operator demo)"
 	$(BIN)/openline serve $(RUN_DIR)
 

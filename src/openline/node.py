@@ -22,7 +22,13 @@ from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
 from openline.nodedir import NodeDirectory
 from openline.services.events import EventBus
-from openline.store.database import database_url, has_schema, make_engine, migrate
+from openline.store.database import (
+    database_url,
+    has_schema,
+    make_engine,
+    migrate,
+    sqlite_path,
+)
 from openline.store.journal import JournalAppender
 from openline.store.writer import Operation, Writer
 
@@ -68,12 +74,17 @@ class Node:
         """Open an existing node directory; with ``upgrade``, apply pending migrations."""
         settings = load_settings(directory, os.environ if environ is None else environ)
         key = read_private_key(NodeDirectory(directory).key_file)
+        url = database_url(settings.database_url, directory)
+        sqlite_file = sqlite_path(url)
+        if sqlite_file is not None and not sqlite_file.exists():
+            # Never start a new, empty journal in place of one that went missing.
+            raise ConfigError(f"{sqlite_file} is missing: this node has lost its database")
         node = cls(directory, settings, key, clock=clock, ids=ids)
+        if not has_schema(node.read_engine):
+            node.close()
+            raise ConfigError(f"{node.database_url}: the database has no Openline schema")
         if upgrade:
             migrate(node.database_url)
-        elif not has_schema(node.read_engine):
-            node.close()
-            raise ConfigError(f"{directory}: the database has no Openline schema")
         return node
 
     @property
@@ -93,6 +104,11 @@ class Node:
         """Start the writer thread and journal the start, with the software version."""
         self.writer.start()
         self.write(lambda uow: uow.record("node.started", {"version": __version__}))
+
+    def stop(self) -> None:
+        """Journal a clean stop, then stop writing."""
+        self.write(lambda uow: uow.record("node.stopped", {"version": __version__}))
+        self.close()
 
     def close(self) -> None:
         self.writer.stop()

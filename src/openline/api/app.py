@@ -26,7 +26,7 @@ def create_app(opened: Node) -> FastAPI:
             yield
         finally:
             opened.bus.close()
-            opened.close()
+            opened.stop()
 
     app = FastAPI(
         title=f"Openline node {opened.party}",

@@ -15,6 +15,7 @@ from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.nodedir import NodeDirectory, move_into_place, staging_directory, write_secret
 from openline.services.operators import check_operator_name, issue_token
+from openline.store.database import database_url, migrate
 
 CLI_OPERATOR = "local-cli"
 
@@ -46,7 +47,7 @@ def init_node(
         raise ConfigError(f"--{error['loc'][0]} {error.get('input')!r}: {error['msg']}") from None
     staging = staging_directory(target)
     try:
-        token = _build(staging, values, operator)
+        token = _build(staging, values, settings, operator)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -54,11 +55,12 @@ def init_node(
     return NewNode(target, settings.public_url, operator, token)
 
 
-def _build(staging: Path, values: dict[str, str | int], operator: str) -> str:
+def _build(staging: Path, values: dict[str, str | int], settings: Settings, operator: str) -> str:
     directory = NodeDirectory(staging)
     write_config_file(directory.config_file, values)
     write_private_key(directory.key_file, SigningKey.generate())
-    node = Node.open(staging, environ={}, upgrade=True)
+    migrate(database_url(settings.database_url, staging))
+    node = Node.open(staging, environ={})
     try:
 
         def first_entries(uow):  # type: ignore[no-untyped-def]

@@ -17,6 +17,12 @@ def database_url(configured: str, directory: Path) -> str:
     return configured or f"sqlite:///{(directory / SQLITE_FILE).resolve()}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for another database."""
+    prefix = "sqlite:///"
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
+
+
 def make_engine(url: str, *, writer: bool) -> Engine:
     """An engine; the writer's takes SQLite's write lock when a transaction begins."""
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))

@@ -117,9 +117,11 @@ class Writer:
                 self._journal.begin(conn)
                 for operation, future in batch:
                     outcomes.append((future, *self._run_one(conn, operation)))
-        except DBAPIError as exc:
+        except Exception as exc:  # the thread must survive anything, and answer every caller
             log.error("database commit failed: %s", exc)
-            failure = Unavailable(f"the database could not keep this write: {exc.orig}")
+            failure: BaseException = exc
+            if isinstance(exc, DBAPIError):
+                failure = Unavailable(f"the database could not keep this write: {exc.orig}")
             for _operation, future in batch:
                 future.set_exception(failure)
             return
@@ -140,7 +142,7 @@ class Writer:
         savepoint = conn.begin_nested()
         try:
             result = operation(UnitOfWork(conn, self._journal))
-        except Exception as exc:
+        except Exception as exc:  # the caller gets its own error back
             savepoint.rollback()  # if the connection itself is gone this raises: batch fails
             self._journal.rollback_to(mark)
             if isinstance(exc, OperationalError):
