@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,6 +129,26 @@ def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -
             time.sleep(0.05)
     running.stop(signal.SIGKILL)
     raise RuntimeError(f"openline serve did not answer within 20 s: {log.read_text()}")
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Path, str], RunningNode]]:
+    """Start ``openline serve`` processes; every one is stopped when the test ends."""
+    started: list[RunningNode] = []
+
+    def start(directory: Path, token: str) -> RunningNode:
+        running = start_node(directory, token)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        try:
+            running.stop()
+        finally:
+            if running.process.poll() is None:
+                running.process.kill()
+                running.process.wait()
 
 
 @pytest.fixture

@@ -106,23 +106,13 @@ def token_create(directory: Path, operator: str) -> None:
 @click.argument("directory", type=EXISTING_NODE)
 def serve(directory: Path) -> None:
     """Run the node: its API, its console and (soon) its line to peers."""
-    import uvicorn
-
-    from openline.api.app import create_app
+    from openline.api.server import serve as serve_node
     from openline.node import Node
 
     with reported_errors():
         node = Node.open(directory, upgrade=True)
-    settings = node.settings
-    click.echo(f"Openline node {settings.party} serving at {settings.public_url}", err=True)
-    uvicorn.run(
-        create_app(node),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.log_level == "debug",
-        timeout_graceful_shutdown=3,
-    )
+    click.echo(f"Openline node {node.party} serving at {node.settings.public_url}", err=True)
+    serve_node(node)
 
 
 @main.command()
@@ -153,6 +143,8 @@ def send(
         body.update(text=text, lang=lang or _node_lang(directory))
     if template is not None:
         body.update(template=template, fields=_parse_fields(fields))
+    elif fields:  # the node refuses fields without a template; never drop them silently here
+        body["fields"] = _parse_fields(fields)
     message = _call(directory, lambda c: c.request("POST", "/api/v1/messages", json=body))
     if as_json:
         emit_json(message)

@@ -12,6 +12,9 @@ PRECEDENCE_STYLE = {"flash": "bold red", "immediate": "yellow", "priority": "cya
 
 def message_table(messages: list[dict[str, Any]], box: str) -> None:
     table = Table(title="Inbox" if box == "in" else "Sent")
+    # The operator copies the id to acknowledge a message and acts on its state: never cut them
+    # short on a narrow terminal; the other columns fold instead.
+    whole = {"id": max((len(m["id"]) for m in messages), default=2), "state": len("acknowledged")}
     for column in (
         "id",
         "from" if box == "in" else "to",
@@ -20,14 +23,21 @@ def message_table(messages: list[dict[str, Any]], box: str) -> None:
         "state",
         "deadline",
     ):
-        table.add_column(column)
+        table.add_column(
+            column, no_wrap=column in whole, min_width=whole.get(column), overflow="fold"
+        )
     for m in messages:
         table.add_row(
             m["id"],
             m["from"] if box == "in" else ", ".join(m["to"]),
-            f"[{PRECEDENCE_STYLE.get(m['precedence'], '')}]{m['precedence']}",
+            _styled(m["precedence"]),
             m["template"],
             m["state"],
             m["deadline"],
         )
     Console().print(table)
+
+
+def _styled(precedence: str) -> str:
+    style = PRECEDENCE_STYLE.get(precedence)
+    return f"[{style}]{precedence}[/]" if style else precedence

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from openline.domain.errors import OpenlineError
 from openline.domain.parties import PartyCode
@@ -22,6 +22,8 @@ from openline.domain.precedence import Precedence
 
 CONFIG_FILE = "openline.toml"
 ENV_PREFIX = "OPENLINE_"
+# Addresses that mean "every interface": never an address peers can reach.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised here, never bound by default
 
 
 class ConfigError(OpenlineError):
@@ -45,6 +47,7 @@ class Settings(BaseModel):
     url: str = Field(
         "",
         max_length=500,
+        validate_default=True,
         description="URL at which operators and peers reach this node; empty: http://HOST:PORT.",
     )
     database_url: str = Field(
@@ -82,6 +85,16 @@ class Settings(BaseModel):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="How much the node logs."
     )
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_url(cls, url: str, info: ValidationInfo) -> str:
+        if not url and info.data.get("host") in WILDCARD_HOSTS:
+            raise ValueError(
+                f"host {info.data['host']} listens on every address, so it is no address for "
+                "peers and operators: set url to the one they reach this node at"
+            )
+        return url
 
     @property
     def public_url(self) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DatabaseError
 
 from openline import __version__
 from openline.config import ConfigError, Settings, load_settings
@@ -80,7 +81,12 @@ class Node:
             # Never start a new, empty journal in place of one that went missing.
             raise ConfigError(f"{sqlite_file} is missing: this node has lost its database")
         node = cls(directory, settings, key, clock=clock, ids=ids)
-        if not has_schema(node.read_engine):
+        try:
+            schema = has_schema(node.read_engine)
+        except DatabaseError as exc:  # e.g. a file that is not SQLite at all
+            node.close()
+            raise ConfigError(f"{node.database_url} cannot be read: {exc.orig}") from None
+        if not schema:
             node.close()
             raise ConfigError(f"{node.database_url}: the database has no Openline schema")
         if upgrade:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from openline import __version__
+from openline.api.auth import OperatorAuth
 from openline.api.errors import install_error_handlers
 from openline.api.limits import RequestSizeLimit
 from openline.api.routes import events, messages, node
@@ -37,6 +38,7 @@ def create_app(opened: Node) -> FastAPI:
     app.state.node = opened
     install_error_handlers(app)
     app.add_middleware(RequestSizeLimit, max_bytes=opened.settings.max_request_bytes)
+    app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
     app.include_router(node.router)
     app.include_router(messages.router)
     app.include_router(events.router)

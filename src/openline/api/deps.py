@@ -1,15 +1,16 @@
-"""Request dependencies: the node, and the operator behind the bearer token."""
+"""Request dependencies: the node, and the operator that OperatorAuth authenticated."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
-from openline.domain.errors import Unauthorized
 from openline.node import Node
-from openline.services.operators import operator_for_token
+
+# Declares the bearer scheme in the OpenAPI document; the check itself is OperatorAuth's.
+bearer = HTTPBearer(auto_error=False, description="An operator token of this node (olt_...).")
 
 
 def get_node(request: Request) -> Node:
@@ -17,28 +18,10 @@ def get_node(request: Request) -> Node:
     return node
 
 
+def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
+    operator: str = request.state.operator
+    return operator
+
+
 NodeDep = Annotated[Node, Depends(get_node)]
-
-
-async def require_operator(request: Request, node: NodeDep) -> str:
-    """The operator named by ``Authorization: Bearer <token>``; refusals are journaled."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    operator = await asyncio.to_thread(operator_for_token, node, token) if token else None
-    if operator is not None:
-        return operator
-    reason = "unknown operator token" if token else "no operator token"
-    event = {
-        "reason": reason,
-        "method": request.method,
-        "path": request.url.path,
-        "client": request.client.host if request.client else None,
-    }
-    await node.write_async(lambda uow: uow.record("security.unauthenticated", event))
-    raise Unauthorized(
-        f"{reason}: send 'Authorization: Bearer <token>' with a token of this node "
-        "(openline token create DIR --operator NAME)"
-    )
-
-
-Operator = Annotated[str, Depends(require_operator)]
+Operator = Annotated[str, Depends(current_operator)]

@@ -63,7 +63,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     location = [str(part) for part in first["loc"] if part not in ("body", "query", "path")]
     field = ".".join(location) or None
     value = f" (got {first['input']!r})" if "input" in first and location else ""
-    message = f"{field}: {first['msg']}{value}" if field else first["msg"]
+    message = f"{field}: {first['msg']}{value}" if field else f"request body: {first['msg']}"
     return error_response(422, "invalid", message, field)
 
 

@@ -83,7 +83,7 @@ def free_text_draft(
 
 
 def check_recipients(to: object) -> tuple[str, ...]:
-    """One to MAX_RECIPIENTS distinct party codes."""
+    """One to MAX_RECIPIENTS distinct party codes, in alphabetical order."""
     if isinstance(to, str) or not isinstance(to, Sequence) or not to:
         raise InvalidInput("to: name at least one recipient party, as a list", field="to")
     if len(to) > MAX_RECIPIENTS:
@@ -93,7 +93,7 @@ def check_recipients(to: object) -> tuple[str, ...]:
     codes = tuple(check_party_code(code, field="to") for code in to)
     if len(set(codes)) != len(codes):
         raise InvalidInput(f"to: a party is named twice in {list(codes)}", field="to")
-    return codes
+    return tuple(sorted(codes))  # one canonical order, the same in the journal and everywhere
 
 
 def compose(

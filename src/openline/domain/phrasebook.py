@@ -46,6 +46,9 @@ def _mapping(value: Any, field: str, keys: tuple[str, ...]) -> Mapping[str, Any]
     missing = [k for k in keys if k not in value]
     if missing:
         raise _fail(field, f"missing {', '.join(missing)}")
+    unknown = sorted(str(k) for k in value if k not in keys)
+    if unknown:  # never drop what the sender wrote without saying so
+        raise _fail(field, f"unknown key {unknown[0]!r}; expected only {', '.join(keys)}")
     return value
 
 
@@ -129,11 +132,15 @@ def check_area(value: Any, field: str) -> dict[str, Any]:
     Only the shape is checked here; the geometry engine checks self-intersection and limits.
     """
     if isinstance(value, Mapping) and "circle" in value:
+        _mapping(value, field, ("circle",))
         circle = _mapping(value["circle"], f"{field}.circle", ("lat", "lon", "radius_m"))
         radius = _number(circle["radius_m"], f"{field}.circle.radius_m")
         if not 0 < radius <= MAX_RADIUS_M:
-            raise _fail(f"{field}.circle.radius_m", f"{radius} m is outside (0, {MAX_RADIUS_M:g}]")
-        centre = check_point(circle, f"{field}.circle")
+            raise _fail(
+                f"{field}.circle.radius_m",
+                f"{radius:.10g} m is not more than 0 and at most {MAX_RADIUS_M:.0f} m",
+            )
+        centre = check_point({"lat": circle["lat"], "lon": circle["lon"]}, f"{field}.circle")
         return {"circle": {**centre, "radius_m": radius}}
     polygon = _mapping(value, field, ("type", "coordinates"))
     if polygon["type"] != "Polygon":
@@ -150,8 +157,11 @@ def _check_ring(ring: Any, field: str) -> list[list[float]]:
         raise _fail(field, f"a ring needs 4 to {MAX_AREA_VERTICES} positions, first = last")
     positions = []
     for i, position in enumerate(ring):
-        if not isinstance(position, list) or len(position) not in (2, 3):
-            raise _fail(f"{field}[{i}]", f"{position!r} is not a [lon, lat] position")
+        if not isinstance(position, list) or len(position) != 2:
+            raise _fail(
+                f"{field}[{i}]",
+                f"{position!r} is not a [lon, lat] position (heights go in altitude_band)",
+            )
         positions.append(
             [
                 check_longitude(position[0], f"{field}[{i}][0]"),

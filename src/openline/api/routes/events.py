@@ -15,11 +15,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
+from sqlalchemy import Connection
 
 from openline.api.deps import NodeDep, Operator
 from openline.domain.journal import JournalEntry
 from openline.node import Node
-from openline.store.journal import read_entries
+from openline.store.journal import read_entries, read_head
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 KEEPALIVE_SECONDS = 15.0
@@ -51,6 +52,10 @@ async def events(
     )
 
 
+def _backlog(conn: Connection, *, after: int) -> tuple[list[JournalEntry], int]:
+    return read_entries(conn, after=after, limit=BACKLOG_PAGE), read_head(conn)[0]
+
+
 async def _stream(node: Node, after: int | None, prefixes: tuple[str, ...]) -> AsyncIterator[str]:
     def wanted(entry: JournalEntry) -> bool:
         return not prefixes or entry.kind.startswith(prefixes)
@@ -59,7 +64,8 @@ async def _stream(node: Node, after: int | None, prefixes: tuple[str, ...]) -> A
     try:
         last = after
         while last is not None:
-            backlog = await node.read_async(partial(read_entries, after=last, limit=BACKLOG_PAGE))
+            backlog, head = await node.read_async(partial(_backlog, after=last))
+            last = min(last, head)  # an id beyond the head: another journal, or a restore
             for entry in backlog:
                 if wanted(entry):
                     yield sse_frame(entry)

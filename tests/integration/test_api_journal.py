@@ -1,0 +1,273 @@
+"""The journal through the node's API: what each change records, paging, the head, and proof.
+
+An outside reviewer holding only the API's answers and the node's public key (from
+``GET /api/v1/node``) must be able to check every entry with the domain's ``verify_chain``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from openline.crypto import PublicKey, SigningKey
+from openline.domain.canonical import canonical_json
+from openline.domain.journal import GENESIS_HASH, JournalEntry, verify_chain
+from openline.services.operators import create_token
+from tests.conftest import InProcess
+
+JOURNAL = "/api/v1/journal"
+FIRST_KINDS = ["node.initialized", "operator.token_created", "operator.token_created"]
+
+
+def entries(api: InProcess, **params: int) -> list[dict[str, Any]]:
+    page = api.client.get(JOURNAL, params={"limit": 5000, **params})
+    assert page.status_code == 200, page.text
+    return list(page.json()["entries"])
+
+
+def kinds(api: InProcess) -> list[str]:
+    return [e["kind"] for e in entries(api)]
+
+
+def send(api: InProcess, to: list[str], text: str = "hi") -> dict[str, Any]:
+    body = {"to": to, "precedence": "flash", "text": text, "lang": "en"}
+    sent = api.client.post("/api/v1/messages", json=body)
+    assert sent.status_code == 201, sent.text
+    return dict(sent.json())
+
+
+def as_entry(public: dict[str, Any]) -> JournalEntry:
+    """An entry as the API shows it, back in the stored form (``data`` as canonical JSON)."""
+    data = canonical_json(public["data"]).decode("utf-8")
+    fields = {k: v for k, v in public.items() if k != "data"}
+    return JournalEntry(data=data, **fields)
+
+
+def node_key(api: InProcess) -> PublicKey:
+    return PublicKey.from_base64(api.client.get("/api/v1/node").json()["party"]["public_key"])
+
+
+def send_and_ack(api: InProcess) -> None:
+    message = send(api, ["BLUE"])
+    api.client.post(f"/api/v1/messages/{message['id']}/ack")
+
+
+def send_and_ack_twice(api: InProcess) -> None:
+    message = send(api, ["BLUE"])
+    api.client.post(f"/api/v1/messages/{message['id']}/ack")
+    api.client.post(f"/api/v1/messages/{message['id']}/ack")
+
+
+def read_everything(api: InProcess) -> None:
+    for path in ("/api/v1/node", "/api/v1/messages", JOURNAL, "/api/v1/messages?box=in"):
+        assert api.client.get(path).status_code == 200
+
+
+def refused_send(api: InProcess) -> None:
+    body = {"to": ["BLUE"], "precedence": "urgent", "text": "hi", "lang": "en"}
+    assert api.client.post("/api/v1/messages", json=body).status_code == 422
+
+
+def unauthenticated(api: InProcess) -> None:
+    assert api.client.get("/api/v1/messages", headers={"Authorization": "Bearer x"}).is_error
+
+
+CREATED_AND_DELIVERED = ["message.created", "message.delivered"]
+ACTIONS: list[tuple[str, Callable[[InProcess], object], list[str]]] = [
+    ("send to our own party", lambda api: send(api, ["BLUE"]), CREATED_AND_DELIVERED),
+    ("send to another party", lambda api: send(api, ["RED"]), ["message.created"]),
+    ("send to both", lambda api: send(api, ["BLUE", "RED"]), CREATED_AND_DELIVERED),
+    ("send and acknowledge", send_and_ack, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
+    ("acknowledge twice", send_and_ack_twice, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
+    ("create a token", lambda api: create_token(api.node, "watch-2"), ["operator.token_created"]),
+    ("a request with a wrong token", unauthenticated, ["security.unauthenticated"]),
+    ("only reads", read_everything, []),
+    ("a refused send", refused_send, []),
+]
+
+
+def test_a_started_node_has_journaled_its_creation_and_its_start(api: InProcess):
+    journal = entries(api)
+
+    assert [e["kind"] for e in journal] == [*FIRST_KINDS, "node.started"]
+    assert [e["seq"] for e in journal] == [1, 2, 3, 4]
+    card = api.client.get("/api/v1/node").json()
+    assert journal[0]["data"]["card"] == card["party"]
+    assert journal[3]["data"] == {"version": card["version"]}
+
+
+@pytest.mark.parametrize(("name", "action", "added"), ACTIONS, ids=[a[0] for a in ACTIONS])
+def test_every_change_adds_its_journal_entries_and_nothing_else(
+    api: InProcess, name: str, action: Callable[[InProcess], object], added: list[str]
+):
+    before = kinds(api)
+
+    action(api)
+
+    after = kinds(api)
+    assert after[: len(before)] == before
+    assert after[len(before) :] == added
+
+
+def test_a_created_message_is_journaled_with_everything_needed_to_prove_it(api: InProcess):
+    api.clock.advance(minutes=5)
+    message = send(api, ["BLUE", "RED"], text="convoy at 1400Z")
+    api.clock.advance(seconds=30)
+    api.client.post(f"/api/v1/messages/{message['id']}/ack")
+
+    created, delivered, acknowledged = entries(api)[-3:]
+
+    assert created["kind"] == "message.created"
+    assert created["at"] == message["created_at"] == "2024-12-03T12:05:00.000Z"
+    assert created["data"] == {
+        "id": message["id"],
+        "from": "BLUE",
+        "to": ["BLUE", "RED"],
+        "precedence": "flash",
+        "template": "free-text",
+        "fields": {"text": "convoy at 1400Z", "lang": "en"},
+        "in_reply_to": None,
+        "created_at": "2024-12-03T12:05:00.000Z",
+        "deadline": "2024-12-03T12:15:00.000Z",
+        "created_by": "admin",
+    }
+    assert delivered["kind"] == "message.delivered"
+    assert delivered["data"] == {
+        "message_id": message["id"],
+        "party": "BLUE",
+        "at": "2024-12-03T12:05:00.000Z",
+    }
+    assert acknowledged["kind"] == "message.acknowledged"
+    assert acknowledged["at"] == "2024-12-03T12:05:30.000Z"
+    assert acknowledged["data"] == {
+        "message_id": message["id"],
+        "party": "BLUE",
+        "at": "2024-12-03T12:05:30.000Z",
+        "by": "admin",
+    }
+
+
+def test_a_new_token_is_journaled_by_its_fingerprint_never_by_itself(api: InProcess):
+    token = create_token(api.node, "watch-2")
+
+    entry = entries(api)[-1]
+
+    assert entry["kind"] == "operator.token_created"
+    assert entry["data"] == {
+        "operator": "watch-2",
+        "token_id": hashlib.sha256(token.encode()).hexdigest()[:12],
+    }
+    assert token not in str(entries(api))
+    assert api.token not in str(entries(api))
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 50])
+def test_paging_with_after_and_limit_walks_the_whole_journal_once(api: InProcess, limit: int):
+    for n in range(4):
+        send(api, ["BLUE"], text=f"m{n}")
+    whole = entries(api)
+
+    walked: list[dict[str, Any]] = []
+    page = entries(api, after=0, limit=limit)
+    while page:
+        assert len(page) <= limit
+        walked += page
+        page = entries(api, after=page[-1]["seq"], limit=limit)
+
+    assert walked == whole
+    assert [e["seq"] for e in walked] == list(range(1, len(whole) + 1))
+
+
+@pytest.mark.parametrize("after", [0, 3, 11, 12, 13, 10_000])
+def test_after_returns_exactly_the_entries_that_follow_it(api: InProcess, after: int):
+    for n in range(4):
+        send(api, ["BLUE"], text=f"m{n}")
+    whole = entries(api)
+    assert len(whole) == 12
+
+    assert entries(api, after=after) == [e for e in whole if e["seq"] > after]
+
+
+def test_the_head_is_the_last_entry_wherever_the_page_ends(api: InProcess):
+    send(api, ["BLUE", "RED"])
+    last = entries(api)[-1]
+    expected = {"seq": last["seq"], "hash": last["hash"]}
+
+    for params in ({}, {"limit": 1}, {"after": last["seq"]}, {"after": 10_000}):
+        assert api.client.get(JOURNAL, params=params).json()["head"] == expected
+    assert api.client.get("/api/v1/node").json()["journal"] == expected
+
+
+def test_each_entry_names_the_hash_of_the_entry_before_it(api: InProcess):
+    send_and_ack(api)
+    journal = entries(api)
+
+    assert journal[0]["prev_hash"] == GENESIS_HASH
+    for before, entry in itertools.pairwise(journal):
+        assert entry["prev_hash"] == before["hash"]
+        assert entry["seq"] == before["seq"] + 1
+
+
+def test_the_journal_from_the_api_verifies_with_the_public_key_from_the_api(api: InProcess):
+    send_and_ack(api)
+    send(api, ["RED"])
+    unauthenticated(api)
+    journal = [as_entry(e) for e in entries(api)]
+
+    report = verify_chain(journal, node_key(api).verify)
+
+    assert report.intact, report
+    assert report.verified == len(journal) == 9
+
+
+def test_the_journal_does_not_verify_with_another_key(api: InProcess):
+    journal = [as_entry(e) for e in entries(api)]
+
+    report = verify_chain(journal, SigningKey.generate().public_key.verify)
+
+    assert report.bad_seq == 1
+    assert report.reason is not None
+    assert "signature" in report.reason
+
+
+def altered_text(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
+    entry = journal[seq - 1]
+    return [
+        *journal[: seq - 1],
+        replace(entry, data=entry.data.replace("hi", "ho")),
+        *journal[seq:],
+    ]
+
+
+def removed(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
+    return [e for e in journal if e.seq != seq]
+
+
+def swapped(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
+    changed = list(journal)
+    changed[seq - 1], changed[seq] = changed[seq], changed[seq - 1]
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("tamper", "bad_seq"),
+    [(altered_text, 5), (removed, 6), (swapped, 6)],
+    ids=["altered", "removed", "swapped"],
+)
+def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_change(
+    api: InProcess, tamper: Callable[[list[JournalEntry], int], list[JournalEntry]], bad_seq: int
+):
+    send(api, ["BLUE"], text="hi")  # entry 5: message.created, entry 6: message.delivered
+    journal = [as_entry(e) for e in entries(api)]
+    assert journal[4].kind == "message.created"
+    assert verify_chain(journal, node_key(api).verify).intact
+
+    report = verify_chain(tamper(journal, 5), node_key(api).verify)
+
+    assert report.bad_seq == bad_seq
+    assert report.verified == 4

@@ -1,0 +1,473 @@
+"""Tampering with a stopped node's journal, in its SQLite file: `openline journal verify` must
+fail and name the first bad entry, whatever was changed, removed, inserted or swapped.
+
+What a hash chain cannot show by itself (the newest entries cut off, or the whole journal
+rewritten by someone holding node.key) is for the peers' receipts; docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import string
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openline.crypto import SigningKey
+from openline.domain.journal import make_entry, signing_bytes
+from openline.node import Node
+from openline.store.writer import UnitOfWork
+from tests.conftest import free_port, make_node_dir, start_node
+
+COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig")
+B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
+Row = dict[str, Any]
+SELECT_ALL = "SELECT seq, at, kind, data, prev_hash, hash, sig FROM journal ORDER BY seq"
+REPLACE_ROW = (
+    "UPDATE journal SET at = ?, kind = ?, data = ?, prev_hash = ?, hash = ?, sig = ? WHERE seq = ?"
+)
+INSERT_ROW = (
+    "INSERT INTO journal (seq, at, kind, data, prev_hash, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def verify(directory: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "openline", "journal", "verify", str(directory)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_names(result: subprocess.CompletedProcess[str], seq: int, verified: int) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"journal broken at entry {seq}: "), result.stderr
+    assert f"({verified} entries before it verified)" in result.stderr
+
+
+def database(directory: Path) -> Path:
+    return directory / "openline.db"
+
+
+def read_rows(directory: Path) -> list[Row]:
+    with sqlite3.connect(database(directory)) as db:
+        rows = db.execute(SELECT_ALL).fetchall()
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+
+def execute(directory: Path, sql: str, *parameters: Any) -> None:
+    db = sqlite3.connect(database(directory))
+    try:
+        with db:
+            db.execute(sql, parameters)
+    finally:
+        db.close()
+
+
+def replace_row(directory: Path, seq: int, row: Row) -> None:
+    """Overwrite every column of entry ``seq`` except seq itself."""
+    execute(directory, REPLACE_ROW, *(row[c] for c in COLUMNS[1:]), seq)
+
+
+def insert_row(directory: Path, row: Row) -> None:
+    execute(directory, INSERT_ROW, *(row[c] for c in COLUMNS))
+
+
+def make_room_at(directory: Path, seq: int) -> None:
+    """Renumber entries seq, seq+1, ... one up, so that a forged entry can take seq's place."""
+    execute(directory, "UPDATE journal SET seq = -seq WHERE seq >= ?", seq)
+    execute(directory, "UPDATE journal SET seq = 1 - seq WHERE seq < 0")
+
+
+def forged(
+    seq: int,
+    prev_hash: str,
+    data: dict[str, Any],
+    key: SigningKey,
+    kind: str = "message.acknowledged",
+) -> Row:
+    entry = make_entry(
+        seq=seq,
+        at="2024-12-03T12:00:00.000Z",
+        kind=kind,
+        data=data,
+        prev_hash=prev_hash,
+        sign=key.sign,
+    )
+    return {c: getattr(entry, c) for c in COLUMNS}
+
+
+def seq_of(rows: list[Row], kind: str, text: str) -> int:
+    """The one entry of ``kind`` whose data holds ``text``."""
+    (seq,) = [r["seq"] for r in rows if r["kind"] == kind and text in r["data"]]
+    return int(seq)
+
+
+# --- a stopped node with a journal of real events --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A node that ran as a real process, took messages, an acknowledgement and a bad token,
+    and was stopped cleanly. Made once; each test tampers with its own copy.
+    """
+    created = make_node_dir(tmp_path_factory.mktemp("pristine") / "blue", port=free_port())
+    running = start_node(created.directory, created.token)
+    try:
+        with running.client() as client:
+            ids = []
+            for n in range(1, 5):
+                body = {
+                    "to": ["BLUE"],
+                    "precedence": "flash",
+                    "text": f"tamper-target-{n}",
+                    "lang": "en",
+                }
+                sent = client.post("/api/v1/messages", json=body)
+                assert sent.status_code == 201, sent.text
+                ids.append(sent.json()["id"])
+            assert client.post(f"/api/v1/messages/{ids[0]}/ack").status_code == 200
+            body = {"to": ["RED"], "precedence": "routine", "text": "for red", "lang": "en"}
+            assert client.post("/api/v1/messages", json=body).status_code == 201
+            stranger = {"Authorization": "Bearer olt_not-a-token"}
+            assert client.get("/api/v1/node", headers=stranger).status_code == 401
+    finally:
+        running.stop()
+    assert running.process.returncode is not None
+    return created.directory
+
+
+@pytest.fixture
+def node(pristine: Path, tmp_path: Path) -> Path:
+    copy = Path(shutil.copytree(pristine, tmp_path / "blue"))
+    # The journal is all in the main file: no write-ahead log still holds part of it.
+    assert not database(copy).with_name("openline.db-wal").exists()
+    return copy
+
+
+def test_the_journal_of_a_cleanly_stopped_node_verifies_and_counts_its_entries(node: Path):
+    rows = read_rows(node)
+    result = verify(node)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"journal intact: {len(rows)} entries verified\n"
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
+    assert {
+        "node.initialized",
+        "node.started",
+        "message.acknowledged",
+        "security.unauthenticated",
+        "node.stopped",
+    } <= {r["kind"] for r in rows}
+
+
+# --- one byte changed in the SQLite file itself ----------------------------------------------
+
+
+def row(rows: list[Row], seq: int) -> Row:
+    (found,) = [r for r in rows if r["seq"] == seq]
+    return found
+
+
+def _in_free_text(rows: list[Row]) -> tuple[int, bytes, int]:
+    seq = seq_of(rows, "message.created", "tamper-target-2")
+    return seq, b'"text":"tamper-target-2"', len(b'"text":"tamper-')
+
+
+def _in_a_message_id(rows: list[Row]) -> tuple[int, bytes, int]:
+    created = json.loads(row(rows, seq_of(rows, "message.created", "tamper-target-3"))["data"])
+    needle = f'"message_id":"{created["id"]}"'.encode()
+    return seq_of(rows, "message.delivered", created["id"]), needle, len(needle) - 3
+
+
+def _in_a_signature(rows: list[Row]) -> tuple[int, bytes, int]:
+    (acknowledged,) = [r for r in rows if r["kind"] == "message.acknowledged"]
+    sig = acknowledged["sig"]
+    letter = next(i for i, c in enumerate(sig) if i >= 20 and c.isalpha())
+    return acknowledged["seq"], sig.encode(), letter
+
+
+ONE_BYTE = {
+    "in a message's free text": (_in_free_text, 0x01),
+    "in the message id of a delivery": (_in_a_message_id, 0x01),
+    "in a signature (a letter's case)": (_in_a_signature, 0x20),
+}
+
+
+@pytest.mark.parametrize(("locate", "mask"), ONE_BYTE.values(), ids=ONE_BYTE.keys())
+def test_one_byte_changed_in_the_sqlite_file_names_its_entry(
+    node: Path, locate: Callable[[list[Row]], tuple[int, bytes, int]], mask: int
+):
+    seq, needle, offset = locate(read_rows(node))
+    content = bytearray(database(node).read_bytes())
+    assert content.count(needle) == 1, "the byte to change must belong to this entry alone"
+    content[content.index(needle) + offset] ^= mask
+    database(node).write_bytes(bytes(content))
+
+    assert_names(verify(node), seq, verified=seq - 1)
+
+
+# --- entries removed, swapped, altered or inserted with sqlite3 ------------------------------
+
+
+def _first(rows: list[Row]) -> int:
+    return 1
+
+
+def _a_message(rows: list[Row]) -> int:
+    return seq_of(rows, "message.created", "tamper-target-2")
+
+
+def _the_acknowledgement(rows: list[Row]) -> int:
+    (acknowledged,) = [r for r in rows if r["kind"] == "message.acknowledged"]
+    return int(acknowledged["seq"])
+
+
+@pytest.mark.parametrize("count", [1, 2], ids=["one entry", "two entries"])
+@pytest.mark.parametrize("choose", [_first, _a_message, _the_acknowledgement])
+def test_a_deleted_entry_is_named_by_the_entry_after_it(
+    node: Path, choose: Callable[[list[Row]], int], count: int
+):
+    seq = choose(read_rows(node))
+
+    execute(node, "DELETE FROM journal WHERE seq >= ? AND seq < ?", seq, seq + count)
+
+    assert_names(verify(node), seq + count, verified=seq - 1)
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        lambda rows, last: (2, 3),
+        lambda rows, last: (_a_message(rows), _a_message(rows) + 5),
+        lambda rows, last: (1, last),
+        lambda rows, last: (last - 1, last),
+    ],
+    ids=["adjacent", "five apart", "first and last", "the last two"],
+)
+def test_two_entries_with_their_contents_swapped_are_named_by_the_first(
+    node: Path, pick: Callable[[list[Row], int], tuple[int, int]]
+):
+    rows = read_rows(node)
+    first, second = pick(rows, len(rows))
+
+    replace_row(node, first, row(rows, second))
+    replace_row(node, second, row(rows, first))
+
+    assert_names(verify(node), first, verified=first - 1)
+
+
+def _later_millisecond(at: str) -> str:
+    millis = int(at[20:23])
+    return f"{at[:20]}{(millis + 1) % 1000:03d}Z"
+
+
+ALTERATIONS: dict[str, tuple[str, Callable[[Row, list[Row]], Any]]] = {
+    "at: one millisecond later": ("at", lambda r, rows: _later_millisecond(r["at"])),
+    "kind: delivered becomes acknowledged": ("kind", lambda r, rows: "message.acknowledged"),
+    "data: flash becomes routine": (
+        "data",
+        lambda r, rows: r["data"].replace('"flash"', '"routine"'),
+    ),
+    "data: a number instead of text": ("data", lambda r, rows: 7),
+    "prev_hash: an older entry's hash": ("prev_hash", lambda r, rows: rows[0]["hash"]),
+    "hash: the same hash in capitals": ("hash", lambda r, rows: r["hash"].upper()),
+    "sig: another entry's genuine signature": ("sig", lambda r, rows: rows[0]["sig"]),
+    "sig: not base64": ("sig", lambda r, rows: "!" * 88),
+    "sig: bytes instead of text": ("sig", lambda r, rows: base64.b64decode(r["sig"])),
+    "sig: only unused bits changed": (
+        "sig",
+        # The last character before "==" carries 4 bits the decoder ignores: flipping one of
+        # them decodes to the very same signature, yet the stored entry was changed.
+        lambda r, rows: r["sig"][:85] + B64[B64.index(r["sig"][85]) ^ 1] + r["sig"][86:],
+    ),
+}
+
+
+@pytest.mark.parametrize(("column", "alter"), ALTERATIONS.values(), ids=ALTERATIONS.keys())
+def test_an_altered_column_of_an_entry_is_named(
+    node: Path, column: str, alter: Callable[[Row, list[Row]], Any]
+):
+    rows = read_rows(node)
+    created = seq_of(rows, "message.created", "tamper-target-3")
+    target = row(rows, created if column == "data" else created + 1)  # + 1: its delivery
+    changed = alter(target, rows)
+    assert changed != target[column]
+
+    update = f"UPDATE journal SET {column} = ? WHERE seq = ?"  # noqa: S608 - a column of ours
+    execute(node, update, changed, target["seq"])
+
+    assert_names(verify(node), target["seq"], verified=target["seq"] - 1)
+
+
+def test_an_entry_moved_to_the_end_by_its_seq_is_missed_where_it_was(node: Path):
+    rows = read_rows(node)
+    seq = _a_message(rows)
+
+    execute(node, "UPDATE journal SET seq = ? WHERE seq = ?", len(rows) + 1, seq)
+
+    assert_names(verify(node), seq + 1, verified=seq - 1)
+
+
+# --- forgeries ------------------------------------------------------------------------------
+
+
+def test_a_forged_entry_inserted_in_the_middle_is_named(node: Path):
+    rows = read_rows(node)
+    seq = _a_message(rows)
+    # Chained and hashed exactly as the node would: only the signature gives it away.
+    forgery = forged(seq, row(rows, seq - 1)["hash"], {"by": "intruder"}, SigningKey.generate())
+
+    make_room_at(node, seq)
+    insert_row(node, forgery)
+
+    assert len(read_rows(node)) == len(rows) + 1
+    assert_names(verify(node), seq, verified=seq - 1)
+
+
+def test_a_forged_entry_appended_after_the_last_is_named(node: Path):
+    rows = read_rows(node)
+    head = rows[-1]
+    forgery = forged(head["seq"] + 1, head["hash"], {"by": "intruder"}, SigningKey.generate())
+
+    insert_row(node, forgery)
+
+    assert_names(verify(node), head["seq"] + 1, verified=head["seq"])
+
+
+def test_a_genuine_entry_replayed_in_another_place_is_named(node: Path):
+    rows = read_rows(node)
+    seq = _a_message(rows)
+    replayed = {**row(rows, _the_acknowledgement(rows)), "seq": seq}
+
+    make_room_at(node, seq)
+    insert_row(node, replayed)
+
+    assert_names(verify(node), seq, verified=seq - 1)
+
+
+def test_a_journal_rewritten_from_an_entry_on_with_fresh_hashes_fails_at_its_signature(
+    node: Path,
+):
+    rows = read_rows(node)
+    seq = _a_message(rows)
+    prev_hash = row(rows, seq - 1)["hash"]
+    for original in rows[seq - 1 :]:
+        data = original["data"].replace("tamper-target-2", "nothing to see")
+        body = signing_bytes(original["seq"], original["at"], original["kind"], data, prev_hash)
+        rewritten = {**original, "data": data, "prev_hash": prev_hash}
+        rewritten["hash"] = prev_hash = hashlib.sha256(body).hexdigest()
+        replace_row(node, original["seq"], rewritten)  # the old signatures stay
+
+    result = verify(node)
+
+    assert_names(result, seq, verified=seq - 1)
+    assert "signature" in result.stderr
+
+
+def test_a_journal_signed_by_another_key_fails_at_its_first_entry(node: Path):
+    rows = read_rows(node)
+    other = SigningKey.generate()
+    prev_hash = rows[0]["prev_hash"]
+    for original in rows:
+        data = json.loads(original["data"])
+        again = forged(original["seq"], prev_hash, data, other, kind=original["kind"])
+        replace_row(node, original["seq"], again)
+        prev_hash = again["hash"]
+
+    assert_names(verify(node), 1, verified=0)
+
+
+# --- a journal longer than one verification chunk --------------------------------------------
+
+LONG_HEAD = 3005  # node.initialized, two tokens, node.started, 3,000 records, node.stopped
+
+
+@pytest.fixture(scope="module")
+def long_pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stopped node whose journal holds 3,005 entries, written through the node's writer."""
+    created = make_node_dir(tmp_path_factory.mktemp("long") / "blue")
+    opened = Node.open(created.directory, environ={})
+    opened.start()
+    try:
+        for batch in range(3):
+
+            def record(uow: UnitOfWork, batch: int = batch) -> None:
+                for n in range(1000):
+                    uow.record("test.filler", {"batch": batch, "n": n})
+
+            opened.write(record)
+    finally:
+        opened.stop()
+    assert len(read_rows(created.directory)) == LONG_HEAD
+    return created.directory
+
+
+@pytest.fixture
+def long_node(long_pristine: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(long_pristine, tmp_path / "blue"))
+
+
+def _break_signature(directory: Path, seq: int) -> None:
+    (genuine_elsewhere,) = [r["sig"] for r in read_rows(directory) if r["seq"] == 1]
+    execute(directory, "UPDATE journal SET sig = ? WHERE seq = ?", genuine_elsewhere, seq)
+
+
+def _delete(directory: Path, seq: int) -> None:
+    execute(directory, "DELETE FROM journal WHERE seq = ?", seq)
+
+
+Tampering = tuple[Callable[[Path, int], None], int]
+LONG_CASES: dict[str, tuple[list[Tampering], int, int]] = {
+    "bad signature in a later chunk, deletion further on": (
+        [(_break_signature, 1500), (_delete, 2500)],
+        1500,
+        1499,
+    ),
+    "deletion in a later chunk, bad signature further on": (
+        [(_delete, 1100), (_break_signature, 2000)],
+        1101,
+        1099,
+    ),
+    "bad signature just before a deletion": (
+        [(_break_signature, 1030), (_delete, 1040)],
+        1030,
+        1029,
+    ),
+    "bad signatures in the first and the third chunk": (
+        [(_break_signature, 10), (_break_signature, 2100)],
+        10,
+        9,
+    ),
+    "bad signature in the very last entry": (
+        [(_break_signature, LONG_HEAD)],
+        LONG_HEAD,
+        LONG_HEAD - 1,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("tamperings", "named", "verified"), LONG_CASES.values(), ids=LONG_CASES.keys()
+)
+def test_a_long_journal_names_the_first_bad_entry_in_stored_order(
+    long_node: Path, tamperings: list[Tampering], named: int, verified: int
+):
+    for tamper, seq in tamperings:
+        tamper(long_node, seq)
+
+    assert_names(verify(long_node), named, verified)

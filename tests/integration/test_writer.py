@@ -1,0 +1,263 @@
+"""The one write path (store/writer.py) on a real SQLite node: group commit, isolation, one chain.
+
+To compose a batch deterministically, a test first submits an operation that holds the writer
+inside its transaction until the test releases it; everything submitted meanwhile is queued
+and is taken together as the next batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from openline.domain.journal import JournalEntry
+from openline.node import Node
+from openline.services.journal import verify_journal
+from openline.services.operators import operator_for_token
+from openline.services.setup import NewNode
+from openline.store.journal import iter_all_entries
+from openline.store.tables import operator_tokens
+from openline.store.tokens import insert_token
+from openline.store.writer import UnitOfWork
+
+ENTRIES_AFTER_START = 4  # node.initialized, two operator.token_created, node.started
+
+
+@contextmanager
+def started(node_dir: NewNode, environ: dict[str, str] | None = None) -> Iterator[Node]:
+    node = Node.open(node_dir.directory, environ=environ or {})
+    node.start()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def node(node_dir: NewNode) -> Iterator[Node]:
+    with started(node_dir) as running:
+        yield running
+
+
+def all_entries(node: Node) -> list[JournalEntry]:
+    return node.read(lambda conn: list(iter_all_entries(conn)))
+
+
+def token_hashes(conn: Connection) -> set[str]:
+    return set(conn.execute(select(operator_tokens.c.token_hash)).scalars())
+
+
+def assert_one_intact_chain(node: Node) -> list[JournalEntry]:
+    entries = all_entries(node)
+    report = verify_journal(node)
+    assert report.intact, report
+    assert report.verified == len(entries)
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    return entries
+
+
+def record(kind: str, **data: Any) -> Callable[[UnitOfWork], JournalEntry]:
+    return lambda uow: uow.record(kind, data)
+
+
+def token_and_record(name: str) -> Callable[[UnitOfWork], JournalEntry]:
+    """A row and the journal entry that speaks of it, in one operation."""
+
+    def operation(uow: UnitOfWork) -> JournalEntry:
+        insert_token(uow.conn, f"hash-{name}", name, "2024-12-03T12:00:00.000Z")
+        return uow.record("test.token", {"name": name})
+
+    return operation
+
+
+class Hold:
+    """An operation that keeps the writer inside its transaction until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, uow: UnitOfWork) -> JournalEntry:
+        self.entered.set()
+        assert self.release.wait(30), "the test never released the writer"
+        return uow.record("test.hold", {})
+
+
+@contextmanager
+def writer_held(node: Node) -> Iterator[Future[JournalEntry]]:
+    """While inside, the writer is busy: what is submitted queues up for the next batch."""
+    hold = Hold()
+    held = node.writer.submit(hold)
+    try:
+        assert hold.entered.wait(10)
+        yield held
+    finally:
+        hold.release.set()
+
+
+def test_concurrent_writes_from_many_threads_all_commit_into_one_chain(node: Node):
+    threads, per_thread = 8, 200
+    start = threading.Barrier(threads)
+    returned: list[list[JournalEntry]] = [[] for _ in range(threads)]
+
+    def write(t: int) -> None:
+        start.wait()
+        for n in range(per_thread):
+            returned[t].append(node.write(record("test.write", thread=t, n=n)))
+
+    workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not any(worker.is_alive() for worker in workers)
+
+    entries = assert_one_intact_chain(node)
+    writes = threads * per_thread
+    assert len(entries) == ENTRIES_AFTER_START + writes
+    stored = {e.seq: e for e in entries}
+    for t in range(threads):
+        # Each thread waited for every write, so its entries are stored in its own order.
+        assert [stored[e.seq] for e in returned[t]] == returned[t]
+        assert [e.data for e in returned[t]] == [f'{{"n":{n},"thread":{t}}}' for n in range(200)]
+    assert node.writer.batches < writes  # some writes shared a commit
+
+
+@pytest.mark.parametrize(("max_batch", "batches"), [(1, 50), (8, 7), (50, 1), (512, 1)])
+def test_writes_queued_while_the_writer_is_busy_commit_in_batches_of_at_most_max_batch(
+    node_dir: NewNode, max_batch: int, batches: int
+):
+    with started(node_dir, {"OPENLINE_GROUP_COMMIT_MAX_BATCH": str(max_batch)}) as node:
+        with writer_held(node) as held:
+            before = node.writer.batches
+            queued = [node.writer.submit(record("test.queued", n=n)) for n in range(50)]
+        held.result(timeout=10)
+        results = [future.result(timeout=10) for future in queued]
+
+        assert node.writer.batches - before == 1 + batches
+        assert [e.seq for e in results] == list(range(results[0].seq, results[0].seq + 50))
+        assert_one_intact_chain(node)
+
+
+def failing_after_writing(uow: UnitOfWork) -> None:
+    token_and_record("doomed")(uow)
+    raise RuntimeError("refused after writing a row and a journal entry")
+
+
+def duplicate_key_after_writing(uow: UnitOfWork) -> None:
+    token_and_record("doomed")(uow)
+    token_and_record("first")(uow)  # the token row of an operation earlier in the batch
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [(failing_after_writing, RuntimeError), (duplicate_key_after_writing, IntegrityError)],
+    ids=["raises", "database-refuses"],
+)
+def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
+    node: Node, operation: Callable[[UnitOfWork], None], error: type[Exception]
+):
+    with writer_held(node) as held:
+        before = node.writer.batches
+        first = node.writer.submit(token_and_record("first"))
+        doomed = node.writer.submit(operation)
+        last = node.writer.submit(token_and_record("last"))
+    held.result(timeout=10)
+
+    with pytest.raises(error):
+        doomed.result(timeout=10)
+    first_entry, last_entry = first.result(timeout=10), last.result(timeout=10)
+    assert node.writer.batches - before == 2  # the three were one batch
+    assert last_entry.seq == first_entry.seq + 1
+    assert last_entry.prev_hash == first_entry.hash
+    hashes = node.read(token_hashes)
+    assert {"hash-first", "hash-last"} <= hashes
+    assert "hash-doomed" not in hashes
+    entries = assert_one_intact_chain(node)
+    assert "doomed" not in "".join(e.data for e in entries)
+    assert [e.kind for e in entries[-3:]] == ["test.hold", "test.token", "test.token"]
+
+
+def test_a_write_after_a_failed_operation_continues_the_chain(node: Node):
+    with pytest.raises(RuntimeError):
+        node.write(failing_after_writing)
+
+    entry = node.write(record("test.after"))
+
+    entries = assert_one_intact_chain(node)
+    assert entries[-1] == entry
+    assert entry.seq == ENTRIES_AFTER_START + 1
+
+
+def test_stopping_the_writer_commits_everything_already_queued(node_dir: NewNode):
+    node = Node.open(node_dir.directory, environ={})
+    node.start()
+    with writer_held(node):
+        queued = [node.writer.submit(record("test.queued", n=n)) for n in range(100)]
+    node.close()
+
+    assert all(future.done() for future in queued)
+    assert [future.result().data for future in queued] == [f'{{"n":{n}}}' for n in range(100)]
+    reopened = Node.open(node_dir.directory, environ={})
+    try:
+        assert len(assert_one_intact_chain(reopened)) == ENTRIES_AFTER_START + 1 + 100
+    finally:
+        reopened.close()
+
+
+def test_a_second_process_writing_while_the_node_runs_does_not_fork_the_chain(
+    node: Node, node_dir: NewNode
+):
+    stop = threading.Event()
+    written: list[JournalEntry] = []
+    token_create = [sys.executable, "-m", "openline", "token", "create", str(node_dir.directory)]
+
+    def keep_writing() -> None:
+        for n in itertools.count():
+            if stop.is_set():
+                return
+            written.append(node.write(record("test.busy", n=n)))
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(written) < count and writer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(written) >= count
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        wait_for(20)  # the node is writing before the other process starts
+        created = subprocess.run(
+            [*token_create, "--operator", "x"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        wait_for(len(written) + 20)  # and goes on writing after it
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert operator_for_token(node, token) == "x"
+    entries = assert_one_intact_chain(node)
+    by_other = [e for e in entries if e.kind == "operator.token_created" and '"x"' in e.data]
+    assert len(by_other) == 1
+    ours = {e.seq for e in written}
+    assert min(ours) < by_other[0].seq < max(ours)
+    assert by_other[0].seq not in ours
+    assert {e.seq for e in entries if e.kind == "test.busy"} == ours
