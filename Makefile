@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 
 # The main job: a node on the embedded SQLite default, with a fresh operator token.
 run: install
-	@test -f $(RUN_DIR)/openline.toml || $(BIN)/openline init $(RUN_DIR) --party BLUE \
-		--name "Coalition air operations centre" --lang en > /dev/null
+	@# First run: create the node (its admin token is not needed here: a fresh one follows).
+	@test -f $(RUN_DIR)/openline.toml || { out=$$($(BIN)/openline init $(RUN_DIR) --party BLUE \
+		--name "Coalition air operations centre" --lang en 2>&1 >/dev/null) || { echo "$$out"; exit 1; }; }
 	@echo "Openline node BLUE at $$($(BIN)/openline card $(RUN_DIR) | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["url"])') (API reference at /docs)"
 	@echo "Operator token: $$($(BIN)/openline token create $(RUN_DIR) --operator demo)"
 	$(BIN)/openline serve $(RUN_DIR)
