@@ -205,6 +205,9 @@ ONE_BYTE = {
     "in a message's free text": (_in_free_text, 0x01),
     "in the message id of a delivery": (_in_a_message_id, 0x01),
     "in a signature (a letter's case)": (_in_a_signature, 0x20),
+    # The high bit set on an ASCII byte leaves bytes that are not UTF-8 at all.
+    "in a message's free text, leaving invalid UTF-8": (_in_free_text, 0x80),
+    "in a signature, leaving invalid UTF-8": (_in_a_signature, 0x80),
 }
 
 

@@ -8,6 +8,7 @@ and so that no endpoint can forget it.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +18,8 @@ from openline.node import Node
 from openline.services.operators import operator_for_token
 
 PROTECTED_PREFIX = "/api/"
+RECOGNISED_SECONDS = 60.0
+MAX_RECOGNISED = 10_000
 
 
 def bearer_token(scope: Scope) -> str:
@@ -31,13 +34,29 @@ class OperatorAuth:
     def __init__(self, app: ASGIApp, node: Node) -> None:
         self.app = app
         self.node = node
+        # Tokens recognised in the last RECOGNISED_SECONDS, so that a busy operator's requests
+        # do not each cost a database read on another thread. Only hits are kept: a token
+        # created a moment ago (even by another process) is found at its first use.
+        self._recognised: dict[str, tuple[str, float]] = {}
+
+    async def _operator(self, token: str) -> str | None:
+        now = time.monotonic()
+        known = self._recognised.get(token)
+        if known is not None and known[1] > now:
+            return known[0]
+        operator = await asyncio.to_thread(operator_for_token, self.node, token)
+        if operator is not None:
+            if len(self._recognised) >= MAX_RECOGNISED:
+                self._recognised.clear()
+            self._recognised[token] = (operator, now + RECOGNISED_SECONDS)
+        return operator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
         token = bearer_token(scope)
-        operator = await asyncio.to_thread(operator_for_token, self.node, token) if token else None
+        operator = await self._operator(token) if token else None
         if operator is None:
             await self._refuse(scope, receive, send, "unknown operator token" if token else None)
             return

@@ -13,12 +13,13 @@ from openline.node import Node
 bearer = HTTPBearer(auto_error=False, description="An operator token of this node (olt_...).")
 
 
-def get_node(request: Request) -> Node:
+# Async on purpose: FastAPI runs a plain def dependency on a worker thread, a hop per request.
+async def get_node(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
 
 
-def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
+async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
     operator: str = request.state.operator
     return operator
 

@@ -139,7 +139,7 @@ def _linked_chunks(entries: Iterable[JournalEntry], size: int) -> Iterator[_Chun
     expected_seq, prev_hash = 1, GENESIS_HASH
     chunk: list[_Signed] = []
     for entry in entries:
-        checked = _link_problem(entry, expected_seq, prev_hash)
+        checked = _check_links(entry, expected_seq, prev_hash)
         if isinstance(checked, str):
             yield chunk, (entry.seq, checked)
             return
@@ -190,7 +190,7 @@ def _first_bad_signature(chunk: list[_Signed], check_signature: SignatureCheck) 
     return None
 
 
-def _link_problem(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Signed | str:
+def _check_links(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Signed | str:
     """The entry's signed bytes and signature if its place and hash hold, else what is wrong."""
     if entry.seq != expected_seq:
         if entry.seq > expected_seq:

@@ -10,7 +10,7 @@ from openline.domain.messages import Draft, Message, State
 from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.store import messages as store
-from openline.store.writer import UnitOfWork
+from openline.store.writer import Operation, UnitOfWork
 
 MAX_PAGE = 1000
 
@@ -19,6 +19,13 @@ def send_message(node: Node, draft: Draft, operator: str) -> Message:
     """Check the draft, store the message durably, deliver at once to our own party.
 
     A message to another party stays queued until the line delivers it.
+    """
+    return node.write(new_message(node, draft, operator))
+
+
+def new_message(node: Node, draft: Draft, operator: str) -> Operation[Message]:
+    """Check the draft now (bad input never reaches the writer); the returned operation stores
+    it. The API awaits it with ``Node.write_async``; ``send_message`` runs it and waits.
     """
     now = node.clock()
     message = rules.compose(
@@ -30,7 +37,7 @@ def send_message(node: Node, draft: Draft, operator: str) -> Message:
         deadlines=node.settings.ack_deadlines,
         max_text_bytes=node.settings.max_text_bytes,
     )
-    return node.write(lambda uow: _store_new(uow, node, message))
+    return lambda uow: _store_new(uow, node, message)
 
 
 def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
@@ -48,7 +55,10 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
 
 def acknowledge_message(node: Node, message_id: str, operator: str) -> Message:
     """An operator of this party confirms the message was read and understood."""
+    return node.write(acknowledgement(node, message_id, operator))
 
+
+def acknowledgement(node: Node, message_id: str, operator: str) -> Operation[Message]:
     def acknowledge(uow: UnitOfWork) -> Message:
         message = _require(store.get_message(uow.conn, message_id), message_id)
         updated = rules.acknowledge(message, node.party, operator, node.clock())
@@ -56,7 +66,7 @@ def acknowledge_message(node: Node, message_id: str, operator: str) -> Message:
             _save_recipient(uow, updated, node.party, "message.acknowledged")
         return updated
 
-    return node.write(acknowledge)
+    return acknowledge
 
 
 def get_message(node: Node, message_id: str) -> Message:

@@ -7,44 +7,60 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, insert, select, update
 
 from openline.domain.messages import Message, Recipient, State
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.store.tables import message_recipients, messages
 
+# Built once and executed with each row as parameters: SQLAlchemy then reuses its compiled
+# form instead of building and caching a new statement per row (docs/performance.md).
+_INSERT_MESSAGE = insert(messages)
+_INSERT_RECIPIENT = insert(message_recipients)
+_UPDATE_RECIPIENT = (
+    update(message_recipients)
+    .where(
+        and_(
+            message_recipients.c.message_id == bindparam("key_message_id"),
+            message_recipients.c.party == bindparam("key_party"),
+        )
+    )
+    .values(
+        state=bindparam("state"),
+        delivered_at=bindparam("delivered_at"),
+        acknowledged_at=bindparam("acknowledged_at"),
+        acknowledged_by=bindparam("acknowledged_by"),
+    )
+)
+
 
 def insert_message(conn: Connection, message: Message) -> None:
     conn.execute(
-        insert(messages).values(
-            id=message.id,
-            sender=message.sender,
-            precedence=message.precedence.value,
-            template=message.template,
-            fields=json.dumps(message.fields, ensure_ascii=False, sort_keys=True),
-            in_reply_to=message.in_reply_to,
-            created_at=format_utc(message.created_at),
-            deadline=format_utc(message.deadline),
-            created_by=message.created_by,
-        )
+        _INSERT_MESSAGE,
+        {
+            "id": message.id,
+            "sender": message.sender,
+            "precedence": message.precedence.value,
+            "template": message.template,
+            "fields": json.dumps(message.fields, ensure_ascii=False, sort_keys=True),
+            "in_reply_to": message.in_reply_to,
+            "created_at": format_utc(message.created_at),
+            "deadline": format_utc(message.deadline),
+            "created_by": message.created_by,
+        },
     )
     conn.execute(
-        insert(message_recipients),
+        _INSERT_RECIPIENT,
         [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients],
     )
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
+    row = _recipient_row(recipient)
     conn.execute(
-        update(message_recipients)
-        .where(
-            and_(
-                message_recipients.c.message_id == message_id,
-                message_recipients.c.party == recipient.party,
-            )
-        )
-        .values(**_recipient_row(recipient))
+        _UPDATE_RECIPIENT,
+        {"key_message_id": message_id, "key_party": row.pop("party"), **row},
     )
 
 

@@ -48,11 +48,11 @@ def _as_sent(exc: InvalidInput, body: MessageCreate) -> InvalidInput:
 
 
 @router.post("", status_code=201, response_model=MessagePublic)
-def send(
+async def send(
     body: MessageCreate, node: NodeDep, operator: Operator, response: Response
 ) -> MessagePublic:
     try:
-        message = service.send_message(node, _draft(body), operator)
+        message = await node.write_async(service.new_message(node, _draft(body), operator))
     except InvalidInput as exc:
         raise _as_sent(exc, body) from None
     response.headers["Location"] = f"{router.prefix}/{message.id}"
@@ -77,5 +77,6 @@ def get_message(message_id: str, node: NodeDep, _operator: Operator) -> MessageP
 
 
 @router.post("/{message_id}/ack", response_model=MessagePublic)
-def acknowledge(message_id: str, node: NodeDep, operator: Operator) -> MessagePublic:
-    return _public(node, service.acknowledge_message(node, message_id, operator))
+async def acknowledge(message_id: str, node: NodeDep, operator: Operator) -> MessagePublic:
+    message = await node.write_async(service.acknowledgement(node, message_id, operator))
+    return _public(node, message)
