@@ -25,6 +25,22 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def run_openline(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside
+    (and an 80-column terminal, so tables print as an operator would see them)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "openline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**clean, "COLUMNS": "80", **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningNode, free_port, make_node_dir
+from tests.conftest import RunningNode, free_port, make_node_dir, run_openline
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
 NODE_FILES = {"openline.toml", "node.key", "openline.db", "cli.token"}
 
 
-def openline(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+openline = run_openline
 
 
 def init(directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import nacl.signing
 import pytest
 import rfc8785
 
-from tests.conftest import RunningNode, free_port, make_node_dir
+from tests.conftest import RunningNode, free_port, make_node_dir, run_openline
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
 MESSAGE_LINE = re.compile(r"(msg_[0-9A-Z]{26}) (\w+) \(deadline [0-9T:.Z-]{24}\)\n")
@@ -33,19 +31,7 @@ DIR_COMMANDS = {
 }
 
 
-def openline(
-    *args: str | Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**clean, "COLUMNS": "80", **(env or {})},
-        timeout=60,
-        check=False,
-    )
+openline = run_openline
 
 
 def error_line(stderr: str) -> str:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import string
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from openline.crypto import SigningKey
 from openline.domain.journal import make_entry, signing_bytes
 from openline.node import Node
 from openline.store.writer import UnitOfWork
-from tests.conftest import free_port, make_node_dir, start_node
+from tests.conftest import free_port, make_node_dir, run_openline, start_node
 
 COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig")
 B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
@@ -41,15 +39,7 @@ INSERT_ROW = (
 
 
 def verify(directory: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openline", "journal", "verify", str(directory)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_openline("journal", "verify", directory, timeout=120)
 
 
 def assert_names(result: subprocess.CompletedProcess[str], seq: int, verified: int) -> None:

@@ -5,11 +5,8 @@ and what survives a crash or a stop.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,24 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningNode, free_port, make_node_dir
+from tests.conftest import RunningNode, free_port, make_node_dir, run_openline
 
 pytestmark = pytest.mark.slow
 
 READ_TIMEOUT = 10.0  # an expected event that has not come by then is not coming
 
 
-def openline(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+openline = run_openline
 
 
 @dataclass
