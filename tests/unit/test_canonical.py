@@ -8,6 +8,9 @@ import struct
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openline.domain.canonical import canonical_json
 
@@ -181,3 +184,56 @@ def test_the_order_of_keys_given_does_not_change_the_bytes() -> None:
 def test_a_value_that_cannot_be_canonicalised_raises_value_error(value: Any) -> None:
     with pytest.raises(ValueError, match="cannot be written as canonical JSON"):
         canonical_json(value)
+
+
+# The fast path against the reference implementation, on arbitrary JSON values: text with
+# every kind of character (astral keys sort differently in UTF-16), floats of every magnitude
+# (ECMAScript writes exponents from 1e21 and below 1e-6, Python from 1e16 and below 1e-4),
+# integers on both sides of 2**53.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=6), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+def reference(value: object) -> bytes | None:
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        return None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(json_values)
+def test_the_fast_path_writes_exactly_what_the_reference_writes(value: object) -> None:
+    expected = reference(value)
+    if expected is None:
+        with pytest.raises(ValueError, match="cannot be written as canonical JSON"):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        -0.0, 0.0, 35.0, 1e-4, 9.999999999999999e-05, 1e-6, 1e-7, 5e-324, 1e16, 1e16 + 2,
+        9007199254740991.0, 9007199254740992.0, 1e21, 1e22, 2.0**60, 123456789012345.67,
+        2**53 - 1, 2**53, -(2**53) + 1, 0.1 + 0.2, 1 / 3,
+        {"\U0001f600": 1, "\ue000": 2, "a": 3}, {"é": 1, "e": 2}, ["\ud800"],
+    ],
+)  # fmt: skip
+def test_edge_values_are_written_as_the_reference_writes_them(value: object) -> None:
+    expected = reference(value)
+    if expected is None:
+        with pytest.raises(ValueError, match="cannot be written as canonical JSON"):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
