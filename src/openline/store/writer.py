@@ -138,15 +138,22 @@ class Writer:
     def _run_one(
         self, conn: Connection, operation: Callable[[UnitOfWork], Any]
     ) -> tuple[Any, BaseException | None]:
+        # A savepoint per operation, so that one that fails is undone alone. Issued on the
+        # driver's connection: the same SQL on SQLite and PostgreSQL, and 50 times cheaper
+        # than SQLAlchemy's begin_nested(), which cost a tenth of a message's write.
+        driver = conn.connection.driver_connection
+        assert driver is not None
         mark = self._journal.mark()
-        savepoint = conn.begin_nested()
+        driver.execute("SAVEPOINT openline_operation")
         try:
             result = operation(UnitOfWork(conn, self._journal))
         except Exception as exc:  # the caller gets its own error back
-            savepoint.rollback()  # if the connection itself is gone this raises: batch fails
+            # If the connection itself is gone these raise, and the whole batch fails.
+            driver.execute("ROLLBACK TO SAVEPOINT openline_operation")
+            driver.execute("RELEASE SAVEPOINT openline_operation")
             self._journal.rollback_to(mark)
             if isinstance(exc, OperationalError):
                 return None, Unavailable(f"the database could not keep this write: {exc.orig}")
             return None, exc
-        savepoint.commit()
+        driver.execute("RELEASE SAVEPOINT openline_operation")
         return result, None
