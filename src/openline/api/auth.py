@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -58,13 +57,13 @@ class OperatorAuth:
         token = bearer_token(scope)
         operator = await self._operator(token) if token else None
         if operator is None:
-            await self._refuse(scope, receive, send, "unknown operator token" if token else None)
+            reason = "unknown operator token" if token else "no operator token"
+            await self._refuse(scope, receive, send, reason)
             return
         scope.setdefault("state", {})["operator"] = operator
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: Any) -> None:
-        reason = reason or "no operator token"
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         client = scope.get("client")
         event = {
             "reason": reason,

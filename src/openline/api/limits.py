@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openline.api.errors import error_response
@@ -13,6 +14,9 @@ class BodyTooLarge(HTTPException):
     # into "400 There was an error parsing the body"; this one it lets through as a 413.
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, f"the request body is over the limit of {max_bytes} bytes")
+
+    def response(self) -> Response:
+        return error_response(413, "too_large", str(self.detail))
 
 
 class RequestSizeLimit:
@@ -26,7 +30,7 @@ class RequestSizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+            await BodyTooLarge(self.max_bytes).response()(scope, receive, send)
             return
         seen = 0
 
@@ -40,11 +44,5 @@ class RequestSizeLimit:
 
         try:
             await self.app(scope, counted_receive, send)
-        except BodyTooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "too_large", f"the request body is over the limit of {self.max_bytes} bytes"
-        )
-        await response(scope, receive, send)
+        except BodyTooLarge as too_large:
+            await too_large.response()(scope, receive, send)

@@ -73,13 +73,14 @@ class Draft:
     template: str
     fields: Mapping[str, Any]
     in_reply_to: str | None = None
+    fields_named_as: str = "fields."  # how errors name a field: the key the client sent
 
 
 def free_text_draft(
     to: Sequence[str], precedence: str, text: str, lang: str, in_reply_to: str | None = None
 ) -> Draft:
     """Free text is the ``free-text`` template: it crosses unchanged, marked with its language."""
-    return Draft(to, precedence, FREE_TEXT, {"text": text, "lang": lang}, in_reply_to)
+    return Draft(to, precedence, FREE_TEXT, {"text": text, "lang": lang}, in_reply_to, "")
 
 
 def check_recipients(to: object) -> tuple[str, ...]:
@@ -110,7 +111,9 @@ def compose(
     recipients = check_recipients(draft.to)
     precedence = parse_precedence(draft.precedence)
     template = get_template(draft.template)
-    fields = check_fields(template, draft.fields, max_text_bytes=max_text_bytes)
+    fields = check_fields(
+        template, draft.fields, max_text_bytes=max_text_bytes, prefix=draft.fields_named_as
+    )
     if template.answers_message and not draft.in_reply_to:
         raise InvalidInput(
             f"in_reply_to: {template.name} answers a message; name the message it answers",

@@ -295,10 +295,14 @@ def get_template(name: object) -> Template:
     return TEMPLATES[name]
 
 
-def check_fields(template: Template, fields: object, *, max_text_bytes: int) -> dict[str, Any]:
+def check_fields(
+    template: Template, fields: object, *, max_text_bytes: int, prefix: str = "fields."
+) -> dict[str, Any]:
     """The fields, checked against the template and normalised (times in UTC, numbers as floats).
 
-    Unknown fields are refused so that a typo never silently drops information.
+    Unknown fields are refused so that a typo never silently drops information. Errors name
+    each field as ``prefix`` + its name: ``fields.area`` for a template's fields, plain ``text``
+    for free text, which the client sent as top-level keys.
     """
     if not isinstance(fields, Mapping):
         raise InvalidInput(f"fields must be an object, got {fields!r}", field="fields")
@@ -306,13 +310,13 @@ def check_fields(template: Template, fields: object, *, max_text_bytes: int) -> 
     for name in fields:
         if name not in known:
             raise InvalidInput(
-                f"fields.{name}: not a field of {template.name} "
+                f"{prefix}{name}: not a field of {template.name} "
                 f"(its fields: {', '.join(sorted(known)) or 'none'})",
-                field=f"fields.{name}",
+                field=f"{prefix}{name}",
             )
     checked: dict[str, Any] = {}
     for spec in template.fields:
-        path = f"fields.{spec.name}"
+        path = f"{prefix}{spec.name}"
         if fields.get(spec.name) is None:
             if spec.required:
                 raise InvalidInput(f"{path}: required by {template.name}", field=path)

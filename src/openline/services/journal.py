@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Connection
+
 from openline.crypto import PublicKey
-from openline.domain.journal import ChainReport, verify_chain
+from openline.domain.journal import ChainReport, JournalEntry, verify_chain
 from openline.node import Node
 from openline.store.journal import iter_all_entries, read_entries, read_head
 
@@ -25,7 +27,7 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
 
 
 def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
-    def page(conn):  # type: ignore[no-untyped-def]
+    def page(conn: Connection) -> tuple[list[JournalEntry], tuple[int, str]]:
         return read_entries(conn, after=after, limit=limit), read_head(conn)
 
     entries, (seq, head_hash) = node.read(page)

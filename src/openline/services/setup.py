@@ -16,6 +16,7 @@ from openline.node import Node
 from openline.nodedir import NodeDirectory, move_into_place, staging_directory, write_secret
 from openline.services.operators import check_operator_name, issue_token
 from openline.store.database import database_url, migrate
+from openline.store.writer import UnitOfWork
 
 CLI_OPERATOR = "local-cli"
 
@@ -63,7 +64,7 @@ def _build(staging: Path, values: dict[str, str | int], settings: Settings, oper
     node = Node.open(staging, environ={})
     try:
 
-        def first_entries(uow):  # type: ignore[no-untyped-def]
+        def first_entries(uow: UnitOfWork) -> tuple[str, str]:
             at = format_utc(node.clock())
             uow.record(
                 "node.initialized", {"card": node.card().model_dump(), "version": __version__}
@@ -72,7 +73,6 @@ def _build(staging: Path, values: dict[str, str | int], settings: Settings, oper
             return issue_token(uow, operator, at), cli_token
 
         token, cli_token = node.write(first_entries)
-        assert isinstance(token, str)
         write_secret(directory.cli_token_file, cli_token)
     finally:
         node.close()

@@ -38,23 +38,11 @@ def _draft(body: MessageCreate) -> Draft:
     return Draft(body.to, body.precedence, body.template, body.fields or {}, body.in_reply_to)
 
 
-def _as_sent(exc: InvalidInput, body: MessageCreate) -> InvalidInput:
-    """Free text travels as the free-text template's fields: name the key the client sent."""
-    if body.text is None or exc.field is None or not exc.field.startswith("fields."):
-        return exc
-    return InvalidInput(
-        exc.message.removeprefix("fields."), field=exc.field.removeprefix("fields.")
-    )
-
-
 @router.post("", status_code=201, response_model=MessagePublic)
 async def send(
     body: MessageCreate, node: NodeDep, operator: Operator, response: Response
 ) -> MessagePublic:
-    try:
-        message = await node.write_async(service.new_message(node, _draft(body), operator))
-    except InvalidInput as exc:
-        raise _as_sent(exc, body) from None
+    message = await node.write_async(service.new_message(node, _draft(body), operator))
     response.headers["Location"] = f"{router.prefix}/{message.id}"
     return _public(node, message)
 
