@@ -6,9 +6,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= run/demo
 
-.PHONY: install run test lint format bench clean
+.PHONY: install system-packages run test lint format bench clean
 
 install: $(STAMP)
+
+# Debian packages the tests compare against: GeographicLib's GeoConvert (coordinates).
+SYSTEM_PACKAGES := geographiclib-tools
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+system-packages:
+	@command -v GeoConvert >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Openline needs Python 3.11 or newer, found " + sys.version.split()[0])'
@@ -26,7 +33,7 @@ run: install
 	@echo "Operator token: $$($(BIN)/openline token create $(RUN_DIR) --operator demo)"
 	$(BIN)/openline serve $(RUN_DIR)
 
-test: install
+test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -18,8 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openline.api.app import create_app
+from openline.crypto import SigningKey
+from openline.domain.parties import Card
 from openline.node import Node
+from openline.services.peers import add_peer
 from openline.services.setup import NewNode, init_node
+from openline.store import line as line_store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -91,12 +95,50 @@ class InProcess:
         return {"Authorization": f"Bearer {token or self.token}"}
 
 
+def silent_card(party: str = "RED", lang: str = "ru", key: SigningKey | None = None) -> Card:
+    """The card of a peer whose node never answers: a fresh key, a port nobody listens on."""
+    return Card(
+        party=party,
+        name=f"{party} command",
+        lang=lang,
+        url=f"http://127.0.0.1:{free_port()}",
+        public_key=(key or SigningKey.generate()).public_key.to_base64(),
+    )
+
+
+def link(directory: Path, card: Card) -> None:
+    """``openline peer add`` for a node directory, in this process."""
+    node = Node.open(directory, environ={})
+    try:
+        add_peer(node, card)
+    finally:
+        node.close()
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 20, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {timeout} s for {what or condition}")
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def api(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
-    """The node's API in this process, on a fake clock, with its first operator's token."""
+    """BLUE's API in this process, on a fake clock, with its first operator's token.
+
+    BLUE is linked to RED, whose node never answers: messages to RED stay queued. The fixture
+    returns once the line has made its first moves (RED's status journaled, one line check
+    queued), after which the line writes nothing more, so tests see a quiet journal.
+    """
+    link(node_dir.directory, silent_card())
     node = Node.open(node_dir.directory, environ={}, clock=clock)
     with TestClient(create_app(node)) as client:
         client.headers["Authorization"] = f"Bearer {node_dir.token}"
+        wait_for(
+            lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")),
+            what="the first line check to RED",
+        )
         yield InProcess(client, node, node_dir.token, clock)
 
 
@@ -117,6 +159,69 @@ class RunningNode:
         if self.process.poll() is None:
             self.process.send_signal(sig)
             self.process.wait(timeout=15)
+
+
+def card_of(directory: Path) -> Card:
+    node = Node.open(directory, environ={})
+    try:
+        return node.card()
+    finally:
+        node.close()
+
+
+@dataclass
+class Pair:
+    """BLUE and RED, linked to each other, each a real ``openline serve`` process."""
+
+    blue: RunningNode
+    red: RunningNode
+    env: dict[str, str]
+
+    def restart(self, which: str) -> RunningNode:
+        old: RunningNode = getattr(self, which)
+        new = start_node(old.directory, old.token, self.env)
+        setattr(self, which, new)
+        return new
+
+
+def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
+    blue = make_node_dir(base / "blue", port=free_port())
+    red = make_node_dir(base / "red", party="RED", lang="ru", port=free_port())
+    link(blue.directory, card_of(red.directory))
+    link(red.directory, card_of(blue.directory))
+    return blue, red
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    """BLUE and RED running and linked, with a one-second line-check interval."""
+    env = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
+    blue, red = make_pair(tmp_path, env)
+    running = Pair(
+        start_node(blue.directory, blue.token, env), start_node(red.directory, red.token, env), env
+    )
+    try:
+        yield running
+    finally:
+        for node in (running.blue, running.red):
+            try:
+                node.stop()
+            finally:
+                if node.process.poll() is None:
+                    node.process.kill()
+                    node.process.wait()
+
+
+def export_transcripts(directories: list[Path], into: Path) -> list[Path]:
+    """``openline journal export`` of each node directory, into files in ``into``."""
+    paths = []
+    for directory in directories:
+        exported = run_openline("journal", "export", directory)
+        assert exported.returncode == 0, exported.stderr
+        path = into / f"{directory.name}.jsonl"
+        path.write_text(exported.stdout, encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -> RunningNode:
@@ -169,8 +274,10 @@ def serve() -> Iterator[Callable[[Path, str], RunningNode]]:
 
 @pytest.fixture
 def running_node(tmp_path: Path) -> Iterator[RunningNode]:
-    """A real ``openline serve`` process on a free port of 127.0.0.1."""
+    """BLUE as a real ``openline serve`` process on a free port of 127.0.0.1, linked to a RED
+    whose node never answers."""
     created = make_node_dir(tmp_path / "blue", port=free_port())
+    link(created.directory, silent_card())
     running = start_node(created.directory, created.token)
     try:
         yield running

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from openline import __version__
+from openline.cli_coord import coord
 from openline.domain.errors import OpenlineError
 
 NODE_DIR = click.Path(path_type=Path, file_okay=False)
@@ -87,6 +88,26 @@ def card(directory: Path) -> None:
 
 
 @main.group()
+def peer() -> None:
+    """Peer parties: the other ends of this node's lines."""
+
+
+@peer.command("add")
+@click.argument("directory", type=EXISTING_NODE)
+@click.argument("card_file", metavar="CARD.json", type=click.Path(dir_okay=False, path_type=Path))
+def peer_add(directory: Path, card_file: Path) -> None:
+    """Link this node to the party whose card (from `openline card`) is in CARD.json.
+
+    A running node starts its line to the new peer within a second.
+    """
+    from openline.services.peers import add_peer, read_card
+
+    with reported_errors(), _opened(directory) as node:
+        linked = add_peer(node, read_card(card_file))
+    click.echo(f"linked to {linked.party} ({linked.card.name}) at {linked.card.url}")
+
+
+@main.group()
 def token() -> None:
     """Operator tokens."""
 
@@ -105,7 +126,7 @@ def token_create(directory: Path, operator: str) -> None:
 @main.command()
 @click.argument("directory", type=EXISTING_NODE)
 def serve(directory: Path) -> None:
-    """Run the node: its API, its console and (soon) its line to peers."""
+    """Run the node: its API, its console and its lines to peers."""
     from openline.api.server import serve as serve_node
     from openline.node import Node
 
@@ -199,6 +220,50 @@ def journal_verify(directory: Path) -> None:
     click.echo(f"journal broken at entry {report.bad_seq}: {report.reason}", err=True)
     click.echo(f"({report.verified} entries before it verified)", err=True)
     sys.exit(1)
+
+
+@journal.command("export")
+@click.argument("directory", type=EXISTING_NODE)
+@click.option("--from", "since", default=None, help="Entries at or after this UTC instant.")
+@click.option("--to", "until", default=None, help="Entries before this UTC instant.")
+def journal_export(directory: Path, since: str | None, until: str | None) -> None:
+    """Write the journal as a signed transcript (JSON Lines) on stdout."""
+    from openline.domain.timeutil import parse_utc
+    from openline.services.transcripts import export_transcript
+
+    with reported_errors(), _opened(directory) as node:
+        count = export_transcript(
+            node,
+            sys.stdout,
+            since=parse_utc(since, field="--from") if since else None,
+            until=parse_utc(until, field="--to") if until else None,
+        )
+    click.echo(f"{count} journal entries exported", err=True)
+
+
+@journal.command("cross-verify")
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def journal_cross_verify(ours: Path, theirs: Path) -> None:
+    """Check two nodes' transcripts against each other; exit 1 naming every difference."""
+    from openline.services.transcripts import cross_verify_files
+
+    with reported_errors():
+        report = cross_verify_files(ours, theirs)
+    for link, count in report.agreed.items():
+        click.echo(f"{link}: {count} envelopes agree (same hash, same order, receipts match)")
+    for pending in report.in_transit:
+        click.echo(f"in transit: {pending}")
+    if report.agree:
+        click.echo("the transcripts agree")
+        return
+    for difference in report.differences:
+        click.echo(f"DIFFERENCE: {difference}", err=True)
+    click.echo(f"{len(report.differences)} differences", err=True)
+    sys.exit(1)
+
+
+main.add_command(coord)
 
 
 @contextmanager

@@ -76,6 +76,13 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(
         1_048_576, ge=1024, le=64 * 1_048_576, description="Largest HTTP request body accepted."
     )
+    max_envelope_bytes: int = Field(
+        2_097_152,
+        ge=4096,
+        le=64 * 1_048_576,
+        description="Largest envelope a node seals or accepts from a peer; a request to the "
+        "federation endpoint may carry up to four times this.",
+    )
     group_commit_max_batch: int = Field(
         512,
         ge=1,

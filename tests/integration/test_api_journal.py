@@ -78,10 +78,11 @@ def unauthenticated(api: InProcess) -> None:
 
 
 CREATED_AND_DELIVERED = ["message.created", "message.delivered"]
+QUEUED = "envelope.queued"
 ACTIONS: list[tuple[str, Callable[[InProcess], object], list[str]]] = [
     ("send to our own party", lambda api: send(api, ["BLUE"]), CREATED_AND_DELIVERED),
-    ("send to another party", lambda api: send(api, ["RED"]), ["message.created"]),
-    ("send to both", lambda api: send(api, ["BLUE", "RED"]), CREATED_AND_DELIVERED),
+    ("send to another party", lambda api: send(api, ["RED"]), ["message.created", QUEUED]),
+    ("send to both", lambda api: send(api, ["BLUE", "RED"]), [*CREATED_AND_DELIVERED, QUEUED]),
     ("send and acknowledge", send_and_ack, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
     ("acknowledge twice", send_and_ack_twice, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
     ("create a token", lambda api: create_token(api.node, "watch-2"), ["operator.token_created"]),
@@ -94,11 +95,21 @@ ACTIONS: list[tuple[str, Callable[[InProcess], object], list[str]]] = [
 def test_a_started_node_has_journaled_its_creation_and_its_start(api: InProcess):
     journal = entries(api)
 
-    assert [e["kind"] for e in journal] == [*FIRST_KINDS, "node.started"]
-    assert [e["seq"] for e in journal] == [1, 2, 3, 4]
+    # The api fixture links RED, whose node never answers: the line judges it down at once
+    # and queues its first line check.
+    assert [e["kind"] for e in journal] == [
+        *FIRST_KINDS,
+        "peer.added",
+        "node.started",
+        "line.status",
+        "envelope.queued",
+    ]
+    assert [e["seq"] for e in journal] == [1, 2, 3, 4, 5, 6, 7]
     card = api.client.get("/api/v1/node").json()
     assert journal[0]["data"]["card"] == card["party"]
-    assert journal[3]["data"] == {"version": card["version"]}
+    assert journal[4]["data"] == {"version": card["version"]}
+    assert journal[5]["data"]["status"] == "down"
+    assert journal[6]["data"]["kind"] == "line_check"
 
 
 @pytest.mark.parametrize(("name", "action", "added"), ACTIONS, ids=[a[0] for a in ACTIONS])
@@ -120,7 +131,7 @@ def test_a_created_message_is_journaled_with_everything_needed_to_prove_it(api: 
     api.clock.advance(seconds=30)
     api.client.post(f"/api/v1/messages/{message['id']}/ack")
 
-    created, delivered, acknowledged = entries(api)[-3:]
+    created, delivered, queued, acknowledged = entries(api)[-4:]
 
     assert created["kind"] == "message.created"
     assert created["at"] == message["created_at"] == "2024-12-03T12:05:00.000Z"
@@ -142,6 +153,9 @@ def test_a_created_message_is_journaled_with_everything_needed_to_prove_it(api: 
         "party": "BLUE",
         "at": "2024-12-03T12:05:00.000Z",
     }
+    assert queued["kind"] == "envelope.queued"
+    assert queued["data"]["to"] == "RED"
+    assert queued["data"]["kind"] == "message"
     assert acknowledged["kind"] == "message.acknowledged"
     assert acknowledged["at"] == "2024-12-03T12:05:30.000Z"
     assert acknowledged["data"] == {
@@ -183,12 +197,12 @@ def test_paging_with_after_and_limit_walks_the_whole_journal_once(api: InProcess
     assert [e["seq"] for e in walked] == list(range(1, len(whole) + 1))
 
 
-@pytest.mark.parametrize("after", [0, 3, 11, 12, 13, 10_000])
+@pytest.mark.parametrize("after", [0, 3, 14, 15, 16, 10_000])
 def test_after_returns_exactly_the_entries_that_follow_it(api: InProcess, after: int):
     for n in range(4):
         send(api, ["BLUE"], text=f"m{n}")
     whole = entries(api)
-    assert len(whole) == 12
+    assert len(whole) == 15  # 7 from the api fixture (see the first test), 2 per message
 
     assert entries(api, after=after) == [e for e in whole if e["seq"] > after]
 
@@ -222,7 +236,7 @@ def test_the_journal_from_the_api_verifies_with_the_public_key_from_the_api(api:
     report = verify_chain(journal, node_key(api).verify)
 
     assert report.intact, report
-    assert report.verified == len(journal) == 9
+    assert report.verified == len(journal) == 13
 
 
 def test_the_journal_does_not_verify_with_another_key(api: InProcess):
@@ -256,18 +270,18 @@ def swapped(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
 
 @pytest.mark.parametrize(
     ("tamper", "bad_seq"),
-    [(altered_text, 5), (removed, 6), (swapped, 6)],
+    [(altered_text, 8), (removed, 9), (swapped, 9)],
     ids=["altered", "removed", "swapped"],
 )
 def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_change(
     api: InProcess, tamper: Callable[[list[JournalEntry], int], list[JournalEntry]], bad_seq: int
 ):
-    send(api, ["BLUE"], text="hi")  # entry 5: message.created, entry 6: message.delivered
+    send(api, ["BLUE"], text="hi")  # entry 8: message.created, entry 9: message.delivered
     journal = [as_entry(e) for e in entries(api)]
-    assert journal[4].kind == "message.created"
+    assert journal[7].kind == "message.created"
     assert verify_chain(journal, node_key(api).verify).intact
 
-    report = verify_chain(tamper(journal, 5), node_key(api).verify)
+    report = verify_chain(tamper(journal, 8), node_key(api).verify)
 
     assert report.bad_seq == bad_seq
-    assert report.verified == 4
+    assert report.verified == 7

@@ -416,4 +416,8 @@ def test_sending_journals_the_message_and_its_delivery_in_order(api: InProcess):
 
     send(api, free_text(["BLUE", "RED"]))
 
-    assert journal_kinds(api)[len(before) :] == ["message.created", "message.delivered"]
+    assert journal_kinds(api)[len(before) :] == [
+        "message.created",
+        "message.delivered",
+        "envelope.queued",
+    ]

@@ -24,7 +24,14 @@ from openline.crypto import SigningKey
 from openline.domain.journal import make_entry, signing_bytes
 from openline.node import Node
 from openline.store.writer import UnitOfWork
-from tests.conftest import free_port, make_node_dir, run_openline, start_node
+from tests.conftest import (
+    free_port,
+    link,
+    make_node_dir,
+    run_openline,
+    silent_card,
+    start_node,
+)
 
 COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig")
 B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
@@ -116,6 +123,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     and was stopped cleanly. Made once; each test tampers with its own copy.
     """
     created = make_node_dir(tmp_path_factory.mktemp("pristine") / "blue", port=free_port())
+    link(created.directory, silent_card())
     running = start_node(created.directory, created.token)
     try:
         with running.client() as client:

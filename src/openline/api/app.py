@@ -13,7 +13,8 @@ from openline import __version__
 from openline.api.auth import OperatorAuth
 from openline.api.errors import install_error_handlers
 from openline.api.limits import RequestSizeLimit
-from openline.api.routes import events, messages, node
+from openline.api.routes import events, federation, messages, node, templates
+from openline.line.runner import Line
 from openline.node import Node
 
 
@@ -21,11 +22,14 @@ def create_app(opened: Node) -> FastAPI:
     """The node's API. Starting it starts the node's writer; stopping it ends every stream."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened.start()
+        line = app.state.line = Line(opened)
         try:
+            await line.start()
             yield
         finally:
+            await line.stop()
             opened.bus.close()
             opened.stop()
 
@@ -37,11 +41,17 @@ def create_app(opened: Node) -> FastAPI:
     )
     app.state.node = opened
     install_error_handlers(app)
-    app.add_middleware(RequestSizeLimit, max_bytes=opened.settings.max_request_bytes)
+    app.add_middleware(
+        RequestSizeLimit,
+        max_bytes=opened.settings.max_request_bytes,
+        by_prefix={"/federation/": 4 * opened.settings.max_envelope_bytes},
+    )
     app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
     app.include_router(node.router)
     app.include_router(messages.router)
     app.include_router(events.router)
+    app.include_router(templates.router)
+    app.include_router(federation.router)
     static = files("openline.web") / "static"
     app.mount("/", StaticFiles(directory=str(static), html=True), name="console")
     return app

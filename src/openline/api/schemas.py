@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openline.domain.messages import Message, State
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc
+from openline.i18n import render_message
 
 
 class MessageCreate(BaseModel):
@@ -46,9 +47,13 @@ class MessagePublic(BaseModel):
     deadline: str
     state: State
     recipients: list[RecipientPublic]
+    rendering: dict[str, Any] = Field(
+        description="The message as this node's operators read it, in the node's language: "
+        "title, labelled lines and the whole text; free text unchanged and marked untranslated."
+    )
 
     @classmethod
-    def of(cls, message: Message, state: State) -> MessagePublic:
+    def of(cls, message: Message, state: State, lang: str) -> MessagePublic:
         return cls(
             id=message.id,
             sender=message.sender,
@@ -71,6 +76,7 @@ class MessagePublic(BaseModel):
                 )
                 for r in message.recipients
             ],
+            rendering=render_message(message, lang),
         )
 
 
@@ -91,9 +97,19 @@ class JournalHead(BaseModel):
     hash: str
 
 
+class PeerPublic(CardPublic):
+    status: Literal["up", "degraded", "down"] = Field(
+        description="up: heard within two line-check intervals, nothing waiting; degraded: "
+        "heard, but envelopes wait or delivery is retrying; down: not heard for two intervals"
+    )
+    reason: str
+    last_heard_at: str | None
+    waiting: int = Field(description="Envelopes for this peer still without a receipt.")
+
+
 class NodePublic(BaseModel):
     party: CardPublic
-    peers: list[dict[str, Any]]
+    peers: list[PeerPublic]
     journal: JournalHead
     version: str
 

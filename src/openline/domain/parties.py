@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -55,3 +56,16 @@ class Card(BaseModel):
     lang: Annotated[str, Field(pattern="^(en|ru|fr|ar)$")]
     url: Annotated[str, Field(min_length=1, max_length=500)]
     public_key: Annotated[str, Field(min_length=43, max_length=44, description="Ed25519, base64")]
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A party this node is linked to: its card, and when it was added and last heard."""
+
+    card: Card
+    added_at: str
+    last_heard_at: str | None = None
+
+    @property
+    def party(self) -> str:
+        return self.card.party

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 from openline.domain.journal import JournalEntry
 
@@ -40,10 +41,28 @@ class Subscription:
         self._bus.unsubscribe(self)
 
 
+Listener = Callable[[list[JournalEntry]], None]
+
+
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener`` with every committed batch of entries, on the writer's thread.
+
+        For the node's own machinery (the line's sender wakes up on envelope.queued); it must
+        return at once.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def subscribe(self) -> Subscription:
         subscription = Subscription(self, asyncio.get_running_loop())
@@ -59,6 +78,9 @@ class EventBus:
         """Thread-safe: hand the entries to every subscriber's event loop."""
         with self._lock:
             subscriptions = list(self._subscriptions)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(entries)
         for subscription in subscriptions:
             for entry in entries:
                 self._deliver(subscription, entry)

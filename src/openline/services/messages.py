@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from openline.domain import messages as rules
+from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
-from openline.domain.messages import Draft, Message, State
-from openline.domain.timeutil import format_utc
+from openline.domain.messages import Draft, Message, State, message_record
+from openline.domain.timeutil import format_utc, parse_utc
+from openline.line.outbox import require_peer, seal_for
 from openline.node import Node
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
@@ -18,7 +20,8 @@ MAX_PAGE = 1000
 def send_message(node: Node, draft: Draft, operator: str) -> Message:
     """Check the draft, store the message durably, deliver at once to our own party.
 
-    A message to another party stays queued until the line delivers it.
+    For every other party, the message is sealed into the outbox in the same transaction and
+    stays queued until the peer's receipt comes back over the line.
     """
     return node.write(new_message(node, draft, operator))
 
@@ -41,6 +44,9 @@ def new_message(node: Node, draft: Draft, operator: str) -> Operation[Message]:
 
 
 def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
+    peers = [party for party in message.to if party != node.party]
+    for party in peers:
+        require_peer(uow, party)
     if message.in_reply_to and not store.message_exists(uow.conn, message.in_reply_to):
         raise InvalidInput(
             f"in_reply_to: no message {message.in_reply_to!r} on this node", field="in_reply_to"
@@ -50,6 +56,9 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
     if message.recipient(node.party) is not None:
         message = rules.deliver(message, node.party, node.clock())
         _save_recipient(uow, message, node.party, "message.delivered")
+    record = message_record(message)
+    for party in peers:
+        seal_for(uow, node, party, "message", record)
     return message
 
 
@@ -64,6 +73,21 @@ def acknowledgement(node: Node, message_id: str, operator: str) -> Operation[Mes
         updated = rules.acknowledge(message, node.party, operator, node.clock())
         if updated is not message:
             _save_recipient(uow, updated, node.party, "message.acknowledged")
+            if updated.sender != node.party:  # the acknowledgement crosses back to the sender
+                recipient = updated.recipient(node.party)
+                assert recipient is not None
+                assert recipient.acknowledged_at is not None
+                seal_for(
+                    uow,
+                    node,
+                    updated.sender,
+                    "ack",
+                    {
+                        "message_id": updated.id,
+                        "by": operator,
+                        "at": format_utc(recipient.acknowledged_at),
+                    },
+                )
         return updated
 
     return acknowledge
@@ -94,22 +118,6 @@ def state_seen_by(node: Node, message: Message) -> State:
     return rules.recipient_state(recipient, message.deadline, now)
 
 
-def message_record(message: Message) -> dict[str, Any]:
-    """The message as the journal keeps it: everything needed to prove what was said."""
-    return {
-        "id": message.id,
-        "from": message.sender,
-        "to": list(message.to),
-        "precedence": message.precedence.value,
-        "template": message.template,
-        "fields": dict(message.fields),
-        "in_reply_to": message.in_reply_to,
-        "created_at": format_utc(message.created_at),
-        "deadline": format_utc(message.deadline),
-        "created_by": message.created_by,
-    }
-
-
 def _save_recipient(uow: UnitOfWork, message: Message, party: str, kind: str) -> None:
     recipient = message.recipient(party)
     assert recipient is not None
@@ -126,3 +134,66 @@ def _require(message: Message | None, message_id: str) -> Message:
     if message is None:
         raise NotFound(f"no message {message_id!r} on this node")
     return message
+
+
+# --- what the line brings in ---------------------------------------------------------------
+
+
+def apply_incoming_message(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    """A peer's message arrives: stored as delivered to this party, journaled as received."""
+    message = rules.message_from_record(envelope.body, max_text_bytes=node.settings.max_text_bytes)
+    if message.sender != envelope.sender:
+        raise InvalidInput(f"a message from {message.sender} in an envelope from {envelope.sender}")
+    if message.recipient(node.party) is None:
+        raise InvalidInput(f"message {message.id} is addressed to {', '.join(message.to)}")
+    if store.message_exists(uow.conn, message.id):
+        raise InvalidInput(f"message {message.id} is already on this node")
+    now = node.clock()
+    message = rules.deliver(message, node.party, now)
+    store.insert_message(uow.conn, message)
+    uow.record(
+        "message.received",
+        {
+            "id": message.id,
+            "from": message.sender,
+            "precedence": message.precedence.value,
+            "template": message.template,
+            "deadline": format_utc(message.deadline),
+            "envelope": envelope.id,
+            "at": format_utc(now),
+        },
+    )
+
+
+def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    """A peer's operator acknowledged one of our messages.
+
+    The acknowledgement can overtake the receipt of the message it acknowledges (it crosses
+    on the other link); it proves delivery, so a still-queued recipient is delivered first.
+    """
+    body = envelope.body
+    if set(body) != {"message_id", "by", "at"} or not all(
+        isinstance(v, str) and v for v in body.values()
+    ):
+        raise InvalidInput("an acknowledgement has exactly message_id, by and at, as text")
+    party = envelope.sender
+    message = store.get_message(uow.conn, body["message_id"])
+    if message is None or message.sender != node.party or message.recipient(party) is None:
+        raise InvalidInput(f"no message {body['message_id']!r} from {node.party} to {party}")
+    at = parse_utc(body["at"], field="at")
+    delivered = rules.deliver(message, party, at)
+    if delivered is not message:
+        _save_recipient(uow, delivered, party, "message.delivered")
+    updated = rules.acknowledge(delivered, party, body["by"], at)
+    if updated is not delivered:
+        _save_recipient(uow, updated, party, "message.acknowledged")
+
+
+def record_delivery(uow: UnitOfWork, node: Node, party: str, message_id: str) -> None:
+    """The peer's receipt for a message came back: delivered (unless an ack got here first)."""
+    message = store.get_message(uow.conn, message_id)
+    if message is None:
+        return
+    updated = rules.deliver(message, party, node.clock())
+    if updated is not message:
+        _save_recipient(uow, updated, party, "message.delivered")

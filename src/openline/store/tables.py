@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -52,4 +52,54 @@ message_recipients = Table(
     Column("acknowledged_at", TIME, nullable=True),
     Column("acknowledged_by", String(64), nullable=True),
     Index("ix_message_recipients_party", "party", "message_id"),
+)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("party", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("url", String(500), nullable=False),
+    Column("public_key", String(44), nullable=False),
+    Column("added_at", TIME, nullable=False),
+    Column("last_heard_at", TIME, nullable=True),
+)
+
+# The outbox: every envelope this node sealed for a peer, in link order, with the peer's
+# receipt once it came. The partial index finds what still waits without scanning the rest.
+envelopes_out = Table(
+    "envelopes_out",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("link_seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("queued_at", TIME, nullable=False),
+    Column("receipt", Text, nullable=True),
+    Column("delivered_at", TIME, nullable=True),
+    Index(
+        "ix_envelopes_out_waiting",
+        "peer",
+        "link_seq",
+        sqlite_where=text("receipt IS NULL"),
+        postgresql_where=text("receipt IS NULL"),
+    ),
+)
+
+# Every envelope applied from a peer, with the receipt this node gave for it, so that a
+# resent envelope gets its original receipt back.
+envelopes_in = Table(
+    "envelopes_in",
+    metadata,
+    Column("sender", String(16), primary_key=True),
+    Column("link_seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("receipt", Text, nullable=False),
+    Column("received_at", TIME, nullable=False),
 )

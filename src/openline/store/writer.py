@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -39,6 +39,23 @@ class UnitOfWork:
     def record(self, kind: str, data: Mapping[str, Any]) -> JournalEntry:
         """Append a journal entry in the same transaction as the rows it speaks of."""
         return self._journal.append(self.conn, kind, data)
+
+    def attempt(self, step: Callable[[], T]) -> T:
+        """Run ``step`` in a savepoint of its own: if it raises, its rows and journal entries
+        are undone and the error is raised, and the rest of the operation goes on."""
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        mark = self._journal.mark()
+        driver.execute("SAVEPOINT openline_step")
+        try:
+            result = step()
+        except Exception:
+            driver.execute("ROLLBACK TO SAVEPOINT openline_step")
+            driver.execute("RELEASE SAVEPOINT openline_step")
+            self._journal.rollback_to(mark)
+            raise
+        driver.execute("RELEASE SAVEPOINT openline_step")
+        return result
 
 
 Operation = Callable[[UnitOfWork], T]
@@ -123,17 +140,14 @@ class Writer:
             if isinstance(exc, DBAPIError):
                 failure = Unavailable(f"the database could not keep this write: {exc.orig}")
             for _operation, future in batch:
-                future.set_exception(failure)
+                _settle(future, None, failure)
             return
         self.batches += 1
         entries = self._journal.pending
         if entries and self._on_commit is not None:
             self._on_commit(list(entries))
         for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+            _settle(future, result, error)
 
     def _run_one(
         self, conn: Connection, operation: Callable[[UnitOfWork], Any]
@@ -157,3 +171,15 @@ class Writer:
             return None, exc
         driver.execute("RELEASE SAVEPOINT openline_operation")
         return result, None
+
+
+def _settle(future: Future[Any], result: Any, error: BaseException | None) -> None:
+    """Answer a caller. One that gave up waiting (its future cancelled: an API client that
+    went away) gets nothing: the operation stands, as committed, and the writer goes on."""
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except InvalidStateError:
+        pass

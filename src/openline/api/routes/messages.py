@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
 
 def _public(node: Node, message: Message) -> MessagePublic:
-    return MessagePublic.of(message, service.state_seen_by(node, message))
+    return MessagePublic.of(message, service.state_seen_by(node, message), node.settings.lang)
 
 
 def _draft(body: MessageCreate) -> Draft:

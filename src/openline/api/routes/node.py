@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from openline import __version__
 from openline.api.deps import NodeDep, Operator
-from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic
+from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
+from openline.line.runner import Line
 from openline.services.journal import journal_page
 from openline.store.journal import read_head
 
@@ -16,11 +17,12 @@ router = APIRouter(prefix="/api/v1", tags=["node"])
 
 
 @router.get("/node", response_model=NodePublic)
-def node_info(node: NodeDep, _operator: Operator) -> NodePublic:
+def node_info(node: NodeDep, _operator: Operator, request: Request) -> NodePublic:
     seq, head_hash = node.read(read_head)
+    line: Line = request.app.state.line
     return NodePublic(
         party=CardPublic(**node.card().model_dump()),
-        peers=[],
+        peers=[PeerPublic(**state.to_json()) for state in line.snapshot()],
         journal=JournalHead(seq=seq, hash=head_hash),
         version=__version__,
     )

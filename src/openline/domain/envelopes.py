@@ -1,0 +1,302 @@
+"""Envelopes and receipts: what crosses the line between two nodes, and the proof it arrived.
+
+An envelope is ``{v, id, from, to, link_seq, prev, sent_at, kind, body, sig}``. ``link_seq``
+counts 1, 2, 3... on each (sender -> receiver) link; ``prev`` is the hash of the envelope before
+it on that link (the genesis hash for the first); ``sig`` is the sender's Ed25519 signature over
+the RFC 8785 canonical JSON of every other member, and the envelope's hash is the SHA-256 of
+those same bytes. A receipt is the receiver's signature over an envelope's hash: proof of
+delivery, kept by the sender.
+
+This module checks everything that can be checked on one envelope alone (shape, size,
+addressing, signature); the order on the link is checked by the receiver against what it has
+applied (``openline.line.receiver``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from openline.domain.canonical import canonical_json
+from openline.domain.journal import GENESIS_HASH
+
+ENVELOPE_VERSION = 1
+KINDS = (
+    "message",
+    "ack",
+    "line_check",
+    "line_check_reply",
+    "notification",
+    "notification_update",
+    "track",
+)
+_ENVELOPE_KEYS = frozenset(
+    ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")
+)
+_RECEIPT_KEYS = frozenset(
+    (
+        "v",
+        "envelope_id",
+        "envelope_hash",
+        "link_seq",
+        "sender",
+        "receiver",
+        "received_at",
+        "sig",
+    )
+)
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+Signer = Callable[[bytes], bytes]
+Verifier = Callable[[bytes, bytes], bool]
+
+
+class Refused(Exception):
+    """An envelope the receiver will not apply, with a code the sender can act on."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+# Refusal codes. The sender resends from the expected envelope after a gap or broken link;
+# every other refusal is for an operator to look at, and each is journaled as a security event.
+MALFORMED = "malformed"
+TOO_LARGE = "too_large"
+WRONG_RECIPIENT = "wrong_recipient"
+UNKNOWN_SENDER = "unknown_sender"
+BAD_SIGNATURE = "bad_signature"
+SEQUENCE_GAP = "sequence_gap"
+BROKEN_LINK = "broken_link"
+CONFLICTING_REPLAY = "conflicting_replay"
+INVALID_BODY = "invalid_body"
+
+
+def envelope_hash(signed: bytes) -> str:
+    return hashlib.sha256(signed).hexdigest()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One envelope, with the canonical bytes that were signed and its hash."""
+
+    id: str
+    sender: str
+    to: str
+    link_seq: int
+    prev: str
+    sent_at: str
+    kind: str
+    body: Mapping[str, Any]
+    sig: str
+    signed: bytes
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**_unsigned(self), "sig": self.sig}
+
+    def text(self) -> str:
+        """The envelope as canonical JSON text: what the outbox stores and the line carries."""
+        return canonical_json(self.to_json()).decode("utf-8")
+
+
+def _unsigned(e: Envelope) -> dict[str, Any]:
+    return {
+        "v": ENVELOPE_VERSION,
+        "id": e.id,
+        "from": e.sender,
+        "to": e.to,
+        "link_seq": e.link_seq,
+        "prev": e.prev,
+        "sent_at": e.sent_at,
+        "kind": e.kind,
+        "body": dict(e.body),
+    }
+
+
+def seal(
+    *,
+    envelope_id: str,
+    sender: str,
+    to: str,
+    link_seq: int,
+    prev: str,
+    sent_at: str,
+    kind: str,
+    body: Mapping[str, Any],
+    sign: Signer,
+) -> Envelope:
+    """A new envelope, signed by ``sign`` (the sender's key)."""
+    if kind not in KINDS:
+        raise ValueError(f"envelope kind {kind!r} is not one of {', '.join(KINDS)}")
+    unsigned: dict[str, Any] = {
+        "v": ENVELOPE_VERSION,
+        "id": envelope_id,
+        "from": sender,
+        "to": to,
+        "link_seq": link_seq,
+        "prev": prev,
+        "sent_at": sent_at,
+        "kind": kind,
+        "body": dict(body),
+    }
+    signed = canonical_json(unsigned)
+    return Envelope(
+        id=envelope_id,
+        sender=sender,
+        to=to,
+        link_seq=link_seq,
+        prev=prev,
+        sent_at=sent_at,
+        kind=kind,
+        body=unsigned["body"],
+        sig=base64.b64encode(sign(signed)).decode("ascii"),
+        signed=signed,
+        hash=envelope_hash(signed),
+    )
+
+
+def open_envelope(value: object, *, max_bytes: int) -> Envelope:
+    """Check an envelope's shape and size (not yet its signature, sender or addressee)."""
+    if not isinstance(value, dict):
+        raise Refused(MALFORMED, f"an envelope is a JSON object, got {type(value).__name__}")
+    keys = set(value)
+    if keys != _ENVELOPE_KEYS:
+        missing, extra = sorted(_ENVELOPE_KEYS - keys), sorted(keys - _ENVELOPE_KEYS)
+        raise Refused(
+            MALFORMED,
+            f"envelope members wrong: missing {missing or 'none'}, unexpected {extra or 'none'}",
+        )
+    if value["v"] != ENVELOPE_VERSION or isinstance(value["v"], bool):
+        raise Refused(MALFORMED, f"envelope version {value['v']!r} is not {ENVELOPE_VERSION}")
+    _require(value, "id", _ID)
+    _require(value, "from", _PARTY)
+    _require(value, "to", _PARTY)
+    _require(value, "prev", _HASH)
+    _require(value, "sent_at", _INSTANT)
+    seq = value["link_seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Refused(MALFORMED, f"link_seq {seq!r} is not a whole number from 1")
+    if value["kind"] not in KINDS:
+        raise Refused(MALFORMED, f"kind {value['kind']!r} is not one of {', '.join(KINDS)}")
+    if not isinstance(value["body"], dict):
+        raise Refused(MALFORMED, "body is not a JSON object")
+    if not isinstance(value["sig"], str):
+        raise Refused(MALFORMED, "sig is not base64 text")
+    unsigned = {k: v for k, v in value.items() if k != "sig"}
+    try:
+        signed = canonical_json(unsigned)
+    except (TypeError, ValueError) as exc:
+        raise Refused(MALFORMED, f"the envelope cannot be put in canonical form: {exc}") from None
+    size = len(signed) + len(value["sig"])
+    if size > max_bytes:
+        raise Refused(TOO_LARGE, f"envelope of {size} bytes, over the limit of {max_bytes} bytes")
+    return Envelope(
+        id=value["id"],
+        sender=value["from"],
+        to=value["to"],
+        link_seq=seq,
+        prev=value["prev"],
+        sent_at=value["sent_at"],
+        kind=value["kind"],
+        body=value["body"],
+        sig=value["sig"],
+        signed=signed,
+        hash=envelope_hash(signed),
+    )
+
+
+def _require(value: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> None:
+    member = value[key]
+    if not isinstance(member, str) or not pattern.match(member):
+        raise Refused(MALFORMED, f"{key} {member!r} is not valid")
+
+
+def check_signature(envelope: Envelope, verify: Verifier) -> None:
+    """Refuse an envelope whose signature is not the sender's over its canonical bytes."""
+    if not verify(envelope.signed, _decode_signature(envelope.sig)):
+        raise Refused(
+            BAD_SIGNATURE,
+            f"signature of envelope {envelope.link_seq} does not verify with "
+            f"{envelope.sender}'s key",
+        )
+
+
+def _decode_signature(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+    return raw if len(raw) == 64 and base64.b64encode(raw).decode("ascii") == text else b""
+
+
+def first_prev() -> str:
+    """``prev`` of the first envelope on a link."""
+    return GENESIS_HASH
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The receiver's signed statement that it applied the envelope with this hash."""
+
+    envelope_id: str
+    envelope_hash: str
+    link_seq: int
+    sender: str
+    receiver: str
+    received_at: str
+    sig: str
+
+    def unsigned(self) -> dict[str, Any]:
+        return {
+            "v": ENVELOPE_VERSION,
+            "envelope_id": self.envelope_id,
+            "envelope_hash": self.envelope_hash,
+            "link_seq": self.link_seq,
+            "sender": self.sender,
+            "receiver": self.receiver,
+            "received_at": self.received_at,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.unsigned(), "sig": self.sig}
+
+
+def issue_receipt(envelope: Envelope, received_at: str, sign: Signer) -> Receipt:
+    unsigned = Receipt(
+        envelope.id, envelope.hash, envelope.link_seq, envelope.sender, envelope.to, received_at, ""
+    )
+    sig = base64.b64encode(sign(canonical_json(unsigned.unsigned()))).decode("ascii")
+    return replace(unsigned, sig=sig)
+
+
+class BadReceipt(Exception):
+    """A receipt that does not prove delivery of the envelope it names."""
+
+
+def check_receipt(value: object, envelope_hash: str, verify: Verifier) -> Receipt:
+    """The receipt, if it is well formed, names ``envelope_hash`` and carries a good signature."""
+    if not isinstance(value, dict) or set(value) != _RECEIPT_KEYS:
+        raise BadReceipt(f"not a receipt: {str(value)[:200]}")
+    if value["envelope_hash"] != envelope_hash:
+        raise BadReceipt(
+            f"receipt for link_seq {value.get('link_seq')} names hash "
+            f"{value['envelope_hash']!r}, not {envelope_hash}"
+        )
+    try:
+        receipt = Receipt(**{k: v for k, v in value.items() if k != "v"})
+        signed = canonical_json(receipt.unsigned())
+    except (TypeError, ValueError) as exc:
+        raise BadReceipt(f"receipt cannot be read: {exc}") from None
+    if value["v"] != ENVELOPE_VERSION or not verify(signed, _decode_signature(receipt.sig)):
+        raise BadReceipt(f"receipt for link_seq {receipt.link_seq} has a bad signature")
+    return receipt

@@ -1,0 +1,297 @@
+"""Transcripts: a node's signed journal exported for a time range, and two nodes' transcripts
+checked against each other.
+
+A transcript is JSON Lines. The first line is a header signed by the node: its card, the cards
+of its peers, the range and the entries it holds. Every other line is one journal entry, signed
+as the journal signs it. ``cross_verify`` checks each transcript on its own (every hash, every
+signature, the chain between consecutive entries), then compares what the two nodes recorded
+of the envelopes between them: the same envelopes, with the same hashes, in the same order on
+each link, and the receipts the sender holds are the ones the receiver issued. Every
+difference is named.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from openline.domain.canonical import canonical_json
+from openline.domain.journal import signing_bytes
+
+TRANSCRIPT_VERSION = 1
+HEADER_KEY = "openline_transcript"
+
+KeyFor = Callable[[str], Callable[[bytes, bytes], bool]]
+
+
+def sign_header(header: Mapping[str, Any], sign: Callable[[bytes], bytes]) -> dict[str, Any]:
+    body = {k: v for k, v in header.items() if k != "sig"}
+    return {**body, "sig": base64.b64encode(sign(canonical_json(body))).decode("ascii")}
+
+
+def _signature(text: object) -> bytes:
+    if not isinstance(text, str):
+        return b""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+@dataclass
+class Transcript:
+    """One node's transcript, read and checked on its own."""
+
+    name: str
+    header: dict[str, Any]
+    entries: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def party(self) -> str:
+        return str(self.header["card"]["party"])
+
+    @property
+    def key(self) -> str:
+        return str(self.header["card"]["public_key"])
+
+    def covers(self, instant: object) -> bool:
+        """Whether anything the node journaled at ``instant`` must be in this transcript.
+
+        The node has one writer, so an entry journaled before the last entry of the transcript
+        was committed with it or before it: the transcript's end is its last entry's instant.
+        """
+        if not isinstance(instant, str) or not self.entries:
+            return False
+        start = self.header.get("from")
+        end = str(self.entries[-1]["at"])
+        return (start is None or instant >= str(start)) and instant < end
+
+    def peer_key(self, party: str) -> str | None:
+        for card in self.header.get("peers", []):
+            if card.get("party") == party:
+                return str(card.get("public_key"))
+        return None
+
+
+def read_transcript(name: str, lines: Iterable[str], verify_with: KeyFor) -> Transcript:
+    """Parse a transcript and check its header signature, every entry and the chain."""
+    rows = [line for line in lines if line.strip()]
+    if not rows:
+        raise ValueError(f"{name} is empty: not an Openline transcript")
+    try:
+        header = json.loads(rows[0])
+        entries = [json.loads(row) for row in rows[1:]]
+    except ValueError as exc:
+        raise ValueError(f"{name} is not JSON Lines: {exc}") from None
+    if not isinstance(header, dict) or header.get(HEADER_KEY) != TRANSCRIPT_VERSION:
+        raise ValueError(f"{name} does not start with an Openline transcript header")
+    transcript = Transcript(name, header, entries)
+    verify = verify_with(transcript.key)
+    unsigned = {k: v for k, v in header.items() if k != "sig"}
+    if not verify(canonical_json(unsigned), _signature(header.get("sig"))):
+        transcript.problems.append(f"{name}: the header's signature does not verify")
+    previous: dict[str, Any] | None = None
+    for entry in entries:
+        problem = _entry_problem(entry, previous, verify)
+        if problem:
+            transcript.problems.append(f"{name}: entry {entry.get('seq')}: {problem}")
+        previous = entry
+    return transcript
+
+
+def _entry_problem(
+    entry: dict[str, Any], previous: dict[str, Any] | None, verify: Callable[[bytes, bytes], bool]
+) -> str | None:
+    try:
+        body = signing_bytes(
+            entry["seq"],
+            entry["at"],
+            entry["kind"],
+            canonical_json(entry["data"]).decode("utf-8"),
+            entry["prev_hash"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"cannot be read ({exc})"
+    if hashlib.sha256(body).hexdigest() != entry.get("hash"):
+        return "its content does not match its hash (altered)"
+    if not verify(body, _signature(entry.get("sig"))):
+        return "its signature does not verify with the node's key"
+    if previous is not None:
+        if entry["seq"] != previous["seq"] + 1:
+            return f"follows entry {previous['seq']}: entries are missing or out of order"
+        if entry["prev_hash"] != previous["hash"]:
+            return "its prev_hash is not the hash of the entry before it"
+    return None
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """What one transcript holds of one link, by link_seq, in journal order."""
+
+    sealed: dict[int, str]  # link_seq -> envelope hash, as the sender sealed it
+    receipts_held: dict[int, dict[str, Any]]  # link_seq -> receipt the sender holds
+    received: dict[int, dict[str, Any]]  # link_seq -> {"hash", "envelope", "receipt"}
+    order_problems: list[str]
+
+
+def link_record(transcript: Transcript, sender: str, receiver: str) -> LinkRecord:
+    sealed: dict[int, str] = {}
+    held: dict[int, dict[str, Any]] = {}
+    received: dict[int, dict[str, Any]] = {}
+    problems: list[str] = []
+    last_sealed = last_received = None
+    for entry in transcript.entries:
+        kind, data = entry.get("kind"), entry.get("data") or {}
+        if kind == "envelope.queued" and transcript.party == sender and data.get("to") == receiver:
+            seq = data["link_seq"]
+            if last_sealed is not None and seq != last_sealed + 1:
+                problems.append(
+                    f"{transcript.name}: {sender}->{receiver} envelope {seq} sealed after "
+                    f"{last_sealed}"
+                )
+            last_sealed, sealed[seq] = seq, data["hash"]
+        elif (
+            kind == "envelope.delivered"
+            and transcript.party == sender
+            and data.get("to") == receiver
+        ):
+            held[data["link_seq"]] = data["receipt"]
+        elif kind == "envelope.received" and transcript.party == receiver:
+            envelope = data.get("envelope") or {}
+            if envelope.get("from") != sender:
+                continue
+            seq = envelope["link_seq"]
+            if last_received is not None and seq != last_received + 1:
+                problems.append(
+                    f"{transcript.name}: {sender}->{receiver} envelope {seq} applied after "
+                    f"{last_received}"
+                )
+            last_received, received[seq] = seq, data
+    return LinkRecord(sealed, held, received, problems)
+
+
+@dataclass
+class CrossReport:
+    """What ``cross_verify`` found: the agreements counted, the differences named."""
+
+    agreed: dict[str, int] = field(default_factory=dict)  # "BLUE->RED": envelopes agreed
+    differences: list[str] = field(default_factory=list)
+    # Envelopes on their way when the transcripts were taken: sealed but not yet applied, or
+    # applied but the receipt not yet back. Not a disagreement: the line finishes them.
+    in_transit: list[str] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        return not self.differences
+
+
+def cross_verify(ours: Transcript, theirs: Transcript, verify_with: KeyFor) -> CrossReport:
+    report = CrossReport(differences=[*ours.problems, *theirs.problems])
+    for holder, other in ((ours, theirs), (theirs, ours)):
+        known = holder.peer_key(other.party)
+        if known is None:
+            report.differences.append(
+                f"{holder.name}: {holder.party} has no peer {other.party} in its transcript"
+            )
+        elif known != other.key:
+            report.differences.append(
+                f"{holder.name}: {holder.party} knows {other.party} by key {known[:12]}..., "
+                f"but {other.name} is signed by key {other.key[:12]}..."
+            )
+    for sender, receiver in ((ours, theirs), (theirs, ours)):
+        _compare_link(sender, receiver, verify_with, report)
+    return report
+
+
+def _compare_link(
+    sender: Transcript, receiver: Transcript, verify_with: KeyFor, report: CrossReport
+) -> None:
+    name = f"{sender.party}->{receiver.party}"
+    out = link_record(sender, sender.party, receiver.party)
+    into = link_record(receiver, sender.party, receiver.party)
+    report.differences += out.order_problems + into.order_problems
+    sender_verify, receiver_verify = verify_with(sender.key), verify_with(receiver.key)
+    agreed = 0
+    for seq in sorted(set(out.sealed) | set(into.received)):
+        sealed_hash = out.sealed.get(seq)
+        got = into.received.get(seq)
+        if got is None:
+            receipt = out.receipts_held.get(seq)
+            later = any(applied > seq for applied in into.received)
+            if receipt is not None and (later or receiver.covers(receipt.get("received_at"))):
+                # The receiver signed for it within its transcript, which has no record of it.
+                report.differences.append(
+                    f"{name} envelope {seq}: {sender.party} holds {receiver.party}'s receipt "
+                    f"of {receipt.get('received_at')}, but {receiver.name} has no record of it"
+                )
+            else:
+                report.in_transit.append(
+                    f"{name} envelope {seq}: sealed by {sender.party}, not applied within "
+                    f"{receiver.name}"
+                )
+            continue
+        problem = _received_problem(got, sender_verify, receiver_verify)
+        if problem:
+            report.differences.append(f"{name} envelope {seq}: {problem}")
+            continue
+        if sealed_hash is None:
+            sent_at = got["envelope"].get("sent_at")
+            if sender.covers(sent_at):
+                report.differences.append(
+                    f"{name} envelope {seq}: sealed at {sent_at} and applied by "
+                    f"{receiver.party}, but {sender.name} has no record of it"
+                )
+            else:
+                report.in_transit.append(
+                    f"{name} envelope {seq}: applied by {receiver.party}, sealed outside "
+                    f"{sender.name}"
+                )
+            continue
+        if sealed_hash != got["hash"]:
+            report.differences.append(
+                f"{name} envelope {seq}: {sender.party} sealed {sealed_hash}, "
+                f"{receiver.party} applied {got['hash']}"
+            )
+            continue
+        held = out.receipts_held.get(seq)
+        if held is None:
+            report.in_transit.append(
+                f"{name} envelope {seq}: applied by {receiver.party}, its receipt not yet back"
+            )
+            continue
+        if held != got["receipt"]:
+            report.differences.append(
+                f"{name} envelope {seq}: the receipt {sender.party} holds is not the one "
+                f"{receiver.party} issued"
+            )
+            continue
+        agreed += 1
+    report.agreed[name] = agreed
+
+
+def _received_problem(
+    got: dict[str, Any],
+    sender_verify: Callable[[bytes, bytes], bool],
+    receiver_verify: Callable[[bytes, bytes], bool],
+) -> str | None:
+    """Whether an envelope as the receiver journaled it, and its receipt, are genuine."""
+    envelope = dict(got.get("envelope") or {})
+    signature = _signature(envelope.pop("sig", None))
+    signed = canonical_json(envelope)
+    if hashlib.sha256(signed).hexdigest() != got.get("hash"):
+        return "the envelope the receiver journaled does not match its hash"
+    if not sender_verify(signed, signature):
+        return "the envelope the receiver journaled is not signed by the sender's key"
+    receipt = dict(got.get("receipt") or {})
+    receipt_sig = _signature(receipt.pop("sig", None))
+    if receipt.get("envelope_hash") != got["hash"] or not receiver_verify(
+        canonical_json(receipt), receipt_sig
+    ):
+        return "the receipt the receiver journaled is not its signature over this envelope"
+    return None

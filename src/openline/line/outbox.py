@@ -1,0 +1,67 @@
+"""Sealing envelopes into the durable outbox, in the same transaction as what they carry.
+
+An envelope is signed and stored with the next ``link_seq`` of its link in the writer's
+transaction, so a message the API accepted is in the outbox once the API answers, and the
+link's order is the order of commits. The line's sender delivers it from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from openline.domain.envelopes import Envelope, seal
+from openline.domain.errors import InvalidInput
+from openline.domain.timeutil import format_utc
+from openline.node import Node
+from openline.store import line as store
+from openline.store.writer import UnitOfWork
+
+
+def seal_for(
+    uow: UnitOfWork, node: Node, peer: str, kind: str, body: Mapping[str, Any]
+) -> Envelope:
+    """Seal an envelope of ``kind`` for ``peer`` and queue it; journaled as envelope.queued."""
+    now = node.clock()
+    link_seq, prev = store.last_sealed(uow.conn, peer)
+    envelope = seal(
+        envelope_id=node.new_id("env", now),
+        sender=node.party,
+        to=peer,
+        link_seq=link_seq + 1,
+        prev=prev,
+        sent_at=format_utc(now),
+        kind=kind,
+        body=body,
+        sign=node.key.sign,
+    )
+    size = len(envelope.signed) + len(envelope.sig)
+    limit = node.settings.max_envelope_bytes
+    if size > limit:
+        raise InvalidInput(
+            f"this would cross the line as an envelope of {size} bytes, over the limit of "
+            f"{limit} bytes (max_envelope_bytes)"
+        )
+    store.insert_outgoing(uow.conn, envelope, envelope.sent_at)
+    uow.record(
+        "envelope.queued",
+        {
+            "to": peer,
+            "link_seq": envelope.link_seq,
+            "id": envelope.id,
+            "kind": kind,
+            "hash": envelope.hash,
+            "prev": envelope.prev,
+        },
+    )
+    return envelope
+
+
+def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
+    """Refuse to address a party this node has no line to."""
+    if store.get_peer(uow.conn, party) is None:
+        raise InvalidInput(
+            f"{field}: this node has no line to {party!r} (link it with: openline peer add DIR "
+            f"CARD.json)",
+            field=field,
+        )

@@ -1,0 +1,210 @@
+"""Receiving envelopes from peers: each applied exactly once, in link order, and receipted.
+
+A batch is checked in two steps. Everything that can be judged on one envelope alone (shape,
+size, addressee, sender, signature) is checked first, off the event loop. Then one writer
+operation checks each envelope's place on its link against what was applied before, applies
+it and issues the receipt, in the same transaction. An envelope already applied gets its
+original receipt back; every refusal is journaled as a security event naming the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openline.crypto import PublicKey
+from openline.domain import envelopes as rules
+from openline.domain.canonical import canonical_json
+from openline.domain.envelopes import Envelope, Refused
+from openline.domain.errors import OpenlineError
+from openline.domain.timeutil import format_utc
+from openline.line.outbox import seal_for
+from openline.node import Node
+from openline.services import messages
+from openline.store import line as store
+from openline.store.writer import Operation, UnitOfWork
+
+Handler = Callable[[UnitOfWork, Node, Envelope], None]
+
+
+def _answer_line_check(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    seal_for(uow, node, envelope.sender, "line_check_reply", {"answers": envelope.id})
+
+
+def _nothing_more(_uow: UnitOfWork, _node: Node, _envelope: Envelope) -> None:
+    """The envelope.received entry is all there is to record."""
+
+
+HANDLERS: dict[str, Handler] = {
+    "message": messages.apply_incoming_message,
+    "ack": messages.apply_incoming_ack,
+    "line_check": _answer_line_check,
+    "line_check_reply": _nothing_more,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one envelope of a batch: its receipt, or why it was refused."""
+
+    link_seq: object
+    id: object
+    receipt: dict[str, Any] | None = None
+    refused: Refused | None = None
+    expected_seq: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"link_seq": self.link_seq, "id": self.id}
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        if self.refused is not None:
+            out["refused"] = {"code": self.refused.code, "reason": self.refused.reason}
+        if self.expected_seq is not None:
+            out["expected_seq"] = self.expected_seq
+        return out
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    raw: object
+    refused: Refused
+
+
+Checked = Envelope | _Rejected
+
+
+def check_alone(node: Node, raw_envelopes: Sequence[object]) -> list[Checked]:
+    """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes)."""
+    peers = {peer.party: peer for peer in node.read(store.list_peers)}
+    keys: dict[str, PublicKey] = {}
+    checked: list[Checked] = []
+    for raw in raw_envelopes:
+        try:
+            envelope = rules.open_envelope(raw, max_bytes=node.settings.max_envelope_bytes)
+            if envelope.to != node.party:
+                raise Refused(
+                    rules.WRONG_RECIPIENT,
+                    f"envelope addressed to {envelope.to}, and this node is {node.party}",
+                )
+            peer = peers.get(envelope.sender)
+            if peer is None:
+                raise Refused(
+                    rules.UNKNOWN_SENDER, f"{envelope.sender} is not a peer of {node.party}"
+                )
+            key = keys.get(peer.party) or keys.setdefault(
+                peer.party, PublicKey.from_base64(peer.card.public_key)
+            )
+            rules.check_signature(envelope, key.verify)
+        except Refused as refused:
+            checked.append(_Rejected(raw, refused))
+        else:
+            checked.append(envelope)
+    return checked
+
+
+def apply_batch(node: Node, checked: list[Checked], client: str | None) -> Operation[list[Outcome]]:
+    def apply(uow: UnitOfWork) -> list[Outcome]:
+        heads: dict[str, tuple[int, str]] = {}
+        outcomes = [_apply_one(uow, node, item, heads, client) for item in checked]
+        now = format_utc(node.clock())
+        for sender in heads:
+            store.mark_heard(uow.conn, sender, now)
+        return outcomes
+
+    return apply
+
+
+def _apply_one(
+    uow: UnitOfWork,
+    node: Node,
+    item: Checked,
+    heads: dict[str, tuple[int, str]],
+    client: str | None,
+) -> Outcome:
+    if isinstance(item, _Rejected):
+        raw = item.raw if isinstance(item.raw, dict) else {}
+        return _refuse(uow, raw, item.refused, client=client)
+    envelope = item
+    if envelope.sender not in heads:
+        heads[envelope.sender] = store.last_applied(uow.conn, envelope.sender)
+    seq, head = heads[envelope.sender]
+    if envelope.link_seq <= seq:
+        prior = store.applied(uow.conn, envelope.sender, envelope.link_seq)
+        if prior is not None and prior[0] == envelope.hash:
+            return Outcome(envelope.link_seq, envelope.id, receipt=json.loads(prior[1]))
+        refused = Refused(
+            rules.CONFLICTING_REPLAY,
+            f"envelope {envelope.link_seq} from {envelope.sender} differs from the one "
+            "already applied at that place",
+        )
+    elif envelope.link_seq > seq + 1:
+        refused = Refused(
+            rules.SEQUENCE_GAP,
+            f"gap: envelope {envelope.link_seq} from {envelope.sender}, expected {seq + 1}",
+        )
+    elif envelope.prev != head:
+        refused = Refused(
+            rules.BROKEN_LINK,
+            f"envelope {envelope.link_seq} from {envelope.sender} does not follow the hash of "
+            f"envelope {seq}",
+        )
+    else:
+        try:
+            receipt = uow.attempt(lambda: _apply(uow, node, envelope))
+        except OpenlineError as exc:
+            refused = Refused(rules.INVALID_BODY, f"{envelope.kind} body refused: {exc.message}")
+        else:
+            heads[envelope.sender] = (envelope.link_seq, envelope.hash)
+            return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
+    outcome = _refuse(uow, envelope.to_json(), refused, client=client, envelope_hash=envelope.hash)
+    return Outcome(outcome.link_seq, outcome.id, refused=outcome.refused, expected_seq=seq + 1)
+
+
+def _apply(uow: UnitOfWork, node: Node, envelope: Envelope) -> dict[str, Any]:
+    handler = HANDLERS.get(envelope.kind)
+    if handler is None:
+        raise OpenlineError(f"this node does not take {envelope.kind} envelopes yet")
+    now = format_utc(node.clock())
+    receipt = rules.issue_receipt(envelope, now, node.key.sign)
+    store.insert_applied(uow.conn, envelope, canonical_json(receipt.to_json()).decode("utf-8"), now)
+    uow.record(
+        "envelope.received",
+        {"envelope": envelope.to_json(), "hash": envelope.hash, "receipt": receipt.to_json()},
+    )
+    handler(uow, node, envelope)
+    return receipt.to_json()
+
+
+def _refuse(
+    uow: UnitOfWork,
+    raw: dict[str, Any],
+    refused: Refused,
+    *,
+    client: str | None,
+    envelope_hash: str | None = None,
+) -> Outcome:
+    """Journal the refusal as a security event, with what the envelope claimed to be."""
+    link_seq, envelope_id = raw.get("link_seq"), raw.get("id")
+    uow.record(
+        "security.envelope_refused",
+        {
+            "code": refused.code,
+            "reason": refused.reason,
+            "from": _short(raw.get("from")),
+            "to": _short(raw.get("to")),
+            "link_seq": link_seq if isinstance(link_seq, int) else None,
+            "id": _short(envelope_id),
+            "hash": envelope_hash,
+            "client": client,
+        },
+    )
+    return Outcome(_short(link_seq), _short(envelope_id), refused=refused)
+
+
+def _short(value: object) -> object:
+    """What a refused envelope claimed, cut short: its members may be anything at all."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    return str(value)[:64]

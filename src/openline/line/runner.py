@@ -1,0 +1,199 @@
+"""The running line of a node: a sender per peer, line checks, and the status of each line.
+
+Started and stopped with the node's API (``api/app.py``). It learns of new envelopes from the
+journal's commits (``EventBus.listen``) and of peers added by ``openline peer add`` from the
+database, so a peer linked while the node runs is served within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection
+
+from openline.domain.journal import JournalEntry
+from openline.domain.line import LineReading, LineStatus, line_status
+from openline.domain.parties import Peer
+from openline.domain.timeutil import format_utc, parse_utc
+from openline.line.outbox import seal_for
+from openline.line.sender import PeerLink
+from openline.node import Node
+from openline.store import line as store
+from openline.store.writer import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeerState:
+    """A peer as operators see it: its card, the line's status and when it was last heard."""
+
+    peer: Peer
+    status: LineStatus
+    reason: str
+    last_heard_at: str | None
+    waiting: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.peer.card.model_dump(),
+            "status": self.status.value,
+            "reason": self.reason,
+            "last_heard_at": self.last_heard_at,
+            "waiting": self.waiting,
+        }
+
+
+@dataclass(frozen=True)
+class _Observed:
+    peer: Peer
+    oldest_waiting: str | None
+    waiting: int
+
+
+class Line:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.interval = node.settings.line_check_interval
+        self.links: dict[str, PeerLink] = {}
+        self.states: dict[str, PeerState] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def tick_s(self) -> float:
+        """How often statuses are judged: a tenth of an interval, within 0.05 s to 1 s."""
+        return min(1.0, max(0.05, self.interval / 10))
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0))
+        self.node.bus.listen(self._on_commit)
+        await self._judge()  # peers, links and a first status before the API answers
+        self._spawn(self._watch)
+        self._spawn(self._check_lines)
+
+    async def stop(self) -> None:
+        self.node.bus.unlisten(self._on_commit)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._http is not None:
+            await self._http.aclose()
+
+    def snapshot(self) -> list[PeerState]:
+        return [self.states[party] for party in sorted(self.states)]
+
+    def _spawn(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks.append(asyncio.create_task(_kept_running(work)))
+
+    def _on_commit(self, entries: list[JournalEntry]) -> None:
+        """On the writer's thread: wake the senders when envelopes were queued."""
+        if self._loop is not None and any(e.kind == "envelope.queued" for e in entries):
+            self._loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for link in self.links.values():
+            link.wake.set()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            await self._judge()
+
+    async def _judge(self) -> None:
+        """Read every peer's state, start links for new peers, journal changes of status."""
+        observed = await self.node.read_async(_observe)
+        now = self.node.clock()
+        changes = []
+        for seen in observed:
+            link = self.links.get(seen.peer.party)
+            if link is None:
+                assert self._http is not None
+                link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, self._http)
+                self._spawn(link.run)
+            status, reason = line_status(
+                LineReading(
+                    now=now,
+                    interval_s=self.interval,
+                    last_heard=_instant(seen.peer.last_heard_at),
+                    oldest_waiting=_instant(seen.oldest_waiting),
+                    last_attempt_failed=link.last_attempt_failed,
+                )
+            )
+            if link.problem is not None and status is not LineStatus.UP:
+                reason = f"{reason}: {link.problem.text}"
+            before = self.states.get(seen.peer.party)
+            state = PeerState(seen.peer, status, reason, seen.peer.last_heard_at, seen.waiting)
+            self.states[seen.peer.party] = state
+            if before is None or before.status is not status:
+                changes.append((state, before.status.value if before else None))
+        if changes:
+            await self.node.write_async(lambda uow: _journal_changes(uow, changes, now))
+
+    async def _check_lines(self) -> None:
+        """Every interval, a line check to each peer (one at a time: never a pile of them)."""
+        while True:
+            for party in list(self.links):
+                await self.node.write_async(partial(self._line_check, party=party))
+            await asyncio.sleep(self.interval)
+
+    def _line_check(self, uow: UnitOfWork, *, party: str) -> None:
+        if not store.has_waiting(uow.conn, party, "line_check"):
+            seal_for(uow, self.node, party, "line_check", {"interval_s": self.interval})
+
+
+def _observe(conn: Connection) -> list[_Observed]:
+    return [
+        _Observed(
+            peer,
+            store.oldest_waiting(conn, peer.party),
+            store.count_waiting(conn, peer.party),
+        )
+        for peer in store.list_peers(conn)
+    ]
+
+
+def _journal_changes(
+    uow: UnitOfWork, changes: list[tuple[PeerState, str | None]], now: Any
+) -> None:
+    for state, was in changes:
+        uow.record(
+            "line.status",
+            {
+                "peer": state.peer.party,
+                "status": state.status.value,
+                "was": was,
+                "reason": state.reason,
+                "last_heard_at": state.last_heard_at,
+                "at": format_utc(now),
+            },
+        )
+
+
+def _instant(text: str | None) -> Any:
+    return parse_utc(text) if text else None
+
+
+async def _kept_running(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``work`` until cancelled; if it fails (the database unavailable, say), log it and
+    start it again a second later: the line must not stop for a passing fault."""
+    while True:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the line hit an error; resuming in 1 s")
+        await asyncio.sleep(1.0)

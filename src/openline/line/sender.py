@@ -1,0 +1,193 @@
+"""Delivering one peer's outbox: batches in link order, retried until each has its receipt.
+
+One ``PeerLink`` per peer runs on the node's event loop. It posts the waiting envelopes, oldest
+first, in batches to the peer's ``/federation/v1/envelopes``, checks the signed receipt of each,
+stores the receipts durably, and goes on with the next batch. One batch is in flight at a time,
+so the peer always sees the link in order; envelopes queued meanwhile make the next batch
+bigger. On any failure it retries with exponential backoff capped at ``MAX_BACKOFF_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from openline.crypto import PublicKey
+from openline.domain import envelopes as rules
+from openline.domain.canonical import canonical_json
+from openline.domain.envelopes import BadReceipt, Receipt
+from openline.domain.parties import Peer
+from openline.domain.timeutil import format_utc
+from openline.node import Node
+from openline.services.messages import record_delivery
+from openline.store import line as store
+from openline.store.line import Outgoing
+from openline.store.writer import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+FIRST_BACKOFF_S = 0.05
+MAX_BACKOFF_S = 2.0
+FEDERATION_PATH = "/federation/v1/envelopes"
+
+
+class DeliveryFailed(Exception):
+    """A batch did not get through; the words say why, for the operator."""
+
+
+@dataclass
+class _Problem:
+    """The last thing that went wrong on this link, journaled once until it changes."""
+
+    text: str
+    journaled: bool = False
+
+
+class PeerLink:
+    def __init__(self, node: Node, peer: Peer, http: httpx.AsyncClient) -> None:
+        self.node = node
+        self.peer = peer
+        self.party = peer.party
+        self._key = PublicKey.from_base64(peer.card.public_key)
+        self._http = http
+        self._url = peer.card.url.rstrip("/") + FEDERATION_PATH
+        self.wake = asyncio.Event()
+        self.last_attempt_failed = False
+        self.problem: _Problem | None = None
+        self.delivered = 0
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            self.wake.clear()  # before reading: an envelope queued after this wakes us again
+            batch = await self.node.read_async(self._batch)
+            if not batch:
+                self.last_attempt_failed = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=5.0)
+                continue
+            try:
+                await self._deliver(batch)
+            except DeliveryFailed as exc:
+                failures += 1
+                self.last_attempt_failed = True
+                await self._note_problem(str(exc))
+                delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(failures, 10))
+                await asyncio.sleep(delay * random.uniform(0.75, 1.0))  # noqa: S311 - jitter
+            else:
+                failures = 0
+                self.last_attempt_failed = False
+                self.problem = None
+
+    def _batch(self, conn: Any) -> list[Outgoing]:
+        waiting = store.waiting(conn, self.party, limit=MAX_BATCH)
+        budget = 2 * self.node.settings.max_envelope_bytes
+        batch: list[Outgoing] = []
+        for outgoing in waiting:
+            budget -= len(outgoing.envelope) + 1
+            if batch and budget < 0:
+                break
+            batch.append(outgoing)
+        return batch
+
+    async def _deliver(self, batch: list[Outgoing]) -> None:
+        body = ('{"envelopes":[' + ",".join(o.envelope for o in batch) + "]}").encode("utf-8")
+        try:
+            response = await self._http.post(
+                self._url, content=body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
+        if response.status_code != 200:
+            raise DeliveryFailed(
+                f"{self.party} answered {response.status_code}: {response.text[:300]}"
+            )
+        try:
+            results = response.json()["results"]
+        except (ValueError, KeyError, TypeError):
+            raise DeliveryFailed(f"{self.party} answered without results") from None
+        receipts, refusal = await asyncio.to_thread(self._check_results, batch, results)
+        if receipts:
+            await self.node.write_async(lambda uow: self._store_receipts(uow, receipts))
+            self.delivered += len(receipts)
+        if refusal is not None:
+            raise DeliveryFailed(refusal)
+
+    def _check_results(
+        self, batch: list[Outgoing], results: object
+    ) -> tuple[list[tuple[Outgoing, Receipt]], str | None]:
+        """The receipts that hold, in order, and why the first envelope without one failed."""
+        if not isinstance(results, list):
+            return [], f"{self.party} answered without a list of results"
+        receipts: list[tuple[Outgoing, Receipt]] = []
+        for outgoing, result in zip(batch, results, strict=False):
+            refused = result.get("refused") if isinstance(result, dict) else None
+            if refused is not None or not isinstance(result, dict):
+                return receipts, (
+                    f"{self.party} refused envelope {outgoing.link_seq}: "
+                    f"{refused if refused is not None else result!r}"
+                )
+            try:
+                receipt = rules.check_receipt(
+                    result.get("receipt"), outgoing.hash, self._key.verify
+                )
+            except BadReceipt as exc:
+                return receipts, f"bad receipt from {self.party}: {exc}"
+            if (receipt.link_seq, receipt.sender, receipt.receiver) != (
+                outgoing.link_seq,
+                self.node.party,
+                self.party,
+            ):
+                return receipts, f"receipt from {self.party} for the wrong envelope: {receipt}"
+            receipts.append((outgoing, receipt))
+        if len(results) < len(batch):
+            return receipts, f"{self.party} answered {len(results)} results for {len(batch)}"
+        return receipts, None
+
+    def _store_receipts(self, uow: UnitOfWork, receipts: list[tuple[Outgoing, Receipt]]) -> None:
+        now = format_utc(self.node.clock())
+        for outgoing, receipt in receipts:
+            receipt_json = receipt.to_json()
+            store.record_receipt(
+                uow.conn,
+                self.party,
+                outgoing.link_seq,
+                canonical_json(receipt_json).decode("utf-8"),
+                now,
+            )
+            uow.record(
+                "envelope.delivered",
+                {
+                    "to": self.party,
+                    "link_seq": outgoing.link_seq,
+                    "id": outgoing.id,
+                    "kind": outgoing.kind,
+                    "hash": outgoing.hash,
+                    "receipt": receipt_json,
+                },
+            )
+            if outgoing.kind == "message":
+                message_id = json.loads(outgoing.envelope)["body"]["id"]
+                record_delivery(uow, self.node, self.party, message_id)
+        store.mark_heard(uow.conn, self.party, now)
+
+    async def _note_problem(self, text: str) -> None:
+        """Log every failure; journal a failure the first time it is seen."""
+        log.warning("line to %s: %s", self.party, text)
+        if self.problem is not None and self.problem.text == text:
+            return
+        self.problem = _Problem(text)
+        # A peer that answers but refuses or sends bad receipts is worth a journal entry; a
+        # peer that does not answer shows as degraded, then down, in the line status.
+        if "does not answer" not in text:
+            event = {"peer": self.party, "problem": text[:1000]}
+            await self.node.write_async(lambda uow: uow.record("line.delivery_refused", event))
+            self.problem.journaled = True

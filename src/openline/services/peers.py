@@ -1,0 +1,63 @@
+"""Linking this node to a peer party from its card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from openline.crypto import PublicKey
+from openline.domain.errors import Conflict, InvalidInput
+from openline.domain.parties import Card, Peer
+from openline.domain.timeutil import format_utc
+from openline.node import Node
+from openline.store import line as store
+from openline.store.writer import UnitOfWork
+
+
+def read_card(path: Path) -> Card:
+    """A card from a JSON file, checked: every member, and a real Ed25519 public key."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"{path} cannot be read as a card (JSON): {exc}") from None
+    return check_card(raw, source=str(path))
+
+
+def check_card(raw: object, *, source: str = "card") -> Card:
+    try:
+        card = Card.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "card"
+        raise InvalidInput(f"{source}: {where}: {error['msg']}", field=where) from None
+    PublicKey.from_base64(card.public_key)  # raises with the reason if it is not a key
+    return card
+
+
+def add_peer(node: Node, card: Card) -> Peer:
+    """Link this node to ``card``'s party. Adding the same card again changes nothing; a
+    different card for a party already linked is refused (a new key is never taken silently).
+    """
+    if card.party == node.party:
+        raise InvalidInput(f"{card.party} is this node's own party, not a peer", field="party")
+    if card.public_key == node.key.public_key.to_base64():
+        raise InvalidInput("this card carries this node's own public key", field="public_key")
+
+    def link(uow: UnitOfWork) -> Peer:
+        existing = store.get_peer(uow.conn, card.party)
+        if existing is not None:
+            if existing.card == card:
+                return existing
+            raise Conflict(
+                f"{card.party} is already a peer with a different card "
+                f"(key {existing.card.public_key[:12]}..., url {existing.card.url}); "
+                "a party's key or address is never replaced silently"
+            )
+        added_at = format_utc(node.clock())
+        store.insert_peer(uow.conn, card, added_at)
+        uow.record("peer.added", {"card": card.model_dump()})
+        return Peer(card, added_at)
+
+    return node.write(link)

@@ -1,0 +1,196 @@
+"""Rows of the line: peers, the outbox of envelopes to them, the envelopes applied from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from openline.domain.envelopes import Envelope, first_prev
+from openline.domain.parties import Card, Peer
+from openline.store.tables import envelopes_in, envelopes_out, peers
+
+# Prebuilt: executed with parameters, compiled once (docs/performance.md).
+_INSERT_OUT = insert(envelopes_out)
+_INSERT_IN = insert(envelopes_in)
+_LAST_OUT = (
+    select(envelopes_out.c.link_seq, envelopes_out.c.hash)
+    .where(envelopes_out.c.peer == bindparam("peer"))
+    .order_by(envelopes_out.c.link_seq.desc())
+    .limit(1)
+)
+_LAST_IN = (
+    select(envelopes_in.c.link_seq, envelopes_in.c.hash)
+    .where(envelopes_in.c.sender == bindparam("sender"))
+    .order_by(envelopes_in.c.link_seq.desc())
+    .limit(1)
+)
+_RECEIPT = (
+    update(envelopes_out)
+    .where(
+        (envelopes_out.c.peer == bindparam("key_peer"))
+        & (envelopes_out.c.link_seq == bindparam("key_seq"))
+    )
+    .values(receipt=bindparam("receipt"), delivered_at=bindparam("delivered_at"))
+)
+_HEARD = (
+    update(peers)
+    .where(peers.c.party == bindparam("key_party"))
+    .values(last_heard_at=bindparam("heard_at"))
+)
+_WAITING = envelopes_out.c.receipt.is_(None)
+
+
+# --- peers -------------------------------------------------------------------------------
+
+
+def insert_peer(conn: Connection, card: Card, added_at: str) -> None:
+    conn.execute(insert(peers).values(**card.model_dump(), added_at=added_at))
+
+
+def get_peer(conn: Connection, party: str) -> Peer | None:
+    row = conn.execute(select(peers).where(peers.c.party == party)).first()
+    return _peer(row) if row else None
+
+
+def list_peers(conn: Connection) -> list[Peer]:
+    return [_peer(row) for row in conn.execute(select(peers).order_by(peers.c.party))]
+
+
+def mark_heard(conn: Connection, party: str, heard_at: str) -> None:
+    conn.execute(_HEARD, {"key_party": party, "heard_at": heard_at})
+
+
+def _peer(row: object) -> Peer:
+    m = row._mapping  # type: ignore[attr-defined]
+    card = Card(
+        party=m["party"], name=m["name"], lang=m["lang"], url=m["url"], public_key=m["public_key"]
+    )
+    return Peer(card=card, added_at=m["added_at"], last_heard_at=m["last_heard_at"])
+
+
+# --- outbox ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An envelope in the outbox, as the sender needs it."""
+
+    link_seq: int
+    id: str
+    kind: str
+    hash: str
+    envelope: str  # canonical JSON text
+    queued_at: str
+
+
+def last_sealed(conn: Connection, peer: str) -> tuple[int, str]:
+    """The link_seq and hash of the last envelope sealed for ``peer`` (0 and genesis if none)."""
+    row = conn.execute(_LAST_OUT, {"peer": peer}).first()
+    return (row.link_seq, row.hash) if row else (0, first_prev())
+
+
+def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> None:
+    conn.execute(
+        _INSERT_OUT,
+        {
+            "peer": envelope.to,
+            "link_seq": envelope.link_seq,
+            "id": envelope.id,
+            "kind": envelope.kind,
+            "hash": envelope.hash,
+            "envelope": envelope.text(),
+            "queued_at": queued_at,
+        },
+    )
+
+
+def waiting(conn: Connection, peer: str, *, limit: int) -> list[Outgoing]:
+    """Envelopes for ``peer`` without a receipt, oldest first."""
+    rows = conn.execute(
+        select(
+            envelopes_out.c.link_seq,
+            envelopes_out.c.id,
+            envelopes_out.c.kind,
+            envelopes_out.c.hash,
+            envelopes_out.c.envelope,
+            envelopes_out.c.queued_at,
+        )
+        .where((envelopes_out.c.peer == peer) & _WAITING)
+        .order_by(envelopes_out.c.link_seq)
+        .limit(limit)
+    )
+    return [Outgoing(*row) for row in rows]
+
+
+def oldest_waiting(conn: Connection, peer: str) -> str | None:
+    """When the oldest envelope still waiting for ``peer`` was queued."""
+    row = conn.execute(
+        select(envelopes_out.c.queued_at)
+        .where((envelopes_out.c.peer == peer) & _WAITING)
+        .order_by(envelopes_out.c.link_seq)
+        .limit(1)
+    ).first()
+    return row.queued_at if row else None
+
+
+def count_waiting(conn: Connection, peer: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).where((envelopes_out.c.peer == peer) & _WAITING)
+        ).scalar_one()
+    )
+
+
+def record_receipt(
+    conn: Connection, peer: str, link_seq: int, receipt: str, delivered_at: str
+) -> None:
+    conn.execute(
+        _RECEIPT,
+        {"key_peer": peer, "key_seq": link_seq, "receipt": receipt, "delivered_at": delivered_at},
+    )
+
+
+# --- envelopes applied from peers ---------------------------------------------------------
+
+
+def last_applied(conn: Connection, sender: str) -> tuple[int, str]:
+    """The link_seq and hash of the last envelope applied from ``sender``."""
+    row = conn.execute(_LAST_IN, {"sender": sender}).first()
+    return (row.link_seq, row.hash) if row else (0, first_prev())
+
+
+def applied(conn: Connection, sender: str, link_seq: int) -> tuple[str, str] | None:
+    """The hash of an envelope already applied, and the receipt this node gave for it."""
+    row = conn.execute(
+        select(envelopes_in.c.hash, envelopes_in.c.receipt).where(
+            (envelopes_in.c.sender == sender) & (envelopes_in.c.link_seq == link_seq)
+        )
+    ).first()
+    return (row.hash, row.receipt) if row else None
+
+
+def insert_applied(conn: Connection, envelope: Envelope, receipt: str, received_at: str) -> None:
+    conn.execute(
+        _INSERT_IN,
+        {
+            "sender": envelope.sender,
+            "link_seq": envelope.link_seq,
+            "id": envelope.id,
+            "kind": envelope.kind,
+            "hash": envelope.hash,
+            "envelope": envelope.text(),
+            "receipt": receipt,
+            "received_at": received_at,
+        },
+    )
+
+
+def has_waiting(conn: Connection, peer: str, kind: str) -> bool:
+    """Whether an envelope of ``kind`` for ``peer`` still waits for its receipt."""
+    row = conn.execute(
+        select(envelopes_out.c.link_seq)
+        .where((envelopes_out.c.peer == peer) & _WAITING & (envelopes_out.c.kind == kind))
+        .limit(1)
+    ).first()
+    return row is not None

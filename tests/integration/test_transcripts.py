@@ -1,0 +1,164 @@
+"""Transcripts of two real nodes' journals: they agree after traffic, and every change to
+either one is named by cross-verify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import (
+    Pair,
+    export_transcripts,
+    make_pair,
+    run_openline,
+    start_node,
+    wait_for,
+)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """BLUE and RED exchanged messages and an acknowledgement, then stopped; their exports."""
+    base = tmp_path_factory.mktemp("transcripts")
+    env = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
+    blue_dir, red_dir = make_pair(base, env)
+    pair = Pair(
+        start_node(blue_dir.directory, blue_dir.token, env),
+        start_node(red_dir.directory, red_dir.token, env),
+        env,
+    )
+    try:
+        ids = []
+        for n in range(5):
+            with pair.blue.client() as client:
+                body = {"to": ["RED"], "precedence": "flash", "text": f"m{n}", "lang": "en"}
+                ids.append(client.post("/api/v1/messages", json=body).json()["id"])
+
+        def all_delivered() -> bool:
+            with pair.blue.client() as client:
+                out = client.get("/api/v1/messages", params={"box": "out"}).json()["messages"]
+            return all(m["state"] == "delivered" for m in out) and len(out) == 5
+
+        wait_for(all_delivered, what="delivery")
+        with pair.red.client() as client:
+            assert client.post(f"/api/v1/messages/{ids[0]}/ack").status_code == 200
+        wait_for(lambda: _acknowledged(pair, ids[0]), what="the ack back at BLUE")
+    finally:
+        pair.blue.stop()
+        pair.red.stop()
+    blue, red = export_transcripts([pair.blue.directory, pair.red.directory], base)
+    return blue, red
+
+
+def _acknowledged(pair: Pair, message_id: str) -> bool:
+    with pair.blue.client() as client:
+        return bool(client.get(f"/api/v1/messages/{message_id}").json()["state"] == "acknowledged")
+
+
+def cross(ours: Path, theirs: Path) -> Any:
+    return run_openline("journal", "cross-verify", ours, theirs)
+
+
+def test_the_two_transcripts_agree_on_every_envelope_both_ways(exports: tuple[Path, Path]):
+    result = cross(*exports)
+
+    assert result.returncode == 0, result.stderr
+    assert "the transcripts agree" in result.stdout
+    blue_to_red = next(line for line in result.stdout.splitlines() if line.startswith("BLUE->RED"))
+    assert int(blue_to_red.split()[1]) >= 5  # five messages, and line checks
+    assert cross(exports[1], exports[0]).returncode == 0
+
+
+def lines_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def rewritten(
+    path: Path, tmp_path: Path, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> Path:
+    changed = tmp_path / f"changed-{path.name}"
+    changed.write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in change(lines_of(path))),
+        encoding="utf-8",
+    )
+    return changed
+
+
+def first(lines: list[dict[str, Any]], kind: str) -> int:
+    return next(i for i, line in enumerate(lines) if line.get("kind") == kind)
+
+
+def drop_first_received(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = first(lines, "envelope.received")
+    return lines[:index] + lines[index + 1 :]
+
+
+def alter_a_receipt(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = first(lines, "envelope.delivered")
+    lines[index]["data"]["receipt"]["received_at"] = "2000-01-01T00:00:00.000Z"
+    return lines
+
+
+def swap_header_key(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lines[0]["card"]["public_key"] = lines[0]["peers"][0]["public_key"]
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("side", "change", "named"),
+    [
+        ("red", drop_first_received, "entries are missing or out of order"),
+        ("red", drop_first_received, "has no record of it"),
+        ("blue", alter_a_receipt, "does not match its hash (altered)"),
+        ("blue", swap_header_key, "signed by key"),
+    ],
+    ids=["entry removed: chain", "entry removed: envelope", "receipt altered", "wrong key"],
+)
+def test_a_changed_transcript_is_named(
+    exports: tuple[Path, Path],
+    tmp_path: Path,
+    side: str,
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    named: str,
+):
+    blue, red = exports
+    if side == "red":
+        red = rewritten(red, tmp_path, change)
+    else:
+        blue = rewritten(blue, tmp_path, change)
+
+    result = cross(blue, red)
+
+    assert result.returncode == 1
+    assert named in result.stderr, result.stderr
+    assert "DIFFERENCE" in result.stderr
+
+
+def test_an_export_range_holds_only_the_entries_in_it(exports: tuple[Path, Path]):
+    entries = lines_of(exports[0])[1:]
+    middle = entries[len(entries) // 2]["at"]
+    directory = exports[0].parent / "blue"
+    result = run_openline("journal", "export", directory, "--from", middle)
+    assert result.returncode == 0, result.stderr
+    ranged = [json.loads(line) for line in result.stdout.splitlines()]
+    assert ranged[0]["from"] == middle
+    assert ranged[1:] == [e for e in entries if e["at"] >= middle]
+
+
+def test_an_export_range_that_ends_before_it_starts_is_refused(exports: tuple[Path, Path]):
+    directory = exports[0].parent / "blue"
+    result = run_openline(
+        "journal",
+        "export",
+        directory,
+        "--from",
+        "2024-12-03T12:00:00Z",
+        "--to",
+        "2024-12-03T11:00:00Z",
+    )
+    assert result.returncode == 1
+    assert "is not after --from" in result.stderr
