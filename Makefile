@@ -24,14 +24,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job: a node on the embedded SQLite default, with a fresh operator token.
+# The main job: the two-node demo (BLUE and RED linked on 127.0.0.1, on the embedded SQLite
+# default), created in $(RUN_DIR) the first time and reused afterwards. Ctrl-C stops it.
 run: install
-	@# First run: create the node (its admin token is not needed here: a fresh one follows).
-	@test -f $(RUN_DIR)/openline.toml || { out=$$($(BIN)/openline init $(RUN_DIR) --party BLUE \
-		--name "Coalition air operations centre" --lang en 2>&1 >/dev/null) || { echo "$$out"; exit 1; }; }
-	@echo "Openline node BLUE at $$($(BIN)/openline card $(RUN_DIR) | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["url"])') (API reference at /docs)"
-	@echo "Operator token: $$($(BIN)/openline token create $(RUN_DIR) --operator demo)"
-	$(BIN)/openline serve $(RUN_DIR)
+	$(BIN)/openline demo $(RUN_DIR)
 
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,6 +43,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/node_bench.py
+	$(BIN)/python bench/line_bench.py
 
 clean:
 	rm -rf $(VENV) run .pytest_cache .mypy_cache .ruff_cache

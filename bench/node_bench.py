@@ -211,9 +211,17 @@ class Load:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
 
 
-def post_many(port: int, path: str, token: str, count: int, concurrency: int) -> Load:
-    """POST the message ``count`` times over ``concurrency`` keep-alive connections."""
-    body = json.dumps(MESSAGE).encode()
+def post_many(
+    port: int,
+    path: str,
+    token: str,
+    count: int,
+    concurrency: int,
+    *,
+    message: dict[str, Any] | None = None,
+) -> Load:
+    """POST ``message`` ``count`` times over ``concurrency`` keep-alive connections."""
+    body = json.dumps(message or MESSAGE).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"

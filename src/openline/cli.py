@@ -8,7 +8,9 @@ the running node over its HTTP API, so the node stays the one writer of its mess
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +136,45 @@ def serve(directory: Path) -> None:
         node = Node.open(directory, upgrade=True)
     click.echo(f"Openline node {node.party} serving at {node.settings.public_url}", err=True)
     serve_node(node)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-wait", is_flag=True, help="Stop both nodes after the scenario.")
+def demo(directory: Path | None, no_wait: bool) -> None:
+    """Two linked nodes on 127.0.0.1, BLUE (English) and RED (Russian), with a scenario.
+
+    The nodes are created in DIRECTORY (a temporary one if none is given; reused when they
+    are already there) and run until Ctrl-C.
+    """
+    import tempfile
+
+    from openline.demo import running, scenario
+
+    base = directory or Path(tempfile.mkdtemp(prefix="openline-demo-"))
+    # Ctrl-C or a plain kill: either way both nodes are stopped before the demo exits.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with reported_errors(), running(base) as nodes:
+            blue, red = nodes
+            click.echo(f"Openline demo in {base}: BLUE and RED are linked and running.")
+            scenario(blue, red, lambda line: click.echo(f"  {line}"))
+            for node in nodes:
+                click.echo(
+                    f"{node.party.code:<5} {node.party.name} ({node.party.lang}): {node.url}  "
+                    f"token {node.token}"
+                )
+            click.echo("Consoles at the URLs above (API reference at /docs). Ctrl-C stops both.")
+            while not no_wait and all(n.process and n.process.poll() is None for n in nodes):
+                time.sleep(0.5)
+            if not no_wait:
+                raise click.ClickException("a node stopped; see its log beside its directory")
+    except KeyboardInterrupt:
+        click.echo("BLUE and RED stopped", err=True)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()

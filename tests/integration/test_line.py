@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
+import time
 from typing import Any
+
+import httpx
 
 from openline.geo.coords import format_dd, format_mgrs
 from openline.i18n import catalogue
@@ -92,3 +98,56 @@ def test_a_message_from_the_english_node_reads_in_russian_on_red_with_the_same_p
         assert shown in rendering["text"]
         assert shown in sent.json()["rendering"]["text"]
     assert arrived["fields"] == sent.json()["fields"]
+
+
+class EventReader(threading.Thread):
+    """Reads a node's event stream (SSE) in the background, keeping each event's data."""
+
+    def __init__(self, node: RunningNode, kinds: str, after: int) -> None:
+        super().__init__(daemon=True)
+        self.node, self.kinds, self.after = node, kinds, after
+        self.events: list[dict[str, Any]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with (
+            self.node.client() as client,
+            client.stream(
+                "GET",
+                "/api/v1/events",
+                params={"kinds": self.kinds, "after": self.after},
+                timeout=httpx.Timeout(5.0, read=None),
+            ) as stream,
+        ):
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    self.events.append(json.loads(line[len("data: ") :]))
+                if self.stopped.is_set():
+                    return
+
+
+def test_with_a_one_second_interval_a_dead_peer_is_down_within_two_intervals_and_said_so(
+    pair: Pair,
+):
+    wait_for(lambda: peer_status(pair.blue, "RED") == "up", what="up")
+    head = get(pair.blue, "/api/v1/node")["journal"]["seq"]
+    reader = EventReader(pair.blue, "line.status", head)
+    reader.start()
+
+    pair.red.stop(signal.SIGKILL)
+    stopped = time.monotonic()
+    wait_for(lambda: peer_status(pair.blue, "RED") == "down", timeout=10, what="down")
+    noticed = time.monotonic() - stopped
+
+    assert noticed <= 2 * 1.0 + 1.0, f"down noticed after {noticed:.2f} s"
+    wait_for(
+        lambda: any(e["data"]["status"] == "down" for e in reader.events), what="the down event"
+    )
+    pair.restart("red")
+    wait_for(lambda: peer_status(pair.blue, "RED") == "up", what="up again")
+    wait_for(lambda: reader.events[-1]["data"]["status"] == "up", what="the up event")
+    down = next(e for e in reader.events if e["data"]["status"] == "down")
+    assert down["kind"] == "line.status"
+    assert down["data"]["peer"] == "RED"
+    assert "not heard for" in down["data"]["reason"]
+    reader.stopped.set()

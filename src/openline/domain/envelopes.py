@@ -20,6 +20,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from openline.domain.canonical import canonical_json
@@ -104,9 +105,17 @@ class Envelope:
     def to_json(self) -> dict[str, Any]:
         return {**_unsigned(self), "sig": self.sig}
 
+    @cached_property
     def text(self) -> str:
-        """The envelope as canonical JSON text: what the outbox stores and the line carries."""
-        return canonical_json(self.to_json()).decode("utf-8")
+        """The envelope as canonical JSON text: what the outbox stores and the line carries.
+
+        Built from the signed bytes rather than serialised again: members are in code-point
+        order, so ``sig`` goes just before ``to``, and ``to`` is the last member but ``v``
+        (``body`` comes first, so the last ``,"to":"`` is the envelope's own).
+        """
+        signed = self.signed.decode("utf-8")
+        at = signed.rindex(',"to":"')
+        return f'{signed[:at]},"sig":"{self.sig}"{signed[at:]}'
 
 
 def _unsigned(e: Envelope) -> dict[str, Any]:

@@ -22,8 +22,8 @@ MIN_ALTITUDE_M = -500.0
 MAX_ALTITUDE_M = 100_000.0
 MAX_RADIUS_M = 1_000_000.0
 MAX_AREA_VERTICES = 10_000
-CALLSIGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _/-]{0,31}$")
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
+CALLSIGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _/-]{0,31}\Z")
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}\Z")
 
 Checker = Callable[[Any, str], Any]
 

@@ -191,9 +191,7 @@ def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
 
 def record_delivery(uow: UnitOfWork, node: Node, party: str, message_id: str) -> None:
     """The peer's receipt for a message came back: delivered (unless an ack got here first)."""
-    message = store.get_message(uow.conn, message_id)
-    if message is None:
-        return
-    updated = rules.deliver(message, party, node.clock())
-    if updated is not message:
-        _save_recipient(uow, updated, party, "message.delivered")
+    at = node.clock()
+    if store.mark_delivered(uow.conn, message_id, party, format_utc(at)):
+        data = {"message_id": message_id, "party": party, "at": format_utc(at)}
+        uow.record("message.delivered", data)

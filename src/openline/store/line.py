@@ -99,7 +99,7 @@ def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> Non
             "id": envelope.id,
             "kind": envelope.kind,
             "hash": envelope.hash,
-            "envelope": envelope.text(),
+            "envelope": envelope.text,
             "queued_at": queued_at,
         },
     )
@@ -179,7 +179,7 @@ def insert_applied(conn: Connection, envelope: Envelope, receipt: str, received_
             "id": envelope.id,
             "kind": envelope.kind,
             "hash": envelope.hash,
-            "envelope": envelope.text(),
+            "envelope": envelope.text,
             "receipt": receipt,
             "received_at": received_at,
         },

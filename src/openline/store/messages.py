@@ -18,14 +18,13 @@ from openline.store.tables import message_recipients, messages
 # form instead of building and caching a new statement per row (docs/performance.md).
 _INSERT_MESSAGE = insert(messages)
 _INSERT_RECIPIENT = insert(message_recipients)
+_ONE_RECIPIENT = and_(
+    message_recipients.c.message_id == bindparam("key_message_id"),
+    message_recipients.c.party == bindparam("key_party"),
+)
 _UPDATE_RECIPIENT = (
     update(message_recipients)
-    .where(
-        and_(
-            message_recipients.c.message_id == bindparam("key_message_id"),
-            message_recipients.c.party == bindparam("key_party"),
-        )
-    )
+    .where(_ONE_RECIPIENT)
     .values(
         state=bindparam("state"),
         delivered_at=bindparam("delivered_at"),
@@ -54,6 +53,21 @@ def insert_message(conn: Connection, message: Message) -> None:
         _INSERT_RECIPIENT,
         [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients],
     )
+
+
+_MARK_DELIVERED = (
+    update(message_recipients)
+    .where(_ONE_RECIPIENT & (message_recipients.c.state == State.QUEUED.value))
+    .values(state=State.DELIVERED.value, delivered_at=bindparam("delivered_at"))
+)
+
+
+def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> bool:
+    """Queued -> delivered for one recipient, in one statement; False if it was not queued."""
+    result = conn.execute(
+        _MARK_DELIVERED, {"key_message_id": message_id, "key_party": party, "delivered_at": at}
+    )
+    return bool(result.rowcount == 1)
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:

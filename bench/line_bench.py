@@ -1,0 +1,248 @@
+"""Openline line benchmark (`make bench`): two real nodes, BLUE and RED, linked on 127.0.0.1.
+
+1. Latency: one API call on BLUE (a message to RED) until the event `message.received` arrives
+   on RED's event stream, durable on both nodes; p50 and p99 over sequential messages.
+2. Sustained messages per second over the link: BLUE's API loaded by concurrent connections;
+   the rate is what RED has received, durably, in the measured window.
+3. Backlog: RED stopped, 10,000 messages queued on BLUE, RED started; time until BLUE holds
+   RED's receipt for every one.
+
+Floor, measured in the same run: a plain HTTP echo between two processes (uvicorn, the same
+server stack), one request at a time, and at the same concurrency. Every server listens on
+127.0.0.1 and is stopped on the way out. docs/performance.md keeps the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from node_bench import (
+    Figure,
+    Load,
+    Section,
+    err,
+    free_port,
+    machine_facts,
+    post_many,
+    print_section,
+    server,
+)
+from openline.node import Node
+from openline.services.peers import add_peer
+from openline.services.setup import init_node
+from openline.store.line import count_waiting
+
+TARGET_P50_MS, TARGET_P99_MS, TARGET_RATE, TARGET_BACKLOG_S = 5.0, 20.0, 2000.0, 10.0
+MESSAGE = {"to": ["RED"], "precedence": "routine", "text": "line bench", "lang": "en"}
+
+
+def make_nodes(work: Path) -> dict[str, Any]:
+    made = {}
+    for party, lang in (("BLUE", "en"), ("RED", "ru")):
+        port = free_port()
+        created = init_node(
+            work / party.lower(), {"party": party, "name": party, "lang": lang, "port": port}
+        )
+        made[party] = {"dir": created.directory, "port": port, "token": created.token}
+    for party, other in (("BLUE", "RED"), ("RED", "BLUE")):
+        peer = Node.open(made[other]["dir"], environ={})
+        card = peer.card()
+        peer.close()
+        node = Node.open(made[party]["dir"], environ={})
+        add_peer(node, card)
+        node.close()
+    return made
+
+
+@contextlib.contextmanager
+def running(node: dict[str, Any], work: Path) -> Iterator[None]:
+    argv = [sys.executable, "-m", "openline", "serve", str(node["dir"])]
+    url = f"http://127.0.0.1:{node['port']}/api/v1/node"
+    with server(argv, url, work / f"{node['dir'].name}.log", node["token"]):
+        yield
+
+
+class Arrivals(threading.Thread):
+    """RED's event stream of `message.received`: when each message id arrived."""
+
+    def __init__(self, red: dict[str, Any]) -> None:
+        super().__init__(daemon=True)
+        self.red = red
+        self.at: dict[str, float] = {}
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        url = f"http://127.0.0.1:{self.red['port']}/api/v1/events"
+        headers = {"Authorization": f"Bearer {self.red['token']}"}
+        params = {"kinds": "message.received", "after": 10**9}
+        with (
+            httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client,
+            client.stream("GET", url, headers=headers, params=params) as stream,
+        ):
+            self.ready.set()
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    self.at[json.loads(line[6:])["data"]["id"]] = time.perf_counter()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.at) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"RED received {len(self.at)} of {count} within {timeout} s")
+            time.sleep(0.01)
+
+
+def latency(blue: dict[str, Any], arrivals: Arrivals, count: int) -> list[float]:
+    sent: dict[str, float] = {}
+    headers = {"Authorization": f"Bearer {blue['token']}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{blue['port']}", headers=headers) as client:
+        for _ in range(count):
+            start = time.perf_counter()
+            response = client.post("/api/v1/messages", json=MESSAGE)
+            sent[response.json()["id"]] = start
+            wait_until = time.monotonic() + 5
+            while response.json()["id"] not in arrivals.at and time.monotonic() < wait_until:
+                time.sleep(0.0002)
+    return [arrivals.at[i] - t for i, t in sent.items() if i in arrivals.at]
+
+
+def sustained(
+    blue: dict[str, Any], arrivals: Arrivals, count: int, concurrency: int
+) -> tuple[Load, float]:
+    """BLUE loaded with ``count`` messages; the rate at which RED received them."""
+    before = len(arrivals.at)
+    start = time.perf_counter()
+    accepted = post_many(
+        blue["port"], "/api/v1/messages", blue["token"], count, concurrency, MESSAGE
+    )
+    arrivals.wait_for(before + count, timeout=600)
+    last = max(arrivals.at.values())
+    return accepted, count / (last - start)
+
+
+def backlog(made: dict[str, Any], work: Path, count: int, concurrency: int) -> tuple[float, int]:
+    """Queue ``count`` messages with RED down, start RED, time until all are receipted."""
+    blue = made["BLUE"]
+    with running(blue, work):
+        post_many(
+            blue["port"], "/api/v1/messages", blue["token"], count, concurrency, message=MESSAGE
+        )
+        reader = Node.open(blue["dir"], environ={})
+
+        def waiting() -> int:  # read from BLUE's database: the API's figure lags by a tick
+            return reader.read(lambda conn: count_waiting(conn, "RED"))
+
+        queued = waiting()
+        with running(made["RED"], work):
+            start = time.perf_counter()
+            deadline = time.monotonic() + 300
+            while waiting() > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            drained = time.perf_counter() - start
+        reader.close()
+        return drained, queued
+
+
+def echo_floor(work: Path, count: int, concurrency: int) -> tuple[Load, Load]:
+    port = free_port()
+    argv = [
+        sys.executable,
+        str(Path(__file__).parent / "node_bench.py"),
+        "--echo-server",
+        str(port),
+    ]
+    with server(argv, f"http://127.0.0.1:{port}/", work / "echo.log"):
+        post_many(port, "/echo", "", 200, 1)
+        one = post_many(port, "/echo", "", count, 1)
+        many = post_many(port, "/echo", "", count * 4, concurrency)
+    return one, many
+
+
+def pct(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-messages", type=int, default=1000)
+    parser.add_argument("--sustained-messages", type=int, default=10_000)
+    parser.add_argument("--backlog", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--dir", default=None, help="Where the nodes' files go (default: /tmp).")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="openline-line-bench-", dir=args.dir) as tmp:
+        work = Path(tmp)
+        facts = machine_facts(work)
+        err.print("[line 1/4] HTTP echo floor between two processes ...")
+        echo_one, echo_many = echo_floor(work, 2000, args.concurrency)
+        made = make_nodes(work)
+        with running(made["BLUE"], work), running(made["RED"], work):
+            arrivals = Arrivals(made["RED"])
+            arrivals.start()
+            arrivals.ready.wait(10)
+            err.print("[line 2/4] latency, API call on BLUE -> event on RED ...")
+            latency(made["BLUE"], arrivals, 50)  # warm up
+            times = latency(made["BLUE"], arrivals, args.latency_messages)
+            err.print("[line 3/4] sustained messages per second over the link ...")
+            accepted, rate = sustained(
+                made["BLUE"], arrivals, args.sustained_messages, args.concurrency
+            )
+        err.print(f"[line 4/4] backlog of {args.backlog} envelopes after an outage ...")
+        backlog_made = make_nodes(work / "backlog")
+        drain, queued = backlog(backlog_made, work, args.backlog, args.concurrency)
+    echo_ms = echo_one.percentile(50) * 1000
+    section = Section("Line: two nodes on loopback, durable on both (SQLite, group commit)")
+    p50, p99 = pct(times, 50) * 1000, pct(times, 99) * 1000
+    section.figures += [
+        Figure("API call on BLUE -> event on RED, p50", p50, "ms", {"HTTP echo p50": echo_ms}),
+        Figure("API call on BLUE -> event on RED, p99", p99, "ms", {"HTTP echo p50": echo_ms}),
+        Figure(
+            f"sustained, {args.concurrency} connections on BLUE, received by RED",
+            rate,
+            "msg/s",
+            {"HTTP echo": echo_many.rate},
+        ),
+        Figure(
+            "BLUE's API accepted meanwhile", accepted.rate, "msg/s", {"HTTP echo": echo_many.rate}
+        ),
+        Figure(f"backlog of {queued} envelopes drained", drain, "s", {}),
+        Figure("(floor) HTTP echo, 1 connection, p50", echo_ms, "ms"),
+        Figure(f"(floor) HTTP echo, {args.concurrency} connections", echo_many.rate, "req/s"),
+    ]
+    section.verdicts += [
+        f"latency p50 {p50:.2f} ms (target <= {TARGET_P50_MS}): "
+        + ("met" if p50 <= TARGET_P50_MS else "NOT met"),
+        f"latency p99 {p99:.2f} ms (target <= {TARGET_P99_MS}): "
+        + ("met" if p99 <= TARGET_P99_MS else "NOT met"),
+        f"sustained {rate:,.0f} msg/s (target >= {TARGET_RATE:,.0f}): "
+        + ("met" if rate >= TARGET_RATE else "NOT met"),
+        f"backlog drained in {drain:.1f} s (target <= {TARGET_BACKLOG_S}): "
+        + ("met" if drain <= TARGET_BACKLOG_S else "NOT met"),
+    ]
+    print("Openline line benchmark (make bench)")
+    for key, value in facts.items():
+        print(f"  {key}: {value}")
+    print_section(section)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        err.print("interrupted: every server this run started has been stopped")
+        sys.exit(130)

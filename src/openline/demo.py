@@ -1,0 +1,237 @@
+"""``openline demo``: two linked nodes on this machine, with a short scenario on the line.
+
+BLUE ("Coalition air operations centre", English) and RED ("Russian forces command", Russian)
+are created in a directory (reused when they are already there), linked to each other, and run
+as two real ``openline serve`` processes on 127.0.0.1. A few messages cross the line both
+ways, then the demo prints both consoles' addresses and operator tokens and runs until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openline.client import NodeClient, NodeUnreachable
+from openline.config import load_settings
+from openline.domain.errors import OpenlineError
+from openline.node import Node
+from openline.services.operators import create_token
+from openline.services.peers import add_peer
+from openline.services.setup import init_node
+from openline.store import line as line_store
+
+LINE_CHECK_INTERVAL_S = 10
+
+
+class DemoError(OpenlineError):
+    """A demo node did not start or the line did not deliver."""
+
+    code = "demo_failed"
+
+
+START_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class DemoParty:
+    code: str
+    name: str
+    lang: str
+
+
+BLUE = DemoParty("BLUE", "Coalition air operations centre", "en")
+RED = DemoParty("RED", "Russian forces command", "ru")
+
+
+@dataclass
+class DemoNode:
+    party: DemoParty
+    directory: Path
+    url: str
+    token: str
+    process: subprocess.Popen[bytes] | None = None
+
+    def client(self) -> NodeClient:
+        return NodeClient(self.url, self.token)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(base: Path) -> list[DemoNode]:
+    """BLUE and RED in ``base``: created and linked the first time, reused afterwards."""
+    base.mkdir(parents=True, exist_ok=True)
+    for party in (BLUE, RED):
+        directory = base / party.code.lower()
+        if not directory.exists():
+            init_node(
+                directory,
+                {
+                    "party": party.code,
+                    "name": party.name,
+                    "lang": party.lang,
+                    "port": _free_port(),
+                    "line_check_interval": LINE_CHECK_INTERVAL_S,
+                },
+            )
+    nodes = []
+    for party in (BLUE, RED):
+        directory = base / party.code.lower()
+        node = Node.open(directory, environ={}, upgrade=True)
+        try:
+            other = RED if party is BLUE else BLUE
+            peer_card = _card(base / other.code.lower())
+            linked = {peer.party for peer in node.read(line_store.list_peers)}
+            if other.code not in linked:
+                add_peer(node, peer_card)
+            token = create_token(node, "demo")
+        finally:
+            node.close()
+        url = load_settings(directory, {}).public_url
+        nodes.append(DemoNode(party, directory, url, token))
+    return nodes
+
+
+def _card(directory: Path) -> Any:
+    node = Node.open(directory, environ={})
+    try:
+        return node.card()
+    finally:
+        node.close()
+
+
+def start(node: DemoNode) -> None:
+    log = node.directory.parent / f"{node.directory.name}.log"
+    with log.open("ab") as output:
+        node.process = subprocess.Popen(
+            [sys.executable, "-m", "openline", "serve", str(node.directory)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    client = node.client()
+    try:
+        while True:
+            if node.process.poll() is not None:
+                raise DemoError(f"{node.party.code} did not start; see {log}")
+            try:
+                client.request("GET", "/api/v1/node")
+                return
+            except NodeUnreachable:
+                if time.monotonic() > deadline:
+                    raise DemoError(
+                        f"{node.party.code} did not answer within {START_TIMEOUT_S:.0f} s; "
+                        f"see {log}"
+                    ) from None
+                time.sleep(0.1)
+    finally:
+        client.close()
+
+
+def stop(nodes: list[DemoNode]) -> None:
+    for node in nodes:
+        if node.process is not None and node.process.poll() is None:
+            node.process.terminate()
+    for node in nodes:
+        if node.process is not None:
+            try:
+                node.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                node.process.kill()
+                node.process.wait()
+
+
+def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
+    """A few exchanges of a morning on the line."""
+    with contextlib.closing(blue.client()) as b, contextlib.closing(red.client()) as r:
+        planned = b.request(
+            "POST",
+            "/api/v1/messages",
+            json={
+                "to": ["RED"],
+                "precedence": "flash",
+                "template": "planned-operation",
+                "fields": {
+                    "area": {"circle": {"lat": 35.95, "lon": 39.01, "radius_m": 8000}},
+                    "time_window": {"start": _in(minutes=30), "end": _in(minutes=150)},
+                    "altitude_band": {"lower_m": 3000, "upper_m": 7500},
+                    "activity": "air strikes on fixed targets",
+                    "unit": "VIPER 21",
+                },
+            },
+        )
+        say(f"BLUE -> RED  flash  planned-operation  {planned['id']}")
+        _wait(lambda: _state(b, planned["id"]) == "delivered")
+        r.request("POST", f"/api/v1/messages/{planned['id']}/ack")
+        say("RED acknowledged it")
+        site = r.request(
+            "POST",
+            "/api/v1/messages",
+            json={
+                "to": ["BLUE"],
+                "precedence": "immediate",
+                "template": "protected-site-notice",
+                "fields": {
+                    "location": {"lat": 35.9594, "lon": 38.9981},
+                    "site": "field hospital",
+                    "radius_m": 1500,
+                },
+            },
+        )
+        say(f"RED -> BLUE  immediate  protected-site-notice  {site['id']}")
+        _wait(lambda: _state(r, site["id"]) == "delivered")
+        b.request("POST", f"/api/v1/messages/{site['id']}/ack")
+        say("BLUE acknowledged it")
+        answer = b.request(
+            "POST",
+            "/api/v1/messages",
+            json={
+                "to": ["RED"],
+                "precedence": "immediate",
+                "template": "confirm",
+                "fields": {"remarks": "the site is excluded from the target area"},
+                "in_reply_to": site["id"],
+            },
+        )
+        say(f"BLUE -> RED  immediate  confirm  {answer['id']}")
+
+
+def _in(**delta: float) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from openline.domain.timeutil import format_utc
+
+    return format_utc(datetime.now(UTC) + timedelta(**delta))
+
+
+def _state(client: NodeClient, message_id: str) -> str:
+    return str(client.request("GET", f"/api/v1/messages/{message_id}")["state"])
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise DemoError("the line did not deliver within 20 s")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running(base: Path) -> Iterator[list[DemoNode]]:
+    nodes = prepare(base)
+    try:
+        for node in nodes:
+            start(node)
+        yield nodes
+    finally:
+        stop(nodes)

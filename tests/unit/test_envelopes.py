@@ -1,0 +1,111 @@
+"""Envelopes and receipts: sealed, opened and checked; every defect refused with its code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openline.crypto import SigningKey
+from openline.domain import envelopes as rules
+from openline.domain.canonical import canonical_json
+from openline.domain.envelopes import BadReceipt, Refused, check_receipt, issue_receipt, seal
+
+KEY = SigningKey.generate()
+OTHER = SigningKey.generate()
+
+
+def sealed(**changes: Any) -> rules.Envelope:
+    fields: dict[str, Any] = {
+        "envelope_id": "env_1",
+        "sender": "BLUE",
+        "to": "RED",
+        "link_seq": 1,
+        "prev": rules.first_prev(),
+        "sent_at": "2024-12-03T12:00:00.000Z",
+        "kind": "message",
+        "body": {"id": "msg_1", "to": ["RED"], "text": "x"},
+        "sign": KEY.sign,
+    }
+    fields.update(changes)
+    return seal(**fields)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_the_stored_text_is_the_canonical_json_of_the_envelope(body: dict[str, Any]):
+    envelope = sealed(body=body)
+    assert envelope.text == canonical_json(envelope.to_json()).decode("utf-8")
+
+
+def test_an_opened_envelope_is_the_one_sealed_and_its_signature_holds():
+    envelope = sealed()
+    opened = rules.open_envelope(envelope.to_json(), max_bytes=10_000)
+    assert opened.hash == envelope.hash
+    assert opened.signed == envelope.signed
+    rules.check_signature(opened, KEY.public_key.verify)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda e: e | {"v": 2}, rules.MALFORMED),
+        (lambda e: e | {"link_seq": 0}, rules.MALFORMED),
+        (lambda e: e | {"link_seq": True}, rules.MALFORMED),
+        (lambda e: e | {"prev": "xyz"}, rules.MALFORMED),
+        (lambda e: e | {"kind": "gossip"}, rules.MALFORMED),
+        (lambda e: e | {"body": []}, rules.MALFORMED),
+        (lambda e: e | {"sent_at": "yesterday"}, rules.MALFORMED),
+        (lambda e: e | {"extra": 1}, rules.MALFORMED),
+        (lambda e: {k: v for k, v in e.items() if k != "sig"}, rules.MALFORMED),
+        (lambda e: e | {"body": {"text": "y" * 20_000}}, rules.TOO_LARGE),
+    ],
+    ids=[
+        "version",
+        "seq 0",
+        "seq bool",
+        "prev",
+        "kind",
+        "body list",
+        "sent_at",
+        "extra member",
+        "no sig",
+        "too large",
+    ],
+)
+def test_a_defective_envelope_is_refused_with_its_code(change: Any, code: str):
+    with pytest.raises(Refused) as refused:
+        rules.open_envelope(change(sealed().to_json()), max_bytes=10_000)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("sig", ["", "not base64!", "A" * 88, OTHER.sign(b"x").hex()])
+def test_a_signature_that_is_not_the_senders_is_refused(sig: str):
+    opened = rules.open_envelope(sealed().to_json() | {"sig": sig}, max_bytes=10_000)
+    with pytest.raises(Refused) as refused:
+        rules.check_signature(opened, KEY.public_key.verify)
+    assert refused.value.code == rules.BAD_SIGNATURE
+
+
+def test_a_receipt_proves_delivery_of_exactly_its_envelope():
+    envelope = sealed()
+    receipt = issue_receipt(envelope, "2024-12-03T12:00:01.000Z", OTHER.sign)
+    checked = check_receipt(receipt.to_json(), envelope.hash, OTHER.public_key.verify)
+    assert checked == receipt
+    with pytest.raises(BadReceipt, match="names hash"):
+        check_receipt(receipt.to_json(), sealed(link_seq=2).hash, OTHER.public_key.verify)
+    with pytest.raises(BadReceipt, match="bad signature"):
+        check_receipt(receipt.to_json(), envelope.hash, KEY.public_key.verify)
+    forged = receipt.to_json() | {"received_at": "2024-12-03T13:00:00.000Z"}
+    with pytest.raises(BadReceipt, match="bad signature"):
+        check_receipt(forged, envelope.hash, OTHER.public_key.verify)
+    with pytest.raises(BadReceipt, match="not a receipt"):
+        check_receipt({"receipt": 1}, envelope.hash, OTHER.public_key.verify)
