@@ -70,6 +70,13 @@ class Settings(BaseModel):
     ack_deadline_routine: int = Field(
         21600, gt=0, description="Seconds to acknowledge a routine message."
     )
+    escalation_repeat_interval: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="Seconds between repeated alarms for a message still unacknowledged after "
+        "its deadline.",
+    )
     max_text_bytes: int = Field(
         65536, ge=1, le=1_048_576, description="Largest free text accepted, in bytes of UTF-8."
     )

@@ -6,13 +6,14 @@ import json
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from openline.geo.coords import format_dd, format_mgrs
 from openline.i18n import catalogue
-from tests.conftest import Pair, RunningNode, wait_for
+from tests.conftest import Pair, RunningNode, make_pair, start_node, wait_for
 
 
 def send(node: RunningNode, to: list[str], text: str, precedence: str = "flash") -> dict[str, Any]:
@@ -151,3 +152,46 @@ def test_with_a_one_second_interval_a_dead_peer_is_down_within_two_intervals_and
     assert down["data"]["peer"] == "RED"
     assert "not heard for" in down["data"]["reason"]
     reader.stopped.set()
+
+
+def journal_of(node: RunningNode, kind: str) -> list[dict[str, Any]]:
+    entries = get(node, "/api/v1/journal", limit=5000)["entries"]
+    return [e for e in entries if e["kind"] == kind]
+
+
+def test_an_unacknowledged_flash_message_turns_overdue_alarms_reminds_and_stops_when_acked(
+    tmp_path: Path,
+):
+    env = {
+        "OPENLINE_LINE_CHECK_INTERVAL": "1",
+        "OPENLINE_ACK_DEADLINE_FLASH": "2",
+        "OPENLINE_ESCALATION_REPEAT_INTERVAL": "1",
+    }
+    blue_dir, red_dir = make_pair(tmp_path, env)
+    pair = Pair(
+        start_node(blue_dir.directory, blue_dir.token, env),
+        start_node(red_dir.directory, red_dir.token, env),
+        env,
+    )
+    try:
+        reader = EventReader(pair.blue, "message.overdue", 0)
+        reader.start()
+        message = send(pair.blue, ["RED"], "Cease fire in grid 37SBA")
+        wait_for(lambda: state(pair.blue, message["id"]) == "overdue", what="overdue")
+        wait_for(lambda: len(reader.events) >= 2, what="the alarm, repeated")
+        assert reader.events[0]["data"]["waiting_for"] == ["RED"]
+        assert [e["data"]["alarm"] for e in reader.events[:2]] == [1, 2]
+        wait_for(lambda: journal_of(pair.red, "message.reminder"), what="the reminder on RED")
+        wait_for(lambda: journal_of(pair.red, "message.overdue"), what="RED's own alarm")
+        assert state(pair.red, message["id"]) == "overdue"
+
+        with pair.red.client() as client:
+            assert client.post(f"/api/v1/messages/{message['id']}/ack").status_code == 200
+        wait_for(lambda: state(pair.blue, message["id"]) == "acknowledged", what="the ack")
+        alarms = [len(journal_of(node, "message.overdue")) for node in (pair.blue, pair.red)]
+        time.sleep(2.5)  # more than two repeat intervals
+        assert [len(journal_of(n, "message.overdue")) for n in (pair.blue, pair.red)] == alarms
+        reader.stopped.set()
+    finally:
+        for node in (pair.blue, pair.red):
+            node.stop()

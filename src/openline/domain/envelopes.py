@@ -30,6 +30,7 @@ ENVELOPE_VERSION = 1
 KINDS = (
     "message",
     "ack",
+    "reminder",
     "line_check",
     "line_check_reply",
     "notification",

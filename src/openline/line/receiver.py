@@ -20,6 +20,7 @@ from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
 from openline.domain.timeutil import format_utc
+from openline.line.escalation import apply_reminder
 from openline.line.outbox import seal_for
 from openline.node import Node
 from openline.services import messages
@@ -40,6 +41,7 @@ def _nothing_more(_uow: UnitOfWork, _node: Node, _envelope: Envelope) -> None:
 HANDLERS: dict[str, Handler] = {
     "message": messages.apply_incoming_message,
     "ack": messages.apply_incoming_ack,
+    "reminder": apply_reminder,
     "line_check": _answer_line_check,
     "line_check_reply": _nothing_more,
 }

@@ -22,6 +22,7 @@ from openline.domain.journal import JournalEntry
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc, parse_utc
+from openline.line.escalation import due_alarms, escalate
 from openline.line.outbox import seal_for
 from openline.line.sender import PeerLink
 from openline.node import Node
@@ -80,6 +81,7 @@ class Line:
         await self._judge()  # peers, links and a first status before the API answers
         self._spawn(self._watch)
         self._spawn(self._check_lines)
+        self._spawn(self._escalate)
 
     async def stop(self) -> None:
         self.node.bus.unlisten(self._on_commit)
@@ -148,6 +150,13 @@ class Line:
             for party in list(self.links):
                 await self.node.write_async(partial(self._line_check, party=party))
             await asyncio.sleep(self.interval)
+
+    async def _escalate(self) -> None:
+        """Overdue messages: alarms and reminders, checked every tick."""
+        while True:
+            if await asyncio.to_thread(due_alarms, self.node):
+                await self.node.write_async(escalate(self.node))
+            await asyncio.sleep(self.tick_s)
 
     def _line_check(self, uow: UnitOfWork, *, party: str) -> None:
         if not store.has_waiting(uow.conn, party, "line_check"):

@@ -7,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, insert, select, text, update
 
 from openline.domain.messages import Message, Recipient, State
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc, parse_utc
-from openline.store.tables import message_recipients, messages
+from openline.store.tables import escalations, message_recipients, messages
 
 # Built once and executed with each row as parameters: SQLAlchemy then reuses its compiled
 # form instead of building and caching a new statement per row (docs/performance.md).
@@ -158,3 +158,61 @@ def _text(instant: Any) -> str | None:
 
 def _instant(text: str | None) -> Any:
     return parse_utc(text) if text is not None else None
+
+
+# Written as literal SQL, the same text as the partial index ix_message_recipients_waiting, so
+# that SQLite and PostgreSQL use that index: the scan then covers only messages some recipient
+# has not acknowledged, not the whole history.
+_UNACKNOWLEDGED = text("message_recipients.state <> 'acknowledged'")
+
+
+def overdue_unacknowledged(
+    conn: Connection, *, party: str, now: str, alarm_before: str, limit: int = 100
+) -> list[tuple[str, str, str, list[str]]]:
+    """Messages past their deadline that a recipient has not acknowledged, sent by ``party``
+    or addressed to it, whose last alarm (if any) was before ``alarm_before``.
+
+    Each as (message id, sender, deadline, the parties that have not acknowledged).
+    """
+    waiting = (
+        select(
+            messages.c.id,
+            messages.c.sender,
+            messages.c.deadline,
+            message_recipients.c.party,
+        )
+        .join(message_recipients, message_recipients.c.message_id == messages.c.id)
+        .outerjoin(escalations, escalations.c.message_id == messages.c.id)
+        .where(
+            (messages.c.deadline < now)
+            & _UNACKNOWLEDGED
+            & ((messages.c.sender == party) | (message_recipients.c.party == party))
+            & (escalations.c.last_alarm_at.is_(None) | (escalations.c.last_alarm_at < alarm_before))
+        )
+        .order_by(messages.c.deadline, messages.c.id)
+    )
+    found: dict[str, tuple[str, str, str, list[str]]] = {}
+    for row in conn.execute(waiting):
+        if row.id not in found:
+            if len(found) == limit:
+                break
+            found[row.id] = (row.id, row.sender, row.deadline, [])
+        found[row.id][3].append(row.party)
+    return list(found.values())
+
+
+def record_alarm(conn: Connection, message_id: str, at: str) -> int:
+    """Count one more alarm for the message; returns how many it has had."""
+    row = conn.execute(
+        select(escalations.c.alarms).where(escalations.c.message_id == message_id)
+    ).first()
+    alarms = (row.alarms if row else 0) + 1
+    if row:
+        conn.execute(
+            update(escalations)
+            .where(escalations.c.message_id == message_id)
+            .values(alarms=alarms, last_alarm_at=at)
+        )
+    else:
+        conn.execute(insert(escalations).values(message_id=message_id, alarms=1, last_alarm_at=at))
+    return alarms

@@ -52,6 +52,12 @@ message_recipients = Table(
     Column("acknowledged_at", TIME, nullable=True),
     Column("acknowledged_by", String(64), nullable=True),
     Index("ix_message_recipients_party", "party", "message_id"),
+    Index(
+        "ix_message_recipients_waiting",
+        "message_id",
+        sqlite_where=text("state <> 'acknowledged'"),
+        postgresql_where=text("state <> 'acknowledged'"),
+    ),
 )
 
 peers = Table(
@@ -102,4 +108,14 @@ envelopes_in = Table(
     Column("envelope", Text, nullable=False),
     Column("receipt", Text, nullable=False),
     Column("received_at", TIME, nullable=False),
+)
+
+# How often each overdue message has been escalated, and when last: the alarm repeats every
+# escalation_repeat_interval until every recipient has acknowledged.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("message_id", String(40), ForeignKey("messages.id"), primary_key=True),
+    Column("alarms", Integer, nullable=False),
+    Column("last_alarm_at", TIME, nullable=False),
 )

@@ -1,0 +1,89 @@
+"""Escalation: a message past its deadline that a recipient has not acknowledged raises an
+alarm, on the sender's node and on the recipient's, repeated until it is acknowledged.
+
+On the sender's node each alarm is a ``message.overdue`` journal entry (so an event on the
+stream) and a ``reminder`` envelope to every peer that has not acknowledged, which the peer's
+node journals as ``message.reminder``. On a recipient's node an unacknowledged message in the
+inbox raises its own ``message.overdue``, line or no line. The alarm repeats every
+``escalation_repeat_interval`` seconds until every recipient has acknowledged.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from openline.domain.envelopes import Envelope
+from openline.domain.errors import InvalidInput
+from openline.domain.timeutil import format_utc
+from openline.line.outbox import seal_for
+from openline.node import Node
+from openline.store import messages as store
+from openline.store.writer import Operation, UnitOfWork
+
+Due = list[tuple[str, str, str, list[str]]]
+
+
+def due_alarms(node: Node) -> Due:
+    """What must be escalated now (a read: most ticks find nothing to write)."""
+    now = node.clock()
+    repeat = timedelta(seconds=node.settings.escalation_repeat_interval)
+    return node.read(
+        lambda conn: store.overdue_unacknowledged(
+            conn, party=node.party, now=format_utc(now), alarm_before=format_utc(now - repeat)
+        )
+    )
+
+
+def escalate(node: Node) -> Operation[int]:
+    """Raise the alarms that are due, in the writer (the due list is read again there)."""
+
+    def run(uow: UnitOfWork) -> int:
+        now = node.clock()
+        at = format_utc(now)
+        repeat = timedelta(seconds=node.settings.escalation_repeat_interval)
+        due = store.overdue_unacknowledged(
+            uow.conn, party=node.party, now=at, alarm_before=format_utc(now - repeat)
+        )
+        for message_id, sender, deadline, waiting_for in due:
+            alarms = store.record_alarm(uow.conn, message_id, at)
+            uow.record(
+                "message.overdue",
+                {
+                    "message_id": message_id,
+                    "from": sender,
+                    "deadline": deadline,
+                    "waiting_for": waiting_for,
+                    "alarm": alarms,
+                    "at": at,
+                },
+            )
+            if sender != node.party:
+                continue
+            for party in waiting_for:
+                if party != node.party:
+                    body = {"message_id": message_id, "deadline": deadline, "alarm": alarms}
+                    seal_for(uow, node, party, "reminder", body)
+        return len(due)
+
+    return run
+
+
+def apply_reminder(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    """A peer reminds us that one of its messages waits for our acknowledgement."""
+    body = envelope.body
+    if set(body) != {"message_id", "deadline", "alarm"}:
+        raise InvalidInput("a reminder has exactly message_id, deadline and alarm")
+    message = store.get_message(uow.conn, str(body["message_id"]))
+    if message is None or message.sender != envelope.sender:
+        raise InvalidInput(f"no message {body['message_id']!r} from {envelope.sender} here")
+    recipient = message.recipient(node.party)
+    uow.record(
+        "message.reminder",
+        {
+            "message_id": message.id,
+            "from": envelope.sender,
+            "deadline": format_utc(message.deadline),
+            "alarm": body["alarm"],
+            "acknowledged": recipient is not None and recipient.acknowledged_at is not None,
+        },
+    )
