@@ -192,24 +192,32 @@ def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
     return blue, red
 
 
+def start_pair(base: Path, env: dict[str, str]) -> Pair:
+    """BLUE and RED made in ``base``, linked, and started with ``env``."""
+    blue, red = make_pair(base, env)
+    return Pair(
+        start_node(blue.directory, blue.token, env), start_node(red.directory, red.token, env), env
+    )
+
+
+def stop_pair(pair: Pair) -> None:
+    for node in (pair.blue, pair.red):
+        try:
+            node.stop()
+        finally:
+            if node.process.poll() is None:
+                node.process.kill()
+                node.process.wait()
+
+
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[Pair]:
     """BLUE and RED running and linked, with a one-second line-check interval."""
-    env = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
-    blue, red = make_pair(tmp_path, env)
-    running = Pair(
-        start_node(blue.directory, blue.token, env), start_node(red.directory, red.token, env), env
-    )
+    running = start_pair(tmp_path, {"OPENLINE_LINE_CHECK_INTERVAL": "1"})
     try:
         yield running
     finally:
-        for node in (running.blue, running.red):
-            try:
-                node.stop()
-            finally:
-                if node.process.poll() is None:
-                    node.process.kill()
-                    node.process.wait()
+        stop_pair(running)
 
 
 def export_transcripts(directories: list[Path], into: Path) -> list[Path]:

@@ -13,7 +13,7 @@ import httpx
 
 from openline.geo.coords import format_dd, format_mgrs
 from openline.i18n import catalogue
-from tests.conftest import Pair, RunningNode, make_pair, start_node, wait_for
+from tests.conftest import Pair, RunningNode, start_pair, stop_pair, wait_for
 
 
 def send(node: RunningNode, to: list[str], text: str, precedence: str = "flash") -> dict[str, Any]:
@@ -167,12 +167,7 @@ def test_an_unacknowledged_flash_message_turns_overdue_alarms_reminds_and_stops_
         "OPENLINE_ACK_DEADLINE_FLASH": "2",
         "OPENLINE_ESCALATION_REPEAT_INTERVAL": "1",
     }
-    blue_dir, red_dir = make_pair(tmp_path, env)
-    pair = Pair(
-        start_node(blue_dir.directory, blue_dir.token, env),
-        start_node(red_dir.directory, red_dir.token, env),
-        env,
-    )
+    pair = start_pair(tmp_path, env)
     try:
         reader = EventReader(pair.blue, "message.overdue", 0)
         reader.start()
@@ -193,5 +188,4 @@ def test_an_unacknowledged_flash_message_turns_overdue_alarms_reminds_and_stops_
         assert [len(journal_of(n, "message.overdue")) for n in (pair.blue, pair.red)] == alarms
         reader.stopped.set()
     finally:
-        for node in (pair.blue, pair.red):
-            node.stop()
+        stop_pair(pair)

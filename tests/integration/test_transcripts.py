@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import (
     Pair,
     export_transcripts,
-    make_pair,
     run_openline,
-    start_node,
+    start_pair,
+    stop_pair,
     wait_for,
 )
 
@@ -24,13 +24,7 @@ from tests.conftest import (
 def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """BLUE and RED exchanged messages and an acknowledgement, then stopped; their exports."""
     base = tmp_path_factory.mktemp("transcripts")
-    env = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
-    blue_dir, red_dir = make_pair(base, env)
-    pair = Pair(
-        start_node(blue_dir.directory, blue_dir.token, env),
-        start_node(red_dir.directory, red_dir.token, env),
-        env,
-    )
+    pair = start_pair(base, {"OPENLINE_LINE_CHECK_INTERVAL": "1"})
     try:
         ids = []
         for n in range(5):
@@ -48,8 +42,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             assert client.post(f"/api/v1/messages/{ids[0]}/ack").status_code == 200
         wait_for(lambda: _acknowledged(pair, ids[0]), what="the ack back at BLUE")
     finally:
-        pair.blue.stop()
-        pair.red.stop()
+        stop_pair(pair)
     blue, red = export_transcripts([pair.blue.directory, pair.red.directory], base)
     return blue, red
 
