@@ -126,7 +126,7 @@ def sustained(
     before = len(arrivals.at)
     start = time.perf_counter()
     accepted = post_many(
-        blue["port"], "/api/v1/messages", blue["token"], count, concurrency, MESSAGE
+        blue["port"], "/api/v1/messages", blue["token"], count, concurrency, message=MESSAGE
     )
     arrivals.wait_for(before + count, timeout=600)
     last = max(arrivals.at.values())

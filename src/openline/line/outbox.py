@@ -59,7 +59,7 @@ def seal_for(
 
 def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
     """Refuse to address a party this node has no line to."""
-    if store.get_peer(uow.conn, party) is None:
+    if not store.peer_exists(uow.conn, party):
         raise InvalidInput(
             f"{field}: this node has no line to {party!r} (link it with: openline peer add DIR "
             f"CARD.json)",

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, LargeBinary, cast, func, insert, select
 
 from openline.domain.journal import GENESIS_HASH, JournalEntry, Signer, make_entry
 from openline.domain.timeutil import Clock, format_utc
+from openline.store.prepared import Prepared
 from openline.store.tables import journal
 
 _COLUMNS = (
@@ -24,7 +25,7 @@ _COLUMNS = (
 
 # Built once: a statement made per row (insert(t).values(...)) costs SQLAlchemy six times as
 # much as executing a prebuilt one with the row as parameters (docs/performance.md).
-_INSERT = insert(journal)
+_INSERT = Prepared(insert(journal))
 
 
 def read_head(conn: Connection) -> tuple[int, str]:
@@ -109,7 +110,7 @@ class JournalAppender:
             prev_hash=prev_hash,
             sign=self._sign,
         )
-        conn.execute(_INSERT, _row(entry))
+        _INSERT.run(conn, _row(entry))
         self._head = (entry.seq, entry.hash)
         self.pending.append(entry)
         return entry

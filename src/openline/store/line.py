@@ -8,24 +8,25 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openline.domain.envelopes import Envelope, first_prev
 from openline.domain.parties import Card, Peer
+from openline.store.prepared import Prepared
 from openline.store.tables import envelopes_in, envelopes_out, peers
 
 # Prebuilt: executed with parameters, compiled once (docs/performance.md).
-_INSERT_OUT = insert(envelopes_out)
-_INSERT_IN = insert(envelopes_in)
-_LAST_OUT = (
+_INSERT_OUT = Prepared(insert(envelopes_out))
+_INSERT_IN = Prepared(insert(envelopes_in))
+_LAST_OUT = Prepared(
     select(envelopes_out.c.link_seq, envelopes_out.c.hash)
     .where(envelopes_out.c.peer == bindparam("peer"))
     .order_by(envelopes_out.c.link_seq.desc())
     .limit(1)
 )
-_LAST_IN = (
+_LAST_IN = Prepared(
     select(envelopes_in.c.link_seq, envelopes_in.c.hash)
     .where(envelopes_in.c.sender == bindparam("sender"))
     .order_by(envelopes_in.c.link_seq.desc())
     .limit(1)
 )
-_RECEIPT = (
+_RECEIPT = Prepared(
     update(envelopes_out)
     .where(
         (envelopes_out.c.peer == bindparam("key_peer"))
@@ -33,7 +34,7 @@ _RECEIPT = (
     )
     .values(receipt=bindparam("receipt"), delivered_at=bindparam("delivered_at"))
 )
-_HEARD = (
+_HEARD = Prepared(
     update(peers)
     .where(peers.c.party == bindparam("key_party"))
     .values(last_heard_at=bindparam("heard_at"))
@@ -48,6 +49,13 @@ def insert_peer(conn: Connection, card: Card, added_at: str) -> None:
     conn.execute(insert(peers).values(**card.model_dump(), added_at=added_at))
 
 
+_PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("party")))
+
+
+def peer_exists(conn: Connection, party: str) -> bool:
+    return _PEER_EXISTS.first(conn, {"party": party}) is not None
+
+
 def get_peer(conn: Connection, party: str) -> Peer | None:
     row = conn.execute(select(peers).where(peers.c.party == party)).first()
     return _peer(row) if row else None
@@ -58,7 +66,7 @@ def list_peers(conn: Connection) -> list[Peer]:
 
 
 def mark_heard(conn: Connection, party: str, heard_at: str) -> None:
-    conn.execute(_HEARD, {"key_party": party, "heard_at": heard_at})
+    _HEARD.run(conn, {"key_party": party, "heard_at": heard_at})
 
 
 def _peer(row: object) -> Peer:
@@ -86,13 +94,13 @@ class Outgoing:
 
 def last_sealed(conn: Connection, peer: str) -> tuple[int, str]:
     """The link_seq and hash of the last envelope sealed for ``peer`` (0 and genesis if none)."""
-    row = conn.execute(_LAST_OUT, {"peer": peer}).first()
-    return (row.link_seq, row.hash) if row else (0, first_prev())
+    row = _LAST_OUT.first(conn, {"peer": peer})
+    return (row[0], row[1]) if row else (0, first_prev())
 
 
 def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> None:
-    conn.execute(
-        _INSERT_OUT,
+    _INSERT_OUT.run(
+        conn,
         {
             "peer": envelope.to,
             "link_seq": envelope.link_seq,
@@ -101,6 +109,8 @@ def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> Non
             "hash": envelope.hash,
             "envelope": envelope.text,
             "queued_at": queued_at,
+            "receipt": None,
+            "delivered_at": None,
         },
     )
 
@@ -145,8 +155,8 @@ def count_waiting(conn: Connection, peer: str) -> int:
 def record_receipt(
     conn: Connection, peer: str, link_seq: int, receipt: str, delivered_at: str
 ) -> None:
-    conn.execute(
-        _RECEIPT,
+    _RECEIPT.run(
+        conn,
         {"key_peer": peer, "key_seq": link_seq, "receipt": receipt, "delivered_at": delivered_at},
     )
 
@@ -156,8 +166,8 @@ def record_receipt(
 
 def last_applied(conn: Connection, sender: str) -> tuple[int, str]:
     """The link_seq and hash of the last envelope applied from ``sender``."""
-    row = conn.execute(_LAST_IN, {"sender": sender}).first()
-    return (row.link_seq, row.hash) if row else (0, first_prev())
+    row = _LAST_IN.first(conn, {"sender": sender})
+    return (row[0], row[1]) if row else (0, first_prev())
 
 
 def applied(conn: Connection, sender: str, link_seq: int) -> tuple[str, str] | None:
@@ -171,8 +181,8 @@ def applied(conn: Connection, sender: str, link_seq: int) -> tuple[str, str] | N
 
 
 def insert_applied(conn: Connection, envelope: Envelope, receipt: str, received_at: str) -> None:
-    conn.execute(
-        _INSERT_IN,
+    _INSERT_IN.run(
+        conn,
         {
             "sender": envelope.sender,
             "link_seq": envelope.link_seq,

@@ -12,17 +12,19 @@ from sqlalchemy import Connection, Row, and_, bindparam, insert, select, text, u
 from openline.domain.messages import Message, Recipient, State
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc, parse_utc
+from openline.store.prepared import Prepared
 from openline.store.tables import escalations, message_recipients, messages
 
 # Built once and executed with each row as parameters: SQLAlchemy then reuses its compiled
 # form instead of building and caching a new statement per row (docs/performance.md).
-_INSERT_MESSAGE = insert(messages)
-_INSERT_RECIPIENT = insert(message_recipients)
+_INSERT_MESSAGE = Prepared(insert(messages))
+_INSERT_RECIPIENT = Prepared(insert(message_recipients))
+_MESSAGE_EXISTS = Prepared(select(messages.c.id).where(messages.c.id == bindparam("id")))
 _ONE_RECIPIENT = and_(
     message_recipients.c.message_id == bindparam("key_message_id"),
     message_recipients.c.party == bindparam("key_party"),
 )
-_UPDATE_RECIPIENT = (
+_UPDATE_RECIPIENT = Prepared(
     update(message_recipients)
     .where(_ONE_RECIPIENT)
     .values(
@@ -35,8 +37,8 @@ _UPDATE_RECIPIENT = (
 
 
 def insert_message(conn: Connection, message: Message) -> None:
-    conn.execute(
-        _INSERT_MESSAGE,
+    _INSERT_MESSAGE.run(
+        conn,
         {
             "id": message.id,
             "sender": message.sender,
@@ -49,13 +51,12 @@ def insert_message(conn: Connection, message: Message) -> None:
             "created_by": message.created_by,
         },
     )
-    conn.execute(
-        _INSERT_RECIPIENT,
-        [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients],
+    _INSERT_RECIPIENT.run_many(
+        conn, [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients]
     )
 
 
-_MARK_DELIVERED = (
+_MARK_DELIVERED = Prepared(
     update(message_recipients)
     .where(_ONE_RECIPIENT & (message_recipients.c.state == State.QUEUED.value))
     .values(state=State.DELIVERED.value, delivered_at=bindparam("delivered_at"))
@@ -64,17 +65,14 @@ _MARK_DELIVERED = (
 
 def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> bool:
     """Queued -> delivered for one recipient, in one statement; False if it was not queued."""
-    result = conn.execute(
-        _MARK_DELIVERED, {"key_message_id": message_id, "key_party": party, "delivered_at": at}
-    )
-    return bool(result.rowcount == 1)
+    params = {"key_message_id": message_id, "key_party": party, "delivered_at": at}
+    return _MARK_DELIVERED.run(conn, params) == 1
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
     row = _recipient_row(recipient)
-    conn.execute(
-        _UPDATE_RECIPIENT,
-        {"key_message_id": message_id, "key_party": row.pop("party"), **row},
+    _UPDATE_RECIPIENT.run(
+        conn, {"key_message_id": message_id, "key_party": row.pop("party"), **row}
     )
 
 
@@ -84,9 +82,7 @@ def get_message(conn: Connection, message_id: str) -> Message | None:
 
 
 def message_exists(conn: Connection, message_id: str) -> bool:
-    return (
-        conn.execute(select(messages.c.id).where(messages.c.id == message_id)).first() is not None
-    )
+    return _MESSAGE_EXISTS.first(conn, {"id": message_id}) is not None
 
 
 def list_messages(

@@ -1,0 +1,79 @@
+"""Statements compiled once per database dialect and executed on the driver's cursor.
+
+SQLAlchemy's execution machinery costs tens of microseconds a statement: most of a message's
+write on the line's hot path (docs/performance.md). The few statements run for every message
+and envelope are built with SQLAlchemy Core as usual, compiled once for the connection's
+dialect, and then executed directly through the DB-API cursor, in the same transaction. Only
+columns that need no type conversion (text and integers) go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql import ClauseElement
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
+    fixed: dict[str, Any]  # values the statement itself carries, such as a LIMIT
+
+
+class Prepared:
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, conn: Connection) -> _Compiled:
+        name = conn.dialect.name
+        compiled = self._by_dialect.get(name)
+        if compiled is None:
+            done = self.statement.compile(dialect=conn.dialect)
+            positions = getattr(done, "positiontup", None)  # set for positional paramstyles
+            order = tuple(positions) if positions is not None else None
+            fixed = {k: v for k, v in done.params.items() if v is not None}
+            compiled = self._by_dialect[name] = _Compiled(str(done), order, fixed)
+        return compiled
+
+    def _params(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        merged = {**compiled.fixed, **params} if compiled.fixed else params
+        if compiled.order is None:
+            return dict(merged)
+        return tuple(merged[name] for name in compiled.order)
+
+    def _cursor(self, conn: Connection) -> Any:
+        return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute with one set of parameters; returns the rows affected."""
+        compiled = self._compiled(conn)
+        cursor = self._cursor(conn)
+        try:
+            cursor.execute(compiled.sql, self._params(compiled, params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = self._compiled(conn)
+        cursor = self._cursor(conn)
+        try:
+            cursor.executemany(compiled.sql, [self._params(compiled, row) for row in rows])
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of a query, as a tuple in the order of its columns."""
+        compiled = self._compiled(conn)
+        cursor = self._cursor(conn)
+        try:
+            cursor.execute(compiled.sql, self._params(compiled, params))
+            row = cursor.fetchone()
+            return tuple(row) if row is not None else None
+        finally:
+            cursor.close()

@@ -1,0 +1,51 @@
+"""Prepared statements on the driver's cursor give what SQLAlchemy's execution gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    insert,
+    select,
+    update,
+)
+
+from openline.store.prepared import Prepared
+
+metadata = MetaData()
+rows = Table(
+    "rows",
+    metadata,
+    Column("key", String(8), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("note", String(20), nullable=True),
+)
+INSERT = Prepared(insert(rows))
+LAST = Prepared(select(rows.c.key, rows.c.n).order_by(rows.c.n.desc()).limit(1))
+BUMP = Prepared(update(rows).where(rows.c.key == bindparam("k")).values(n=bindparam("n")))
+
+
+def test_insert_select_with_a_limit_and_update_on_sqlite(tmp_path: Path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        INSERT.run(conn, {"key": "a", "n": 1, "note": None})
+        INSERT.run_many(
+            conn, [{"key": "b", "n": 5, "note": "x"}, {"key": "c", "n": 3, "note": None}]
+        )
+        assert LAST.first(conn, {}) == ("b", 5)
+        assert BUMP.run(conn, {"k": "c", "n": 9}) == 1
+        assert BUMP.run(conn, {"k": "zz", "n": 9}) == 0
+        assert LAST.first(conn, {}) == ("c", 9)
+        assert conn.execute(select(rows.c.note).where(rows.c.key == "b")).scalar_one() == "x"
+    with engine.begin() as conn, pytest.raises(KeyError, match="note"):
+        INSERT.run(conn, {"key": "d", "n": 1})  # a column left out is an error, never a NULL
+    engine.dispose()
