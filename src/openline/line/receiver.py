@@ -10,7 +10,7 @@ original receipt back; every refusal is journaled as a security event naming the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +77,19 @@ class _Rejected:
 Checked = Envelope | _Rejected
 
 
-def check_alone(node: Node, raw_envelopes: Sequence[object]) -> list[Checked]:
-    """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes)."""
-    peers = {peer.party: peer for peer in node.read(store.list_peers)}
-    keys: dict[str, PublicKey] = {}
+def peer_keys(node: Node) -> dict[str, PublicKey]:
+    return {p.party: PublicKey.from_base64(p.card.public_key) for p in node.read(store.list_peers)}
+
+
+def check_alone(
+    node: Node, raw_envelopes: Sequence[object], keys: Mapping[str, PublicKey] | None = None
+) -> list[Checked]:
+    """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes).
+
+    ``keys``: the peers' keys as the running line last read them; read now when not given.
+    """
+    if keys is None:
+        keys = peer_keys(node)
     checked: list[Checked] = []
     for raw in raw_envelopes:
         try:
@@ -90,14 +99,11 @@ def check_alone(node: Node, raw_envelopes: Sequence[object]) -> list[Checked]:
                     rules.WRONG_RECIPIENT,
                     f"envelope addressed to {envelope.to}, and this node is {node.party}",
                 )
-            peer = peers.get(envelope.sender)
-            if peer is None:
+            key = keys.get(envelope.sender)
+            if key is None:
                 raise Refused(
                     rules.UNKNOWN_SENDER, f"{envelope.sender} is not a peer of {node.party}"
                 )
-            key = keys.get(peer.party) or keys.setdefault(
-                peer.party, PublicKey.from_base64(peer.card.public_key)
-            )
             rules.check_signature(envelope, key.verify)
         except Refused as refused:
             checked.append(_Rejected(raw, refused))

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection
 
+from openline.crypto import PublicKey
 from openline.domain.journal import JournalEntry
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
@@ -68,6 +69,8 @@ class Line:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
+        # The peers' keys as last read, for the federation endpoint: no database read per batch.
+        self.keys: dict[str, PublicKey] = {}
 
     @property
     def tick_s(self) -> float:
@@ -117,6 +120,11 @@ class Line:
     async def _judge(self) -> None:
         """Read every peer's state, start links for new peers, journal changes of status."""
         observed = await self.node.read_async(_observe)
+        self.keys = {
+            seen.peer.party: self.keys.get(seen.peer.party)
+            or PublicKey.from_base64(seen.peer.card.public_key)
+            for seen in observed
+        }
         now = self.node.clock()
         changes = []
         for seen in observed:

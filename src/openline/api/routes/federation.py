@@ -28,10 +28,11 @@ async def receive_envelopes(request: Request, node: NodeDep) -> Response:
     envelopes = await _envelopes(request, node, client)
     # A few envelopes are checked here (a signature is 40 us); a big batch on a worker thread,
     # so the event loop keeps serving operators meanwhile.
+    keys = request.app.state.line.keys
     if len(envelopes) <= INLINE_CHECK_MAX:
-        checked = check_alone(node, envelopes)
+        checked = check_alone(node, envelopes, keys)
     else:
-        checked = await asyncio.to_thread(check_alone, node, envelopes)
+        checked = await asyncio.to_thread(check_alone, node, envelopes, keys)
     outcomes = await node.write_async(apply_batch(node, checked, client))
     body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
     return Response(body, media_type="application/json")
