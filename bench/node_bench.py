@@ -73,6 +73,10 @@ class Figure:
     floors: dict[str, float] = field(default_factory=dict)
     note: str = ""
 
+    def shown(self) -> str:
+        """The figure as printed: durations with two decimals, counts and rates whole."""
+        return f"{self.value:,.2f}" if self.unit in ("ms", "s") else f"{self.value:,.0f}"
+
     def ratios(self) -> str:
         return "; ".join(f"{self.value / v:.2f}x {name}" for name, v in self.floors.items())
 
@@ -561,7 +565,7 @@ def print_section(section: Section) -> None:
     table.add_column("ratio to floor")
     table.add_column("note")
     for f in section.figures:
-        table.add_row(f.what, f"{f.value:,.0f}", f.unit, f.ratios(), f.note)
+        table.add_row(f.what, f.shown(), f.unit, f.ratios(), f.note)
     out.print(table)
     for verdict in section.verdicts:
         out.print(f"  {verdict}")
@@ -571,7 +575,7 @@ def markdown(section: Section) -> str:
     lines = [f"### {section.title}", "", "| what | figure | ratio to floor | note |"]
     lines.append("|---|---:|---|---|")
     for f in section.figures:
-        lines.append(f"| {f.what} | {f.value:,.0f} {f.unit} | {f.ratios()} | {f.note} |")
+        lines.append(f"| {f.what} | {f.shown()} {f.unit} | {f.ratios()} | {f.note} |")
     return "\n".join([*lines, "", *(f"- {v}" for v in section.verdicts)]) + "\n"
 
 
