@@ -28,12 +28,13 @@ _COLUMNS = (
 _INSERT = Prepared(insert(journal))
 
 
+_HEAD = Prepared(select(journal.c.seq, journal.c.hash).order_by(journal.c.seq.desc()).limit(1))
+
+
 def read_head(conn: Connection) -> tuple[int, str]:
     """The last entry's sequence number and hash (0 and the genesis hash when empty)."""
-    row = conn.execute(
-        select(journal.c.seq, journal.c.hash).order_by(journal.c.seq.desc()).limit(1)
-    ).first()
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+    row = _HEAD.first(conn, {})
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
 def count_entries(conn: Connection) -> int:
