@@ -261,3 +261,25 @@ def test_a_second_process_writing_while_the_node_runs_does_not_fork_the_chain(
     assert min(ours) < by_other[0].seq < max(ours)
     assert by_other[0].seq not in ours
     assert {e.seq for e in entries if e.kind == "test.busy"} == ours
+
+
+def test_a_caller_that_gave_up_waiting_does_not_stop_the_writer(node: Node):
+    with writer_held(node):
+        abandoned = node.writer.submit(record("test.abandoned"))
+        assert abandoned.cancel()  # an API client that went away
+    kept = node.write(record("test.after"))
+
+    kinds = [e.kind for e in assert_one_intact_chain(node)]
+    assert kinds[-2:] == ["test.abandoned", "test.after"]  # the abandoned write still stands
+    assert kept.kind == "test.after"
+
+
+def test_a_listener_that_fails_does_not_stop_the_writer(node: Node):
+    def broken(_entries: list[JournalEntry]) -> None:
+        raise RuntimeError("listener fault")
+
+    node.bus.listen(broken)
+    node.write(record("test.first"))
+    node.write(record("test.second"))
+
+    assert [e.kind for e in all_entries(node)][-2:] == ["test.first", "test.second"]

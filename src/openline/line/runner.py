@@ -106,7 +106,8 @@ class Line:
     def _on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread: wake the senders when envelopes were queued."""
         if self._loop is not None and any(e.kind == "envelope.queued" for e in entries):
-            self._loop.call_soon_threadsafe(self._wake_all)
+            with contextlib.suppress(RuntimeError):  # the loop closed: the node is stopping
+                self._loop.call_soon_threadsafe(self._wake_all)
 
     def _wake_all(self) -> None:
         for link in self.links.values():

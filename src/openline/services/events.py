@@ -8,12 +8,14 @@ its stream ends and the client resumes from the journal with Last-Event-ID, losi
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 
 from openline.domain.journal import JournalEntry
 
 MAX_QUEUED_EVENTS = 10_000
+log = logging.getLogger(__name__)
 
 
 class Subscription:
@@ -80,7 +82,10 @@ class EventBus:
             subscriptions = list(self._subscriptions)
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(entries)
+            try:
+                listener(entries)
+            except Exception:  # a listener's fault must never stop the writer that calls it
+                log.exception("an event listener failed")
         for subscription in subscriptions:
             for entry in entries:
                 self._deliver(subscription, entry)
