@@ -280,7 +280,7 @@ BAD_INPUTS = [
         "latitude 91",
         with_fields("request-cease-activity", location={"lat": 91, "lon": 36}),
         "fields.location.lat",
-        "latitude 91.0 is outside -90 to 90",
+        "latitude 91 is outside -90 to 90",
     ),
     (
         "latitude -90.000001",
@@ -292,7 +292,7 @@ BAD_INPUTS = [
         "longitude -181",
         with_fields("request-cease-activity", location={"lat": 35, "lon": -181}),
         "fields.location.lon",
-        "longitude -181.0 is outside -180 to 180",
+        "longitude -181 is outside -180 to 180",
     ),
     (
         "latitude NaN",
@@ -415,7 +415,7 @@ BAD_INPUTS = [
             area=square_with([[36.0, 35.0], [36.5, 91.0], [36.5, 35.5], [36.0, 35.0]]),
         ),
         "fields.area.coordinates[0][1][1]",
-        "latitude 91.0",
+        "latitude 91 is outside",
     ),
     (
         "ring position not a pair",
@@ -493,7 +493,7 @@ BAD_INPUTS = [
         "circle centre latitude 91",
         with_fields("planned-operation", area={"circle": {"lat": 91, "lon": 36, "radius_m": 5}}),
         "fields.area.circle.lat",
-        "latitude 91.0",
+        "latitude 91 is outside",
     ),
     (
         "callsign with bad characters",

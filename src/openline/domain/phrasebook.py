@@ -92,14 +92,14 @@ def check_time_window(value: Any, field: str) -> dict[str, str]:
 def check_latitude(value: Any, field: str) -> float:
     lat = _number(value, field)
     if not -90.0 <= lat <= 90.0:
-        raise _fail(field, f"latitude {lat} is outside -90 to 90")
+        raise _fail(field, f"latitude {lat:g} is outside -90 to 90")
     return lat
 
 
 def check_longitude(value: Any, field: str) -> float:
     lon = _number(value, field)
     if not -180.0 <= lon <= 180.0:
-        raise _fail(field, f"longitude {lon} is outside -180 to 180")
+        raise _fail(field, f"longitude {lon:g} is outside -180 to 180")
     return lon
 
 

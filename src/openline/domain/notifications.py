@@ -1,0 +1,274 @@
+"""Notifications: what a party announces so that others keep clear, in 4D volumes.
+
+A notification (an air operation, a protected site, a zone...) has one owner party, a status
+that moves planned -> active -> completed or cancelled, and one or more ``Volume4D``: a
+footprint on the ground (polygon, multipolygon or circle), an altitude band and a time window.
+This module holds the notification and its lifecycle, and reads notifications from the API's
+JSON and from peers' records; the volumes themselves are ``openline.domain.volumes``. The rules
+and messages are listed in docs/notifications.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from openline.domain.errors import Conflict
+from openline.domain.parties import check_party_code
+from openline.domain.timeutil import format_utc
+from openline.domain.volumes import (
+    Limits,
+    Volume4D,
+    instant_ms,
+    invalid_at,
+    list_of,
+    members,
+    parse_volume,
+    volume_record,
+)
+
+MAX_TITLE_CHARS = 200
+MAX_SHARE_WITH = 64
+
+
+class Kind(StrEnum):
+    """What a notification announces."""
+
+    AIR_OPERATION = "air-operation"
+    GROUND_OPERATION = "ground-operation"
+    ARTILLERY = "artillery"
+    UAV_OPERATION = "uav-operation"
+    EXERCISE = "exercise"
+    MOVEMENT = "movement"
+    PROTECTED_SITE = "protected-site"
+    ZONE = "zone"
+
+
+class Status(StrEnum):
+    """Where a notification stands; see ``TRANSITIONS``."""
+
+    PLANNED = "planned"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.PLANNED: frozenset({Status.ACTIVE, Status.CANCELLED}),
+    Status.ACTIVE: frozenset({Status.COMPLETED, Status.CANCELLED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """What an operator asks to announce, checked, before it has an id and an owner."""
+
+    kind: Kind
+    title: str
+    volumes: tuple[Volume4D, ...]
+    share_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A notification as its owner's node and the parties it is shared with hold it."""
+
+    id: str
+    owner: str
+    kind: Kind
+    title: str
+    status: Status
+    volumes: tuple[Volume4D, ...]
+    share_with: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    version: int = field(default=1)
+
+
+def _kind(value: Any, where: str = "kind") -> Kind:
+    try:
+        return Kind(value)
+    except ValueError:
+        kinds = ", ".join(k.value for k in Kind)
+        raise invalid_at(
+            where, f"{value!r:.80} is not a notification kind: one of {kinds}"
+        ) from None
+
+
+def _status(value: Any, where: str = "status") -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        states = ", ".join(s.value for s in Status)
+        raise invalid_at(where, f"{value!r:.80} is not a status: one of {states}") from None
+
+
+def check_transition(current: Status, new: Status) -> None:
+    """Refuse, with ``Conflict``, a status change the lifecycle does not allow."""
+    allowed = TRANSITIONS[current]
+    if new not in allowed:
+        onward = ", ".join(sorted(allowed)) if allowed else f"nothing: {current} is final"
+        raise Conflict(
+            f"a notification cannot go from {current} to {new}; from {current} it can go to "
+            f"{onward}",
+            field="status",
+        )
+
+
+def transition(notification: Notification, new: Status, *, now: datetime) -> Notification:
+    """The notification in its new status, one version later."""
+    check_transition(notification.status, new)
+    return replace(notification, status=new, updated_at=now, version=notification.version + 1)
+
+
+def revise(notification: Notification, draft: NotificationDraft, *, now: datetime) -> Notification:
+    """The notification with its owner's new title, kind, volumes and sharing, one version
+    later; only while it is planned or active."""
+    if not TRANSITIONS[notification.status]:
+        raise Conflict(
+            f"notification {notification.id} is {notification.status}: it can no longer change",
+            field="status",
+        )
+    share_with = _not_owner(draft.share_with, notification.owner)
+    return replace(
+        notification,
+        kind=draft.kind,
+        title=draft.title,
+        volumes=draft.volumes,
+        share_with=share_with,
+        updated_at=now,
+        version=notification.version + 1,
+    )
+
+
+def new_notification(
+    draft: NotificationDraft, *, notification_id: str, owner: str, now: datetime
+) -> Notification:
+    """A checked draft made into a planned notification of ``owner``, version 1."""
+    return Notification(
+        id=notification_id,
+        owner=owner,
+        kind=draft.kind,
+        title=draft.title,
+        status=Status.PLANNED,
+        volumes=draft.volumes,
+        share_with=_not_owner(draft.share_with, owner),
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+
+def _not_owner(share_with: tuple[str, ...], owner: str) -> tuple[str, ...]:
+    if owner in share_with:
+        where = f"share_with[{share_with.index(owner)}]"
+        raise invalid_at(where, f"{owner} owns the notification; share it with other parties only")
+    return share_with
+
+
+def _title(value: Any, where: str = "title") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid_at(where, f"{value!r:.80} is not a title: give non-empty text")
+    if len(value) > MAX_TITLE_CHARS:
+        raise invalid_at(where, f"{len(value)} characters, over the limit of {MAX_TITLE_CHARS}")
+    return value
+
+
+def _share_with(value: Any, where: str = "share_with") -> tuple[str, ...]:
+    codes = list_of(value, where, "party codes")
+    if len(codes) > MAX_SHARE_WITH:
+        raise invalid_at(where, f"{len(codes)} parties, over the limit of {MAX_SHARE_WITH}")
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        check_party_code(code, field=f"{where}[{i}]")
+        if code in seen:
+            raise invalid_at(f"{where}[{i}]", f"{code} is named twice")
+        seen.add(code)
+    return tuple(sorted(seen))  # one canonical order, on both nodes and in the journal
+
+
+def _volumes(value: Any, limits: Limits) -> tuple[Volume4D, ...]:
+    items = list_of(value, "volumes", "volumes")
+    if not items:
+        raise invalid_at("volumes", "a notification needs at least one volume")
+    if len(items) > limits.max_volumes:
+        raise invalid_at("volumes", f"{len(items)} volumes, over the limit of {limits.max_volumes}")
+    return tuple(parse_volume(item, index=i, limits=limits) for i, item in enumerate(items))
+
+
+def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
+    """Read ``{kind, title, volumes, share_with?}`` from the API's JSON, or say what is wrong."""
+    draft = members(body, "", ("kind", "title", "volumes"), ("share_with",))
+    return NotificationDraft(
+        kind=_kind(draft["kind"]),
+        title=_title(draft["title"]),
+        volumes=_volumes(draft["volumes"], limits),
+        share_with=_share_with(draft.get("share_with", [])),
+    )
+
+
+_RECORD_KEYS = (
+    "id",
+    "owner",
+    "kind",
+    "title",
+    "status",
+    "volumes",
+    "share_with",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+def notification_record(notification: Notification) -> dict[str, Any]:
+    """The notification as the journal keeps it and the line carries it (JSON-ready)."""
+    n = notification
+    return {
+        "id": n.id,
+        "owner": n.owner,
+        "kind": n.kind.value,
+        "title": n.title,
+        "status": n.status.value,
+        "volumes": [volume_record(v) for v in n.volumes],
+        "share_with": list(n.share_with),
+        "created_at": format_utc(n.created_at),
+        "updated_at": format_utc(n.updated_at),
+        "version": n.version,
+    }
+
+
+def notification_from_record(record: Any, *, limits: Limits) -> Notification:
+    """A notification received from a peer, checked as strictly as one made here."""
+    r = members(record, "", _RECORD_KEYS)
+    ident = r["id"]
+    if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
+        raise invalid_at("id", f"{ident!r:.80} is not a notification id")
+    owner = check_party_code(r["owner"], field="owner")
+    version = r["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise invalid_at("version", f"{version!r:.80} is not a version: a whole number from 1")
+    created_at = instant_ms(r["created_at"], "created_at")
+    updated_at = instant_ms(r["updated_at"], "updated_at")
+    if updated_at < created_at:
+        raise invalid_at(
+            "updated_at",
+            f"{format_utc(updated_at)} is before created_at {format_utc(created_at)}",
+        )
+    return Notification(
+        id=ident,
+        owner=owner,
+        kind=_kind(r["kind"]),
+        title=_title(r["title"]),
+        status=_status(r["status"]),
+        volumes=_volumes(r["volumes"], limits),
+        share_with=_not_owner(_share_with(r["share_with"]), owner),
+        created_at=created_at,
+        updated_at=updated_at,
+        version=version,
+    )

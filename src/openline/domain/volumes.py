@@ -1,0 +1,433 @@
+"""4D volumes: a footprint on the ground, an altitude band and a time window.
+
+A footprint is a polygon (an exterior ring and its holes), several polygons, or a circle, in
+WGS84 degrees; its edges are geodesics. This module reads volumes from the API's JSON and from
+peers' records and refuses, naming the exact place (``volumes[2].geometry.coordinates[0][5]``),
+anything the conflict engine could not handle exactly. The rules and their messages are listed
+in docs/notifications.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from openline.domain.errors import InvalidInput
+from openline.domain.phrasebook import (
+    MAX_ALTITUDE_M,
+    MIN_ALTITUDE_M,
+    check_latitude,
+    check_longitude,
+)
+from openline.domain.polygons import (
+    Point,
+    PointIndex,
+    cap_area_m2,
+    find_crossing,
+    great_circle_m,
+    ring_area_m2,
+    unwrap,
+)
+from openline.domain.timeutil import format_utc, parse_utc
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one notification may hold; the defaults keep every check well under a second."""
+
+    max_vertices: int = 10_000  # per volume, all rings together, closing positions not counted
+    max_volumes: int = 100  # per notification
+    max_area_km2: float = 1_000_000.0  # per polygon footprint
+    max_radius_m: float = 1_000_000.0  # per circle footprint
+    max_duration: timedelta = timedelta(days=366)  # per volume's time window
+    max_edge_km: float = 500.0  # per polygon edge: see docs/notifications.md
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """An exterior ring then its holes, each a closed ring of (lon, lat) degrees as given."""
+
+    rings: tuple[tuple[Point, ...], ...]
+
+
+@dataclass(frozen=True)
+class MultiPolygon:
+    """Several polygons that neither overlap nor touch."""
+
+    polygons: tuple[Polygon, ...]
+
+
+@dataclass(frozen=True)
+class Circle:
+    """Every point within ``radius_m`` (on the surface) of a centre."""
+
+    lat: float
+    lon: float
+    radius_m: float
+
+
+Footprint = Polygon | MultiPolygon | Circle
+
+
+@dataclass(frozen=True)
+class Volume4D:
+    """A footprint, an altitude band (WGS84 metres) and a time window (UTC, milliseconds)."""
+
+    footprint: Footprint
+    altitude_lower_m: float
+    altitude_upper_m: float
+    time_start: datetime
+    time_end: datetime
+
+
+def invalid_at(where: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{where}: {message}", field=where)
+
+
+def members(
+    value: Any, where: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        message = f"expected an object with {', '.join(required)}, got {value!r:.80}"
+        raise invalid_at(where, message) if where else InvalidInput(message)
+    unknown = sorted(str(k) for k in value if k not in required and k not in optional)
+    if unknown:  # a typo must never drop what the sender meant
+        allowed = ", ".join([*required, *optional])
+        raise invalid_at(
+            f"{where}.{unknown[0]}" if where else unknown[0],
+            f"unknown member {unknown[0]!r}; expected {allowed}",
+        )
+    missing = [k for k in required if k not in value]
+    if missing:
+        raise invalid_at(
+            f"{where}.{missing[0]}" if where else missing[0], f"{missing[0]} is missing"
+        )
+    return value
+
+
+def finite_number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid_at(where, f"{value!r:.80} is not a number")
+    if not math.isfinite(value):
+        raise invalid_at(where, f"{value!r} is not a finite number")
+    return float(value)
+
+
+def list_of(value: Any, where: str, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise invalid_at(where, f"expected a list of {what}, got {value!r:.80}")
+    return value
+
+
+def instant_ms(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise invalid_at(
+            where, f"{value!r:.80} is not an ISO 8601 date-time such as 2024-12-03T12:00:00Z"
+        )
+    instant = parse_utc(value, field=where)
+    # Milliseconds, as the record carries them, so both nodes hold the same instant.
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
+# --- volumes -------------------------------------------------------------------------------
+
+_BAND_AND_WINDOW = ("altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
+
+
+def parse_volume(value: Any, *, index: int, limits: Limits) -> Volume4D:
+    """Read one volume of the API's JSON (``volumes[index]``), or say exactly what is wrong."""
+    where = f"volumes[{index}]"
+    if isinstance(value, Mapping) and "geometry" in value and "circle" in value:
+        raise invalid_at(where, "give either geometry or circle, not both")
+    shape = "circle" if isinstance(value, Mapping) and "circle" in value else "geometry"
+    v = members(value, where, (shape, *_BAND_AND_WINDOW))
+    footprint: Footprint = (
+        _circle(v["circle"], f"{where}.circle", limits)
+        if shape == "circle"
+        else _geometry(v["geometry"], f"{where}.geometry", limits)
+    )
+    lower = _altitude(v["altitude_lower_m"], f"{where}.altitude_lower_m")
+    upper = _altitude(v["altitude_upper_m"], f"{where}.altitude_upper_m")
+    if lower > upper:
+        raise invalid_at(
+            f"{where}.altitude_upper_m", f"{upper:g} m is below altitude_lower_m {lower:g} m"
+        )
+    start = instant_ms(v["time_start"], f"{where}.time_start")
+    end = instant_ms(v["time_end"], f"{where}.time_end")
+    if end <= start:
+        raise invalid_at(
+            f"{where}.time_end", f"{format_utc(end)} is not after time_start {format_utc(start)}"
+        )
+    if end - start > limits.max_duration:
+        raise invalid_at(
+            f"{where}.time_end",
+            f"the time window is {_days(end - start)} long, over the limit of "
+            f"{_days(limits.max_duration)}",
+        )
+    return Volume4D(footprint, lower, upper, start, end)
+
+
+def _days(span: timedelta) -> str:
+    if span < timedelta(days=1):
+        return f"{span / timedelta(hours=1):.6g} h"
+    return f"{span / timedelta(days=1):.6g} days"
+
+
+def _altitude(value: Any, where: str) -> float:
+    metres = finite_number(value, where)
+    if not MIN_ALTITUDE_M <= metres <= MAX_ALTITUDE_M:
+        raise invalid_at(
+            where, f"{metres:g} m is outside {MIN_ALTITUDE_M:g} to {MAX_ALTITUDE_M:g} m"
+        )
+    return metres
+
+
+def _circle(value: Any, where: str, limits: Limits) -> Circle:
+    c = members(value, where, ("lat", "lon", "radius_m"))
+    lat = check_latitude(c["lat"], f"{where}.lat")
+    lon = check_longitude(c["lon"], f"{where}.lon")
+    radius = finite_number(c["radius_m"], f"{where}.radius_m")
+    if not 0 < radius <= limits.max_radius_m:
+        raise invalid_at(
+            f"{where}.radius_m",
+            f"{radius:g} m is not more than 0 and at most {limits.max_radius_m:g} m",
+        )
+    return Circle(lat, lon, radius)
+
+
+def _geometry(value: Any, where: str, limits: Limits) -> Polygon | MultiPolygon:
+    g = members(value, where, ("type", "coordinates"))
+    coords = list_of(g["coordinates"], f"{where}.coordinates", "rings")
+    if g["type"] == "Polygon":
+        parts = [(coords, f"{where}.coordinates")]
+    elif g["type"] == "MultiPolygon":
+        if not coords:
+            raise invalid_at(f"{where}.coordinates", "a MultiPolygon needs at least one polygon")
+        parts = [
+            (list_of(p, f"{where}.coordinates[{i}]", "rings"), f"{where}.coordinates[{i}]")
+            for i, p in enumerate(coords)
+        ]
+    else:
+        raise invalid_at(
+            f"{where}.type", f"{g['type']!r:.40} is not Polygon or MultiPolygon (or give a circle)"
+        )
+    # Count before reading: a huge list is refused before any work is spent on it.
+    count = sum(max(len(r) - 1, 0) for rings, _ in parts for r in rings if isinstance(r, list))
+    if count > limits.max_vertices:
+        raise invalid_at(
+            f"{where}.coordinates",
+            f"{count} vertices, over the limit of {limits.max_vertices} per volume",
+        )
+    polygons = [
+        Polygon(tuple(_ring(r, f"{pw}[{k}]") for k, r in enumerate(rings))) for rings, pw in parts
+    ]
+    for polygon, (_, pw) in zip(polygons, parts, strict=True):
+        if not polygon.rings:
+            raise invalid_at(pw, "a polygon needs an exterior ring")
+    _check_shapes(polygons, [pw for _, pw in parts], where, limits)
+    if g["type"] == "Polygon":
+        return polygons[0]
+    return MultiPolygon(tuple(polygons))
+
+
+def _ring(value: Any, where: str) -> tuple[Point, ...]:
+    positions = list_of(value, where, "[lon, lat] positions")
+    ring = tuple(_position(p, f"{where}[{i}]") for i, p in enumerate(positions))
+    if len(ring) > 1 and ring[0] != ring[-1]:
+        raise invalid_at(
+            where,
+            f"the ring is not closed: position 0 {list(ring[0])} differs from position "
+            f"{len(ring) - 1} {list(ring[-1])}; repeat the first position at the end",
+        )
+    distinct = len(set(ring))
+    if distinct < 3:
+        raise invalid_at(
+            where, f"the ring has {distinct} distinct vertices; a ring needs at least 3"
+        )
+    return ring
+
+
+def _position(value: Any, where: str) -> Point:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise invalid_at(
+            where,
+            f"{value!r:.80} is not a [lon, lat] position "
+            "(heights go in altitude_lower_m and altitude_upper_m)",
+        )
+    return (check_longitude(value[0], where), check_latitude(value[1], where))
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """A ring made ready for the planar tests: repeated points dropped, longitudes unwrapped
+    and shifted by whole turns next to the rest of the footprint."""
+
+    points: list[Point]
+    positions: list[int]  # where each point was in the ring as given
+    where: str
+    polygon: int
+    number: int  # 0 for the exterior ring, 1... for the holes
+
+
+def _check_shapes(polygons: list[Polygon], wheres: list[str], where: str, limits: Limits) -> None:
+    rings = _prepare_all(polygons, wheres, limits)
+    crossing = find_crossing([r.points for r in rings])
+    if crossing is not None:
+        (a, ea), (b, eb) = crossing
+        raise _crossing_error(rings[a], ea, rings[b], eb)
+    by_polygon = [[r for r in rings if r.polygon == p] for p in range(len(polygons))]
+    for own in by_polygon:
+        _check_holes(own)
+    _check_apart(by_polygon)
+    area_km2 = footprint_area_km2(MultiPolygon(tuple(polygons)))
+    if area_km2 > limits.max_area_km2:
+        raise invalid_at(
+            where, f"the area is {area_km2:.6g} km², over the limit of {limits.max_area_km2:g} km²"
+        )
+
+
+def _prepare_all(polygons: list[Polygon], wheres: list[str], limits: Limits) -> list[_Ring]:
+    rings: list[_Ring] = []
+    reference: float | None = None
+    for p, (polygon, pw) in enumerate(zip(polygons, wheres, strict=True)):
+        centre = reference
+        for k, ring in enumerate(polygon.rings):
+            prepared = _prepare(ring, f"{pw}[{k}]", p, k, limits)
+            lons = [x for x, _ in prepared.points]
+            middle = (min(lons) + max(lons)) / 2
+            if centre is None:
+                centre = middle
+            turns = round((centre - middle) / 360.0)
+            if turns:
+                prepared.points[:] = [(x + 360.0 * turns, y) for x, y in prepared.points]
+            if k == 0:  # the holes go next to their own exterior ring
+                centre = middle + 360.0 * turns
+                reference = centre if reference is None else reference
+            rings.append(prepared)
+    return rings
+
+
+def _prepare(
+    ring: tuple[Point, ...], where: str, polygon: int, number: int, limits: Limits
+) -> _Ring:
+    keep = [0] + [i for i in range(1, len(ring)) if ring[i] != ring[i - 1]]
+    points = [ring[i] for i in keep]
+    lons = unwrap([x for x, _ in points])
+    if abs(lons[-1] - lons[0]) > 180.0:
+        raise invalid_at(
+            where, "a ring that encircles a pole is not supported: split it or use a circle"
+        )
+    for k in range(len(points) - 1):
+        metres = great_circle_m(points[k], points[k + 1])
+        if metres > limits.max_edge_km * 1000.0:
+            raise invalid_at(
+                f"{where}[{keep[k]}]",
+                f"the edge from position {keep[k]} to {keep[k + 1]} is {metres / 1000:.1f} km "
+                f"long, over the limit of {limits.max_edge_km:g} km; add vertices along it",
+            )
+    unwrapped = [(x, y) for x, (_, y) in zip(lons, points, strict=True)]
+    return _Ring(unwrapped, keep, where, polygon, number)
+
+
+def _edge(ring: _Ring, k: int) -> str:
+    return f"the edge from position {ring.positions[k]} to {ring.positions[k + 1]}"
+
+
+def _crossing_error(a: _Ring, ea: int, b: _Ring, eb: int) -> InvalidInput:
+    if a is b:
+        return invalid_at(a.where, f"the ring crosses itself: {_edge(a, ea)} meets {_edge(b, eb)}")
+    what = (
+        "a hole must lie strictly inside its exterior ring, apart from the other holes"
+        if a.polygon == b.polygon
+        else "the polygons of a MultiPolygon must lie apart"
+    )
+    return invalid_at(
+        b.where,
+        f"rings touch or cross: {_edge(b, eb)} of this ring meets {_edge(a, ea)} of "
+        f"{a.where}; {what}",
+    )
+
+
+def _check_holes(rings: list[_Ring]) -> None:
+    # No ring touches another (find_crossing said so), so one vertex tells where a ring lies.
+    shell, holes = rings[0], rings[1:]
+    index = PointIndex([hole.points[0] for hole in holes])
+    inside_shell = index.inside(shell.points)
+    for i, hole in enumerate(holes):
+        if i not in inside_shell:
+            raise invalid_at(hole.where, f"the hole lies outside its exterior ring {shell.where}")
+    for i, hole in enumerate(holes):
+        for j in sorted(index.inside(hole.points) - {i}):
+            first, second = sorted((i, j))
+            raise invalid_at(
+                holes[second].where,
+                f"the hole overlaps the hole {holes[first].where}: one is inside the other",
+            )
+
+
+def _check_apart(polygons: list[list[_Ring]]) -> None:
+    index = PointIndex([rings[0].points[0] for rings in polygons])
+    for i, rings in enumerate(polygons):
+        inside = index.inside(rings[0].points) - {i}
+        for hole in rings[1:]:
+            inside -= index.inside(hole.points)  # a polygon may lie in another's hole
+        for j in sorted(inside):
+            first, second = sorted((i, j))
+            raise invalid_at(
+                _polygon_where(polygons[second]),
+                f"the polygon overlaps the polygon {_polygon_where(polygons[first])}: "
+                "the polygons of a MultiPolygon must lie apart",
+            )
+
+
+def _polygon_where(rings: list[_Ring]) -> str:
+    return rings[0].where.rsplit("[", 1)[0]
+
+
+def footprint_area_km2(footprint: Footprint) -> float:
+    """The footprint's area on the authalic sphere of WGS84 (within 0.5 % of the ellipsoid)."""
+    if isinstance(footprint, Circle):
+        return cap_area_m2(footprint.radius_m) / 1e6
+    polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
+    return sum(_polygon_area_m2(p) for p in polygons) / 1e6
+
+
+def _polygon_area_m2(polygon: Polygon) -> float:
+    shell, *holes = polygon.rings
+    return ring_area_m2(shell) - sum(ring_area_m2(h) for h in holes)
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def footprint_record(footprint: Footprint) -> dict[str, Any]:
+    """``{"geometry": GeoJSON}`` or ``{"circle": {...}}``, coordinates as they were given."""
+    if isinstance(footprint, Circle):
+        c = footprint
+        return {"circle": {"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m}}
+    if isinstance(footprint, Polygon):
+        return {"geometry": {"type": "Polygon", "coordinates": _rings_json(footprint)}}
+    return {
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [_rings_json(p) for p in footprint.polygons],
+        }
+    }
+
+
+def _rings_json(polygon: Polygon) -> list[list[list[float]]]:
+    return [[[lon, lat] for lon, lat in ring] for ring in polygon.rings]
+
+
+def volume_record(volume: Volume4D) -> dict[str, Any]:
+    """The volume as the API, the journal and the line write it."""
+    return {
+        **footprint_record(volume.footprint),
+        "altitude_lower_m": volume.altitude_lower_m,
+        "altitude_upper_m": volume.altitude_upper_m,
+        "time_start": format_utc(volume.time_start),
+        "time_end": format_utc(volume.time_end),
+    }
