@@ -235,6 +235,16 @@ def inbox(directory: Path, box: str, limit: int, as_json: bool) -> None:
 @main.command()
 @click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
 @click.argument("message_id")
+def show(directory: Path, message_id: str) -> None:
+    """Print MESSAGE_ID as this node's operators read it, in the node's language."""
+    message = _call(directory, lambda c: c.request("GET", f"/api/v1/messages/{message_id}"))
+    click.echo(message["rendering"]["text"])
+    click.echo(f"[{message['state']}]")
+
+
+@main.command()
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.argument("message_id")
 def ack(directory: Path, message_id: str) -> None:
     """Acknowledge MESSAGE_ID: it was read and understood."""
     path = f"/api/v1/messages/{message_id}/ack"

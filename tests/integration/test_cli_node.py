@@ -314,6 +314,13 @@ def test_send_turns_template_fields_from_json_or_plain_text(running_node: Runnin
     with running_node.client() as client:
         assert client.get(f"/api/v1/messages/{printed['id']}").json() == printed
 
+    shown = openline("show", "--node", running_node.directory, printed["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(printed["rendering"]["text"])
+    assert "35.100000 38.900000 (" in shown.stdout  # decimal degrees, then MGRS
+    assert "031200ZDEC24" in shown.stdout  # the time's date-time group
+    assert shown.stdout.endswith("[delivered]\n")
+
 
 @pytest.mark.slow
 def test_a_message_to_another_party_stays_queued_and_shows_only_in_the_outbox(
