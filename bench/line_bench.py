@@ -41,7 +41,7 @@ from node_bench import (
     server,
 )
 from openline.node import Node
-from openline.services.peers import add_peer
+from openline.services.peers import link_directories
 from openline.services.setup import init_node
 from openline.store.line import count_waiting
 
@@ -57,13 +57,7 @@ def make_nodes(work: Path) -> dict[str, Any]:
             work / party.lower(), {"party": party, "name": party, "lang": lang, "port": port}
         )
         made[party] = {"dir": created.directory, "port": port, "token": created.token}
-    for party, other in (("BLUE", "RED"), ("RED", "BLUE")):
-        peer = Node.open(made[other]["dir"], environ={})
-        card = peer.card()
-        peer.close()
-        node = Node.open(made[party]["dir"], environ={})
-        add_peer(node, card)
-        node.close()
+    link_directories(made["BLUE"]["dir"], made["RED"]["dir"])
     return made
 
 

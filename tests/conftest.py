@@ -21,7 +21,7 @@ from openline.api.app import create_app
 from openline.crypto import SigningKey
 from openline.domain.parties import Card
 from openline.node import Node
-from openline.services.peers import add_peer
+from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode, init_node
 from openline.store import line as line_store
 
@@ -160,13 +160,14 @@ class RunningNode:
             self.process.send_signal(sig)
             self.process.wait(timeout=15)
 
-
-def card_of(directory: Path) -> Card:
-    node = Node.open(directory, environ={})
-    try:
-        return node.card()
-    finally:
-        node.close()
+    def stop_surely(self) -> None:
+        """Stop cleanly; if that fails, kill, so that no test leaves a process behind."""
+        try:
+            self.stop()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
 
 
 @dataclass
@@ -187,8 +188,7 @@ class Pair:
 def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
     blue = make_node_dir(base / "blue", port=free_port())
     red = make_node_dir(base / "red", party="RED", lang="ru", port=free_port())
-    link(blue.directory, card_of(red.directory))
-    link(red.directory, card_of(blue.directory))
+    link_directories(blue.directory, red.directory)
     return blue, red
 
 
@@ -202,12 +202,7 @@ def start_pair(base: Path, env: dict[str, str]) -> Pair:
 
 def stop_pair(pair: Pair) -> None:
     for node in (pair.blue, pair.red):
-        try:
-            node.stop()
-        finally:
-            if node.process.poll() is None:
-                node.process.kill()
-                node.process.wait()
+        node.stop_surely()
 
 
 @pytest.fixture
@@ -272,12 +267,7 @@ def serve() -> Iterator[Callable[[Path, str], RunningNode]]:
 
     yield start
     for running in started:
-        try:
-            running.stop()
-        finally:
-            if running.process.poll() is None:
-                running.process.kill()
-                running.process.wait()
+        running.stop_surely()
 
 
 @pytest.fixture

@@ -15,17 +15,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from openline.client import NodeClient, NodeUnreachable
 from openline.config import load_settings
 from openline.domain.errors import OpenlineError
+from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.services.operators import create_token
-from openline.services.peers import add_peer
+from openline.services.peers import link_directories
 from openline.services.setup import init_node
-from openline.store import line as line_store
 
 LINE_CHECK_INTERVAL_S = 10
 
@@ -89,25 +89,14 @@ def prepare(base: Path) -> list[DemoNode]:
         directory = base / party.code.lower()
         node = Node.open(directory, environ={}, upgrade=True)
         try:
-            other = RED if party is BLUE else BLUE
-            peer_card = _card(base / other.code.lower())
-            linked = {peer.party for peer in node.read(line_store.list_peers)}
-            if other.code not in linked:
-                add_peer(node, peer_card)
             token = create_token(node, "demo")
         finally:
             node.close()
         url = load_settings(directory, {}).public_url
         nodes.append(DemoNode(party, directory, url, token))
+    # After opening each with upgrade: a demo directory from an older Openline is migrated first.
+    link_directories(nodes[0].directory, nodes[1].directory)
     return nodes
-
-
-def _card(directory: Path) -> Any:
-    node = Node.open(directory, environ={})
-    try:
-        return node.card()
-    finally:
-        node.close()
 
 
 def start(node: DemoNode) -> None:
@@ -207,10 +196,6 @@ def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
 
 
 def _in(**delta: float) -> str:
-    from datetime import UTC, datetime, timedelta
-
-    from openline.domain.timeutil import format_utc
-
     return format_utc(datetime.now(UTC) + timedelta(**delta))
 
 

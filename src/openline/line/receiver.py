@@ -77,19 +77,13 @@ class _Rejected:
 Checked = Envelope | _Rejected
 
 
-def peer_keys(node: Node) -> dict[str, PublicKey]:
-    return {p.party: PublicKey.from_base64(p.card.public_key) for p in node.read(store.list_peers)}
-
-
 def check_alone(
-    node: Node, raw_envelopes: Sequence[object], keys: Mapping[str, PublicKey] | None = None
+    node: Node, raw_envelopes: Sequence[object], keys: Mapping[str, PublicKey]
 ) -> list[Checked]:
     """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes).
 
-    ``keys``: the peers' keys as the running line last read them; read now when not given.
+    ``keys``: the peers' keys, as the running line last read them.
     """
-    if keys is None:
-        keys = peer_keys(node)
     checked: list[Checked] = []
     for raw in raw_envelopes:
         try:

@@ -144,7 +144,7 @@ class Line:
                 )
             )
             if link.problem is not None and status is not LineStatus.UP:
-                reason = f"{reason}: {link.problem.text}"
+                reason = f"{reason}: {link.problem}"
             before = self.states.get(seen.peer.party)
             state = PeerState(seen.peer, status, reason, seen.peer.last_heard_at, seen.waiting)
             self.states[seen.peer.party] = state

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import random
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -43,14 +42,6 @@ class DeliveryFailed(Exception):
     """A batch did not get through; the words say why, for the operator."""
 
 
-@dataclass
-class _Problem:
-    """The last thing that went wrong on this link, journaled once until it changes."""
-
-    text: str
-    journaled: bool = False
-
-
 class PeerLink:
     def __init__(self, node: Node, peer: Peer, http: httpx.AsyncClient) -> None:
         self.node = node
@@ -61,7 +52,7 @@ class PeerLink:
         self._url = peer.card.url.rstrip("/") + FEDERATION_PATH
         self.wake = asyncio.Event()
         self.last_attempt_failed = False
-        self.problem: _Problem | None = None
+        self.problem: str | None = None  # the last failure, in words; None once delivering
         self.delivered = 0
 
     async def run(self) -> None:
@@ -183,12 +174,11 @@ class PeerLink:
     async def _note_problem(self, text: str) -> None:
         """Log every failure; journal a failure the first time it is seen."""
         log.warning("line to %s: %s", self.party, text)
-        if self.problem is not None and self.problem.text == text:
+        if self.problem == text:
             return
-        self.problem = _Problem(text)
+        self.problem = text
         # A peer that answers but refuses or sends bad receipts is worth a journal entry; a
         # peer that does not answer shows as degraded, then down, in the line status.
         if "does not answer" not in text:
             event = {"peer": self.party, "problem": text[:1000]}
             await self.node.write_async(lambda uow: uow.record("line.delivery_refused", event))
-            self.problem.journaled = True

@@ -61,3 +61,21 @@ def add_peer(node: Node, card: Card) -> Peer:
         return Peer(card, added_at)
 
     return node.write(link)
+
+
+def link_directories(first: Path, second: Path) -> None:
+    """Link two node directories on this machine to each other (both ways), as two
+    `openline peer add` runs with each other's card would. Linking again changes nothing."""
+    cards = []
+    for directory in (first, second):
+        node = Node.open(directory, environ={})
+        try:
+            cards.append(node.card())
+        finally:
+            node.close()
+    for directory, card in ((first, cards[1]), (second, cards[0])):
+        node = Node.open(directory, environ={})
+        try:
+            add_peer(node, card)
+        finally:
+            node.close()
