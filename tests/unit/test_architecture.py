@@ -25,9 +25,10 @@ FORBIDDEN = (
     "openline.services",
     "openline.cli",
 )
-# The only packages from outside the standard library that domain/ and geo/ may use.
-# (geo/ will add numpy, shapely and pyproj when the geometry engine lands, as the design says.)
+# The only packages from outside the standard library that domain/ and geo/ may use: the
+# geometry engine (geo/) also takes numpy, pyproj and shapely, as the design says; domain/ not.
 THIRD_PARTY_ALLOWED = {"pydantic", "rfc8785"}
+GEO_ALLOWED = {"numpy", "pyproj", "shapely"}
 # Standard library modules that talk to the outside world: the pure layers take what they need
 # (clocks, randomness, executors) injected, and never open a socket, a database or a process.
 STDLIB_IO = {
@@ -51,6 +52,7 @@ STDLIB_IO = {
 class Import:
     module: str  # the absolute name of what is imported, e.g. openline.store.tables
     where: str  # path:line, for the failure message
+    importer: str = ""  # the module that imports it, e.g. openline.geo.index
 
     @property
     def top(self) -> str:
@@ -70,7 +72,7 @@ def imports_of(source: str, module: str, is_package: bool, filename: str) -> lis
     for node in ast.walk(tree):
         where = f"{filename}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Import):
-            found.extend(Import(alias.name, where) for alias in node.names)
+            found.extend(Import(alias.name, where, module) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -79,10 +81,10 @@ def imports_of(source: str, module: str, is_package: bool, filename: str) -> lis
             else:
                 target = node.module or ""
             # "from openline import store" imports openline.store: count each name too.
-            found.append(Import(target, where))
-            found.extend(Import(f"{target}.{alias.name}", where) for alias in node.names)
+            found.append(Import(target, where, module))
+            found.extend(Import(f"{target}.{alias.name}", where, module) for alias in node.names)
         elif isinstance(node, ast.Call) and _is_dynamic_import(node.func):
-            found.append(Import("<dynamic import>", where))
+            found.append(Import("<dynamic import>", where, module))
     return found
 
 
@@ -122,9 +124,10 @@ def forbidden_layer(imported: Import) -> bool:
 
 def foreign(imported: Import) -> bool:
     """Outside the standard library, the allowed packages and openline itself."""
-    return imported.top not in (
-        set(sys.stdlib_module_names) | THIRD_PARTY_ALLOWED | {"openline", "__future__"}
-    )
+    allowed = set(sys.stdlib_module_names) | THIRD_PARTY_ALLOWED | {"openline", "__future__"}
+    if within(imported.importer, "openline.geo"):
+        allowed |= GEO_ALLOWED
+    return imported.top not in allowed
 
 
 def test_the_pure_layers_are_found_and_parsed() -> None:
@@ -143,7 +146,7 @@ def test_domain_and_geo_take_from_openline_only_domain_and_geo() -> None:
     assert [i for i in inner if not any(within(i.module, p) for p in PURE_PACKAGES)] == []
 
 
-def test_domain_and_geo_use_only_the_standard_library_pydantic_and_rfc8785() -> None:
+def test_domain_and_geo_use_only_the_standard_library_and_the_allowed_packages() -> None:
     assert [i for i in pure_imports() if foreign(i)] == []
 
 
@@ -198,6 +201,14 @@ def test_the_checks_catch_a_violation(source: str, rule: Callable[[Import], bool
 def test_the_checks_allow_what_the_pure_layers_may_use(source: str) -> None:
     found = imports_of(source, "openline.domain.example", False, "example.py")
     assert not any(forbidden_layer(i) or foreign(i) for i in found), found
+
+
+@pytest.mark.parametrize(
+    "source", ["import numpy as np", "from pyproj import Geod", "import shapely"]
+)
+def test_the_geometry_engine_alone_may_use_numpy_pyproj_and_shapely(source: str) -> None:
+    assert not any(foreign(i) for i in imports_of(source, "openline.geo.index", False, "index.py"))
+    assert all(foreign(i) for i in imports_of(source, "openline.domain.volumes", False, "v.py"))
 
 
 def test_relative_imports_resolve_against_the_package() -> None:
