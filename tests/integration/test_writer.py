@@ -283,3 +283,57 @@ def test_a_listener_that_fails_does_not_stop_the_writer(node: Node):
     node.write(record("test.second"))
 
     assert [e.kind for e in all_entries(node)][-2:] == ["test.first", "test.second"]
+
+
+def test_what_an_operation_keeps_beside_the_database_is_undone_with_its_rollback(node: Node):
+    kept: list[str] = []
+
+    def keep(name: str, *, fail: bool = False) -> Callable[[UnitOfWork], None]:
+        def operation(uow: UnitOfWork) -> None:
+            kept.append(name)
+            uow.on_rollback(lambda: kept.remove(name))
+            uow.record("test.kept", {"name": name})
+            if fail:
+                raise RuntimeError(f"{name} fails after keeping")
+
+        return operation
+
+    def step_fails(uow: UnitOfWork) -> None:
+        keep("outer")(uow)
+        with pytest.raises(RuntimeError):
+            uow.attempt(lambda: keep("inner", fail=True)(uow))
+
+    node.write(keep("good"))
+    with pytest.raises(RuntimeError):
+        node.write(keep("bad", fail=True))
+    node.write(step_fails)
+
+    assert kept == ["good", "outer"]
+    assert [e.kind for e in all_entries(node)[-2:]] == ["test.kept", "test.kept"]
+
+
+def test_a_batch_that_cannot_commit_undoes_what_each_of_its_operations_kept(node: Node):
+    kept: list[str] = []
+
+    def keep(name: str) -> Callable[[UnitOfWork], None]:
+        def operation(uow: UnitOfWork) -> None:
+            kept.append(name)
+            uow.on_rollback(lambda: kept.remove(name))
+
+        return operation
+
+    def break_the_transaction(uow: UnitOfWork) -> None:
+        # Closing the connection under the writer makes the batch's commit fail as a whole.
+        uow.conn.connection.driver_connection.close()  # type: ignore[union-attr]
+
+    with writer_held(node) as held:  # so that the two are taken as one batch
+        first = node.writer.submit(keep("first"))
+        breaker = node.writer.submit(break_the_transaction)
+    held.result(timeout=10)
+    for future in (first, breaker):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the driver's own error
+            future.result(timeout=10)
+
+    assert kept == []
+    node.write(record("test.after"))  # the writer recovers on a fresh connection
+    assert_one_intact_chain(node)

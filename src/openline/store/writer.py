@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -35,6 +35,22 @@ class UnitOfWork:
 
     conn: Connection
     _journal: JournalAppender
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Call ``undo`` if what this operation wrote is rolled back (the operation or a step of
+        it raised, or the whole batch failed to commit): for state kept beside the database,
+        such as the conflict detector's index, which must never hold what the database lost."""
+        self._undo.append(undo)
+
+    def undo(self, since: int = 0) -> None:
+        """Run the undo callbacks registered after the first ``since``, newest first."""
+        while len(self._undo) > since:
+            callback = self._undo.pop()
+            try:
+                callback()
+            except Exception:  # undo what else can be undone; the error is logged
+                log.exception("an undo callback failed")
 
     def record(self, kind: str, data: Mapping[str, Any]) -> JournalEntry:
         """Append a journal entry in the same transaction as the rows it speaks of."""
@@ -46,6 +62,7 @@ class UnitOfWork:
         driver = self.conn.connection.driver_connection
         assert driver is not None
         mark = self._journal.mark()
+        undo_mark = len(self._undo)
         driver.execute("SAVEPOINT openline_step")
         try:
             result = step()
@@ -53,6 +70,7 @@ class UnitOfWork:
             driver.execute("ROLLBACK TO SAVEPOINT openline_step")
             driver.execute("RELEASE SAVEPOINT openline_step")
             self._journal.rollback_to(mark)
+            self.undo(undo_mark)
             raise
         driver.execute("RELEASE SAVEPOINT openline_step")
         return result
@@ -145,15 +163,18 @@ class Writer:
 
     def _commit(self, batch: list[_Job], connect: Callable[[], Connection]) -> None:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        done: list[UnitOfWork] = []
         conn = None
         try:
             conn = connect()
             with conn.begin():
                 self._journal.begin(conn)
                 for operation, future in batch:
-                    outcomes.append((future, *self._run_one(conn, operation)))
+                    outcomes.append((future, *self._run_one(conn, operation, done)))
         except Exception as exc:  # the thread must survive anything, and answer every caller
             log.error("database commit failed: %s", exc)
+            for uow in reversed(done):
+                uow.undo()
             if conn is not None:  # start the next batch on a fresh connection
                 conn.close()
             failure: BaseException = exc
@@ -173,7 +194,7 @@ class Writer:
             _settle(future, result, error)
 
     def _run_one(
-        self, conn: Connection, operation: Callable[[UnitOfWork], Any]
+        self, conn: Connection, operation: Callable[[UnitOfWork], Any], done: list[UnitOfWork]
     ) -> tuple[Any, BaseException | None]:
         # A savepoint per operation, so that one that fails is undone alone. Issued on the
         # driver's connection: the same SQL on SQLite and PostgreSQL, and 50 times cheaper
@@ -182,9 +203,12 @@ class Writer:
         assert driver is not None
         mark = self._journal.mark()
         driver.execute("SAVEPOINT openline_operation")
+        uow = UnitOfWork(conn, self._journal)
+        done.append(uow)  # undone if the batch fails, even half-way through this operation
         try:
-            result = operation(UnitOfWork(conn, self._journal))
+            result = operation(uow)
         except Exception as exc:  # the caller gets its own error back
+            uow.undo()
             # If the connection itself is gone these raise, and the whole batch fails.
             driver.execute("ROLLBACK TO SAVEPOINT openline_operation")
             driver.execute("RELEASE SAVEPOINT openline_operation")
