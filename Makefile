@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_DIR ?= run/demo
 
-.PHONY: install system-packages run test lint format bench clean
+.PHONY: install system-packages bench-packages run test lint format bench clean
 
 install: $(STAMP)
 
@@ -41,9 +41,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install
+# The deconfliction benchmark compares against PostGIS, on a throwaway cluster it starts itself.
+BENCH_PACKAGES := postgresql-15 postgresql-15-postgis-3
+bench-packages:
+	@test -f /usr/share/postgresql/15/extension/postgis.control || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; }
+
+bench: install bench-packages
 	$(BIN)/python bench/node_bench.py
 	$(BIN)/python bench/line_bench.py
+	$(BIN)/python bench/deconfliction_bench.py
 
 clean:
 	rm -rf $(VENV) run .pytest_cache .mypy_cache .ruff_cache

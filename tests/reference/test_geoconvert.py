@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import random
 import re
-import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 
@@ -34,6 +32,7 @@ from openline.geo.coords import (
     parse_position,
 )
 from tests.conftest import SHARED_DATA
+from tests.reference import geographiclib_tool
 
 TOLERANCE_M = 1.0
 GRID_TOLERANCE_M = 0.001  # UTM/UPS eastings and northings: the maths itself, sub-millimetre
@@ -99,12 +98,7 @@ POINTS = sample_points()
 @pytest.fixture(scope="module")
 def geoconvert() -> GeoConvert:
     """Run GeoConvert once over many lines; one output line per input line."""
-    path = shutil.which("GeoConvert")
-    if path is None:
-        message = "GeoConvert is not installed (Debian and Ubuntu: apt install geographiclib-tools)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must install it")
-        pytest.skip(message)
+    path = geographiclib_tool("GeoConvert")
 
     def run(options: Sequence[str], lines: Sequence[str]) -> list[str]:
         result = subprocess.run(
