@@ -11,7 +11,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,25 +19,16 @@ from typing import Any
 import click
 
 from openline import __version__
+from openline.cli_common import (
+    EXISTING_NODE,
+    NODE_DIR,
+    call_node,
+    emit_json,
+    node_lang,
+    reported_errors,
+)
 from openline.cli_coord import coord
-from openline.domain.errors import OpenlineError
-
-NODE_DIR = click.Path(path_type=Path, file_okay=False)
-EXISTING_NODE = click.Path(path_type=Path, file_okay=False, exists=True)
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn Openline's own errors into a one-line message and exit status 1."""
-    try:
-        yield
-    except OpenlineError as exc:
-        where = f" [{exc.field}]" if exc.field else ""
-        raise click.ClickException(f"{exc.message}{where}") from None
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+from openline.cli_notify import conflicts, notify
 
 
 @click.group()
@@ -202,12 +193,12 @@ def send(
     """Send a message through the running node."""
     body: dict[str, Any] = {"to": list(to), "precedence": precedence, "in_reply_to": reply_to}
     if text is not None:
-        body.update(text=text, lang=lang or _node_lang(directory))
+        body.update(text=text, lang=lang or node_lang(directory))
     if template is not None:
         body.update(template=template, fields=_parse_fields(fields))
     elif fields:  # the node refuses fields without a template; never drop them silently here
         body["fields"] = _parse_fields(fields)
-    message = _call(directory, lambda c: c.request("POST", "/api/v1/messages", json=body))
+    message = call_node(directory, lambda c: c.request("POST", "/api/v1/messages", json=body))
     if as_json:
         emit_json(message)
     else:
@@ -222,7 +213,7 @@ def send(
 def inbox(directory: Path, box: str, limit: int, as_json: bool) -> None:
     """List the newest messages received (or sent, with --box out)."""
     params = {"box": box, "limit": limit}
-    found = _call(directory, lambda c: c.request("GET", "/api/v1/messages", params=params))
+    found = call_node(directory, lambda c: c.request("GET", "/api/v1/messages", params=params))
     messages = found["messages"]
     if as_json:
         emit_json(messages)
@@ -237,7 +228,7 @@ def inbox(directory: Path, box: str, limit: int, as_json: bool) -> None:
 @click.argument("message_id")
 def show(directory: Path, message_id: str) -> None:
     """Print MESSAGE_ID as this node's operators read it, in the node's language."""
-    message = _call(directory, lambda c: c.request("GET", f"/api/v1/messages/{message_id}"))
+    message = call_node(directory, lambda c: c.request("GET", f"/api/v1/messages/{message_id}"))
     click.echo(message["rendering"]["text"])
     click.echo(f"[{message['state']}]")
 
@@ -248,7 +239,7 @@ def show(directory: Path, message_id: str) -> None:
 def ack(directory: Path, message_id: str) -> None:
     """Acknowledge MESSAGE_ID: it was read and understood."""
     path = f"/api/v1/messages/{message_id}/ack"
-    message = _call(directory, lambda c: c.request("POST", path))
+    message = call_node(directory, lambda c: c.request("POST", path))
     click.echo(f"{message['id']} {message['state']}")
 
 
@@ -315,6 +306,8 @@ def journal_cross_verify(ours: Path, theirs: Path) -> None:
 
 
 main.add_command(coord)
+main.add_command(notify)
+main.add_command(conflicts)
 
 
 @contextmanager
@@ -326,26 +319,6 @@ def _opened(directory: Path) -> Iterator[Any]:
         yield node
     finally:
         node.close()
-
-
-def _call(directory: Path, request: Callable[[Any], Any]) -> Any:
-    from openline.client import NodeClient
-
-    with reported_errors():
-        client = NodeClient.for_node(directory)
-        try:
-            return request(client)
-        finally:
-            client.close()
-
-
-def _node_lang(directory: Path) -> str:
-    import os
-
-    from openline.config import load_settings
-
-    with reported_errors():
-        return load_settings(directory, os.environ).lang
 
 
 def _parse_fields(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from openline.domain.errors import OpenlineError
+from openline.domain.conflicts import SeparationRules, separation_rules
+from openline.domain.errors import InvalidInput, OpenlineError
 from openline.domain.parties import PartyCode
 from openline.domain.precedence import Precedence
 
@@ -96,6 +97,12 @@ class Settings(BaseModel):
         le=100_000,
         description="Most writes the database writer commits together in one transaction.",
     )
+    separation_minima: str | dict[str, list[float]] = Field(
+        "default",
+        description="Separation minima for conflict detection: 'default', '0' (every minimum "
+        "zero: a conflict is exactly a 4D intersection) or a table KIND/KIND = [lateral_m, "
+        "vertical_m, time_s] over the defaults; from the environment, '0', 'default' or JSON.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="How much the node logs."
     )
@@ -109,6 +116,24 @@ class Settings(BaseModel):
                 "peers and operators: set url to the one they reach this node at"
             )
         return url
+
+    @field_validator("separation_minima", mode="before")
+    @classmethod
+    def _minima_table(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("{"):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+        try:
+            separation_rules(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @property
+    def separation(self) -> SeparationRules:
+        return separation_rules(self.separation_minima)
 
     @property
     def public_url(self) -> str:

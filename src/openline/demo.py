@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from openline.client import NodeClient, NodeUnreachable
 from openline.config import load_settings
+from openline.domain.conflicts import RECORD_MEMBERS, conflict_key
 from openline.domain.errors import OpenlineError
 from openline.domain.timeutil import format_utc
 from openline.node import Node
@@ -193,6 +195,62 @@ def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
             },
         )
         say(f"BLUE -> RED  immediate  confirm  {answer['id']}")
+        _deconfliction(b, r, say)
+
+
+def _deconfliction(b: NodeClient, r: NodeClient, say: Callable[[str], None]) -> None:
+    """Each side notifies a planned operation; both nodes find the same conflict."""
+    window = {"time_start": _in(minutes=30), "time_end": _in(minutes=150)}
+    ring = [[38.95, 35.9], [39.07, 35.9], [39.07, 36.0], [38.95, 36.0], [38.95, 35.9]]
+    air = b.request(
+        "POST",
+        "/api/v1/notifications",
+        json={
+            "kind": "air-operation",
+            "title": "VIPER 21 strike package",
+            "volumes": [
+                {
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "altitude_lower_m": 3000,
+                    "altitude_upper_m": 7500,
+                    **window,
+                }
+            ],
+            "share_with": ["RED"],
+        },
+    )
+    say(f"BLUE notifies  air-operation  {air['id']}")
+    ground = r.request(
+        "POST",
+        "/api/v1/notifications",
+        json={
+            "kind": "ground-operation",
+            "title": "Convoy to Raqqa",
+            "volumes": [
+                {
+                    "circle": {"lat": 35.93, "lon": 39.09, "radius_m": 4000},
+                    "altitude_lower_m": 0,
+                    "altitude_upper_m": 100,
+                    **window,
+                }
+            ],
+            "share_with": ["BLUE"],
+        },
+    )
+    say(f"RED notifies  ground-operation  {ground['id']}")
+    key = conflict_key(air["id"], ground["id"])
+    _wait(lambda: key in _conflicts(b) and key in _conflicts(r))
+    on_blue, on_red = _conflicts(b)[key], _conflicts(r)[key]
+    same = all(on_blue[k] == on_red[k] for k in RECORD_MEMBERS)
+    say(
+        f"conflict {key}  {on_blue['rule']}  {on_blue['distance_m']:.0f} m apart, "
+        f"{'the same on both nodes' if same else 'NOT the same on both nodes'}"
+    )
+
+
+def _conflicts(client: NodeClient) -> dict[str, dict[str, Any]]:
+    found = client.request("GET", "/api/v1/conflicts", params={"limit": 1000})["conflicts"]
+    return {c["key"]: c for c in found}
 
 
 def _in(**delta: float) -> str:

@@ -10,7 +10,7 @@ import asyncio
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError
@@ -33,6 +33,9 @@ from openline.store.database import (
 from openline.store.journal import JournalAppender
 from openline.store.writer import Operation, Writer
 
+if TYPE_CHECKING:
+    from openline.services.deconfliction import ConflictFinder
+
 T = TypeVar("T")
 
 
@@ -52,6 +55,9 @@ class Node:
         self.clock = clock
         self.new_id = ids
         self.bus = EventBus()
+        # Loaded from the database on the writer's thread when first needed
+        # (services.notifications.finder); used on that thread only.
+        self.conflict_finder: ConflictFinder | None = None
         self.database_url = database_url(settings.database_url, directory)
         self.read_engine: Engine = make_engine(self.database_url, writer=False)
         self._write_engine = make_engine(self.database_url, writer=True)

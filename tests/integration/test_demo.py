@@ -19,6 +19,8 @@ def test_the_demo_links_two_nodes_runs_the_scenario_and_can_run_again(tmp_path: 
     assert "BLUE -> RED  flash  planned-operation" in first.stdout
     assert "RED acknowledged it" in first.stdout
     assert "BLUE -> RED  immediate  confirm" in first.stdout
+    assert "separation" in first.stdout
+    assert "the same on both nodes" in first.stdout
     assert "Coalition air operations centre (en): http://127.0.0.1:" in first.stdout
     assert "Russian forces command (ru): http://127.0.0.1:" in first.stdout
 

@@ -13,7 +13,7 @@ from openline import __version__
 from openline.api.auth import OperatorAuth
 from openline.api.errors import install_error_handlers
 from openline.api.limits import RequestSizeLimit
-from openline.api.routes import events, federation, messages, node, templates
+from openline.api.routes import events, federation, messages, node, notifications, templates
 from openline.line.runner import Line
 from openline.node import Node
 
@@ -49,6 +49,8 @@ def create_app(opened: Node) -> FastAPI:
     app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
     app.include_router(node.router)
     app.include_router(messages.router)
+    app.include_router(notifications.router)
+    app.include_router(notifications.conflicts_router)
     app.include_router(events.router)
     app.include_router(templates.router)
     app.include_router(federation.router)

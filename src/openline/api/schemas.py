@@ -121,3 +121,67 @@ class JournalPage(BaseModel):
 
 def _text(instant: Any) -> str | None:
     return format_utc(instant) if instant is not None else None
+
+
+class NotificationCreate(BaseModel):
+    """``{kind, title, volumes, share_with}``; every rule is in docs/notifications.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="air-operation, ground-operation, ..., protected-site, zone.")
+    title: str = Field(description="What the operators of every party read.")
+    volumes: list[dict[str, Any]] = Field(
+        description="Volume4D: a geometry (GeoJSON Polygon or MultiPolygon) or a circle, "
+        "altitude_lower_m, altitude_upper_m, time_start, time_end."
+    )
+    share_with: list[str] = Field(default_factory=list, description="Parties to share it with.")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "completed", "cancelled"]
+
+
+class ConflictPublic(BaseModel):
+    """A conflict between two notifications, the same on every node that holds both."""
+
+    key: str
+    rule: str = Field(description="separation, protected-site or zone.")
+    state: str = Field(description="open, or cleared once the notifications no longer clash.")
+    a: dict[str, str] = Field(
+        description="The notification whose id sorts first: its id, owner, kind."
+    )
+    b: dict[str, str]
+    minima: dict[str, float] = Field(description="The separation minima applied.")
+    distance_m: float = Field(description="The least geodesic distance between the footprints.")
+    time_window: dict[str, str] | None = Field(description="Where the time windows overlap.")
+    altitude_band: dict[str, float] | None = Field(description="Where the altitude bands overlap.")
+    clashes: list[dict[str, Any]] = Field(description="Every pair of volumes that clashes.")
+    opened_at: str
+    updated_at: str
+    cleared_at: str | None
+
+
+class NotificationPublic(BaseModel):
+    id: str
+    owner: str
+    kind: str
+    title: str
+    status: str
+    volumes: list[dict[str, Any]]
+    share_with: list[str]
+    created_at: str
+    updated_at: str
+    version: int
+    conflicts: list[ConflictPublic] | None = Field(
+        None, description="Its open conflicts (in answers to a change)."
+    )
+
+
+class NotificationList(BaseModel):
+    notifications: list[NotificationPublic]
+
+
+class ConflictList(BaseModel):
+    conflicts: list[ConflictPublic]

@@ -23,7 +23,7 @@ from openline.domain.timeutil import format_utc
 from openline.line.escalation import apply_reminder
 from openline.line.outbox import seal_for
 from openline.node import Node
-from openline.services import messages
+from openline.services import messages, notifications
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -44,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
     "reminder": apply_reminder,
     "line_check": _answer_line_check,
     "line_check_reply": _nothing_more,
+    "notification": notifications.apply_incoming,
+    "notification_update": notifications.apply_incoming,
 }
 
 

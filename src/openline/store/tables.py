@@ -119,3 +119,38 @@ escalations = Table(
     Column("alarms", Integer, nullable=False),
     Column("last_alarm_at", TIME, nullable=False),
 )
+
+# Notifications this node holds: its own party's and those peers shared with it. The record is
+# the notification as the journal keeps it and the line carries it; the other columns are what
+# lists filter on.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("record", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Index("ix_notifications_status", "status", "id"),
+)
+
+# Conflicts found between notifications, open or cleared, under the key both nodes compute.
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("a_id", String(64), nullable=False),
+    Column("b_id", String(64), nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("opened_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Column("cleared_at", TIME, nullable=True),
+    Index("ix_conflicts_a", "a_id"),
+    Index("ix_conflicts_b", "b_id"),
+    Index("ix_conflicts_state", "state", "key"),
+)

@@ -1,0 +1,122 @@
+"""``openline notify`` and ``openline conflicts``: announce areas, see what clashes.
+
+Both talk to the running node over its API, like ``send``: the node stays the one writer, and
+shares and checks the notification in the same step as it stores it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from openline.cli_common import EXISTING_NODE, call_node, emit_json, reported_errors
+from openline.domain.errors import InvalidInput
+
+
+@click.command("notify")
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.argument(
+    "file", metavar="FILE.geojson", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--share-with", "share_with", multiple=True, help="A party to share it with (repeatable)."
+)
+@click.option(
+    "--kind",
+    default=None,
+    help="air-operation, ..., protected-site, zone (default: the first feature's 'kind' property).",
+)
+@click.option("--title", default=None, help="Its title (default: the first feature's 'title').")
+@click.option(
+    "--cancel", "cancel_id", default=None, metavar="ID", help="Cancel notification ID instead."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored notification as JSON.")
+def notify(
+    *,
+    directory: Path,
+    file: Path | None,
+    share_with: tuple[str, ...],
+    kind: str | None,
+    title: str | None,
+    cancel_id: str | None,
+    as_json: bool,
+) -> None:
+    """Notify the areas in FILE.geojson (one feature per volume, each with altitude_lower_m,
+    altitude_upper_m, time_start and time_end properties; a Point with radius_m is a circle).
+
+    Errors about volumes[N] are about the file's feature N (counted from 0).
+    """
+    if cancel_id is not None:
+        if file is not None:
+            raise click.UsageError("give FILE.geojson to notify, or --cancel ID, not both")
+        path = f"/api/v1/notifications/{cancel_id}/status"
+        done = call_node(directory, lambda c: c.request("POST", path, json={"status": "cancelled"}))
+        _report(done, as_json)
+        return
+    if file is None:
+        raise click.UsageError("give FILE.geojson (or --cancel ID)")
+    body = _read_body(file, kind, title, share_with)
+    done = call_node(directory, lambda c: c.request("POST", "/api/v1/notifications", json=body))
+    _report(done, as_json)
+
+
+def _read_body(
+    file: Path, kind: str | None, title: str | None, share_with: tuple[str, ...]
+) -> dict[str, Any]:
+    from openline.interop.geojson import notification_body
+
+    with reported_errors():
+        try:
+            document = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInput(f"{file} cannot be read as GeoJSON: {exc}") from None
+        return notification_body(document, kind=kind, title=title, share_with=share_with)
+
+
+def _report(notification: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(notification)
+        return
+    click.echo(
+        f"{notification['id']} {notification['kind']} {notification['status']} "
+        f"v{notification['version']}: {notification['title']}"
+    )
+    found = notification.get("conflicts") or []
+    click.echo(f"{len(found)} conflict{'' if len(found) == 1 else 's'}")
+    for conflict in found:
+        click.echo(_conflict_line(conflict))
+
+
+def _conflict_line(conflict: dict[str, Any]) -> str:
+    a, b = conflict["a"], conflict["b"]
+    window = conflict["time_window"]
+    when = f"{window['start']} to {window['end']}" if window else "within the time minimum"
+    return (
+        f"{conflict['key']} {conflict['rule']}: {a['owner']} {a['notification']} ({a['kind']}) / "
+        f"{b['owner']} {b['notification']} ({b['kind']}), {conflict['distance_m']:.0f} m apart, "
+        f"{when}"
+    )
+
+
+@click.command("conflicts")
+@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@click.option(
+    "--state", type=click.Choice(["open", "cleared", "all"]), default="open", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the conflicts as JSON.")
+def conflicts(directory: Path, state: str, as_json: bool) -> None:
+    """List the conflicts this node has found between the notifications it holds."""
+    found = call_node(
+        directory, lambda c: c.request("GET", "/api/v1/conflicts", params={"state": state})
+    )["conflicts"]
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo(f"no {state if state != 'all' else ''} conflicts".replace("  ", " "))
+    for conflict in found:
+        suffix = "" if conflict["state"] == "open" else f" [{conflict['state']}]"
+        click.echo(_conflict_line(conflict) + suffix)

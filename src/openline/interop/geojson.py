@@ -1,0 +1,99 @@
+"""GeoJSON in: a Feature or FeatureCollection read as the body of a notification.
+
+Each Feature is one volume: its geometry (Polygon or MultiPolygon, or a Point with a
+``radius_m`` property for a circle) and, in its properties, ``altitude_lower_m``,
+``altitude_upper_m``, ``time_start`` and ``time_end``. The notification's ``kind`` and ``title``
+come from the caller or else from the first feature's properties. Only the shape of the file is
+read here; every rule on the volumes is the notification's own (openline.domain.notifications),
+and its errors name the volume, which is the feature of the same number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openline.domain.errors import InvalidInput
+
+VOLUME_PROPERTIES = ("altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
+
+
+def notification_body(
+    document: Any,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    share_with: Sequence[str] = (),
+) -> dict[str, Any]:
+    """``{kind, title, volumes, share_with}`` from a GeoJSON document."""
+    features = _features(document)
+    first = features[0].get("properties") or {}
+    body = {
+        "kind": kind if kind is not None else first.get("kind"),
+        "title": title if title is not None else first.get("title"),
+        "volumes": [_volume(f, f"features[{i}]") for i, f in enumerate(features)],
+        "share_with": list(share_with),
+    }
+    for name in ("kind", "title"):
+        if body[name] is None:
+            raise InvalidInput(
+                f"{name}: give --{name} or a '{name}' property on the first feature", field=name
+            )
+    return body
+
+
+def _features(document: Any) -> list[Mapping[str, Any]]:
+    kind = document.get("type") if isinstance(document, Mapping) else None
+    if kind == "Feature":
+        return [document]
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list) or not features:
+            raise InvalidInput("features: a FeatureCollection with no features", field="features")
+        for index, feature in enumerate(features):
+            if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+                raise InvalidInput(
+                    f"features[{index}] is not a Feature", field=f"features[{index}]"
+                )
+        return features
+    raise InvalidInput(
+        f"type: {kind!r:.40} is not Feature or FeatureCollection (a GeoJSON file of the areas, "
+        "one feature per volume)",
+        field="type",
+    )
+
+
+def _volume(feature: Mapping[str, Any], where: str) -> dict[str, Any]:
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, Mapping):
+        raise InvalidInput(f"{where}.properties is not an object", field=f"{where}.properties")
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, Mapping):
+        raise InvalidInput(f"{where}.geometry is missing", field=f"{where}.geometry")
+    volume: dict[str, Any] = {}
+    if geometry.get("type") == "Point":
+        coordinates = geometry.get("coordinates")
+        if "radius_m" not in properties:
+            raise InvalidInput(
+                f"{where}.properties.radius_m: a Point is a circle and needs radius_m",
+                field=f"{where}.properties.radius_m",
+            )
+        if not isinstance(coordinates, list) or len(coordinates) < 2:
+            raise InvalidInput(
+                f"{where}.geometry.coordinates is not [lon, lat]",
+                field=f"{where}.geometry.coordinates",
+            )
+        volume["circle"] = {
+            "lon": coordinates[0],
+            "lat": coordinates[1],
+            "radius_m": properties["radius_m"],
+        }
+    else:
+        volume["geometry"] = dict(geometry)
+    for name in VOLUME_PROPERTIES:
+        if name not in properties:
+            raise InvalidInput(
+                f"{where}.properties.{name} is missing", field=f"{where}.properties.{name}"
+            )
+        volume[name] = properties[name]
+    return volume

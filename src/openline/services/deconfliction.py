@@ -1,0 +1,165 @@
+"""The node's conflict finder: its live notifications in the geometry engine, under its rules.
+
+Every planned or active notification this node holds (its own and its peers') has its volumes in
+one ``openline.geo.detection.Detector``. When a notification is stored, changed or withdrawn,
+the finder says which conflicts it now has; ``services.notifications`` reconciles them with the
+conflicts table. The finder is used on the writer's thread only, inside write operations, and
+each change it makes is undone if the operation's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from openline.domain.conflicts import (
+    KIND_CODES,
+    DetectedConflict,
+    SeparationRules,
+    Side,
+    VolumeClash,
+    gather,
+)
+from openline.domain.notifications import Kind, Notification
+from openline.geo.detection import Detector
+from openline.geo.footprints import Shape, distance_m
+
+Undo = Callable[[], None]
+
+
+def minima_table(rules: SeparationRules) -> np.ndarray:
+    """The rules as the engine's table: [kind_a, kind_b, same_owner] -> (lateral, vertical, time),
+    NaN where the pair never conflicts."""
+    kinds = list(Kind)
+    table = np.full((len(kinds), len(kinds), 2, 3), np.nan)
+    for a in kinds:
+        for b in kinds:
+            for same in (0, 1):
+                found = rules.rule_for(a, "A", b, "A" if same else "B")
+                if found is not None:
+                    m = found[1]
+                    table[KIND_CODES[a], KIND_CODES[b], same] = (
+                        m.lateral_m,
+                        m.vertical_m,
+                        m.time_s,
+                    )
+    return table
+
+
+class ConflictFinder:
+    def __init__(self, rules: SeparationRules) -> None:
+        self.rules = rules
+        self._detector = Detector(minima_table(rules))
+        self._owners: dict[str, int] = {}
+        self._next_key = 0
+        self._held: dict[str, Notification] = {}
+        self._keys: dict[str, list[int]] = {}  # notification id -> the engine's keys, by volume
+        self._volume_of: dict[int, tuple[str, int]] = {}  # engine key -> (notification, volume)
+        self._shapes: dict[int, Shape] = {}
+
+    def __contains__(self, notification_id: str) -> bool:
+        return notification_id in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def load(self, notifications: Iterable[Notification]) -> None:
+        """Take the live notifications stored on this node (at start)."""
+        for notification in notifications:
+            self._add(notification)
+
+    def put(self, notification: Notification) -> Undo:
+        """Hold ``notification`` (new, or a new version of one held); returns its undo."""
+        previous = self._held.get(notification.id)
+        if previous is not None:
+            self._remove(previous.id)
+        self._add(notification)
+
+        def undo() -> None:
+            self._remove(notification.id)
+            if previous is not None:
+                self._add(previous)
+
+        return undo
+
+    def drop(self, notification_id: str) -> Undo:
+        """Stop holding a notification (cancelled or completed); returns its undo."""
+        previous = self._held.get(notification_id)
+        if previous is None:
+            return lambda: None
+        self._remove(notification_id)
+        return lambda: self._add(previous)
+
+    def conflicts_of(self, notification_id: str) -> list[DetectedConflict]:
+        """Every conflict of a held notification with the others held, by key."""
+        by_other: dict[str, list[VolumeClash]] = defaultdict(list)
+        for key in self._keys.get(notification_id, []):
+            for hit in self._detector.hits_for(key):
+                clash = self._clash(key, hit.b if hit.a == key else hit.a)
+                by_other[clash.b.notification_id].append(clash)
+        found = []
+        mine = self._held[notification_id]
+        for other_id, clashes in by_other.items():
+            theirs = self._held[other_id]
+            rule = self.rules.rule_for(mine.kind, mine.owner, theirs.kind, theirs.owner)
+            assert rule is not None  # the engine's table holds the same rules
+            found.append(gather(rule[0], rule[1], clashes))
+        return sorted(found, key=lambda c: c.key)
+
+    def _clash(self, key: int, other: int) -> VolumeClash:
+        # The distance is measured again in the canonical order (the notification whose id sorts
+        # first, then the volume), so that both nodes compute it with the same arithmetic.
+        low, high = sorted((key, other), key=self._volume_of.__getitem__)
+        distance = distance_m(self._shapes[low], self._shapes[high])
+        return VolumeClash(self._side(key), self._side(other), distance)
+
+    def _side(self, key: int) -> Side:
+        notification_id, index = self._volume_of[key]
+        notification = self._held[notification_id]
+        volume = notification.volumes[index]
+        return Side(
+            notification_id=notification.id,
+            owner=notification.owner,
+            kind=notification.kind,
+            volume=index,
+            time_start=volume.time_start,
+            time_end=volume.time_end,
+            altitude_lower_m=volume.altitude_lower_m,
+            altitude_upper_m=volume.altitude_upper_m,
+        )
+
+    def _add(self, notification: Notification) -> None:
+        owner = self._owners.setdefault(notification.owner, len(self._owners))
+        keys = []
+        for index, volume in enumerate(notification.volumes):
+            key = self._next_key
+            self._next_key += 1
+            shape = Shape.of(volume.footprint)
+            self._detector.add(
+                key,
+                shape,
+                kind=KIND_CODES[notification.kind],
+                owner=owner,
+                t0_ms=_ms(volume.time_start.timestamp()),
+                t1_ms=_ms(volume.time_end.timestamp()),
+                lower_m=volume.altitude_lower_m,
+                upper_m=volume.altitude_upper_m,
+            )
+            keys.append(key)
+            self._volume_of[key] = (notification.id, index)
+            self._shapes[key] = shape
+        self._held[notification.id] = notification
+        self._keys[notification.id] = keys
+
+    def _remove(self, notification_id: str) -> None:
+        for key in self._keys.pop(notification_id):
+            self._detector.remove(key)
+            del self._volume_of[key]
+            del self._shapes[key]
+        del self._held[notification_id]
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)

@@ -1,0 +1,316 @@
+"""Notifying, revising and withdrawing 4D notifications, sharing them, and their conflicts.
+
+A notification is stored, journaled, sealed for every party it is shared with and checked for
+conflicts in one writer operation, so the API's answer already lists the conflicts it created
+and a 201 means all of it is durable. A peer's notification arriving over the line goes through
+the same checks and the same detection. Conflicts are reconciled with the conflicts table after
+each change: opened, updated or cleared, each with a journal entry (and so an event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from openline.domain import notifications as rules
+from openline.domain.envelopes import Envelope
+from openline.domain.errors import Conflict, InvalidInput, NotFound
+from openline.domain.notifications import Notification, NotificationDraft, Status
+from openline.domain.timeutil import format_utc
+from openline.domain.volumes import Limits, volume_record
+from openline.line.outbox import require_peer, seal_for
+from openline.node import Node
+from openline.store import notifications as store
+from openline.store.notifications import StoredConflict
+from openline.store.writer import Operation, UnitOfWork
+
+if TYPE_CHECKING:
+    from openline.services.deconfliction import ConflictFinder
+
+MAX_PAGE = 1000
+LIMITS = Limits()
+Changed = tuple[Notification, list[dict[str, Any]]]  # the notification and its open conflicts
+
+
+def finder(uow: UnitOfWork, node: Node) -> ConflictFinder:
+    """The node's conflict finder, loaded from the database the first time it is needed."""
+    found = node.conflict_finder
+    if found is None:
+        # Imported here: numpy, pyproj and shapely load only on a node that uses them.
+        from openline.services.deconfliction import ConflictFinder
+
+        found = ConflictFinder(node.settings.separation)
+        found.load(store.live_notifications(uow.conn))
+        node.conflict_finder = found
+    return found
+
+
+def parse_draft(body: Any) -> NotificationDraft:
+    return rules.parse_notification_draft(body, limits=LIMITS)
+
+
+def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Changed]:
+    """Store a new notification of this party, share it, and find its conflicts."""
+    now = node.clock()
+    notification = rules.new_notification(
+        draft, notification_id=node.new_id("ntf", now), owner=node.party, now=now
+    )
+
+    def store_new(uow: UnitOfWork) -> Changed:
+        for index, party in enumerate(notification.share_with):
+            require_peer(uow, party, field=f"share_with[{index}]")
+        store.insert_notification(uow.conn, notification)
+        record = rules.notification_record(notification)
+        uow.record("notification.created", {**record, "by": operator})
+        for party in notification.share_with:
+            seal_for(uow, node, party, "notification", record)
+        return notification, _detect(uow, node, notification)
+
+    return store_new
+
+
+def revise(
+    node: Node, notification_id: str, draft: NotificationDraft, operator: str
+) -> Operation[Changed]:
+    """A new version of one of this party's planned or active notifications."""
+
+    def store_revision(uow: UnitOfWork) -> Changed:
+        current = _own(uow, node, notification_id)
+        dropped = sorted(set(current.share_with) - set(draft.share_with))
+        if dropped:
+            raise InvalidInput(
+                f"share_with: {', '.join(dropped)} already hold this notification and cannot "
+                "be taken off it; cancel it and notify anew to share it with fewer parties",
+                field="share_with",
+            )
+        for index, party in enumerate(draft.share_with):
+            require_peer(uow, party, field=f"share_with[{index}]")
+        updated = rules.revise(current, draft, now=node.clock())
+        _save_and_share(uow, node, current, updated, operator)
+        return updated, _detect(uow, node, updated)
+
+    return store_revision
+
+
+def change_status(
+    node: Node, notification_id: str, status: Status, operator: str
+) -> Operation[Changed]:
+    """Activate, complete or cancel one of this party's notifications."""
+
+    def store_status(uow: UnitOfWork) -> Changed:
+        current = _own(uow, node, notification_id)
+        updated = rules.transition(current, status, now=node.clock())
+        _save_and_share(uow, node, current, updated, operator)
+        return updated, _detect(uow, node, updated)
+
+    return store_status
+
+
+def _own(uow: UnitOfWork, node: Node, notification_id: str) -> Notification:
+    current = _require(store.get_notification(uow.conn, notification_id), notification_id)
+    if current.owner != node.party:
+        raise Conflict(
+            f"notification {notification_id} belongs to {current.owner}: only its owner's "
+            "node can change it"
+        )
+    return current
+
+
+def _save_and_share(
+    uow: UnitOfWork, node: Node, current: Notification, updated: Notification, operator: str
+) -> None:
+    store.save_notification(uow.conn, updated)
+    record = rules.notification_record(updated)
+    uow.record("notification.updated", {**record, "by": operator})
+    for party in updated.share_with:
+        kind = "notification_update" if party in current.share_with else "notification"
+        seal_for(uow, node, party, kind, record)
+
+
+# --- what the line brings in ---------------------------------------------------------------
+
+
+def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    """A peer's notification, or a new version of one, arrives: stored as the peer's."""
+    try:
+        notification = rules.notification_from_record(envelope.body, limits=LIMITS)
+    except InvalidInput as exc:
+        raise InvalidInput(f"notification: {exc.message}", field=exc.field) from None
+    if notification.owner != envelope.sender:
+        raise InvalidInput(
+            f"notification {notification.id} of {notification.owner} in an envelope from "
+            f"{envelope.sender}"
+        )
+    if node.party not in notification.share_with:
+        raise InvalidInput(f"notification {notification.id} is not shared with {node.party}")
+    current = store.get_notification(uow.conn, notification.id)
+    if current is None:
+        store.insert_notification(uow.conn, notification)
+    else:
+        _check_newer(current, notification)
+        store.save_notification(uow.conn, notification)
+    uow.record(
+        "notification.received",
+        {
+            "id": notification.id,
+            "owner": notification.owner,
+            "kind": notification.kind.value,
+            "title": notification.title,
+            "status": notification.status.value,
+            "version": notification.version,
+            "envelope": envelope.id,
+        },
+    )
+    _detect(uow, node, notification)
+
+
+def _check_newer(current: Notification, incoming: Notification) -> None:
+    if current.owner != incoming.owner:
+        raise InvalidInput(f"notification {current.id} belongs to {current.owner}")
+    if incoming.version <= current.version:
+        raise InvalidInput(
+            f"notification {current.id} version {incoming.version} is not newer than the "
+            f"version {current.version} held"
+        )
+    if incoming.status != current.status:
+        rules.check_transition(current.status, incoming.status)
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[dict[str, Any]]:
+    """Bring the finder and the conflicts table up to date with this notification; its open
+    conflicts after the change."""
+    found = finder(uow, node)
+    if notification.status in (Status.PLANNED, Status.ACTIVE):
+        uow.on_rollback(found.put(notification))
+        now_conflicting = {c.key: c.record() for c in found.conflicts_of(notification.id)}
+    else:
+        uow.on_rollback(found.drop(notification.id))
+        now_conflicting = {}
+    at = format_utc(node.clock())
+    held = store.open_conflicts_of(uow.conn, notification.id)
+    for key, record in now_conflicting.items():
+        before = held.get(key)
+        if before is None:
+            store.open_conflict(uow.conn, record, at)
+            uow.record("conflict.opened", record)
+        elif before.record != record:
+            store.change_conflict(uow.conn, record, at)
+            uow.record("conflict.updated", record)
+    for key in sorted(set(held) - set(now_conflicting)):
+        store.clear_conflict(uow.conn, key, at)
+        uow.record(
+            "conflict.cleared",
+            {
+                "key": key,
+                "because": notification.id,
+                "status": notification.status.value,
+                "version": notification.version,
+            },
+        )
+    return [public_conflict(c) for c in store.open_conflicts_of(uow.conn, notification.id).values()]
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_notification(node: Node, notification_id: str) -> Notification:
+    return _require(
+        node.read(lambda conn: store.get_notification(conn, notification_id)), notification_id
+    )
+
+
+def list_notifications(
+    node: Node, *, live_only: bool, owner: str | None, limit: int, after: str | None
+) -> list[Notification]:
+    return node.read(
+        lambda conn: store.list_notifications(
+            conn, live_only=live_only, owner=owner, limit=min(limit, MAX_PAGE), after=after
+        )
+    )
+
+
+def list_conflicts(
+    node: Node, *, state: str | None, notification_id: str | None, limit: int
+) -> list[dict[str, Any]]:
+    found = node.read(
+        lambda conn: store.list_conflicts(
+            conn, state=state, notification_id=notification_id, limit=min(limit, MAX_PAGE)
+        )
+    )
+    return [public_conflict(c) for c in found]
+
+
+def get_conflict(node: Node, key: str) -> dict[str, Any]:
+    found = node.read(lambda conn: store.get_conflict(conn, key))
+    if found is None:
+        raise NotFound(f"no conflict {key!r} on this node")
+    return public_conflict(found)
+
+
+def public_conflict(conflict: StoredConflict) -> dict[str, Any]:
+    return {
+        **conflict.record,
+        "state": conflict.state,
+        "opened_at": conflict.opened_at,
+        "updated_at": conflict.updated_at,
+        "cleared_at": conflict.cleared_at,
+    }
+
+
+def deconfliction_request(node: Node, key: str) -> dict[str, Any]:
+    """A deconfliction-request message, filled in from a conflict, ready to send as it is
+    (``POST /api/v1/messages``) or to edit first: to the other party, about this party's volume
+    that clashes, in the overlapping time window and altitude band."""
+    conflict = get_conflict(node, key)
+    sides = {conflict["a"]["owner"]: conflict["a"], conflict["b"]["owner"]: conflict["b"]}
+    if node.party not in sides or len(sides) == 1:
+        raise Conflict(
+            f"conflict {key} is between {conflict['a']['owner']} and {conflict['b']['owner']}: "
+            f"{node.party} has no other party in it to ask"
+        )
+    mine = sides.pop(node.party)
+    other = next(iter(sides.values()))
+    own = get_notification(node, mine["notification"])
+    theirs = get_notification(node, other["notification"])
+    clash = min(conflict["clashes"], key=lambda c: c["distance_m"])
+    index = clash["volumes"][0 if mine is conflict["a"] else 1]
+    volume = own.volumes[index]
+    fields: dict[str, Any] = {
+        "area": _area(volume_record(volume)),
+        "time_window": clash["time_overlap"]
+        or {"start": format_utc(volume.time_start), "end": format_utc(volume.time_end)},
+        "altitude_band": _band(clash["altitude_overlap"])
+        or {"lower_m": volume.altitude_lower_m, "upper_m": volume.altitude_upper_m},
+        "request": f"{own.title} / {theirs.title}: {conflict['rule']} conflict {key}, "
+        f"{clash['distance_m']:.0f} m apart",
+    }
+    return {
+        "to": [other["owner"]],
+        "precedence": "immediate",
+        "template": "deconfliction-request",
+        "fields": fields,
+    }
+
+
+def _area(volume: Mapping[str, Any]) -> dict[str, Any]:
+    if "circle" in volume:
+        return {"circle": volume["circle"]}
+    geometry = volume["geometry"]
+    if geometry["type"] == "MultiPolygon":  # the template takes one polygon: the first
+        return {"type": "Polygon", "coordinates": geometry["coordinates"][0]}
+    return {"type": "Polygon", "coordinates": geometry["coordinates"]}
+
+
+def _band(overlap: Mapping[str, float] | None) -> dict[str, float] | None:
+    return (
+        None if overlap is None else {"lower_m": overlap["lower_m"], "upper_m": overlap["upper_m"]}
+    )
+
+
+def _require(notification: Notification | None, notification_id: str) -> Notification:
+    if notification is None:
+        raise NotFound(f"no notification {notification_id!r} on this node")
+    return notification

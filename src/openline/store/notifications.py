@@ -1,0 +1,172 @@
+"""Notification rows and conflict rows.
+
+A notification is kept as its record (the JSON the journal and the line carry) beside the few
+columns lists filter on; a conflict as its record, with whether it is open or cleared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+
+from openline.domain.notifications import (
+    Notification,
+    Status,
+    notification_from_record,
+    notification_record,
+)
+from openline.domain.timeutil import format_utc
+from openline.domain.volumes import Limits
+from openline.store.tables import conflicts, notifications
+
+LIVE = (Status.PLANNED.value, Status.ACTIVE.value)
+
+
+def _row(notification: Notification) -> dict[str, Any]:
+    return {
+        "owner": notification.owner,
+        "kind": notification.kind.value,
+        "status": notification.status.value,
+        "version": notification.version,
+        "record": json.dumps(notification_record(notification), ensure_ascii=False),
+        "created_at": format_utc(notification.created_at),
+        "updated_at": format_utc(notification.updated_at),
+    }
+
+
+def insert_notification(conn: Connection, notification: Notification) -> None:
+    conn.execute(insert(notifications).values(id=notification.id, **_row(notification)))
+
+
+def save_notification(conn: Connection, notification: Notification) -> None:
+    conn.execute(
+        update(notifications)
+        .where(notifications.c.id == notification.id)
+        .values(**_row(notification))
+    )
+
+
+def _read(record: str) -> Notification:
+    # What this node stored was checked when it came in; read it back with no limits of
+    # today's settings, so a lowered limit never makes a stored notification unreadable.
+    return notification_from_record(json.loads(record), limits=_NO_LIMITS)
+
+
+_NO_LIMITS = Limits(
+    max_vertices=10**9,
+    max_volumes=10**9,
+    max_area_km2=1e12,
+    max_radius_m=1e9,
+    max_edge_km=1e9,
+)
+
+
+def get_notification(conn: Connection, notification_id: str) -> Notification | None:
+    record = conn.execute(
+        select(notifications.c.record).where(notifications.c.id == notification_id)
+    ).scalar()
+    return None if record is None else _read(record)
+
+
+def list_notifications(
+    conn: Connection, *, live_only: bool, owner: str | None, limit: int, after: str | None
+) -> list[Notification]:
+    query = select(notifications.c.record).order_by(notifications.c.id).limit(limit)
+    if live_only:
+        query = query.where(notifications.c.status.in_(LIVE))
+    if owner is not None:
+        query = query.where(notifications.c.owner == owner)
+    if after is not None:
+        query = query.where(notifications.c.id > after)
+    return [_read(record) for record in conn.execute(query).scalars()]
+
+
+def live_notifications(conn: Connection) -> Iterator[Notification]:
+    """Every planned or active notification, for the conflict detector to load at start."""
+    query = select(notifications.c.record).where(notifications.c.status.in_(LIVE))
+    for record in conn.execute(query).scalars():
+        yield _read(record)
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredConflict:
+    key: str
+    state: str  # open or cleared
+    record: dict[str, Any]
+    opened_at: str
+    updated_at: str
+    cleared_at: str | None
+
+
+def _conflict(row: Any) -> StoredConflict:
+    return StoredConflict(
+        row.key, row.state, json.loads(row.record), row.opened_at, row.updated_at, row.cleared_at
+    )
+
+
+def open_conflicts_of(conn: Connection, notification_id: str) -> dict[str, StoredConflict]:
+    rows = conn.execute(
+        select(conflicts).where(
+            (conflicts.c.state == "open")
+            & or_(conflicts.c.a_id == notification_id, conflicts.c.b_id == notification_id)
+        )
+    )
+    return {row.key: _conflict(row) for row in rows}
+
+
+def get_conflict(conn: Connection, key: str) -> StoredConflict | None:
+    row = conn.execute(select(conflicts).where(conflicts.c.key == key)).first()
+    return None if row is None else _conflict(row)
+
+
+def list_conflicts(
+    conn: Connection, *, state: str | None, notification_id: str | None, limit: int
+) -> list[StoredConflict]:
+    query = select(conflicts).order_by(conflicts.c.key).limit(limit)
+    if state is not None:
+        query = query.where(conflicts.c.state == state)
+    if notification_id is not None:
+        query = query.where(
+            or_(conflicts.c.a_id == notification_id, conflicts.c.b_id == notification_id)
+        )
+    return [_conflict(row) for row in conn.execute(query)]
+
+
+def open_conflict(conn: Connection, record: dict[str, Any], at: str) -> None:
+    """Open a conflict, or open again one that was cleared, under its key."""
+    values = {
+        "a_id": record["a"]["notification"],
+        "b_id": record["b"]["notification"],
+        "rule": record["rule"],
+        "state": "open",
+        "record": json.dumps(record, ensure_ascii=False),
+        "opened_at": at,
+        "updated_at": at,
+        "cleared_at": None,
+    }
+    done = conn.execute(update(conflicts).where(conflicts.c.key == record["key"]).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(conflicts).values(key=record["key"], **values))
+
+
+def change_conflict(conn: Connection, record: dict[str, Any], at: str) -> None:
+    conn.execute(
+        update(conflicts)
+        .where(conflicts.c.key == record["key"])
+        .values(record=json.dumps(record, ensure_ascii=False), updated_at=at)
+    )
+
+
+def clear_conflict(conn: Connection, key: str, at: str) -> None:
+    conn.execute(
+        update(conflicts)
+        .where(conflicts.c.key == key)
+        .values(state="cleared", updated_at=at, cleared_at=at)
+    )

@@ -1,0 +1,350 @@
+"""Notifications through the API: stored, shared over the line, checked for conflicts.
+
+BLUE's API runs in this process; the test plays RED, holding RED's key, and posts RED's
+notifications to BLUE's federation endpoint as RED's node would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openline.api.app import create_app
+from openline.crypto import SigningKey
+from openline.domain.conflicts import conflict_key
+from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.node import Node
+from openline.store import line as line_store
+from tests.conftest import FakeClock, InProcess, NewNode, link, silent_card, wait_for
+
+T0, T1 = "2026-12-03T12:00:00.000Z", "2026-12-03T14:00:00.000Z"
+
+
+def square(lon: float, lat: float, size: float = 0.1, **changes: Any) -> dict[str, Any]:
+    """A volume: a square of ``size`` degrees with its south-west corner at (lon, lat)."""
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    volume = {
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "altitude_lower_m": 0,
+        "altitude_upper_m": 3000,
+        "time_start": T0,
+        "time_end": T1,
+    }
+    volume.update(changes)
+    return volume
+
+
+def body(kind: str = "air-operation", *volumes: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "title": f"{kind} test",
+        "volumes": list(volumes) or [square(36, 35)],
+        **more,
+    }
+
+
+@dataclass
+class Red:
+    """The test, speaking for RED over BLUE's federation endpoint."""
+
+    key: SigningKey
+    client: TestClient
+    sealed: list[Envelope] = field(default_factory=list)
+
+    def send(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        n = len(self.sealed) + 1
+        envelope = seal(
+            envelope_id=f"env_red_{n}",
+            sender="RED",
+            to="BLUE",
+            link_seq=n,
+            prev=self.sealed[-1].hash if self.sealed else first_prev(),
+            sent_at="2026-12-01T12:00:00.000Z",
+            kind=kind,
+            body=record,
+            sign=self.key.sign,
+        )
+        response = self.client.post(
+            "/federation/v1/envelopes", json={"envelopes": [envelope.to_json()]}
+        )
+        assert response.status_code == 200, response.text
+        (result,) = response.json()["results"]
+        if "receipt" in result:
+            self.sealed.append(envelope)
+        return result
+
+
+def red_record(
+    ident: str = "ntf_RED1",
+    version: int = 1,
+    status: str = "planned",
+    volumes: list[dict[str, Any]] | None = None,
+    kind: str = "ground-operation",
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "owner": "RED",
+        "kind": kind,
+        "title": "Колонна",
+        "status": status,
+        "volumes": volumes or [square(36.05, 35.05)],
+        "share_with": ["BLUE"],
+        "created_at": "2026-12-01T10:00:00.000Z",
+        "updated_at": f"2026-12-01T10:0{version}:00.000Z",
+        "version": version,
+    }
+
+
+@pytest.fixture
+def blue(node_dir: NewNode, clock: FakeClock) -> Iterator[tuple[InProcess, Red]]:
+    key = SigningKey.generate()
+    link(node_dir.directory, silent_card(key=key))
+    node = Node.open(node_dir.directory, environ={}, clock=clock)
+    with TestClient(create_app(node)) as client:
+        client.headers["Authorization"] = f"Bearer {node_dir.token}"
+        wait_for(lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")))
+        yield InProcess(client, node, node_dir.token, clock), Red(key, client)
+
+
+def kinds_after(api: InProcess, seq: int) -> list[str]:
+    entries = api.client.get("/api/v1/journal", params={"after": seq, "limit": 5000}).json()
+    return [e["kind"] for e in entries["entries"]]
+
+
+def head(api: InProcess) -> int:
+    return int(api.client.get("/api/v1/journal").json()["head"]["seq"])
+
+
+def test_a_notification_is_stored_listed_and_journaled(blue: tuple[InProcess, Red]):
+    api, _red = blue
+    before = head(api)
+
+    response = api.client.post("/api/v1/notifications", json=body())
+
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["owner"] == "BLUE"
+    assert made["status"] == "planned"
+    assert made["version"] == 1
+    assert made["conflicts"] == []
+    assert response.headers["Location"] == f"/api/v1/notifications/{made['id']}"
+    assert api.client.get(response.headers["Location"]).json()["title"] == "air-operation test"
+    listed = api.client.get("/api/v1/notifications").json()["notifications"]
+    assert [n["id"] for n in listed] == [made["id"]]
+    assert kinds_after(api, before) == ["notification.created"]
+
+
+@pytest.mark.parametrize(
+    ("volume", "where"),
+    [
+        (square(36, 35, time_end="2026-12-03T11:00:00Z"), "volumes[0].time_end"),
+        (square(36, 35, altitude_lower_m=5000), "volumes[0].altitude_upper_m"),
+        (
+            {
+                **square(36, 35),
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[36, 35], [37, 36], [36, 36], [37, 35], [36, 35]]],
+                },
+            },
+            "volumes[0].geometry.coordinates[0]",
+        ),
+    ],
+)
+def test_a_bad_volume_is_refused_naming_it_and_nothing_is_kept(
+    blue: tuple[InProcess, Red], volume: dict[str, Any], where: str
+):
+    api, _red = blue
+    before = head(api)
+
+    response = api.client.post("/api/v1/notifications", json=body("air-operation", volume))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == where
+    assert api.client.get("/api/v1/notifications").json()["notifications"] == []
+    assert head(api) == before
+
+
+def test_sharing_with_a_party_with_no_line_is_refused(blue: tuple[InProcess, Red]):
+    api, _red = blue
+
+    response = api.client.post("/api/v1/notifications", json=body(share_with=["GREEN"]))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "share_with[0]"
+    assert api.client.get("/api/v1/notifications").json()["notifications"] == []
+
+
+def test_a_shared_notification_is_sealed_for_the_peer(blue: tuple[InProcess, Red]):
+    api, _red = blue
+
+    api.client.post("/api/v1/notifications", json=body(share_with=["RED"]))
+
+    assert api.node.read(lambda conn: line_store.has_waiting(conn, "RED", "notification"))
+
+
+def test_an_own_operation_over_an_own_protected_site_conflicts_until_cancelled(
+    blue: tuple[InProcess, Red],
+):
+    api, _red = blue
+    site = api.client.post(
+        "/api/v1/notifications", json=body("protected-site", square(36.05, 35.05, 0.01))
+    )
+    before = head(api)
+
+    operation = api.client.post("/api/v1/notifications", json=body("air-operation")).json()
+
+    (conflict,) = operation["conflicts"]
+    assert conflict["rule"] == "protected-site"
+    assert conflict["key"] == conflict_key(operation["id"], site.json()["id"])
+    assert conflict["distance_m"] == 0
+    assert conflict["time_window"] == {"start": T0, "end": T1}
+    assert conflict["altitude_band"] == {"lower_m": 0, "upper_m": 3000}
+    assert api.client.get("/api/v1/conflicts").json()["conflicts"] == [conflict]
+    assert kinds_after(api, before) == ["notification.created", "conflict.opened"]
+
+    path = f"/api/v1/notifications/{operation['id']}/status"
+    cancelled = api.client.post(path, json={"status": "cancelled"}).json()
+
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["conflicts"] == []
+    assert api.client.get("/api/v1/conflicts").json()["conflicts"] == []
+    (cleared,) = api.client.get("/api/v1/conflicts", params={"state": "cleared"}).json()[
+        "conflicts"
+    ]
+    assert cleared["key"] == conflict["key"]
+    assert cleared["cleared_at"] is not None
+
+
+def test_a_peers_notification_is_stored_as_its_and_conflicts_with_ours(blue: tuple[InProcess, Red]):
+    api, red = blue
+    ours = api.client.post("/api/v1/notifications", json=body(share_with=["RED"])).json()
+
+    result = red.send("notification", red_record())
+
+    assert "receipt" in result, result
+    theirs = api.client.get("/api/v1/notifications/ntf_RED1").json()
+    assert theirs["owner"] == "RED"
+    (conflict,) = api.client.get("/api/v1/conflicts").json()["conflicts"]
+    assert conflict["key"] == conflict_key(ours["id"], "ntf_RED1")
+    assert conflict["rule"] == "separation"
+    assert {conflict["a"]["owner"], conflict["b"]["owner"]} == {"BLUE", "RED"}
+    assert conflict["a"]["notification"] == min(ours["id"], "ntf_RED1")
+
+
+def test_a_peers_update_moves_the_conflict_and_its_cancellation_clears_it(
+    blue: tuple[InProcess, Red],
+):
+    api, red = blue
+    api.client.post("/api/v1/notifications", json=body(share_with=["RED"]))
+    red.send("notification", red_record())
+    before = head(api)
+
+    far = [square(40, 30)]
+    assert "receipt" in red.send("notification_update", red_record(version=2, volumes=far))
+    assert api.client.get("/api/v1/conflicts").json()["conflicts"] == []
+
+    assert "receipt" in red.send("notification_update", red_record(version=3))
+    (reopened,) = api.client.get("/api/v1/conflicts").json()["conflicts"]
+
+    assert "receipt" in red.send("notification_update", red_record(version=4, status="cancelled"))
+    assert api.client.get("/api/v1/conflicts").json()["conflicts"] == []
+    assert kinds_after(api, before).count("conflict.cleared") == 2
+    assert kinds_after(api, before).count("conflict.opened") == 1
+    assert reopened["state"] == "open"
+
+
+def test_a_stale_update_from_the_peer_is_refused_and_changes_nothing(blue: tuple[InProcess, Red]):
+    api, red = blue
+    red.send("notification", red_record(version=2))
+
+    stale = red.send("notification_update", red_record(version=2, status="cancelled"))
+
+    assert stale["refused"]["code"] == "invalid_body", stale
+    held = api.client.get("/api/v1/notifications/ntf_RED1").json()
+    assert (held["version"], held["status"]) == (2, "planned")
+
+
+def test_a_peers_notification_not_shared_with_us_is_refused(blue: tuple[InProcess, Red]):
+    _api, red = blue
+    record = {**red_record(), "share_with": ["GREEN"]}
+
+    assert red.send("notification", record)["refused"]["code"] == "invalid_body"
+
+
+def test_only_the_owner_changes_a_notification(blue: tuple[InProcess, Red]):
+    api, red = blue
+    red.send("notification", red_record())
+
+    response = api.client.post(
+        "/api/v1/notifications/ntf_RED1/status", json={"status": "cancelled"}
+    )
+
+    assert response.status_code == 409
+    assert "belongs to RED" in response.json()["error"]["message"]
+
+
+def test_revising_moves_the_volumes_and_keeps_the_sharing(blue: tuple[InProcess, Red]):
+    api, red = blue
+    red.send("notification", red_record())
+    ours = api.client.post("/api/v1/notifications", json=body(share_with=["RED"])).json()
+    assert len(ours["conflicts"]) == 1
+
+    moved = api.client.put(
+        f"/api/v1/notifications/{ours['id']}",
+        json=body("air-operation", square(40, 30), share_with=["RED"]),
+    ).json()
+
+    assert moved["version"] == 2
+    assert moved["conflicts"] == []
+    unshared = api.client.put(f"/api/v1/notifications/{ours['id']}", json=body())
+    assert unshared.status_code == 422
+    assert unshared.json()["error"]["field"] == "share_with"
+
+
+def test_the_lifecycle_is_enforced(blue: tuple[InProcess, Red]):
+    api, _red = blue
+    made = api.client.post("/api/v1/notifications", json=body()).json()
+    path = f"/api/v1/notifications/{made['id']}/status"
+
+    assert api.client.post(path, json={"status": "active"}).json()["status"] == "active"
+    assert api.client.post(path, json={"status": "completed"}).json()["status"] == "completed"
+    again = api.client.post(path, json={"status": "active"})
+
+    assert again.status_code == 409
+    assert api.client.get("/api/v1/notifications").json()["notifications"] == []
+    assert (
+        len(
+            api.client.get("/api/v1/notifications", params={"status": "all"}).json()[
+                "notifications"
+            ]
+        )
+        == 1
+    )
+
+
+def test_a_conflict_is_answered_with_a_prefilled_deconfliction_request(blue: tuple[InProcess, Red]):
+    api, red = blue
+    api.client.post("/api/v1/notifications", json=body(share_with=["RED"]))
+    red.send("notification", red_record())
+    (conflict,) = api.client.get("/api/v1/conflicts").json()["conflicts"]
+
+    request = api.client.get(f"/api/v1/conflicts/{conflict['key']}/request").json()
+
+    assert request["to"] == ["RED"]
+    assert request["template"] == "deconfliction-request"
+    assert request["fields"]["time_window"] == {"start": T0, "end": T1}
+    assert conflict["key"] in request["fields"]["request"]
+    sent = api.client.post("/api/v1/messages", json=request)
+    assert sent.status_code == 201, sent.text
+
+
+def test_unknown_notifications_and_conflicts_are_404(blue: tuple[InProcess, Red]):
+    api, _red = blue
+
+    assert api.client.get("/api/v1/notifications/ntf_nope").status_code == 404
+    assert api.client.get("/api/v1/conflicts/cfl-nope").status_code == 404
