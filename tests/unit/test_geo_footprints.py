@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from openline.domain.volumes import Circle, Footprint, MultiPolygon, Polygon
-from openline.geo import footprints
+from openline.geo import combinations, shapes
 from openline.geo.footprints import Shape, distance_m, distances_m, nearest_points
 
 GEOD = Geod(ellps="WGS84")
@@ -215,8 +215,8 @@ def test_large_footprints_compare_runs_of_edges_with_the_same_result(
     """Large pairs first compare the caps of runs of edges, and test one vertex per ring for
     inside; forced here on small footprints with runs of two edges."""
     whole = distance(a, b)
-    monkeypatch.setattr(footprints, "FULL_COMPARISON_MAX", 0)
-    monkeypatch.setattr(footprints, "RUN_EDGES", 2)
+    monkeypatch.setattr(combinations, "FULL_COMPARISON_MAX", 0)
+    monkeypatch.setattr(shapes, "RUN_EDGES", 2)
     assert distance(a, b) == pytest.approx(whole, abs=1e-6)
     assert (distance(a, b) == 0) == (whole == 0)
     p, q = nearest_points(Shape.of(a), Shape.of(b))
@@ -254,7 +254,7 @@ def test_large_footprints_give_what_a_whole_comparison_gives(
         (circle_ring((20.0, 50.0), 60_000, 3_000), circle_ring((20.0, 50.0), 30_000, 1_000))
     )
     by_runs = distance(big, small), distance(small, big)
-    monkeypatch.setattr(footprints, "FULL_COMPARISON_MAX", 10**9)
+    monkeypatch.setattr(combinations, "FULL_COMPARISON_MAX", 10**9)
     whole = distance(big, small)
     assert by_runs[0] == pytest.approx(whole, abs=1e-6)
     assert by_runs[1] == by_runs[0]
