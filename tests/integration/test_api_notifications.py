@@ -18,7 +18,9 @@ from openline.crypto import SigningKey
 from openline.domain.conflicts import conflict_key
 from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.node import Node
+from openline.services import notifications as service
 from openline.store import line as line_store
+from openline.store.writer import UnitOfWork
 from tests.conftest import FakeClock, InProcess, NewNode, link, silent_card, wait_for
 
 T0, T1 = "2026-12-03T12:00:00.000Z", "2026-12-03T14:00:00.000Z"
@@ -348,3 +350,28 @@ def test_unknown_notifications_and_conflicts_are_404(blue: tuple[InProcess, Red]
 
     assert api.client.get("/api/v1/notifications/ntf_nope").status_code == 404
     assert api.client.get("/api/v1/conflicts/cfl-nope").status_code == 404
+
+
+@pytest.mark.parametrize("loaded_before", [False, True], ids=["first use", "already loaded"])
+def test_a_rolled_back_notification_leaves_nothing_in_the_conflict_finder(
+    blue: tuple[InProcess, Red], loaded_before: bool
+):
+    api, _red = blue
+    if loaded_before:  # the finder is loaded by an earlier notification, far away
+        api.client.post("/api/v1/notifications", json=body("zone", square(10, 10)))
+    site = service.create(
+        api.node, service.parse_draft(body("protected-site", square(36.05, 35.05, 0.01))), "test"
+    )
+
+    def fails_after_storing(uow: UnitOfWork) -> None:
+        site(uow)
+        raise RuntimeError("the operation fails after the site was stored and detected")
+
+    with pytest.raises(RuntimeError):
+        api.node.write(fails_after_storing)
+
+    operation = api.client.post("/api/v1/notifications", json=body("air-operation")).json()
+    assert operation["conflicts"] == []
+    assert [n["kind"] for n in api.client.get("/api/v1/notifications").json()["notifications"]] == (
+        ["zone", "air-operation"] if loaded_before else ["air-operation"]
+    )

@@ -42,6 +42,8 @@ def finder(uow: UnitOfWork, node: Node) -> ConflictFinder:
         found = ConflictFinder(node.settings.separation)
         found.load(store.live_notifications(uow.conn))
         node.conflict_finder = found
+        # Loaded inside this transaction: if it is rolled back, load again next time.
+        uow.on_rollback(lambda: setattr(node, "conflict_finder", None))
     return found
 
 
