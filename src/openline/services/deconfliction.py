@@ -24,7 +24,7 @@ from openline.domain.conflicts import (
 )
 from openline.domain.notifications import Kind, Notification
 from openline.geo.detection import Detector
-from openline.geo.footprints import Shape, distance_m
+from openline.geo.footprints import Shape
 
 Undo = Callable[[], None]
 
@@ -57,7 +57,6 @@ class ConflictFinder:
         self._held: dict[str, Notification] = {}
         self._keys: dict[str, list[int]] = {}  # notification id -> the engine's keys, by volume
         self._volume_of: dict[int, tuple[str, int]] = {}  # engine key -> (notification, volume)
-        self._shapes: dict[int, Shape] = {}
 
     def __contains__(self, notification_id: str) -> bool:
         return notification_id in self._held
@@ -97,7 +96,10 @@ class ConflictFinder:
         by_other: dict[str, list[VolumeClash]] = defaultdict(list)
         for key in self._keys.get(notification_id, []):
             for hit in self._detector.hits_for(key):
-                clash = self._clash(key, hit.b if hit.a == key else hit.a)
+                # The engine orders each pair by the shapes' content before measuring it, so
+                # both nodes get the same distance for the same two volumes.
+                other = hit.b if hit.a == key else hit.a
+                clash = VolumeClash(self._side(key), self._side(other), hit.distance_m)
                 by_other[clash.b.notification_id].append(clash)
         found = []
         mine = self._held[notification_id]
@@ -107,13 +109,6 @@ class ConflictFinder:
             assert rule is not None  # the engine's table holds the same rules
             found.append(gather(rule[0], rule[1], clashes))
         return sorted(found, key=lambda c: c.key)
-
-    def _clash(self, key: int, other: int) -> VolumeClash:
-        # The distance is measured again in the canonical order (the notification whose id sorts
-        # first, then the volume), so that both nodes compute it with the same arithmetic.
-        low, high = sorted((key, other), key=self._volume_of.__getitem__)
-        distance = distance_m(self._shapes[low], self._shapes[high])
-        return VolumeClash(self._side(key), self._side(other), distance)
 
     def _side(self, key: int) -> Side:
         notification_id, index = self._volume_of[key]
@@ -149,7 +144,6 @@ class ConflictFinder:
             )
             keys.append(key)
             self._volume_of[key] = (notification.id, index)
-            self._shapes[key] = shape
         self._held[notification.id] = notification
         self._keys[notification.id] = keys
 
@@ -157,7 +151,6 @@ class ConflictFinder:
         for key in self._keys.pop(notification_id):
             self._detector.remove(key)
             del self._volume_of[key]
-            del self._shapes[key]
         del self._held[notification_id]
 
 

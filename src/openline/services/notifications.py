@@ -9,7 +9,7 @@ each change: opened, updated or cleared, each with a journal entry (and so an ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openline.domain import notifications as rules
@@ -76,8 +76,7 @@ def revise(
 ) -> Operation[Changed]:
     """A new version of one of this party's planned or active notifications."""
 
-    def store_revision(uow: UnitOfWork) -> Changed:
-        current = _own(uow, node, notification_id)
+    def revised(uow: UnitOfWork, current: Notification) -> Notification:
         dropped = sorted(set(current.share_with) - set(draft.share_with))
         if dropped:
             raise InvalidInput(
@@ -87,25 +86,39 @@ def revise(
             )
         for index, party in enumerate(draft.share_with):
             require_peer(uow, party, field=f"share_with[{index}]")
-        updated = rules.revise(current, draft, now=node.clock())
-        _save_and_share(uow, node, current, updated, operator)
-        return updated, _detect(uow, node, updated)
+        return rules.revise(current, draft, now=node.clock())
 
-    return store_revision
+    return _change(node, notification_id, operator, revised)
 
 
 def change_status(
     node: Node, notification_id: str, status: Status, operator: str
 ) -> Operation[Changed]:
     """Activate, complete or cancel one of this party's notifications."""
+    return _change(
+        node,
+        notification_id,
+        operator,
+        lambda _uow, current: rules.transition(current, status, now=node.clock()),
+    )
 
-    def store_status(uow: UnitOfWork) -> Changed:
+
+def _change(
+    node: Node,
+    notification_id: str,
+    operator: str,
+    step: Callable[[UnitOfWork, Notification], Notification],
+) -> Operation[Changed]:
+    """Change one of this party's notifications: store, journal and share the new version,
+    then bring its conflicts up to date."""
+
+    def store_change(uow: UnitOfWork) -> Changed:
         current = _own(uow, node, notification_id)
-        updated = rules.transition(current, status, now=node.clock())
+        updated = step(uow, current)
         _save_and_share(uow, node, current, updated, operator)
         return updated, _detect(uow, node, updated)
 
-    return store_status
+    return store_change
 
 
 def _own(uow: UnitOfWork, node: Node, notification_id: str) -> Notification:
