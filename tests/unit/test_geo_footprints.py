@@ -261,6 +261,33 @@ def test_large_footprints_give_what_a_whole_comparison_gives(
     assert (whole == 0) == overlaps
 
 
+def test_one_batch_of_large_small_and_circle_pairs_gives_each_pair_its_own_distance() -> None:
+    """A batch lays out runs only when it holds a large pair, and measures two circles from
+    their caps alone: mixed in one call, every pair still gets what it gets on its own."""
+    big = Polygon(
+        (circle_ring((20.0, 50.0), 60_000, 3_000), circle_ring((20.0, 50.0), 30_000, 1_000))
+    )
+    near_big = star(at((20.0, 50.0), 90, 62_000), 1_000, [30, 150, 270])
+    in_hole = Circle(lat=50.0, lon=20.0, radius_m=20_000)
+    small_a, small_b = square(10, 40, 0.01), square(10.0105, 40, 0.01)
+    circle_a = Circle(lat=-33.0, lon=151.0, radius_m=750.0)
+    circle_b = Circle(lat=-33.01, lon=151.01, radius_m=500.0)
+    pairs: list[tuple[Footprint, Footprint]] = [
+        (big, near_big),
+        (small_a, small_b),
+        (circle_a, circle_b),
+        (in_hole, big),
+    ]
+    a, b = [Shape.of(x) for x, _ in pairs], [Shape.of(y) for _, y in pairs]
+    together = distances_m(a, b, np.full(len(pairs), math.inf))
+    alone = [distance_m(x, y) for x, y in zip(a, b, strict=True)]
+    assert together.tolist() == alone
+    assert alone[0] == pytest.approx(1_000.0, abs=1.0)
+    assert alone[1] == pytest.approx(reference(small_a, small_b), abs=CM)
+    assert alone[2] == pytest.approx(metres((151.0, -33.0), (151.01, -33.01)) - 1_250, abs=1e-6)
+    assert alone[3] == pytest.approx(10_000.0, abs=20.0)
+
+
 def reference_near(a: Polygon, b: Polygon) -> float:
     """The reference distance between the arcs of 21 vertices of each ring facing the other
     (the rings are near circles: the chord closing each arc lies farther away)."""

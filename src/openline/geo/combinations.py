@@ -72,13 +72,14 @@ def first_blocks(g: Batch, sa: IntArray, sb: IntArray, small: BoolArray) -> _Blo
     one shape against the other's rings, with its runs far from those points cut short to
     chords (see _collapsed), both ways."""
     whole, large = np.flatnonzero(small), np.flatnonzero(~small)
-    a, b = sa[large], sb[large]
-    return _joined_blocks(
-        sa, sb,
-        (whole, _whole(g, sa[whole]), _whole(g, sb[whole]), (True, True, True)),
-        (large, _ring_starts(g, a), _collapsed(g, b, a), (True, False, False)),
-        (large, _collapsed(g, a, b), _ring_starts(g, b), (False, True, False)),
-    )  # fmt: skip
+    kinds = [(whole, _whole(g, sa[whole]), _whole(g, sb[whole]), (True, True, True))]
+    if large.size:
+        a, b = sa[large], sb[large]
+        kinds += [
+            (large, _ring_starts(g, a), _collapsed(g, b, a), (True, False, False)),
+            (large, _collapsed(g, a, b), _ring_starts(g, b), (False, True, False)),
+        ]
+    return _joined_blocks(sa, sb, *kinds)
 
 
 def run_blocks(
@@ -112,11 +113,11 @@ def _near_runs(
     count = na * nb
     start = np.cumsum(count) - count
     pair, i, j = _grid(na, nb)
-    ra, rb = g.run_offset[sa][pair] + i, g.run_offset[sb][pair] + j
-    ca, cb = g.run_centre[ra], g.run_centre[rb]
+    ra, rb = g.runs.offset[sa][pair] + i, g.runs.offset[sb][pair] + j
+    ca, cb = g.runs.centre[ra], g.runs.centre[rb]
     _, _, apart = inverse(g.lon[ca], g.lat[ca], g.lon[cb], g.lat[cb])
     upper = np.minimum.reduceat(apart, start) if len(sa) else np.zeros(0)
-    bound = apart - g.run_radius[ra] - g.run_radius[rb]
+    bound = apart - g.runs.radius[ra] - g.runs.radius[rb]
     keep = bound <= np.minimum(upper, limit)[pair] + TOUCHING_M
     return ra[keep], rb[keep], pair[keep], upper
 
@@ -151,15 +152,15 @@ def _ring_starts(g: Batch, shapes: IntArray) -> _Side:
     """The first vertex of each ring of each shape (a circle: its centre), without edges."""
     size = g.n_ring_starts[shapes]
     block, position = _spread(size)
-    vertices = g.ring_starts[g.ring_start_offset[shapes][block] + position]
+    vertices = g.runs.ring_starts[g.runs.ring_start_offset[shapes][block] + position]
     return _Side(vertices, np.full(len(vertices), -1), size)
 
 
 def _runs_side(g: Batch, runs: IntArray) -> _Side:
     """The vertices of each run, with its edges."""
-    size = g.run_size[runs]
+    size = g.runs.size[runs]
     block, position = _spread(size)
-    vertices = g.run_vertices[g.run_start[runs][block] + position]
+    vertices = g.runs.vertices[g.runs.start[runs][block] + position]
     return _Side(vertices, np.where(position + 1 < size[block], position + 1, -1), size)
 
 
@@ -170,18 +171,20 @@ def _collapsed(g: Batch, shapes: IntArray, seen_from: IntArray) -> _Side:
     angle between its ends (a cap is convex and subtends less than a half turn), so the
     winding numbers are unchanged while the work drops to the runs near the points."""
     pair, i, j = _grid(g.n_runs[shapes], g.n_ring_starts[seen_from])
-    run = g.run_offset[shapes][pair] + i
-    point = g.ring_starts[g.ring_start_offset[seen_from][pair] + j]
-    centre = g.run_centre[run]
+    run = g.runs.offset[shapes][pair] + i
+    point = g.runs.ring_starts[g.runs.ring_start_offset[seen_from][pair] + j]
+    centre = g.runs.centre[run]
     _, _, apart = inverse(g.lon[point], g.lat[point], g.lon[centre], g.lat[centre])
     runs = g.n_runs[shapes]
     listed = (np.cumsum(runs) - runs)[pair] + i  # the run's place among all listed runs
-    near = np.bincount(listed, weights=apart <= g.run_radius[run], minlength=int(runs.sum())) > 0
+    near = np.bincount(listed, weights=apart <= g.runs.radius[run], minlength=int(runs.sum())) > 0
     run_of, _ = _spread(runs)
-    run = g.run_offset[shapes][run_of] + (np.arange(len(run_of)) - (np.cumsum(runs) - runs)[run_of])
-    kept = np.where(near, np.maximum(g.run_size[run] - 1, 1), 1)
+    run = g.runs.offset[shapes][run_of] + (
+        np.arange(len(run_of)) - (np.cumsum(runs) - runs)[run_of]
+    )
+    kept = np.where(near, np.maximum(g.runs.size[run] - 1, 1), 1)
     which, position = _spread(kept)
-    vertices = g.run_vertices[g.run_start[run][which] + position]
+    vertices = g.runs.vertices[g.runs.start[run][which] + position]
     size = np.bincount(run_of, weights=kept, minlength=len(shapes)).astype(np.int64)
     block, here = _spread(size)
     ring = g.ring[vertices]
@@ -297,21 +300,30 @@ class Combinations:
 
     def first_on_second_edges(self, limit: FloatArray) -> _Feet:
         """Side a's vertices to side b's edges, where they may beat ``limit`` (per pair)."""
-        edges = (self.gb, self.az_ba, self.k_jn, self.edges_b)
-        return self._on_edges(limit, self.ga, edges)
+        return _feet(self.batch, self._first_on_second(limit))
 
     def second_on_first_edges(self, limit: FloatArray) -> _Feet:
         """Side b's vertices to side a's edges, where they may beat ``limit`` (per pair)."""
-        edges = (self.ga, self.az_ab, self.k_in, self.edges_a)
-        return self._on_edges(limit, self.gb, edges)
+        return _feet(self.batch, self._second_on_first(limit))
+
+    def feet(self, limit: FloatArray) -> _Feet:
+        """Both of the above, found together (one iteration along the edges for all)."""
+        one, two = self._first_on_second(limit), self._second_on_first(limit)
+        return _feet(self.batch, _Toward(*(np.concatenate(x) for x in zip(one, two, strict=True))))
+
+    def _first_on_second(self, limit: FloatArray) -> _Toward:
+        return self._on_edges(limit, self.ga, (self.gb, self.az_ba, self.k_jn, self.edges_b))
+
+    def _second_on_first(self, limit: FloatArray) -> _Toward:
+        return self._on_edges(limit, self.gb, (self.ga, self.az_ab, self.k_in, self.edges_a))
 
     def _on_edges(
         self,
         limit: FloatArray,
         point: IntArray,
         edges: tuple[IntArray, FloatArray, IntArray, BoolArray],
-    ) -> _Feet:
-        """Each combination's vertex ``point`` to the edge from the other vertex, refined where
+    ) -> _Toward:
+        """Each combination's vertex ``point`` to the edge from the other vertex, kept where
         its foot falls inside the edge (acute angles at both ends) and the triangle
         inequality's bound beats ``limit``. ``edges``: the edge's first vertex, the azimuths
         from the edge's vertices to the points, the combination with the edge's end, and
@@ -323,8 +335,19 @@ class Combinations:
         bound = (self.distance + self.distance[with_end] - g.edge_m[edge]) / 2
         mask = has_edge & self.blocks.measure[self.block] & (np.cos(np.radians(angle)) > 0)
         mask &= (np.cos(np.radians(angle_at_end)) > 0) & (bound < limit[p])
-        return _feet(g, p[mask], edge[mask], point[mask],
-                     distance=self.distance[mask], angle=angle[mask])  # fmt: skip
+        return _Toward(p[mask], edge[mask], point[mask], self.distance[mask], angle[mask])
+
+
+class _Toward(NamedTuple):
+    """Vertices to refine against edges: each one's pair, the edge (numbered by its first
+    vertex), the vertex, its distance from the edge's start and the angle there between the
+    edge and the vertex."""
+
+    pair: IntArray
+    edge: IntArray
+    point: IntArray
+    distance: FloatArray
+    angle: FloatArray
 
 
 class _Feet(NamedTuple):
@@ -338,19 +361,19 @@ class _Feet(NamedTuple):
     along_m: FloatArray
 
 
-def _feet(
-    g: Batch, pair: IntArray, edge: IntArray, point: IntArray, *,
-    distance: FloatArray, angle: FloatArray,
-) -> _Feet:  # fmt: skip
+def _feet(g: Batch, toward: _Toward) -> _Feet:
     """The distance from each point to the geodesic edge (from vertex ``edge`` to the next),
     whose perpendicular foot falls inside it: the foot is found by moving along the edge by
     the along-track offset seen from the current foot (spherical triangle), on the exact
     geodesic, until it moves less than FOOT_TOLERANCE_M; the distance is then exact."""
+    pair, edge, point, distance, angle = toward
     length = g.edge_m[edge]
     s = np.clip(along_track_m(distance, angle), 0.0, length)
     out = distance.copy()
     todo = np.arange(len(edge))
     for _ in range(MAX_FOOT_ITERATIONS):
+        if not todo.size:
+            break
         e, q = edge[todo], point[todo]
         lon, lat, heading = forward(g.lon[e], g.lat[e], g.edge_az[e], s[todo])
         az, _, d = inverse(lon, lat, g.lon[q], g.lat[q])
@@ -359,6 +382,4 @@ def _feet(
         still = np.abs(moved - s[todo]) > FOOT_TOLERANCE_M
         s[todo] = moved
         todo = todo[still]
-        if not todo.size:
-            break
     return _Feet(pair, out, edge, point, s)

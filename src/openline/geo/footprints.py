@@ -6,7 +6,8 @@ latitude reached by each edge, and runs of up to 32 edges with their own caps.
 :func:`distances_m` then answers many pairs at once with a few vectorised calls of
 GeographicLib's geodesics (:mod:`openline.geo.geodesy`):
 
-1. a cap test drops the pairs that are plainly farther apart than asked;
+1. a cap test drops the pairs that are plainly farther apart than asked, and the same call
+   measures two circles exactly (their caps' centres are their centres);
 2. one inverse problem between every vertex of one footprint and every vertex of the other
    gives, from the same azimuths, the vertex distances, which edges cross (orientation signs)
    and which vertices lie inside the other footprint (winding numbers); for large footprints,
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -80,6 +83,22 @@ def distances_m(
 # --- many pairs at once ---------------------------------------------------------------------
 
 
+class BatchRuns(NamedTuple):
+    """The runs of a batch's shapes (see shapes._Runs), numbered across the batch: where each
+    shape's runs start, each run's first place in ``vertices``, its size, its cap (centre
+    vertex, radius), the runs' vertices; where each shape's ring starts begin, and the first
+    vertex of every ring."""
+
+    offset: IntArray
+    start: IntArray
+    size: IntArray
+    centre: IntArray
+    radius: FloatArray
+    vertices: IntArray
+    ring_start_offset: IntArray
+    ring_starts: IntArray
+
+
 class Batch:
     """The shapes of many pairs laid end to end, so that each step is one array operation.
 
@@ -94,27 +113,37 @@ class Batch:
                 shapes.append(shape)
         self.a = np.array([slots[id(s)] for s in firsts], np.int64)
         self.b = np.array([slots[id(s)] for s in seconds], np.int64)
-        packs = [s._packed for s in shapes]
+        packs = [s.packed for s in shapes]
+        self.shapes = shapes
         counts = np.array([p.counts for p in packs], np.int64).reshape(-1, 5).T
-        self.size, self.n_rings, self.n_runs, n_run_vertices, self.n_ring_starts = counts
+        self.size, self.n_rings, self.n_runs, self.n_run_vertices, self.n_ring_starts = counts
         self.radius, *cap = np.array([p.scalars for p in packs]).reshape(-1, 4).T
         self.cap = np.array(cap)
         self.offset = starts_of(self.size)
-        self.run_offset = starts_of(self.n_runs)
-        self.ring_start_offset = starts_of(self.n_ring_starts)
         self.lon, self.lat, self.edge_az, self.edge_back_az, self.edge_m = np.concatenate(
             [p.vertices for p in packs]
         ).T
         self.next, self.ring = np.concatenate([p.links for p in packs]).T
         self.next = self.next + np.repeat(self.offset, self.size)
-        self.run_start, self.run_size, self.run_centre = np.concatenate([p.runs for p in packs]).T
-        self.run_start = self.run_start + np.repeat(starts_of(n_run_vertices), self.n_runs)
-        self.run_centre = self.run_centre + np.repeat(self.offset, self.n_runs)
-        self.run_radius = np.concatenate([s.runs.radius_m for s in shapes])
-        self.run_vertices = np.concatenate([s.runs.vertices for s in shapes])
-        self.run_vertices += np.repeat(self.offset, n_run_vertices)
-        self.ring_starts = np.concatenate([s.runs.ring_starts for s in shapes])
-        self.ring_starts += np.repeat(self.offset, self.n_ring_starts)
+
+    @cached_property
+    def runs(self) -> BatchRuns:
+        """The runs and ring starts of every shape, numbered across the batch: only pairs of
+        large footprints need them, so they are laid out at their first use."""
+        shapes, offset = self.shapes, self.offset
+        start, size, centre = np.concatenate([s.packed.runs for s in shapes]).T
+        vertices = np.concatenate([s.runs.vertices for s in shapes])
+        ring_starts = np.concatenate([s.runs.ring_starts for s in shapes])
+        return BatchRuns(
+            offset=starts_of(self.n_runs),
+            start=start + np.repeat(starts_of(self.n_run_vertices), self.n_runs),
+            size=size,
+            centre=centre + np.repeat(offset, self.n_runs),
+            radius=np.concatenate([s.runs.radius_m for s in shapes]),
+            vertices=vertices + np.repeat(offset, self.n_run_vertices),
+            ring_start_offset=starts_of(self.n_ring_starts),
+            ring_starts=ring_starts + np.repeat(offset, self.n_ring_starts),
+        )
 
     def distances(self, within: FloatArray) -> FloatArray:
         """Each pair's distance, exact where it is at most ``within``: see distances_m."""
@@ -126,7 +155,12 @@ class Batch:
         near = np.flatnonzero(~far)
         if near.size:
             widening = self.radius[a[near]] + self.radius[b[near]]
-            core = self._core_distances(a[near], b[near], within[near] + widening)
+            core = centres[near]  # two circles: their cores are their centres, the caps' centres
+            measured = (self.n_rings[a[near]] > 0) | (self.n_rings[b[near]] > 0)
+            if measured.any():
+                pick = near[measured]
+                limit = within[pick] + widening[measured]
+                core[measured] = self._core_distances(a[pick], b[pick], limit)
             apart = core - widening
             out[near] = np.where(apart < TOUCHING_M, 0.0, apart)
         return out
@@ -149,16 +183,16 @@ class Batch:
         passes = [Combinations(self, first_blocks(self, sa, sb, small), n)]
         touching |= passes[0].touching()
         large = np.flatnonzero(~small & ~touching)
-        runs, best[large] = run_blocks(self, sa, sb, large, limit)
-        passes.append(Combinations(self, runs, n))
-        touching |= passes[1].touching()
+        if large.size:
+            runs, best[large] = run_blocks(self, sa, sb, large, limit)
+            passes.append(Combinations(self, runs, n))
+            touching |= passes[1].touching()
         for c in passes:
             np.minimum.at(best, c.blocks.pair, c.least_per_block())
         best[touching] = 0.0
         for c in passes:
-            for feet in (c.first_on_second_edges(np.minimum(best, limit)),
-                         c.second_on_first_edges(np.minimum(best, limit))):  # fmt: skip
-                np.minimum.at(best, feet.pair, feet.distance)
+            feet = c.feet(np.minimum(best, limit))
+            np.minimum.at(best, feet.pair, feet.distance)
         return best
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -79,18 +78,7 @@ class Shape:
         polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
         return _polygon_shape([[_clean(ring) for ring in p.rings] for p in polygons])
 
-    @cached_property
-    def _packed(self) -> _Packed:
-        """The shape's arrays as a few tables, so that many shapes are laid end to end fast."""
-        runs = self.runs
-        return _Packed(
-            np.column_stack([self.lon, self.lat, self.edge_az, self.edge_back_az, self.edge_m]),
-            np.column_stack([self.next, self.ring]),
-            np.column_stack([runs.start, runs.size, runs.centre]),
-            (len(self.lon), self.n_rings, len(runs.size), len(runs.vertices),
-             len(runs.ring_starts)),
-            (self.radius_m, self.cap_lon, self.cap_lat, self.cap_radius_m),
-        )  # fmt: skip
+    packed: _Packed  # the same arrays as a few tables, so that a batch lays shapes end to end
 
     def boxes(self, pad_m: float = 0.0) -> list[Box]:
         """Lon/lat boxes holding every point within ``pad_m`` geodesic metres of the footprint.
@@ -127,9 +115,9 @@ def _circle_shape(circle: Circle) -> Shape:
     zero, radius, first = np.zeros(1), float(circle.radius_m), np.zeros(1, np.int64)
     part = (float(lon[0]), float(lon[0]), float(lat[0]), float(lat[0]))
     runs = _Runs(first, np.ones(1, np.int64), first, first, np.full(1, TOUCHING_M), first)
-    return Shape(
-        lon, lat, first, first, 0, zero, zero, zero, radius,
-        part[0], part[2], radius + TOUCHING_M, (part,), _key(lon, lat, radius), runs,
+    return _assembled(
+        (lon, lat, zero, zero, zero), (first, first), n_rings=0, radius=radius,
+        cap=(part[0], part[2], radius + TOUCHING_M), parts=(part,), runs=runs,
     )  # fmt: skip
 
 
@@ -151,11 +139,37 @@ def _polygon_shape(polygons: list[list[list[tuple[float, float]]]]) -> Shape:
         lats = np.concatenate([lat[shell], *(extreme[shell] for extreme in reached)])
         parts.append((float(lons.min()), float(lons.max()), float(lats.min()), float(lats.max())))
         first += sum(len(r) for r in polygon)
-    cap_lon, cap_lat, cap_radius = _cap(lon, lat)
+    return _assembled(
+        (lon, lat, edge_az, edge_back_az, edge_m), (nxt, ring), n_rings=len(rings), radius=0.0,
+        cap=_cap(lon, lat), parts=tuple(parts), runs=_runs(lon, lat, starts, sizes),
+    )  # fmt: skip
+
+
+def _assembled(
+    vertices: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    links: tuple[IntArray, IntArray],
+    *,
+    n_rings: int,
+    radius: float,
+    cap: tuple[float, float, float],
+    parts: tuple[tuple[float, float, float, float], ...],
+    runs: _Runs,
+) -> Shape:
+    """A shape whose per-vertex arrays are columns of its packed tables (one copy of each)."""
+    table = np.column_stack(vertices)
+    link_table = np.column_stack(links)
+    packed = _Packed(
+        table,
+        link_table,
+        np.column_stack([runs.start, runs.size, runs.centre]),
+        (len(table), n_rings, len(runs.size), len(runs.vertices), len(runs.ring_starts)),
+        (radius, *cap),
+    )
+    lon, lat, edge_az, edge_back_az, edge_m = table.T
+    nxt, ring = link_table.T
     return Shape(
-        lon, lat, nxt, ring, len(rings), edge_az, edge_back_az, edge_m, 0.0,
-        cap_lon, cap_lat, cap_radius, tuple(parts), _key(lon, lat, 0.0),
-        _runs(lon, lat, starts, sizes),
+        lon, lat, nxt, ring, n_rings, edge_az, edge_back_az, edge_m, radius, *cap,
+        parts, _key(vertices[0], vertices[1], radius), runs, packed,
     )  # fmt: skip
 
 
