@@ -36,6 +36,9 @@ OPERATIONS = frozenset(
         Kind.UAV_OPERATION,
         Kind.EXERCISE,
         Kind.MOVEMENT,
+        Kind.DANGER_AREA,
+        Kind.FIRING,
+        Kind.LAUNCH,
     }
 )
 # The kinds as the geometry engine numbers them (an index into the minima table).
@@ -88,6 +91,24 @@ DEFAULT_MINIMA: Mapping[frozenset[Kind], Minima] = {
     frozenset({Kind.AIR_OPERATION, Kind.MOVEMENT}): Minima(2_000.0, _ANY_HEIGHT, 900.0),
     frozenset({Kind.UAV_OPERATION, Kind.GROUND_OPERATION}): Minima(1_000.0, _ANY_HEIGHT, 600.0),
     frozenset({Kind.UAV_OPERATION, Kind.MOVEMENT}): Minima(1_000.0, _ANY_HEIGHT, 600.0),
+    # Firings and launches (from NOTAMs) are kept clear of like artillery: what they fire or
+    # launch crosses every altitude; a danger area takes the default for other operations.
+    **{
+        frozenset({hazard, other}): Minima(5_000.0, 0.0 if other is hazard else _ANY_HEIGHT, 900.0)
+        for hazard in (Kind.FIRING, Kind.LAUNCH)
+        for other in (
+            Kind.AIR_OPERATION,
+            Kind.GROUND_OPERATION,
+            Kind.UAV_OPERATION,
+            Kind.EXERCISE,
+            Kind.MOVEMENT,
+            Kind.DANGER_AREA,
+            Kind.FIRING,
+            Kind.LAUNCH,
+        )
+    },
+    frozenset({Kind.FIRING, Kind.ARTILLERY}): Minima(5_000.0, 0.0, 900.0),
+    frozenset({Kind.LAUNCH, Kind.ARTILLERY}): Minima(5_000.0, _ANY_HEIGHT, 900.0),
     frozenset({Kind.PROTECTED_SITE}): Minima(2_000.0, _ANY_HEIGHT, 0.0),
     frozenset({Kind.ZONE}): ZERO,
 }

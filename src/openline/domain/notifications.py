@@ -45,6 +45,10 @@ class Kind(StrEnum):
     MOVEMENT = "movement"
     PROTECTED_SITE = "protected-site"
     ZONE = "zone"
+    # Announced by NOTAMs (openline.interop.notam); operations, like artillery.
+    DANGER_AREA = "danger-area"
+    FIRING = "firing"
+    LAUNCH = "launch"
 
 
 class Status(StrEnum):
