@@ -202,12 +202,16 @@ def _candidates(
     u, w = _plane(normals(tracks.lat, tracks.lon).sum(axis=0))
     (u0, u1), (w0, w1) = _shadow(low, high, u), _shadow(low, high, w)
     shadows = shapely.box(u0, w0, u1, w1)
-    a, b = shapely.STRtree(shadows).query(shadows)
-    keep = a < b
-    a, b = a[keep], b[keep]
-    keep = (tracks.party[a] != tracks.party[b]) & (
-        np.abs(tracks.alt_m[a] - tracks.alt_m[b]) <= vertical_m
-    )
+    found = []
+    for party in np.unique(tracks.party)[:-1]:  # each party's tree, queried by later parties
+        mine, later = np.flatnonzero(tracks.party == party), np.flatnonzero(tracks.party > party)
+        theirs, ours = shapely.STRtree(shadows[mine]).query(shadows[later])
+        found.append((mine[ours], later[theirs]))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = (np.concatenate(side) for side in zip(*found, strict=True))
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    keep = np.abs(tracks.alt_m[a] - tracks.alt_m[b]) <= vertical_m
     a, b = a[keep], b[keep]
     keep = np.all((low[a] <= high[b]) & (low[b] <= high[a]), axis=1)
     code = np.unique(a[keep] * n + b[keep])
