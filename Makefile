@@ -10,11 +10,13 @@ RUN_DIR ?= run/demo
 
 install: $(STAMP)
 
-# Debian packages the tests compare against: GeographicLib's GeoConvert (coordinates).
-SYSTEM_PACKAGES := geographiclib-tools
+# Debian packages the tests need: GeographicLib's GeoConvert (coordinates they compare
+# against) and PostgreSQL 15 (the integration suite runs on it too, on a throwaway cluster).
+SYSTEM_PACKAGES := geographiclib-tools postgresql-15
+PG_INITDB := /usr/lib/postgresql/15/bin/initdb
 SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 system-packages:
-	@command -v GeoConvert >/dev/null || { $(SUDO) apt-get update -qq && \
+	@{ command -v GeoConvert && test -x $(PG_INITDB); } >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
 
 $(STAMP): pyproject.toml
@@ -29,8 +31,12 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/openline demo $(RUN_DIR)
 
+# The whole suite on the embedded SQLite default, then the integration suite again with every
+# node on PostgreSQL (tests/conftest.py: --backend).
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "== integration suite on PostgreSQL $$($(PG_INITDB) --version | awk '{print $$3}') =="
+	$(BIN)/python -m pytest tests/integration --backend postgresql $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,9 +53,15 @@ bench-packages:
 	@test -f /usr/share/postgresql/15/extension/postgis.control || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; }
 
+# The node and the line on both stores (SQLite, then PostgreSQL on a throwaway cluster), then
+# the engines that work in memory, the same on both: proximity screening, and deconfliction
+# against PostGIS.
 bench: install bench-packages
-	$(BIN)/python bench/node_bench.py
-	$(BIN)/python bench/line_bench.py
+	$(BIN)/python bench/node_bench.py --database sqlite
+	$(BIN)/python bench/node_bench.py --database postgresql
+	$(BIN)/python bench/line_bench.py --database sqlite
+	$(BIN)/python bench/line_bench.py --database postgresql
+	$(BIN)/python bench/proximity_bench.py
 	$(BIN)/python bench/deconfliction_bench.py
 
 clean:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ from node_bench import machine_facts
 from openline.domain.volumes import Circle, Polygon
 from openline.geo.detection import Detector
 from openline.geo.footprints import Shape
+from openline.testing.postgres import PG_BIN, Cluster, PostgresUnavailable
 
 SEED = 20261203
 DAY_MS = 86_400_000
@@ -153,95 +152,42 @@ def naive_all_pairs_s(volumes: Volumes, count: int, minima: Minima) -> float:
 
 # --- PostGIS ------------------------------------------------------------------------------------
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_TIMEOUT_S = 900  # one statement; past it the figure is reported as not measured
 MAX_RADIUS_M = 10_000.0  # the largest circle random_volumes makes (20 km across)
+POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
 
-
-class PostGISUnavailable(Exception):
-    """Why PostGIS cannot be measured here (printed, and the benchmark goes on)."""
+# Why PostGIS cannot be measured here (printed, and the benchmark goes on).
+PostGISUnavailable = PostgresUnavailable
 
 
 class PostGIS:
-    """A throwaway PostgreSQL 15 + PostGIS cluster in a temporary directory, on 127.0.0.1, run
-    as the ``postgres`` user (PostgreSQL refuses root); psql is the client, and queries are
-    timed inside the server with clock_timestamp(), so no client round trip is counted."""
+    """A throwaway PostgreSQL 15 + PostGIS cluster in a temporary directory, on 127.0.0.1
+    (openline.testing.postgres starts it); psql is the client, and queries are timed inside the
+    server with clock_timestamp(), so no client round trip is counted."""
 
     def __init__(self, work: Path) -> None:
-        self.data = work / "pgdata"
-        self.port = free_port()
-        self.run_as = [] if os_uid() else ["runuser", "-u", "postgres", "--"]
+        tuning = (
+            "shared_buffers=1GB", "work_mem=256MB", "maintenance_work_mem=1GB", "fsync=off",
+            "synchronous_commit=off", "full_page_writes=off", "jit=off",
+            f"statement_timeout={PG_TIMEOUT_S}s",
+        )  # fmt: skip
+        self.cluster = Cluster(work, options=[part for o in tuning for part in ("-c", o)])
 
     def start(self) -> None:
-        if not (PG_BIN / "postgres").exists():
-            raise PostGISUnavailable(
-                f"{PG_BIN / 'postgres'} is missing: apt-get install postgresql-15"
-            )
-        control = Path("/usr/share/postgresql/15/extension/postgis.control")
-        if not control.exists():
-            raise PostGISUnavailable(
-                f"{control} is missing: apt-get install postgresql-15-postgis-3"
-            )
-        self.data.parent.chmod(0o777)
-        self._run([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"])
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data.parent} "
-            "-c shared_buffers=1GB -c work_mem=256MB -c maintenance_work_mem=1GB "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c jit=off"
-            f" -c statement_timeout={PG_TIMEOUT_S}s"
-        )
-        self._run(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-w",
-                "-l",
-                str(self.data.parent / "pg.log"),
-                "start",
-            ]
-        )
+        for path, package in (
+            (PG_BIN / "initdb", "postgresql-15"),
+            (POSTGIS_CONTROL, "postgresql-15-postgis-3"),
+        ):
+            if not path.exists():
+                raise PostGISUnavailable(f"{path} is missing: apt-get install {package}")
+        self.cluster.start()
         self.sql("CREATE EXTENSION postgis; CREATE EXTENSION btree_gist;")
 
     def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
-
-    def _run(self, argv: list[str], stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [*self.run_as, *argv],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-        if done.returncode:
-            raise PostGISUnavailable(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[:400]}")
-        return done.stdout
+        self.cluster.stop()
 
     def sql(self, script: str) -> str:
-        return self._run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-X",
-                "-q",
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-f",
-                "-",
-            ],
-            stdin=script,
-        )
+        return self.cluster.psql(script)
 
     def load(self, name: str, volumes: Volumes, count: int) -> None:
         """Table ``name``: the first ``count`` volumes; circles as a point and a radius."""
@@ -322,16 +268,6 @@ def _copy_row(vol: Volumes, i: int) -> str:
 
 def _stamp(ms: int) -> str:
     return (EPOCH + dt.timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def os_uid() -> int:
-    return os.getuid()
 
 
 # --- the measurements ---------------------------------------------------------------------------

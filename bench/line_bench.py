@@ -9,7 +9,8 @@
 
 Floor, measured in the same run: a plain HTTP echo between two processes (uvicorn, the same
 server stack), one request at a time, and at the same concurrency. Every server listens on
-127.0.0.1 and is stopped on the way out. docs/performance.md keeps the figures.
+127.0.0.1 and is stopped on the way out. `--database postgresql` puts both nodes on a
+throwaway PostgreSQL 15 cluster (bench/backends.py). docs/performance.md keeps the figures.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from backends import DATABASES, NodeSettings, nodes_on, server_version
 from node_bench import (
     Figure,
     Load,
@@ -49,13 +51,13 @@ TARGET_P50_MS, TARGET_P99_MS, TARGET_RATE, TARGET_BACKLOG_S = 5.0, 20.0, 2000.0,
 MESSAGE = {"to": ["RED"], "precedence": "routine", "text": "line bench", "lang": "en"}
 
 
-def make_nodes(work: Path) -> dict[str, Any]:
-    made = {}
+def make_nodes(work: Path, store: NodeSettings) -> dict[str, Any]:
+    made: dict[str, Any] = {}
     for party, lang in (("BLUE", "en"), ("RED", "ru")):
         port = free_port()
-        created = init_node(
-            work / party.lower(), {"party": party, "name": party, "lang": lang, "port": port}
-        )
+        values: dict[str, str | int] = {"party": party, "name": party, "lang": lang, "port": port}
+        database = f"{work.name}_{party}".lower().replace("-", "_")
+        created = init_node(work / party.lower(), {**values, **store(database)})
         made[party] = {"dir": created.directory, "port": port, "token": created.token}
     link_directories(made["BLUE"]["dir"], made["RED"]["dir"])
     return made
@@ -81,7 +83,7 @@ class Arrivals(threading.Thread):
     def run(self) -> None:
         url = f"http://127.0.0.1:{self.red['port']}/api/v1/events"
         headers = {"Authorization": f"Bearer {self.red['token']}"}
-        params = {"kinds": "message.received", "after": 10**9}
+        params: dict[str, str | int] = {"kinds": "message.received", "after": 10**9}
         with (
             httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client,
             client.stream("GET", url, headers=headers, params=params) as stream,
@@ -169,6 +171,33 @@ def pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
+def _linked(
+    work: Path, store: NodeSettings, args: argparse.Namespace
+) -> tuple[list[float], Load, float]:
+    """Latency and sustained rate between two running nodes: the times, BLUE's accepted load
+    and RED's received rate."""
+    made = make_nodes(work, store)
+    with running(made["BLUE"], work), running(made["RED"], work):
+        arrivals = Arrivals(made["RED"])
+        arrivals.start()
+        arrivals.ready.wait(10)
+        err.print("[line 2/4] latency, API call on BLUE -> event on RED ...")
+        latency(made["BLUE"], arrivals, 50)  # warm up
+        times = latency(made["BLUE"], arrivals, args.latency_messages)
+        err.print("[line 3/4] sustained messages per second over the link ...")
+        accepted, rate = sustained(
+            made["BLUE"], arrivals, args.sustained_messages, args.concurrency
+        )
+    return times, accepted, rate
+
+
+def _database_fact(store: NodeSettings) -> str:
+    url = store("version").get("database_url")
+    if not url:
+        return "SQLite (the embedded default: one file per node, WAL, synchronous=FULL)"
+    return f"PostgreSQL {server_version(url)}, throwaway cluster on 127.0.0.1, fsync on"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-messages", type=int, default=1000)
@@ -176,6 +205,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--dir", default=None, help="Where the nodes' files go (default: /tmp).")
+    parser.add_argument(
+        "--database", choices=DATABASES, default="sqlite", help="where the nodes keep their data"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # The event reader is a thread of this process: let it take the GIL as soon as an event
@@ -186,23 +218,15 @@ def main(argv: list[str]) -> int:
         facts = machine_facts(work)
         err.print("[line 1/4] HTTP echo floor between two processes ...")
         echo_one, echo_many = echo_floor(work, 2000, args.concurrency)
-        made = make_nodes(work)
-        with running(made["BLUE"], work), running(made["RED"], work):
-            arrivals = Arrivals(made["RED"])
-            arrivals.start()
-            arrivals.ready.wait(10)
-            err.print("[line 2/4] latency, API call on BLUE -> event on RED ...")
-            latency(made["BLUE"], arrivals, 50)  # warm up
-            times = latency(made["BLUE"], arrivals, args.latency_messages)
-            err.print("[line 3/4] sustained messages per second over the link ...")
-            accepted, rate = sustained(
-                made["BLUE"], arrivals, args.sustained_messages, args.concurrency
-            )
-        err.print(f"[line 4/4] backlog of {args.backlog} envelopes after an outage ...")
-        backlog_made = make_nodes(work / "backlog")
-        drain, queued = backlog(backlog_made, work, args.backlog, args.concurrency)
+        with nodes_on(args.database) as store:
+            facts["database"] = _database_fact(store)
+            times, accepted, rate = _linked(work, store, args)
+            err.print(f"[line 4/4] backlog of {args.backlog} envelopes after an outage ...")
+            backlog_made = make_nodes(work / "backlog", store)
+            drain, queued = backlog(backlog_made, work, args.backlog, args.concurrency)
     echo_ms = echo_one.percentile(50) * 1000
-    section = Section("Line: two nodes on loopback, durable on both (SQLite, group commit)")
+    title = f"Line: two nodes on loopback, durable on both ({args.database}, group commit)"
+    section = Section(title)
     p50, p99 = pct(times, 50) * 1000, pct(times, 99) * 1000
     section.figures += [
         Figure("API call on BLUE -> event on RED, p50", p50, "ms", {"HTTP echo p50": echo_ms}),

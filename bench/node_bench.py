@@ -3,15 +3,20 @@
 1. Durable messages accepted per second by one real `openline serve` process, with 1, 8 and 32
    concurrent connections (p50/p99 latency). Floors measured in the same run: the fsync rate of
    the same disk (one fsync per message, the naive design) and a plain uvicorn HTTP echo driven
-   by the same client at the same concurrency.
+   by the same client at the same concurrency; on PostgreSQL also the server's own rate of
+   one-row transactions (INSERT, COMMIT). The same server then takes notifications (air
+   operations and protected sites), each stored, journaled and checked for conflicts with
+   those before it, beside the message rate.
 2. Journal verification entries per second on a 100,000-entry journal: `verify_journal` in
    process and `openline journal verify DIR`. Floors: PyNaCl Ed25519 verify and SHA-256 over
    the very bytes the journal signed.
 3. Journal append rate through the group-commit writer (durable), from the messages sent
    through the service layer to build that journal.
 
-Every server listens on 127.0.0.1 and is stopped on the way out: at the end, on an error, on
-Ctrl-C and on SIGTERM. docs/performance.md explains the figures and the options.
+`--database sqlite` (the default) or `--database postgresql` (bench/backends.py: every node on
+a throwaway PostgreSQL 15 cluster, fsync on). Every server listens on 127.0.0.1 and is stopped
+on the way out: at the end, on an error, on Ctrl-C and on SIGTERM. docs/performance.md
+explains the figures and the options.
 Speed is measured here only, never in unit tests.
 """
 
@@ -45,18 +50,20 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
+from backends import DATABASES, NodeSettings, commit_floor, nodes_on, server_version
 from openline.domain.journal import signing_bytes
 from openline.domain.messages import free_text_draft
 from openline.node import Node
 from openline.services.journal import VERIFY_THREADS, verify_journal
 from openline.services.messages import send_message
-from openline.services.setup import init_node
+from openline.services.setup import NewNode, init_node
 from openline.store.journal import count_entries, iter_all_entries
 
 T = TypeVar("T")
 PARTY = "BLUE"
 TEXT = "Convoy of 12 vehicles moving north on route TAMPA, 37S DV 12345 67890, 0600Z-0900Z."
 MESSAGE = {"to": [PARTY], "precedence": "routine", "text": TEXT, "lang": "en"}
+NOTIFICATION_BODIES = 2_000  # distinct notifications, posted in turn
 JOURNAL_TARGET = 20_000  # entries/s, docs/performance.md and the shared design's targets
 # Piped into a log, the tables keep their width rather than wrapping at 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 150)
@@ -223,15 +230,20 @@ def post_many(
     concurrency: int,
     *,
     message: dict[str, Any] | None = None,
+    bodies: list[dict[str, Any]] | None = None,
 ) -> Load:
-    """POST ``message`` ``count`` times over ``concurrency`` keep-alive connections."""
-    body = json.dumps(message or MESSAGE).encode()
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return _run(_post_many(port, head.encode() + body, count, concurrency))
+    """POST ``message`` ``count`` times over ``concurrency`` keep-alive connections, or each
+    of ``bodies`` in turn."""
+    requests = []
+    for given in bodies or [message or MESSAGE]:
+        body = json.dumps(given).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    return _run(_post_many(port, requests, count, concurrency))
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -244,7 +256,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
 
 
-async def _post_many(port: int, request: bytes, count: int, concurrency: int) -> Load:
+async def _post_many(port: int, requests: list[bytes], count: int, concurrency: int) -> Load:
     """A lean HTTP/1.1 client (a few microseconds a request), so that on a small machine the
     CPU goes to the server under test rather than to the client."""
     latencies: list[float] = []
@@ -257,7 +269,7 @@ async def _post_many(port: int, request: bytes, count: int, concurrency: int) ->
             while left > 0:
                 left -= 1
                 start = time.perf_counter()
-                writer.write(request)
+                writer.write(requests[left % len(requests)])
                 status, body = await _response(reader)
                 latencies.append(time.perf_counter() - start)
                 if status not in (200, 201):
@@ -305,13 +317,22 @@ def fsync_floor(directory: Path, seconds: float) -> Load:
     return Load(len(latencies), elapsed, latencies)
 
 
-def messages_section(work: Path, count: int, levels: list[int], pin: bool) -> Section:
+def messages_section(
+    work: Path, count: int, levels: list[int], pin: bool, store: NodeSettings
+) -> Section:
     title = "1. Messages accepted per second, one node, durable (HTTP, loopback)"
     section = Section(title + (": servers pinned to one core, client on the others" * pin))
     err.print("[1/3] fsync floor of the disk under test ...")
     before = fsync_floor(work, seconds=3.0)
+    database, committed = store("floor").get("database_url"), None
+    if database:
+        err.print("[1/3] PostgreSQL floor: one-row INSERT, COMMIT each ...")
+        committed = Load(*commit_floor(database, seconds=3.0))
+        section.figures.append(
+            _figure("(a) PostgreSQL: one-row INSERT + COMMIT each", committed, "/s")
+        )
     with pinned(pin) as prefix:
-        openline, echo = _http_runs(work, count, levels, prefix)
+        openline, notified, echo = _http_runs(work, count, levels, prefix, store)
     err.print("[1/3] fsync floor again ...")
     after = fsync_floor(work, seconds=3.0)
     # A virtual disk's fsync rate drifts: pool one measure taken before and one after.
@@ -324,9 +345,20 @@ def messages_section(work: Path, count: int, levels: list[int], pin: bool) -> Se
     section.figures.append(_figure("(a) write+fsync per record, same disk", fsync, "/s", drift))
     for level in levels:
         floors = {"fsync/record": fsync.rate, "HTTP echo": echo[level].rate}
+        if committed:
+            floors["PostgreSQL commit/row"] = committed.rate
         section.figures.append(_figure(f"(b) HTTP echo, {level} conn", echo[level], "req/s"))
         section.figures.append(
             _figure(f"openline, {level} conn", openline[level], "msg/s", floors=floors)
+        )
+        against_messages = {**floors, "messages": openline[level].rate}
+        section.figures.append(
+            _figure(
+                f"openline notifications, {level} conn",
+                notified[level],
+                "/s",
+                floors=against_messages,
+            )
         )
         beats = "beats" if openline[level].rate > fsync.rate else "does NOT beat"
         section.verdicts.append(
@@ -361,22 +393,35 @@ def pinned(pin: bool) -> Iterator[list[str]]:
         os.sched_setaffinity(0, cores)
 
 
-def _http_runs(
-    work: Path, count: int, levels: list[int], prefix: list[str]
-) -> tuple[dict[int, Load], dict[int, Load]]:
-    port = free_port()
-    created = init_node(
-        work / "node", {"party": PARTY, "name": "bench", "lang": "en", "port": port}
+def new_node(directory: Path, store: NodeSettings, **values: str | int) -> NewNode:
+    """``openline init`` of a bench node (party BLUE, English) on the benchmarked database."""
+    name = directory.name.replace("-", "_")
+    return init_node(
+        directory, {"party": PARTY, "name": "bench", "lang": "en", **values, **store(name)}
     )
+
+
+def _http_runs(
+    work: Path, count: int, levels: list[int], prefix: list[str], store: NodeSettings
+) -> tuple[dict[int, Load], dict[int, Load], dict[int, Load]]:
+    port = free_port()
+    created = new_node(work / "node", store, port=port)
     serve = [*prefix, sys.executable, "-m", "openline", "serve", str(created.directory)]
     ready = f"http://127.0.0.1:{port}/api/v1/node"
     openline: dict[int, Load] = {}
+    notified: dict[int, Load] = {}
+    bodies = notification_bodies(NOTIFICATION_BODIES)
     with server(serve, ready, work / "node.log", created.token):
         for level in levels:
             err.print(f"[1/3] openline serve, {level} connections, {count} messages ...")
             post_many(port, "/api/v1/messages", created.token, min(count, 200), level)  # warm up
             openline[level] = post_many(port, "/api/v1/messages", created.token, count, level)
+        for level in levels:
+            err.print(f"[1/3] openline serve, {level} connections, {count} notifications ...")
+            path = "/api/v1/notifications"
+            notified[level] = post_many(port, path, created.token, count, level, bodies=bodies)
     _check_durable(created.directory, sum(min(count, 200) + count for _ in levels))
+    _check_notified(created.directory, count * len(levels))
     echo_port = free_port()
     echo_argv = [*prefix, sys.executable, __file__, "--echo-server", str(echo_port)]
     echo: dict[int, Load] = {}
@@ -385,7 +430,46 @@ def _http_runs(
             err.print(f"[1/3] HTTP echo floor, {level} connections ...")
             post_many(echo_port, "/echo", "", min(count, 200), level)
             echo[level] = post_many(echo_port, "/echo", "", count, level)
-    return openline, echo
+    return openline, notified, echo
+
+
+def notification_bodies(count: int) -> list[dict[str, Any]]:
+    """Notifications spread over 100 km by 100 km and two days: air operations (squares of 2
+    to 10 km) and protected sites (circles of 500 m to 2 km), so that some conflict (an
+    operation over a protected site, whoever owns it) and each new one is checked against the
+    ones before it."""
+    start = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+    bodies = []
+    for k in range(count):
+        lon, lat = 38.0 + (k * 0.618034) % 1.1, 35.0 + (k * 0.414214) % 0.9
+        t0 = start + dt.timedelta(minutes=(k * 37) % 2880)
+        when = {
+            "altitude_lower_m": 0,
+            "altitude_upper_m": 3000,
+            "time_start": t0.isoformat().replace("+00:00", "Z"),
+            "time_end": (t0 + dt.timedelta(hours=3)).isoformat().replace("+00:00", "Z"),
+        }
+        if k % 2:
+            circle = {"lat": lat, "lon": lon, "radius_m": 500 + (k * 97) % 1500}
+            bodies.append({"kind": "protected-site", "title": f"site {k}",
+                           "volumes": [{"circle": circle, **when}]})  # fmt: skip
+            continue
+        size = 0.02 + (k % 9) * 0.01
+        ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size]]
+        geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+        bodies.append({"kind": "air-operation", "title": f"operation {k}",
+                       "volumes": [{"geometry": geometry, **when}]})  # fmt: skip
+    return bodies
+
+
+def _check_notified(directory: Path, accepted: int) -> None:
+    node = Node.open(directory, environ={})
+    try:
+        stored = node.read(lambda c: c.execute(text("SELECT count(*) FROM notifications")).scalar())
+    finally:
+        node.close()
+    if stored != accepted:
+        raise RuntimeError(f"accepted {accepted} notifications, found {stored}")
 
 
 def _check_durable(directory: Path, accepted: int) -> None:
@@ -403,10 +487,12 @@ def _check_durable(directory: Path, accepted: int) -> None:
 # -- 2 and 3. the journal ------------------------------------------------------------------
 
 
-def build_journal(work: Path, entries: int, threads: int = 32) -> tuple[Path, Section]:
+def build_journal(
+    work: Path, entries: int, store: NodeSettings, threads: int = 32
+) -> tuple[Path, Section]:
     """Send messages through the service layer (no HTTP) until the journal holds ``entries``:
     each message appends two entries, created and delivered, through the group-commit writer."""
-    created = init_node(work / "journal-node", {"party": PARTY, "name": "bench", "lang": "en"})
+    created = new_node(work / "journal-node", store)
     node = Node.open(created.directory, environ={})
     try:
         node.start()
@@ -432,7 +518,7 @@ def build_journal(work: Path, entries: int, threads: int = 32) -> tuple[Path, Se
     return created.directory, section
 
 
-def journal_section(directory: Path, runs: int) -> Section:
+def journal_section(directory: Path, runs: int, store: NodeSettings) -> Section:
     section = Section(f"2. Journal verification (best of {runs} run{'s' * (runs > 1)} each)")
     bodies, signatures, public_key = _signed_bytes(directory)
     total = len(bodies)
@@ -440,7 +526,7 @@ def journal_section(directory: Path, runs: int) -> Section:
     sha, floors = _verification_floors(bodies, signatures, public_key, runs)
     err.print(f"[2/3] verify_journal x{runs} and the CLI ...")
     in_process = max(_verify_rate(directory, total) for _ in range(runs))
-    wall, started, startup = _cli_rates(directory, total, runs)
+    wall, started, startup = _cli_rates(directory, total, runs, store)
     section.figures += [
         Figure("(floor) SHA-256 of the signed bytes", sha, "entries/s"),
         *(Figure(f"(floor) {name}, PyNaCl", rate, "entries/s") for name, rate in floors.items()),
@@ -479,10 +565,12 @@ def _verification_floors(
     return sha, {"Ed25519 1 core": one_core, f"Ed25519 {VERIFY_THREADS} threads": threaded}
 
 
-def _cli_rates(directory: Path, total: int, runs: int) -> tuple[float, float, float]:
+def _cli_rates(
+    directory: Path, total: int, runs: int, store: NodeSettings
+) -> tuple[float, float, float]:
     """`openline journal verify DIR`: entries/s by the wall clock, and once started (its fixed
     cost of interpreter, imports and opening the node is timed on a fresh node)."""
-    fresh = init_node(directory.parent / "fresh-node", {"party": PARTY, "name": "b", "lang": "en"})
+    fresh = new_node(directory.parent / "fresh-node", store)
     startup = min(_cli_verify(fresh.directory)[1] for _ in range(runs))
     verified, wall = min((_cli_verify(directory) for _ in range(runs)), key=lambda run: run[1])
     if verified != total:
@@ -590,6 +678,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--entries", type=int, default=100_000, help="journal entries to verify")
     parser.add_argument(
+        "--database", choices=DATABASES, default="sqlite", help="where the nodes keep their data"
+    )
+    parser.add_argument(
         "--runs", type=int, default=3, help="runs of each verification figure (best)"
     )
     parser.add_argument(
@@ -621,9 +712,11 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         facts = machine_facts(work)
         started, machine, own = time.perf_counter(), machine_busy_seconds(), own_busy_seconds()
-        sections = [messages_section(work, args.messages, levels, args.pin_server)]
-        journal_dir, append = build_journal(work, args.entries)
-        sections += [journal_section(journal_dir, args.runs), append]
+        with nodes_on(args.database) as store:
+            facts["database"] = _database_fact(args.database, store)
+            sections = [messages_section(work, args.messages, levels, args.pin_server, store)]
+            journal_dir, append = build_journal(work, args.entries, store)
+            sections += [journal_section(journal_dir, args.runs, store), append]
         wall = time.perf_counter() - started
         # What other processes took of the machine while the bench ran: on a shared machine
         # they lower every figure, and the report must say so.
@@ -633,6 +726,13 @@ def main(argv: list[str]) -> int:
         facts["CPU used by other processes during the run"] = f"{share:.0%} of the machine"
     report(facts, sections, share, args.markdown)
     return 0
+
+
+def _database_fact(kind: str, store: NodeSettings) -> str:
+    url = store("version").get("database_url")
+    if not url:
+        return "SQLite (the embedded default: one file per node, WAL, synchronous=FULL)"
+    return f"PostgreSQL {server_version(url)}, throwaway cluster on 127.0.0.1, fsync on"
 
 
 def report(

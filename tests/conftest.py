@@ -1,8 +1,15 @@
-"""Fixtures shared by every test: real node directories, in-process apps, real node processes."""
+"""Fixtures shared by every test: real node directories, in-process apps, real node processes.
+
+``--backend postgresql`` gives every node directory the tests create (``make_node_dir``,
+``init_args``) a fresh database on one throwaway PostgreSQL cluster for the session; node
+processes read it from their openline.toml. The default backend is the SQLite file.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,14 +23,20 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from openline.api.app import create_app
+from openline.config import CONFIG_FILE, load_settings
 from openline.crypto import SigningKey
 from openline.domain.parties import Card
 from openline.node import Node
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode, init_node
 from openline.store import line as line_store
+from openline.store.database import database_url
+from openline.testing.postgres import Cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -43,6 +56,98 @@ def run_openline(
         timeout=timeout,
         check=False,
     )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database every node the tests create runs on (default: sqlite)",
+    )
+
+
+class _Backend:
+    """The session's backend; for PostgreSQL, its cluster, started when first needed."""
+
+    name = "sqlite"
+    cluster: Cluster | None = None
+    databases = itertools.count(1)
+
+    @classmethod
+    def postgres(cls) -> Cluster:
+        if cls.cluster is None:
+            cluster = Cluster(options=["-c", "max_connections=400"])
+            cluster.start()
+            cls.cluster = cluster
+        return cls.cluster
+
+    @classmethod
+    def new_database_url(cls) -> str:
+        """A fresh, empty database for one node; "" (the SQLite file) on SQLite."""
+        if cls.name == "sqlite":
+            return ""
+        return cls.postgres().create_database(f"node_{next(cls.databases)}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _Backend.name = config.getoption("backend")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _Backend.cluster is not None:
+        _Backend.cluster.stop()
+        _Backend.cluster = None
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Cluster:
+    """The session's PostgreSQL cluster, whichever the backend (for tests of PostgreSQL itself)."""
+    return _Backend.postgres()
+
+
+def on_postgresql() -> bool:
+    return _Backend.name == "postgresql"
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """Skip a test on PostgreSQL: ``reason`` says why it is about the SQLite file."""
+    return pytest.mark.skipif(on_postgresql(), reason=f"SQLite only: {reason}")
+
+
+def new_database_url() -> str:
+    return _Backend.new_database_url()
+
+
+def node_database_url(directory: Path) -> str:
+    """The URL of the database of the node in ``directory``."""
+    return database_url(load_settings(directory, {}).database_url, directory)
+
+
+def node_engine(directory: Path) -> Engine:
+    """An engine on a node's database, holding no connection between uses (so that a stopped
+    node's PostgreSQL database can be copied while the test holds it)."""
+    return create_engine(node_database_url(directory), poolclass=NullPool)
+
+
+def copy_node(source: Path, target: Path) -> Path:
+    """A copy of a stopped node's directory, and on PostgreSQL of its database too."""
+    copy = Path(shutil.copytree(source, target, symlinks=True))
+    if on_postgresql() and _Backend.cluster is not None:
+        url = make_url(node_database_url(source))
+        assert url.database is not None
+        name = f"node_{next(_Backend.databases)}"
+        copied = _Backend.cluster.create_database(name, copy_of=url.database)
+        config = copy / CONFIG_FILE
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(url.render_as_string(False), copied), encoding="utf-8")
+    return copy
+
+
+def init_args() -> list[str]:
+    """Options for ``openline init`` that put the node on the session's backend."""
+    url = new_database_url()
+    return ["--database-url", url] if url else []
 
 
 def free_port() -> int:
@@ -70,6 +175,9 @@ def make_node_dir(
     values: dict[str, str | int] = {"party": party, "name": f"{party} command", "lang": lang}
     if port is not None:
         values["port"] = port
+    url = new_database_url()
+    if url:
+        values["database_url"] = url
     return init_node(path, values)
 
 
@@ -229,8 +337,6 @@ def export_transcripts(directories: list[Path], into: Path) -> list[Path]:
 
 def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -> RunningNode:
     """Run ``openline serve DIR`` as a real process and wait until its API answers."""
-    from openline.config import load_settings
-
     settings = load_settings(directory, env or {})
     log = directory.parent / f"{directory.name}.log"
     with log.open("ab") as output:

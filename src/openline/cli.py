@@ -29,6 +29,7 @@ from openline.cli_common import (
 )
 from openline.cli_coord import coord
 from openline.cli_notify import conflicts, notify
+from openline.domain.roles import Role
 
 
 @click.group()
@@ -45,6 +46,12 @@ def main() -> None:
 @click.option("--url", default=None, help="URL peers and operators reach the node at.")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8470).")
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL of an empty database, e.g. postgresql+psycopg://USER@HOST/DB "
+    "(default: the SQLite file DIR/openline.db).",
+)
 @click.option("--operator", default="admin", show_default=True, help="First operator's name.")
 def init(
     *,
@@ -55,13 +62,14 @@ def init(
     url: str | None,
     host: str | None,
     port: int | None,
+    database_url: str | None,
     operator: str,
 ) -> None:
     """Create a new node in DIR and print its first operator token (shown only once)."""
     from openline.services.setup import init_node
 
     values: dict[str, str | int] = {"party": party, "name": name, "lang": lang}
-    optional = {"url": url, "host": host, "port": port}
+    optional = {"url": url, "host": host, "port": port, "database_url": database_url}
     values.update({k: v for k, v in optional.items() if v is not None})
     with reported_errors():
         created = init_node(directory, values, operator=operator)
@@ -108,12 +116,33 @@ def token() -> None:
 @token.command("create")
 @click.argument("directory", type=EXISTING_NODE)
 @click.option("--operator", required=True, help="The operator's name.")
-def token_create(directory: Path, operator: str) -> None:
-    """Create a token for OPERATOR and print it (and nothing else) on stdout."""
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.DUTY_OFFICER.value,
+    show_default=True,
+    help="What the token may do (docs/security.md).",
+)
+def token_create(directory: Path, operator: str, role: str) -> None:
+    """Create a token for OPERATOR with ROLE and print it (and nothing else) on stdout."""
     from openline.services.operators import create_token
 
     with reported_errors(), _opened(directory) as node:
-        click.echo(create_token(node, operator))
+        click.echo(create_token(node, operator, Role(role)))
+
+
+@token.command("list")
+@click.argument("directory", type=EXISTING_NODE)
+def token_list(directory: Path) -> None:
+    """List the node's tokens: operator, role, when made, and the token's fingerprint."""
+    from openline.services.operators import list_tokens
+
+    with reported_errors(), _opened(directory) as node:
+        found = list_tokens(node)
+    for record in found:
+        click.echo(
+            f"{record.operator:<24} {record.role:<13} {record.created_at}  {record.token_id}"
+        )
 
 
 @main.command()

@@ -23,6 +23,7 @@ from openline.client import NodeClient, NodeUnreachable
 from openline.config import load_settings
 from openline.domain.conflicts import RECORD_MEMBERS, conflict_key
 from openline.domain.errors import OpenlineError
+from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.services.operators import create_token
@@ -91,7 +92,7 @@ def prepare(base: Path) -> list[DemoNode]:
         directory = base / party.code.lower()
         node = Node.open(directory, environ={}, upgrade=True)
         try:
-            token = create_token(node, "demo")
+            token = create_token(node, "demo", Role.ADMINISTRATOR)
         finally:
             node.close()
         url = load_settings(directory, {}).public_url

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
 from openline.config import ConfigError, Settings, load_settings
@@ -28,6 +28,8 @@ from openline.store.database import (
     has_schema,
     make_engine,
     migrate,
+    one_line,
+    shown,
     sqlite_path,
 )
 from openline.store.journal import JournalAppender
@@ -86,15 +88,18 @@ class Node:
         if sqlite_file is not None and not sqlite_file.exists():
             # Never start a new, empty journal in place of one that went missing.
             raise ConfigError(f"{sqlite_file} is missing: this node has lost its database")
-        node = cls(directory, settings, key, clock=clock, ids=ids)
+        try:
+            node = cls(directory, settings, key, clock=clock, ids=ids)
+        except (ArgumentError, ImportError) as exc:  # not a URL, or a driver not installed
+            raise ConfigError(f"database_url {shown(url)}: {exc}") from None
         try:
             schema = has_schema(node.read_engine)
-        except DatabaseError as exc:  # e.g. a file that is not SQLite at all
+        except DatabaseError as exc:  # a file that is not SQLite at all, a server not reached
             node.close()
-            raise ConfigError(f"{node.database_url} cannot be read: {exc.orig}") from None
+            raise ConfigError(f"{shown(url)} cannot be read: {one_line(exc.orig)}") from None
         if not schema:
             node.close()
-            raise ConfigError(f"{node.database_url}: the database has no Openline schema")
+            raise ConfigError(f"{shown(url)}: the database has no Openline schema")
         if upgrade:
             migrate(node.database_url)
         return node

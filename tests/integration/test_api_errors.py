@@ -9,14 +9,17 @@ journal and the messages are the same afterwards, except for exactly one
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import pytest
 from httpx2 import Response
 
-from tests.conftest import InProcess
+from openline.services.journal import verify_journal
+from tests.conftest import InProcess, RunningNode
 
 WRONG_TOKEN = "olt_this-token-was-never-issued-by-this-node-0000000"
 Auth = Literal["operator", "none", "wrong", "basic"]
@@ -124,6 +127,21 @@ BAD_MESSAGES = [
         ),
         "fields.time",
     ),
+    # Found by fuzzing, each a 500: a 400-digit integer overflowed math.isfinite(), and an
+    # instant at an offset outside the years 0001-9999 in UTC overflowed its conversion.
+    bad_message(
+        "a 400-digit latitude",
+        template_body("request-cease-activity", {**CEASE, "location": {"lat": 10**400, "lon": 0}}),
+        "fields.location.lat",
+    ),
+    bad_message(
+        "a time that is year 0 in UTC",
+        template_body(
+            "unsafe-encounter-report",
+            {"location": POINT, "time": "0001-01-01T00:00:00+01:00", "description": "close pass"},
+        ),
+        "fields.time",
+    ),
     bad_message("fields not an object", template_body("line-check", []), "fields"),
     bad_message("unknown field", template_body("line-check", {"colour": "red"}), "fields.colour"),
     bad_message("extra top-level key", send_body(priority="high"), "priority"),
@@ -166,6 +184,16 @@ REFUSALS = [
     ),
     Case("wrong token on the journal", "GET", "/api/v1/journal", 401, "unauthorized", auth="wrong"),
     Case("missing token on events", "GET", "/api/v1/events", 401, "unauthorized", auth="none"),
+    # Found by probing on PostgreSQL, which keeps no NUL in text: each of these was a 500 there.
+    Case("a NUL in a message id", "GET", "/api/v1/messages/msg%00X", 400, "malformed_request"),
+    Case("a NUL in a query", "GET", "/api/v1/messages?before=%00", 400, "malformed_request"),
+    Case(
+        "a NUL in a conflict's key",
+        "GET",
+        "/api/v1/conflicts/k%00/request",
+        400,
+        "malformed_request",
+    ),
     Case("unknown message", "GET", "/api/v1/messages/msg_NOSUCHMESSAGE", 404, "not_found"),
     Case("ack of an unknown message", "POST", "/api/v1/messages/msg_NOSUCH/ack", 404, "not_found"),
     Case("unknown API route", "GET", "/api/v1/teapot", 404, "not_found"),
@@ -192,6 +220,18 @@ REFUSALS = [
     Case("limit of zero", "GET", "/api/v1/messages?limit=0", 422, "invalid", "limit"),
     Case("negative journal after", "GET", "/api/v1/journal?after=-1", 422, "invalid", "after"),
     Case("journal limit over 5000", "GET", "/api/v1/journal?limit=5001", 422, "invalid", "limit"),
+    # Found by the fuzzer: these reached the database and overflowed its integers (500).
+    Case(
+        "journal after past 2**31-1",
+        "GET",
+        f"/api/v1/journal?after={2**31}",
+        422,
+        "invalid",
+        "after",
+    ),
+    Case(
+        "events after past 2**31-1", "GET", f"/api/v1/events?after={2**31}", 422, "invalid", "after"
+    ),
     *BAD_MESSAGES,
 ]
 UNAUTHENTICATED = [c for c in REFUSALS if c.auth in ("none", "wrong", "basic")]
@@ -332,3 +372,82 @@ def test_a_request_without_a_token_is_refused_before_its_body_is_read(
 
     assert response.status_code == 401
     assert [e["kind"] for e in journal(api)[len(before) :]] == ["security.unauthenticated"]
+
+
+@pytest.mark.parametrize(
+    "last_event_id",
+    [b"\xb2", b"99999999999999999999", str(2**31).encode(), str(2**31 - 1).encode()],
+    ids=["a superscript two", "20 digits", "2**31", "2**31-1"],
+)
+def test_a_last_event_id_past_any_journal_streams_from_the_head(
+    running_node: RunningNode, last_event_id: bytes
+):
+    # b"\xb2" is '²' in latin-1, which passed str.isdigit() and then failed int(); a number
+    # past 2**31-1 overflowed the seq column (found by the fuzzer; on PostgreSQL it is 32 bits).
+    # Each failed the request. It is written on a socket: HTTP clients re-encode header bytes.
+    url = httpx.URL(running_node.url)
+    request = (
+        b"GET /api/v1/events HTTP/1.1\r\nHost: %b\r\nAuthorization: Bearer %b\r\n"
+        b"Last-Event-ID: %b\r\n\r\n" % (url.netloc, running_node.token.encode(), last_event_id)
+    )
+    with socket.create_connection((url.host, url.port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while b": live" not in answer and b"\r\n\r\n{" not in answer:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+    assert b": live" in answer
+
+
+@pytest.mark.parametrize(
+    ("escape", "named"),
+    [("\\ud800", "a lone surrogate \\ud800"), ("\\u0000", "a NUL character (\\u0000)")],
+    ids=["lone surrogate", "NUL"],
+)
+def test_every_json_body_with_a_lone_surrogate_or_a_nul_is_refused_naming_its_place(
+    api: InProcess, queued_id: str, escape: str, named: str
+):
+    # Found by probing: a lone surrogate failed when encoded (a 500); PostgreSQL keeps no NUL.
+    paths = api.client.get("/openapi.json").json()["paths"]
+    operations = [
+        (method.upper(), path.replace("{message_id}", queued_id))
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if path.startswith("/api/") and "requestBody" in op
+    ]
+    assert len(operations) >= 4
+    journal_before, messages_before = journal(api), all_messages(api)
+
+    for method, path in operations:
+        content = f'{{"title": "x{escape}y", "to": ["BLUE"]}}'.encode()
+        response = api.client.request(
+            method, path, content=content, headers={"Content-Type": "application/json"}
+        )
+
+        assert response.status_code == 400, (method, path, response.text)
+        error = response.json()["error"]
+        assert set(error) == {"code", "message"}
+        assert error["code"] == "malformed_request"
+        assert error["message"].startswith(
+            f"the request body is not valid JSON: title holds {named}"
+        )
+    assert journal(api) == journal_before
+    assert all_messages(api) == messages_before
+
+
+def test_a_federation_batch_with_a_lone_surrogate_is_refused_and_journaled(api: InProcess):
+    content = b'{"envelopes": [{"sender": "RED", "body": {"text": "\\ud800"}}]}'
+
+    response = api.client.post("/federation/v1/envelopes", content=content)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "envelopes"
+    assert "envelopes[0].body.text holds a lone surrogate \\ud800" in error["message"]
+    (last,) = journal(api)[-1:]
+    assert last["kind"] == "security.federation_malformed"
+    assert verify_journal(api.node).intact

@@ -17,6 +17,7 @@ import pytest
 from openline.crypto import PublicKey, SigningKey
 from openline.domain.canonical import canonical_json
 from openline.domain.journal import GENESIS_HASH, JournalEntry, verify_chain
+from openline.domain.roles import Role
 from openline.services.operators import create_token
 from tests.conftest import InProcess
 
@@ -85,7 +86,11 @@ ACTIONS: list[tuple[str, Callable[[InProcess], object], list[str]]] = [
     ("send to both", lambda api: send(api, ["BLUE", "RED"]), [*CREATED_AND_DELIVERED, QUEUED]),
     ("send and acknowledge", send_and_ack, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
     ("acknowledge twice", send_and_ack_twice, [*CREATED_AND_DELIVERED, "message.acknowledged"]),
-    ("create a token", lambda api: create_token(api.node, "watch-2"), ["operator.token_created"]),
+    (
+        "create a token",
+        lambda api: create_token(api.node, "watch-2", Role.DUTY_OFFICER),
+        ["operator.token_created"],
+    ),
     ("a request with a wrong token", unauthenticated, ["security.unauthenticated"]),
     ("only reads", read_everything, []),
     ("a refused send", refused_send, []),
@@ -167,13 +172,14 @@ def test_a_created_message_is_journaled_with_everything_needed_to_prove_it(api: 
 
 
 def test_a_new_token_is_journaled_by_its_fingerprint_never_by_itself(api: InProcess):
-    token = create_token(api.node, "watch-2")
+    token = create_token(api.node, "watch-2", Role.DUTY_OFFICER)
 
     entry = entries(api)[-1]
 
     assert entry["kind"] == "operator.token_created"
     assert entry["data"] == {
         "operator": "watch-2",
+        "role": "duty-officer",
         "token_id": hashlib.sha256(token.encode()).hexdigest()[:12],
     }
     assert token not in str(entries(api))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from openline.domain.roles import Role
 from openline.domain.timeutil import parse_utc
 from openline.services.operators import create_token
 from tests.conftest import InProcess
@@ -131,7 +132,7 @@ def test_an_unknown_message_id_is_not_found(api: InProcess):
 
 
 def test_acknowledging_records_the_operator_who_acknowledged(api: InProcess):
-    duty_officer = create_token(api.node, "duty-officer")
+    duty_officer = create_token(api.node, "duty-officer", Role.DUTY_OFFICER)
     message = send(api, free_text(["BLUE"]))
     api.clock.advance(minutes=2)
 

@@ -375,3 +375,144 @@ def test_a_rolled_back_notification_leaves_nothing_in_the_conflict_finder(
     assert [n["kind"] for n in api.client.get("/api/v1/notifications").json()["notifications"]] == (
         ["zone", "air-operation"] if loaded_before else ["air-operation"]
     )
+
+
+# --- bad geometry through the API ---------------------------------------------------------------
+# Each is sent as raw JSON text, so that NaN and Infinity arrive as the JSON tokens some encoders
+# write, and 1e400 as the huge number it is (Python reads it as infinity).
+G = "volumes[0].geometry.coordinates"
+
+
+def ring_text(positions: str) -> str:
+    return f'{{"type": "Polygon", "coordinates": [[{positions}]]}}'
+
+
+SQUARE_RING = "[36, 35], [36.1, 35], [36.1, 35.1], [36, 35.1], [36, 35]"
+HUGE = "9" * 400
+MANY = ", ".join(f"[{36 + k * 1e-5:.5f}, 35]" for k in range(10_001))
+BAD_GEOMETRY = [
+    ("self-intersecting", ring_text("[36, 35], [37, 36], [36, 36], [37, 35], [36, 35]"), f"{G}[0]"),
+    (
+        "NaN as a JSON token",
+        ring_text("[NaN, 35], [36.1, 35], [36.1, 35.1], [NaN, 35]"),
+        f"{G}[0][0]",
+    ),
+    (
+        "Infinity as a JSON token",
+        ring_text("[36, Infinity], [36.1, 35], [36.1, 35.1], [36, Infinity]"),
+        f"{G}[0][0]",
+    ),
+    (
+        "-Infinity as a JSON token",
+        ring_text("[-Infinity, 35], [36.1, 35], [36.1, 35.1], [-Infinity, 35]"),
+        f"{G}[0][0]",
+    ),
+    (
+        "a huge number",
+        ring_text("[1e400, 35], [36.1, 35], [36.1, 35.1], [1e400, 35]"),
+        f"{G}[0][0]",
+    ),
+    ("latitude over 90", ring_text("[36, 91], [36.1, 35], [36.1, 35.1], [36, 91]"), f"{G}[0][0]"),
+    (
+        "longitude under -180",
+        ring_text("[-181, 35], [36.1, 35], [36.1, 35.1], [-181, 35]"),
+        f"{G}[0][0]",
+    ),
+    ("unclosed ring", ring_text("[36, 35], [36.1, 35], [36.1, 35.1], [36, 35.1]"), f"{G}[0]"),
+    ("empty ring", ring_text(""), f"{G}[0]"),
+    ("no rings", '{"type": "Polygon", "coordinates": []}', f"{G}"),
+    (
+        "a position of three numbers",
+        ring_text("[36, 35, 10], [36.1, 35], [36.1, 35.1], [36, 35, 10]"),
+        f"{G}[0][0]",
+    ),
+    ("10,001 vertices", ring_text(f"{MANY}, [36, 35]"), G),
+    # Found by fuzzing: a 400-digit integer overflowed math.isfinite() (a 500).
+    (
+        "a 400-digit longitude",
+        ring_text(f"[{HUGE}, 35], [36.1, 35], [36.1, 35.1], [{HUGE}, 35]"),
+        f"{G}[0][0]",
+    ),
+]
+BAD_CIRCLES = [
+    ("huge radius", '{"lat": 35, "lon": 36, "radius_m": 1e9}', "volumes[0].circle.radius_m"),
+    (
+        "infinite radius",
+        '{"lat": 35, "lon": 36, "radius_m": Infinity}',
+        "volumes[0].circle.radius_m",
+    ),
+    ("NaN radius", '{"lat": 35, "lon": 36, "radius_m": NaN}', "volumes[0].circle.radius_m"),
+    ("zero radius", '{"lat": 35, "lon": 36, "radius_m": 0}', "volumes[0].circle.radius_m"),
+    ("circle latitude NaN", '{"lat": NaN, "lon": 36, "radius_m": 5}', "volumes[0].circle.lat"),
+    ("circle longitude 1e400", '{"lat": 35, "lon": 1e400, "radius_m": 5}', "volumes[0].circle.lon"),
+    (
+        "a 400-digit radius",
+        f'{{"lat": 35, "lon": 36, "radius_m": {HUGE}}}',
+        "volumes[0].circle.radius_m",
+    ),
+]
+BAND_AND_WINDOW = (
+    f'"altitude_lower_m": 0, "altitude_upper_m": 3000, "time_start": "{T0}", "time_end": "{T1}"'
+)
+
+
+def raw_body(shape: str, text: str) -> bytes:
+    volume = f'{{"{shape}": {text}, {BAND_AND_WINDOW}}}'
+    return f'{{"kind": "air-operation", "title": "t", "volumes": [{volume}]}}'.encode()
+
+
+def raw_volume(band_and_window: str) -> bytes:
+    volume = f'{{"circle": {{"lat": 35, "lon": 36, "radius_m": 5}}, {band_and_window}}}'
+    return f'{{"kind": "air-operation", "title": "t", "volumes": [{volume}]}}'.encode()
+
+
+BAD_BANDS_AND_WINDOWS = [
+    (
+        "a 400-digit altitude",
+        BAND_AND_WINDOW.replace('"altitude_lower_m": 0', f'"altitude_lower_m": {HUGE}'),
+        "volumes[0].altitude_lower_m",
+    ),
+    (
+        "NaN altitude",
+        BAND_AND_WINDOW.replace('"altitude_upper_m": 3000', '"altitude_upper_m": NaN'),
+        "volumes[0].altitude_upper_m",
+    ),
+    (
+        "a start that is year 0 in UTC",
+        BAND_AND_WINDOW.replace(T0, "0001-01-01T00:00:00+01:00"),
+        "volumes[0].time_start",
+    ),
+]
+BAD_BODIES = (
+    [pytest.param(raw_body("geometry", text), field, id=name) for name, text, field in BAD_GEOMETRY]
+    + [pytest.param(raw_body("circle", text), field, id=name) for name, text, field in BAD_CIRCLES]
+    + [
+        pytest.param(raw_volume(text), field, id=name)
+        for name, text, field in BAD_BANDS_AND_WINDOWS
+    ]
+)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize(("content", "field"), BAD_BODIES)
+def test_bad_geometry_is_refused_in_the_error_shape_naming_its_place_and_nothing_is_kept(
+    blue: tuple[InProcess, Red], method: str, content: bytes, field: str
+):
+    api, _red = blue
+    kept = api.client.post("/api/v1/notifications", json=body("air-operation")).json()
+    before, stored = head(api), api.client.get("/api/v1/notifications").json()
+    path = "/api/v1/notifications" + (f"/{kept['id']}" if method == "PUT" else "")
+
+    response = api.client.request(
+        method, path, content=content, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert set(response.json()) == {"error"}
+    assert set(error) == {"code", "message", "field"}
+    assert error["code"] == "invalid"
+    assert error["field"] == field
+    assert error["message"].startswith(field)
+    assert api.client.get("/api/v1/notifications").json() == stored
+    assert head(api) == before

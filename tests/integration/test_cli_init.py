@@ -5,18 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData, select, text
 
-from tests.conftest import RunningNode, free_port, make_node_dir, run_openline
+from tests.conftest import (
+    RunningNode,
+    free_port,
+    init_args,
+    make_node_dir,
+    node_engine,
+    on_postgresql,
+    run_openline,
+)
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
-NODE_FILES = {"openline.toml", "node.key", "openline.db", "cli.token"}
+NODE_FILES = {"openline.toml", "node.key", "cli.token"} | (
+    set() if on_postgresql() else {"openline.db"}
+)
 
 
 openline = run_openline
@@ -24,7 +34,11 @@ openline = run_openline
 
 def init(directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return openline(
-        "init", directory, "--party", "BLUE", "--name", "Blue command", "--lang", "en", *extra
+        "init",
+        directory,
+        *("--party", "BLUE", "--name", "Blue command", "--lang", "en"),
+        *extra,
+        *init_args(),
     )
 
 
@@ -35,6 +49,20 @@ def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def stored_bytes(directory: Path) -> bytes:
+    """What the node's database holds: the SQLite file byte for byte; on PostgreSQL, every row
+    of every table."""
+    if not on_postgresql():
+        return (directory / "openline.db").read_bytes()
+    engine = node_engine(directory)
+    tables = MetaData()
+    with engine.connect() as conn:
+        tables.reflect(conn)
+        rows = [repr(tuple(r)) for t in tables.sorted_tables for r in conn.execute(select(t))]
+    engine.dispose()
+    return "\n".join(rows).encode()
 
 
 def test_init_creates_the_node_files_and_prints_only_the_token(tmp_path: Path):
@@ -55,7 +83,7 @@ def test_init_keeps_the_operator_tokens_only_as_hashes(tmp_path: Path):
     token = init(directory).stdout.strip()
     cli_token = (directory / "cli.token").read_text().strip()
 
-    database = (directory / "openline.db").read_bytes()
+    database = stored_bytes(directory)
     assert token != cli_token
     for secret in (token, cli_token):
         assert secret.encode() not in database
@@ -72,8 +100,10 @@ def test_a_new_node_journal_starts_with_its_card_and_verifies(tmp_path: Path):
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout == "journal intact: 3 entries verified\n"
     assert card["url"] == "https://blue.example:8443"
-    with sqlite3.connect(directory / "openline.db") as db:
-        first = db.execute("SELECT kind, data FROM journal WHERE seq = 1").fetchone()
+    engine = node_engine(directory)
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT kind, data FROM journal WHERE seq = 1")).one()
+    engine.dispose()
     assert first[0] == "node.initialized"
     assert json.loads(first[1])["card"] == card
 

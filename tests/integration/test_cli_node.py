@@ -9,7 +9,6 @@ import hashlib
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +17,18 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 import rfc8785
+from sqlalchemy import text
 
-from tests.conftest import RunningNode, free_port, make_node_dir, run_openline
+from tests.conftest import (
+    RunningNode,
+    copy_node,
+    free_port,
+    init_args,
+    make_node_dir,
+    node_engine,
+    run_openline,
+    sqlite_only,
+)
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
 MESSAGE_LINE = re.compile(r"(msg_[0-9A-Z]{26}) (\w+) \(deadline [0-9T:.Z-]{24}\)\n")
@@ -42,10 +51,14 @@ def error_line(stderr: str) -> str:
 
 
 def journal_rows(directory: Path) -> list[tuple[int, str, str, str, str, str, str]]:
-    with sqlite3.connect(directory / "openline.db") as db:
-        return db.execute(
-            "SELECT seq, at, kind, data, prev_hash, hash, sig FROM journal ORDER BY seq"
-        ).fetchall()
+    engine = node_engine(directory)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT seq, at, kind, data, prev_hash, hash, sig FROM journal ORDER BY seq")
+        )
+        found = [tuple(row) for row in rows]
+    engine.dispose()
+    return found
 
 
 # --- commands on a node directory, and what they say about a broken one ---------------------
@@ -59,7 +72,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def node_copy(pristine: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(pristine, tmp_path / "blue", symlinks=True))
+    return copy_node(pristine, tmp_path / "blue")
 
 
 def _remove(name: str) -> Callable[[Path], None]:
@@ -113,6 +126,9 @@ BREAKAGES = {
     "node.key missing": (_remove("node.key"), {}, "node.key is missing"),
     "node.key readable by others": (_key_readable_by_others, {}, "node.key is open to other users"),
     "node.key garbage": (_write("node.key", b"not a key\n"), {}, "node.key is not a PEM"),
+}
+# Breakages of the SQLite file: on PostgreSQL the node has none.
+SQLITE_FILE_BREAKAGES = {
     "database deleted": (_remove("openline.db"), {}, "openline.db is missing"),
     "database not SQLite": (
         _write("openline.db", b"\x00garbage" * 600),
@@ -121,12 +137,18 @@ BREAKAGES = {
     ),
     "database empty": (_write("openline.db", b""), {}, "no Openline schema"),
 }
+SQLITE_FILE = sqlite_only("the breakage is done to the SQLite file")
+BREAKAGE_CASES = [
+    *(pytest.param(*case, id=name) for name, case in BREAKAGES.items()),
+    *(
+        pytest.param(*case, id=name, marks=SQLITE_FILE)
+        for name, case in SQLITE_FILE_BREAKAGES.items()
+    ),
+]
 
 
 @pytest.mark.parametrize("command", DIR_COMMANDS.values(), ids=DIR_COMMANDS.keys())
-@pytest.mark.parametrize(
-    ("breakage", "environ", "complaint"), BREAKAGES.values(), ids=BREAKAGES.keys()
-)
+@pytest.mark.parametrize(("breakage", "environ", "complaint"), BREAKAGE_CASES)
 def test_a_broken_node_directory_is_refused_with_one_line_naming_the_problem(
     node_copy: Path,
     command: list[str],
@@ -145,6 +167,7 @@ def test_a_broken_node_directory_is_refused_with_one_line_naming_the_problem(
     assert complaint in error_line(result.stderr)
 
 
+@SQLITE_FILE
 def test_a_node_whose_database_was_deleted_is_never_given_a_new_empty_journal(node_copy: Path):
     (node_copy / "openline.db").unlink()
 
@@ -169,7 +192,11 @@ def test_a_node_whose_database_was_deleted_is_never_given_a_new_empty_journal(no
 def test_card_prints_exactly_the_public_identity(tmp_path: Path, options: list[str], url: str):
     directory = tmp_path / "red"
     created = openline(
-        "init", directory, "--party", "RED", "--name", "Red command", "--lang", "ru", *options
+        "init",
+        directory,
+        *("--party", "RED", "--name", "Red command", "--lang", "ru"),
+        *options,
+        *init_args(),
     )
     assert created.returncode == 0, created.stderr
 
@@ -233,7 +260,9 @@ def test_token_create_on_a_running_node_prints_a_token_that_authenticates(
     assert sent.status_code == 201, sent.text
     assert sent.json()["created_by"] == "night-shift"
     recorded = [e["data"] for e in entries if e["data"].get("operator") == "night-shift"]
-    assert recorded == [{"operator": "night-shift", "token_id": token_hash[:12]}]
+    assert recorded == [
+        {"operator": "night-shift", "role": "duty-officer", "token_id": token_hash[:12]}
+    ]
     everything = json.dumps(entries)
     assert token not in everything
     assert token_hash not in everything

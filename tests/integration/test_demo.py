@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_openline
+from tests.conftest import run_openline, sqlite_only
+
+pytestmark = sqlite_only("the demo always puts its nodes on the embedded SQLite default")
 
 
 def test_the_demo_links_two_nodes_runs_the_scenario_and_can_run_again(tmp_path: Path):

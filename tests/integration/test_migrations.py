@@ -1,4 +1,5 @@
-"""Alembic migrations on real SQLite: they build exactly the tables the code declares, once."""
+"""Alembic migrations on the session's backend (real SQLite or PostgreSQL): they build exactly
+the tables the code declares, once."""
 
 from __future__ import annotations
 
@@ -13,22 +14,24 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 
+from openline.config import load_settings
 from openline.node import Node
 from openline.services.setup import NewNode
-from openline.store.database import SQLITE_FILE, alembic_config, migrate
+from openline.store.database import alembic_config, database_url, migrate
 from openline.store.tables import metadata
+from tests.conftest import new_database_url
 
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> str:
-    """An empty SQLite database, migrated by the test."""
-    return f"sqlite:///{tmp_path / 'fresh.db'}"
+    """An empty database, migrated by the test."""
+    return new_database_url() or f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
 @pytest.fixture
 def node_url(node_dir: NewNode) -> str:
     """The database ``openline init`` made (and migrated)."""
-    return f"sqlite:///{node_dir.directory / SQLITE_FILE}"
+    return database_url(load_settings(node_dir.directory, {}).database_url, node_dir.directory)
 
 
 @pytest.fixture
@@ -52,13 +55,24 @@ def differences(engine: Engine) -> list[Any]:
         return list(compare_metadata(context, metadata))
 
 
+# Every table and index as the database stores its definition: SQLite keeps the statement;
+# PostgreSQL, each column's type and each index's definition.
+_SCHEMA = {
+    "sqlite": "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name",
+    "postgresql": """
+        SELECT 'column', table_name || '.' || column_name,
+               data_type || ' ' || coalesce(character_maximum_length::text, '') || ' '
+               || is_nullable || ' ' || coalesce(column_default, '')
+        FROM information_schema.columns WHERE table_schema = 'public'
+        UNION ALL
+        SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
+        ORDER BY 1, 2""",
+}
+
+
 def schema(engine: Engine) -> list[tuple[str, str, str]]:
-    """Every table and index as SQLite stores its definition."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-        )
-        return [(row.type, row.name, row.sql) for row in rows]
+        return [tuple(row) for row in conn.execute(text(_SCHEMA[engine.dialect.name]))]
 
 
 def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -80,7 +94,7 @@ def current_revision(engine: Engine) -> str | None:
 def test_the_migrations_have_one_head(fresh_url: str):
     heads = ScriptDirectory.from_config(alembic_config(fresh_url)).get_heads()
 
-    assert heads == ["0004"]
+    assert heads == ["0005"]
 
 
 @pytest.mark.parametrize("which", ["fresh", "made by init"])
@@ -93,7 +107,7 @@ def test_the_migrated_database_matches_the_declared_tables(
     engine = engine_for(url)
 
     assert differences(engine) == []
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
@@ -118,7 +132,7 @@ def test_migrating_a_node_twice_changes_nothing(node_dir: NewNode, node_url: str
 
     assert schema(engine) == schema_before
     assert contents(engine) == contents_before
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
 
 
 def test_a_downgraded_database_migrates_back_to_the_same_schema(fresh_url: str, engine_for: Any):
@@ -132,3 +146,21 @@ def test_a_downgraded_database_migrates_back_to_the_same_schema(fresh_url: str, 
 
     assert schema(engine) == migrated
     assert differences(engine) == []
+
+
+def test_tokens_made_before_roles_become_administrators_tokens(fresh_url: str, engine_for: Any):
+    command.upgrade(alembic_config(fresh_url), "0004")
+    engine = engine_for(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO operator_tokens (token_hash, operator, created_at) "
+                "VALUES ('ab12', 'old-admin', '2024-12-03T12:00:00.000Z')"
+            )
+        )
+
+    migrate(fresh_url)
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT operator, role FROM operator_tokens")).all()
+    assert [tuple(row) for row in rows] == [("old-admin", "administrator")]

@@ -1,9 +1,11 @@
-"""Prepared statements on the driver's cursor give what SQLAlchemy's execution gives."""
+"""Prepared statements on the driver's cursor give what SQLAlchemy's execution gives, on the
+session's backend (SQLite's ``?`` parameters or psycopg's ``%(name)s``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import (
     Column,
@@ -19,6 +21,7 @@ from sqlalchemy import (
 )
 
 from openline.store.prepared import Prepared
+from tests.conftest import new_database_url
 
 metadata = MetaData()
 rows = Table(
@@ -33,8 +36,8 @@ LAST = Prepared(select(rows.c.key, rows.c.n).order_by(rows.c.n.desc()).limit(1))
 BUMP = Prepared(update(rows).where(rows.c.key == bindparam("k")).values(n=bindparam("n")))
 
 
-def test_insert_select_with_a_limit_and_update_on_sqlite(tmp_path: Path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+def test_insert_select_with_a_limit_and_update(tmp_path: Path):
+    engine = create_engine(new_database_url() or f"sqlite:///{tmp_path / 'p.db'}")
     metadata.create_all(engine)
     with engine.begin() as conn:
         INSERT.run(conn, {"key": "a", "n": 1, "note": None})
@@ -46,6 +49,8 @@ def test_insert_select_with_a_limit_and_update_on_sqlite(tmp_path: Path):
         assert BUMP.run(conn, {"k": "zz", "n": 9}) == 0
         assert LAST.first(conn, {}) == ("c", 9)
         assert conn.execute(select(rows.c.note).where(rows.c.key == "b")).scalar_one() == "x"
-    with engine.begin() as conn, pytest.raises(KeyError, match="note"):
-        INSERT.run(conn, {"key": "d", "n": 1})  # a column left out is an error, never a NULL
+    # A column left out is an error, never a NULL: found by Prepared (positional parameters, as
+    # on SQLite) or by psycopg (named ones).
+    with engine.begin() as conn, pytest.raises((KeyError, psycopg.ProgrammingError), match="note"):
+        INSERT.run(conn, {"key": "d", "n": 1})
     engine.dispose()

@@ -22,9 +22,10 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from openline.domain.journal import JournalEntry
+from openline.domain.roles import Role
 from openline.node import Node
 from openline.services.journal import verify_journal
-from openline.services.operators import operator_for_token
+from openline.services.operators import Operator, operator_for_token
 from openline.services.setup import NewNode
 from openline.store.journal import iter_all_entries
 from openline.store.tables import operator_tokens
@@ -75,7 +76,7 @@ def token_and_record(name: str) -> Callable[[UnitOfWork], JournalEntry]:
     """A row and the journal entry that speaks of it, in one operation."""
 
     def operation(uow: UnitOfWork) -> JournalEntry:
-        insert_token(uow.conn, f"hash-{name}", name, "2024-12-03T12:00:00.000Z")
+        insert_token(uow.conn, f"hash-{name}", name, "2024-12-03T12:00:00.000Z", role="planner")
         return uow.record("test.token", {"name": name})
 
     return operation
@@ -253,7 +254,7 @@ def test_a_second_process_writing_while_the_node_runs_does_not_fork_the_chain(
 
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
-    assert operator_for_token(node, token) == "x"
+    assert operator_for_token(node, token) == Operator("x", Role.DUTY_OFFICER)
     entries = assert_one_intact_chain(node)
     by_other = [e for e in entries if e.kind == "operator.token_created" and '"x"' in e.data]
     assert len(by_other) == 1

@@ -84,6 +84,17 @@ def test_text_that_is_not_an_iso_8601_instant_is_refused_naming_the_field(text: 
     assert "is not an ISO 8601 date-time" in caught.value.message
 
 
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"])
+def test_an_instant_outside_the_years_python_holds_in_utc_is_refused_naming_the_field(
+    text: str,
+) -> None:
+    # Found by fuzzing: converting these to UTC overflowed (a 500 through the API).
+    with pytest.raises(InvalidInput) as caught:
+        parse_utc(text, field="time_start")
+    assert caught.value.field == "time_start"
+    assert "outside the years 0001 to 9999 in UTC" in caught.value.message
+
+
 def test_reading_back_what_was_written_gives_the_same_instant_to_the_millisecond() -> None:
     instant = datetime(2024, 12, 3, 12, 0, 0, 123_456, tzinfo=UTC)
     assert parse_utc(format_utc(instant)) == instant.replace(microsecond=123_000)

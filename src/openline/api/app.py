@@ -11,8 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from openline import __version__
 from openline.api.auth import OperatorAuth
-from openline.api.errors import install_error_handlers
-from openline.api.limits import RequestSizeLimit
+from openline.api.errors import FEDERATION_ERRORS, OPERATOR_ERRORS, install_error_handlers
+from openline.api.limits import RefuseNul, RequestSizeLimit
 from openline.api.routes import events, federation, messages, node, notifications, templates
 from openline.line.runner import Line
 from openline.node import Node
@@ -46,14 +46,18 @@ def create_app(opened: Node) -> FastAPI:
         max_bytes=opened.settings.max_request_bytes,
         by_prefix={"/federation/": 4 * opened.settings.max_envelope_bytes},
     )
+    app.add_middleware(RefuseNul)
     app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
-    app.include_router(node.router)
-    app.include_router(messages.router)
-    app.include_router(notifications.router)
-    app.include_router(notifications.conflicts_router)
-    app.include_router(events.router)
-    app.include_router(templates.router)
-    app.include_router(federation.router)
+    for router in (
+        node.router,
+        messages.router,
+        notifications.router,
+        notifications.conflicts_router,
+        events.router,
+        templates.router,
+    ):
+        app.include_router(router, responses=OPERATOR_ERRORS)
+    app.include_router(federation.router, responses=FEDERATION_ERRORS)
     static = files("openline.web") / "static"
     app.mount("/", StaticFiles(directory=str(static), html=True), name="console")
     return app

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openline.api.errors import error_response
 from openline.node import Node
-from openline.services.operators import operator_for_token
+from openline.services.operators import Operator, operator_for_token
 
 PROTECTED_PREFIX = "/api/"
 RECOGNISED_SECONDS = 60.0
@@ -35,10 +35,11 @@ class OperatorAuth:
         self.node = node
         # Tokens recognised in the last RECOGNISED_SECONDS, so that a busy operator's requests
         # do not each cost a database read on another thread. Only hits are kept: a token
-        # created a moment ago (even by another process) is found at its first use.
-        self._recognised: dict[str, tuple[str, float]] = {}
+        # created a moment ago (even by another process) is found at its first use. The role
+        # is kept with the name: a token's role never changes.
+        self._recognised: dict[str, tuple[Operator, float]] = {}
 
-    async def _operator(self, token: str) -> str | None:
+    async def _operator(self, token: str) -> Operator | None:
         now = time.monotonic()
         known = self._recognised.get(token)
         if known is not None and known[1] > now:
@@ -60,7 +61,7 @@ class OperatorAuth:
             reason = "unknown operator token" if token else "no operator token"
             await self._refuse(scope, receive, send, reason)
             return
-        scope.setdefault("state", {})["operator"] = operator
+        scope.setdefault("state", {})["operator"] = operator  # what deps.py reads
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:

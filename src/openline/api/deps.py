@@ -1,13 +1,18 @@
-"""Request dependencies: the node, and the operator that OperatorAuth authenticated."""
+"""Request dependencies: the node, the operator OperatorAuth authenticated, and what their role
+allows (the matrix is openline.domain.roles; this is the one place it is enforced)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import HTTPBearer
 
+from openline.api.schemas import MessageCreate
+from openline.domain.errors import Forbidden
+from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
 from openline.node import Node
+from openline.services import operators
 
 # Declares the bearer scheme in the OpenAPI document; the check itself is OperatorAuth's.
 bearer = HTTPBearer(auto_error=False, description="An operator token of this node (olt_...).")
@@ -20,9 +25,65 @@ async def get_node(request: Request) -> Node:
 
 
 async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
-    operator: str = request.state.operator
-    return operator
+    operator: operators.Operator = request.state.operator
+    return operator.name
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
 Operator = Annotated[str, Depends(current_operator)]
+
+
+async def authorise(request: Request, node: Node, action: Action) -> None:
+    """Refuse (403, journaled as ``security.forbidden``) an operator whose role may not."""
+    operator: operators.Operator = request.state.operator
+    if may(operator.role, action):
+        return
+    client = request.client.host if request.client else None
+    event = {
+        "operator": operator.name,
+        "role": operator.role.value,
+        "action": action.value,
+        "method": request.method,
+        "path": request.url.path,
+        "client": client,
+    }
+    await node.write_async(lambda uow: uow.record("security.forbidden", event))
+    needed = " or ".join(role.value for role in roles_allowed(action))
+    raise Forbidden(
+        f"operator {operator.name!r} has the role {operator.role.value}; "
+        f"{DESCRIPTIONS[action]} needs the role {needed}"
+    )
+
+
+class Requires:
+    """A route's requirement, declared once on it: ``dependencies=[Depends(Requires(...))]``.
+
+    Route-level dependencies run before the body is read, so a forbidden request is refused
+    whatever its body holds.
+    """
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    async def __call__(
+        self, request: Request, node: NodeDep, _scheme: Annotated[object, Depends(bearer)]
+    ) -> None:
+        await authorise(request, node, self.action)
+
+    def __repr__(self) -> str:
+        return f"Requires({self.action.value!r})"
+
+
+def requires(action: Action) -> list[params.Depends]:
+    """The ``dependencies`` of a route that needs ``action``."""
+    return [Depends(Requires(action))]
+
+
+async def sendable_message(body: MessageCreate, request: Request, node: NodeDep) -> MessageCreate:
+    """The message to send, once the operator's role allows its template (a planner sends
+    deconfliction requests only)."""
+    await authorise(request, node, send_action(body.template))
+    return body
+
+
+SendableMessage = Annotated[MessageCreate, Depends(sendable_message)]

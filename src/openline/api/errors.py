@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from openline.domain import errors
@@ -19,16 +20,55 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Unauthorized: 401,
+    errors.Forbidden: 403,
     errors.Unavailable: 503,
 }
 HTTP_CODES = {
     400: "malformed_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
     422: "invalid",
 }
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="unauthorized, forbidden, not_found, conflict, invalid, ...")
+    message: str = Field(description="For people: names the value and the limit it broke.")
+    field: str | None = Field(None, description="The input at fault, when one is.")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape, declared in the OpenAPI document for every error status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
+
+
+_WHEN = {
+    400: "The body is not JSON, or a string in it, or the URL, holds a lone surrogate or a NUL.",
+    401: "No operator token, or one this node does not know.",
+    403: "The token's role does not allow this (docs/security.md).",
+    404: "No such thing on this node.",
+    409: "The current state does not allow this.",
+    413: "The body is over the size limit.",
+    422: "A value broke a rule; `field` names it.",
+    503: "The node cannot keep the write right now; nothing of it was kept.",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, each in the one shape."""
+    return {status: {"model": ErrorResponse, "description": _WHEN[status]} for status in statuses}
+
+
+OPERATOR_ERRORS = documented(400, 401, 403, 404, 409, 413, 422, 503)
+FEDERATION_ERRORS = documented(413, 422, 503)
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -59,7 +99,10 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
     if first["type"] == "json_invalid":
-        return error_response(400, "malformed_request", "the request body is not valid JSON")
+        problem = first.get("ctx", {}).get("error")  # what the decoder (or strict_json) found
+        detail = f": {problem}" if problem else ""
+        message = f"the request body is not valid JSON{detail}"
+        return error_response(400, "malformed_request", message)
     location = [str(part) for part in first["loc"] if part not in ("body", "query", "path")]
     field = ".".join(location) or None
     value = f" (got {first['input']!r})" if "input" in first and location else ""

@@ -1,4 +1,5 @@
-"""Refuse request bodies over the configured size before reading them into memory."""
+"""Refuse what no route should see: bodies over the configured size, before they are read
+into memory, and a NUL in the path or the query."""
 
 from __future__ import annotations
 
@@ -58,3 +59,20 @@ class RequestSizeLimit:
             await self.app(scope, counted_receive, send)
         except BodyTooLarge as too_large:
             await too_large.response()(scope, receive, send)
+
+
+class RefuseNul:
+    """A NUL (``%00``) in the path or the query is refused (400) before any route reads it: it
+    would reach a database query as a parameter, and PostgreSQL keeps no NUL in text (a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            message = "the request's path or query holds a NUL character (%00)"
+            await error_response(400, "malformed_request", message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -7,9 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from openline.domain.messages import Message, State
+from openline.domain.notifications import Kind
+from openline.domain.parties import PARTY_CODE
+from openline.domain.phrasebook import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc
 from openline.i18n import render_message
+
+# For the OpenAPI document: domain/parties.py checks a code and names the field it is in.
+PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": PARTY_CODE.pattern}
 
 
 class MessageCreate(BaseModel):
@@ -17,7 +23,12 @@ class MessageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: list[str] = Field(min_length=1, max_length=16, description="Recipient party codes.")
+    to: list[str] = Field(
+        min_length=1,
+        max_length=16,
+        description="Recipient party codes.",
+        json_schema_extra={"items": PARTY_SCHEMA},
+    )
     precedence: Precedence
     template: str | None = Field(None, max_length=40, description="A phrasebook template.")
     fields: dict[str, Any] | None = Field(None, description="The template's fields.")
@@ -123,18 +134,98 @@ def _text(instant: Any) -> str | None:
     return format_utc(instant) if instant is not None else None
 
 
+# The JSON Schema of a volume, for the OpenAPI document only: clients (and the fuzzer) learn
+# the shape from it, while domain/volumes.py checks every rule and names the place of any break
+# (docs/notifications.md).
+_POSITION = {
+    "type": "array",
+    "prefixItems": [
+        {"type": "number", "minimum": -180, "maximum": 180},
+        {"type": "number", "minimum": -90, "maximum": 90},
+    ],
+    "minItems": 2,
+    "maxItems": 2,
+}
+_RING = {"type": "array", "items": _POSITION, "minItems": 4}
+_POLYGON = {"type": "array", "items": _RING, "minItems": 1}
+_BAND_AND_WINDOW: dict[str, Any] = {
+    "altitude_lower_m": {"type": "number", "minimum": MIN_ALTITUDE_M, "maximum": MAX_ALTITUDE_M},
+    "altitude_upper_m": {"type": "number", "minimum": MIN_ALTITUDE_M, "maximum": MAX_ALTITUDE_M},
+    "time_start": {"type": "string", "format": "date-time"},
+    "time_end": {"type": "string", "format": "date-time"},
+}
+
+
+def _volume(shape: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {shape: schema, **_BAND_AND_WINDOW},
+        "required": [shape, *_BAND_AND_WINDOW],
+        "additionalProperties": False,
+    }
+
+
+VOLUME_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        _volume(
+            "geometry",
+            {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {"type": {"const": "Polygon"}, "coordinates": _POLYGON},
+                        "required": ["type", "coordinates"],
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "type": {"const": "MultiPolygon"},
+                            "coordinates": {"type": "array", "items": _POLYGON, "minItems": 1},
+                        },
+                        "required": ["type", "coordinates"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        ),
+        _volume(
+            "circle",
+            {
+                "type": "object",
+                "properties": {
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                    "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                    "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000},
+                },
+                "required": ["lat", "lon", "radius_m"],
+                "additionalProperties": False,
+            },
+        ),
+    ]
+}
+
+
 class NotificationCreate(BaseModel):
     """``{kind, title, volumes, share_with}``; every rule is in docs/notifications.md."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="air-operation, ground-operation, ..., protected-site, zone.")
+    kind: str = Field(
+        description="air-operation, ground-operation, ..., protected-site, zone.",
+        json_schema_extra={"enum": [kind.value for kind in Kind]},
+    )
     title: str = Field(description="What the operators of every party read.")
     volumes: list[dict[str, Any]] = Field(
         description="Volume4D: a geometry (GeoJSON Polygon or MultiPolygon) or a circle, "
-        "altitude_lower_m, altitude_upper_m, time_start, time_end."
+        "altitude_lower_m, altitude_upper_m, time_start, time_end.",
+        json_schema_extra={"items": VOLUME_SCHEMA},
     )
-    share_with: list[str] = Field(default_factory=list, description="Parties to share it with.")
+    share_with: list[str] = Field(
+        default_factory=list,
+        description="Parties to share it with.",
+        json_schema_extra={"items": PARTY_SCHEMA},
+    )
 
 
 class StatusChange(BaseModel):

@@ -46,6 +46,12 @@ class Unauthorized(OpenlineError):
     code = "unauthorized"
 
 
+class Forbidden(OpenlineError):
+    """A known operator whose role does not allow what was asked."""
+
+    code = "forbidden"
+
+
 class Unavailable(OpenlineError):
     """The node cannot keep what it is asked to keep right now (disk, database)."""
 

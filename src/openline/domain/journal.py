@@ -21,6 +21,10 @@ from typing import Any
 from openline.domain.canonical import canonical_json
 
 GENESIS_HASH = "0" * 64
+# The largest sequence number the journal's seq column keeps (an INTEGER: 32 bits on
+# PostgreSQL): a request that names a later one is refused, not passed to the database to
+# overflow there.
+MAX_SEQ = 2**31 - 1
 
 SignatureCheck = Callable[[bytes, bytes], bool]
 Signer = Callable[[bytes], bytes]

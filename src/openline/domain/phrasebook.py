@@ -32,12 +32,19 @@ def _fail(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", field=field)
 
 
-def _number(value: Any, field: str) -> float:
+def finite_number(value: Any, field: str) -> float:
+    """A JSON number (not a boolean) with a finite value, or InvalidInput naming ``field``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(field, f"{value!r} is not a number")
-    if not math.isfinite(value):
-        raise _fail(field, f"{value!r} is not a finite number")
-    return float(value)
+        raise _fail(field, f"{value!r:.80} is not a number")
+    # JSON has no limit on the digits of a number: an integer of 400 digits overflows float()
+    # (and math.isfinite()), and is no finite number here.
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _fail(field, f"{value!r:.40} is not a finite number")
+    return number
 
 
 def _mapping(value: Any, field: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
@@ -90,14 +97,14 @@ def check_time_window(value: Any, field: str) -> dict[str, str]:
 
 
 def check_latitude(value: Any, field: str) -> float:
-    lat = _number(value, field)
+    lat = finite_number(value, field)
     if not -90.0 <= lat <= 90.0:
         raise _fail(field, f"latitude {lat:g} is outside -90 to 90")
     return lat
 
 
 def check_longitude(value: Any, field: str) -> float:
-    lon = _number(value, field)
+    lon = finite_number(value, field)
     if not -180.0 <= lon <= 180.0:
         raise _fail(field, f"longitude {lon:g} is outside -180 to 180")
     return lon
@@ -113,8 +120,8 @@ def check_point(value: Any, field: str) -> dict[str, float]:
 
 def check_altitude_band(value: Any, field: str) -> dict[str, float]:
     band = _mapping(value, field, ("lower_m", "upper_m"))
-    lower = _number(band["lower_m"], f"{field}.lower_m")
-    upper = _number(band["upper_m"], f"{field}.upper_m")
+    lower = finite_number(band["lower_m"], f"{field}.lower_m")
+    upper = finite_number(band["upper_m"], f"{field}.upper_m")
     for name, metres in (("lower_m", lower), ("upper_m", upper)):
         if not MIN_ALTITUDE_M <= metres <= MAX_ALTITUDE_M:
             raise _fail(
@@ -134,7 +141,7 @@ def check_area(value: Any, field: str) -> dict[str, Any]:
     if isinstance(value, Mapping) and "circle" in value:
         _mapping(value, field, ("circle",))
         circle = _mapping(value["circle"], f"{field}.circle", ("lat", "lon", "radius_m"))
-        radius = _number(circle["radius_m"], f"{field}.circle.radius_m")
+        radius = finite_number(circle["radius_m"], f"{field}.circle.radius_m")
         if not 0 < radius <= MAX_RADIUS_M:
             raise _fail(
                 f"{field}.circle.radius_m",

@@ -36,4 +36,9 @@ def parse_utc(text: str, *, field: str = "time") -> datetime:
         raise InvalidInput(
             f"{field} {text!r} has no time zone; write it in UTC with a Z", field=field
         )
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC, which Python lacks
+        raise InvalidInput(
+            f"{field} {text!r} is outside the years 0001 to 9999 in UTC", field=field
+        ) from None

@@ -9,7 +9,6 @@ in docs/notifications.md.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from openline.domain.phrasebook import (
     MIN_ALTITUDE_M,
     check_latitude,
     check_longitude,
+    finite_number,
 )
 from openline.domain.polygons import (
     Point,
@@ -106,14 +106,6 @@ def members(
             f"{where}.{missing[0]}" if where else missing[0], f"{missing[0]} is missing"
         )
     return value
-
-
-def finite_number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid_at(where, f"{value!r:.80} is not a number")
-    if not math.isfinite(value):
-        raise invalid_at(where, f"{value!r} is not a finite number")
-    return float(value)
 
 
 def list_of(value: Any, where: str, what: str) -> list[Any]:

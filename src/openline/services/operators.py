@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 from openline.domain.errors import InvalidInput
+from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.store import tokens
@@ -29,20 +31,47 @@ def check_operator_name(name: str) -> str:
     return name
 
 
-def issue_token(uow: UnitOfWork, operator: str, at: str) -> str:
+@dataclass(frozen=True)
+class Operator:
+    """Who a token speaks for: the operator's name and role."""
+
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    operator: str
+    role: str
+    created_at: str
+    token_id: str  # the first 12 hex digits of the token's SHA-256, as the journal names it
+
+
+def issue_token(uow: UnitOfWork, operator: str, role: Role, at: str) -> str:
     """A new token for ``operator``, recorded in the journal by a short fingerprint only."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_hash = hash_token(token)
-    tokens.insert_token(uow.conn, token_hash, operator, at)
-    uow.record("operator.token_created", {"operator": operator, "token_id": token_hash[:12]})
+    tokens.insert_token(uow.conn, token_hash, operator, at, role=role.value)
+    uow.record(
+        "operator.token_created",
+        {"operator": operator, "role": role.value, "token_id": token_hash[:12]},
+    )
     return token
 
 
-def create_token(node: Node, operator: str) -> str:
+def create_token(node: Node, operator: str, role: Role) -> str:
     check_operator_name(operator)
-    return node.write(lambda uow: issue_token(uow, operator, format_utc(node.clock())))
+    return node.write(lambda uow: issue_token(uow, operator, role, format_utc(node.clock())))
 
 
-def operator_for_token(node: Node, token: str) -> str | None:
+def operator_for_token(node: Node, token: str) -> Operator | None:
     token_hash = hash_token(token)
-    return node.read(lambda conn: tokens.find_operator(conn, token_hash))
+    found = node.read(lambda conn: tokens.find_operator(conn, token_hash))
+    return Operator(found[0], Role(found[1])) if found is not None else None
+
+
+def list_tokens(node: Node) -> list[TokenRecord]:
+    return [
+        TokenRecord(operator, role, created_at, token_hash[:12])
+        for operator, role, created_at, token_hash in node.read(tokens.list_tokens)
+    ]

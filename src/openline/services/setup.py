@@ -7,15 +7,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
 from openline.config import ConfigError, Settings, write_config_file
 from openline.crypto import SigningKey, write_private_key
+from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.nodedir import NodeDirectory, move_into_place, staging_directory, write_secret
 from openline.services.operators import check_operator_name, issue_token
-from openline.store.database import database_url, migrate
+from openline.store.database import (
+    database_url,
+    has_schema,
+    make_engine,
+    migrate,
+    one_line,
+    shown,
+)
 from openline.store.writer import UnitOfWork
 
 CLI_OPERATOR = "local-cli"
@@ -60,7 +69,7 @@ def _build(staging: Path, values: dict[str, str | int], settings: Settings, oper
     directory = NodeDirectory(staging)
     write_config_file(directory.config_file, values)
     write_private_key(directory.key_file, SigningKey.generate())
-    migrate(database_url(settings.database_url, staging))
+    _migrate_new(database_url(settings.database_url, staging))
     node = Node.open(staging, environ={})
     try:
 
@@ -69,11 +78,29 @@ def _build(staging: Path, values: dict[str, str | int], settings: Settings, oper
             uow.record(
                 "node.initialized", {"card": node.card().model_dump(), "version": __version__}
             )
-            cli_token = issue_token(uow, CLI_OPERATOR, at)
-            return issue_token(uow, operator, at), cli_token
+            cli_token = issue_token(uow, CLI_OPERATOR, Role.ADMINISTRATOR, at)
+            return issue_token(uow, operator, Role.ADMINISTRATOR, at), cli_token
 
         token, cli_token = node.write(first_entries)
         write_secret(directory.cli_token_file, cli_token)
     finally:
         node.close()
     return token
+
+
+def _migrate_new(url: str) -> None:
+    """Create the schema in a database that holds no node yet (a server's database may)."""
+    try:
+        engine = make_engine(url, writer=False)
+    except (ArgumentError, ImportError) as exc:  # not a URL, or a driver not installed
+        raise ConfigError(f"database_url {shown(url)}: {exc}") from None
+    try:
+        taken = has_schema(engine)
+    except DatabaseError as exc:
+        raise ConfigError(f"{shown(url)} cannot be reached: {one_line(exc.orig)}") from None
+    finally:
+        engine.dispose()
+    if taken:
+        # Two nodes on one journal would fork it: each node has a database of its own.
+        raise ConfigError(f"{shown(url)} already holds an Openline node's database")
+    migrate(url)

@@ -1,4 +1,5 @@
-"""Engines and migrations. SQLite by default (WAL, fsync at every commit); any SQLAlchemy URL."""
+"""Engines and migrations. SQLite by default (WAL, fsync at every commit); PostgreSQL through
+psycopg when ``database_url`` says so. Everything that differs between the two is here."""
 
 from __future__ import annotations
 
@@ -8,13 +9,40 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SQLITE_FILE = "openline.db"
+# The key of the PostgreSQL advisory lock a writer's transaction takes first: the counterpart of
+# SQLite's BEGIN IMMEDIATE, so that two processes writing one journal take turns.
+WRITER_LOCK = 0x6F70656E6C696E65  # "openline"
 
 
 def database_url(configured: str, directory: Path) -> str:
-    """The configured URL, or the SQLite file in the node directory."""
-    return configured or f"sqlite:///{(directory / SQLITE_FILE).resolve()}"
+    """The configured URL, or the SQLite file in the node directory. A plain ``postgresql://``
+    URL means psycopg (3), the driver Openline installs, not SQLAlchemy's default psycopg2."""
+    if not configured:
+        return f"sqlite:///{(directory / SQLITE_FILE).resolve()}"
+    try:
+        url = make_url(configured)
+    except ArgumentError:
+        return configured  # refused, with the URL named, when an engine is made from it
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return configured
+
+
+def shown(url: str) -> str:
+    """The URL as messages and logs may show it: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the configured database_url"  # unparsable: it might hold anything
+
+
+def one_line(error: object) -> str:
+    """A driver's error on one line (psycopg's span several)."""
+    return " ".join(str(error).split())
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -24,11 +52,21 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, writer: bool) -> Engine:
-    """An engine; the writer's takes SQLite's write lock when a transaction begins."""
+    """An engine; the writer's takes the database's write lock when a transaction begins."""
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN")
+    elif engine.dialect.name == "postgresql" and writer:
+        _configure_postgresql_writer(engine)
     return engine
+
+
+def _configure_postgresql_writer(engine: Engine) -> None:
+    # psycopg begins the transaction itself at the first statement; the lock is that statement
+    # and is released at commit or rollback. Reads never wait for it.
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:

@@ -26,6 +26,8 @@ operator_tokens = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("operator", String(64), nullable=False),
     Column("created_at", TIME, nullable=False),
+    # duty-officer, planner or administrator (openline.domain.roles); migration 0005.
+    Column("role", String(16), nullable=False, server_default="administrator"),
 )
 
 messages = Table(

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection
 
-from openline.api.deps import NodeDep, Operator
-from openline.domain.journal import JournalEntry
+from openline.api.deps import NodeDep, Operator, requires
+from openline.domain.journal import MAX_SEQ, JournalEntry
+from openline.domain.roles import Action
 from openline.node import Node
 from openline.store.journal import read_entries, read_head
 
@@ -32,18 +33,22 @@ def sse_frame(entry: JournalEntry) -> str:
     return f"id: {entry.seq}\nevent: {entry.kind}\ndata: {data}\n\n"
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get("/events", response_class=StreamingResponse, dependencies=requires(Action.READ))
 async def events(
     node: NodeDep,
     _operator: Operator,
-    after: Annotated[int | None, Query(ge=0, description="Replay entries after this seq.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="Replay entries after this seq.")
+    ] = None,
     kinds: Annotated[
         str | None, Query(max_length=500, description="Comma-separated kind prefixes.")
     ] = None,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
 ) -> StreamingResponse:
-    if last_event_id is not None and last_event_id.isdigit():
-        after = int(last_event_id)
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses. An id past what a
+    # journal can hold is replayed from the head, as any id past this journal's head is.
+    if last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
+        after = min(int(last_event_id), MAX_SEQ)
     prefixes = tuple(p.strip() for p in kinds.split(",") if p.strip()) if kinds else ()
     return StreamingResponse(
         _stream(node, after, prefixes),

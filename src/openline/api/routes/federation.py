@@ -13,6 +13,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from openline.api import strict_json
 from openline.api.deps import NodeDep
 from openline.domain.errors import InvalidInput
 from openline.line.receiver import apply_batch, check_alone
@@ -42,7 +43,7 @@ async def _envelopes(request: Request, node: NodeDep, client: str | None) -> lis
     raw = await request.body()
     problem = None
     try:
-        payload = json.loads(raw)
+        payload = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"the body is not JSON: {exc}"
     else:

@@ -6,14 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from openline.api.deps import NodeDep, Operator
+from openline.api.deps import NodeDep, Operator, SendableMessage, requires
 from openline.api.schemas import MessageCreate, MessageList, MessagePublic
+from openline.api.strict_json import StrictJSONRoute
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Draft, Message, free_text_draft
+from openline.domain.roles import Action
 from openline.node import Node
 from openline.services import messages as service
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"], route_class=StrictJSONRoute)
 
 
 def _public(node: Node, message: Message) -> MessagePublic:
@@ -38,16 +40,17 @@ def _draft(body: MessageCreate) -> Draft:
     return Draft(body.to, body.precedence, body.template, body.fields or {}, body.in_reply_to)
 
 
+# No route-level requirement: what sending needs depends on the template (deps.py).
 @router.post("", status_code=201, response_model=MessagePublic)
 async def send(
-    body: MessageCreate, node: NodeDep, operator: Operator, response: Response
+    body: SendableMessage, node: NodeDep, operator: Operator, response: Response
 ) -> MessagePublic:
     message = await node.write_async(service.new_message(node, _draft(body), operator))
     response.headers["Location"] = f"{router.prefix}/{message.id}"
     return _public(node, message)
 
 
-@router.get("", response_model=MessageList)
+@router.get("", response_model=MessageList, dependencies=requires(Action.READ))
 def list_messages(
     node: NodeDep,
     _operator: Operator,
@@ -59,12 +62,14 @@ def list_messages(
     return MessageList(messages=[_public(node, m) for m in found])
 
 
-@router.get("/{message_id}", response_model=MessagePublic)
+@router.get("/{message_id}", response_model=MessagePublic, dependencies=requires(Action.READ))
 def get_message(message_id: str, node: NodeDep, _operator: Operator) -> MessagePublic:
     return _public(node, service.get_message(node, message_id))
 
 
-@router.post("/{message_id}/ack", response_model=MessagePublic)
+@router.post(
+    "/{message_id}/ack", response_model=MessagePublic, dependencies=requires(Action.ACKNOWLEDGE)
+)
 async def acknowledge(message_id: str, node: NodeDep, operator: Operator) -> MessagePublic:
     message = await node.write_async(service.acknowledgement(node, message_id, operator))
     return _public(node, message)

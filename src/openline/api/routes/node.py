@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from openline import __version__
-from openline.api.deps import NodeDep, Operator
+from openline.api.deps import NodeDep, Operator, requires
 from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
+from openline.domain.journal import MAX_SEQ
+from openline.domain.roles import Action
 from openline.line.runner import Line
 from openline.services.journal import journal_page
 from openline.store.journal import read_head
@@ -16,7 +18,7 @@ from openline.store.journal import read_head
 router = APIRouter(prefix="/api/v1", tags=["node"])
 
 
-@router.get("/node", response_model=NodePublic)
+@router.get("/node", response_model=NodePublic, dependencies=requires(Action.READ))
 def node_info(node: NodeDep, _operator: Operator, request: Request) -> NodePublic:
     seq, head_hash = node.read(read_head)
     line: Line = request.app.state.line
@@ -28,11 +30,11 @@ def node_info(node: NodeDep, _operator: Operator, request: Request) -> NodePubli
     )
 
 
-@router.get("/journal", response_model=JournalPage)
+@router.get("/journal", response_model=JournalPage, dependencies=requires(Action.READ))
 def journal(
     node: NodeDep,
     _operator: Operator,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> JournalPage:
     entries, seq, head_hash = journal_page(node, after, limit)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from openline.api.deps import NodeDep, Operator
+from openline.api.deps import NodeDep, Operator, requires
 from openline.api.schemas import (
     ConflictList,
     ConflictPublic,
@@ -16,10 +16,14 @@ from openline.api.schemas import (
     NotificationPublic,
     StatusChange,
 )
+from openline.api.strict_json import StrictJSONRoute
 from openline.domain.notifications import Notification, Status, notification_record
+from openline.domain.roles import Action
 from openline.services import notifications as service
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = APIRouter(
+    prefix="/api/v1/notifications", tags=["notifications"], route_class=StrictJSONRoute
+)
 conflicts_router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"])
 
 
@@ -30,7 +34,9 @@ def _public(
     return NotificationPublic.model_validate({**record, "conflicts": conflicts})
 
 
-@router.post("", status_code=201, response_model=NotificationPublic)
+@router.post(
+    "", status_code=201, response_model=NotificationPublic, dependencies=requires(Action.NOTIFY)
+)
 async def notify(
     body: NotificationCreate, node: NodeDep, operator: Operator, response: Response
 ) -> NotificationPublic:
@@ -40,7 +46,7 @@ async def notify(
     return _public(notification, conflicts)
 
 
-@router.get("", response_model=NotificationList)
+@router.get("", response_model=NotificationList, dependencies=requires(Action.READ))
 def list_notifications(
     node: NodeDep,
     _operator: Operator,
@@ -55,14 +61,18 @@ def list_notifications(
     return NotificationList(notifications=[_public(n) for n in found])
 
 
-@router.get("/{notification_id}", response_model=NotificationPublic)
+@router.get(
+    "/{notification_id}", response_model=NotificationPublic, dependencies=requires(Action.READ)
+)
 def get_notification(
     notification_id: str, node: NodeDep, _operator: Operator
 ) -> NotificationPublic:
     return _public(service.get_notification(node, notification_id))
 
 
-@router.put("/{notification_id}", response_model=NotificationPublic)
+@router.put(
+    "/{notification_id}", response_model=NotificationPublic, dependencies=requires(Action.NOTIFY)
+)
 async def revise(
     notification_id: str, body: NotificationCreate, node: NodeDep, operator: Operator
 ) -> NotificationPublic:
@@ -73,7 +83,11 @@ async def revise(
     return _public(notification, conflicts)
 
 
-@router.post("/{notification_id}/status", response_model=NotificationPublic)
+@router.post(
+    "/{notification_id}/status",
+    response_model=NotificationPublic,
+    dependencies=requires(Action.NOTIFY),
+)
 async def change_status(
     notification_id: str, body: StatusChange, node: NodeDep, operator: Operator
 ) -> NotificationPublic:
@@ -83,7 +97,7 @@ async def change_status(
     return _public(notification, conflicts)
 
 
-@conflicts_router.get("", response_model=ConflictList)
+@conflicts_router.get("", response_model=ConflictList, dependencies=requires(Action.READ))
 def list_conflicts(
     node: NodeDep,
     _operator: Operator,
@@ -97,12 +111,14 @@ def list_conflicts(
     return ConflictList(conflicts=[ConflictPublic.model_validate(c) for c in found])
 
 
-@conflicts_router.get("/{key}", response_model=ConflictPublic)
+@conflicts_router.get("/{key}", response_model=ConflictPublic, dependencies=requires(Action.READ))
 def get_conflict(key: str, node: NodeDep, _operator: Operator) -> ConflictPublic:
     return ConflictPublic.model_validate(service.get_conflict(node, key))
 
 
-@conflicts_router.get("/{key}/request", response_model=MessageCreate)
+@conflicts_router.get(
+    "/{key}/request", response_model=MessageCreate, dependencies=requires(Action.READ)
+)
 def deconfliction_request(key: str, node: NodeDep, _operator: Operator) -> MessageCreate:
     """A deconfliction-request message filled in from the conflict, to POST to /api/v1/messages
     as it is or after editing."""

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from openline.api.deps import NodeDep, Operator
+from openline.api.deps import NodeDep, Operator, requires
+from openline.domain.roles import Action
 from openline.i18n import template_catalogue
 
 router = APIRouter(prefix="/api/v1/templates", tags=["phrasebook"])
@@ -38,7 +39,7 @@ class TemplateList(BaseModel):
     templates: list[TemplatePublic]
 
 
-@router.get("", response_model=TemplateList)
+@router.get("", response_model=TemplateList, dependencies=requires(Action.READ))
 async def list_templates(
     node: NodeDep,
     _operator: Operator,

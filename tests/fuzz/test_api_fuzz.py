@@ -1,0 +1,306 @@
+"""schemathesis against a real node: every operation of its OpenAPI schema, with generated
+requests, valid and invalid, sent with an administrator's token to an ``openline serve``
+process on 127.0.0.1.
+
+Every answer must be: no 5xx; a status, content type and body the schema declares; for every
+error, the one JSON error shape; and nothing may fail inside the node (no traceback in its log).
+Each operation gets FUZZ_EXAMPLES valid and FUZZ_EXAMPLES invalid cases (docs/reliability.md
+has the figures). The name is not OPENLINE_...: a node refuses to start with an OPENLINE_
+variable that is not one of its settings.
+
+The operations are walked here, each under hypothesis's ``@given``, rather than through
+schemathesis's pytest plugin: its ``from_fixture`` loader does not run on pytest 9.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from openline.domain.notifications import Kind
+from tests.conftest import RunningNode, free_port, link, make_node_dir, silent_card, start_node
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "250"))  # about 2.5 minutes here: reliability.md
+TIMEOUT_S = 30.0
+# The event stream never ends: each case reads it for STREAM_S, so it gets fewer cases.
+EVENTS = "/api/v1/events"
+STREAM_S = 0.5
+STREAM_EXAMPLES = min(EXAMPLES, 40)
+# pytest-timeout's limit, raised with the number of cases (about 100 ms each at worst here): the
+# default 120 s would stop a long run midway, inside a case, which hypothesis takes for a flaky
+# failure of the node.
+TEST_TIMEOUT_S = 300 + EXAMPLES * 4
+# While working on one operation: FUZZ_ONLY="POST /api/v1/notifications" fuzzes only it.
+ONLY = {label.strip() for label in os.environ.get("FUZZ_ONLY", "").split(",") if label.strip()}
+
+
+@pytest.fixture(scope="module")
+def fuzzed_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """BLUE as a real process, linked to a RED that never answers."""
+    created = make_node_dir(tmp_path_factory.mktemp("fuzz") / "blue", port=free_port())
+    link(created.directory, silent_card())
+    node = start_node(created.directory, created.token)
+    try:
+        yield node
+    finally:
+        node.stop_surely()
+
+
+@pytest.fixture(scope="module")
+def node_schema(fuzzed_node: RunningNode) -> Any:
+    return schemathesis.openapi.from_url(f"{fuzzed_node.url}/openapi.json")
+
+
+@pytest.fixture(scope="module")
+def session(fuzzed_node: RunningNode) -> Iterator[requests.Session]:
+    with requests.Session() as opened:
+        yield opened
+
+
+def one_error_shape(_ctx: Any, response: Any, _case: Any) -> bool | None:
+    """Every error answers ``{"error": {"code", "message", "field"?}}`` and nothing else."""
+    if response.status_code < 400:
+        return None
+    assert response.headers.get("content-type") == ["application/json"], response.headers
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert list(body) == ["error"], body
+    error = body["error"]
+    assert {"code", "message"} <= set(error) <= {"code", "message", "field"}, error
+    assert isinstance(error["code"], str), error
+    assert isinstance(error["message"], str), error
+    assert error["message"].strip(), error
+    return True
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    one_error_shape,
+]
+# Not negative_data_rejection: it counts an unknown query parameter as invalid input (the API
+# ignores those, as HTTP APIs do) and a dropped Authorization header too (every case here is
+# sent with the administrator's token). Invalid cases are still generated, and checked above.
+
+
+@dataclass
+class Tally:
+    """What one operation got: cases sent, answers by status, seconds taken."""
+
+    cases: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def fuzz(
+    operation: Any, mode: GenerationMode, node: RunningNode, session: requests.Session, tally: Tally
+) -> None:
+    """EXAMPLES generated requests to one operation, valid or invalid as ``mode`` says."""
+    stream = operation.path == EVENTS
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=STREAM_EXAMPLES if stream else EXAMPLES,
+        deadline=None,
+        derandomize=True,  # the same cases on every run: CI fails for the code, not the dice
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def one_case(case: Any) -> None:
+        # Invalid cases may drop or mangle the token: the fuzzing is of what comes after it.
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {node.token}"}
+        response = case.call_and_validate(
+            session=session, checks=CHECKS, timeout=STREAM_S if stream else TIMEOUT_S
+        )
+        tally.cases += 1
+        tally.statuses[response.status_code] += 1
+        # An administrator's token is never refused: every case got past authentication.
+        assert response.status_code not in (401, 403), response.text
+
+    started = time.perf_counter()
+    try:
+        one_case()
+    finally:
+        tally.seconds += time.perf_counter() - started
+
+
+@pytest.mark.timeout(TEST_TIMEOUT_S)
+def test_no_generated_request_breaks_the_node(
+    node_schema: Any, fuzzed_node: RunningNode, session: requests.Session
+):
+    tallies: dict[str, Tally] = {}
+    failures: dict[str, str] = {}
+    for result in node_schema.get_all_operations():
+        operation = result.ok()
+        label = f"{operation.method.upper()} {operation.path}"
+        if ONLY and label not in ONLY:
+            continue
+        tally = tallies[label] = Tally()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                fuzz(operation, mode, fuzzed_node, session, tally)
+            except Unsatisfiable:
+                # Nothing to make invalid (POST /federation/v1/envelopes declares no input).
+                assert mode is GenerationMode.NEGATIVE, label
+            except (Exception, FailureGroup) as exc:  # every operation is fuzzed, then reported
+                failures[f"{label} ({mode.value})"] = f"{type(exc).__name__}: {exc}"[:4000]
+    print(f"\nfuzzing, FUZZ_EXAMPLES={EXAMPLES}:")
+    for label, tally in tallies.items():
+        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items()))
+        print(f"  {label}: {tally.cases} cases in {tally.seconds:.1f} s ({statuses})")
+
+    assert ONLY or len(tallies) >= 16
+    assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+    assert fuzzed_node.process.poll() is None, "the node stopped"
+    assert_nothing_failed_inside(fuzzed_node)
+
+
+def assert_nothing_failed_inside(node: RunningNode) -> None:
+    """The node logged no traceback: nothing failed inside it, even behind a 4xx."""
+    log = node.log.read_text(encoding="utf-8", errors="replace")
+    first = log.find("Traceback")
+    assert first < 0, log[max(0, first - 500) : first + 6000]
+
+
+# --- notifications the schema alone would almost never make valid -----------------------------
+# Generated from the schema, a volume is nearly always refused (its ring not closed, its times
+# decades apart), so the conflict engine behind a valid one would go unfuzzed. These are built
+# near one another, valid or nearly so, and sent one after the other to the same node.
+
+CENTRE_LAT, CENTRE_LON = 35.0, 36.0
+START = datetime(2026, 12, 3, 12, tzinfo=UTC)
+
+
+def instant(minutes: int) -> str:
+    return (START + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+@st.composite
+def footprints(draw: st.DrawFn) -> dict[str, Any]:
+    lat = draw(st.floats(CENTRE_LAT - 0.5, CENTRE_LAT + 0.5))
+    lon = draw(st.floats(CENTRE_LON - 0.5, CENTRE_LON + 0.5))
+    if draw(st.booleans()):
+        radius = draw(st.floats(1, 60_000))
+        return {"circle": {"lat": lat, "lon": lon, "radius_m": radius}}
+    # A star of n points at random distances around (lon, lat): convex or not, sometimes
+    # degenerate; its positions rounded so that some repeat.
+    n = draw(st.integers(3, 12))
+    ring = []
+    for k in range(n):
+        reach = draw(st.floats(0.0, 0.3))
+        angle = 2 * math.pi * k / n
+        ring.append(
+            [round(lon + reach * math.cos(angle), 4), round(lat + reach * math.sin(angle), 4)]
+        )
+    ring.append(ring[0])
+    return {"geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+@st.composite
+def volumes(draw: st.DrawFn) -> dict[str, Any]:
+    lower = draw(st.integers(-500, 10_000))
+    start = draw(st.integers(-600, 600))
+    return {
+        **draw(footprints()),
+        "altitude_lower_m": lower,
+        "altitude_upper_m": lower + draw(st.integers(0, 5_000)),
+        "time_start": instant(start),
+        "time_end": instant(start + draw(st.integers(1, 24 * 60))),
+    }
+
+
+notifications = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(list(Kind)).map(str),
+        "title": st.text(min_size=1, max_size=40).filter(str.strip),
+        "volumes": st.lists(volumes(), min_size=1, max_size=3),
+        "share_with": st.sampled_from([[], ["RED"]]),
+    }
+)
+
+
+def checked(response: requests.Response, *expected: int) -> dict[str, Any]:
+    assert response.status_code in expected, f"{response.status_code} {response.text[:2000]}"
+    body: dict[str, Any] = response.json()
+    if response.status_code >= 400:
+        assert list(body) == ["error"], body
+        assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "field"}
+    return body
+
+
+@pytest.mark.timeout(TEST_TIMEOUT_S)
+def test_generated_notifications_near_one_another_never_break_the_node(
+    fuzzed_node: RunningNode, session: requests.Session
+):
+    base = f"{fuzzed_node.url}/api/v1"
+    auth = {"Authorization": f"Bearer {fuzzed_node.token}"}
+    created: list[str] = []
+    statuses: Counter[int] = Counter()
+
+    @given(
+        body=notifications,
+        change=st.sampled_from(["create", "revise", "active", "completed", "cancelled"]),
+        pick=st.integers(0, 10_000),
+    )
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def one_change(body: dict[str, Any], change: str, pick: int) -> None:
+        if change == "create" or not created:
+            response = session.post(f"{base}/notifications", json=body, headers=auth, timeout=30)
+            answer = checked(response, 201, 400, 422)  # 400: a title with a NUL
+            if response.status_code == 201:
+                created.append(answer["id"])
+                assert answer["status"] == "planned"
+        else:
+            target = f"{base}/notifications/{created[pick % len(created)]}"
+            if change == "revise":
+                response = session.put(target, json=body, headers=auth, timeout=30)
+            else:
+                status = {"status": change}
+                response = session.post(f"{target}/status", json=status, headers=auth, timeout=30)
+            checked(response, 200, 400, 409, 422)
+        statuses[response.status_code] += 1
+
+    one_change()
+    print(f"\nnotifications near one another: {dict(statuses)}")
+
+    conflicts = checked(session.get(f"{base}/conflicts?state=all&limit=1000", headers=auth), 200)
+    for conflict in conflicts["conflicts"][:50]:
+        key = conflict["key"]
+        checked(session.get(f"{base}/conflicts/{key}", headers=auth), 200)
+        # 409 for a conflict between two of BLUE's own notifications: no other party to ask.
+        request = session.get(f"{base}/conflicts/{key}/request", headers=auth)
+        checked(request, 200, 409)
+        if request.status_code == 200:
+            checked(session.post(f"{base}/messages", json=request.json(), headers=auth), 201)
+    assert statuses[201] > 0, "no generated notification was accepted: the strategy is broken"
+    assert fuzzed_node.process.poll() is None, "the node stopped"
+    assert_nothing_failed_inside(fuzzed_node)
