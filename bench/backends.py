@@ -30,8 +30,8 @@ def nodes_on(kind: str) -> Iterator[NodeSettings]:
     if kind != "postgresql":
         raise SystemExit(f"--database {kind!r}: choose one of {', '.join(DATABASES)}")
     # The cluster's defaults: fsync on, synchronous_commit on; nothing traded for speed. Its
-    # directory is its own, under the system's temporary directory beside ``work`` (the
-    # ``postgres`` user cannot enter ``work``, private to this process's user).
+    # directory is its own, in the system's temporary directory: the postgres user cannot
+    # enter the bench's working directory, which is private to this process's user.
     with Cluster() as cluster:
         yield lambda name: {"database_url": cluster.create_database(name)}
 
