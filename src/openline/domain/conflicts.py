@@ -96,16 +96,7 @@ DEFAULT_MINIMA: Mapping[frozenset[Kind], Minima] = {
     **{
         frozenset({hazard, other}): Minima(5_000.0, 0.0 if other is hazard else _ANY_HEIGHT, 900.0)
         for hazard in (Kind.FIRING, Kind.LAUNCH)
-        for other in (
-            Kind.AIR_OPERATION,
-            Kind.GROUND_OPERATION,
-            Kind.UAV_OPERATION,
-            Kind.EXERCISE,
-            Kind.MOVEMENT,
-            Kind.DANGER_AREA,
-            Kind.FIRING,
-            Kind.LAUNCH,
-        )
+        for other in OPERATIONS - {Kind.ARTILLERY}  # against artillery: the two entries below
     },
     frozenset({Kind.FIRING, Kind.ARTILLERY}): Minima(5_000.0, 0.0, 900.0),
     frozenset({Kind.LAUNCH, Kind.ARTILLERY}): Minima(5_000.0, _ANY_HEIGHT, 900.0),
