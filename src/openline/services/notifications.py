@@ -9,6 +9,7 @@ each change: opened, updated or cleared, each with a journal entry (and so an ev
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,10 @@ def finder(uow: UnitOfWork, node: Node) -> ConflictFinder:
 
         found = ConflictFinder(node.settings.separation)
         found.load(store.live_notifications(uow.conn))
+        # The held volumes live as long as the node. Frozen out of the collector's
+        # generations, they are never walked again by a full collection, which at 10^6 held
+        # volumes would pause a conflict check for tens of milliseconds (docs/performance.md).
+        gc.freeze()
         node.conflict_finder = found
         # Loaded inside this transaction: if it is rolled back, load again next time.
         uow.on_rollback(lambda: setattr(node, "conflict_finder", None))
