@@ -4,19 +4,22 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WEB := src/openline/web
+WEB_STAMP := $(WEB)/vendor/.installed
 RUN_DIR ?= run/demo
 
-.PHONY: install system-packages bench-packages run test lint format bench clean
+.PHONY: install system-packages bench-packages run test lint format bench clean screenshots
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
 # Debian packages the tests need: GeographicLib's GeoConvert (coordinates they compare
-# against) and PostgreSQL 15 (the integration suite runs on it too, on a throwaway cluster).
-SYSTEM_PACKAGES := geographiclib-tools postgresql-15
+# against), PostgreSQL 15 (the integration suite runs on it too, on a throwaway cluster) and
+# Chromium (the console's end-to-end tests drive it through Playwright).
+SYSTEM_PACKAGES := geographiclib-tools postgresql-15 chromium
 PG_INITDB := /usr/lib/postgresql/15/bin/initdb
 SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 system-packages:
-	@{ command -v GeoConvert && test -x $(PG_INITDB); } >/dev/null || { $(SUDO) apt-get update -qq && \
+	@{ command -v GeoConvert && test -x $(PG_INITDB) && test -x /usr/bin/chromium; } >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
 
 $(STAMP): pyproject.toml
@@ -26,17 +29,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The console's front-end packages (pinned in package-lock.json), installed with npm and copied
+# into the git-ignored $(WEB)/vendor, which the node serves at /vendor (docs/console.md).
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/copy-vendor.mjs
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(WEB) && npm ci --loglevel=error
+	touch $@
+
 # The main job: the two-node demo (BLUE and RED linked on 127.0.0.1, on the embedded SQLite
 # default), created in $(RUN_DIR) the first time and reused afterwards. Ctrl-C stops it.
 run: install
 	$(BIN)/openline demo $(RUN_DIR)
 
 # The whole suite on the embedded SQLite default, then the integration suite again with every
-# node on PostgreSQL (tests/conftest.py: --backend).
+# node on PostgreSQL (tests/conftest.py: --backend). Two workers, one test file each at a time
+# (most tests wait on node processes, so both cores stay busy); TEST_WORKERS=0 runs in one.
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: install system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 	@echo "== integration suite on PostgreSQL $$($(PG_INITDB) --version | awk '{print $$3}') =="
-	$(BIN)/python -m pytest tests/integration --backend postgresql $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/integration --backend postgresql $(PARALLEL) $(PYTEST_ARGS)
+
+# The console's screenshots in docs/screenshots, taken by its end-to-end tests.
+screenshots: install system-packages
+	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -q
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from openline.services.setup import NewNode, init_node
 from openline.store import line as line_store
 from openline.store.database import database_url
 from openline.testing.postgres import Cluster
+from openline.tls import pinned_context, pins_of_file
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -77,7 +79,12 @@ class _Backend:
     @classmethod
     def postgres(cls) -> Cluster:
         if cls.cluster is None:
-            cluster = Cluster(options=["-c", "max_connections=400"])
+            # The tests kill nodes, never the cluster's server, nor the machine: a commit
+            # need not reach the disk to survive them, so the cluster skips the flushes.
+            durability_off = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+            options = ["-c", "max_connections=400"]
+            options += [arg for setting in durability_off for arg in ("-c", setting)]
+            cluster = Cluster(options=options)
             cluster.start()
             cls.cluster = cluster
         return cls.cluster
@@ -257,10 +264,14 @@ class RunningNode:
     token: str
     process: subprocess.Popen[bytes]
     log: Path
+    verify: ssl.SSLContext | bool = True  # a node serving https: its own certificate, pinned
 
     def client(self) -> httpx.Client:
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+            verify=self.verify,
         )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -346,7 +357,10 @@ def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-    running = RunningNode(directory, settings.public_url, token, process, log)
+    verify: ssl.SSLContext | bool = True
+    if settings.tls_cert_file:
+        verify = pinned_context(pins_of_file(directory / settings.tls_cert_file).public_key)
+    running = RunningNode(directory, settings.public_url, token, process, log, verify)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -28,7 +28,10 @@ from openline.cli_common import (
     reported_errors,
 )
 from openline.cli_coord import coord
+from openline.cli_interop import export, import_file
 from openline.cli_notify import conflicts, notify
+from openline.cli_simulate import simulate
+from openline.cli_tls import tls
 from openline.domain.roles import Role
 
 
@@ -96,7 +99,13 @@ def peer() -> None:
 @peer.command("add")
 @click.argument("directory", type=EXISTING_NODE)
 @click.argument("card_file", metavar="CARD.json", type=click.Path(dir_okay=False, path_type=Path))
-def peer_add(directory: Path, card_file: Path) -> None:
+@click.option(
+    "--pin",
+    default=None,
+    help="Accept the peer's https certificate only if it matches this pin: sha256/BASE64 "
+    "(its public key) or cert-sha256/BASE64 (the certificate), as `openline tls` prints.",
+)
+def peer_add(directory: Path, card_file: Path, pin: str | None) -> None:
     """Link this node to the party whose card (from `openline card`) is in CARD.json.
 
     A running node starts its line to the new peer within a second.
@@ -104,8 +113,9 @@ def peer_add(directory: Path, card_file: Path) -> None:
     from openline.services.peers import add_peer, read_card
 
     with reported_errors(), _opened(directory) as node:
-        linked = add_peer(node, read_card(card_file))
-    click.echo(f"linked to {linked.party} ({linked.card.name}) at {linked.card.url}")
+        linked = add_peer(node, read_card(card_file), tls_pin=pin)
+    pinned = f", pinned to {linked.tls_pin}" if linked.tls_pin else ""
+    click.echo(f"linked to {linked.party} ({linked.card.name}) at {linked.card.url}{pinned}")
 
 
 @main.group()
@@ -147,15 +157,32 @@ def token_list(directory: Path) -> None:
 
 @main.command()
 @click.argument("directory", type=EXISTING_NODE)
-def serve(directory: Path) -> None:
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Serve https with this PEM certificate (the tls_cert_file setting).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The certificate's PEM private key (the tls_key_file setting).",
+)
+def serve(directory: Path, tls_cert: Path | None, tls_key: Path | None) -> None:
     """Run the node: its API, its console and its lines to peers."""
+    import os
+
     from openline.api.server import serve as serve_node
+    from openline.config import env_name
     from openline.node import Node
 
+    # The flags are the settings of the same names, for this run; paths as the shell gave them.
+    flags = {"tls_cert_file": tls_cert, "tls_key_file": tls_key}
+    environ = {**os.environ, **{env_name(k): str(v.resolve()) for k, v in flags.items() if v}}
     with reported_errors():
-        node = Node.open(directory, upgrade=True)
+        node = Node.open(directory, environ=environ, upgrade=True)
     click.echo(f"Openline node {node.party} serving at {node.settings.public_url}", err=True)
-    serve_node(node)
+    with reported_errors():  # a TLS setting naming a missing file, say
+        serve_node(node)
 
 
 @main.command()
@@ -337,6 +364,10 @@ def journal_cross_verify(ours: Path, theirs: Path) -> None:
 main.add_command(coord)
 main.add_command(notify)
 main.add_command(conflicts)
+main.add_command(simulate)
+main.add_command(import_file)
+main.add_command(export)
+main.add_command(tls)
 
 
 @contextmanager

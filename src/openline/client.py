@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 from openline.config import load_settings
 from openline.domain.errors import OpenlineError
 from openline.nodedir import NodeDirectory
+from openline.tls import pinned_context, pins_of_file
 
 
 class NodeUnreachable(OpenlineError):
@@ -25,19 +27,32 @@ class ApiError(OpenlineError):
 
 
 class NodeClient:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
+            verify=verify,
         )
 
     @classmethod
     def for_node(cls, directory: Path) -> NodeClient:
         """The node's own URL and its local CLI token, read from its directory."""
         settings = load_settings(directory, os.environ)
-        return cls(settings.public_url, NodeDirectory(directory).read_cli_token())
+        token = NodeDirectory(directory).read_cli_token()
+        if not settings.tls_cert_file:
+            return cls(settings.public_url, token)
+        # The CLI knows its own node's certificate: it pins it, self-signed or not.
+        pins = pins_of_file(directory / settings.tls_cert_file)
+        return cls(settings.public_url, token, verify=pinned_context(pins.public_key))
 
     def close(self) -> None:
         self._http.close()

@@ -56,6 +56,13 @@ class Settings(BaseModel):
         description="SQLAlchemy database URL; empty: the SQLite file openline.db in the node "
         "directory.",
     )
+    database_busy_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="Seconds a write waits for a database lock another process holds (SQLite's "
+        "busy timeout, PostgreSQL's lock_timeout) before the node answers 503.",
+    )
     line_check_interval: float = Field(
         60.0, gt=0, le=86400, description="Seconds between automatic line checks to each peer."
     )
@@ -91,6 +98,28 @@ class Settings(BaseModel):
         description="Largest envelope a node seals or accepts from a peer; a request to the "
         "federation endpoint may carry up to four times this.",
     )
+    # A misbehaving peer (docs/reliability.md#a-misbehaving-peer).
+    federation_rate_limit: float = Field(
+        1000.0,
+        gt=0,
+        le=1_000_000,
+        description="Requests per second the federation endpoint takes from one peer at one "
+        "address, on average; more are refused with 429.",
+    )
+    federation_rate_burst: int = Field(
+        2000,
+        ge=1,
+        le=1_000_000,
+        description="Requests one peer at one address may send at once above "
+        "federation_rate_limit before it is refused with 429.",
+    )
+    request_read_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client has to send a whole request, headers and body, from its "
+        "first byte (or from opening the connection); a slower one is disconnected.",
+    )
     group_commit_max_batch: int = Field(
         512,
         ge=1,
@@ -105,6 +134,62 @@ class Settings(BaseModel):
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="How much the node logs."
+    )
+    # Tracks and proximity warnings (docs/proximity.md).
+    track_interval: float = Field(
+        1.0,
+        ge=0.05,
+        le=60,
+        description="Seconds between track envelopes to each peer: the latest report of every "
+        "track changed since the last one crosses, the others are coalesced away.",
+    )
+    track_share_with: str = Field(
+        "all",
+        max_length=1000,
+        description="The peers this node's tracks cross to: 'all' linked peers, 'none', or "
+        "party codes separated by commas.",
+    )
+    track_stale_after: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds after its latest report that a track is forgotten (and its "
+        "warnings cleared); older reports are refused.",
+    )
+    proximity_lookahead: float = Field(
+        300.0, gt=0, le=3600, description="Seconds ahead that proximity warnings look."
+    )
+    proximity_lateral_minimum: float = Field(
+        9260.0,
+        ge=0,
+        le=1_000_000,
+        description="Metres: two tracks of different parties predicted closer than this "
+        "laterally (and within the vertical minimum) warn. Default 5 NM.",
+    )
+    proximity_vertical_minimum: float = Field(
+        300.0,
+        ge=0,
+        le=100_000,
+        description="Metres of altitude within which two tracks count as at the same height "
+        "(about 1,000 ft by default).",
+    )
+    # TLS (docs/security.md): set both to serve https; relative paths are in the node directory.
+    tls_cert_file: str = Field(
+        "",
+        description="PEM certificate (chain) the node serves https with; empty: plain http.",
+    )
+    tls_key_file: str = Field("", description="PEM private key of tls_cert_file.")
+    tls_ca_file: str = Field(
+        "",
+        description="PEM CA certificates that vouch for unpinned https peers; empty: the CA "
+        "bundle httpx ships with. Pinned peers are checked against their pin instead.",
+    )
+    # Imports: what ED-318 files are checked against (docs/interop.md#the-ed-318-schema).
+    ed318_schema_dir: str = Field(
+        "",
+        max_length=4096,
+        description="Folder holding EUROCONTROL's ED-318 JSON schema (Schema_GeoZones.json and "
+        "the files it refers to); empty: ED-318 imports are refused.",
     )
 
     @field_validator("url")
@@ -137,7 +222,8 @@ class Settings(BaseModel):
 
     @property
     def public_url(self) -> str:
-        return self.url or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert_file else "http"
+        return self.url or f"{scheme}://{self.host}:{self.port}"
 
     @property
     def ack_deadlines(self) -> dict[Precedence, int]:

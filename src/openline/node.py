@@ -37,6 +37,7 @@ from openline.store.writer import Operation, Writer
 
 if TYPE_CHECKING:
     from openline.services.deconfliction import ConflictFinder
+    from openline.services.tracks import Tracker
 
 T = TypeVar("T")
 
@@ -60,9 +61,13 @@ class Node:
         # Loaded from the database on the writer's thread when first needed
         # (services.notifications.finder); used on that thread only.
         self.conflict_finder: ConflictFinder | None = None
+        # The live tracks and proximity warnings (services.tracks.tracker), in memory; made
+        # on the writer's thread when first needed and used on that thread only.
+        self.tracker: Tracker | None = None
         self.database_url = database_url(settings.database_url, directory)
-        self.read_engine: Engine = make_engine(self.database_url, writer=False)
-        self._write_engine = make_engine(self.database_url, writer=True)
+        busy = settings.database_busy_timeout
+        self.read_engine: Engine = make_engine(self.database_url, writer=False, busy_timeout_s=busy)
+        self._write_engine = make_engine(self.database_url, writer=True, busy_timeout_s=busy)
         self.writer = Writer(
             self._write_engine,
             JournalAppender(key.sign, clock),

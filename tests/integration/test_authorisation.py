@@ -51,6 +51,16 @@ def notification(title: str = "strike package") -> dict[str, Any]:
     return {"kind": "air-operation", "title": title, "volumes": [volume]}
 
 
+TRACK = {
+    "track_id": "B1",
+    "time": "2024-12-03T12:00:00Z",  # the fixture's fake clock
+    "lat": 35.0,
+    "lon": 38.0,
+    "alt_m": 3000,
+    "speed_mps": 200,
+    "heading_deg": 90,
+    "kind": "air",
+}
 FREE_TEXT = {"to": ["BLUE"], "precedence": "flash", "text": "hold fire", "lang": "en"}
 LINE_CHECK = {"to": ["BLUE"], "precedence": "routine", "template": "line-check", "fields": {}}
 DECONFLICTION_REQUEST = {
@@ -110,6 +120,7 @@ CHANGES = [
         notification("strike package, revised"),
         200,
     ),
+    Change("report tracks", Action.REPORT_TRACKS, "POST", "/api/v1/tracks", [TRACK], 200),
     Change(
         "cancel a notification",
         Action.NOTIFY,

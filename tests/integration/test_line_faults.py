@@ -11,11 +11,11 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from tests.conftest import Pair, RunningNode, export_transcripts, run_openline, wait_for
+from tests.conftest import Pair, RunningNode, wait_for
+from tests.integration.faults import assert_journals_verify_and_agree, journal
 
 STREAM = 1000
 
@@ -48,17 +48,6 @@ class Stream(threading.Thread):
             time.sleep(self.pause)
 
 
-def journal(node: RunningNode) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    with node.client() as client:
-        while True:
-            after = entries[-1]["seq"] if entries else 0
-            page = client.get("/api/v1/journal", params={"after": after, "limit": 5000}).json()
-            if not page["entries"]:
-                return entries
-            entries += page["entries"]
-
-
 def received_in_order(red: RunningNode) -> list[str]:
     return [e["data"]["id"] for e in journal(red) if e["kind"] == "message.received"]
 
@@ -79,13 +68,7 @@ def assert_line_intact(pair: Pair, accepted: list[str], tmp_path: Path) -> None:
     received = received_in_order(pair.red)
     assert len(received) == len(set(received)), "a message was applied twice"
     assert [i for i in received if i in set(accepted)] == accepted, "order or loss"
-    for node in (pair.blue, pair.red):
-        verified = run_openline("journal", "verify", node.directory)
-        assert verified.returncode == 0, verified.stderr
-    exports = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
-    crossed = run_openline("journal", "cross-verify", *exports)
-    assert crossed.returncode == 0, crossed.stderr
-    assert "the transcripts agree" in crossed.stdout
+    assert_journals_verify_and_agree(pair, tmp_path)
 
 
 def test_a_thousand_messages_survive_red_killed_twice_and_stopped_for_30_s(

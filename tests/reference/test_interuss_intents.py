@@ -13,7 +13,6 @@ flights of ``non_conflicting.yaml`` interlock without meeting).
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from openline.domain.conflicts import separation_rules
 from openline.domain.notifications import Kind, Notification, Status
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
+from openline.interop.f3548 import resolved
 from openline.services.deconfliction import ConflictFinder
 from tests.conftest import SHARED_DATA
 
@@ -42,29 +42,6 @@ METRES_PER_DEGREE_LAT = 110_574.27
 GEOD = Geod(ellps="WGS84")
 
 pytestmark = pytest.mark.skipif(not INTENTS.is_dir(), reason=f"{INTENTS} is not here")
-
-
-def merge(base: Any, patch: Any) -> Any:
-    """InterUSS's delta: mappings merge, lists merge item by item, '+key' replaces."""
-    if isinstance(base, dict) and isinstance(patch, dict):
-        out = dict(base)
-        for key, value in patch.items():
-            if key.startswith("+"):
-                out[key[1:]] = value
-            else:
-                out[key] = merge(base[key], value) if key in base else value
-        return out
-    if isinstance(base, list) and isinstance(patch, list):
-        return [merge(b, p) for b, p in zip(base, patch, strict=False)] + base[len(patch) :]
-    return patch
-
-
-def resolved(intents: dict[str, Any], name: str) -> dict[str, Any]:
-    intent = intents[name]
-    if "full" in intent:
-        return copy.deepcopy(intent["full"])
-    delta = intent["delta"]
-    return merge(resolved(intents, delta["source"]), delta["mutation"])
 
 
 def load(file: str) -> dict[str, dict[str, Any]]:

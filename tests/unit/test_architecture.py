@@ -1,4 +1,5 @@
-"""The layers: domain/ and geo/ stay pure, importing nothing of the web, the database or the line.
+"""The layers: domain/ and geo/ stay pure, importing nothing of the web, the database or the line;
+interop/ (files in standard formats) takes the rules, never the layers that call it.
 
 Every module is parsed, not imported, so a forbidden import is found even in a branch that
 never runs (``if TYPE_CHECKING:``, a function body).
@@ -16,6 +17,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 PURE_PACKAGES = ("openline.domain", "openline.geo")
+# The formats at the edges are read and written by services/, the API and the CLI, so they must
+# not import them back (nor the database or the line): they use domain/ and geo/ as those do.
+INTEROP = "openline.interop"
 FORBIDDEN = (
     "openline.store",
     "openline.line",
@@ -93,16 +97,24 @@ def _is_dynamic_import(func: ast.expr) -> bool:
     return name in ("__import__", "import_module")
 
 
-def pure_modules() -> list[Path]:
+def modules_of(packages: tuple[str, ...]) -> list[Path]:
     paths: list[Path] = []
-    for package in PURE_PACKAGES:
+    for package in packages:
         paths.extend(sorted((SRC / package.replace(".", "/")).rglob("*.py")))
     return paths
 
 
+def pure_modules() -> list[Path]:
+    return modules_of(PURE_PACKAGES)
+
+
 def pure_imports() -> list[Import]:
+    return imports_in(PURE_PACKAGES)
+
+
+def imports_in(packages: tuple[str, ...]) -> list[Import]:
     found: list[Import] = []
-    for path in pure_modules():
+    for path in modules_of(packages):
         found.extend(
             imports_of(
                 path.read_text(encoding="utf-8"),
@@ -156,6 +168,23 @@ def test_domain_and_geo_open_no_sockets_databases_or_processes() -> None:
 
 def test_domain_and_geo_import_nothing_by_name_at_run_time() -> None:
     assert [i for i in pure_imports() if i.module == "<dynamic import>"] == []
+
+
+def test_interop_imports_nothing_from_the_outer_layers() -> None:
+    assert any(i.importer == "openline.interop.formats" for i in imports_in((INTEROP,)))
+    assert [i for i in imports_in((INTEROP,)) if forbidden_layer(i)] == []
+
+
+def test_interop_takes_from_openline_only_domain_geo_and_itself() -> None:
+    allowed = (*PURE_PACKAGES, INTEROP)
+    inner = [i for i in imports_in((INTEROP,)) if i.top == "openline"]
+    assert [i for i in inner if not any(within(i.module, p) for p in allowed)] == []
+
+
+def test_the_interop_check_catches_an_import_of_the_api_inside_a_function() -> None:
+    source = "def read():\n    from openline.api.strict_json import loads"
+    found = imports_of(source, "openline.interop.formats", False, "formats.py")
+    assert any(forbidden_layer(i) for i in found), found
 
 
 # The checks above must be able to fail: each of these sources, placed in domain/, breaks one.

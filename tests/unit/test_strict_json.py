@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from openline.api.strict_json import loads
+from openline.domain.strict_json import loads
 
 
 @pytest.mark.parametrize(

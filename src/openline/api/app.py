@@ -12,10 +12,21 @@ from fastapi.staticfiles import StaticFiles
 from openline import __version__
 from openline.api.auth import OperatorAuth
 from openline.api.errors import FEDERATION_ERRORS, OPERATOR_ERRORS, install_error_handlers
-from openline.api.limits import RefuseNul, RequestSizeLimit
-from openline.api.routes import events, federation, messages, node, notifications, templates
+from openline.api.limits import RateLimiter, RefuseNul, RequestSizeLimit
+from openline.api.routes import (
+    console,
+    events,
+    federation,
+    messages,
+    node,
+    notifications,
+    templates,
+    tracks,
+)
+from openline.api.routes import interop as interop_routes
 from openline.line.runner import Line
 from openline.node import Node
+from openline.services.tracks import TrackLoop
 
 
 def create_app(opened: Node) -> FastAPI:
@@ -25,10 +36,13 @@ def create_app(opened: Node) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened.start()
         line = app.state.line = Line(opened)
+        track_loop = TrackLoop(opened)
         try:
             await line.start()
+            track_loop.start()
             yield
         finally:
+            await track_loop.stop()
             await line.stop()
             opened.bus.close()
             opened.stop()
@@ -45,6 +59,10 @@ def create_app(opened: Node) -> FastAPI:
         RequestSizeLimit,
         max_bytes=opened.settings.max_request_bytes,
         by_prefix={"/federation/": 4 * opened.settings.max_envelope_bytes},
+        on_refused_early=federation.journal_too_large,
+    )
+    app.state.federation_limiter = RateLimiter(
+        opened.settings.federation_rate_limit, opened.settings.federation_rate_burst
     )
     app.add_middleware(RefuseNul)
     app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
@@ -55,9 +73,17 @@ def create_app(opened: Node) -> FastAPI:
         notifications.conflicts_router,
         events.router,
         templates.router,
+        console.router,
+        tracks.router,
+        interop_routes.router,
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)
-    static = files("openline.web") / "static"
+    web = files("openline.web")
+    # The console's front-end packages, copied there by `make install` (npm ci): without them
+    # the API still serves, and the console says its map is missing (docs/console.md).
+    if (web / "vendor").is_dir():
+        app.mount("/vendor", StaticFiles(directory=str(web / "vendor")), name="vendor")
+    static = web / "static"
     app.mount("/", StaticFiles(directory=str(static), html=True), name="console")
     return app

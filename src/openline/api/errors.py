@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from openline.domain import errors
@@ -58,6 +59,7 @@ _WHEN = {
     409: "The current state does not allow this.",
     413: "The body is over the size limit.",
     422: "A value broke a rule; `field` names it.",
+    429: "Too many requests from this peer; `Retry-After` says when to try again.",
     503: "The node cannot keep the write right now; nothing of it was kept.",
 }
 
@@ -68,7 +70,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 OPERATOR_ERRORS = documented(400, 401, 403, 404, 409, 413, 422, 503)
-FEDERATION_ERRORS = documented(413, 422, 503)
+FEDERATION_ERRORS = documented(413, 422, 429, 503)
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -78,9 +80,16 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
+# A 503 is a database that cannot take a write right now (docs/reliability.md): worth trying
+# again soon, by an operator's client or a peer's sender alike.
+RETRY_AFTER_S = 2
+_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": str(RETRY_AFTER_S)}}
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(code, message, field), status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(code, message, field), status_code=status, headers=_HEADERS.get(status)
+    )
 
 
 def _status_for(exc: errors.OpenlineError) -> int:
@@ -116,7 +125,20 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """A read the database could not serve (a PostgreSQL connection lost, say); writes come
+    as Unavailable from the writer. Nothing was changed, so the client may try again."""
+    log.warning("database unavailable: %s", exc)
+    orig = getattr(exc, "orig", exc)
+    return error_response(503, "unavailable", f"the database cannot answer right now: {orig}")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Errors raised in middleware (auth journaling a refusal) reach only this handler.
+    if isinstance(exc, errors.OpenlineError):
+        return await _openline_error(request, exc)
+    if isinstance(exc, OperationalError):
+        return await _database_unavailable(request, exc)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal", "the node failed on this request; see its log")
 
@@ -125,4 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OpenlineError, _openline_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,7 +1,13 @@
 """Refuse what no route should see: bodies over the configured size, before they are read
-into memory, and a NUL in the path or the query."""
+into memory, and a NUL in the path or the query; and the rate limit of the federation
+endpoint (``RateLimiter``)."""
 
 from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -15,20 +21,34 @@ class BodyTooLarge(HTTPException):
     # into "400 There was an error parsing the body"; this one it lets through as a 413.
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, f"the request body is over the limit of {max_bytes} bytes")
+        self.limit = max_bytes
 
     def response(self) -> Response:
         return error_response(413, "too_large", str(self.detail))
 
 
+TooLargeHook = Callable[[Scope, int], Awaitable[None]]
+
+
 class RequestSizeLimit:
-    """``max_bytes`` for every request, except paths under a prefix of ``by_prefix``."""
+    """``max_bytes`` for every request, except paths under a prefix of ``by_prefix``.
+
+    ``on_refused_early`` is awaited with the scope and the limit when a request is refused on
+    its declared ``Content-Length``, before any route sees it (the federation endpoint journals
+    it); a body found too large while a route reads it raises ``BodyTooLarge`` in the route.
+    """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, by_prefix: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        by_prefix: dict[str, int] | None = None,
+        on_refused_early: TooLargeHook | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.by_prefix = by_prefix or {}
+        self.on_refused_early = on_refused_early
 
     def _limit(self, path: str) -> int:
         for prefix, limit in self.by_prefix.items():
@@ -43,6 +63,8 @@ class RequestSizeLimit:
         max_bytes = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            if self.on_refused_early is not None:
+                await self.on_refused_early(scope, max_bytes)
             await BodyTooLarge(max_bytes).response()(scope, receive, send)
             return
         seen = 0
@@ -76,3 +98,76 @@ class RefuseNul:
             await error_response(400, "malformed_request", message)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+@dataclass
+class Admission:
+    """The rate limiter's answer to one request."""
+
+    allowed: bool
+    retry_after_s: int = 0  # when refused: seconds until the next request would be taken
+    burst_began: bool = False  # when refused: the first refusal of a burst (journal it)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+    last_refused: float | None = None
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests a second on average, ``burst`` at once.
+
+    A burst of refusals is refusals less than ``quiet_s`` apart (the time the bucket takes to
+    fill again, at least a second): the first refusal of each burst says so, so that a flood is
+    journaled once, not once per request. At most ``max_keys`` buckets are kept: when full,
+    buckets that are full again and not in a burst are forgotten (a new one is the same), and
+    failing that the oldest, so a flood from ever new addresses cannot grow the node's memory.
+    One event loop uses it: no lock.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_keys: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate, self.burst, self.max_keys, self._clock = rate, burst, max_keys, clock
+        self.quiet_s = max(1.0, burst / rate)
+        self._buckets: dict[Hashable, _Bucket] = {}
+
+    def admit(self, key: Hashable) -> Admission:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._make_room(now)
+            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), at=now)
+        self._refill(bucket, now)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return Admission(True)
+        began = bucket.last_refused is None or now - bucket.last_refused > self.quiet_s
+        bucket.last_refused = now
+        retry_after = max(1, math.ceil((1 - bucket.tokens) / self.rate))
+        return Admission(False, retry_after, began)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _refill(self, bucket: _Bucket, now: float) -> None:
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+
+    def _make_room(self, now: float) -> None:
+        if len(self._buckets) < self.max_keys:
+            return
+        for key, bucket in list(self._buckets.items()):
+            self._refill(bucket, now)
+            quiet = bucket.last_refused is None or now - bucket.last_refused > self.quiet_s
+            if bucket.tokens >= self.burst and quiet:
+                del self._buckets[key]
+        while len(self._buckets) >= self.max_keys:
+            del self._buckets[next(iter(self._buckets))]

@@ -226,6 +226,11 @@ class NotificationCreate(BaseModel):
         description="Parties to share it with.",
         json_schema_extra={"items": PARTY_SCHEMA},
     )
+    reference: str | None = Field(
+        None,
+        max_length=64,
+        description="The outside document it comes from, e.g. NOTAM A3799/24 (docs/interop.md).",
+    )
 
 
 class StatusChange(BaseModel):
@@ -265,6 +270,7 @@ class NotificationPublic(BaseModel):
     created_at: str
     updated_at: str
     version: int
+    reference: str | None = None
     conflicts: list[ConflictPublic] | None = Field(
         None, description="Its open conflicts (in answers to a change)."
     )
@@ -276,3 +282,61 @@ class NotificationList(BaseModel):
 
 class ConflictList(BaseModel):
     conflicts: list[ConflictPublic]
+
+
+# --- tracks and proximity warnings (docs/proximity.md) ---------------------------------------
+
+TRACK_REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "track_id": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,64}$"},
+        "time": {"type": "string", "format": "date-time"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "alt_m": {"type": "number", "minimum": MIN_ALTITUDE_M, "maximum": MAX_ALTITUDE_M},
+        "speed_mps": {"type": "number", "minimum": 0, "maximum": 2000},
+        "heading_deg": {"type": "number", "minimum": 0, "maximum": 360},
+        "kind": {"enum": ["air", "uav", "ground", "sea"]},
+    },
+    "required": ["track_id", "time", "lat", "lon", "alt_m", "speed_mps", "heading_deg", "kind"],
+    "additionalProperties": False,
+}
+
+
+class TracksAccepted(BaseModel):
+    accepted: int = Field(description="Reports that became their track's latest.")
+    superseded: int = Field(
+        description="Reports dropped because this node holds a newer one of their track."
+    )
+
+
+class TrackPublic(BaseModel):
+    party: str
+    track_id: str
+    time: str
+    lat: float
+    lon: float
+    alt_m: float
+    speed_mps: float
+    heading_deg: float
+    kind: str
+
+
+class TrackList(BaseModel):
+    tracks: list[TrackPublic]
+
+
+class WarningPublic(BaseModel):
+    """A proximity warning: the same key and, for the same reports, the same figures on every
+    node that holds the tracks (and the notification) it is about."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    rule: str = Field(description="approach, protected-site or volume.")
+    minima: dict[str, float] = Field(description="The minima and look-ahead applied.")
+    opened_at: str = Field(description="When this node opened it.")
+
+
+class WarningList(BaseModel):
+    warnings: list[WarningPublic]

@@ -2,13 +2,74 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 from types import FrameType
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openline.api.app import create_app
 from openline.node import Node
+from openline.tls import server_files
+
+log = logging.getLogger(__name__)
+
+
+class _TimedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for reading each request.
+
+    uvicorn times out a connection that stays idle between requests (``timeout_keep_alive``),
+    but not one that sends nothing after connecting, nor one that sends its headers or body a
+    byte at a time: a few hundred such clients (slowloris) would hold every connection the
+    node has. Here each request must arrive whole within ``read_timeout`` seconds of its first
+    byte (the first request: of the connection's opening), or the connection is closed.
+    Answers take as long as they take: the deadline ends when the request has been read.
+    """
+
+    read_timeout: float = 30.0
+    _read_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._read_deadline = self.loop.call_later(self.read_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _too_slow(self) -> None:
+        self._read_deadline = None
+        if not self.transport.is_closing():
+            log.info(
+                "closing the connection from %s: no whole request within %g s",
+                self.client[0] if self.client else "?",
+                self.read_timeout,
+            )
+            self.transport.close()
+
+
+def timed_protocol(read_timeout: float) -> type[HttpToolsProtocol]:
+    """The HTTP protocol class for uvicorn, with this node's ``request_read_timeout``."""
+    return type("TimedHttpProtocol", (_TimedHttpProtocol,), {"read_timeout": read_timeout})
 
 
 class NodeServer(uvicorn.Server):
@@ -36,6 +97,8 @@ GIL_SWITCH_INTERVAL_S = 0.0005
 def serve(node: Node) -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = node.settings
+    # Checked before the app starts: a node told to serve TLS never falls back to plain http.
+    tls = server_files(settings.tls_cert_file, settings.tls_key_file, node.directory.path)
     config = uvicorn.Config(
         create_app(node),
         host=settings.host,
@@ -43,5 +106,8 @@ def serve(node: Node) -> None:
         log_level=settings.log_level,
         access_log=settings.log_level == "debug",
         timeout_graceful_shutdown=3,
+        http=timed_protocol(settings.request_read_timeout),
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
     NodeServer(config, node).run()

@@ -32,6 +32,7 @@ from openline.domain.volumes import (
 
 MAX_TITLE_CHARS = 200
 MAX_SHARE_WITH = 64
+MAX_REFERENCE_CHARS = 64
 
 
 class Kind(StrEnum):
@@ -76,6 +77,7 @@ class NotificationDraft:
     title: str
     volumes: tuple[Volume4D, ...]
     share_with: tuple[str, ...] = ()
+    reference: str | None = None  # the outside document it comes from, e.g. NOTAM A3799/24
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ class Notification:
     created_at: datetime
     updated_at: datetime
     version: int = field(default=1)
+    # The outside document it was made from (a NOTAM number such as A3799/24), so that a
+    # NOTAMR or NOTAMC finds the notification it replaces or cancels; None when typed in.
+    reference: str | None = None
 
 
 def _kind(value: Any, where: str = "kind") -> Kind:
@@ -145,6 +150,7 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
         title=draft.title,
         volumes=draft.volumes,
         share_with=share_with,
+        reference=draft.reference,
         updated_at=now,
         version=notification.version + 1,
     )
@@ -165,6 +171,7 @@ def new_notification(
         created_at=now,
         updated_at=now,
         version=1,
+        reference=draft.reference,
     )
 
 
@@ -180,6 +187,19 @@ def _title(value: Any, where: str = "title") -> str:
         raise invalid_at(where, f"{value!r:.80} is not a title: give non-empty text")
     if len(value) > MAX_TITLE_CHARS:
         raise invalid_at(where, f"{len(value)} characters, over the limit of {MAX_TITLE_CHARS}")
+    return value
+
+
+def _reference(value: Any, where: str = "reference") -> str | None:
+    if value is None:
+        return None
+    # A NOTAM number (A3799/24), a zone's identifier (which may hold spaces), an intent's id.
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise invalid_at(where, f"{value!r:.80} is not a reference: give printable text")
+    if value != value.strip():
+        raise invalid_at(where, f"{value!r:.80} starts or ends with a space")
+    if len(value) > MAX_REFERENCE_CHARS:
+        raise invalid_at(where, f"{len(value)} characters, over the limit of {MAX_REFERENCE_CHARS}")
     return value
 
 
@@ -206,13 +226,15 @@ def _volumes(value: Any, limits: Limits) -> tuple[Volume4D, ...]:
 
 
 def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
-    """Read ``{kind, title, volumes, share_with?}`` from the API's JSON, or say what is wrong."""
-    draft = members(body, "", ("kind", "title", "volumes"), ("share_with",))
+    """Read ``{kind, title, volumes, share_with?, reference?}`` from the API's JSON, or say
+    what is wrong."""
+    draft = members(body, "", ("kind", "title", "volumes"), ("share_with", "reference"))
     return NotificationDraft(
         kind=_kind(draft["kind"]),
         title=_title(draft["title"]),
         volumes=_volumes(draft["volumes"], limits),
         share_with=_share_with(draft.get("share_with", [])),
+        reference=_reference(draft.get("reference")),
     )
 
 
@@ -231,8 +253,11 @@ _RECORD_KEYS = (
 
 
 def notification_record(notification: Notification) -> dict[str, Any]:
-    """The notification as the journal keeps it and the line carries it (JSON-ready)."""
+    """The notification as the journal keeps it and the line carries it (JSON-ready); its
+    ``reference`` only when it has one, so a record without one reads the same on a node that
+    predates references."""
     n = notification
+    reference = {} if n.reference is None else {"reference": n.reference}
     return {
         "id": n.id,
         "owner": n.owner,
@@ -244,12 +269,13 @@ def notification_record(notification: Notification) -> dict[str, Any]:
         "created_at": format_utc(n.created_at),
         "updated_at": format_utc(n.updated_at),
         "version": n.version,
+        **reference,
     }
 
 
 def notification_from_record(record: Any, *, limits: Limits) -> Notification:
     """A notification received from a peer, checked as strictly as one made here."""
-    r = members(record, "", _RECORD_KEYS)
+    r = members(record, "", _RECORD_KEYS, ("reference",))
     ident = r["id"]
     if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
         raise invalid_at("id", f"{ident!r:.80} is not a notification id")
@@ -275,4 +301,5 @@ def notification_from_record(record: Any, *, limits: Limits) -> Notification:
         created_at=created_at,
         updated_at=updated_at,
         version=version,
+        reference=_reference(r.get("reference")),
     )

@@ -65,6 +65,7 @@ class Peer:
     card: Card
     added_at: str
     last_heard_at: str | None = None
+    tls_pin: str | None = None  # what its https certificate must match (docs/security.md)
 
     @property
     def party(self) -> str:

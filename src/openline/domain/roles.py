@@ -23,13 +23,20 @@ class Action(StrEnum):
     SEND_DECONFLICTION_REQUEST = "send-deconfliction-request"  # that one template only
     ACKNOWLEDGE = "acknowledge"
     NOTIFY = "notify"  # create, revise and change the status of notifications
+    REPORT_TRACKS = "report-tracks"  # post this party's track reports
 
 
 DECONFLICTION_REQUEST = "deconfliction-request"
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.DUTY_OFFICER: frozenset(
-        {Action.READ, Action.SEND, Action.SEND_DECONFLICTION_REQUEST, Action.ACKNOWLEDGE}
+        {
+            Action.READ,
+            Action.SEND,
+            Action.SEND_DECONFLICTION_REQUEST,
+            Action.ACKNOWLEDGE,
+            Action.REPORT_TRACKS,
+        }
     ),
     Role.PLANNER: frozenset({Action.READ, Action.SEND_DECONFLICTION_REQUEST, Action.NOTIFY}),
     Role.ADMINISTRATOR: frozenset(Action),
@@ -41,6 +48,7 @@ DESCRIPTIONS = {
     Action.SEND_DECONFLICTION_REQUEST: "sending a deconfliction request",
     Action.ACKNOWLEDGE: "acknowledging a message",
     Action.NOTIFY: "creating or changing a notification",
+    Action.REPORT_TRACKS: "reporting tracks",
 }
 
 

@@ -111,6 +111,17 @@ def screen_all_pairs(
     return Approaches(*(np.concatenate(column) for column in zip(*found, strict=True)))
 
 
+def approaches_of(
+    tracks: Tracks,
+    pairs: tuple[IntArray, IntArray],
+    now_s: float,
+    limits: tuple[float, float, float],
+) -> Approaches:
+    """What :func:`screen` finds among the given pairs only (``limits``: look-ahead, lateral
+    and vertical minima), with no index: for callers that know their candidates."""
+    return _approaches(tracks, _motion(tracks, now_s), pairs, limits)
+
+
 def closest_approach(
     position: FloatArray, velocity: FloatArray, lookahead_s: float
 ) -> tuple[FloatArray, FloatArray]:

@@ -97,3 +97,70 @@ def _volume(feature: Mapping[str, Any], where: str) -> dict[str, Any]:
             )
         volume[name] = properties[name]
     return volume
+
+
+# --- a file of many notifications, and the way out ------------------------------------------
+
+# What export writes on each feature besides the volume's own band and window.
+NOTIFICATION_PROPERTIES = ("notification", "kind", "title", "owner", "status", "reference")
+
+
+def volume_feature(volume: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+    """One Openline volume as a GeoJSON Feature: its geometry as it is, a circle as a Point
+    with a ``radius_m`` property (GeoJSON has no circle)."""
+    props = dict(properties)
+    if "circle" in volume:
+        circle = volume["circle"]
+        geometry: dict[str, Any] = {
+            "type": "Point",
+            "coordinates": [circle["lon"], circle["lat"]],
+        }
+        props["radius_m"] = circle["radius_m"]
+    else:
+        geometry = volume["geometry"]
+    for name in VOLUME_PROPERTIES:
+        props[name] = volume[name]
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def export(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Notifications (records as the API gives them) as one FeatureCollection: a Feature per
+    volume, carrying its notification's id, kind, title, owner, status and reference and the
+    volume's number within it."""
+    features = []
+    for record in records:
+        common = {
+            "notification": record["id"],
+            "kind": record["kind"],
+            "title": record["title"],
+            "owner": record["owner"],
+            "status": record["status"],
+            "reference": record.get("reference"),
+        }
+        for index, volume in enumerate(record["volumes"]):
+            features.append(volume_feature(volume, {**common, "volume": index}))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def groups(document: Any) -> list[tuple[str, list[int], list[Mapping[str, Any]]]]:
+    """The notifications of a GeoJSON file: features that share a ``notification`` (or else a
+    ``reference``) property are one notification, in the order first met; features with
+    neither are together one notification. Each is (item, feature indexes, features)."""
+    features = _features(document)
+    keyed: dict[str, tuple[list[int], list[Mapping[str, Any]]]] = {}
+    for index, feature in enumerate(features):
+        properties = feature.get("properties")
+        props = properties if isinstance(properties, Mapping) else {}
+        key = props.get("notification") or props.get("reference")
+        name = f"notification {key}" if key else "features"
+        indexes, members = keyed.setdefault(name, ([], []))
+        indexes.append(index)
+        members.append(feature)
+    return [(name, indexes, members) for name, (indexes, members) in keyed.items()]
+
+
+def volumes_of(
+    indexes: Sequence[int], features: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The volumes of one group of features, each error naming the feature of the file."""
+    return [_volume(f, f"features[{i}]") for i, f in zip(indexes, features, strict=True)]

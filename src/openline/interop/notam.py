@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from openline.domain.errors import InvalidInput
-from openline.domain.notifications import MAX_TITLE_CHARS, Kind, parse_notification_draft
+from openline.domain.notifications import MAX_TITLE_CHARS, Kind
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits
 from openline.interop.notam_schedule import ScheduleError, expand
@@ -29,6 +29,7 @@ from openline.interop.notam_text import (
     angle,
     areas,
 )
+from openline.interop.plans import bodies, within_duration
 
 PERM_HORIZON = timedelta(days=365)  # a PERM NOTAM is notified for a year from B)
 UNL_M = 999 * 100 * FT_M  # UNL and the Q-line's 999: FL999, 30,449.52 m
@@ -138,6 +139,13 @@ def _by_blank_lines(text: str) -> list[str]:
     return [p for p in re.split(r"\n\s*\n(?=\s*(?:\(|[A-Z]?\d{1,5}/\d|Q\)))", text) if p.strip()]
 
 
+def number_of(raw: str) -> str | None:
+    """The NOTAM's number as its header gives it (``A1234/24``), even when the rest cannot be
+    read: what an error report names it by."""
+    header = _HEADER.match(raw.strip())
+    return header.group("id") if header else None
+
+
 def parse_file(text: str) -> FileResult:
     """Every NOTAM of the file: the ones read, and an error for each one that is not."""
     notams, errors = [], []
@@ -202,6 +210,8 @@ def _items(text: str) -> dict[str, str]:
             continue
         kept.append(match)
         items[letter] = ""
+    if not kept:  # no item at all: the caller names the first one missing
+        return items
     for match, following in zip(kept, [*kept[1:], None], strict=True):
         stop = following.start() if following else len(text)
         items[match.group(1)] = text[match.end() : stop].strip()
@@ -316,15 +326,7 @@ def windows(notam: Notam, limits: Limits | None = None) -> list[tuple[datetime, 
             raise NotamError(f"D) {error}", field="D)") from None
     else:
         found = [(notam.start, end)]
-    longest = (limits or Limits()).max_duration
-    pieces = []
-    for begin, stop in found:
-        at = begin
-        while stop - at > longest:
-            pieces.append((at, at + longest))
-            at += longest
-        pieces.append((at, stop))
-    return pieces
+    return within_duration(found, limits or Limits())
 
 
 def footprints(notam: Notam) -> list[dict[str, Any]]:
@@ -406,20 +408,16 @@ def drafts(notam: Notam, *, limits: Limits | None = None) -> list[dict[str, Any]
         for footprint in footprints(notam)
         for begin, stop in windows(notam, limits)
     ]
-    size = limits.max_volumes
-    parts = [volumes[i : i + size] for i in range(0, len(volumes), size)]
-    title = title_of(notam)
-    bodies = []
-    for number, part in enumerate(parts, 1):
-        suffix = f" (part {number}/{len(parts)})" if len(parts) > 1 else ""
-        name = title[: MAX_TITLE_CHARS - len(suffix)] + suffix
-        body = {"kind": kind_of(notam).value, "title": name, "volumes": part}
-        try:
-            parse_notification_draft(body, limits=limits)
-        except InvalidInput as error:
-            raise NotamError(error.message, field=error.field) from None
-        bodies.append(body)
-    return bodies
+    try:
+        return bodies(
+            kind=kind_of(notam).value,
+            title=title_of(notam),
+            volumes=volumes,
+            reference=None,
+            limits=limits,
+        )
+    except InvalidInput as error:
+        raise NotamError(error.message, field=error.field) from None
 
 
 def action(notam: Notam, *, limits: Limits | None = None) -> dict[str, Any]:

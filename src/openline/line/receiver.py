@@ -23,7 +23,7 @@ from openline.domain.timeutil import format_utc
 from openline.line.escalation import apply_reminder
 from openline.line.outbox import seal_for
 from openline.node import Node
-from openline.services import messages, notifications
+from openline.services import messages, notifications, tracks
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -46,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "line_check_reply": _nothing_more,
     "notification": notifications.apply_incoming,
     "notification_update": notifications.apply_incoming,
+    "track": tracks.apply_incoming,
 }
 
 
@@ -111,7 +112,9 @@ def check_alone(
 def apply_batch(node: Node, checked: list[Checked], client: str | None) -> Operation[list[Outcome]]:
     def apply(uow: UnitOfWork) -> list[Outcome]:
         heads: dict[str, tuple[int, str]] = {}
-        outcomes = [_apply_one(uow, node, item, heads, client) for item in checked]
+        refusals = _Refusals(uow, client)
+        outcomes = [_apply_one(uow, node, item, heads, refusals) for item in checked]
+        refusals.summarise()
         now = format_utc(node.clock())
         for sender in heads:
             store.mark_heard(uow.conn, sender, now)
@@ -120,16 +123,65 @@ def apply_batch(node: Node, checked: list[Checked], client: str | None) -> Opera
     return apply
 
 
+class _Refusals:
+    """The refusals of one batch, journaled as security events: the first
+    ``JOURNALED_IN_FULL`` each in full, with what the envelope claimed to be, and the rest
+    counted in one summary entry. So a peer (or whoever holds its key) that sends batches of
+    forgeries grows the journal by at most two entries a request, and the federation
+    endpoint's rate limit bounds the requests."""
+
+    JOURNALED_IN_FULL = 1
+
+    def __init__(self, uow: UnitOfWork, client: str | None) -> None:
+        self.uow, self.client = uow, client
+        self.in_full = 0
+        self.counted: dict[str, int] = {}
+
+    def refuse(
+        self, raw: dict[str, Any], refused: Refused, envelope_hash: str | None = None
+    ) -> Outcome:
+        link_seq, envelope_id = raw.get("link_seq"), raw.get("id")
+        if self.in_full < self.JOURNALED_IN_FULL:
+            self.in_full += 1
+            self.uow.record(
+                "security.envelope_refused",
+                {
+                    "code": refused.code,
+                    "reason": refused.reason,
+                    "from": _short(raw.get("from")),
+                    "to": _short(raw.get("to")),
+                    "link_seq": link_seq if isinstance(link_seq, int) else None,
+                    "id": _short(envelope_id),
+                    "hash": envelope_hash,
+                    "client": self.client,
+                },
+            )
+        else:
+            self.counted[refused.code] = self.counted.get(refused.code, 0) + 1
+        return Outcome(_short(link_seq), _short(envelope_id), refused=refused)
+
+    def summarise(self) -> None:
+        if self.counted:
+            self.uow.record(
+                "security.envelopes_refused",
+                {
+                    "count": sum(self.counted.values()),
+                    "codes": dict(sorted(self.counted.items())),
+                    "client": self.client,
+                },
+            )
+
+
 def _apply_one(
     uow: UnitOfWork,
     node: Node,
     item: Checked,
     heads: dict[str, tuple[int, str]],
-    client: str | None,
+    refusals: _Refusals,
 ) -> Outcome:
     if isinstance(item, _Rejected):
         raw = item.raw if isinstance(item.raw, dict) else {}
-        return _refuse(uow, raw, item.refused, client=client)
+        return refusals.refuse(raw, item.refused)
     envelope = item
     if envelope.sender not in heads:
         heads[envelope.sender] = store.last_applied(uow.conn, envelope.sender)
@@ -162,7 +214,7 @@ def _apply_one(
         else:
             heads[envelope.sender] = (envelope.link_seq, envelope.hash)
             return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
-    outcome = _refuse(uow, envelope.to_json(), refused, client=client, envelope_hash=envelope.hash)
+    outcome = refusals.refuse(envelope.to_json(), refused, envelope.hash)
     return Outcome(outcome.link_seq, outcome.id, refused=outcome.refused, expected_seq=seq + 1)
 
 
@@ -179,32 +231,6 @@ def _apply(uow: UnitOfWork, node: Node, envelope: Envelope) -> dict[str, Any]:
     )
     handler(uow, node, envelope)
     return receipt.to_json()
-
-
-def _refuse(
-    uow: UnitOfWork,
-    raw: dict[str, Any],
-    refused: Refused,
-    *,
-    client: str | None,
-    envelope_hash: str | None = None,
-) -> Outcome:
-    """Journal the refusal as a security event, with what the envelope claimed to be."""
-    link_seq, envelope_id = raw.get("link_seq"), raw.get("id")
-    uow.record(
-        "security.envelope_refused",
-        {
-            "code": refused.code,
-            "reason": refused.reason,
-            "from": _short(raw.get("from")),
-            "to": _short(raw.get("to")),
-            "link_seq": link_seq if isinstance(link_seq, int) else None,
-            "id": _short(envelope_id),
-            "hash": envelope_hash,
-            "client": client,
-        },
-    )
-    return Outcome(_short(link_seq), _short(envelope_id), refused=refused)
 
 
 def _short(value: object) -> object:

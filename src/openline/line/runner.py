@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
@@ -29,6 +30,7 @@ from openline.line.sender import PeerLink
 from openline.node import Node
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
+from openline.tls import peer_verification
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Line:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
+        self._pinned_http: list[httpx.AsyncClient] = []  # one per pinned peer (docs/security.md)
         # The peers' keys as last read, for the federation endpoint: no database read per batch.
         self.keys: dict[str, PublicKey] = {}
 
@@ -79,7 +82,9 @@ class Line:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0))
+        ca_file = self.node.settings.tls_ca_file  # a relative path is in the node directory
+        ca_path = str(self.node.directory.path / ca_file) if ca_file else ""
+        self._http = self._client(peer_verification(ca_file=ca_path))
         self.node.bus.listen(self._on_commit)
         await self._judge()  # peers, links and a first status before the API answers
         self._spawn(self._watch)
@@ -94,8 +99,23 @@ class Line:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self._http is not None:
-            await self._http.aclose()
+        for http in [self._http, *self._pinned_http]:
+            if http is not None:
+                await http.aclose()
+        self._pinned_http.clear()
+
+    @staticmethod
+    def _client(verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), verify=verify)
+
+    def _client_for(self, peer: Peer) -> httpx.AsyncClient:
+        """The shared client, or for a pinned peer a client of its own that trusts only the
+        certificates its pin matches."""
+        assert self._http is not None
+        if peer.tls_pin is None:
+            return self._http
+        self._pinned_http.append(self._client(peer_verification(peer.tls_pin)))
+        return self._pinned_http[-1]
 
     def snapshot(self) -> list[PeerState]:
         return [self.states[party] for party in sorted(self.states)]
@@ -131,8 +151,8 @@ class Line:
         for seen in observed:
             link = self.links.get(seen.peer.party)
             if link is None:
-                assert self._http is not None
-                link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, self._http)
+                http = self._client_for(seen.peer)
+                link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, http)
                 self._spawn(link.run)
             status, reason = line_status(
                 LineReading(

@@ -29,6 +29,7 @@ from openline.services.messages import record_delivery
 from openline.store import line as store
 from openline.store.line import Outgoing
 from openline.store.writer import UnitOfWork
+from openline.tls import pin_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class PeerLink:
                 self._url, content=body, headers={"Content-Type": "application/json"}
             )
         except httpx.HTTPError as exc:
+            if (mismatch := pin_mismatch(exc)) is not None:  # refused, and journaled as such
+                raise DeliveryFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
             raise DeliveryFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
         if response.status_code != 200:
             raise DeliveryFailed(

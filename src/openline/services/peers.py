@@ -14,6 +14,7 @@ from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
+from openline.tls import check_pin
 
 
 def read_card(path: Path) -> Card:
@@ -36,29 +37,39 @@ def check_card(raw: object, *, source: str = "card") -> Card:
     return card
 
 
-def add_peer(node: Node, card: Card) -> Peer:
-    """Link this node to ``card``'s party. Adding the same card again changes nothing; a
-    different card for a party already linked is refused (a new key is never taken silently).
+def add_peer(node: Node, card: Card, tls_pin: str | None = None) -> Peer:
+    """Link this node to ``card``'s party, its https connections pinned to ``tls_pin`` if
+    given. Adding the same card and pin again changes nothing; a different card or pin for a
+    party already linked is refused (a new key is never taken silently).
     """
     if card.party == node.party:
         raise InvalidInput(f"{card.party} is this node's own party, not a peer", field="party")
     if card.public_key == node.key.public_key.to_base64():
         raise InvalidInput("this card carries this node's own public key", field="public_key")
+    if tls_pin is not None:
+        tls_pin = check_pin(tls_pin)
+        if not card.url.startswith("https://"):
+            raise InvalidInput(
+                f"a TLS pin needs an https peer, and {card.party}'s card gives {card.url}",
+                field="pin",
+            )
 
     def link(uow: UnitOfWork) -> Peer:
         existing = store.get_peer(uow.conn, card.party)
         if existing is not None:
-            if existing.card == card:
+            if existing.card == card and existing.tls_pin == tls_pin:
                 return existing
             raise Conflict(
-                f"{card.party} is already a peer with a different card "
-                f"(key {existing.card.public_key[:12]}..., url {existing.card.url}); "
-                "a party's key or address is never replaced silently"
+                f"{card.party} is already a peer with a different card or TLS pin "
+                f"(key {existing.card.public_key[:12]}..., url {existing.card.url}, "
+                f"pin {existing.tls_pin or 'none'}); "
+                "a party's key, address or pin is never replaced silently"
             )
         added_at = format_utc(node.clock())
-        store.insert_peer(uow.conn, card, added_at)
-        uow.record("peer.added", {"card": card.model_dump()})
-        return Peer(card, added_at)
+        store.insert_peer(uow.conn, card, added_at, tls_pin)
+        pinned = {"tls_pin": tls_pin} if tls_pin is not None else {}
+        uow.record("peer.added", {"card": card.model_dump(), **pinned})
+        return Peer(card, added_at, tls_pin=tls_pin)
 
     return node.write(link)
 

@@ -51,11 +51,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
-def make_engine(url: str, *, writer: bool) -> Engine:
-    """An engine; the writer's takes the database's write lock when a transaction begins."""
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine; the writer's takes the database's write lock when a transaction begins.
+    A lock held elsewhere for longer than ``busy_timeout_s`` fails the statement, so that the
+    node answers 503 instead of hanging (docs/reliability.md)."""
+    busy_ms = max(1, round(busy_timeout_s * 1000))
+    connect_args = {"options": f"-c lock_timeout={busy_ms}"} if url.startswith("postgres") else {}
+    engine = create_engine(
+        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
+    )
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN")
+        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN", busy_ms=busy_ms)
     elif engine.dialect.name == "postgresql" and writer:
         _configure_postgresql_writer(engine)
     return engine
@@ -69,7 +75,7 @@ def _configure_postgresql_writer(engine: Engine) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
 
 
-def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
@@ -79,7 +85,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         # FULL: the WAL is fsynced at every commit, so an answered request survives power loss.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -45,8 +45,8 @@ _WAITING = envelopes_out.c.receipt.is_(None)
 # --- peers -------------------------------------------------------------------------------
 
 
-def insert_peer(conn: Connection, card: Card, added_at: str) -> None:
-    conn.execute(insert(peers).values(**card.model_dump(), added_at=added_at))
+def insert_peer(conn: Connection, card: Card, added_at: str, tls_pin: str | None = None) -> None:
+    conn.execute(insert(peers).values(**card.model_dump(), added_at=added_at, tls_pin=tls_pin))
 
 
 _PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("party")))
@@ -74,7 +74,9 @@ def _peer(row: object) -> Peer:
     card = Card(
         party=m["party"], name=m["name"], lang=m["lang"], url=m["url"], public_key=m["public_key"]
     )
-    return Peer(card=card, added_at=m["added_at"], last_heard_at=m["last_heard_at"])
+    return Peer(
+        card=card, added_at=m["added_at"], last_heard_at=m["last_heard_at"], tls_pin=m["tls_pin"]
+    )
 
 
 # --- outbox ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def _row(notification: Notification) -> dict[str, Any]:
         "record": json.dumps(notification_record(notification), ensure_ascii=False),
         "created_at": format_utc(notification.created_at),
         "updated_at": format_utc(notification.updated_at),
+        "reference": notification.reference,
     }
 
 
@@ -82,6 +83,17 @@ def list_notifications(
         query = query.where(notifications.c.owner == owner)
     if after is not None:
         query = query.where(notifications.c.id > after)
+    return [_read(record) for record in conn.execute(query).scalars()]
+
+
+def by_reference(conn: Connection, reference: str, *, owner: str) -> list[Notification]:
+    """``owner``'s notifications made from the outside document ``reference`` (a NOTAM has
+    several when its volumes fill more than one notification), in id order."""
+    query = (
+        select(notifications.c.record)
+        .where((notifications.c.reference == reference) & (notifications.c.owner == owner))
+        .order_by(notifications.c.id)
+    )
     return [_read(record) for record in conn.execute(query).scalars()]
 
 

@@ -72,6 +72,9 @@ peers = Table(
     Column("public_key", String(44), nullable=False),
     Column("added_at", TIME, nullable=False),
     Column("last_heard_at", TIME, nullable=True),
+    # The peer's TLS pin (``sha256/...`` of its public key or ``cert-sha256/...`` of its
+    # certificate, openline/tls.py); without one its https connections get CA verification.
+    Column("tls_pin", String(80), nullable=True),
 )
 
 # The outbox: every envelope this node sealed for a peer, in link order, with the peer's
@@ -136,7 +139,10 @@ notifications = Table(
     Column("record", Text, nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),
+    # The outside document it was made from (a NOTAM number such as A3799/24), or NULL.
+    Column("reference", String(64), nullable=True),
     Index("ix_notifications_status", "status", "id"),
+    Index("ix_notifications_reference", "reference"),
 )
 
 # Conflicts found between notifications, open or cleared, under the key both nodes compute.

@@ -1,0 +1,51 @@
+"""Small read-only answers the operator console needs: the journal's verification and the MGRS
+reference of a point (the console shows the cursor's, with the one MGRS implementation the node
+already has rather than a second one in JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from openline.api.deps import NodeDep, Operator, requires
+from openline.domain.roles import Action
+from openline.geo.mgrs import format_mgrs
+from openline.services.journal import verify_journal
+
+router = APIRouter(prefix="/api/v1", tags=["console"])
+
+
+class JournalVerification(BaseModel):
+    intact: bool
+    verified: int = Field(description="Entries that verified, before the first bad one if any.")
+    bad_seq: int | None = Field(description="The first entry that breaks the chain.")
+    reason: str | None
+
+
+class MgrsReference(BaseModel):
+    lat: float
+    lon: float
+    mgrs: str = Field(description="The 1 m MGRS square holding the point.")
+
+
+@router.get(
+    "/journal/verify", response_model=JournalVerification, dependencies=requires(Action.READ)
+)
+def verify(node: NodeDep, _operator: Operator) -> JournalVerification:
+    """Recompute every hash and signature of this node's journal, as ``openline journal
+    verify`` does."""
+    report = verify_journal(node)
+    return JournalVerification(
+        intact=report.intact, verified=report.verified, bad_seq=report.bad_seq, reason=report.reason
+    )
+
+
+@router.get("/mgrs/{lat}/{lon}", response_model=MgrsReference, dependencies=requires(Action.READ))
+def mgrs(
+    _operator: Operator,
+    lat: Annotated[float, Path(ge=-90, le=90, description="Latitude, WGS84 degrees.")],
+    lon: Annotated[float, Path(ge=-180, le=180, description="Longitude, WGS84 degrees.")],
+) -> MgrsReference:
+    return MgrsReference(lat=lat, lon=lon, mgrs=format_mgrs(lat, lon))

@@ -1,0 +1,78 @@
+"""/api/v1/imports and /api/v1/exports: files of NOTAMs, geozones, F3548 intents or GeoJSON in,
+notifications out (docs/interop.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from openline.api.deps import NodeDep, Operator, requires
+from openline.domain import strict_json
+from openline.domain.roles import Action
+from openline.interop.formats import EXPORT_FORMATS, IMPORT_FORMATS
+from openline.services import interop as service
+
+router = APIRouter(prefix="/api/v1", tags=["interop"])
+
+
+# The body is the file as it is, read raw: declared here for the OpenAPI document only.
+_FILE = {
+    "requestBody": {
+        "required": True,
+        "description": "The file as it is (NOTAM text, JSON, or YAML for InterUSS intents), "
+        "within the request size limit.",
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/json": {"schema": {}},
+        },
+    }
+}
+
+
+@router.post("/imports/{format_name}", dependencies=requires(Action.NOTIFY), openapi_extra=_FILE)
+async def import_file(
+    format_name: Annotated[str, Path(json_schema_extra={"enum": list(IMPORT_FORMATS)})],
+    request: Request,
+    node: NodeDep,
+    operator: Operator,
+    dry_run: Annotated[bool, Query(description="Show the result, store nothing.")] = False,
+) -> dict[str, Any]:
+    """Import every record of the file: what was created and cancelled, and each record that
+    failed (item, message, text). With ``dry_run``, the GeoJSON FeatureCollection of what
+    would be notified."""
+    data = await request.body()
+    _strict_if_json(request, data)
+    if dry_run:
+        schema = service.ed318_schema(node.settings, node.directory.path)
+        return await asyncio.to_thread(
+            service.dry_run, format_name, data, now=node.clock(), ed318_schema=schema
+        )
+    return await service.import_file(node, format_name, data, operator)
+
+
+def _strict_if_json(request: Request, data: bytes) -> None:
+    """A body sent as JSON is held to the API's strict JSON, refused (400) as every JSON body
+    is when it is malformed or holds a NUL or a lone surrogate."""
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        strict_json.loads(data)
+    except json.JSONDecodeError as error:
+        problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+        raise RequestValidationError([{**problem, "ctx": {"error": error.msg}}]) from None
+
+
+@router.get("/exports/{format_name}", dependencies=requires(Action.READ))
+def export(
+    format_name: Annotated[str, Path(json_schema_extra={"enum": list(EXPORT_FORMATS)})],
+    node: NodeDep,
+    _operator: Operator,
+    owner: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict[str, Any]:
+    """Every live notification (or one party's) as a GeoJSON FeatureCollection or F3548
+    operational intents."""
+    return service.export(node, format_name, owner=owner)

@@ -1,0 +1,182 @@
+"""The formats Openline imports and exports, by name: the one place that reads a file's text
+into an ``ImportPlan`` and writes notifications out.
+
+``read_plan(format, text, now=...)`` is what ``openline import`` (``--dry-run`` included) and
+POST /api/v1/imports/{format} both call; ``export(format, records)`` what ``openline export``
+and GET /api/v1/exports/{format} both call. docs/interop.md describes each format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from openline.domain.errors import InvalidInput
+from openline.domain.strict_json import loads
+from openline.domain.volumes import Limits
+from openline.interop import f3548, geojson, geozones, notam
+from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError, bodies, excerpt
+
+IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548")
+EXPORT_FORMATS = ("geojson", "f3548")
+
+
+def check_format(name: str, allowed: Sequence[str], what: str) -> str:
+    if name not in allowed:
+        raise InvalidInput(
+            f"format {name!r:.40} cannot be {what}: one of {', '.join(allowed)}", field="format"
+        )
+    return name
+
+
+def read_plan(
+    name: str,
+    text: str,
+    *,
+    now: datetime,
+    limits: Limits | None = None,
+    ed318_schema: geozones.SchemaFolder | None = None,
+) -> ImportPlan:
+    """What the file asks of a node. An error in a record is reported in the plan and the other
+    records go on; a file that cannot be read at all raises ``InvalidInput``, and so does an
+    ED-318 file without ``ed318_schema`` to check it against (never read unchecked)."""
+    check_format(name, IMPORT_FORMATS, "imported")
+    limits = limits or Limits()
+    if name == "ed318":
+        schema = ed318_schema or geozones.SchemaFolder(None, "an ED-318 schema folder")
+        schema.validator()  # refused before the file is read: the file is not at fault
+    if name == "notam":
+        return notam_plan(text, limits=limits)
+    document = _document(name, text)
+    if name == "geojson":
+        return geojson_plan(document, limits=limits)
+    if name == "ed269":
+        return geozones.plan_ed269(document, now=now, limits=limits)
+    if name == "ed318":
+        return geozones.plan_ed318(document, now=now, limits=limits, schema=schema)
+    return f3548.plan(document, now=now, limits=limits)
+
+
+def _document(name: str, text: str) -> Any:
+    """The file's JSON (or, for f3548, YAML) document. A string holding a NUL or a lone
+    surrogate (``"\\ud800"``) is refused here, naming its place, as the API refuses it in any
+    JSON body: no database or journal could keep it (openline.domain.strict_json)."""
+    try:
+        return loads(text)
+    except ValueError as json_error:
+        if name != "f3548":
+            raise InvalidInput(f"the {name} file is not JSON: {json_error}") from None
+    import yaml  # InterUSS writes its flight intents in YAML
+
+    try:
+        document = yaml.safe_load(text)
+        loads(json.dumps(document, default=str))  # the same check on what YAML read
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"the f3548 file is neither JSON nor YAML: {error}") from None
+    except ValueError as error:
+        raise InvalidInput(f"the f3548 file cannot be read: {error}") from None
+    return document
+
+
+def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
+    """Every NOTAM of the file; each keeps its number as the notifications' reference."""
+    out = ImportPlan()
+    for index, piece in enumerate(notam.split_notams(text)):
+        number = notam.number_of(piece)
+        item = f"NOTAM {number}" if number else f"NOTAM {index + 1} of the file"
+        try:
+            parsed = notam.parse_notam(piece)
+            act = notam.action(parsed, limits=limits)
+        except notam.NotamError as error:
+            out.errors.append(RecordError(item, error.message, excerpt(piece), error.field))
+            continue
+        reference = act["notam_id"]
+        drafts = tuple(
+            {**body, "reference": reference} if reference else body for body in act["drafts"]
+        )
+        out.records.append(
+            ImportRecord(
+                item=item,
+                action=Action(act["action"]),
+                drafts=drafts,
+                reference=reference,
+                replaces=act["replaces"],
+                notam_id=reference,
+            )
+        )
+    return out
+
+
+def geojson_plan(document: Any, *, limits: Limits) -> ImportPlan:
+    """One notification per group of features (geojson.groups): an exported file imports as
+    the notifications it was written from."""
+    out = ImportPlan()
+    for item, indexes, features in geojson.groups(document):
+        first = features[0].get("properties") or {}
+        try:
+            volumes = geojson.volumes_of(indexes, features)
+            for name in ("kind", "title"):
+                if first.get(name) is None:
+                    where = f"features[{indexes[0]}].properties.{name}"
+                    raise InvalidInput(f"{where} is missing", field=where)
+            reference = first.get("reference")
+            drafts = bodies(
+                kind=first["kind"],
+                title=first["title"],
+                volumes=volumes,
+                reference=reference,
+                limits=limits,
+            )
+        except InvalidInput as error:
+            message = _feature_named(error.message, indexes)
+            out.errors.append(
+                RecordError(item, message, excerpt(first.get("title", "")), error.field)
+            )
+            continue
+        out.records.append(ImportRecord(item, Action.CREATE, tuple(drafts), reference=reference))
+    return out
+
+
+def _feature_named(message: str, indexes: Sequence[int]) -> str:
+    """``volumes[k]`` of a group is the file's ``features[indexes[k]]``: say so."""
+    if not message.startswith("volumes["):
+        return message
+    number, rest = message[len("volumes[") :].split("]", 1)
+    if not number.isdigit() or int(number) >= len(indexes):
+        return message
+    return f"features[{indexes[int(number)]}]{rest}"
+
+
+def export(name: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Notification records (as the API gives them) in an export format."""
+    check_format(name, EXPORT_FORMATS, "exported")
+    if name == "geojson":
+        return geojson.export(records)
+    return f3548.export(records)
+
+
+def dry_run(plan: ImportPlan) -> dict[str, Any]:
+    """The plan as a GeoJSON FeatureCollection: one Feature per volume of every draft, with
+    the record's item, action, reference (and ``notam_id`` for a NOTAM), kind and title; and
+    the records that failed under ``errors``."""
+    features = []
+    for record in plan.records:
+        common = {
+            "item": record.item,
+            "action": record.action.value,
+            "reference": record.reference,
+            "replaces": record.replaces,
+        }
+        if record.notam_id is not None:
+            common["notam_id"] = record.notam_id
+        for body in record.drafts:
+            for volume in body["volumes"]:
+                properties = {**common, "kind": body["kind"], "title": body["title"]}
+                features.append(geojson.volume_feature(volume, properties))
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "errors": [error.as_json() for error in plan.errors],
+    }

@@ -1,0 +1,131 @@
+"""What an imported file asks of a node: one record per NOTAM, zone, intent or notification.
+
+Every reader of ``openline.interop`` turns a file into an ``ImportPlan``: the records it could
+read, each an action (create, replace, cancel) with the bodies of POST /api/v1/notifications
+it needs, and a ``RecordError`` for each record it could not, naming the record and the text
+that could not be read. A plan is pure data: applying it is ``openline.services.interop``'s job,
+showing it (``--dry-run``) is ``openline.interop.formats.dry_run``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from openline.domain.errors import InvalidInput
+from openline.domain.notifications import MAX_TITLE_CHARS, parse_notification_draft
+from openline.domain.volumes import Limits
+
+# One record may become several notifications, but not without end: a schedule over decades
+# would otherwise flood the node (and every peer it is shared with).
+MAX_RECORD_VOLUMES = 2000
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    REPLACE = "replace"  # cancel what ``replaces`` names, then create the drafts
+    CANCEL = "cancel"  # cancel what ``replaces`` names
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One record of a file, read: what to do and the notification bodies to do it with."""
+
+    item: str  # names the record in every report: "NOTAM A1234/24", "features[3]", "zone LSZB003"
+    action: Action
+    drafts: tuple[dict[str, Any], ...]
+    reference: str | None = None  # the record's own number, kept on every notification made
+    replaces: str | None = None  # the reference a replace or cancel applies to
+    notam_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record that could not be read or applied; the others go on."""
+
+    item: str
+    message: str
+    text: str = ""  # the text that could not be read (cut to a line)
+    field: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"item": self.item, "message": self.message, "text": self.text, "field": self.field}
+
+
+@dataclass
+class ImportPlan:
+    records: list[ImportRecord] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+
+def excerpt(text: Any, limit: int = 80) -> str:
+    """The start of the text a record was read from, on one line, for an error report."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def bodies(
+    *,
+    kind: str,
+    title: str,
+    volumes: Sequence[dict[str, Any]],
+    reference: str | None,
+    limits: Limits,
+) -> list[dict[str, Any]]:
+    """The bodies of POST /api/v1/notifications for these volumes, checked by the API's own
+    rules: one, or several titled "(part i/n)" when there are more volumes than one
+    notification may hold (``max_volumes``). Raises ``InvalidInput`` naming the volume."""
+    if len(volumes) > MAX_RECORD_VOLUMES:
+        raise InvalidInput(
+            f"{len(volumes)} volumes (areas x layers x time windows), over the limit of "
+            f"{MAX_RECORD_VOLUMES} for one record"
+        )
+    size = limits.max_volumes
+    parts = [list(volumes[i : i + size]) for i in range(0, len(volumes), size)] or [[]]
+    out = []
+    for number, part in enumerate(parts, 1):
+        suffix = f" (part {number}/{len(parts)})" if len(parts) > 1 else ""
+        body: dict[str, Any] = {
+            "kind": kind,
+            # a title that is not text is left as it is, for the rules to refuse by name
+            "title": title[: MAX_TITLE_CHARS - len(suffix)] + suffix
+            if isinstance(title, str)
+            else title,
+            "volumes": part,
+        }
+        if reference is not None:
+            body["reference"] = reference
+        try:
+            parse_notification_draft(body, limits=limits)
+        except InvalidInput as error:
+            # volumes[i] of a part is volumes[offset + i] of the record: say which.
+            offset = (number - 1) * size
+            raise InvalidInput(_renumbered(error.message, offset), field=error.field) from None
+        out.append(body)
+    return out
+
+
+def _renumbered(message: str, offset: int) -> str:
+    if not offset or not message.startswith("volumes["):
+        return message
+    index, rest = message[len("volumes[") :].split("]", 1)
+    return f"volumes[{int(index) + offset}]{rest}" if index.isdigit() else message
+
+
+def within_duration(
+    windows: Sequence[tuple[datetime, datetime]], limits: Limits
+) -> list[tuple[datetime, datetime]]:
+    """The windows, each longer than one volume may last (``max_duration``) cut into
+    consecutive pieces."""
+    longest = limits.max_duration
+    pieces = []
+    for begin, stop in windows:
+        at = begin
+        while stop - at > longest:
+            pieces.append((at, at + longest))
+            at += longest
+        pieces.append((at, stop))
+    return pieces

@@ -1,0 +1,187 @@
+"""Importing files of NOTAMs, geozones, F3548 intents or GeoJSON as notifications, and exporting
+notifications.
+
+An import reads the whole file into a plan first (openline.interop.formats), then applies it
+record by record, each record one writer operation: a NOTAM's notifications, or a NOTAMR's
+cancellations and replacements, are stored together or not at all, and a record that fails
+(unreadable, refused by the rules, or naming a NOTAM this node does not hold) is reported while
+the others go on. Every notification is made through the same operations as
+POST /api/v1/notifications, so it is journaled, shared and checked for conflicts the same way.
+
+A NOTAMR cancels the live notifications made from the NOTAM it replaces and creates new ones
+under its own number (cancel-and-create, not a revision: the replacement is a new NOTAM, and
+the cancelled one stays in the record under its own number). docs/interop.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openline.config import Settings, env_name
+from openline.domain.errors import Conflict, InvalidInput, NotFound
+from openline.domain.notifications import Notification, Status, notification_record
+from openline.interop import formats
+from openline.interop.geozones import SchemaFolder
+from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError
+from openline.node import Node
+from openline.services import notifications
+from openline.store import notifications as store
+from openline.store.writer import Operation, UnitOfWork
+
+LIVE = (Status.PLANNED, Status.ACTIVE)
+
+
+SCHEMA_SETTING = f"the setting ed318_schema_dir ({env_name('ed318_schema_dir')})"
+
+
+def ed318_schema(settings: Settings, directory: Path) -> SchemaFolder:
+    """The ED-318 schema folder a node's settings name (relative: in its directory)."""
+    folder = settings.ed318_schema_dir
+    return SchemaFolder(directory / folder if folder else None, SCHEMA_SETTING)
+
+
+def read_plan(node: Node, format_name: str, data: bytes | str) -> ImportPlan:
+    """The plan of a file, with the notification limits the API applies and the node's ED-318
+    schema."""
+    return formats.read_plan(
+        format_name,
+        _text(data),
+        now=node.clock(),
+        limits=notifications.LIMITS,
+        ed318_schema=ed318_schema(node.settings, node.directory.path),
+    )
+
+
+def dry_run(
+    format_name: str, data: bytes | str, *, now: datetime, ed318_schema: SchemaFolder | None
+) -> dict[str, Any]:
+    """The plan of a file as a GeoJSON FeatureCollection (its failed records under
+    ``errors``); nothing is stored, no node is needed (an ED-318 file needs ``ed318_schema``)."""
+    plan = formats.read_plan(
+        format_name, _text(data), now=now, limits=notifications.LIMITS, ed318_schema=ed318_schema
+    )
+    return formats.dry_run(plan)
+
+
+def _text(data: bytes | str) -> str:
+    try:
+        text = data if isinstance(data, str) else data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            f"the file is not UTF-8 text: byte {error.start} cannot be read"
+        ) from None
+    if "\x00" in text:  # no database keeps a NUL in text
+        raise InvalidInput(f"the file holds a NUL character at character {text.index(chr(0))}")
+    return text
+
+
+async def import_file(
+    node: Node, format_name: str, data: bytes | str, operator: str
+) -> dict[str, Any]:
+    """Apply every record of the file; what was created and cancelled, and each record that
+    failed with its item, message and text."""
+    # Reading a file is CPU work (a zone's schedule, every volume checked): off the event loop.
+    plan = await asyncio.to_thread(read_plan, node, format_name, data)
+    created: list[dict[str, Any]] = []
+    cancelled: list[dict[str, Any]] = []
+    errors: list[RecordError] = list(plan.errors)
+    warnings: list[dict[str, Any]] = []
+    for record in plan.records:
+        try:
+            done = await node.write_async(apply_record(node, record, operator))
+        except (InvalidInput, NotFound, Conflict) as error:
+            errors.append(RecordError(record.item, error.message, "", error.field))
+            continue
+        made, gone, warning = done
+        created += [_summary(record, n) for n in made]
+        cancelled += [_summary(record, n) for n in gone]
+        if warning:
+            warnings.append({"item": record.item, "message": warning})
+    return {
+        "format": format_name,
+        "records": len(plan.records) + len(plan.errors),
+        "created": created,
+        "cancelled": cancelled,
+        "warnings": warnings,
+        "errors": [e.as_json() for e in errors],
+    }
+
+
+def _summary(record: ImportRecord, notification: Notification) -> dict[str, Any]:
+    return {
+        "item": record.item,
+        "id": notification.id,
+        "kind": notification.kind.value,
+        "title": notification.title,
+        "reference": notification.reference,
+    }
+
+
+Applied = tuple[list[Notification], list[Notification], str | None]
+
+
+def apply_record(node: Node, record: ImportRecord, operator: str) -> Operation[Applied]:
+    """One record as one writer operation: (created, cancelled, a warning or None)."""
+    drafts = [notifications.parse_draft(body) for body in record.drafts]
+    creations = [notifications.create(node, draft, operator) for draft in drafts]
+
+    def apply(uow: UnitOfWork) -> Applied:
+        gone: list[Notification] = []
+        warning = None
+        if record.action in (Action.REPLACE, Action.CANCEL):
+            targets = _live(uow, node, record.replaces)
+            if not targets and record.action is Action.CANCEL:
+                raise NotFound(
+                    f"{record.item} cancels {record.replaces}, but no live notification here "
+                    f"was made from {record.replaces}: nothing was cancelled",
+                    field="replaces",
+                )
+            if not targets:
+                warning = (
+                    f"{record.item} replaces {record.replaces}, but no live notification here "
+                    f"was made from {record.replaces}: its own were created as new"
+                )
+            for target in targets:
+                changed, _ = notifications.change_status(
+                    node, target.id, Status.CANCELLED, operator
+                )(uow)
+                gone.append(changed)
+        if record.reference is not None and record.action is not Action.CANCEL:
+            held = _live(uow, node, record.reference)
+            if held:
+                raise Conflict(
+                    f"{record.item}: {record.reference} is already notified here as "
+                    f"{', '.join(n.id for n in held)}; nothing was created (to change it, "
+                    "import its replacement, or cancel it first)",
+                    field="reference",
+                )
+        made = [create(uow)[0] for create in creations]
+        return made, gone, warning
+
+    return apply
+
+
+def _live(uow: UnitOfWork, node: Node, reference: str | None) -> list[Notification]:
+    if reference is None:
+        return []
+    found = store.by_reference(uow.conn, reference, owner=node.party)
+    return [n for n in found if n.status in LIVE]
+
+
+def export(node: Node, format_name: str, *, owner: str | None = None) -> dict[str, Any]:
+    """Every live notification this node holds (or ``owner``'s) in an export format."""
+    formats.check_format(format_name, formats.EXPORT_FORMATS, "exported")
+    records: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = notifications.list_notifications(
+            node, live_only=True, owner=owner, limit=notifications.MAX_PAGE, after=after
+        )
+        records += [notification_record(n) for n in page]
+        if len(page) < notifications.MAX_PAGE:
+            break
+        after = page[-1].id
+    return formats.export(format_name, records)

@@ -1,0 +1,317 @@
+// The operator console: signs in, then keeps every view current from the node's event stream
+// (no reloads). Each journal entry's kind says which view to refresh.
+
+import { Alarm } from "./alarm.js";
+import { api, ApiError, streamEvents, token } from "./api.js";
+import { Compose } from "./compose.js";
+import { renderConflicts } from "./conflicts.js";
+import { language, loadLanguage, t } from "./i18n.js";
+import { Journal } from "./journal.js";
+import { OpsMap } from "./map.js";
+import { Messages } from "./messages.js";
+import { alarmText, renderWarnings } from "./proximity.js";
+import { DEFAULT_LOOKAHEAD_S, TrackLayer } from "./tracks.js";
+import { el, isoMinute, utc } from "./util.js";
+
+const $ = (id) => document.getElementById(id);
+const NODE_POLL_MS = 5000;
+// An operator's own track reports are not journaled (docs/proximity.md: tracks live in memory),
+// so no event says that one moved: the tracks are read this often while the page is visible.
+const TRACK_POLL_MS = 3000;
+const KINDS = ["air-operation", "ground-operation", "artillery", "uav-operation", "exercise",
+  "movement", "protected-site", "zone", "danger-area", "firing", "launch"];
+
+const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], drawn: null, stop: null };
+
+async function start() {
+  const browser = navigator.language?.slice(0, 2);
+  await loadLanguage(browser);
+  $("signin-form").addEventListener("submit", signIn);
+  // After a reload the session goes on without a sign-in click: the first click lets it beep.
+  document.addEventListener("click", () => alarm.unlock(), { once: true });
+  if (token.get()) {
+    try {
+      await open();
+      return;
+    } catch (error) {
+      token.clear();
+    }
+  }
+  $("signin").hidden = false;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  alarm.unlock();
+  token.set($("token").value.trim());
+  try {
+    await open();
+  } catch (error) {
+    token.clear();
+    $("signin-error").textContent = error instanceof ApiError && error.status === 401
+      ? t("signin.refused") : t("error", { message: error.message });
+  }
+}
+
+const alarm = new Alarm($("alarms"));
+let messages, journal, map, tracks, compose;
+
+async function open() {
+  const node = await api("/api/v1/node");
+  state.node = node;
+  if (node.party.lang !== language()) await loadLanguage(node.party.lang);
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  $("party").textContent = node.party.party;
+  $("party-name").textContent = node.party.name;
+  $("token").value = "";
+
+  journal = new Journal({ view: $("tab-journal"), onError: showError });
+  messages = new Messages({ inbox: $("tab-inbox"), outbox: $("tab-outbox"), dialog: $("detail"),
+    party: node.party.party, onError: showError, journal,
+    onReply: (message) => {
+      compose.replyTo(message);
+      selectTab("compose");
+    } });
+  map = new OpsMap({ element: $("map"), party: node.party.party, cursorDd: $("cursor-dd"),
+    cursorMgrs: $("cursor-mgrs"), onError: showError,
+    tools: { draw: $("draw"), finish: $("finish"), cancel: $("cancel"), hint: $("map-hint") } });
+  tracks = new TrackLayer(map);
+  compose = new Compose({ view: $("tab-compose"), peers: node.peers, map, onError: showError,
+    onSent: (message) => {
+      map.cancel();
+      toast(t("compose.sent", { id: message.id }));
+      selectTab("outbox");
+      refreshMessages();
+    } });
+  setUpTabs();
+  setUpDrawing(node);
+  showLine(node.peers);
+
+  await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), journal.load(node.journal.seq),
+    compose.load(), map.loadBorders()]);
+  document.body.dataset.ready = "true"; // every view filled: what the e2e tests wait for
+  const stop = new AbortController();
+  state.stop = stop;
+  streamEvents({ after: node.journal.seq, signal: stop.signal, onEvent: onEntry, onRefused: showError,
+    onState: (up) => { $("live").textContent = t(up ? "live.connected" : "live.reconnecting"); $("live").classList.toggle("down", !up); } });
+  // The line's status is journaled when it changes; "last heard" moves without a change.
+  const poll = setInterval(refreshNode, NODE_POLL_MS);
+  const trackPoll = setInterval(() => {
+    if (document.visibilityState === "visible") soon("tracks", refreshTracks);
+  }, TRACK_POLL_MS);
+  const clock = setInterval(tick, 1000);
+  stop.signal.addEventListener("abort", () => { clearInterval(poll); clearInterval(trackPoll); clearInterval(clock); });
+  $("signout").onclick = signOut;
+  tick();
+}
+
+function signOut() {
+  state.stop?.abort();
+  token.clear();
+  location.assign("/");
+}
+
+// One refresh per view however many entries arrive at once, and never two at a time: an entry
+// arriving during a refresh asks for one more after it, so the last answer shown is the newest.
+const refreshes = new Map();
+function soon(name, job) {
+  const view = refreshes.get(name) ?? { timer: null, running: false, again: false };
+  refreshes.set(name, view);
+  if (view.running) {
+    view.again = true;
+    return;
+  }
+  if (view.timer) return;
+  view.timer = setTimeout(async () => {
+    view.timer = null;
+    view.running = true;
+    try {
+      await job();
+    } catch (error) {
+      showError(error);
+    }
+    view.running = false;
+    if (view.again) {
+      view.again = false;
+      soon(name, job);
+    }
+  }, 100);
+}
+
+function onEntry(frame) {
+  const { kind, entry } = frame;
+  journal.add(entry);
+  if (kind.startsWith("message.")) soon("messages", refreshMessages);
+  if (kind.startsWith("notification.") || kind.startsWith("conflict.")) soon("map", refreshMap);
+  if (kind === "line.status") soon("node", refreshNode);
+  // A warning opened or cleared, or a peer's track envelope applied: the tracks moved.
+  if (kind.startsWith("proximity.") || (kind === "envelope.received" && entry.data.envelope?.kind === "track")) {
+    soon("tracks", refreshTracks);
+  }
+  if (kind === "message.overdue") overdue(entry.data.message_id, entry.data.from, entry.data.waiting_for);
+}
+
+async function refreshNode() {
+  try {
+    state.node = await api("/api/v1/node");
+    showLine(state.node.peers);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function refreshMessages() {
+  const boxes = await messages.refresh();
+  const waiting = messages.awaiting().length;
+  $("inbox-count").textContent = waiting ? String(waiting) : "";
+  for (const m of [...boxes.in, ...boxes.out]) {
+    if (m.state === "overdue") overdue(m.id, m.from, m.recipients.filter((r) => !r.acknowledged_at).map((r) => r.party));
+  }
+}
+
+// A message past its deadline without every acknowledgement: ours to acknowledge (inbox), or
+// a peer's (outbox). Each raises the alarm once.
+function overdue(id, from, waitingFor = []) {
+  const ours = from !== state.node.party.party;
+  alarm.raise(`overdue:${id}`, ours
+    ? t("alarm.overdue", { id, peer: from })
+    : t("alarm.overdue_out", { id, peer: [waitingFor].flat().join(", ") }));
+}
+
+async function refreshMap() {
+  const [notifications, conflicts] = await Promise.all([
+    api("/api/v1/notifications?status=live&limit=1000"),
+    api("/api/v1/conflicts?state=open&limit=1000"),
+  ]);
+  state.notifications = notifications.notifications;
+  state.conflicts = conflicts.conflicts;
+  map.show(state.notifications, state.conflicts);
+  renderConflicts($("tab-conflicts"), state.conflicts, state.notifications, map);
+  $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
+}
+
+// The tracks and the open warnings, read together so that a warning's tracks are on the map. A
+// warning not seen before raises the alarm (at sign-in too: an open warning is news to the
+// operator); one gone clears its banner.
+async function refreshTracks() {
+  const [held, open] = await Promise.all([api("/api/v1/tracks"), api("/api/v1/proximity")]);
+  const previous = new Set(state.warnings.map((w) => w.key));
+  state.tracks = held.tracks;
+  state.warnings = open.warnings;
+  // The node's look-ahead travels with each warning; without one, its default.
+  const lookahead = state.warnings[0]?.minima.lookahead_s ?? DEFAULT_LOOKAHEAD_S;
+  tracks.show(state.tracks, state.warnings, state.node.party.party, lookahead);
+  renderWarnings($("tab-proximity"), state.warnings, tracks);
+  $("proximity-count").textContent = state.warnings.length ? String(state.warnings.length) : "";
+  const current = new Set(state.warnings.map((w) => w.key));
+  for (const w of state.warnings) alarm.raise(`proximity:${w.key}`, alarmText(w));
+  for (const key of previous) if (!current.has(key)) alarm.clear(`proximity:${key}`);
+}
+
+// Each peer's line, large: its status and when it was last heard. A line going down raises
+// the alarm; coming back clears it.
+function showLine(peers) {
+  const line = $("line");
+  if (!peers.length) {
+    line.replaceChildren(el("span", { class: "peer none" }, t("line.nopeers")));
+    return;
+  }
+  line.replaceChildren(...peers.map((p) =>
+    el("div", { class: `peer status-${p.status}`, dataset: { peer: p.party, status: p.status }, title: p.reason },
+      el("span", { class: "name", dir: "ltr" }, p.party),
+      el("span", { class: "status" }, t(`line.${p.status}`)),
+      el("span", { class: "heard" }, p.last_heard_at ? t("line.heard", { time: utc(p.last_heard_at) }) : t("line.never")))));
+  for (const p of peers) {
+    if (p.status === "down") alarm.raise(`down:${p.party}`, t("alarm.down", { peer: p.party }));
+    else alarm.clear(`down:${p.party}`);
+  }
+}
+
+function tick() {
+  $("utc").textContent = new Date().toISOString().slice(11, 19);
+  messages?.tick();
+}
+
+function setUpTabs() {
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.onclick = () => selectTab(button.dataset.tab);
+  }
+  selectTab("inbox");
+}
+
+// Verifying reads the whole journal (seconds for a long one): done when the operator opens the
+// journal viewer, and again on its button, not at every sign-in.
+function selectTab(name) {
+  if (name === "journal" && !journal.verified) journal.verify();
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  }
+  for (const panel of document.querySelectorAll(".tab")) panel.hidden = panel.id !== `tab-${name}`;
+}
+
+// Draw an area on the map, then notify it (kind, title, band, window, who to share it with).
+function setUpDrawing(node) {
+  const form = $("notify-form");
+  form.elements.kind.replaceChildren(...KINDS.map((k) => el("option", { value: k }, t(`kind.${k}`))));
+  form.querySelector(".share").append(...node.peers.map((p) =>
+    el("label", {}, el("input", { type: "checkbox", name: "share", value: p.party, checked: true }), ` ${p.party}`)));
+  $("draw").onclick = () => {
+    form.hidden = true;
+    map.startArea((polygon) => {
+      state.drawn = polygon;
+      const now = new Date();
+      form.elements.start.value = isoMinute(now);
+      form.elements.end.value = isoMinute(new Date(now.getTime() + 4 * 3600e3));
+      form.hidden = false;
+      form.elements.title.focus();
+    });
+  };
+  $("cancel").addEventListener("click", () => { form.hidden = true; });
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = {
+      kind: data.get("kind"),
+      title: data.get("title"),
+      volumes: [{
+        geometry: state.drawn,
+        altitude_lower_m: Number(data.get("lower")),
+        altitude_upper_m: Number(data.get("upper")),
+        time_start: data.get("start"),
+        time_end: data.get("end"),
+      }],
+      share_with: data.getAll("share"),
+    };
+    try {
+      const created = await api("/api/v1/notifications", { method: "POST", body });
+      form.hidden = true;
+      form.reset();
+      map.cancel();
+      toast(t("notify.done", { id: created.id, count: created.conflicts?.length ?? 0 }));
+      await refreshMap();
+    } catch (error) {
+      showError(error);
+    }
+  };
+}
+
+function toast(text, kind = "info") {
+  const box = $("toast");
+  box.className = `toast ${kind}`;
+  box.textContent = text;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.textContent = ""; box.className = "toast"; }, 8000);
+}
+
+// An API refusal is shown to the operator, never thrown into the console's log. A token the
+// node no longer knows (revoked, or another node's) ends the session.
+function showError(error) {
+  if (error instanceof ApiError && error.status === 401 && state.stop) {
+    signOut();
+    return;
+  }
+  toast(t("error", { message: error.message }), "error");
+}
+
+start();

@@ -1,0 +1,231 @@
+// The map: Leaflet on Natural Earth borders (world-atlas, served by the node: no tiles, nothing
+// from outside), this party's and the peers' notifications in distinct colours, zones and
+// protected sites styled apart, conflicts highlighted, MIL-STD-2525 symbols (milsymbol), the
+// cursor in decimal degrees and MGRS, and areas or points picked by clicks.
+
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+
+const COLOURS = { own: "#1f5fbf", peer: "#c2410c", conflict: "#d00000" };
+
+// MIL-STD-2525C symbol codes for the kinds of notification; the second letter, the standard
+// identity, is set per owner (F friend for our own, N neutral for a peer's: the line is between
+// parties that notify each other, not an enemy picture).
+const SYMBOLS = {
+  "air-operation": "S*APM----------",
+  "ground-operation": "S*GPU----------",
+  artillery: "S*GPUCF--------",
+  firing: "S*GPUCF--------",
+  launch: "S*GPUCM--------",
+  "uav-operation": "S*APMFQ--------",
+  exercise: "S*GPUCI--------",
+  movement: "S*GPUUS--------",
+  "protected-site": "S*GPI-----H----",
+};
+
+export class OpsMap {
+  constructor({ element, party, cursorDd, cursorMgrs, tools, onError }) {
+    this.party = party;
+    this.tools = tools;
+    this.onError = onError;
+    this.available = Boolean(window.L && window.topojson && window.ms);
+    if (!this.available) {
+      element.textContent = t("map.missing");
+      return;
+    }
+    this.map = L.map(element, { worldCopyJump: true, minZoom: 2, attributionControl: true });
+    this.map.attributionControl.setPrefix(false).addAttribution("Natural Earth");
+    this.map.setView([30, 20], 2);
+    L.control.scale({ imperial: false }).addTo(this.map);
+    this.layers = L.layerGroup().addTo(this.map);
+    this.drawing = null;
+    this.fitted = false;
+    this.shapes = new Map();
+    this.trackCursor(cursorDd, cursorMgrs);
+    this.map.on("click", (event) => this.clicked(event.latlng));
+    tools.finish.addEventListener("click", () => this.finish());
+    tools.cancel.addEventListener("click", () => this.cancel());
+  }
+
+  // The toolbar follows what a click on the map will do: nothing, a corner, or a point.
+  mode(kind) {
+    this.tools.draw.hidden = kind !== null;
+    this.tools.finish.hidden = kind !== "area";
+    this.tools.cancel.hidden = kind === null;
+    this.tools.hint.textContent = kind === "area" ? t("map.drawing") : kind === "point" ? t("map.picking") : "";
+  }
+
+  async loadBorders() {
+    if (!this.available) return;
+    const world = await (await fetch("/vendor/world-atlas/countries-50m.json")).json();
+    const countries = topojson.feature(world, world.objects.countries);
+    for (const country of countries.features) unwrap(country.geometry);
+    L.geoJSON(countries, {
+      style: { color: "#7d7d74", weight: 0.8, fillColor: "#eeeadf", fillOpacity: 1 },
+      interactive: false,
+    }).addTo(this.map).bringToBack();
+  }
+
+  // Redraw every live notification; those in an open conflict in red.
+  show(notifications, conflicts) {
+    if (!this.available) return;
+    const conflicted = new Set(conflicts.flatMap((c) => [c.a.notification, c.b.notification]));
+    this.layers.clearLayers();
+    this.shapes.clear();
+    const bounds = L.latLngBounds([]);
+    for (const n of notifications) {
+      const owner = n.owner === this.party ? "own" : "peer";
+      const inConflict = conflicted.has(n.id);
+      const style = {
+        color: inConflict ? COLOURS.conflict : COLOURS[owner],
+        weight: inConflict ? 4 : 2,
+        fillOpacity: n.kind === "zone" ? 0.08 : 0.2,
+        dashArray: n.kind === "zone" ? "8 6" : n.kind === "protected-site" ? "2 4" : null,
+        className: `notification ${owner}${inConflict ? " conflicted" : ""} kind-${n.kind}`,
+      };
+      const group = L.featureGroup(n.volumes.map((v) => volumeLayer(v, style)));
+      // Titles come from other parties: shown as text, never as HTML.
+      const label = () => text(`${n.owner} · ${t(`kind.${n.kind}`)} · ${n.title}`);
+      group.bindTooltip(label());
+      group.addTo(this.layers);
+      const sidc = SYMBOLS[n.kind];
+      if (sidc) {
+        const symbol = new ms.Symbol(sidc.replace("*", owner === "own" ? "F" : "N"), { size: 22 });
+        const anchor = symbol.getAnchor();
+        L.marker(group.getBounds().getCenter(), {
+          icon: L.divIcon({ className: "milsymbol", html: symbol.asSVG(), iconAnchor: [anchor.x, anchor.y] }),
+          keyboard: false,
+        }).bindTooltip(label()).addTo(this.layers);
+      }
+      this.shapes.set(n.id, group);
+      bounds.extend(group.getBounds());
+    }
+    if (!this.fitted && bounds.isValid()) {
+      this.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 10 });
+      this.fitted = true;
+    }
+  }
+
+  focus(ids) {
+    if (!this.available) return;
+    const bounds = L.latLngBounds([]);
+    for (const id of ids) {
+      const shape = this.shapes.get(id);
+      if (shape) bounds.extend(shape.getBounds());
+    }
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [60, 60], maxZoom: 12 });
+  }
+
+  // Drawing an area: each click adds a corner; finish() hands the closed polygon over.
+  startArea(onDone) {
+    if (!this.available) return;
+    this.cancel();
+    this.drawing = { kind: "area", points: [], onDone, line: L.polygon([], { color: COLOURS.own, dashArray: "4 4" }).addTo(this.map) };
+    this.mode("area");
+  }
+
+  startPoint(onDone) {
+    if (!this.available) return;
+    this.cancel();
+    this.drawing = { kind: "point", onDone };
+    this.mode("point");
+  }
+
+  clicked(latlng) {
+    if (!this.drawing) return;
+    if (this.drawing.kind === "point") {
+      const { onDone } = this.drawing;
+      this.cancel();
+      this.showPicked(latlng);
+      onDone({ lat: round(latlng.lat), lon: round(latlng.lng) });
+      return;
+    }
+    this.drawing.points.push(latlng);
+    this.drawing.line.setLatLngs(this.drawing.points);
+  }
+
+  finish() {
+    const drawing = this.drawing;
+    if (!drawing || drawing.kind !== "area" || drawing.points.length < 3) return false;
+    this.cancel();
+    this.showPicked(drawing.points);
+    const ring = drawing.points.map((p) => [round(p.lng), round(p.lat)]);
+    ring.push(ring[0]);
+    drawing.onDone({ type: "Polygon", coordinates: [ring] });
+    return true;
+  }
+
+  cancel() {
+    if (this.drawing?.line) this.drawing.line.remove();
+    this.drawing = null;
+    this.picked?.remove();
+    this.mode(null);
+  }
+
+  // What was just picked stays drawn until the next pick, so the operator sees what is sent.
+  showPicked(where) {
+    this.picked = Array.isArray(where)
+      ? L.polygon(where, { color: COLOURS.own, weight: 2, dashArray: "4 4", interactive: false })
+      : L.circleMarker(where, { color: COLOURS.own, radius: 7, interactive: false });
+    this.picked.addTo(this.map);
+  }
+
+  // Decimal degrees at once; MGRS from the node (geo/mgrs.py, the one implementation), at most
+  // one request at a time, for the latest position.
+  trackCursor(dd, mgrs) {
+    let pending = null;
+    let busy = false;
+    const ask = async () => {
+      if (busy || !pending) return;
+      busy = true;
+      const { lat, lng } = pending;
+      pending = null;
+      try {
+        const answer = await api(`/api/v1/mgrs/${lat.toFixed(6)}/${lng.toFixed(6)}`);
+        mgrs.textContent = answer.mgrs;
+      } catch {
+        mgrs.textContent = "—";
+      }
+      busy = false;
+      ask();
+    };
+    this.map.on("mousemove", (event) => {
+      const { lat, lng } = event.latlng.wrap();
+      dd.textContent = `${lat.toFixed(5)}, ${lng.toFixed(5)}`;
+      pending = { lat, lng };
+      ask();
+    });
+  }
+}
+
+function volumeLayer(volume, style) {
+  if (volume.circle) {
+    const { lat, lon, radius_m: radius } = volume.circle;
+    return L.circle([lat, lon], { ...style, radius });
+  }
+  return L.geoJSON(volume.geometry, { style: () => style });
+}
+
+function round(degrees) {
+  return Math.round(degrees * 1e6) / 1e6;
+}
+
+// Natural Earth cuts countries at the antimeridian, but a few rings still hold points on both
+// sides of it (Russia, Fiji): drawn as they are, they streak across the whole map. Such a ring
+// is moved east of it, whole.
+function unwrap(geometry) {
+  if (!geometry) return;
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  for (const ring of polygons.flat()) {
+    const lons = ring.map((p) => p[0]);
+    if (Math.max(...lons) - Math.min(...lons) > 180) {
+      for (const point of ring) if (point[0] < 0) point[0] += 360;
+    }
+  }
+}
+
+function text(content) {
+  const span = document.createElement("span");
+  span.textContent = content;
+  return span;
+}

@@ -1,0 +1,41 @@
+// Small helpers shared by the console's views.
+
+import { t } from "./i18n.js";
+
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+// "1h 02m 03s" in English, "1 ч 02 мин 03 с" in Russian: deadlines are minutes to hours away;
+// the sign is the caller's. The units are the catalogue's.
+export function duration(ms) {
+  const total = Math.floor(Math.abs(ms) / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? t("duration.hms", { h, m: pad(m), s: pad(s) }) : t("duration.ms", { m, s: pad(s) });
+}
+
+// "12:03:04Z" today, "2024-12-03 12:03Z" otherwise: duty officers work in UTC.
+export function utc(iso) {
+  if (!iso) return "—";
+  const text = new Date(iso).toISOString();
+  const today = new Date().toISOString().slice(0, 10);
+  return text.slice(0, 10) === today ? `${text.slice(11, 19)}Z` : `${text.slice(0, 10)} ${text.slice(11, 16)}Z`;
+}
+
+export function isoMinute(date) {
+  return `${date.toISOString().slice(0, 16)}:00Z`;
+}

@@ -1,0 +1,131 @@
+"""Tracks and proximity warnings on the console: two real nodes, both consoles open."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from openline.domain.timeutil import format_utc
+from openline.domain.tracks import approach_key, entry_key
+from tests.conftest import Pair, RunningNode
+from tests.e2e.conftest import OpenConsole, red_shares_circle
+
+pytestmark = pytest.mark.slow
+
+
+def _report(
+    track_id: str, lat: float, lon: float, heading_deg: float, alt_m: float
+) -> dict[str, Any]:
+    """An aircraft near the Syrian-Turkish border, flying east or west at 200 m/s."""
+    return {
+        "track_id": track_id,
+        "time": format_utc(datetime.now(UTC)),
+        "lat": lat,
+        "lon": lon,
+        "alt_m": alt_m,
+        "speed_mps": 200,
+        "heading_deg": heading_deg,
+        "kind": "air",
+    }
+
+
+def _post_tracks(node: RunningNode, report: dict[str, Any]) -> None:
+    with node.client() as client:
+        answer = client.post("/api/v1/tracks", json=[report])
+    assert answer.status_code == 200, answer.text
+
+
+def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warning_and_alarm(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    blue = open_console(pair.blue)
+    red = open_console(pair.red)
+    # A message to acknowledge, so that RED's countdown shows its units in Russian.
+    with pair.blue.client() as client:
+        sent = client.post(
+            "/api/v1/messages",
+            json={
+                "to": ["RED"],
+                "precedence": "routine",
+                "template": "request-cease-activity",
+                "fields": {"location": {"lat": 36.6, "lon": 37.1}, "activity": "Air patrol"},
+            },
+        )
+    assert sent.status_code == 201, sent.text
+
+    # 20 km apart (0.22° of longitude at 36.6°N), heading at each other on paths 3.3 km apart
+    # (0.03° of latitude), 100 m apart in altitude: each reported by its own party's node.
+    _post_tracks(pair.blue, _report("B1", 36.60, 37.00, 90, 3000))
+    _post_tracks(pair.red, _report("R1", 36.63, 37.22, 270, 3100))
+    key = approach_key(("BLUE", "B1"), ("RED", "R1"))
+
+    for console in (blue, red):
+        page = console.page
+        for name in ("BLUE/B1", "RED/R1"):
+            page.locator(f".leaflet-marker-icon.track[data-track='{name}'] svg").wait_for()
+            page.locator(f"path.track-line[data-track='{name}']").wait_for(state="attached")
+        warning = page.locator(f"#tab-proximity li.warning[data-key='{key}']")
+        warning.wait_for(state="attached")
+        assert page.locator("#tab-proximity li.warning").count() == 1
+        assert page.locator("#proximity-count").inner_text() == "1"
+        alarm = page.locator(f".alarm[data-key='proximity:{key}']")
+        alarm.wait_for()
+        assert "BLUE/B1" in alarm.inner_text()
+        assert "RED/R1" in alarm.inner_text()
+        # Own tracks are friends, the peer's neutral; both predicted lines are in the warning's red.
+        own, peer = ("BLUE/B1", "RED/R1") if console is blue else ("RED/R1", "BLUE/B1")
+        assert page.locator(f".track.own[data-track='{own}']").count() == 1
+        assert page.locator(f".track.peer[data-track='{peer}']").count() == 1
+        assert page.locator("path.track-line.warned").count() == 2
+        assert page.locator("#alarms").get_attribute("data-beeps") == "1"
+
+    red_alarm = red.page.locator(f".alarm[data-key='proximity:{key}']")
+    assert "ОПАСНОЕ СБЛИЖЕНИЕ" in red_alarm.inner_text()
+    assert "R1 · 3100 m" in red.page.locator(".track-label.own").inner_text()
+    assert " мин " in red.page.locator("#tab-inbox .countdown").first.inner_text()
+
+    for console in (blue, red):
+        console.tab("proximity")
+        console.page.locator(f"#tab-proximity li.warning[data-key='{key}'] button").click()
+        # Both tracks where they are predicted at the closest approach, and the line between them.
+        console.page.locator("path.cpa-point.focused").nth(1).wait_for()
+        assert console.page.locator("path.cpa-line.focused").count() == 1
+        # The zoom to the warning is animated: what follows waits for its end.
+        console.page.locator(f"#map[data-focused='{key}']").wait_for(state="attached")
+    blue.screenshot("tracks")
+
+
+def test_a_track_inside_a_peers_notified_volume_is_warned_on_both_consoles_and_shown_on_the_map(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    notification_id = red_shares_circle(
+        pair,
+        kind="danger-area",
+        title="Range 4",
+        lat=36.2,
+        lon=37.5,
+        radius_m=5000,
+        upper_m=2000,
+        hours=2,
+    )
+    blue = open_console(pair.blue)
+    red = open_console(pair.red)
+
+    # A BLUE ground unit parked inside RED's danger area.
+    parked = {**_report("B2", 36.2, 37.5, 0, 100), "kind": "ground", "speed_mps": 0}
+    _post_tracks(pair.blue, parked)
+    key = entry_key(("BLUE", "B2"), notification_id)
+
+    for console in (blue, red):
+        page = console.page
+        warning = page.locator(f"#tab-proximity li.warning.rule-volume[data-key='{key}']")
+        warning.wait_for(state="attached")
+        page.locator(f".alarm[data-key='proximity:{key}']").wait_for()
+        page.locator(".leaflet-marker-icon.track[data-track='BLUE/B2'] svg").wait_for()
+        console.tab("proximity")
+        assert notification_id in warning.inner_text()
+        warning.locator("button").click()
+        page.locator("path.entry-point.focused").wait_for()
+        page.locator(f"#map[data-focused='{key}']").wait_for(state="attached")

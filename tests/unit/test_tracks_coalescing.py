@@ -1,0 +1,254 @@
+"""A node's tracks: coalesced into track envelopes, warnings journaled once when they open and
+once when they clear, and POST /api/v1/tracks refusing bad reports with a clear 422.
+
+A real node directory (SQLite) on a fake clock; the writer runs each operation on the test's
+thread, so each step is done when its call returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.domain.timeutil import format_utc
+from openline.domain.tracks import parse_reports
+from openline.node import Node
+from openline.services import tracks
+from openline.services.setup import NewNode
+from openline.store import journal as journal_store
+from openline.store import line as line_store
+from openline.store.writer import UnitOfWork
+from tests.conftest import FakeClock, InProcess, link, silent_card
+
+
+@pytest.fixture
+def node(node_dir: NewNode, clock: FakeClock) -> Iterator[Node]:
+    """BLUE, linked to a RED that never answers, opened on the fake clock."""
+    link(node_dir.directory, silent_card("RED"))
+    opened = Node.open(node_dir.directory, environ={}, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def report(clock: FakeClock, track_id: str = "B1", *, after_s: float = 0, **changes: Any) -> Any:
+    return {
+        "track_id": track_id,
+        "time": format_utc(clock.now + timedelta(seconds=after_s)),
+        "lat": 35.0,
+        "lon": 38.0,
+        "alt_m": 3000,
+        "speed_mps": 200,
+        "heading_deg": 90,
+        "kind": "air",
+        **changes,
+    }
+
+
+def post(node: Node, *items: dict[str, Any]) -> dict[str, int]:
+    return node.write(tracks.report(node, tracks.parse(node, list(items))))
+
+
+def from_red(node: Node, *items: dict[str, Any]) -> None:
+    """RED's track envelope arrives (the receiver has checked its signature and place)."""
+    envelope: Envelope = seal(
+        envelope_id="env_RED1",
+        sender="RED",
+        to="BLUE",
+        link_seq=1,
+        prev=first_prev(),
+        sent_at=format_utc(node.clock()),
+        kind="track",
+        body={"tracks": list(items)},
+        sign=lambda _data: b"\0" * 64,
+    )
+    node.write(lambda uow: tracks.apply_incoming(uow, node, envelope))
+
+
+def sealed_tracks(node: Node) -> list[list[dict[str, Any]]]:
+    """The bodies' tracks of every track envelope waiting for RED."""
+    waiting = node.read(lambda conn: line_store.waiting(conn, "RED", limit=1000))
+    envelopes = [json.loads(w.envelope) for w in waiting]
+    return [e["body"]["tracks"] for e in envelopes if e["kind"] == "track"]
+
+
+def journaled(node: Node, kind: str) -> list[dict[str, Any]]:
+    entries = node.read(lambda conn: journal_store.read_entries(conn, limit=5000))
+    return [json.loads(e.data) for e in entries if e.kind == kind]
+
+
+def tick(node: Node) -> None:
+    node.write(tracks.tick(node))
+
+
+def test_only_the_latest_report_of_each_changed_track_crosses_once_per_interval(
+    node: Node, clock: FakeClock
+):
+    post(node, report(clock, "B1"), report(clock, "B2"))
+    post(node, report(clock, "B1", after_s=1, lon=38.002))
+    tick(node)
+    tick(node)  # nothing changed since: nothing sealed
+
+    (crossed,) = sealed_tracks(node)
+    assert [(t["track_id"], t["lon"]) for t in crossed] == [("B1", 38.002), ("B2", 38.0)]
+    assert crossed[0]["time"] == format_utc(clock.now + timedelta(seconds=1))
+
+
+def test_reports_too_many_for_one_envelope_are_split_to_fit_the_size_limit(
+    node_dir: NewNode, clock: FakeClock
+):
+    link(node_dir.directory, silent_card("RED"))
+    small = {"OPENLINE_MAX_ENVELOPE_BYTES": "4096"}  # room for 10 reports each
+    node = Node.open(node_dir.directory, environ=small, clock=clock)
+    try:
+        post(node, *(report(clock, f"B{i:02}") for i in range(25)))
+        tick(node)
+
+        assert [len(tracks) for tracks in sealed_tracks(node)] == [10, 10, 5]
+    finally:
+        node.close()
+
+
+def test_an_older_report_than_the_one_held_is_superseded(node: Node, clock: FakeClock):
+    post(node, report(clock, after_s=5))
+
+    assert post(node, report(clock, after_s=1)) == {"accepted": 0, "superseded": 1}
+    assert node.write(tracks.current_tracks(node))[0]["time"] == format_utc(
+        clock.now + timedelta(seconds=5)
+    )
+
+
+def test_tracks_shared_with_none_never_cross(node_dir: NewNode, clock: FakeClock):
+    link(node_dir.directory, silent_card("RED"))
+    node = Node.open(node_dir.directory, environ={"OPENLINE_TRACK_SHARE_WITH": "none"}, clock=clock)
+    try:
+        post(node, report(clock))
+        tick(node)
+
+        assert sealed_tracks(node) == []
+    finally:
+        node.close()
+
+
+def test_a_warning_is_journaled_once_when_it_opens_and_once_when_it_clears(
+    node: Node, clock: FakeClock
+):
+    from_red(node, report(clock, "R1", lon=38.5, heading_deg=270, alt_m=3100))
+    for step in range(5):  # BLUE's track reports every second: the warning stays open
+        post(node, report(clock, "B1", lon=38.0 + step * 0.002))
+        clock.advance(seconds=1)
+        tick(node)
+
+    (opened,) = journaled(node, "proximity.opened")
+    (listed,) = node.write(tracks.current_warnings(node))
+    assert listed["key"] == opened["key"]
+    assert listed["a"]["time"] > opened["a"]["time"]  # the listing has the latest figures
+    assert journaled(node, "proximity.cleared") == []
+
+    clock.advance(seconds=node.settings.track_stale_after)
+    tick(node)  # both tracks are stale now
+
+    (cleared,) = journaled(node, "proximity.cleared")
+    assert cleared["key"] == opened["key"]
+    assert node.write(tracks.current_warnings(node)) == []
+    assert node.write(tracks.current_tracks(node)) == []
+
+
+def test_a_peers_report_already_stale_is_dropped_and_a_malformed_one_refused(
+    node: Node, clock: FakeClock
+):
+    from openline.domain.errors import InvalidInput
+
+    from_red(node, report(clock, "R1", after_s=-node.settings.track_stale_after - 1))
+    assert node.write(tracks.current_tracks(node)) == []
+
+    with pytest.raises(InvalidInput, match=r"track: \[0\].lat: 95 is outside -90 to 90"):
+        from_red(node, report(clock, "R1", lat=95))
+
+
+def test_a_rolled_back_operation_leaves_the_tracks_as_they_were(node: Node, clock: FakeClock):
+    reports = parse_reports([report(clock)], party="BLUE")
+
+    def fails(uow: UnitOfWork) -> None:
+        tracks.report(node, reports)(uow)
+        raise RuntimeError("the transaction fails after the tracks changed")
+
+    with pytest.raises(RuntimeError):
+        node.write(fails)
+
+    assert node.write(tracks.current_tracks(node)) == []
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def test_the_api_takes_reports_and_lists_them_with_the_party(api: InProcess):
+    answer = api.client.post("/api/v1/tracks", json=[report(api.clock)])
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"accepted": 1, "superseded": 0}
+    listed = api.client.get("/api/v1/tracks").json()["tracks"]
+    assert [(t["party"], t["track_id"]) for t in listed] == [("BLUE", "B1")]
+    assert api.client.get("/api/v1/proximity").json() == {"warnings": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ([{"track_id": "B1"}], "[0].time", "[0].time: missing"),
+        ("B1", None, "track reports are a JSON list, got str"),
+        ("stale", "[0].time", "older than a track is kept (track_stale_after)"),
+        ("ahead", "[0].time", "ahead of this node's clock"),
+    ],
+)
+def test_the_api_refuses_bad_reports_naming_the_item_and_field(
+    api: InProcess, body: Any, field: str | None, message: str
+):
+    if body == "stale":
+        body = [report(api.clock, after_s=-61)]
+    elif body == "ahead":
+        body = [report(api.clock, after_s=61)]
+
+    answer = api.client.post("/api/v1/tracks", json=body)
+
+    assert answer.status_code == 422
+    assert answer.json()["error"].get("field") == field
+    assert message in answer.json()["error"]["message"]
+    assert api.client.get("/api/v1/tracks").json() == {"tracks": []}
+
+
+def test_the_receiver_applies_a_track_envelope_and_refuses_a_bad_one_as_any_other(
+    node: Node, clock: FakeClock
+):
+    from openline.line.receiver import apply_batch
+
+    def envelope(link_seq: int, prev: str, lat: float) -> Envelope:
+        return seal(
+            envelope_id=f"env_RED{link_seq}",
+            sender="RED",
+            to="BLUE",
+            link_seq=link_seq,
+            prev=prev,
+            sent_at=format_utc(clock.now),
+            kind="track",
+            body={"tracks": [report(clock, "R1", lat=lat)]},
+            sign=lambda _data: b"\0" * 64,
+        )
+
+    good = envelope(1, first_prev(), 35.0)
+    bad = envelope(2, good.hash, 95.0)
+
+    applied, refused = node.write(apply_batch(node, [good, bad], "test"))
+
+    assert applied.receipt is not None
+    assert refused.refused is not None
+    assert refused.refused.code == "invalid_body"
+    assert refused.refused.reason == "track body refused: track: [0].lat: 95 is outside -90 to 90"
+    assert [t["lat"] for t in node.write(tracks.current_tracks(node))] == [35.0]
+    assert [e["code"] for e in journaled(node, "security.envelope_refused")] == ["invalid_body"]
