@@ -42,6 +42,10 @@ from openline.tls import pinned_context, pins_of_file
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+# Tests of the third-party data beside the checkout skip where a checkout has none beside it.
+needs_shared_data = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} is not here"
+)
 
 
 def run_openline(
