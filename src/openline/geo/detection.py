@@ -155,6 +155,23 @@ class Detector:
         others: Ints = found[found != key]
         return others
 
+    def near(
+        self,
+        boxes: list[tuple[float, float, float, float]],
+        t0_ms: int,
+        t1_ms: int,
+        lower_m: float,
+        upper_m: float,
+    ) -> Ints:
+        """The stored keys (sorted) whose volume may meet these boxes, window and band: every
+        one that does, and a few more (the index holds the volumes padded), for callers that
+        check exactly."""
+        return self._index.query(boxes, t0_ms, t1_ms, lower_m, upper_m)
+
+    def shape(self, key: int) -> Shape:
+        """The footprint of a stored volume."""
+        return self._columns.shapes[self._columns.row_of[key]]
+
     def hits_for(self, key: int) -> list[Hit]:
         """The stored volume ``key`` against every other stored one, sorted by ``(a, b)``."""
         others = self.candidates(key)

@@ -110,6 +110,22 @@ class ConflictFinder:
             found.append(gather(rule[0], rule[1], clashes))
         return sorted(found, key=lambda c: c.key)
 
+    def volumes_near(
+        self,
+        boxes: list[tuple[float, float, float, float]],
+        window_s: tuple[float, float],
+        band_m: tuple[float, float],
+    ) -> list[tuple[Notification, int, Shape]]:
+        """The held volumes that may meet these boxes, time window and altitude band (a few
+        more too: callers check exactly), each as its notification, its place among the
+        notification's volumes, and its footprint."""
+        keys = self._detector.near(boxes, _ms(window_s[0]), _ms(window_s[1]), *band_m)
+        found = []
+        for key in keys.tolist():
+            notification_id, index = self._volume_of[key]
+            found.append((self._held[notification_id], index, self._detector.shape(key)))
+        return found
+
     def _side(self, key: int) -> Side:
         notification_id, index = self._volume_of[key]
         notification = self._held[notification_id]

@@ -42,7 +42,6 @@ from openline.domain.tracks import TrackRef, TrackReport
 from openline.line.outbox import seal_for
 from openline.node import Node
 from openline.store import line as line_store
-from openline.store import notifications as notification_store
 from openline.store.writer import Operation, UnitOfWork
 
 if TYPE_CHECKING:
@@ -52,6 +51,9 @@ log = logging.getLogger(__name__)
 
 MAX_AHEAD_S = 60.0  # how far ahead of the node's clock an operator's report may be
 ENTRY_STEP_S = 10.0  # the predicted path is checked against volumes every this many seconds
+# Added to a track's reach when looking for the volumes it may enter: covers the rounding of
+# the reach's circle, as the entry checks' own reach test adds 1 m.
+REACH_MARGIN_M = 10.0
 MAX_TRACKS = 50_000  # held at once, all parties: memory stays bounded whatever peers send
 # A report's canonical JSON is at most about 270 bytes (a 64-character track_id, 17-digit
 # numbers); the envelope around the reports (addresses, hashes, signature) under 1 KiB.
@@ -81,13 +83,14 @@ class Tracker:
     unsent: dict[str, TrackReport] = field(default_factory=dict)  # own tracks, by track_id
     warnings: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> current record
     opened_at: dict[str, str] = field(default_factory=dict)  # key -> when this node opened it
-    volumes: list[_Volume] | None = None  # None: to be read again (a notification changed)
+    # The notifications changed since the warnings were last found: find them again.
+    notifications_changed: bool = True
 
     def on_commit(self, entries: list[JournalEntry]) -> None:
-        """On the writer's thread, after a commit: read the volumes again when a notification
-        was created, changed or received."""
+        """On the writer's thread, after a commit: note when a notification was created,
+        changed or received."""
         if any(entry.kind.startswith("notification.") for entry in entries):
-            self.volumes = None
+            self.notifications_changed = True
 
     def keep(self, uow: UnitOfWork) -> None:
         """Undo whatever this operation changes in the tracker if its transaction rolls back."""
@@ -204,7 +207,7 @@ def tick(node: Node) -> Operation[None]:
         if held.unsent:
             _seal(uow, node, sorted(held.unsent.values(), key=lambda r: r.track_id))
             held.unsent.clear()
-        if stale or held.volumes is None:
+        if stale or held.notifications_changed:
             _update_warnings(uow, node, held)
 
     return run
@@ -240,9 +243,9 @@ def _seal(uow: UnitOfWork, node: Node, reports: list[TrackReport]) -> None:
 
 def _update_warnings(uow: UnitOfWork, node: Node, held: Tracker) -> None:
     """Find the warnings of the tracks held and journal those that opened or cleared."""
-    if held.volumes is None:
-        held.volumes = volumes_of(notification_store.live_notifications(uow.conn))
-    found = find_warnings(list(held.reports.values()), held.volumes, proximity_rules(node))
+    held.notifications_changed = False
+    reports, limits = list(held.reports.values()), proximity_rules(node)
+    found = find_warnings(reports, _volumes_within_reach(uow, node, reports, limits), limits)
     now = format_utc(node.clock())
     for key in sorted(set(found) - set(held.warnings)):
         uow.record("proximity.opened", found[key])
@@ -327,32 +330,59 @@ def _columns(reports: list[TrackReport]) -> dict[str, list[float]]:
     }
 
 
+def _volumes_within_reach(
+    uow: UnitOfWork, node: Node, reports: list[TrackReport], limits: rules.ProximityRules
+) -> list[_Volume]:
+    """The live volumes these tracks may reach within the look-ahead, found in the conflict
+    finder's index (which already holds every live volume and its footprint) rather than by
+    going through all of them: each track's reach (speed x look-ahead) as a circle, the window
+    from the oldest report to the newest's look-ahead end, the band of the tracks' altitudes."""
+    if not reports:
+        return []
+    from openline.domain.volumes import Circle
+    from openline.geo.footprints import Shape
+    from openline.services.notifications import finder
+
+    boxes = [
+        box
+        for r in reports
+        for box in Shape.of(
+            Circle(r.lat, r.lon, r.speed_mps * limits.lookahead_s + REACH_MARGIN_M)
+        ).boxes()
+    ]
+    times = [r.time_s for r in reports]
+    altitudes = [r.alt_m for r in reports]
+    near = finder(uow, node).volumes_near(
+        boxes,
+        (min(times), max(times) + limits.lookahead_s),
+        (min(altitudes), max(altitudes)),
+    )
+    return [_volume(notification, index, shape) for notification, index, shape in near]
+
+
 def volumes_of(notifications: Iterable[Notification]) -> list[_Volume]:
-    """The volumes of these (live) notifications, made ready for the entry checks."""
+    """All the volumes of these (live) notifications, made ready for the entry checks."""
     from openline.geo.footprints import Shape
 
-    volumes = []
-    for notification in notifications:
-        about = {
-            "id": notification.id,
-            "owner": notification.owner,
-            "kind": notification.kind.value,
-        }
-        for index, volume in enumerate(notification.volumes):
-            shape = Shape.of(volume.footprint)
-            volumes.append(
-                _Volume(
-                    about,
-                    index,
-                    shape,
-                    tuple(shape.boxes()),
-                    volume.time_start.timestamp(),
-                    volume.time_end.timestamp(),
-                    volume.altitude_lower_m,
-                    volume.altitude_upper_m,
-                )
-            )
-    return volumes
+    return [
+        _volume(notification, index, Shape.of(volume.footprint))
+        for notification in notifications
+        for index, volume in enumerate(notification.volumes)
+    ]
+
+
+def _volume(notification: Notification, index: int, shape: Shape) -> _Volume:
+    volume = notification.volumes[index]
+    return _Volume(
+        {"id": notification.id, "owner": notification.owner, "kind": notification.kind.value},
+        index,
+        shape,
+        tuple(shape.boxes()),
+        volume.time_start.timestamp(),
+        volume.time_end.timestamp(),
+        volume.altitude_lower_m,
+        volume.altitude_upper_m,
+    )
 
 
 def _entries(
