@@ -71,7 +71,11 @@ def first_blocks(g: Batch, sa: IntArray, sb: IntArray, small: BoolArray) -> _Blo
     """The whole of each small pair; for each large pair, the first vertex of each ring of
     one shape against the other's rings, with its runs far from those points cut short to
     chords (see _collapsed), both ways."""
-    whole, large = np.flatnonzero(small), np.flatnonzero(~small)
+    if small.all():  # the usual batch: nothing to lay end to end
+        every, n = np.arange(len(sa)), len(sa)
+        yes = np.ones(n, bool)
+        return _Blocks(every, _whole(g, sa), _whole(g, sb), yes, yes, sa, sb, yes)
+    whole, large = small.nonzero()[0], (~small).nonzero()[0]
     kinds = [(whole, _whole(g, sa[whole]), _whole(g, sb[whole]), (True, True, True))]
     if large.size:
         a, b = sa[large], sb[large]
@@ -111,7 +115,7 @@ def _near_runs(
     least distance between run centres of each pair (an upper bound on its distance)."""
     na, nb = g.n_runs[sa], g.n_runs[sb]
     count = na * nb
-    start = np.cumsum(count) - count
+    start = count.cumsum() - count
     pair, i, j = _grid(na, nb)
     ra, rb = g.runs.offset[sa][pair] + i, g.runs.offset[sb][pair] + j
     ca, cb = g.runs.centre[ra], g.runs.centre[rb]
@@ -126,8 +130,8 @@ def _grid(rows: IntArray, columns: IntArray) -> tuple[IntArray, IntArray, IntArr
     """Every (row, column) of each of several grids, laid end to end, row major: the grid
     of each, its row and its column."""
     count = rows * columns
-    start = np.cumsum(count) - count
-    grid = np.repeat(np.arange(len(rows)), count)
+    start = count.cumsum() - count
+    grid = np.arange(len(rows)).repeat(count)
     local = np.arange(int(count.sum())) - start[grid]
     row = local // np.maximum(columns[grid], 1)
     return grid, row, local - row * columns[grid]
@@ -135,8 +139,8 @@ def _grid(rows: IntArray, columns: IntArray) -> tuple[IntArray, IntArray, IntArr
 
 def _spread(size: IntArray) -> tuple[IntArray, IntArray]:
     """For blocks of these sizes laid end to end: each item's block and position in it."""
-    block = np.repeat(np.arange(len(size)), size)
-    return block, np.arange(int(size.sum())) - (np.cumsum(size) - size)[block]
+    block = np.arange(len(size)).repeat(size)
+    return block, np.arange(int(size.sum())) - (size.cumsum() - size)[block]
 
 
 def _whole(g: Batch, shapes: IntArray) -> _Side:
@@ -176,12 +180,10 @@ def _collapsed(g: Batch, shapes: IntArray, seen_from: IntArray) -> _Side:
     centre = g.runs.centre[run]
     _, _, apart = inverse(g.lon[point], g.lat[point], g.lon[centre], g.lat[centre])
     runs = g.n_runs[shapes]
-    listed = (np.cumsum(runs) - runs)[pair] + i  # the run's place among all listed runs
+    listed = (runs.cumsum() - runs)[pair] + i  # the run's place among all listed runs
     near = np.bincount(listed, weights=apart <= g.runs.radius[run], minlength=int(runs.sum())) > 0
     run_of, _ = _spread(runs)
-    run = g.runs.offset[shapes][run_of] + (
-        np.arange(len(run_of)) - (np.cumsum(runs) - runs)[run_of]
-    )
+    run = g.runs.offset[shapes][run_of] + (np.arange(len(run_of)) - (runs.cumsum() - runs)[run_of])
     kept = np.where(near, np.maximum(g.runs.size[run] - 1, 1), 1)
     which, position = _spread(kept)
     vertices = g.runs.vertices[g.runs.start[run][which] + position]
@@ -209,11 +211,11 @@ class Combinations:
         self.blocks, self.n_pairs = blocks, n_pairs
         la, lb = self.la, self.lb = blocks.a.size, blocks.b.size
         self.count = la * lb
-        self.start = np.cumsum(self.count) - self.count
+        self.start = self.count.cumsum() - self.count
         self.block, self.i, self.j = _grid(la, lb)  # i, j: positions in the block's sides
         b = self.block
-        self.row_a = (np.cumsum(la) - la)[b] + self.i  # into side a's arrays
-        self.row_b = (np.cumsum(lb) - lb)[b] + self.j
+        self.row_a = (la.cumsum() - la)[b] + self.i  # into side a's arrays
+        self.row_b = (lb.cumsum() - lb)[b] + self.j
         self.pair = blocks.pair[b]
         self.ga, self.gb = blocks.a.vertices[self.row_a], blocks.b.vertices[self.row_b]
         self.az_ab, self.az_ba, self.distance = inverse(
@@ -228,20 +230,17 @@ class Combinations:
 
     def touching(self) -> BoolArray:
         """The pairs whose edges cross, or with a vertex inside the other shape."""
-        touching = self.per_pair(self.crossing(), self.count)
-        touching |= self.per_pair(self.first_vertices_inside_second(), self.la)
-        return touching | self.per_pair(self.second_vertices_inside_first(), self.lb)
+        inside_a, inside_b = self.vertices_inside()
+        flags = np.concatenate([self.crossing(), inside_a, inside_b])
+        counts = np.concatenate([self.count, self.la, self.lb])
+        pair = np.concatenate([self.blocks.pair] * 3).repeat(counts)
+        return np.bincount(pair, weights=flags, minlength=self.n_pairs) > 0
 
     def least_per_block(self) -> FloatArray:
         """The least vertex-to-vertex distance of each block."""
         if not self.start.size:
             return np.zeros(0)
         return np.asarray(np.minimum.reduceat(self.distance, self.start))
-
-    def per_pair(self, flags: BoolArray, counts: IntArray) -> BoolArray:
-        """Whether any flag of each pair is set, ``counts`` flags per block in order."""
-        pair = np.repeat(self.blocks.pair, counts)
-        return np.bincount(pair, weights=flags, minlength=self.n_pairs) > 0
 
     def crossing(self) -> BoolArray:
         """The combinations whose edges (from each side's vertex) properly cross: each edge
@@ -255,87 +254,70 @@ class Combinations:
         crossed = (side_c * side_d < 0) & (side_a * side_b < 0) & self.blocks.measure[self.block]
         return np.asarray(self.edges_a & self.edges_b & crossed)
 
-    def first_vertices_inside_second(self) -> BoolArray:
+    def vertices_inside(self) -> tuple[BoolArray, BoolArray]:
         """Which vertices of the blocks' sides a lie inside their pair's second shape (tested
-        in the blocks marked ``wind_a`` only)."""
-        turn = wrap180(self.az_ab[self.k_jn] - self.az_ab)
-        points = (self.i, self.la, self.blocks.wind_a)
-        rings = (self.batch.ring[self.gb], self.blocks.shape_b)
-        return self._inside(points, rings, (turn, self.edges_b))
+        in the blocks marked ``wind_a`` only), and which of sides b inside the first (blocks
+        marked ``wind_b``).
 
-    def second_vertices_inside_first(self) -> BoolArray:
-        """Which vertices of the blocks' sides b lie inside their pair's first shape (tested
-        in the blocks marked ``wind_b`` only)."""
-        turn = wrap180(self.az_ba[self.k_in] - self.az_ba)
-        points = (self.j, self.lb, self.blocks.wind_b)
-        rings = (self.batch.ring[self.ga], self.blocks.shape_a)
-        return self._inside(points, rings, (turn, self.edges_a))
-
-    def _inside(
-        self,
-        points: tuple[IntArray, IntArray, BoolArray],
-        rings: tuple[IntArray, IntArray],
-        turns: tuple[FloatArray, BoolArray],
-    ) -> BoolArray:
-        """Winding numbers: the turns seen from each point along each ring add up to ±360°
+        Winding numbers: the turns seen from each point along each ring add up to ±360°
         around the rings that hold it, 0 around the others. Rings neither cross nor touch and
         holes lie inside their shells, so a point is inside a footprint when an odd number of
-        its rings hold it. ``points``: each combination's position in its side, each block's
-        side size, whether the block tests it; ``rings``: each combination's ring of the other
-        shape, and each block's other shape; ``turns``: each combination's turn, and whether
-        it is along an edge."""
-        (position, size, tested), (ring, other), (turn, along_edge) = points, rings, turns
-        n_rings = self.batch.n_rings[other] * tested
+        its rings hold it. Both ways are counted in one pass: the blocks seen from side a,
+        then the same blocks seen from side b."""
+        g, blocks, n = self.batch, self.blocks, len(self.blocks.pair)
+        turn = wrap180(np.concatenate([self.az_ab[self.k_jn] - self.az_ab,
+                                       self.az_ba[self.k_in] - self.az_ba]))  # fmt: skip
+        along_edge = np.concatenate([self.edges_b, self.edges_a])
+        position = np.concatenate([self.i, self.j])
+        ring = np.concatenate([g.ring[self.gb], g.ring[self.ga]])
+        b = np.concatenate([self.block, self.block + n])
+        size = np.concatenate([self.la, self.lb])
+        tested = np.concatenate([blocks.wind_a, blocks.wind_b])
+        n_rings = g.n_rings[np.concatenate([blocks.shape_b, blocks.shape_a])] * tested
         groups = size * n_rings
-        group_start = np.cumsum(groups) - groups
-        b = self.block
+        group_start = groups.cumsum() - groups
         counted = along_edge & tested[b]
         group = (group_start[b] + position * n_rings[b] + ring)[counted]
         total = np.bincount(group, weights=turn[counted], minlength=int(groups.sum()))
-        group_block = np.repeat(np.arange(len(size)), groups)
+        group_block = np.arange(len(size)).repeat(groups)
         local = np.arange(len(total)) - group_start[group_block]
-        row = (np.cumsum(size) - size)[group_block] + local // np.maximum(n_rings[group_block], 1)
+        row = (size.cumsum() - size)[group_block] + local // np.maximum(n_rings[group_block], 1)
         holding = np.bincount(row, weights=np.abs(total) > 180.0, minlength=int(size.sum()))
-        return np.asarray(holding.astype(np.int64) % 2 == 1)
-
-    def first_on_second_edges(self, limit: FloatArray) -> _Feet:
-        """Side a's vertices to side b's edges, where they may beat ``limit`` (per pair)."""
-        return _feet(self.batch, self._first_on_second(limit))
-
-    def second_on_first_edges(self, limit: FloatArray) -> _Feet:
-        """Side b's vertices to side a's edges, where they may beat ``limit`` (per pair)."""
-        return _feet(self.batch, self._second_on_first(limit))
+        inside = holding.astype(np.int64) % 2 == 1
+        split = int(self.la.sum())
+        return inside[:split], inside[split:]
 
     def feet(self, limit: FloatArray) -> _Feet:
-        """Both of the above, found together (one iteration along the edges for all)."""
-        one, two = self._first_on_second(limit), self._second_on_first(limit)
-        return _feet(self.batch, _Toward(*(np.concatenate(x) for x in zip(one, two, strict=True))))
+        """Each vertex to the other side's edges (both ways), where the foot of the
+        perpendicular falls inside the edge and the triangle inequality's bound beats
+        ``limit`` (per pair): first the vertices of sides a, then those of sides b (see
+        ``_Feet.from_a``)."""
+        return _feet(self.batch, self._on_edges(limit))
 
-    def _first_on_second(self, limit: FloatArray) -> _Toward:
-        return self._on_edges(limit, self.ga, (self.gb, self.az_ba, self.k_jn, self.edges_b))
-
-    def _second_on_first(self, limit: FloatArray) -> _Toward:
-        return self._on_edges(limit, self.gb, (self.ga, self.az_ab, self.k_in, self.edges_a))
-
-    def _on_edges(
-        self,
-        limit: FloatArray,
-        point: IntArray,
-        edges: tuple[IntArray, FloatArray, IntArray, BoolArray],
-    ) -> _Toward:
-        """Each combination's vertex ``point`` to the edge from the other vertex, kept where
-        its foot falls inside the edge (acute angles at both ends) and the triangle
-        inequality's bound beats ``limit``. ``edges``: the edge's first vertex, the azimuths
-        from the edge's vertices to the points, the combination with the edge's end, and
-        whether there is an edge."""
-        g, p = self.batch, self.pair
-        edge, azimuth, with_end, has_edge = edges
+    def _on_edges(self, limit: FloatArray) -> _Toward:
+        """The combinations of vertices with the edges from the other side's vertex (side a's
+        vertices first) kept where the foot falls inside the edge (acute angles at both ends)
+        and the triangle inequality's bound beats ``limit``."""
+        g, p = self.batch, np.concatenate([self.pair, self.pair])
+        k = len(self.pair)
+        point = np.concatenate([self.ga, self.gb])
+        edge = np.concatenate([self.gb, self.ga])
+        azimuth = np.concatenate([self.az_ba, self.az_ab])  # from the edge's start to the point
+        with_end = np.concatenate([self.k_jn, self.k_in])  # the combination with its end
+        has_edge = np.concatenate([self.edges_b, self.edges_a])
+        distance = np.concatenate([self.distance, self.distance])
         angle = azimuth - g.edge_az[edge]
+        with_end[k:] += k  # into the second half of the azimuths
         angle_at_end = azimuth[with_end] - g.edge_back_az[edge]
-        bound = (self.distance + self.distance[with_end] - g.edge_m[edge]) / 2
-        mask = has_edge & self.blocks.measure[self.block] & (np.cos(np.radians(angle)) > 0)
-        mask &= (np.cos(np.radians(angle_at_end)) > 0) & (bound < limit[p])
-        return _Toward(p[mask], edge[mask], point[mask], self.distance[mask], angle[mask])
+        bound = (distance + distance[with_end] - g.edge_m[edge]) / 2
+        measured = self.blocks.measure[self.block]
+        mask = has_edge & np.concatenate([measured, measured])
+        mask &= (np.cos(np.radians(angle)) > 0) & (np.cos(np.radians(angle_at_end)) > 0)
+        mask &= bound < limit[p]
+        return _Toward(
+            p[mask], edge[mask], point[mask], distance[mask], angle[mask],
+            mask.nonzero()[0] < k,
+        )  # fmt: skip
 
 
 class _Toward(NamedTuple):
@@ -348,17 +330,20 @@ class _Toward(NamedTuple):
     point: IntArray
     distance: FloatArray
     angle: FloatArray
+    from_a: BoolArray  # whether the vertex is of side a (the pair's first shape)
 
 
 class _Feet(NamedTuple):
     """Vertex-to-edge distances: for each, its pair, the distance, the edge (numbered by its
-    first vertex), the vertex, and how far along the edge its foot lies."""
+    first vertex), the vertex, how far along the edge its foot lies, and whether the vertex is
+    of the pair's first shape."""
 
     pair: IntArray
     distance: FloatArray
     edge: IntArray
     point: IntArray
     along_m: FloatArray
+    from_a: BoolArray
 
 
 def _feet(g: Batch, toward: _Toward) -> _Feet:
@@ -366,9 +351,9 @@ def _feet(g: Batch, toward: _Toward) -> _Feet:
     whose perpendicular foot falls inside it: the foot is found by moving along the edge by
     the along-track offset seen from the current foot (spherical triangle), on the exact
     geodesic, until it moves less than FOOT_TOLERANCE_M; the distance is then exact."""
-    pair, edge, point, distance, angle = toward
+    pair, edge, point, distance, angle, from_a = toward
     length = g.edge_m[edge]
-    s = np.clip(along_track_m(distance, angle), 0.0, length)
+    s = _within(along_track_m(distance, angle), length)
     out = distance.copy()
     todo = np.arange(len(edge))
     for _ in range(MAX_FOOT_ITERATIONS):
@@ -378,8 +363,14 @@ def _feet(g: Batch, toward: _Toward) -> _Feet:
         lon, lat, heading = forward(g.lon[e], g.lat[e], g.edge_az[e], s[todo])
         az, _, d = inverse(lon, lat, g.lon[q], g.lat[q])
         out[todo] = np.minimum(out[todo], d)
-        moved = np.clip(s[todo] + along_track_m(d, az - heading), 0.0, length[todo])
+        moved = _within(s[todo] + along_track_m(d, az - heading), length[todo])
         still = np.abs(moved - s[todo]) > FOOT_TOLERANCE_M
         s[todo] = moved
         todo = todo[still]
-    return _Feet(pair, out, edge, point, s)
+    return _Feet(pair, out, edge, point, s, from_a)
+
+
+def _within(along: FloatArray, length: FloatArray) -> FloatArray:
+    """``along`` clamped to ``[0, length]`` (two ufuncs: ``np.clip`` costs several times more
+    on the few elements of a check)."""
+    return np.minimum(np.maximum(along, 0.0), length)

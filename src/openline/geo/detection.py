@@ -174,9 +174,8 @@ class Detector:
 
     def hits_for(self, key: int) -> list[Hit]:
         """The stored volume ``key`` against every other stored one, sorted by ``(a, b)``."""
-        others = self.candidates(key)
-        mine = np.full(len(others), key, np.int64)
-        return self._exact(np.minimum(mine, others), np.maximum(mine, others))
+        others = self.candidates(key)  # sorted, so the pairs below are sorted by (a, b)
+        return self._exact(np.minimum(others, key), np.maximum(others, key))
 
     def all_hits(self) -> list[Hit]:
         """Every conflicting pair among the stored volumes, sorted by ``(a, b)``."""
@@ -202,7 +201,8 @@ class Detector:
         )
 
     def _exact(self, keys_a: Ints, keys_b: Ints) -> list[Hit]:
-        """The pairs ``(keys_a[i], keys_b[i])`` (``a < b``) that conflict, sorted."""
+        """The pairs ``(keys_a[i], keys_b[i])`` (``a < b``, given sorted by ``(a, b)``, as
+        every caller has them) that conflict, in the same order."""
         c = self._columns
         a, b = c.rows(keys_a), c.rows(keys_b)
         minima = self._minima[c.kind[a], c.kind[b], (c.owner[a] == c.owner[b]).astype(np.int64)]
@@ -210,26 +210,23 @@ class Detector:
         band_gap = np.maximum(
             0.0, np.maximum(c.lower[a], c.lower[b]) - np.minimum(c.upper[a], c.upper[b])
         )
-        near = np.flatnonzero(
+        near = (
             ~np.isnan(minima[:, 0])
             & (time_gap <= minima[:, 2] * 1000.0)
             & (band_gap <= minima[:, 1])
-        )
+        ).nonzero()[0]
         lateral = minima[near, 0]
         metres = distances_m(
             [c.shapes[i] for i in a[near].tolist()],
             [c.shapes[i] for i in b[near].tolist()],
             within_m=lateral,
         )
-        close = near[metres <= lateral]
-        order = np.lexsort((keys_b[close], keys_a[close]))
+        within = metres <= lateral
+        close = near[within]
         return [
-            Hit(int(x), int(y), float(d))
+            Hit(x, y, d)
             for x, y, d in zip(
-                keys_a[close][order],
-                keys_b[close][order],
-                metres[metres <= lateral][order],
-                strict=True,
+                keys_a[close].tolist(), keys_b[close].tolist(), metres[within].tolist(), strict=True
             )
         ]
 

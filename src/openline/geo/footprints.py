@@ -69,7 +69,8 @@ def distances_m(
     bound from the bounding caps, or the distance itself). All pairs go through the same few
     vectorised geodesic calls.
     """
-    within = np.broadcast_to(np.asarray(within_m, dtype=np.float64), (len(a),)).copy()
+    within = np.empty(len(a))
+    within[:] = within_m  # a number for every pair, or one each
     if len(a) != len(b):
         raise ValueError(f"{len(a)} shapes against {len(b)}: give one b for each a")
     if not a:
@@ -115,16 +116,16 @@ class Batch:
         self.b = np.array([slots[id(s)] for s in seconds], np.int64)
         packs = [s.packed for s in shapes]
         self.shapes = shapes
-        counts = np.array([p.counts for p in packs], np.int64).reshape(-1, 5).T
+        header = np.concatenate([p.header for p in packs]).reshape(-1, 9).T
+        counts = header[:5].astype(np.int64)
         self.size, self.n_rings, self.n_runs, self.n_run_vertices, self.n_ring_starts = counts
-        self.radius, *cap = np.array([p.scalars for p in packs]).reshape(-1, 4).T
-        self.cap = np.array(cap)
+        self.radius, self.cap = header[5], header[6:]
         self.offset = starts_of(self.size)
         self.lon, self.lat, self.edge_az, self.edge_back_az, self.edge_m = np.concatenate(
             [p.vertices for p in packs]
         ).T
         self.next, self.ring = np.concatenate([p.links for p in packs]).T
-        self.next = self.next + np.repeat(self.offset, self.size)
+        self.next = self.next + self.offset.repeat(self.size)
 
     @cached_property
     def runs(self) -> BatchRuns:
@@ -138,11 +139,11 @@ class Batch:
             offset=starts_of(self.n_runs),
             start=start + np.repeat(starts_of(self.n_run_vertices), self.n_runs),
             size=size,
-            centre=centre + np.repeat(offset, self.n_runs),
+            centre=centre + offset.repeat(self.n_runs),
             radius=np.concatenate([s.runs.radius_m for s in shapes]),
-            vertices=vertices + np.repeat(offset, self.n_run_vertices),
+            vertices=vertices + offset.repeat(self.n_run_vertices),
             ring_start_offset=starts_of(self.n_ring_starts),
-            ring_starts=ring_starts + np.repeat(offset, self.n_ring_starts),
+            ring_starts=ring_starts + offset.repeat(self.n_ring_starts),
         )
 
     def distances(self, within: FloatArray) -> FloatArray:
@@ -152,7 +153,7 @@ class Batch:
         bound = centres - self.cap[2][a] - self.cap[2][b]
         far = bound > within + TOUCHING_M
         out = np.where(far, bound, 0.0)
-        near = np.flatnonzero(~far)
+        near = (~far).nonzero()[0]
         if near.size:
             widening = self.radius[a[near]] + self.radius[b[near]]
             core = centres[near]  # two circles: their cores are their centres, the caps' centres
@@ -182,7 +183,7 @@ class Batch:
         best, touching = np.full(n, math.inf), np.zeros(n, bool)
         passes = [Combinations(self, first_blocks(self, sa, sb, small), n)]
         touching |= passes[0].touching()
-        large = np.flatnonzero(~small & ~touching)
+        large = (~small & ~touching).nonzero()[0]
         if large.size:
             runs, best[large] = run_blocks(self, sa, sb, large, limit)
             passes.append(Combinations(self, runs, n))
@@ -223,8 +224,7 @@ def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
             )
         )
     for c in passes:
-        for inside, side in ((c.first_vertices_inside_second(), c.blocks.a),
-                             (c.second_vertices_inside_first(), c.blocks.b)):  # fmt: skip
+        for inside, side in zip(c.vertices_inside(), (c.blocks.a, c.blocks.b), strict=True):
             if inside.any():
                 vertex = _vertex(g, int(side.vertices[np.argmax(inside)]))
                 return vertex, vertex
@@ -239,14 +239,13 @@ def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
         if c.distance[k] < best:
             best, nearest = c.distance[k], (_vertex(g, int(c.ga[k])), _vertex(g, int(c.gb[k])))
     for c in passes:
-        for feet, first in ((c.first_on_second_edges(np.array([best])), True),
-                            (c.second_on_first_edges(np.array([best])), False)):  # fmt: skip
-            m = int(np.argmin(feet.distance)) if feet.distance.size else -1
-            if m >= 0 and feet.distance[m] < best:
-                e = feet.edge[m]
-                lon, lat, _ = forward(g.lon[e], g.lat[e], g.edge_az[e], feet.along_m[m])
-                foot, vertex = (float(lon[0]), float(lat[0])), _vertex(g, int(feet.point[m]))
-                best, nearest = feet.distance[m], ((vertex, foot) if first else (foot, vertex))
+        feet = c.feet(np.array([best]))
+        m = int(np.argmin(feet.distance)) if feet.distance.size else -1
+        if m >= 0 and feet.distance[m] < best:
+            e = feet.edge[m]
+            lon, lat, _ = forward(g.lon[e], g.lat[e], g.edge_az[e], feet.along_m[m])
+            foot, vertex = (float(lon[0]), float(lat[0])), _vertex(g, int(feet.point[m]))
+            best, nearest = feet.distance[m], ((vertex, foot) if feet.from_a[m] else (foot, vertex))
     return nearest
 
 

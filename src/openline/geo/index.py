@@ -74,7 +74,9 @@ class VolumeIndex:
         self._upper: Floats = np.zeros(_FIRST_CAPACITY)
         self._alive: Bools = np.zeros(_FIRST_CAPACITY, np.bool_)
         self._rows = 0
-        self._boxes: Floats = np.zeros((_FIRST_CAPACITY, 4))
+        # One row per side (min_lon, min_lat, max_lon, max_lat), a column per box: the buffer's
+        # scan at each query then reads four contiguous runs (about 5x faster than rows).
+        self._boxes: Floats = np.zeros((4, _FIRST_CAPACITY))
         self._box_slot: Ints = np.zeros(_FIRST_CAPACITY, np.int64)
         self._tree: STRtree | None = None
         self._tree_rows = 0
@@ -136,13 +138,14 @@ class VolumeIndex:
         """Sorted unique keys of the entries with a box meeting one of ``boxes`` and a time
         window and altitude band meeting ``[t0_ms, t1_ms]`` and ``[lower_m, upper_m]``."""
         probes = _checked_boxes(boxes)
-        found = [self._tree_rows + np.flatnonzero(_meets_any(self._buffer(), probes))]
+        found = [self._tree_rows + _meets_any(self._buffer(), probes).nonzero()[0]]
         if self._tree is not None:
             cells = _cells(t0_ms, t1_ms, self._slab_ms)
-            probe, cell = np.repeat(np.arange(len(probes)), len(cells)), np.tile(cells, len(probes))
+            probe = np.arange(len(probes)).repeat(len(cells))
+            cell = np.concatenate([cells] * len(probes))
             which, items = self._tree.query(_geometries(probes[probe], cell))
             rows = self._tree_row[items]
-            found.append(rows[_meets_each_pair(self._boxes[rows], probes[probe[which]])])
+            found.append(rows[_meets_each_pair(self._boxes[:, rows].T, probes[probe[which]])])
         slots = self._box_slot[np.concatenate(found)]
         keep = (
             self._alive[slots]
@@ -151,7 +154,7 @@ class VolumeIndex:
             & (self._lower[slots] <= upper_m)
             & (self._upper[slots] >= lower_m)
         )
-        return np.unique(self._key[slots[keep]])
+        return _sorted_unique(self._key[slots[keep]])
 
     def pairs(self) -> Ints:
         """Every pair of stored keys ``(a, b)``, ``a < b``, whose boxes, time windows and
@@ -170,7 +173,7 @@ class VolumeIndex:
             & (self._t0[b] <= self._t1[a])
             & (self._lower[a] <= self._upper[b])
             & (self._lower[b] <= self._upper[a])
-            & _meets_each_pair(self._boxes[ra], self._boxes[rb])
+            & _meets_each_pair(self._boxes[:, ra].T, self._boxes[:, rb].T)
         )
         ka, kb = self._key[a[keep]], self._key[b[keep]]
         found = np.stack([np.minimum(ka, kb), np.maximum(ka, kb)], axis=1)
@@ -179,7 +182,7 @@ class VolumeIndex:
     # --- inside ----------------------------------------------------------------------------
 
     def _buffer(self) -> Floats:
-        return self._boxes[self._tree_rows : self._rows]
+        return self._boxes[:, self._tree_rows : self._rows]
 
     def _buffer_limit(self) -> int:
         return max(self._min_buffer, int(32 * math.sqrt(len(self._slot_of))))
@@ -197,20 +200,21 @@ class VolumeIndex:
 
     def _append_rows(self, rows: Floats, slot: int) -> None:
         end = self._rows + len(rows)
-        if end > len(self._boxes):
-            size = max(2 * len(self._boxes), end)
-            self._boxes, self._box_slot = _grown(self._boxes, size), _grown(self._box_slot, size)
-        self._boxes[self._rows : end] = rows
+        if end > len(self._box_slot):
+            size = max(2 * len(self._box_slot), end)
+            self._boxes = _grown(self._boxes.T, size).T.copy()
+            self._box_slot = _grown(self._box_slot, size)
+        self._boxes[:, self._rows : end] = rows.T
         self._box_slot[self._rows : end] = slot
         self._rows = end
 
     def _rebuild(self) -> None:
         """Drop the dead, renumber slots densely, and put every box in one new tree."""
-        living = np.flatnonzero(self._alive[: self._slots])
-        kept = np.flatnonzero(self._alive[self._box_slot[: self._rows]])
+        living = (self._alive[: self._slots]).nonzero()[0]
+        kept = (self._alive[self._box_slot[: self._rows]]).nonzero()[0]
         renumber = np.full(self._slots, -1, np.int64)
         renumber[living] = np.arange(len(living))
-        self._boxes = self._boxes[kept]
+        self._boxes = self._boxes[:, kept]
         self._box_slot = renumber[self._box_slot[kept]]
         self._rows = self._tree_rows = len(kept)
         self._key, self._t0, self._t1 = (a[living] for a in (self._key, self._t0, self._t1))
@@ -229,11 +233,11 @@ class VolumeIndex:
         self._slab_ms = _slab_width(t0, t1)
         first, last = t0 // self._slab_ms, t1 // self._slab_ms
         count = np.minimum(last - first + 1, _CELLS)
-        self._tree_row = np.repeat(np.arange(self._rows, dtype=np.int64), count)
-        starts = np.cumsum(count) - count
-        step = np.arange(len(self._tree_row)) - np.repeat(starts, count)
-        cells = (np.repeat(first, count) + step) % _CELLS
-        self._tree = STRtree(_geometries(self._boxes[self._tree_row], cells))
+        self._tree_row = np.arange(self._rows, dtype=np.int64).repeat(count)
+        starts = count.cumsum() - count
+        step = np.arange(len(self._tree_row)) - starts.repeat(count)
+        cells = (first.repeat(count) + step) % _CELLS
+        self._tree = STRtree(_geometries(self._boxes[:, self._tree_row].T, cells))
 
 
 def _slab_width(t0: Ints, t1: Ints) -> int:
@@ -253,6 +257,16 @@ def _cells(t0_ms: int, t1_ms: int, slab_ms: int) -> Ints:
     first, last = t0_ms // slab_ms, t1_ms // slab_ms
     count = min(last - first + 1, _CELLS)
     return (first + np.arange(count, dtype=np.int64)) % _CELLS
+
+
+def _sorted_unique(keys: Ints) -> Ints:
+    """The distinct keys, sorted (``keys`` is sorted in place): ``np.unique`` without its
+    generality, which costs more than the rest of a small query."""
+    keys.sort()
+    first = np.empty(len(keys), np.bool_)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
 
 
 def _grown(array: npt.NDArray[_T], size: int) -> npt.NDArray[_T]:
@@ -281,14 +295,14 @@ def _geometries(rows: Floats, cells: Ints) -> npt.NDArray[np.object_]:
 
 
 def _meets_any(stored: Floats, probes: Floats) -> Bools:
-    """Which ``stored`` boxes meet (closed) at least one of ``probes``."""
-    meets = (
-        (stored[:, None, 0] <= probes[None, :, 2])
-        & (probes[None, :, 0] <= stored[:, None, 2])
-        & (stored[:, None, 1] <= probes[None, :, 3])
-        & (probes[None, :, 1] <= stored[:, None, 3])
-    )
-    return np.asarray(meets.any(axis=1), dtype=np.bool_)
+    """Which ``stored`` boxes (one row per side, a column per box) meet (closed) at least one
+    of ``probes`` (a row per box)."""
+    meets = np.zeros(stored.shape[1], np.bool_)
+    for west, south, east, north in probes.tolist():
+        meets |= (
+            (stored[0] <= east) & (west <= stored[2]) & (stored[1] <= north) & (south <= stored[3])
+        )
+    return meets
 
 
 def _meets_each_pair(a: Floats, b: Floats) -> Bools:

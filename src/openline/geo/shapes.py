@@ -162,9 +162,11 @@ def _assembled(
         table,
         link_table,
         np.column_stack([runs.start, runs.size, runs.centre]),
-        (len(table), n_rings, len(runs.size), len(runs.vertices), len(runs.ring_starts)),
-        (radius, *cap),
-    )
+        np.array(
+            [len(table), n_rings, len(runs.size), len(runs.vertices), len(runs.ring_starts),
+             radius, *cap]
+        ),
+    )  # fmt: skip
     lon, lat, edge_az, edge_back_az, edge_m = table.T
     nxt, ring = link_table.T
     return Shape(
@@ -175,14 +177,14 @@ def _assembled(
 
 class _Packed(NamedTuple):
     """A shape's arrays as tables: per vertex (lon, lat, edge azimuth, edge back azimuth,
-    edge length) and (next, ring); per run (start, size, centre); its counts (vertices,
-    rings, runs, run vertices, ring starts) and scalars (radius, cap lon, lat, radius)."""
+    edge length) and (next, ring); per run (start, size, centre); and one row of its counts
+    (vertices, rings, runs, run vertices, ring starts, as floats) and scalars (radius, cap
+    lon, lat, radius), which a batch reads for all its shapes in one step."""
 
     vertices: FloatArray
     links: IntArray
     runs: IntArray
-    counts: tuple[int, int, int, int, int]
-    scalars: tuple[float, float, float, float]
+    header: FloatArray
 
 
 def starts_of(sizes: IntArray) -> IntArray:
