@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from openline.geo.geodesy import forward, inverse
+from openline.geo.geodesy import forward, inverse, wrap180
 
 PUBLIC = Geod(ellps="WGS84")
 
@@ -65,3 +65,15 @@ def test_strided_views_are_read_as_their_values() -> None:
 def test_unequal_lengths_are_refused() -> None:
     with pytest.raises(ValueError, match=r"lengths \[2, 1, 2, 2\]"):
         inverse(np.zeros(2), 0.0, np.zeros(2), np.zeros(2))
+
+
+def test_wrap180_brings_differences_of_angles_into_a_half_open_turn_exactly() -> None:
+    rng = np.random.default_rng(5)
+    first, second = rng.uniform(-180.0, 180.0, 10_000), rng.uniform(-180.0, 180.0, 10_000)
+    difference = np.concatenate([first - second, [180.0, -180.0, 359.999, -360.0, 1e-14]])
+    wrapped = wrap180(difference)
+    assert ((wrapped >= -180.0) & (wrapped < 180.0)).all()
+    turns = (difference - wrapped) / 360.0
+    np.testing.assert_array_equal(turns, np.round(turns))  # whole turns only
+    assert wrap180(180.0) == -180.0
+    assert wrap180(1e-14) == 1e-14  # no rounding away of a small turn

@@ -204,7 +204,11 @@ def _joined(sides: list[_Side]) -> _Side:
 
 class Combinations:
     """Every vertex of each block's side a with every vertex of its side b: one inverse
-    problem each, whose azimuths and lengths answer crossing, inside and nearness at once."""
+    problem each, whose azimuths and lengths answer crossing, inside and nearness at once.
+
+    Each combination is also read both ways, as a *directed* combination of a vertex and the
+    edge from the other vertex: first every (vertex of side a, edge of side b), then every
+    (vertex of side b, edge of side a), so that each test below is one pass over both."""
 
     def __init__(self, batch: Batch, blocks: _Blocks, n_pairs: int) -> None:
         g = self.batch = batch
@@ -218,15 +222,24 @@ class Combinations:
         self.row_b = (lb.cumsum() - lb)[b] + self.j
         self.pair = blocks.pair[b]
         self.ga, self.gb = blocks.a.vertices[self.row_a], blocks.b.vertices[self.row_b]
-        self.az_ab, self.az_ba, self.distance = inverse(
+        az_ab, az_ba, self.distance = inverse(
             g.lon[self.ga], g.lat[self.ga], g.lon[self.gb], g.lat[self.gb]
         )
         next_a, next_b = blocks.a.next_position[self.row_a], blocks.b.next_position[self.row_b]
         self.edges_a, self.edges_b = next_a >= 0, next_b >= 0
-        here = np.arange(len(b))
+        k = len(b)
+        here = np.arange(k)
         # The combinations with the next vertex along the side b's edge, and along side a's.
-        self.k_jn = np.where(self.edges_b, self.start[b] + self.i * lb[b] + next_b, here)
-        self.k_in = np.where(self.edges_a, self.start[b] + next_a * lb[b] + self.j, here)
+        k_jn = np.where(self.edges_b, self.start[b] + self.i * lb[b] + next_b, here)
+        k_in = np.where(self.edges_a, self.start[b] + next_a * lb[b] + self.j, here)
+        # The directed combinations (see the class docstring).
+        self.point = np.concatenate([self.ga, self.gb])
+        self.edge = np.concatenate([self.gb, self.ga])  # numbered by its first vertex
+        self.has_edge = np.concatenate([self.edges_b, self.edges_a])
+        self.at_point = np.concatenate([az_ab, az_ba])  # azimuth at the vertex to the edge's
+        self.at_edge = np.concatenate([az_ba, az_ab])  # start, and at the edge's start to it
+        self.to_end = np.concatenate([k_jn, k_in + k])  # the same vertex with the edge's end
+        self.beside = np.concatenate([k_in, k_jn + k])  # the vertex's next, the same edge
 
     def touching(self) -> BoolArray:
         """The pairs whose edges cross, or with a vertex inside the other shape."""
@@ -246,12 +259,10 @@ class Combinations:
         """The combinations whose edges (from each side's vertex) properly cross: each edge
         has the ends of the other strictly on either side (the sign of the turn from the
         edge's azimuth to the azimuth of the point, at the edge's start)."""
-        g = self.batch
-        side_c = np.sign(wrap180(self.az_ab - g.edge_az[self.ga]))
-        side_d = np.sign(wrap180(self.az_ab[self.k_jn] - g.edge_az[self.ga]))
-        side_a = np.sign(wrap180(self.az_ba - g.edge_az[self.gb]))
-        side_b = np.sign(wrap180(self.az_ba[self.k_in] - g.edge_az[self.gb]))
-        crossed = (side_c * side_d < 0) & (side_a * side_b < 0) & self.blocks.measure[self.block]
+        side = np.sign(wrap180(self.at_edge - self.batch.edge_az[self.edge]))
+        apart = side * side[self.beside] < 0  # the vertex and its next on either side
+        k = len(self.pair)
+        crossed = apart[:k] & apart[k:] & self.blocks.measure[self.block]
         return np.asarray(self.edges_a & self.edges_b & crossed)
 
     def vertices_inside(self) -> tuple[BoolArray, BoolArray]:
@@ -265,19 +276,16 @@ class Combinations:
         its rings hold it. Both ways are counted in one pass: the blocks seen from side a,
         then the same blocks seen from side b."""
         g, blocks, n = self.batch, self.blocks, len(self.blocks.pair)
-        turn = wrap180(np.concatenate([self.az_ab[self.k_jn] - self.az_ab,
-                                       self.az_ba[self.k_in] - self.az_ba]))  # fmt: skip
-        along_edge = np.concatenate([self.edges_b, self.edges_a])
+        turn = wrap180(self.at_point[self.to_end] - self.at_point)
         position = np.concatenate([self.i, self.j])
-        ring = np.concatenate([g.ring[self.gb], g.ring[self.ga]])
         b = np.concatenate([self.block, self.block + n])
         size = np.concatenate([self.la, self.lb])
         tested = np.concatenate([blocks.wind_a, blocks.wind_b])
         n_rings = g.n_rings[np.concatenate([blocks.shape_b, blocks.shape_a])] * tested
         groups = size * n_rings
         group_start = groups.cumsum() - groups
-        counted = along_edge & tested[b]
-        group = (group_start[b] + position * n_rings[b] + ring)[counted]
+        counted = self.has_edge & tested[b]
+        group = (group_start[b] + position * n_rings[b] + g.ring[self.edge])[counted]
         total = np.bincount(group, weights=turn[counted], minlength=int(groups.sum()))
         group_block = np.arange(len(size)).repeat(groups)
         local = np.arange(len(total)) - group_start[group_block]
@@ -295,28 +303,21 @@ class Combinations:
         return _feet(self.batch, self._on_edges(limit))
 
     def _on_edges(self, limit: FloatArray) -> _Toward:
-        """The combinations of vertices with the edges from the other side's vertex (side a's
-        vertices first) kept where the foot falls inside the edge (acute angles at both ends)
-        and the triangle inequality's bound beats ``limit``."""
-        g, p = self.batch, np.concatenate([self.pair, self.pair])
-        k = len(self.pair)
-        point = np.concatenate([self.ga, self.gb])
-        edge = np.concatenate([self.gb, self.ga])
-        azimuth = np.concatenate([self.az_ba, self.az_ab])  # from the edge's start to the point
-        with_end = np.concatenate([self.k_jn, self.k_in])  # the combination with its end
-        has_edge = np.concatenate([self.edges_b, self.edges_a])
+        """The directed combinations kept where the foot falls inside the edge (acute angles
+        at both ends) and the triangle inequality's bound beats ``limit``."""
+        g, edge = self.batch, self.edge
+        p = np.concatenate([self.pair, self.pair])
         distance = np.concatenate([self.distance, self.distance])
-        angle = azimuth - g.edge_az[edge]
-        with_end[k:] += k  # into the second half of the azimuths
-        angle_at_end = azimuth[with_end] - g.edge_back_az[edge]
-        bound = (distance + distance[with_end] - g.edge_m[edge]) / 2
+        angle = self.at_edge - g.edge_az[edge]
+        angle_at_end = self.at_edge[self.to_end] - g.edge_back_az[edge]
+        bound = (distance + distance[self.to_end] - g.edge_m[edge]) / 2
         measured = self.blocks.measure[self.block]
-        mask = has_edge & np.concatenate([measured, measured])
-        mask &= (np.cos(np.radians(angle)) > 0) & (np.cos(np.radians(angle_at_end)) > 0)
+        mask = self.has_edge & np.concatenate([measured, measured])
+        mask &= (np.abs(wrap180(angle)) < 90.0) & (np.abs(wrap180(angle_at_end)) < 90.0)
         mask &= bound < limit[p]
         return _Toward(
-            p[mask], edge[mask], point[mask], distance[mask], angle[mask],
-            mask.nonzero()[0] < k,
+            p[mask], edge[mask], self.point[mask], distance[mask], angle[mask],
+            mask.nonzero()[0] < len(self.pair),
         )  # fmt: skip
 
 

@@ -29,8 +29,12 @@ MEAN_RADIUS_M = 6_371_008.8
 
 
 def wrap180(degrees: npt.ArrayLike) -> FloatArray:
-    """Angles brought into [-180, 180)."""
-    return np.asarray((np.asarray(degrees, dtype=np.float64) + 180.0) % 360.0 - 180.0)
+    """Angles of [-540, 540), such as the difference of two azimuths or longitudes, brought
+    into [-180, 180), exactly (a full turn is added or taken away only where a value lies
+    beyond ±180, where the subtraction is exact). Faster than a modulo on the arrays of a
+    check, and no rounding: ``(d + 180) % 360 - 180`` would turn 1e-14° into 0."""
+    d = np.asarray(degrees, dtype=np.float64)
+    return np.asarray(d - 360.0 * ((d >= 180.0).astype(np.int8) - (d < -180.0)))
 
 
 def inverse(
