@@ -60,7 +60,7 @@ def forward(
 
 
 def _buffers(*values: npt.ArrayLike) -> list[FloatArray]:
-    """Fresh contiguous 1-d float64 copies of equally long inputs, for pyproj's in-place
+    """Fresh contiguous float64 copies (at least 1-d) of equally long inputs, for pyproj's in-place
     ``Geod._inv`` and ``Geod._fwd``: the C calls behind ``Geod.inv`` and ``Geod.fwd``, without
     the conversions those make for lists and scalars (a few microseconds a call, and the engine
     makes several calls per check). tests/unit/test_geodesy.py holds them to the public ones."""

@@ -210,8 +210,8 @@ class VolumeIndex:
 
     def _rebuild(self) -> None:
         """Drop the dead, renumber slots densely, and put every box in one new tree."""
-        living = (self._alive[: self._slots]).nonzero()[0]
-        kept = (self._alive[self._box_slot[: self._rows]]).nonzero()[0]
+        living = self._alive[: self._slots].nonzero()[0]
+        kept = self._alive[self._box_slot[: self._rows]].nonzero()[0]
         renumber = np.full(self._slots, -1, np.int64)
         renumber[living] = np.arange(len(living))
         self._boxes = self._boxes[:, kept]
