@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# How long closing a node waits for reads still running in worker threads (see Node.close).
+READS_DRAIN_S = 10.0
+
 
 class Node:
     def __init__(
@@ -67,6 +71,8 @@ class Node:
         self.database_url = database_url(settings.database_url, directory)
         busy = settings.database_busy_timeout
         self.read_engine: Engine = make_engine(self.database_url, writer=False, busy_timeout_s=busy)
+        self._reads_running = 0  # reads in progress, on any thread (see close)
+        self._reads_done = threading.Condition()
         self._write_engine = make_engine(self.database_url, writer=True, busy_timeout_s=busy)
         self.writer = Writer(
             self._write_engine,
@@ -133,13 +139,26 @@ class Node:
         self.close()
 
     def close(self) -> None:
+        """Stop the writer, then close the connections, once the reads still running in worker
+        threads are done (at most READS_DRAIN_S): a read whose async caller was cancelled (a
+        client gone from the event stream) runs on, and a connection it returned to a pool
+        already disposed would stay open until the garbage collector found it."""
         self.writer.stop()
+        with self._reads_done:
+            self._reads_done.wait_for(lambda: not self._reads_running, timeout=READS_DRAIN_S)
         self.read_engine.dispose()
         self._write_engine.dispose()
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        with self.read_engine.connect() as conn:
-            return query(conn)
+        with self._reads_done:
+            self._reads_running += 1
+        try:
+            with self.read_engine.connect() as conn:
+                return query(conn)
+        finally:
+            with self._reads_done:
+                self._reads_running -= 1
+                self._reads_done.notify_all()
 
     def write(self, operation: Operation[T]) -> T:
         """Run a write through the group-commit writer; returns once it is durable."""

@@ -338,3 +338,33 @@ def test_a_batch_that_cannot_commit_undoes_what_each_of_its_operations_kept(node
     assert kept == []
     node.write(record("test.after"))  # the writer recovers on a fresh connection
     assert_one_intact_chain(node)
+
+
+def test_closing_waits_for_a_read_still_running_in_another_thread(node_dir: NewNode):
+    # As when a client leaves the event stream while its backlog is being read: the read runs
+    # on in a worker thread. Closing the node must let it return its connection first, or the
+    # connection would go back to a pool already disposed and stay open.
+    node = Node.open(node_dir.directory, environ={})
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_read(conn: Connection) -> int:
+        reading.set()
+        release.wait(10)
+        return len(list(iter_all_entries(conn)))
+
+    results: list[int] = []
+    reader = threading.Thread(target=lambda: results.append(node.read(slow_read)))
+    reader.start()
+    assert reading.wait(10)
+    closer = threading.Thread(target=node.close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive(), "close() returned while a read still held a connection"
+
+    release.set()
+    reader.join(10)
+    closer.join(10)
+    assert not closer.is_alive()
+    assert len(results) == 1
+    assert results[0] >= 1
+    assert node.read_engine.pool.checkedout() == 0
