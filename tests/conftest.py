@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from openline.api.app import create_app
 from openline.config import CONFIG_FILE, load_settings
 from openline.crypto import SigningKey
 from openline.domain.parties import Card
+from openline.domain.timeutil import format_utc
 from openline.node import Node
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode, init_node
@@ -291,6 +293,29 @@ class RunningNode:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
+
+
+def track_report(track_id: str = "B1", **changes: Any) -> dict[str, Any]:
+    """A track report as ``POST /api/v1/tracks`` takes it: an aircraft at 35°N 38°E, 3,000 m,
+    200 m/s due east, reported now; ``changes`` replace or add fields."""
+    report = {
+        "track_id": track_id,
+        "time": format_utc(datetime.now(UTC)),
+        "lat": 35.0,
+        "lon": 38.0,
+        "alt_m": 3000,
+        "speed_mps": 200,
+        "heading_deg": 90,
+        "kind": "air",
+    }
+    return {**report, **changes}
+
+
+def post_tracks(node: RunningNode, *reports: dict[str, Any]) -> None:
+    """Report tracks to a running node's API; they must be accepted."""
+    with node.client() as client:
+        answer = client.post("/api/v1/tracks", json=list(reports))
+    assert answer.status_code == 200, answer.text
 
 
 @dataclass

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from openline.domain.timeutil import format_utc
 from openline.domain.tracks import approach_key, entry_key
-from tests.conftest import Pair, RunningNode
+from tests.conftest import Pair, post_tracks, track_report
 from tests.e2e.conftest import OpenConsole, red_shares_circle
 
 pytestmark = pytest.mark.slow
-
-
-def _report(
-    track_id: str, lat: float, lon: float, heading_deg: float, alt_m: float
-) -> dict[str, Any]:
-    """An aircraft near the Syrian-Turkish border, flying east or west at 200 m/s."""
-    return {
-        "track_id": track_id,
-        "time": format_utc(datetime.now(UTC)),
-        "lat": lat,
-        "lon": lon,
-        "alt_m": alt_m,
-        "speed_mps": 200,
-        "heading_deg": heading_deg,
-        "kind": "air",
-    }
-
-
-def _post_tracks(node: RunningNode, report: dict[str, Any]) -> None:
-    with node.client() as client:
-        answer = client.post("/api/v1/tracks", json=[report])
-    assert answer.status_code == 200, answer.text
 
 
 def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warning_and_alarm(
@@ -57,8 +31,8 @@ def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warni
 
     # 20 km apart (0.22° of longitude at 36.6°N), heading at each other on paths 3.3 km apart
     # (0.03° of latitude), 100 m apart in altitude: each reported by its own party's node.
-    _post_tracks(pair.blue, _report("B1", 36.60, 37.00, 90, 3000))
-    _post_tracks(pair.red, _report("R1", 36.63, 37.22, 270, 3100))
+    post_tracks(pair.blue, track_report("B1", lat=36.60, lon=37.00, heading_deg=90))
+    post_tracks(pair.red, track_report("R1", lat=36.63, lon=37.22, heading_deg=270, alt_m=3100))
     key = approach_key(("BLUE", "B1"), ("RED", "R1"))
 
     for console in (blue, red):
@@ -114,8 +88,10 @@ def test_a_track_inside_a_peers_notified_volume_is_warned_on_both_consoles_and_s
     red = open_console(pair.red)
 
     # A BLUE ground unit parked inside RED's danger area.
-    parked = {**_report("B2", 36.2, 37.5, 0, 100), "kind": "ground", "speed_mps": 0}
-    _post_tracks(pair.blue, parked)
+    parked = track_report(
+        "B2", lat=36.2, lon=37.5, heading_deg=0, alt_m=100, kind="ground", speed_mps=0
+    )
+    post_tracks(pair.blue, parked)
     key = entry_key(("BLUE", "B2"), notification_id)
 
     for console in (blue, red):

@@ -32,7 +32,14 @@ from openline.domain.timeutil import parse_utc
 from openline.services.operators import create_token
 from openline.store.database import SQLITE_FILE
 from openline.store.tables import operator_tokens
-from tests.conftest import InProcess, free_port, make_node_dir, run_openline, start_node
+from tests.conftest import (
+    InProcess,
+    free_port,
+    make_node_dir,
+    run_openline,
+    start_node,
+    track_report,
+)
 
 FEDERATION = "/federation/v1/envelopes"
 WINDOW = {"start": "2024-12-03T13:00:00Z", "end": "2024-12-03T14:00:00Z"}
@@ -51,16 +58,7 @@ def notification(title: str = "strike package") -> dict[str, Any]:
     return {"kind": "air-operation", "title": title, "volumes": [volume]}
 
 
-TRACK = {
-    "track_id": "B1",
-    "time": "2024-12-03T12:00:00Z",  # the fixture's fake clock
-    "lat": 35.0,
-    "lon": 38.0,
-    "alt_m": 3000,
-    "speed_mps": 200,
-    "heading_deg": 90,
-    "kind": "air",
-}
+TRACK = track_report(time="2024-12-03T12:00:00Z")  # the fixture's fake clock
 FREE_TEXT = {"to": ["BLUE"], "precedence": "flash", "text": "hold fire", "lang": "en"}
 LINE_CHECK = {"to": ["BLUE"], "precedence": "routine", "template": "line-check", "fields": {}}
 DECONFLICTION_REQUEST = {

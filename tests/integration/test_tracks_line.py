@@ -17,7 +17,16 @@ import pytest
 
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import approach_key, entry_key
-from tests.conftest import Pair, RunningNode, run_openline, start_pair, stop_pair, wait_for
+from tests.conftest import (
+    Pair,
+    RunningNode,
+    post_tracks,
+    run_openline,
+    start_pair,
+    stop_pair,
+    track_report,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +41,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         yield running
     finally:
         stop_pair(running)
-
-
-def report(track_id: str, lat: float, lon: float, heading_deg: float, **more: Any) -> Any:
-    return {
-        "track_id": track_id,
-        "time": format_utc(datetime.now(UTC)),
-        "lat": lat,
-        "lon": lon,
-        "alt_m": 3000,
-        "speed_mps": 200,
-        "heading_deg": heading_deg,
-        "kind": "air",
-        **more,
-    }
-
-
-def post_tracks(node: RunningNode, *reports: Any) -> None:
-    with node.client() as client:
-        answer = client.post("/api/v1/tracks", json=list(reports))
-    assert answer.status_code == 200, answer.text
 
 
 def listed(node: RunningNode) -> list[dict[str, Any]]:
@@ -101,12 +90,13 @@ def on_both(pair: Pair, key: str) -> bool:
 
 
 def test_converging_tracks_give_the_same_warning_on_both_nodes_journaled_once(pair: Pair):
-    post_tracks(pair.blue, report("B1", 35.0, 38.0, 90))
-    post_tracks(pair.red, report("R1", 35.0, 38.5, 270, alt_m=3100))
+    post_tracks(pair.blue, track_report("B1", lat=35.0, lon=38.0, heading_deg=90))
+    post_tracks(pair.red, track_report("R1", lat=35.0, lon=38.5, heading_deg=270, alt_m=3100))
     key = approach_key(("BLUE", "B1"), ("RED", "R1"))
 
     wait_for(lambda: on_both(pair, key), timeout=10, what="the warning on both nodes")
-    post_tracks(pair.blue, report("B1", 35.0, 38.001, 90))  # a newer report: no new entry
+    # A newer report: no new entry.
+    post_tracks(pair.blue, track_report("B1", lat=35.0, lon=38.001, heading_deg=90))
     wait_for(
         lambda: warnings_of(pair.red)[key]["a"] == warnings_of(pair.blue)[key]["a"],
         timeout=10,
@@ -130,8 +120,8 @@ def test_converging_tracks_give_the_same_warning_on_both_nodes_journaled_once(pa
 
 
 def test_diverging_tracks_give_no_warning(pair: Pair):
-    post_tracks(pair.blue, report("B2", -20.0, 10.0, 270))
-    post_tracks(pair.red, report("R2", -20.0, 10.2, 90))
+    post_tracks(pair.blue, track_report("B2", lat=-20.0, lon=10.0, heading_deg=270))
+    post_tracks(pair.red, track_report("R2", lat=-20.0, lon=10.2, heading_deg=90))
     both = {("BLUE", "B2"), ("RED", "R2")}
 
     wait_for(
@@ -174,7 +164,8 @@ def test_an_own_track_entering_reds_notified_volume_warns_on_both(pair: Pair):
             what="RED's notification on BLUE",
         )
 
-    post_tracks(pair.blue, report("B3", 40.0, 45.0, 90))  # 17 km west of it, flying east
+    # 17 km west of it, flying east.
+    post_tracks(pair.blue, track_report("B3", lat=40.0, lon=45.0, heading_deg=90))
     key = entry_key(("BLUE", "B3"), notification_id)
 
     wait_for(lambda: on_both(pair, key), timeout=10, what="the entry warning on both nodes")

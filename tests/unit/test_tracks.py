@@ -21,23 +21,14 @@ from openline.domain.tracks import (
 )
 from openline.domain.volumes import Limits
 from openline.services.tracks import find_warnings, volumes_of
+from tests.conftest import track_report
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 RULES = ProximityRules(lookahead_s=300.0, lateral_m=9260.0, vertical_m=300.0)
 
 
 def raw(track_id: str = "B1", **changes: Any) -> dict[str, Any]:
-    report = {
-        "track_id": track_id,
-        "time": "2026-12-03T12:00:00Z",
-        "lat": 35.0,
-        "lon": 38.0,
-        "alt_m": 3000,
-        "speed_mps": 200,
-        "heading_deg": 90,
-        "kind": "air",
-    }
-    return {**report, **changes}
+    return track_report(track_id, **{"time": "2026-12-03T12:00:00Z", **changes})
 
 
 def track(party: str, track_id: str, **changes: Any) -> TrackReport:

@@ -23,7 +23,7 @@ from openline.services.setup import NewNode
 from openline.store import journal as journal_store
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
-from tests.conftest import FakeClock, InProcess, link, silent_card
+from tests.conftest import FakeClock, InProcess, link, silent_card, track_report
 
 
 @pytest.fixture
@@ -38,17 +38,8 @@ def node(node_dir: NewNode, clock: FakeClock) -> Iterator[Node]:
 
 
 def report(clock: FakeClock, track_id: str = "B1", *, after_s: float = 0, **changes: Any) -> Any:
-    return {
-        "track_id": track_id,
-        "time": format_utc(clock.now + timedelta(seconds=after_s)),
-        "lat": 35.0,
-        "lon": 38.0,
-        "alt_m": 3000,
-        "speed_mps": 200,
-        "heading_deg": 90,
-        "kind": "air",
-        **changes,
-    }
+    time = format_utc(clock.now + timedelta(seconds=after_s))
+    return track_report(track_id, **{"time": time, **changes})
 
 
 def post(node: Node, *items: dict[str, Any]) -> dict[str, int]:
