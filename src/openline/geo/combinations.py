@@ -71,10 +71,6 @@ def first_blocks(g: Batch, sa: IntArray, sb: IntArray, small: BoolArray) -> _Blo
     """The whole of each small pair; for each large pair, the first vertex of each ring of
     one shape against the other's rings, with its runs far from those points cut short to
     chords (see _collapsed), both ways."""
-    if small.all():  # the usual batch: nothing to lay end to end
-        every, n = np.arange(len(sa)), len(sa)
-        yes = np.ones(n, bool)
-        return _Blocks(every, _whole(g, sa), _whole(g, sb), yes, yes, sa, sb, yes)
     whole, large = small.nonzero()[0], (~small).nonzero()[0]
     kinds = [(whole, _whole(g, sa[whole]), _whole(g, sb[whole]), (True, True, True))]
     if large.size:
@@ -100,11 +96,14 @@ def _joined_blocks(
     sa: IntArray, sb: IntArray, *kinds: tuple[IntArray, _Side, _Side, tuple[bool, bool, bool]]
 ) -> _Blocks:
     """Blocks of several kinds, each its pairs, its two sides and its flags (wind_a, wind_b,
-    measure), laid end to end."""
-    pair = np.concatenate([kind[0] for kind in kinds])
+    measure), laid end to end (the usual batch has one kind: nothing to lay end to end)."""
+    if len(kinds) == 1:
+        pair, a, b, _ = kinds[0]
+    else:
+        pair = np.concatenate([kind[0] for kind in kinds])
+        a, b = _joined([kind[1] for kind in kinds]), _joined([kind[2] for kind in kinds])
     counts = [len(kind[0]) for kind in kinds]
     flags = np.repeat(np.array([kind[3] for kind in kinds], bool), counts, axis=0)
-    a, b = _joined([kind[1] for kind in kinds]), _joined([kind[2] for kind in kinds])
     return _Blocks(pair, a, b, flags[:, 0], flags[:, 1], sa[pair], sb[pair], flags[:, 2])
 
 
