@@ -42,7 +42,7 @@ from node_bench import (
     print_section,
     server,
 )
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services.peers import link_directories
 from openline.services.setup import init_node
 from openline.store.line import count_waiting

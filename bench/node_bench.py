@@ -53,7 +53,7 @@ from sqlalchemy import text
 from backends import DATABASES, NodeSettings, commit_floor, nodes_on, server_version
 from openline.domain.journal import signing_bytes
 from openline.domain.messages import free_text_draft
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services.journal import VERIFY_THREADS, verify_journal
 from openline.services.messages import send_message
 from openline.services.setup import NewNode, init_node

@@ -30,17 +30,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from openline.api.app import create_app
-from openline.config import CONFIG_FILE, load_settings
-from openline.crypto import SigningKey
 from openline.domain.parties import Card
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.keys.signing import SigningKey
+from openline.keys.tls import pinned_context, pins_of_file
+from openline.node.assembly import Node
+from openline.node.settings import CONFIG_FILE, load_settings
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode, init_node
 from openline.store import line as line_store
 from openline.store.database import database_url
 from openline.testing.postgres import Cluster
-from openline.tls import pinned_context, pins_of_file
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
-from openline.config import load_settings
 from openline.domain.conflicts import RECORD_MEMBERS
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.node.settings import load_settings
 from openline.testing.faultproxy import Fault, FaultProxy
 from tests.conftest import (
     Pair,

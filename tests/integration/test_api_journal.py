@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from openline.crypto import PublicKey, SigningKey
 from openline.domain.canonical import canonical_json
 from openline.domain.journal import GENESIS_HASH, JournalEntry, verify_chain
 from openline.domain.roles import Role
+from openline.keys.signing import PublicKey, SigningKey
 from openline.services.operators import create_token
 from tests.conftest import InProcess
 

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openline.api.app import create_app
-from openline.crypto import SigningKey
 from openline.domain.conflicts import conflict_key
 from openline.domain.envelopes import Envelope, first_prev, seal
-from openline.node import Node
+from openline.keys.signing import SigningKey
+from openline.node.assembly import Node
 from openline.services import notifications as service
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from openline.api.app import create_app
 from openline.domain.phrasebook import TEMPLATES
 from openline.i18n import LANGUAGES, catalogue, template_catalogue
-from openline.node import Node
+from openline.node.assembly import Node
 from tests.conftest import InProcess, make_node_dir
 
 PATH = "/api/v1/templates"

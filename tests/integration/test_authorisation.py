@@ -23,12 +23,12 @@ from sqlalchemy import select
 from starlette.routing import BaseRoute
 
 from openline.api.deps import Requires, sendable_message
-from openline.crypto import SigningKey
 from openline.domain.envelopes import first_prev, seal
 from openline.domain.messages import Message, Recipient, message_record
 from openline.domain.precedence import Precedence
 from openline.domain.roles import Action, Role, may, roles_allowed
 from openline.domain.timeutil import parse_utc
+from openline.keys.signing import SigningKey
 from openline.services.operators import create_token
 from openline.store.database import SQLITE_FILE
 from openline.store.tables import operator_tokens

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from openline.config import CONFIG_FILE
 from openline.domain.roles import Role
+from openline.node.settings import CONFIG_FILE
 from openline.services.operators import create_token
 from openline.services.setup import NewNode
 from tests.conftest import (

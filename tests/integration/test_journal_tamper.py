@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from openline.crypto import SigningKey
 from openline.domain.journal import make_entry, signing_bytes
-from openline.node import Node
+from openline.keys.signing import SigningKey
+from openline.node.assembly import Node
 from openline.store.writer import UnitOfWork
 from tests.conftest import (
     copy_node,

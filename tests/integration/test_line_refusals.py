@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from openline.crypto import SigningKey
 from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.domain.messages import Message, Recipient, message_record
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import parse_utc
+from openline.keys.signing import SigningKey
 from tests.conftest import (
     RunningNode,
     free_port,

@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 
-from openline.config import load_settings
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.node.settings import load_settings
 from openline.services.setup import NewNode
 from openline.store.database import alembic_config, database_url, migrate
 from openline.store.tables import metadata

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from openline.crypto import SigningKey
+from openline.keys.signing import SigningKey
 from tests.conftest import RunningNode, free_port, link, make_node_dir, silent_card, start_node
 from tests.integration.test_line_refusals import FEDERATION, Red
 

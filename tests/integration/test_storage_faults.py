@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from openline.config import CONFIG_FILE
+from openline.node.settings import CONFIG_FILE
 from openline.store.database import WRITER_LOCK, sqlite_path
 from tests.conftest import (
     Pair,

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from openline.config import CONFIG_FILE
 from openline.domain.errors import Conflict, InvalidInput
 from openline.domain.parties import Card, Peer
-from openline.node import Node
+from openline.keys.tls import pins_of_file, server_files, write_self_signed
+from openline.node.assembly import Node
+from openline.node.settings import CONFIG_FILE
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode
 from openline.store import line as line_store
-from openline.tls import pins_of_file, server_files, write_self_signed
 from tests.conftest import (
     RunningNode,
     free_port,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openline.domain.journal import JournalEntry
 from openline.domain.roles import Role
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services.journal import verify_journal
 from openline.services.operators import Operator, operator_for_token
 from openline.services.setup import NewNode

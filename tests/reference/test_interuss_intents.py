@@ -29,8 +29,8 @@ from openline.domain.conflicts import separation_rules
 from openline.domain.notifications import Kind, Notification, Status
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
+from openline.geo.conflict_finder import ConflictFinder
 from openline.interop.f3548 import resolved
-from openline.services.deconfliction import ConflictFinder
 from tests.conftest import SHARED_DATA
 
 INTENTS = SHARED_DATA / "interuss" / "flight_intents" / "standard"

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from openline.cli_coord import coord
+from openline.cli.coord import coord
 
 EXAMPLES = "e.g. 36.2 37.15, 36°12'N 37°09'E or 37SBA1234567890"
 
@@ -102,7 +102,7 @@ def test_a_bad_option_is_a_usage_error(args: list[str], error: str) -> None:
 
 def test_each_answer_is_written_before_the_next_line_is_read() -> None:
     # A real process on a pipe: the first answer must come while standard input is still open.
-    program = "from openline.cli_coord import coord; coord(['--to', 'mgrs'])"
+    program = "from openline.cli.coord import coord; coord(['--to', 'mgrs'])"
     with subprocess.Popen(
         [sys.executable, "-c", program],
         stdin=subprocess.PIPE,

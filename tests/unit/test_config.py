@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from openline.config import (
+from openline.domain.precedence import Precedence
+from openline.node.settings import (
     CONFIG_FILE,
     ConfigError,
     Settings,
     load_settings,
     write_config_file,
 )
-from openline.domain.precedence import Precedence
 
 BASE = 'party = "BLUE"\nname = "Coalition air operations centre"\nlang = "en"\n'
 

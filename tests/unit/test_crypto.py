@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from openline.crypto import (
+from openline.domain.errors import InvalidInput
+from openline.keys.signing import (
     KeyFileError,
     PublicKey,
     SigningKey,
     read_private_key,
     write_private_key,
 )
-from openline.domain.errors import InvalidInput
 
 OPENSSL = shutil.which("openssl")
 SEED = bytes(range(32))

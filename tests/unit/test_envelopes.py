@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openline.crypto import SigningKey
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import BadReceipt, Refused, check_receipt, issue_receipt, seal
+from openline.keys.signing import SigningKey
 
 KEY = SigningKey.generate()
 OTHER = SigningKey.generate()

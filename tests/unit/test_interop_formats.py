@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openline.cli import main
-from openline.config import Settings
 from openline.domain.errors import InvalidInput
 from openline.interop import f3548
 from openline.interop.formats import dry_run, export, read_plan
 from openline.interop.plans import Action
+from openline.node.settings import Settings
 from openline.services.interop import ed318_schema
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.reference.test_interuss_intents import volume as reference_volume

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from openline.crypto import SigningKey
 from openline.domain.canonical import canonical_json
 from openline.domain.journal import (
     GENESIS_HASH,
@@ -22,6 +21,7 @@ from openline.domain.journal import (
     signing_bytes,
     verify_chain,
 )
+from openline.keys.signing import SigningKey
 
 NODE_KEY = SigningKey(bytes(range(32)))
 OTHER_KEY = SigningKey(bytes(range(100, 132)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from openline.config import Settings, env_name
+from openline.node.settings import Settings, env_name
 
 CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 TABLE_HEADER = ("setting", "environment variable", "type", "default", "meaning")

@@ -261,7 +261,7 @@ def test_a_cleared_record_names_what_the_warning_was_about_without_its_figures()
 def test_the_example_scenario_reads_and_its_legs_start_where_the_track_got_to():
     from pathlib import Path
 
-    from openline.cli_simulate import read_scenario
+    from openline.cli.simulate import read_scenario
 
     scenario = read_scenario(Path(__file__).parents[2] / "examples" / "tracks-demo.yaml")
 
@@ -291,14 +291,14 @@ def test_the_example_scenario_reads_and_its_legs_start_where_the_track_got_to():
     ],
 )
 def test_a_bad_scenario_is_refused_naming_the_track_and_field(document: Any, message: str):
-    from openline.cli_simulate import parse_scenario
+    from openline.cli.simulate import parse_scenario
 
     with pytest.raises(InvalidInput, match=re.escape(message)):
         parse_scenario(document)
 
 
 def test_a_speed_factor_that_would_report_too_fast_is_refused_naming_the_limit():
-    from openline.cli_simulate import check_speed, parse_scenario
+    from openline.cli.simulate import check_speed, parse_scenario
 
     scenario = parse_scenario(
         {"duration_s": 10, "tracks": [{"track_id": "A", "lat": 0, "lon": 0, "speed_mps": 250}]}

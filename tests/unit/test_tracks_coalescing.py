@@ -17,7 +17,7 @@ import pytest
 from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import parse_reports
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services import tracks
 from openline.services.setup import NewNode
 from openline.store import journal as journal_store

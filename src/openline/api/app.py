@@ -25,7 +25,7 @@ from openline.api.routes import (
 )
 from openline.api.routes import interop as interop_routes
 from openline.line.runner import Line
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services.tracks import TrackLoop
 
 

@@ -13,7 +13,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openline.api.errors import error_response
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services.operators import Operator, operator_for_token
 
 PROTECTED_PREFIX = "/api/"

@@ -11,7 +11,7 @@ from fastapi.security import HTTPBearer
 from openline.api.schemas import MessageCreate
 from openline.domain.errors import Forbidden
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services import operators
 
 # Declares the bearer scheme in the OpenAPI document; the check itself is OperatorAuth's.

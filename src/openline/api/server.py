@@ -11,8 +11,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openline.api.app import create_app
-from openline.node import Node
-from openline.tls import server_files
+from openline.keys.tls import server_files
+from openline.node.assembly import Node
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import timedelta
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.timeutil import format_utc
-from openline.line.outbox import seal_for
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.services.outbox import seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
 

@@ -14,16 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openline.crypto import PublicKey
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
 from openline.domain.timeutil import format_utc
+from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
-from openline.line.outbox import seal_for
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services import messages, notifications, tracks
+from openline.services.outbox import seal_for
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
 

@@ -19,18 +19,18 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection
 
-from openline.crypto import PublicKey
 from openline.domain.journal import JournalEntry
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc, parse_utc
+from openline.keys.signing import PublicKey
+from openline.keys.tls import peer_verification
 from openline.line.escalation import due_alarms, escalate
-from openline.line.outbox import seal_for
 from openline.line.sender import PeerLink
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.services.outbox import seal_for
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
-from openline.tls import peer_verification
 
 log = logging.getLogger(__name__)
 

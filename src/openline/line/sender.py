@@ -18,18 +18,18 @@ from typing import Any
 
 import httpx
 
-from openline.crypto import PublicKey
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import BadReceipt, Receipt
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.keys.signing import PublicKey
+from openline.keys.tls import pin_mismatch
+from openline.node.assembly import Node
 from openline.services.messages import record_delivery
 from openline.store import line as store
 from openline.store.line import Outgoing
 from openline.store.writer import UnitOfWork
-from openline.tls import pin_mismatch
 
 log = logging.getLogger(__name__)
 

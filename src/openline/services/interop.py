@@ -20,13 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openline.config import Settings, env_name
 from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.notifications import Notification, Status, notification_record
 from openline.interop import formats
 from openline.interop.geozones import SchemaFolder
 from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.node.settings import Settings, env_name
 from openline.services import notifications
 from openline.store import notifications as store
 from openline.store.writer import Operation, UnitOfWork

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection
 
-from openline.crypto import PublicKey
 from openline.domain.journal import ChainReport, JournalEntry, verify_chain
-from openline.node import Node
+from openline.keys.signing import PublicKey
+from openline.node.assembly import Node
 from openline.store.journal import iter_all_entries, read_entries, read_head
 
 # Signature checks run on this many threads: libsodium releases the GIL while it verifies, so

@@ -9,8 +9,8 @@ from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
 from openline.domain.messages import Draft, Message, State, message_record
 from openline.domain.timeutil import format_utc, parse_utc
-from openline.line.outbox import require_peer, seal_for
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.services.outbox import require_peer, seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
 

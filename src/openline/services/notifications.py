@@ -19,14 +19,14 @@ from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.notifications import Notification, NotificationDraft, Status
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, volume_record
-from openline.line.outbox import require_peer, seal_for
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.services.outbox import require_peer, seal_for
 from openline.store import notifications as store
 from openline.store.notifications import StoredConflict
 from openline.store.writer import Operation, UnitOfWork
 
 if TYPE_CHECKING:
-    from openline.services.deconfliction import ConflictFinder
+    from openline.geo.conflict_finder import ConflictFinder
 
 MAX_PAGE = 1000
 LIMITS = Limits()
@@ -38,7 +38,7 @@ def finder(uow: UnitOfWork, node: Node) -> ConflictFinder:
     found = node.conflict_finder
     if found is None:
         # Imported here: numpy, pyproj and shapely load only on a node that uses them.
-        from openline.services.deconfliction import ConflictFinder
+        from openline.geo.conflict_finder import ConflictFinder
 
         found = ConflictFinder(node.settings.separation)
         found.load(store.live_notifications(uow.conn))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from openline.domain.errors import InvalidInput
 from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.store import tokens
 from openline.store.writer import UnitOfWork
 

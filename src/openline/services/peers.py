@@ -7,14 +7,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from openline.crypto import PublicKey
 from openline.domain.errors import Conflict, InvalidInput
 from openline.domain.parties import Card, Peer
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.keys.signing import PublicKey
+from openline.keys.tls import check_pin
+from openline.node.assembly import Node
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
-from openline.tls import check_pin
 
 
 def read_card(path: Path) -> Card:

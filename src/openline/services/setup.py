@@ -10,12 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
-from openline.config import ConfigError, Settings, write_config_file
-from openline.crypto import SigningKey, write_private_key
 from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
-from openline.node import Node
-from openline.nodedir import NodeDirectory, move_into_place, staging_directory, write_secret
+from openline.keys.signing import SigningKey, write_private_key
+from openline.node.assembly import Node
+from openline.node.directory import NodeDirectory, move_into_place, staging_directory, write_secret
+from openline.node.settings import ConfigError, Settings, write_config_file
 from openline.services.operators import check_operator_name, issue_token
 from openline.store.database import (
     database_url,

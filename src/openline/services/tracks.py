@@ -39,8 +39,8 @@ from openline.domain.journal import JournalEntry
 from openline.domain.notifications import Kind, Notification
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import TrackRef, TrackReport
-from openline.line.outbox import seal_for
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.services.outbox import seal_for
 from openline.store import line as line_store
 from openline.store.writer import Operation, UnitOfWork
 

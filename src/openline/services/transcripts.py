@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from openline import __version__
-from openline.crypto import PublicKey
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalEntry
 from openline.domain.timeutil import format_utc
@@ -21,7 +20,8 @@ from openline.domain.transcripts import (
     read_transcript,
     sign_header,
 )
-from openline.node import Node
+from openline.keys.signing import PublicKey
+from openline.node.assembly import Node
 from openline.store import line as line_store
 from openline.store.journal import iter_all_entries
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from openline.api.deps import NodeDep, Operator, requires
 from openline.domain.journal import MAX_SEQ, JournalEntry
 from openline.domain.roles import Action
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.store.journal import read_entries, read_head
 
 router = APIRouter(prefix="/api/v1", tags=["events"])

@@ -25,7 +25,7 @@ from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.domain.errors import InvalidInput
 from openline.line.receiver import apply_batch, check_alone
-from openline.node import Node
+from openline.node.assembly import Node
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 MAX_BATCH = 2000

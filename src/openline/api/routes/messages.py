@@ -12,7 +12,7 @@ from openline.api.strict_json import StrictJSONRoute
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Draft, Message, free_text_draft
 from openline.domain.roles import Action
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.services import messages as service
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"], route_class=StrictJSONRoute)

@@ -17,13 +17,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
-from openline.config import ConfigError, Settings, load_settings
-from openline.crypto import SigningKey, read_private_key
 from openline.domain.ids import IdFactory, new_id
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
-from openline.nodedir import NodeDirectory
-from openline.services.events import EventBus
+from openline.keys.signing import SigningKey, read_private_key
+from openline.node.directory import NodeDirectory
+from openline.node.events import EventBus
+from openline.node.settings import ConfigError, Settings, load_settings
 from openline.store.database import (
     database_url,
     has_schema,
@@ -37,7 +37,7 @@ from openline.store.journal import JournalAppender
 from openline.store.writer import Operation, Writer
 
 if TYPE_CHECKING:
-    from openline.services.deconfliction import ConflictFinder
+    from openline.geo.conflict_finder import ConflictFinder
     from openline.services.tracks import Tracker
 
 T = TypeVar("T")

@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from openline.client import NodeClient, NodeUnreachable
-from openline.config import load_settings
+from openline.cli.client import NodeClient, NodeUnreachable
 from openline.domain.conflicts import RECORD_MEMBERS, conflict_key
 from openline.domain.errors import OpenlineError
 from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.node.assembly import Node
+from openline.node.settings import load_settings
 from openline.services.operators import create_token
 from openline.services.peers import link_directories
 from openline.services.setup import init_node

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from openline.config import CONFIG_FILE, ConfigError
+from openline.node.settings import CONFIG_FILE, ConfigError
 
 KEY_FILE = "node.key"
 CLI_TOKEN_FILE = "cli.token"  # noqa: S105 - a file name, not a secret

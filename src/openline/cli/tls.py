@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from openline.cli_common import reported_errors
+from openline.cli.common import reported_errors
 
 
 @click.group()
@@ -28,7 +28,7 @@ def tls() -> None:
 def self_signed(directory: Path, hosts: tuple[str, ...], days: int) -> None:
     """Write a new key (DIRECTORY/tls.key, mode 0600) and a self-signed certificate
     (DIRECTORY/tls.crt), and print the pin peers give to `openline peer add --pin`."""
-    from openline.tls import write_self_signed
+    from openline.keys.tls import write_self_signed
 
     with reported_errors():
         cert, key, pins = write_self_signed(directory, list(hosts), days)
@@ -40,7 +40,7 @@ def self_signed(directory: Path, hosts: tuple[str, ...], days: int) -> None:
 @click.argument("certificate", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def pin(certificate: Path) -> None:
     """Print the pins of a PEM certificate: its public key's, then the whole certificate's."""
-    from openline.tls import pins_of_file
+    from openline.keys.tls import pins_of_file
 
     with reported_errors():
         pins = pins_of_file(certificate)

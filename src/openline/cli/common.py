@@ -31,7 +31,7 @@ def emit_json(value: Any) -> None:
 
 
 def call_node(directory: Path, request: Callable[[Any], Any]) -> Any:
-    from openline.client import NodeClient
+    from openline.cli.client import NodeClient
 
     with reported_errors():
         client = NodeClient.for_node(directory)
@@ -44,7 +44,7 @@ def call_node(directory: Path, request: Callable[[Any], Any]) -> Any:
 def node_lang(directory: Path) -> str:
     import os
 
-    from openline.config import load_settings
+    from openline.node.settings import load_settings
 
     with reported_errors():
         return load_settings(directory, os.environ).lang

@@ -13,7 +13,7 @@ from typing import Any
 from openline.domain.envelopes import Envelope, seal
 from openline.domain.errors import InvalidInput
 from openline.domain.timeutil import format_utc
-from openline.node import Node
+from openline.node.assembly import Node
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
 

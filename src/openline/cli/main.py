@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from openline import __version__
-from openline.cli_common import (
+from openline.cli.common import (
     EXISTING_NODE,
     NODE_DIR,
     call_node,
@@ -27,11 +27,11 @@ from openline.cli_common import (
     node_lang,
     reported_errors,
 )
-from openline.cli_coord import coord
-from openline.cli_interop import export, import_file
-from openline.cli_notify import conflicts, notify
-from openline.cli_simulate import simulate
-from openline.cli_tls import tls
+from openline.cli.coord import coord
+from openline.cli.interop import export, import_file
+from openline.cli.notify import conflicts, notify
+from openline.cli.simulate import simulate
+from openline.cli.tls import tls
 from openline.domain.roles import Role
 
 
@@ -172,8 +172,8 @@ def serve(directory: Path, tls_cert: Path | None, tls_key: Path | None) -> None:
     import os
 
     from openline.api.server import serve as serve_node
-    from openline.config import env_name
-    from openline.node import Node
+    from openline.node.assembly import Node
+    from openline.node.settings import env_name
 
     # The flags are the settings of the same names, for this run; paths as the shell gave them.
     flags = {"tls_cert_file": tls_cert, "tls_key_file": tls_key}
@@ -196,7 +196,7 @@ def demo(directory: Path | None, no_wait: bool) -> None:
     """
     import tempfile
 
-    from openline.demo import running, scenario
+    from openline.cli.demo import running, scenario
 
     base = directory or Path(tempfile.mkdtemp(prefix="openline-demo-"))
     # Ctrl-C or a plain kill: either way both nodes are stopped before the demo exits.
@@ -274,7 +274,7 @@ def inbox(directory: Path, box: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(messages)
         return
-    from openline.cli_tables import message_table
+    from openline.cli.tables import message_table
 
     message_table(messages, box)
 
@@ -372,7 +372,7 @@ main.add_command(tls)
 
 @contextmanager
 def _opened(directory: Path) -> Iterator[Any]:
-    from openline.node import Node
+    from openline.node.assembly import Node
 
     node = Node.open(directory)
     try:

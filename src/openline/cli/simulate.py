@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from openline.cli_common import EXISTING_NODE, reported_errors
+from openline.cli.common import EXISTING_NODE, reported_errors
 from openline.domain.errors import InvalidInput
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import KINDS, MAX_REPORTS, MAX_SPEED_MPS
 
 if TYPE_CHECKING:
-    from openline.client import NodeClient
+    from openline.cli.client import NodeClient
 
 MAX_DURATION_S = 86_400.0
 _TRACK_KEYS = {"track_id", "party", "kind", "lat", "lon", "alt_m", "speed_mps", "heading_deg"}
@@ -225,7 +225,7 @@ def check_speed(scenario: Scenario, factor: float) -> None:
 def simulate(directory: Path, scenario_file: Path, speed: float) -> None:
     """Replay the tracks of SCENARIO (JSON or YAML) into the running node at --node, those of
     the node's party and those naming none; stops at the scenario's end."""
-    from openline.config import load_settings
+    from openline.node.settings import load_settings
 
     with reported_errors():
         scenario = read_scenario(scenario_file)
@@ -239,7 +239,7 @@ def simulate(directory: Path, scenario_file: Path, speed: float) -> None:
         f"time at {speed:g}x",
         err=True,
     )
-    from openline.client import NodeClient
+    from openline.cli.client import NodeClient
 
     with reported_errors():
         client = NodeClient.for_node(directory)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from openline.cli_common import EXISTING_NODE, call_node, emit_json, reported_errors
+from openline.cli.common import EXISTING_NODE, call_node, emit_json, reported_errors
 from openline.domain.errors import InvalidInput
 
 

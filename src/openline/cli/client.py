@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from openline.config import load_settings
 from openline.domain.errors import OpenlineError
-from openline.nodedir import NodeDirectory
-from openline.tls import pinned_context, pins_of_file
+from openline.keys.tls import pinned_context, pins_of_file
+from openline.node.directory import NodeDirectory
+from openline.node.settings import load_settings
 
 
 class NodeUnreachable(OpenlineError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from openline.cli_common import EXISTING_NODE, call_node, emit_json, reported_errors
+from openline.cli.common import EXISTING_NODE, call_node, emit_json, reported_errors
 from openline.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _ed318_schema(schema_dir: Path | None, directory: Path | None) -> SchemaFold
         return SchemaFolder(schema_dir, "--schema DIR")
     if directory is None:
         return SchemaFolder(None, "--schema DIR (or give --node DIR of a node that has one)")
-    from openline.config import load_settings
+    from openline.node.settings import load_settings
     from openline.services.interop import ed318_schema
 
     found = ed318_schema(load_settings(directory, os.environ), directory)

@@ -1,0 +1,5 @@
+"""The `openline` command."""
+
+from openline.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Signing keys and TLS: the node's identity on the line."""
