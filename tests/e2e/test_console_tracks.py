@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openline.domain.tracks import approach_key, entry_key
+from openline.domain.tracks import TrackRef, approach_key, entry_key
 from tests.conftest import Pair, post_tracks, track_report
 from tests.e2e.conftest import OpenConsole, red_shares_circle
 
@@ -33,7 +33,7 @@ def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warni
     # (0.03° of latitude), 100 m apart in altitude: each reported by its own party's node.
     post_tracks(pair.blue, track_report("B1", lat=36.60, lon=37.00, heading_deg=90))
     post_tracks(pair.red, track_report("R1", lat=36.63, lon=37.22, heading_deg=270, alt_m=3100))
-    key = approach_key(("BLUE", "B1"), ("RED", "R1"))
+    key = approach_key(TrackRef("BLUE", "B1"), TrackRef("RED", "R1"))
 
     for console in (blue, red):
         page = console.page
@@ -92,7 +92,7 @@ def test_a_track_inside_a_peers_notified_volume_is_warned_on_both_consoles_and_s
         "B2", lat=36.2, lon=37.5, heading_deg=0, alt_m=100, kind="ground", speed_mps=0
     )
     post_tracks(pair.blue, parked)
-    key = entry_key(("BLUE", "B2"), notification_id)
+    key = entry_key(TrackRef("BLUE", "B2"), notification_id)
 
     for console in (blue, red):
         page = console.page

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from openline.domain.timeutil import format_utc
-from openline.domain.tracks import approach_key, entry_key
+from openline.domain.tracks import TrackRef, approach_key, entry_key
 from tests.conftest import (
     Pair,
     RunningNode,
@@ -92,7 +92,7 @@ def on_both(pair: Pair, key: str) -> bool:
 def test_converging_tracks_give_the_same_warning_on_both_nodes_journaled_once(pair: Pair):
     post_tracks(pair.blue, track_report("B1", lat=35.0, lon=38.0, heading_deg=90))
     post_tracks(pair.red, track_report("R1", lat=35.0, lon=38.5, heading_deg=270, alt_m=3100))
-    key = approach_key(("BLUE", "B1"), ("RED", "R1"))
+    key = approach_key(TrackRef("BLUE", "B1"), TrackRef("RED", "R1"))
 
     wait_for(lambda: on_both(pair, key), timeout=10, what="the warning on both nodes")
     # A newer report: no new entry.
@@ -130,7 +130,7 @@ def test_diverging_tracks_give_no_warning(pair: Pair):
         what="both tracks on both nodes",
     )
 
-    key = approach_key(("BLUE", "B2"), ("RED", "R2"))
+    key = approach_key(TrackRef("BLUE", "B2"), TrackRef("RED", "R2"))
     assert key not in warnings_of(pair.blue)
     assert key not in warnings_of(pair.red)
 
@@ -166,7 +166,7 @@ def test_an_own_track_entering_reds_notified_volume_warns_on_both(pair: Pair):
 
     # 17 km west of it, flying east.
     post_tracks(pair.blue, track_report("B3", lat=40.0, lon=45.0, heading_deg=90))
-    key = entry_key(("BLUE", "B3"), notification_id)
+    key = entry_key(TrackRef("BLUE", "B3"), notification_id)
 
     wait_for(lambda: on_both(pair, key), timeout=10, what="the entry warning on both nodes")
     on_blue, on_red = warnings_of(pair.blue)[key], warnings_of(pair.red)[key]

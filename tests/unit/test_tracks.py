@@ -13,14 +13,15 @@ from openline.domain.notifications import new_notification, parse_notification_d
 from openline.domain.tracks import (
     MAX_REPORTS,
     ProximityRules,
+    TrackRef,
     TrackReport,
     approach_key,
-    cleared_record,
     entry_key,
     parse_reports,
 )
 from openline.domain.volumes import Limits
-from openline.services.tracks import find_warnings, volumes_of
+from openline.geo import track_warnings
+from openline.geo.track_warnings import Volume, volumes_of
 from tests.conftest import track_report
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -33,6 +34,14 @@ def raw(track_id: str = "B1", **changes: Any) -> dict[str, Any]:
 
 def track(party: str, track_id: str, **changes: Any) -> TrackReport:
     return parse_reports([raw(track_id, **changes)], party=party)[0]
+
+
+def find_warnings(
+    reports: list[TrackReport], volumes: list[Volume], rules: ProximityRules
+) -> dict[str, dict[str, Any]]:
+    """The warnings found, by key, each as it is journaled."""
+    found = track_warnings.find_warnings(reports, volumes, rules)
+    return {key: warning.to_json() for key, warning in found.items()}
 
 
 def converging() -> list[TrackReport]:
@@ -70,8 +79,12 @@ def test_a_report_is_read_with_its_time_in_canonical_utc_and_its_party_from_the_
     report = track("BLUE", "B1", time="2026-12-03T15:00:00+03:00", alt_m=3000)
 
     assert report.party == "BLUE"
-    assert report.time == "2026-12-03T12:00:00.000Z"
-    assert report.record() == {**raw(), "time": "2026-12-03T12:00:00.000Z", "alt_m": 3000.0}
+    assert report.to_json()["time"] == "2026-12-03T12:00:00.000Z"
+    assert report.to_json(with_party=False) == {
+        **raw(),
+        "time": "2026-12-03T12:00:00.000Z",
+        "alt_m": 3000.0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -135,7 +148,7 @@ def test_converging_tracks_of_two_parties_warn_with_the_closest_approach():
     found = find_warnings(converging(), [], RULES)
 
     (warning,) = found.values()
-    assert warning["key"] == approach_key(("BLUE", "B1"), ("RED", "R1"))
+    assert warning["key"] == approach_key(TrackRef("BLUE", "B1"), TrackRef("RED", "R1"))
     assert warning["rule"] == "approach"
     assert warning["a"] == {"party": "BLUE", "track_id": "B1", "time": "2026-12-03T12:00:00.000Z"}
     assert warning["b"]["track_id"] == "R1"
@@ -150,9 +163,8 @@ def test_the_key_and_figures_do_not_depend_on_the_order_of_the_tracks():
     backward = find_warnings(converging()[::-1], [], RULES)
 
     assert forward == backward
-    assert approach_key(("RED", "R1"), ("BLUE", "B1")) == approach_key(
-        ("BLUE", "B1"), ("RED", "R1")
-    )
+    blue, red = TrackRef("BLUE", "B1"), TrackRef("RED", "R1")
+    assert approach_key(red, blue) == approach_key(blue, red)
 
 
 def test_a_pairs_figures_depend_on_its_own_two_reports_only():
@@ -206,7 +218,7 @@ def test_a_track_predicted_to_enter_another_partys_volume_warns_with_the_entry_t
 
     (warning,) = find_warnings([track("BLUE", "B1")], volumes, RULES).values()
 
-    assert warning["key"] == entry_key(("BLUE", "B1"), "ntf_RED1")
+    assert warning["key"] == entry_key(TrackRef("BLUE", "B1"), "ntf_RED1")
     assert warning["rule"] == "volume"
     assert warning["notification"] == {
         "id": "ntf_RED1",
@@ -245,10 +257,10 @@ def test_a_track_above_the_volume_or_heading_away_does_not_warn():
 
 
 def test_a_cleared_record_names_what_the_warning_was_about_without_its_figures():
-    (approach,) = find_warnings(converging(), [], RULES).values()
+    (approach,) = track_warnings.find_warnings(converging(), [], RULES).values()
 
-    assert cleared_record(approach) == {
-        "key": approach["key"],
+    assert approach.cleared() == {
+        "key": approach.key,
         "rule": "approach",
         "a": {"party": "BLUE", "track_id": "B1"},
         "b": {"party": "RED", "track_id": "R1"},

@@ -110,7 +110,7 @@ def test_an_older_report_than_the_one_held_is_superseded(node: Node, clock: Fake
     post(node, report(clock, after_s=5))
 
     assert post(node, report(clock, after_s=1)) == {"accepted": 0, "superseded": 1}
-    assert node.write(tracks.current_tracks(node))[0]["time"] == format_utc(
+    assert node.write(tracks.current_tracks(node))[0].to_json()["time"] == format_utc(
         clock.now + timedelta(seconds=5)
     )
 
@@ -137,7 +137,7 @@ def test_a_warning_is_journaled_once_when_it_opens_and_once_when_it_clears(
         tick(node)
 
     (opened,) = journaled(node, "proximity.opened")
-    (listed,) = node.write(tracks.current_warnings(node))
+    (listed,) = (w.to_json() for w in node.write(tracks.current_warnings(node)))
     assert listed["key"] == opened["key"]
     assert listed["a"]["time"] > opened["a"]["time"]  # the listing has the latest figures
     assert journaled(node, "proximity.cleared") == []
@@ -241,5 +241,5 @@ def test_the_receiver_applies_a_track_envelope_and_refuses_a_bad_one_as_any_othe
     assert refused.refused is not None
     assert refused.refused.code == "invalid_body"
     assert refused.refused.reason == "track body refused: track: [0].lat: 95 is outside -90 to 90"
-    assert [t["lat"] for t in node.write(tracks.current_tracks(node))] == [35.0]
+    assert [t.lat for t in node.write(tracks.current_tracks(node))] == [35.0]
     assert [e["code"] for e in journaled(node, "security.envelope_refused")] == ["invalid_body"]

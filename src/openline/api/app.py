@@ -25,8 +25,8 @@ from openline.api.routes import (
 )
 from openline.api.routes import interop as interop_routes
 from openline.line.runner import Line
+from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
-from openline.services.tracks import TrackLoop
 
 
 def create_app(opened: Node) -> FastAPI:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
 from openline.domain.messages import Message, State
 from openline.domain.notifications import Kind
@@ -12,7 +13,10 @@ from openline.domain.parties import PARTY_CODE
 from openline.domain.phrasebook import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc
+from openline.domain.tracks import OpenWarning, TrackReport
 from openline.i18n import render_message
+
+T = TypeVar("T")
 
 # For the OpenAPI document: domain/parties.py checks a code and names the field it is in.
 PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": PARTY_CODE.pattern}
@@ -310,33 +314,65 @@ class TracksAccepted(BaseModel):
     )
 
 
-class TrackPublic(BaseModel):
-    party: str
-    track_id: str
-    time: str
-    lat: float
-    lon: float
-    alt_m: float
-    speed_mps: float
-    heading_deg: float
-    kind: str
+# A listed track is a TrackReport, a listed warning an OpenWarning (domain/tracks.py), as their
+# to_json() writes them: the same type from the engine to the answer. The routes hand them over
+# as they are (checked to be of their type only); the schemas describe what to_json() writes.
+
+
+def _instance_of(kind: type[T]) -> Callable[[object], T]:
+    def check(value: object) -> T:
+        if not isinstance(value, kind):
+            raise ValueError(f"not a {kind.__name__}")
+        return value
+
+    return check
+
+
+TRACK_SCHEMA: dict[str, Any] = {
+    **TRACK_REPORT_SCHEMA,
+    "properties": {"party": {"type": "string"}, **TRACK_REPORT_SCHEMA["properties"]},
+    "required": ["party", *TRACK_REPORT_SCHEMA["required"]],
+}
+ListedTrack = Annotated[
+    TrackReport,
+    PlainValidator(_instance_of(TrackReport)),
+    PlainSerializer(TrackReport.to_json, return_type=dict[str, Any]),
+    WithJsonSchema(TRACK_SCHEMA),
+]
 
 
 class TrackList(BaseModel):
-    tracks: list[TrackPublic]
+    tracks: list[ListedTrack]
 
 
-class WarningPublic(BaseModel):
-    """A proximity warning: the same key and, for the same reports, the same figures on every
-    node that holds the tracks (and the notification) it is about."""
-
-    model_config = ConfigDict(extra="allow")
-
-    key: str
-    rule: str = Field(description="approach, protected-site or volume.")
-    minima: dict[str, float] = Field(description="The minima and look-ahead applied.")
-    opened_at: str = Field(description="When this node opened it.")
+WARNING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A proximity warning: the same key and, for the same reports, the same "
+    "figures on every node that holds the tracks (and the notification) it is about.",
+    "properties": {
+        "key": {"type": "string"},
+        "rule": {"enum": ["approach", "protected-site", "volume"]},
+        "minima": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "The minima and look-ahead applied.",
+        },
+        "opened_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When this node opened it.",
+        },
+    },
+    "required": ["key", "rule", "minima", "opened_at"],
+    "additionalProperties": True,
+}
+ListedWarning = Annotated[
+    OpenWarning,
+    PlainValidator(_instance_of(OpenWarning)),
+    PlainSerializer(OpenWarning.to_json, return_type=dict[str, Any]),
+    WithJsonSchema(WARNING_SCHEMA),
+]
 
 
 class WarningList(BaseModel):
-    warnings: list[WarningPublic]
+    warnings: list[ListedWarning]

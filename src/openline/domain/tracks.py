@@ -18,11 +18,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from openline.domain.errors import InvalidInput
 from openline.domain.phrasebook import MAX_ALTITUDE_M, MIN_ALTITUDE_M
@@ -41,16 +39,21 @@ _RANGES = {
     "heading_deg": (0.0, 360.0),
 }
 
-TrackRef = tuple[str, str]  # (party, track_id): a track's name on every node
+
+class TrackRef(NamedTuple):
+    """A track's name on every node; refs sort by party, then track."""
+
+    party: str
+    track_id: str
 
 
 @dataclass(frozen=True)
 class TrackReport:
-    """One report of one track, checked; ``time`` in the canonical UTC form (milliseconds)."""
+    """One report of one track, checked; ``time`` to the millisecond, in UTC."""
 
     party: str
     track_id: str
-    time: str
+    time: datetime
     lat: float
     lon: float
     alt_m: float
@@ -60,23 +63,19 @@ class TrackReport:
 
     @property
     def ref(self) -> TrackRef:
-        return self.party, self.track_id
+        return TrackRef(self.party, self.track_id)
 
-    @cached_property
-    def instant(self) -> datetime:
-        return parse_utc(self.time)
-
-    @cached_property
+    @property
     def time_s(self) -> float:
         """The report's time in seconds of the Unix epoch, for the proximity engine."""
-        return self.instant.timestamp()
+        return self.time.timestamp()
 
-    def record(self) -> dict[str, Any]:
-        """The report as it crosses the line (the party is the envelope's sender)."""
-        return {member: getattr(self, member) for member in MEMBERS}
-
-    def public(self) -> dict[str, Any]:
-        return {"party": self.party, **self.record()}
+    def to_json(self, *, with_party: bool = True) -> dict[str, Any]:
+        """The report as the API lists it; ``with_party=False``: as it crosses the line (the
+        party is the envelope's sender) and as operators post it."""
+        members = {member: getattr(self, member) for member in MEMBERS}
+        members["time"] = format_utc(self.time)
+        return {"party": self.party, **members} if with_party else members
 
 
 def parse_reports(
@@ -102,7 +101,7 @@ def parse_reports(
         report = parse_report(item, party=party, where=f"[{index}]")
         _check_time(report, f"[{index}].time", not_before, not_after)
         held = latest.get(report.track_id)
-        if held is None or held.time <= report.time:  # canonical times sort as text
+        if held is None or held.time <= report.time:
             latest[report.track_id] = report
     return list(latest.values())
 
@@ -110,16 +109,16 @@ def parse_reports(
 def _check_time(
     report: TrackReport, where: str, not_before: datetime | None, not_after: datetime | None
 ) -> None:
-    if not_before is not None and report.instant < not_before:
+    if not_before is not None and report.time < not_before:
         raise InvalidInput(
-            f"{where}: {report.time} is before {format_utc(not_before)}, older than a track is "
-            "kept (track_stale_after)",
+            f"{where}: {format_utc(report.time)} is before {format_utc(not_before)}, older than "
+            "a track is kept (track_stale_after)",
             field=where,
         )
-    if not_after is not None and report.instant > not_after:
+    if not_after is not None and report.time > not_after:
         raise InvalidInput(
-            f"{where}: {report.time} is after {format_utc(not_after)}, ahead of this node's "
-            "clock by more than a report may be",
+            f"{where}: {format_utc(report.time)} is after {format_utc(not_after)}, ahead of this "
+            "node's clock by more than a report may be",
             field=where,
         )
 
@@ -148,6 +147,8 @@ def parse_report(item: object, *, party: str, where: str) -> TrackReport:
     if not isinstance(item["time"], str):
         raise InvalidInput(f"{where}.time: not a time", field=f"{where}.time")
     instant = parse_utc(item["time"], field=f"{where}.time")
+    # To the millisecond, as Openline writes times: the same report on every node.
+    instant = instant.replace(microsecond=instant.microsecond - instant.microsecond % 1000)
     numbers = {
         name: _number(item[name], f"{where}.{name}", *limits) for name, limits in _RANGES.items()
     }
@@ -158,9 +159,7 @@ def parse_report(item: object, *, party: str, where: str) -> TrackReport:
         raise InvalidInput(
             f"{where}.kind: {kind!r:.40} is not one of {', '.join(KINDS)}", field=f"{where}.kind"
         )
-    return TrackReport(
-        party=party, track_id=track_id, time=format_utc(instant), kind=kind, **numbers
-    )
+    return TrackReport(party=party, track_id=track_id, time=instant, kind=kind, **numbers)
 
 
 def _number(value: object, where: str, low: float, high: float) -> float:
@@ -182,7 +181,7 @@ class ProximityRules:
     lateral_m: float
     vertical_m: float
 
-    def record(self) -> dict[str, float]:
+    def to_json(self) -> dict[str, float]:
         return {
             "lateral_m": self.lateral_m,
             "vertical_m": self.vertical_m,
@@ -201,89 +200,185 @@ def _key(*parts: str) -> str:
 
 def approach_key(a: TrackRef, b: TrackRef) -> str:
     """The same key on every node for the approach of two tracks, in either order."""
-    low, high = sorted(f"{party}/{track}" for party, track in (a, b))
+    low, high = sorted(f"{ref.party}/{ref.track_id}" for ref in (a, b))
     return _key(APPROACH, low, high)
 
 
 def entry_key(track: TrackRef, notification_id: str) -> str:
     """The same key on every node for a track entering one notification's volumes."""
-    return _key("entry", f"{track[0]}/{track[1]}", notification_id)
+    return _key("entry", f"{track.party}/{track.track_id}", notification_id)
 
 
-def _side(report: TrackReport) -> dict[str, Any]:
-    return {"party": report.party, "track_id": report.track_id, "time": report.time}
+@dataclass(frozen=True)
+class WarnedTrack:
+    """What a warning says of one of its tracks: which, and the time of the report used."""
+
+    party: str
+    track_id: str
+    time: datetime
+
+    @classmethod
+    def of(cls, report: TrackReport) -> WarnedTrack:
+        return cls(report.party, report.track_id, report.time)
+
+    @property
+    def ref(self) -> TrackRef:
+        return TrackRef(self.party, self.track_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"party": self.party, "track_id": self.track_id, "time": format_utc(self.time)}
+
+    def named(self) -> dict[str, Any]:
+        """The track alone, without the time of its report."""
+        return {"party": self.party, "track_id": self.track_id}
 
 
-def approach_record(
-    a: TrackReport,
-    b: TrackReport,
-    *,
-    cpa_at: datetime,
-    lateral_m: float,
-    vertical_m: float,
-    rules: ProximityRules,
-) -> dict[str, Any]:
-    """What both nodes hold for the approach of ``a`` and ``b``: ``a`` is the track whose name
-    sorts first; distances to the decimetre, so that rounding noise never tells nodes apart."""
-    if (a.party, a.track_id) > (b.party, b.track_id):
-        a, b = b, a
-    return {
-        "key": approach_key(a.ref, b.ref),
-        "rule": APPROACH,
-        "a": _side(a),
-        "b": _side(b),
-        "cpa_time": format_utc(cpa_at),
-        "lateral_m": round(lateral_m, 1),
-        "vertical_m": round(vertical_m, 1),
-        "minima": rules.record(),
-    }
+@dataclass(frozen=True)
+class Approach:
+    """Two tracks of different parties predicted within both minima: ``a`` is the track whose
+    name sorts first (:meth:`of`); distances to the decimetre, so that rounding noise never
+    tells nodes apart."""
 
+    a: WarnedTrack
+    b: WarnedTrack
+    cpa_time: datetime
+    lateral_m: float
+    vertical_m: float
+    rules: ProximityRules
 
-def entry_record(
-    report: TrackReport,
-    notification: Mapping[str, Any],
-    *,
-    volume: int,
-    entry_at: datetime,
-    rules: ProximityRules,
-) -> dict[str, Any]:
-    """What both nodes hold for a track in (or predicted in) a notification's volume.
+    rule: ClassVar[str] = APPROACH
 
-    ``notification``: its ``id``, ``owner`` and ``kind``."""
-    rule = PROTECTED_SITE if notification["kind"] == "protected-site" else VOLUME
-    return {
-        "key": entry_key(report.ref, notification["id"]),
-        "rule": rule,
-        "track": _side(report),
-        "notification": {
-            "id": notification["id"],
-            "owner": notification["owner"],
-            "kind": notification["kind"],
-            "volume": volume,
-        },
-        "entry_time": format_utc(entry_at),
-        "inside": entry_at <= report.instant,  # already inside at the report's time
-        "minima": {"lookahead_s": rules.lookahead_s},
-    }
+    @classmethod
+    def of(
+        cls,
+        a: TrackReport,
+        b: TrackReport,
+        *,
+        cpa_at: datetime,
+        lateral_m: float,
+        vertical_m: float,
+        rules: ProximityRules,
+    ) -> Approach:
+        """What both nodes hold for the approach of ``a`` and ``b``."""
+        if a.ref > b.ref:
+            a, b = b, a
+        return cls(
+            WarnedTrack.of(a),
+            WarnedTrack.of(b),
+            cpa_time=cpa_at,
+            lateral_m=round(lateral_m, 1),
+            vertical_m=round(vertical_m, 1),
+            rules=rules,
+        )
 
+    @property
+    def key(self) -> str:
+        return approach_key(self.a.ref, self.b.ref)
 
-def cleared_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """What the clearing of a warning records: its key and what it was about, without the
-    figures of the moment (the same on both nodes, whatever reports each saw last)."""
-
-    def track(side: Mapping[str, Any]) -> dict[str, Any]:
-        return {"party": side["party"], "track_id": side["track_id"]}
-
-    if record["rule"] == APPROACH:
+    def to_json(self) -> dict[str, Any]:
         return {
-            "key": record["key"],
-            "rule": APPROACH,
-            "a": track(record["a"]),
-            "b": track(record["b"]),
+            "key": self.key,
+            "rule": self.rule,
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "cpa_time": format_utc(self.cpa_time),
+            "lateral_m": self.lateral_m,
+            "vertical_m": self.vertical_m,
+            "minima": self.rules.to_json(),
         }
-    return {
-        "key": record["key"],
-        "rule": record["rule"],
-        "track": track(record["track"]),
-        "notification": record["notification"]["id"],
-    }
+
+    def cleared(self) -> dict[str, Any]:
+        """What the clearing of the warning records: its key and what it was about, without
+        the figures of the moment (the same on both nodes, whatever reports each saw last)."""
+        return {"key": self.key, "rule": self.rule, "a": self.a.named(), "b": self.b.named()}
+
+
+@dataclass(frozen=True)
+class NotifiedVolume:
+    """A volume as warnings name it: its notification (id, owner, kind) and its place among the
+    notification's volumes."""
+
+    id: str
+    owner: str
+    kind: str
+    volume: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "owner": self.owner, "kind": self.kind, "volume": self.volume}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A track in (or predicted in) a protected site, or a volume of another party's
+    notification; ``inside``: already at the report's time."""
+
+    track: WarnedTrack
+    notification: NotifiedVolume
+    entry_time: datetime
+    lookahead_s: float
+
+    @classmethod
+    def of(
+        cls,
+        report: TrackReport,
+        notification: NotifiedVolume,
+        *,
+        entry_at: datetime,
+        rules: ProximityRules,
+    ) -> Entry:
+        """What both nodes hold for ``report`` in (or predicted in) this volume."""
+        return cls(WarnedTrack.of(report), notification, entry_at, rules.lookahead_s)
+
+    @property
+    def key(self) -> str:
+        return entry_key(self.track.ref, self.notification.id)
+
+    @property
+    def rule(self) -> str:
+        return PROTECTED_SITE if self.notification.kind == "protected-site" else VOLUME
+
+    @property
+    def inside(self) -> bool:
+        return self.entry_time <= self.track.time
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "rule": self.rule,
+            "track": self.track.to_json(),
+            "notification": self.notification.to_json(),
+            "entry_time": format_utc(self.entry_time),
+            "inside": self.inside,
+            "minima": {"lookahead_s": self.lookahead_s},
+        }
+
+    def cleared(self) -> dict[str, Any]:
+        """What the clearing of the warning records (see :meth:`Approach.cleared`)."""
+        return {
+            "key": self.key,
+            "rule": self.rule,
+            "track": self.track.named(),
+            "notification": self.notification.id,
+        }
+
+
+ProximityWarning = Approach | Entry
+
+
+@dataclass(frozen=True)
+class OpenWarning:
+    """A warning open on this node: its latest figures, and when this node opened it."""
+
+    warning: ProximityWarning
+    opened_at: datetime
+
+    @property
+    def key(self) -> str:
+        return self.warning.key
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API lists it: the members every warning has (key, rule, minima), when this
+        node opened it, then the members of its rule."""
+        members = self.warning.to_json()
+        common = {name: members.pop(name) for name in ("key", "rule", "minima")}
+        return {**common, "opened_at": format_utc(self.opened_at), **members}

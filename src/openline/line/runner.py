@@ -26,6 +26,7 @@ from openline.domain.timeutil import format_utc, parse_utc
 from openline.keys.signing import PublicKey
 from openline.keys.tls import peer_verification
 from openline.line.escalation import due_alarms, escalate
+from openline.line.loops import kept_running
 from openline.line.sender import PeerLink
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
@@ -121,7 +122,7 @@ class Line:
         return [self.states[party] for party in sorted(self.states)]
 
     def _spawn(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks.append(asyncio.create_task(_kept_running(work)))
+        self._tasks.append(asyncio.create_task(kept_running(work, what="the line")))
 
     def _on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread: wake the senders when envelopes were queued."""
@@ -222,16 +223,3 @@ def _journal_changes(
 
 def _instant(text: str | None) -> Any:
     return parse_utc(text) if text else None
-
-
-async def _kept_running(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``work`` until cancelled; if it fails (the database unavailable, say), log it and
-    start it again a second later: the line must not stop for a passing fault."""
-    while True:
-        try:
-            await work()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the line hit an error; resuming in 1 s")
-        await asyncio.sleep(1.0)

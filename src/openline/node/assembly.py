@@ -24,6 +24,7 @@ from openline.keys.signing import SigningKey, read_private_key
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
 from openline.node.settings import ConfigError, Settings, load_settings
+from openline.node.tracker import Tracker
 from openline.store.database import (
     database_url,
     has_schema,
@@ -38,7 +39,6 @@ from openline.store.writer import Operation, Writer
 
 if TYPE_CHECKING:
     from openline.geo.conflict_finder import ConflictFinder
-    from openline.services.tracks import Tracker
 
 T = TypeVar("T")
 
@@ -65,9 +65,10 @@ class Node:
         # Loaded from the database on the writer's thread when first needed
         # (services.notifications.finder); used on that thread only.
         self.conflict_finder: ConflictFinder | None = None
-        # The live tracks and proximity warnings (services.tracks.tracker), in memory; made
-        # on the writer's thread when first needed and used on that thread only.
-        self.tracker: Tracker | None = None
+        # The live tracks and proximity warnings, in memory; changed on the writer's thread
+        # only (services.tracks), told of new notifications by the commits.
+        self.tracker = Tracker()
+        self.bus.listen(self.tracker.on_commit)
         self.database_url = database_url(settings.database_url, directory)
         busy = settings.database_busy_timeout
         self.read_engine: Engine = make_engine(self.database_url, writer=False, busy_timeout_s=busy)

@@ -38,12 +38,9 @@ async def report_tracks(body: ReportsBody, node: NodeDep, _operator: Operator) -
 
 @router.get("/tracks", response_model=TrackList, dependencies=requires(Action.READ))
 async def list_tracks(node: NodeDep, _operator: Operator) -> TrackList:
-    return TrackList.model_validate(
-        {"tracks": await node.write_async(service.current_tracks(node))}
-    )
+    return TrackList(tracks=await node.write_async(service.current_tracks(node)))
 
 
 @router.get("/proximity", response_model=WarningList, dependencies=requires(Action.READ))
 async def list_warnings(node: NodeDep, _operator: Operator) -> WarningList:
-    found = await node.write_async(service.current_warnings(node))
-    return WarningList.model_validate({"warnings": found})
+    return WarningList(warnings=await node.write_async(service.current_warnings(node)))
