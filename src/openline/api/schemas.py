@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import core_schema
 
 from openline.domain.messages import Message, State
 from openline.domain.notifications import Kind
@@ -15,8 +15,6 @@ from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import OpenWarning, TrackReport
 from openline.i18n import render_message
-
-T = TypeVar("T")
 
 # For the OpenAPI document: domain/parties.py checks a code and names the field it is in.
 PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": PARTY_CODE.pattern}
@@ -314,31 +312,42 @@ class TracksAccepted(BaseModel):
     )
 
 
-# A listed track is a TrackReport, a listed warning an OpenWarning (domain/tracks.py), as their
-# to_json() writes them: the same type from the engine to the answer. The routes hand them over
-# as they are (checked to be of their type only); the schemas describe what to_json() writes.
+class AsJson:
+    """``Annotated`` metadata for a domain object in an answer: the route hands it over as it is
+    (only its type is checked), its ``to_json()`` writes it, and ``schema`` describes that in
+    the OpenAPI document. So one type goes from the engine to the answer."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def check(value: object) -> Any:
+            if not isinstance(value, source):
+                raise ValueError(f"not a {source.__name__}")
+            return value
+
+        return core_schema.no_info_plain_validator_function(
+            check,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.to_json(), return_schema=core_schema.dict_schema()
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return self.schema
 
 
-def _instance_of(kind: type[T]) -> Callable[[object], T]:
-    def check(value: object) -> T:
-        if not isinstance(value, kind):
-            raise ValueError(f"not a {kind.__name__}")
-        return value
-
-    return check
-
-
+# A listed track is a TrackReport, a listed warning an OpenWarning (domain/tracks.py).
 TRACK_SCHEMA: dict[str, Any] = {
     **TRACK_REPORT_SCHEMA,
     "properties": {"party": {"type": "string"}, **TRACK_REPORT_SCHEMA["properties"]},
     "required": ["party", *TRACK_REPORT_SCHEMA["required"]],
 }
-ListedTrack = Annotated[
-    TrackReport,
-    PlainValidator(_instance_of(TrackReport)),
-    PlainSerializer(TrackReport.to_json, return_type=dict[str, Any]),
-    WithJsonSchema(TRACK_SCHEMA),
-]
+ListedTrack = Annotated[TrackReport, AsJson(TRACK_SCHEMA)]
 
 
 class TrackList(BaseModel):
@@ -366,12 +375,7 @@ WARNING_SCHEMA: dict[str, Any] = {
     "required": ["key", "rule", "minima", "opened_at"],
     "additionalProperties": True,
 }
-ListedWarning = Annotated[
-    OpenWarning,
-    PlainValidator(_instance_of(OpenWarning)),
-    PlainSerializer(OpenWarning.to_json, return_type=dict[str, Any]),
-    WithJsonSchema(WARNING_SCHEMA),
-]
+ListedWarning = Annotated[OpenWarning, AsJson(WARNING_SCHEMA)]
 
 
 class WarningList(BaseModel):

@@ -8,9 +8,13 @@ every error names the report (by its place in the list) and the field.
 
 A warning is keyed from what it is about (two tracks, or a track and a notification), never
 from when or where it was found, so both nodes that hold the same tracks give it the same key
-(:func:`approach_key`, :func:`entry_key`); its record is built from the reports alone (the
-look-ahead starts at the reports' time, not at the node's clock), so the same reports give the
-same figures on every node. docs/proximity.md explains the rules.
+(:func:`approach_key`, :func:`entry_key`); it is built from the reports alone (the look-ahead
+starts at the reports' time, not at the node's clock), so the same reports give the same
+figures on every node. docs/proximity.md explains the rules.
+
+One type per concept, from the engine to the API: a ``TrackReport``, a warning (an
+``Approach`` or an ``Entry``; ``OpenWarning`` when held open by a node); each one's
+``to_json()`` is what is journaled, sealed for peers and answered.
 """
 
 from __future__ import annotations
