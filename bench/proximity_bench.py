@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from node_bench import machine_facts
+from openline.domain.tracks import ProximityRules
 from openline.geo import proximity
 from openline.geo.proximity import Tracks, screen, screen_all_pairs
 
@@ -63,11 +64,11 @@ def all_pairs_ms(tracks: Tracks) -> tuple[float, str]:
     share = 40 * proximity.ALL_PAIRS_BLOCK
     first, second = np.triu_indices(n, 1)
     motion = proximity._motion(tracks, 0.0)
-    limits = (LOOKAHEAD_S, LATERAL_M, VERTICAL_M)
+    rules = ProximityRules(LOOKAHEAD_S, LATERAL_M, VERTICAL_M)
     start = time.perf_counter()
     for k in range(0, share, proximity.ALL_PAIRS_BLOCK):
         pair = (first[k : k + proximity.ALL_PAIRS_BLOCK], second[k : k + proximity.ALL_PAIRS_BLOCK])
-        proximity._approaches(tracks, motion, pair, limits)
+        proximity._approaches(tracks, motion, pair, rules)
     seconds = (time.perf_counter() - start) * total / share
     return seconds * 1000, f"{share:,} of {total:,} pairs timed, x{total / share:.0f}"
 

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from openline.domain.tracks import ProximityRules
 from openline.geo.geodesy import WGS84_A_M, WGS84_E2
 
 FloatArray = npt.NDArray[np.float64]
@@ -88,7 +89,8 @@ def screen(
     position, velocity = _motion(tracks, now_s)
     travelled = tracks.speed_mps * (np.abs(now_s - tracks.time_s) + lookahead_s)
     a, b = _candidates(tracks, (position, velocity, travelled), lookahead_s, lateral_m, vertical_m)
-    return _approaches(tracks, (position, velocity), (a, b), (lookahead_s, lateral_m, vertical_m))
+    rules = ProximityRules(lookahead_s, lateral_m, vertical_m)
+    return _approaches(tracks, (position, velocity), (a, b), rules)
 
 
 def screen_all_pairs(
@@ -96,7 +98,7 @@ def screen_all_pairs(
 ) -> Approaches:
     """What :func:`screen` returns, found by computing every pair (no index)."""
     motion = _motion(tracks, now_s)
-    limits = (lookahead_s, lateral_m, vertical_m)
+    rules = ProximityRules(lookahead_s, lateral_m, vertical_m)
     first, second = np.triu_indices(len(tracks.party), 1)
     blocks = range(0, max(len(first), 1), ALL_PAIRS_BLOCK)
     found = [
@@ -104,7 +106,7 @@ def screen_all_pairs(
             tracks,
             motion,
             (first[k : k + ALL_PAIRS_BLOCK], second[k : k + ALL_PAIRS_BLOCK]),
-            limits,
+            rules,
         )
         for k in blocks
     ]
@@ -115,11 +117,11 @@ def approaches_of(
     tracks: Tracks,
     pairs: tuple[IntArray, IntArray],
     now_s: float,
-    limits: tuple[float, float, float],
+    rules: ProximityRules,
 ) -> Approaches:
-    """What :func:`screen` finds among the given pairs only (``limits``: look-ahead, lateral
-    and vertical minima), with no index: for callers that know their candidates."""
-    return _approaches(tracks, _motion(tracks, now_s), pairs, limits)
+    """What :func:`screen` finds among the given pairs only, with no index: for callers that
+    know their candidates."""
+    return _approaches(tracks, _motion(tracks, now_s), pairs, rules)
 
 
 def closest_approach(
@@ -167,12 +169,12 @@ def _approaches(
     tracks: Tracks,
     motion: tuple[FloatArray, FloatArray],
     pairs: tuple[IntArray, IntArray],
-    limits: tuple[float, float, float],
+    rules: ProximityRules,
 ) -> Approaches:
     """The pairs (a[i], b[i]) of different parties, within the vertical minimum, whose closest
     approach in their horizon plane is within the lateral minimum."""
     (position, velocity), (a, b) = motion, pairs
-    lookahead_s, lateral_m, vertical_m = limits
+    lookahead_s, lateral_m, vertical_m = rules.lookahead_s, rules.lateral_m, rules.vertical_m
     height = np.abs(tracks.alt_m[a] - tracks.alt_m[b])
     keep = (tracks.party[a] != tracks.party[b]) & (height <= vertical_m)
     a, b, height = a[keep], b[keep], height[keep]

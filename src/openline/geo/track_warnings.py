@@ -123,8 +123,8 @@ def approaches(reports: list[TrackReport], rules: ProximityRules) -> list[Approa
     tracks = _tracks(reports)
     times = tracks.time_s
     first, last = float(times.min()), float(times.max())
-    lookahead, lateral, vertical = rules.lookahead_s, rules.lateral_m, rules.vertical_m
-    candidates = screen(tracks, first, lookahead + last - first, lateral, vertical)
+    window_s = rules.lookahead_s + last - first
+    candidates = screen(tracks, first, window_s, rules.lateral_m, rules.vertical_m)
     a, b = candidates.a, candidates.b
     if not len(a):
         return []
@@ -134,9 +134,7 @@ def approaches(reports: list[TrackReport], rules: ProximityRules) -> list[Approa
     columns["time_s"] = times[rows] - np.concatenate([start, start])
     shifted = Tracks.of(**columns)
     m = len(a)
-    found = approaches_of(
-        shifted, (np.arange(m), np.arange(m, 2 * m)), 0.0, (lookahead, lateral, vertical)
-    )
+    found = approaches_of(shifted, (np.arange(m), np.arange(m, 2 * m)), 0.0, rules)
     return [
         Approach.of(
             reports[int(a[i])],
