@@ -44,8 +44,11 @@ LOCAL_HOSTS = {"127.0.0.1"}
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Playwright's sync API runs an asyncio event loop in this
+    thread for as long as it is open: scoped to the module, it ends before the worker moves on
+    to another file, whose tests may run their own loop (asyncio.run refuses inside another)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make system-packages)")
     with sync_playwright() as playwright:
