@@ -10,12 +10,17 @@ is the database's own floor: one-row INSERT and COMMIT, one transaction at a tim
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from openline.testing.postgres import Cluster
+# Run as `python bench/NAME.py`, a benchmark has bench/ on its path, not the checkout's root,
+# where tests/support (the throwaway PostgreSQL cluster it shares with the suite) lives.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.postgres import Cluster
 
 DATABASES = ("sqlite", "postgresql")
 NodeSettings = Callable[[str], dict[str, str]]

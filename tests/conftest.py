@@ -40,7 +40,7 @@ from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode, init_node
 from openline.store import line as line_store
 from openline.store.database import database_url
-from openline.testing.postgres import Cluster
+from tests.support.postgres import Cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -30,7 +30,6 @@ import httpx
 from openline.domain.conflicts import RECORD_MEMBERS
 from openline.node.assembly import Node
 from openline.node.settings import load_settings
-from openline.testing.faultproxy import Fault, FaultProxy
 from tests.conftest import (
     Pair,
     RunningNode,
@@ -42,6 +41,7 @@ from tests.conftest import (
     start_node,
     wait_for,
 )
+from tests.support.faultproxy import Fault, FaultProxy
 
 PARTIES = ("BLUE", "RED")
 REQUEST_TIMEOUT_S = 10

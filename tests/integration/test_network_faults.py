@@ -1,7 +1,7 @@
 """Nothing the API accepted is lost, doubled or reordered when the network between nodes fails.
 
 BLUE and RED run as real node processes and reach each other only through a fault proxy each
-(``openline.testing.faultproxy``): the peer URL in each node's peers table is its proxy's. One
+(``tests/support/faultproxy.py``): the peer URL in each node's peers table is its proxy's. One
 pair serves every test of this file; each test turns one fault on (or all of them, for the
 mix), runs a mixed stream of requests against both nodes (messages each way,
 acknowledgements, notifications created, revised and cancelled), and then checks, with the
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from openline.testing.faultproxy import Fault
 from tests.integration.faults import ProxiedPair, Workload, seed_from_env, start_proxied_pair
+from tests.support.faultproxy import Fault
 
 pytestmark = pytest.mark.slow
 

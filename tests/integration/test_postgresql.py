@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from openline.store.tables import metadata
-from openline.testing.postgres import Cluster
 from tests.conftest import free_port, run_openline
+from tests.support.postgres import Cluster
 
 openline = run_openline
 PASSWORD = "s3cret-Pw"

@@ -66,7 +66,7 @@ class FaultProxy:
         self.max_delay_s = max_delay_s
         self.injected: Counter[Fault] = Counter()
         self._weights = dict(weights)
-        self._random = random.Random(seed)  # noqa: S311 - faults for tests, not secrets
+        self._random = random.Random(seed)
         self._held: bytes | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None

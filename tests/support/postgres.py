@@ -3,7 +3,14 @@ free port of 127.0.0.1 only, its socket inside that directory; stopped (``-m fas
 
 PostgreSQL refuses to run as root, so as root every server command runs as the ``postgres``
 user (``runuser``), which then owns the directory. The tests' PostgreSQL backend and the
-deconfliction benchmark's PostGIS comparison both start their server through here.
+benchmarks (their PostgreSQL nodes, the PostGIS comparison) start their server through here.
+
+The server's programs (initdb, pg_ctl, psql) are found through ``pg_config --bindir``. On Debian
+``/usr/bin/pg_config`` is postgresql-common's wrapper: it runs the newest
+``/usr/lib/postgresql/NN/bin/pg_config`` (installed with postgresql-NN's client package, which
+the server package pulls in), so it prints ``/usr/lib/postgresql/15/bin`` where postgresql-15
+is installed; where only libpq-dev is, it prints ``/usr/bin``, which holds no initdb, and
+``server_programs`` says what to install. Elsewhere pg_config is the server's own.
 """
 
 from __future__ import annotations
@@ -11,14 +18,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from tests.support.ports import free_port
+
+INSTALL = "install PostgreSQL's server (on Debian: apt-get install postgresql-15)"
 SUPERUSER = "postgres"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -27,10 +36,21 @@ class PostgresUnavailable(Exception):
     """The cluster cannot be started or a command on it failed; the message says why."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@cache
+def server_programs() -> Path:
+    """The directory of PostgreSQL's server programs, as ``pg_config --bindir`` prints it."""
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        raise PostgresUnavailable(f"pg_config is not on PATH: {INSTALL}")
+    done = subprocess.run(
+        [pg_config, "--bindir"], capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode:
+        raise PostgresUnavailable(f"pg_config failed ({done.stderr.strip()[:200]}): {INSTALL}")
+    programs = Path(done.stdout.strip())
+    if not (programs / "initdb").exists():
+        raise PostgresUnavailable(f"pg_config --bindir gives {programs}, without initdb: {INSTALL}")
+    return programs
 
 
 class Cluster:
@@ -47,14 +67,12 @@ class Cluster:
         self._run_as = ["runuser", "-u", SUPERUSER, "--"] if os.getuid() == 0 else []
 
     def start(self) -> None:
-        initdb = PG_BIN / "initdb"
-        if not initdb.exists():
-            raise PostgresUnavailable(f"{initdb} is missing: apt-get install postgresql-15")
+        programs = server_programs()
         if self._run_as:
             shutil.chown(self.work, SUPERUSER, SUPERUSER)
         self._run(
             [
-                str(initdb),
+                str(programs / "initdb"),
                 *("-D", str(self.data), "-A", "trust", "-U", SUPERUSER),
                 # UTF-8 text; C collation: text sorts by code point, as on SQLite.
                 *("-E", "UTF8", "--locale", "C", "--no-sync"),
@@ -67,7 +85,7 @@ class Cluster:
         ]
         self._run(
             [
-                str(PG_BIN / "pg_ctl"),
+                str(programs / "pg_ctl"),
                 *("-D", str(self.data), "-o", " ".join(server), "-w", "-l", str(self.log)),
                 "start",
             ]
@@ -77,9 +95,8 @@ class Cluster:
         """Stop the server (if it runs) and remove a directory this cluster made itself."""
         try:
             if (self.data / "postmaster.pid").exists():
-                self._run(
-                    [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
-                )
+                pg_ctl = server_programs() / "pg_ctl"
+                self._run([str(pg_ctl), "-D", str(self.data), "-m", "fast", "-w", "stop"])
         finally:
             if self._own_work:
                 shutil.rmtree(self.work, ignore_errors=True)
@@ -113,7 +130,7 @@ class Cluster:
         """Run ``script`` with psql (stopping at the first error); its unaligned output."""
         return self._run(
             [
-                "psql",
+                str(server_programs() / "psql"),
                 *("-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", database),
                 *("-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", "-"),
             ],

@@ -1,1 +1,0 @@
-"""Support for the tests and the benchmarks: real servers they start and stop themselves."""
