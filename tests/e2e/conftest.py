@@ -25,7 +25,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.conftest import REPO, Pair, RunningNode, wait_for
+from tests.support import REPO
+from tests.support.processes import Pair, RunningNode
+from tests.support.waiting import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -8,18 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import (
-    Pair,
-    RunningNode,
-    free_port,
-    link,
-    make_node_dir,
-    silent_card,
-    start_node,
-    start_pair,
-    stop_pair,
-)
 from tests.e2e.conftest import Console, OpenConsole, red_shares_circle
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import Pair, RunningNode, start_node, start_pair, stop_pair
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from openline.domain.tracks import TrackRef, approach_key, entry_key
-from tests.conftest import Pair, post_tracks, track_report
 from tests.e2e.conftest import OpenConsole, red_shares_circle
+from tests.support.processes import Pair
+from tests.support.tracks import post_tracks, track_report
 
 pytestmark = pytest.mark.slow
 

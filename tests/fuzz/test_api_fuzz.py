@@ -39,7 +39,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from openline.domain.notifications import Kind
-from tests.conftest import RunningNode, free_port, link, make_node_dir, silent_card, start_node
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, start_node
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "250"))  # about 2.5 minutes here: reliability.md
 TIMEOUT_S = 30.0

@@ -30,18 +30,11 @@ import httpx
 from openline.domain.conflicts import RECORD_MEMBERS
 from openline.node.assembly import Node
 from openline.node.settings import load_settings
-from tests.conftest import (
-    Pair,
-    RunningNode,
-    export_transcripts,
-    free_port,
-    link,
-    make_node_dir,
-    run_openline,
-    start_node,
-    wait_for,
-)
 from tests.support.faultproxy import Fault, FaultProxy
+from tests.support.nodes import link, make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline, start_node
+from tests.support.waiting import wait_for
 
 PARTIES = ("BLUE", "RED")
 REQUEST_TIMEOUT_S = 10

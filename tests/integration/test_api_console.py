@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from openline.services.setup import NewNode
-from tests.conftest import InProcess, node_engine
+from tests.support.backend import node_engine
+from tests.support.nodes import InProcess
 
 
 def test_the_journal_verification_counts_every_entry_of_an_intact_journal(api: InProcess):

@@ -19,7 +19,8 @@ import pytest
 from httpx2 import Response
 
 from openline.services.journal import verify_journal
-from tests.conftest import InProcess, RunningNode
+from tests.support.nodes import InProcess
+from tests.support.processes import RunningNode
 
 WRONG_TOKEN = "olt_this-token-was-never-issued-by-this-node-0000000"
 Auth = Literal["operator", "none", "wrong", "basic"]

@@ -19,7 +19,7 @@ from openline.domain.journal import GENESIS_HASH, JournalEntry, verify_chain
 from openline.domain.roles import Role
 from openline.keys.signing import PublicKey, SigningKey
 from openline.services.operators import create_token
-from tests.conftest import InProcess
+from tests.support.nodes import InProcess
 
 JOURNAL = "/api/v1/journal"
 FIRST_KINDS = ["node.initialized", "operator.token_created", "operator.token_created"]

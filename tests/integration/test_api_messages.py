@@ -15,7 +15,7 @@ import pytest
 from openline.domain.roles import Role
 from openline.domain.timeutil import parse_utc
 from openline.services.operators import create_token
-from tests.conftest import InProcess
+from tests.support.nodes import InProcess
 
 MESSAGES = "/api/v1/messages"
 DEADLINE_SECONDS = {"flash": 600, "immediate": 1800, "priority": 10_800, "routine": 21_600}

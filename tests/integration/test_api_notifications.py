@@ -19,9 +19,11 @@ from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.services import notifications as service
+from openline.services.setup import NewNode
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
-from tests.conftest import FakeClock, InProcess, NewNode, link, silent_card, wait_for
+from tests.support.nodes import FakeClock, InProcess, link, silent_card
+from tests.support.waiting import wait_for
 
 T0, T1 = "2026-12-03T12:00:00.000Z", "2026-12-03T14:00:00.000Z"
 

@@ -11,7 +11,7 @@ from openline.api.app import create_app
 from openline.domain.phrasebook import TEMPLATES
 from openline.i18n import LANGUAGES, catalogue, template_catalogue
 from openline.node.assembly import Node
-from tests.conftest import InProcess, make_node_dir
+from tests.support.nodes import InProcess, make_node_dir
 
 PATH = "/api/v1/templates"
 

@@ -32,14 +32,10 @@ from openline.keys.signing import SigningKey
 from openline.services.operators import create_token
 from openline.store.database import SQLITE_FILE
 from openline.store.tables import operator_tokens
-from tests.conftest import (
-    InProcess,
-    free_port,
-    make_node_dir,
-    run_openline,
-    start_node,
-    track_report,
-)
+from tests.support.nodes import InProcess, make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import run_openline, start_node
+from tests.support.tracks import track_report
 
 FEDERATION = "/federation/v1/envelopes"
 WINDOW = {"start": "2024-12-03T13:00:00Z", "end": "2024-12-03T14:00:00Z"}

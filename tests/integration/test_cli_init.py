@@ -13,15 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select, text
 
-from tests.conftest import (
-    RunningNode,
-    free_port,
-    init_args,
-    make_node_dir,
-    node_engine,
-    on_postgresql,
-    run_openline,
-)
+from tests.support.backend import init_args, node_engine, on_postgresql
+from tests.support.nodes import make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, run_openline
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
 NODE_FILES = {"openline.toml", "node.key", "cli.token"} | (

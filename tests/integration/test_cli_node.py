@@ -19,16 +19,10 @@ import pytest
 import rfc8785
 from sqlalchemy import text
 
-from tests.conftest import (
-    RunningNode,
-    copy_node,
-    free_port,
-    init_args,
-    make_node_dir,
-    node_engine,
-    run_openline,
-    sqlite_only,
-)
+from tests.support.backend import copy_node, init_args, node_engine, sqlite_only
+from tests.support.nodes import make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, run_openline
 
 TOKEN_LINE = re.compile(r"olt_[A-Za-z0-9_-]{43}\n")
 MESSAGE_LINE = re.compile(r"(msg_[0-9A-Z]{26}) (\w+) \(deadline [0-9T:.Z-]{24}\)\n")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from openline.services.setup import NewNode
-from tests.conftest import make_node_dir, run_openline
+from tests.support.nodes import make_node_dir
+from tests.support.processes import run_openline
 
 SHORT_KEY = base64.b64encode(bytes(31)).decode()  # the right length of text, 31 bytes of key
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from openline.domain.conflicts import RECORD_MEMBERS, conflict_key
-from tests.conftest import Pair, RunningNode, export_transcripts, run_openline, wait_for
+from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

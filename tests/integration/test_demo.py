@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_openline, sqlite_only
+from tests.support.backend import sqlite_only
+from tests.support.processes import run_openline
 
 pytestmark = sqlite_only("the demo always puts its nodes on the embedded SQLite default")
 

@@ -18,18 +18,10 @@ from openline.domain.roles import Role
 from openline.node.settings import CONFIG_FILE
 from openline.services.operators import create_token
 from openline.services.setup import NewNode
-from tests.conftest import (
-    SHARED_DATA,
-    InProcess,
-    RunningNode,
-    free_port,
-    link,
-    make_node_dir,
-    needs_shared_data,
-    run_openline,
-    silent_card,
-    start_node,
-)
+from tests.support.nodes import InProcess, link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, run_openline, start_node
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 from tests.unit.test_interop_formats import BAD_TIME, CANCEL, GOOD, REPLACE
 from tests.unit.test_interop_geozones import ED318_SCHEMA, EXAMPLES
 
@@ -138,7 +130,7 @@ def test_the_same_notam_imported_twice_is_refused_the_second_time(api: InProcess
     assert len(notifications(api)) == 1
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_the_invalid_ed318_example_is_refused_naming_the_problem(api: InProcess):
     text = (EXAMPLES / "InvalidExample_GeoZone_2_Layers.json").read_text(encoding="utf-8")
 
@@ -148,7 +140,7 @@ def test_the_invalid_ed318_example_is_refused_naming_the_problem(api: InProcess)
     assert done["errors"][0]["field"] == "$.metadata.validFrom"
 
 
-@needs_shared_data
+@needs_shared_data()
 @pytest.mark.parametrize(
     ("node_dir", "problem"),
     [
@@ -187,7 +179,7 @@ def test_a_node_without_the_ed318_schema_refuses_ed318_files_and_stores_nothing(
     assert import_text(api, "notam", GOOD).status_code == 200
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_an_ed318_zone_is_stored_as_a_zone_and_exported_in_geojson_and_f3548(api: InProcess):
     text = (EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
     (made,) = import_text(api, "ed318", text).json()["created"]
@@ -228,7 +220,7 @@ def test_an_unknown_format_is_refused_with_the_ones_there_are(api: InProcess):
     assert "notam" in answer.json()["error"]["message"]
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_and_export_work_against_a_running_node(
     running_node: RunningNode, tmp_path: Path
 ):
@@ -252,7 +244,7 @@ def test_openline_import_and_export_work_against_a_running_node(
     assert sorted(references) == ["A1234/26", "ABC1234"]
 
 
-@needs_shared_data
+@needs_shared_data()
 @pytest.mark.parametrize("fmt", ["geojson", "f3548"])
 def test_an_export_imports_again_as_the_same_volumes(api: InProcess, fmt: str):
     text = (EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
@@ -303,7 +295,7 @@ def test_a_file_that_cannot_be_read_at_all_is_a_422_naming_why(
     assert notifications(api) == {}
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_a_reference_given_to_post_notifications_is_stored_and_answered(api: InProcess):
     volume = {
         "circle": {"lat": 35.0, "lon": 38.0, "radius_m": 500},

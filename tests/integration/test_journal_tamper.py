@@ -24,18 +24,10 @@ from openline.domain.journal import make_entry, signing_bytes
 from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.store.writer import UnitOfWork
-from tests.conftest import (
-    copy_node,
-    free_port,
-    link,
-    make_node_dir,
-    node_engine,
-    on_postgresql,
-    run_openline,
-    silent_card,
-    sqlite_only,
-    start_node,
-)
+from tests.support.backend import copy_node, node_engine, on_postgresql, sqlite_only
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import run_openline, start_node
 
 COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig")
 B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"

@@ -13,7 +13,8 @@ import httpx
 
 from openline.geo.coords import format_dd, format_mgrs
 from openline.i18n import catalogue
-from tests.conftest import Pair, RunningNode, start_pair, stop_pair, wait_for
+from tests.support.processes import Pair, RunningNode, start_pair, stop_pair
+from tests.support.waiting import wait_for
 
 
 def send(node: RunningNode, to: list[str], text: str, precedence: str = "flash") -> dict[str, Any]:

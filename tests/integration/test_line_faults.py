@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import Pair, RunningNode, wait_for
 from tests.integration.faults import assert_journals_verify_and_agree, journal
+from tests.support.processes import Pair, RunningNode
+from tests.support.waiting import wait_for
 
 STREAM = 1000
 

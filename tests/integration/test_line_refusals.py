@@ -20,15 +20,9 @@ from openline.domain.messages import Message, Recipient, message_record
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import parse_utc
 from openline.keys.signing import SigningKey
-from tests.conftest import (
-    RunningNode,
-    free_port,
-    link,
-    make_node_dir,
-    run_openline,
-    silent_card,
-    start_node,
-)
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, run_openline, start_node
 
 FEDERATION = "/federation/v1/envelopes"
 MAX_ENVELOPE_BYTES = 8192

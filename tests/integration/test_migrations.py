@@ -19,7 +19,7 @@ from openline.node.settings import load_settings
 from openline.services.setup import NewNode
 from openline.store.database import alembic_config, database_url, migrate
 from openline.store.tables import metadata
-from tests.conftest import new_database_url
+from tests.support.backend import new_database_url
 
 
 @pytest.fixture

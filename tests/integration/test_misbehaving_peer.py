@@ -20,8 +20,10 @@ import httpx
 import pytest
 
 from openline.keys.signing import SigningKey
-from tests.conftest import RunningNode, free_port, link, make_node_dir, silent_card, start_node
 from tests.integration.test_line_refusals import FEDERATION, Red
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, start_node
 
 pytestmark = pytest.mark.slow
 

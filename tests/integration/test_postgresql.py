@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from openline.store.tables import metadata
-from tests.conftest import free_port, run_openline
+from tests.support.ports import free_port
 from tests.support.postgres import Cluster
+from tests.support.processes import run_openline
 
 openline = run_openline
 PASSWORD = "s3cret-Pw"

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from openline.store.prepared import Prepared
-from tests.conftest import new_database_url
+from tests.support.backend import new_database_url
 
 metadata = MetaData()
 rows = Table(

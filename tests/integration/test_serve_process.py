@@ -18,15 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import (
-    RunningNode,
-    free_port,
-    init_args,
-    make_node_dir,
-    node_engine,
-    on_postgresql,
-    run_openline,
-)
+from tests.support.backend import init_args, node_engine, on_postgresql
+from tests.support.nodes import make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import RunningNode, run_openline
 
 pytestmark = pytest.mark.slow
 

@@ -21,25 +21,20 @@ from sqlalchemy import text
 
 from openline.node.settings import CONFIG_FILE
 from openline.store.database import WRITER_LOCK, sqlite_path
-from tests.conftest import (
+from tests.integration.faults import assert_journals_verify_and_agree
+from tests.integration.test_line import get, journal_of, state
+from tests.support.backend import node_database_url, node_engine, on_postgresql, sqlite_only
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import (
     Pair,
     RunningNode,
-    free_port,
-    link,
-    make_node_dir,
-    node_database_url,
-    node_engine,
-    on_postgresql,
     run_openline,
-    silent_card,
-    sqlite_only,
     start_node,
     start_pair,
     stop_pair,
-    wait_for,
 )
-from tests.integration.faults import assert_journals_verify_and_agree
-from tests.integration.test_line import get, journal_of, state
+from tests.support.waiting import wait_for
 
 # Short, so that a write gives up on a held lock quickly; the lock is held far longer.
 ENV = {"OPENLINE_LINE_CHECK_INTERVAL": "1", "OPENLINE_DATABASE_BUSY_TIMEOUT": "0.3"}

@@ -17,16 +17,9 @@ import pytest
 
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import TrackRef, approach_key, entry_key
-from tests.conftest import (
-    Pair,
-    RunningNode,
-    post_tracks,
-    run_openline,
-    start_pair,
-    stop_pair,
-    track_report,
-    wait_for,
-)
+from tests.support.processes import Pair, RunningNode, run_openline, start_pair, stop_pair
+from tests.support.tracks import post_tracks, track_report
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -10,14 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
-    Pair,
-    export_transcripts,
-    run_openline,
-    start_pair,
-    stop_pair,
-    wait_for,
-)
+from tests.support.processes import Pair, export_transcripts, run_openline, start_pair, stop_pair
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -31,8 +31,8 @@ from openline.geo.coords import (
     parse_coordinate,
     parse_position,
 )
-from tests.conftest import SHARED_DATA
 from tests.reference import geographiclib_tool
+from tests.support.shared_data import SHARED_DATA
 
 TOLERANCE_M = 1.0
 GRID_TOLERANCE_M = 0.001  # UTM/UPS eastings and northings: the maths itself, sub-millimetre

@@ -31,7 +31,7 @@ from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
 from openline.geo.conflict_finder import ConflictFinder
 from openline.interop.f3548 import resolved
-from tests.conftest import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 
 INTENTS = SHARED_DATA / "interuss" / "flight_intents" / "standard"
 FILES = ["conflicting_flights.yaml", "non_conflicting.yaml"]

@@ -23,8 +23,8 @@ from openline.interop.formats import dry_run, export, read_plan
 from openline.interop.plans import Action
 from openline.node.settings import Settings
 from openline.services.interop import ed318_schema
-from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.reference.test_interuss_intents import volume as reference_volume
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 from tests.unit.test_interop_geozones import ED318_SCHEMA, EXAMPLES, SCHEMA
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -124,7 +124,7 @@ def test_geojson_features_of_one_notification_are_one_record_and_a_bad_one_is_na
     assert error.message.startswith("features[3].altitude_upper_m: -1000 m is outside")
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_a_file_that_is_not_json_is_refused_whole_naming_the_format():
     with pytest.raises(Exception, match="the ed318 file is not JSON"):
         read_plan("ed318", "<xml/>", now=NOW, ed318_schema=SCHEMA)
@@ -135,7 +135,7 @@ def test_a_format_openline_does_not_export_is_refused_with_the_ones_it_does():
         export("ed318", [])
 
 
-@needs_shared_data
+@needs_shared_data()
 @pytest.mark.parametrize("file", ["conflicting_flights.yaml", "non_conflicting.yaml"])
 def test_the_interuss_flight_intents_import_through_the_f3548_path(file: str):
     text = (INTENTS / "standard" / file).read_text(encoding="utf-8")
@@ -152,7 +152,7 @@ def test_the_interuss_flight_intents_import_through_the_f3548_path(file: str):
         assert record.drafts[0]["volumes"] == expected
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_the_swiss_interuss_intents_with_feet_and_next_day_times_import():
     text = (INTENTS / "che" / "general_flight_auth_flights.yaml").read_text(encoding="utf-8")
 
@@ -255,7 +255,7 @@ def dry_run_ed318(*options: str | Path) -> Any:
     )
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_dry_run_checks_an_ed318_file_against_the_schema_in_schema_dir():
     result = dry_run_ed318("--schema", ED318_SCHEMA)
 
@@ -264,7 +264,7 @@ def test_openline_import_dry_run_checks_an_ed318_file_against_the_schema_in_sche
     assert feature["properties"]["kind"] == "zone"
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_dry_run_of_ed318_without_a_schema_exits_1_asking_for_schema_dir():
     result = dry_run_ed318()
 
@@ -277,7 +277,7 @@ def test_openline_import_dry_run_of_ed318_without_a_schema_exits_1_asking_for_sc
     assert "Schema_GeoZones.json" in result.stderr
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_dry_run_with_a_schema_dir_lacking_the_schema_exits_1_naming_it():
     result = dry_run_ed318("--schema", EXAMPLES)
 
@@ -295,7 +295,7 @@ def node_config(directory: Path, **settings: str) -> Path:
     return directory
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_dry_run_takes_the_schema_from_the_nodes_setting(tmp_path: Path):
     node = node_config(tmp_path / "blue", ed318_schema_dir=str(ED318_SCHEMA))
 
@@ -305,7 +305,7 @@ def test_openline_import_dry_run_takes_the_schema_from_the_nodes_setting(tmp_pat
     assert len(json.loads(result.stdout)["features"]) == 1
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_openline_import_dry_run_names_the_nodes_setting_when_it_is_unset(tmp_path: Path):
     node = node_config(tmp_path / "blue")
 
@@ -318,7 +318,7 @@ def test_openline_import_dry_run_names_the_nodes_setting_when_it_is_unset(tmp_pa
     ) in result.stderr
 
 
-@needs_shared_data
+@needs_shared_data()
 def test_schema_dir_overrides_the_nodes_setting(tmp_path: Path):
     node = node_config(tmp_path / "blue", ed318_schema_dir=str(EXAMPLES))
 
@@ -339,7 +339,7 @@ def test_a_relative_ed318_schema_dir_is_taken_in_the_node_directory(setting: str
     assert found.named == "the setting ed318_schema_dir (OPENLINE_ED318_SCHEMA_DIR)"
 
 
-@needs_shared_data
+@needs_shared_data()
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
@@ -405,7 +405,7 @@ def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
-@needs_shared_data
+@needs_shared_data()
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(SAMPLES), st.data(), JSON_VALUES)
 def test_a_real_file_with_any_member_changed_is_read_or_refused_by_name(

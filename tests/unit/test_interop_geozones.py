@@ -17,7 +17,7 @@ from openline.interop.formats import read_plan
 from openline.interop.geozones import SchemaFolder
 from openline.interop.notam import PERM_HORIZON, UNL_M
 from openline.interop.plans import ImportPlan
-from tests.conftest import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 
 GEOZONES = SHARED_DATA / "geozones"
 EXAMPLES = GEOZONES / "ed318-UASGeoZones" / "examples"

@@ -30,7 +30,7 @@ from openline.interop.notam import (
     windows,
 )
 from openline.interop.notam_text import FT_M, AreaTextError, angle, parse_position
-from tests.conftest import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 
 Q = "LCCC/QRDCA/IV/BO/W/000/100/3512N03601E005"
 DBRGN = SHARED_DATA / "notam" / "dbrgn-notam-parse" / "notam-A0513-14.txt"

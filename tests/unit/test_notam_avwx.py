@@ -29,7 +29,7 @@ from openline.interop.notam import (
     windows,
 )
 from openline.interop.notam_text import FT_M
-from tests.conftest import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 
 AVWX = SHARED_DATA / "notam" / "avwx-engine"
 pytestmark = pytest.mark.skipif(not AVWX.is_dir(), reason=f"{AVWX} is not here")

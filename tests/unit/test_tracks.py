@@ -22,7 +22,7 @@ from openline.domain.tracks import (
 from openline.domain.volumes import Limits
 from openline.geo import track_warnings
 from openline.geo.track_warnings import Volume, volumes_of
-from tests.conftest import track_report
+from tests.support.tracks import track_report
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 RULES = ProximityRules(lookahead_s=300.0, lateral_m=9260.0, vertical_m=300.0)

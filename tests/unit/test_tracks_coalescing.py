@@ -23,7 +23,8 @@ from openline.services.setup import NewNode
 from openline.store import journal as journal_store
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
-from tests.conftest import FakeClock, InProcess, link, silent_card, track_report
+from tests.support.nodes import FakeClock, InProcess, link, silent_card
+from tests.support.tracks import track_report
 
 
 @pytest.fixture

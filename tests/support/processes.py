@@ -1,0 +1,146 @@
+"""Openline as its operators run it: the ``openline`` command, and ``openline serve`` nodes as
+real processes, alone or as a linked BLUE and RED pair."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from openline.keys.tls import pinned_context, pins_of_file
+from openline.node.settings import load_settings
+from openline.services.peers import link_directories
+from openline.services.setup import NewNode
+from tests.support.nodes import make_node_dir
+from tests.support.ports import free_port
+
+
+def run_openline(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside
+    (and an 80-column terminal, so tables print as an operator would see them)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "openline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**clean, "COLUMNS": "80", **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class RunningNode:
+    directory: Path
+    url: str
+    token: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    verify: ssl.SSLContext | bool = True  # a node serving https: its own certificate, pinned
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+            verify=self.verify,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=15)
+
+    def stop_surely(self) -> None:
+        """Stop cleanly; if that fails, kill, so that no test leaves a process behind."""
+        try:
+            self.stop()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Pair:
+    """BLUE and RED, linked to each other, each a real ``openline serve`` process."""
+
+    blue: RunningNode
+    red: RunningNode
+    env: dict[str, str]
+
+    def restart(self, which: str) -> RunningNode:
+        old: RunningNode = getattr(self, which)
+        new = start_node(old.directory, old.token, self.env)
+        setattr(self, which, new)
+        return new
+
+
+def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
+    blue = make_node_dir(base / "blue", port=free_port())
+    red = make_node_dir(base / "red", party="RED", lang="ru", port=free_port())
+    link_directories(blue.directory, red.directory)
+    return blue, red
+
+
+def start_pair(base: Path, env: dict[str, str]) -> Pair:
+    """BLUE and RED made in ``base``, linked, and started with ``env``."""
+    blue, red = make_pair(base, env)
+    return Pair(
+        start_node(blue.directory, blue.token, env), start_node(red.directory, red.token, env), env
+    )
+
+
+def stop_pair(pair: Pair) -> None:
+    for node in (pair.blue, pair.red):
+        node.stop_surely()
+
+
+def export_transcripts(directories: list[Path], into: Path) -> list[Path]:
+    """``openline journal export`` of each node directory, into files in ``into``."""
+    paths = []
+    for directory in directories:
+        exported = run_openline("journal", "export", directory)
+        assert exported.returncode == 0, exported.stderr
+        path = into / f"{directory.name}.jsonl"
+        path.write_text(exported.stdout, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -> RunningNode:
+    """Run ``openline serve DIR`` as a real process and wait until its API answers."""
+    settings = load_settings(directory, env or {})
+    log = directory.parent / f"{directory.name}.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openline", "serve", str(directory)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+    verify: ssl.SSLContext | bool = True
+    if settings.tls_cert_file:
+        verify = pinned_context(pins_of_file(directory / settings.tls_cert_file).public_key)
+    running = RunningNode(directory, settings.public_url, token, process, log, verify)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"openline serve exited: {log.read_text()}")
+        try:
+            with running.client() as client:
+                if client.get("/api/v1/node").status_code == 200:
+                    return running
+        except httpx.TransportError:
+            time.sleep(0.05)
+    running.stop(signal.SIGKILL)
+    raise RuntimeError(f"openline serve did not answer within 20 s: {log.read_text()}")
