@@ -13,6 +13,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openline.api.errors import error_response
+from openline.domain.journal import JournalKind
 from openline.node.assembly import Node
 from openline.services.operators import Operator, operator_for_token
 
@@ -72,7 +73,9 @@ class OperatorAuth:
             "path": scope["path"],
             "client": client[0] if client else None,
         }
-        await self.node.write_async(lambda uow: uow.record("security.unauthenticated", event))
+        await self.node.write_async(
+            lambda uow: uow.record(JournalKind.SECURITY_UNAUTHENTICATED, event)
+        )
         response = error_response(
             401,
             "unauthorized",

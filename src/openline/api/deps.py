@@ -10,6 +10,7 @@ from fastapi.security import HTTPBearer
 
 from openline.api.schemas import MessageCreate
 from openline.domain.errors import Forbidden
+from openline.domain.journal import JournalKind
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
 from openline.node.assembly import Node
 from openline.services import operators
@@ -47,7 +48,7 @@ async def authorise(request: Request, node: Node, action: Action) -> None:
         "path": request.url.path,
         "client": client,
     }
-    await node.write_async(lambda uow: uow.record("security.forbidden", event))
+    await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FORBIDDEN, event))
     needed = " or ".join(role.value for role in roles_allowed(action))
     raise Forbidden(
         f"operator {operator.name!r} has the role {operator.role.value}; "

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openline.domain.canonical import canonical_json
-from openline.domain.journal import signing_bytes
+from openline.domain.journal import JournalKind, signing_bytes
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
@@ -148,7 +148,11 @@ def link_record(transcript: Transcript, sender: str, receiver: str) -> LinkRecor
     last_sealed = last_received = None
     for entry in transcript.entries:
         kind, data = entry.get("kind"), entry.get("data") or {}
-        if kind == "envelope.queued" and transcript.party == sender and data.get("to") == receiver:
+        if (
+            kind == JournalKind.ENVELOPE_QUEUED
+            and transcript.party == sender
+            and data.get("to") == receiver
+        ):
             seq = data["link_seq"]
             if last_sealed is not None and seq != last_sealed + 1:
                 problems.append(
@@ -157,12 +161,12 @@ def link_record(transcript: Transcript, sender: str, receiver: str) -> LinkRecor
                 )
             last_sealed, sealed[seq] = seq, data["hash"]
         elif (
-            kind == "envelope.delivered"
+            kind == JournalKind.ENVELOPE_DELIVERED
             and transcript.party == sender
             and data.get("to") == receiver
         ):
             held[data["link_seq"]] = data["receipt"]
-        elif kind == "envelope.received" and transcript.party == receiver:
+        elif kind == JournalKind.ENVELOPE_RECEIVED and transcript.party == receiver:
             envelope = data.get("envelope") or {}
             if envelope.get("from") != sender:
                 continue

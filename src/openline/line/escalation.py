@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
+from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
@@ -47,7 +48,7 @@ def escalate(node: Node) -> Operation[int]:
         for message_id, sender, deadline, waiting_for in due:
             alarms = store.record_alarm(uow.conn, message_id, at)
             uow.record(
-                "message.overdue",
+                JournalKind.MESSAGE_OVERDUE,
                 {
                     "message_id": message_id,
                     "from": sender,
@@ -78,7 +79,7 @@ def apply_reminder(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         raise InvalidInput(f"no message {body['message_id']!r} from {envelope.sender} here")
     recipient = message.recipient(node.party)
     uow.record(
-        "message.reminder",
+        JournalKind.MESSAGE_REMINDER,
         {
             "message_id": message.id,
             "from": envelope.sender,

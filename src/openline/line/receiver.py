@@ -18,6 +18,7 @@ from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
+from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
@@ -144,7 +145,7 @@ class _Refusals:
         if self.in_full < self.JOURNALED_IN_FULL:
             self.in_full += 1
             self.uow.record(
-                "security.envelope_refused",
+                JournalKind.SECURITY_ENVELOPE_REFUSED,
                 {
                     "code": refused.code,
                     "reason": refused.reason,
@@ -163,7 +164,7 @@ class _Refusals:
     def summarise(self) -> None:
         if self.counted:
             self.uow.record(
-                "security.envelopes_refused",
+                JournalKind.SECURITY_ENVELOPES_REFUSED,
                 {
                     "count": sum(self.counted.values()),
                     "codes": dict(sorted(self.counted.items())),
@@ -226,7 +227,7 @@ def _apply(uow: UnitOfWork, node: Node, envelope: Envelope) -> dict[str, Any]:
     receipt = rules.issue_receipt(envelope, now, node.key.sign)
     store.insert_applied(uow.conn, envelope, canonical_json(receipt.to_json()).decode("utf-8"), now)
     uow.record(
-        "envelope.received",
+        JournalKind.ENVELOPE_RECEIVED,
         {"envelope": envelope.to_json(), "hash": envelope.hash, "receipt": receipt.to_json()},
     )
     handler(uow, node, envelope)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection
 
-from openline.domain.journal import JournalEntry
+from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc, parse_utc
@@ -126,7 +126,7 @@ class Line:
 
     def _on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread: wake the senders when envelopes were queued."""
-        if self._loop is not None and any(e.kind == "envelope.queued" for e in entries):
+        if self._loop is not None and any(e.kind == JournalKind.ENVELOPE_QUEUED for e in entries):
             with contextlib.suppress(RuntimeError):  # the loop closed: the node is stopping
                 self._loop.call_soon_threadsafe(self._wake_all)
 
@@ -209,7 +209,7 @@ def _journal_changes(
 ) -> None:
     for state, was in changes:
         uow.record(
-            "line.status",
+            JournalKind.LINE_STATUS,
             {
                 "peer": state.peer.party,
                 "status": state.status.value,

@@ -21,6 +21,7 @@ import httpx
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import BadReceipt, Receipt
+from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
@@ -159,7 +160,7 @@ class PeerLink:
                 now,
             )
             uow.record(
-                "envelope.delivered",
+                JournalKind.ENVELOPE_DELIVERED,
                 {
                     "to": self.party,
                     "link_seq": outgoing.link_seq,
@@ -184,4 +185,6 @@ class PeerLink:
         # peer that does not answer shows as degraded, then down, in the line status.
         if "does not answer" not in text:
             event = {"peer": self.party, "problem": text[:1000]}
-            await self.node.write_async(lambda uow: uow.record("line.delivery_refused", event))
+            await self.node.write_async(
+                lambda uow: uow.record(JournalKind.LINE_DELIVERY_REFUSED, event)
+            )

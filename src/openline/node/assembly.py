@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
 from openline.domain.ids import IdFactory, new_id
+from openline.domain.journal import JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
 from openline.keys.signing import SigningKey, read_private_key
@@ -132,11 +133,11 @@ class Node:
     def start(self) -> None:
         """Start the writer thread and journal the start, with the software version."""
         self.writer.start()
-        self.write(lambda uow: uow.record("node.started", {"version": __version__}))
+        self.write(lambda uow: uow.record(JournalKind.NODE_STARTED, {"version": __version__}))
 
     def stop(self) -> None:
         """Journal a clean stop, then stop writing."""
-        self.write(lambda uow: uow.record("node.stopped", {"version": __version__}))
+        self.write(lambda uow: uow.record(JournalKind.NODE_STOPPED, {"version": __version__}))
         self.close()
 
     def close(self) -> None:

@@ -12,9 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from openline.domain.journal import JournalEntry
+from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.tracks import OpenWarning, ProximityWarning, TrackRef, TrackReport
 from openline.store.writer import UnitOfWork
+
+# The entries after which the warnings are found again: a notification stored or changed.
+NOTIFICATION_CHANGES = frozenset(
+    {
+        JournalKind.NOTIFICATION_CREATED,
+        JournalKind.NOTIFICATION_UPDATED,
+        JournalKind.NOTIFICATION_RECEIVED,
+    }
+)
 
 
 class WarningChanges(NamedTuple):
@@ -37,7 +46,7 @@ class Tracker:
     def on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread, after a commit: note when a notification was created,
         changed or received."""
-        if any(entry.kind.startswith("notification.") for entry in entries):
+        if any(entry.kind in NOTIFICATION_CHANGES for entry in entries):
             self.notifications_changed = True
 
     def keep(self, uow: UnitOfWork) -> None:

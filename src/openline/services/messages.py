@@ -7,6 +7,7 @@ from typing import Any
 from openline.domain import messages as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
+from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft, Message, State, message_record
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.node.assembly import Node
@@ -52,10 +53,10 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
             f"in_reply_to: no message {message.in_reply_to!r} on this node", field="in_reply_to"
         )
     store.insert_message(uow.conn, message)
-    uow.record("message.created", message_record(message))
+    uow.record(JournalKind.MESSAGE_CREATED, message_record(message))
     if message.recipient(node.party) is not None:
         message = rules.deliver(message, node.party, node.clock())
-        _save_recipient(uow, message, node.party, "message.delivered")
+        _save_recipient(uow, message, node.party, JournalKind.MESSAGE_DELIVERED)
     record = message_record(message)
     for party in peers:
         seal_for(uow, node, party, "message", record)
@@ -72,7 +73,7 @@ def acknowledgement(node: Node, message_id: str, operator: str) -> Operation[Mes
         message = _require(store.get_message(uow.conn, message_id), message_id)
         updated = rules.acknowledge(message, node.party, operator, node.clock())
         if updated is not message:
-            _save_recipient(uow, updated, node.party, "message.acknowledged")
+            _save_recipient(uow, updated, node.party, JournalKind.MESSAGE_ACKNOWLEDGED)
             if updated.sender != node.party:  # the acknowledgement crosses back to the sender
                 recipient = updated.recipient(node.party)
                 assert recipient is not None
@@ -118,14 +119,20 @@ def state_seen_by(node: Node, message: Message) -> State:
     return rules.recipient_state(recipient, message.deadline, now)
 
 
-def _save_recipient(uow: UnitOfWork, message: Message, party: str, kind: str) -> None:
+def _save_recipient(
+    uow: UnitOfWork, message: Message, party: str, kind: JournalKind
+) -> None:
     recipient = message.recipient(party)
     assert recipient is not None
     store.save_recipient(uow.conn, message.id, recipient)
-    at = recipient.acknowledged_at if kind == "message.acknowledged" else recipient.delivered_at
+    at = (
+        recipient.acknowledged_at
+        if kind == JournalKind.MESSAGE_ACKNOWLEDGED
+        else recipient.delivered_at
+    )
     assert at is not None
     data: dict[str, Any] = {"message_id": message.id, "party": party, "at": format_utc(at)}
-    if kind == "message.acknowledged":
+    if kind == JournalKind.MESSAGE_ACKNOWLEDGED:
         data["by"] = recipient.acknowledged_by
     uow.record(kind, data)
 
@@ -152,7 +159,7 @@ def apply_incoming_message(uow: UnitOfWork, node: Node, envelope: Envelope) -> N
     message = rules.deliver(message, node.party, now)
     store.insert_message(uow.conn, message)
     uow.record(
-        "message.received",
+        JournalKind.MESSAGE_RECEIVED,
         {
             "id": message.id,
             "from": message.sender,
@@ -183,10 +190,10 @@ def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     at = parse_utc(body["at"], field="at")
     delivered = rules.deliver(message, party, at)
     if delivered is not message:
-        _save_recipient(uow, delivered, party, "message.delivered")
+        _save_recipient(uow, delivered, party, JournalKind.MESSAGE_DELIVERED)
     updated = rules.acknowledge(delivered, party, body["by"], at)
     if updated is not delivered:
-        _save_recipient(uow, updated, party, "message.acknowledged")
+        _save_recipient(uow, updated, party, JournalKind.MESSAGE_ACKNOWLEDGED)
 
 
 def record_delivery(uow: UnitOfWork, node: Node, party: str, message_id: str) -> None:
@@ -194,4 +201,4 @@ def record_delivery(uow: UnitOfWork, node: Node, party: str, message_id: str) ->
     at = node.clock()
     if store.mark_delivered(uow.conn, message_id, party, format_utc(at)):
         data = {"message_id": message_id, "party": party, "at": format_utc(at)}
-        uow.record("message.delivered", data)
+        uow.record(JournalKind.MESSAGE_DELIVERED, data)

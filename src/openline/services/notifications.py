@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from openline.domain import notifications as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import Conflict, InvalidInput, NotFound
+from openline.domain.journal import JournalKind
 from openline.domain.notifications import Notification, NotificationDraft, Status
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, volume_record
@@ -68,7 +69,7 @@ def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Cha
             require_peer(uow, party, field=f"share_with[{index}]")
         store.insert_notification(uow.conn, notification)
         record = rules.notification_record(notification)
-        uow.record("notification.created", {**record, "by": operator})
+        uow.record(JournalKind.NOTIFICATION_CREATED, {**record, "by": operator})
         for party in notification.share_with:
             seal_for(uow, node, party, "notification", record)
         return notification, _detect(uow, node, notification)
@@ -141,7 +142,7 @@ def _save_and_share(
 ) -> None:
     store.save_notification(uow.conn, updated)
     record = rules.notification_record(updated)
-    uow.record("notification.updated", {**record, "by": operator})
+    uow.record(JournalKind.NOTIFICATION_UPDATED, {**record, "by": operator})
     for party in updated.share_with:
         kind = "notification_update" if party in current.share_with else "notification"
         seal_for(uow, node, party, kind, record)
@@ -170,7 +171,7 @@ def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         _check_newer(current, notification)
         store.save_notification(uow.conn, notification)
     uow.record(
-        "notification.received",
+        JournalKind.NOTIFICATION_RECEIVED,
         {
             "id": notification.id,
             "owner": notification.owner,
@@ -215,14 +216,14 @@ def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[dic
         before = held.get(key)
         if before is None:
             store.open_conflict(uow.conn, record, at)
-            uow.record("conflict.opened", record)
+            uow.record(JournalKind.CONFLICT_OPENED, record)
         elif before.record != record:
             store.change_conflict(uow.conn, record, at)
-            uow.record("conflict.updated", record)
+            uow.record(JournalKind.CONFLICT_UPDATED, record)
     for key in sorted(set(held) - set(now_conflicting)):
         store.clear_conflict(uow.conn, key, at)
         uow.record(
-            "conflict.cleared",
+            JournalKind.CONFLICT_CLEARED,
             {
                 "key": key,
                 "because": notification.id,

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from openline.domain.errors import InvalidInput
+from openline.domain.journal import JournalKind
 from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
@@ -53,7 +54,7 @@ def issue_token(uow: UnitOfWork, operator: str, role: Role, at: str) -> str:
     token_hash = hash_token(token)
     tokens.insert_token(uow.conn, token_hash, operator, at, role=role.value)
     uow.record(
-        "operator.token_created",
+        JournalKind.OPERATOR_TOKEN_CREATED,
         {"operator": operator, "role": role.value, "token_id": token_hash[:12]},
     )
     return token

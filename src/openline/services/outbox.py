@@ -12,6 +12,7 @@ from typing import Any
 
 from openline.domain.envelopes import Envelope, seal
 from openline.domain.errors import InvalidInput
+from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
 from openline.store import line as store
@@ -44,7 +45,7 @@ def seal_for(
         )
     store.insert_outgoing(uow.conn, envelope, envelope.sent_at)
     uow.record(
-        "envelope.queued",
+        JournalKind.ENVELOPE_QUEUED,
         {
             "to": peer,
             "link_seq": envelope.link_seq,

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from openline.domain.errors import Conflict, InvalidInput
+from openline.domain.journal import JournalKind
 from openline.domain.parties import Card, Peer
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
@@ -68,7 +69,7 @@ def add_peer(node: Node, card: Card, tls_pin: str | None = None) -> Peer:
         added_at = format_utc(node.clock())
         store.insert_peer(uow.conn, card, added_at, tls_pin)
         pinned = {"tls_pin": tls_pin} if tls_pin is not None else {}
-        uow.record("peer.added", {"card": card.model_dump(), **pinned})
+        uow.record(JournalKind.PEER_ADDED, {"card": card.model_dump(), **pinned})
         return Peer(card, added_at, tls_pin=tls_pin)
 
     return node.write(link)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
+from openline.domain.journal import JournalKind
 from openline.domain.roles import Role
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import SigningKey, write_private_key
@@ -76,7 +77,8 @@ def _build(staging: Path, values: dict[str, str | int], settings: Settings, oper
         def first_entries(uow: UnitOfWork) -> tuple[str, str]:
             at = format_utc(node.clock())
             uow.record(
-                "node.initialized", {"card": node.card().model_dump(), "version": __version__}
+                JournalKind.NODE_INITIALIZED,
+                {"card": node.card().model_dump(), "version": __version__},
             )
             cli_token = issue_token(uow, CLI_OPERATOR, Role.ADMINISTRATOR, at)
             return issue_token(uow, operator, Role.ADMINISTRATOR, at), cli_token

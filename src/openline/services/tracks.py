@@ -33,6 +33,7 @@ from datetime import timedelta
 from openline.domain import tracks as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
+from openline.domain.journal import JournalKind
 from openline.domain.tracks import OpenWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
@@ -191,9 +192,9 @@ def _update_warnings(uow: UnitOfWork, node: Node) -> None:
     found = find_warnings(reports, _volumes_within_reach(uow, node, reports, limits), limits)
     changes = held.update_warnings(found, node.clock())
     for warning in changes.opened:
-        uow.record("proximity.opened", warning.to_json())
+        uow.record(JournalKind.PROXIMITY_OPENED, warning.to_json())
     for warning in changes.cleared:
-        uow.record("proximity.cleared", warning.cleared())
+        uow.record(JournalKind.PROXIMITY_CLEARED, warning.cleared())
 
 
 def _volumes_within_reach(

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from openline.domain.errors import Unavailable
-from openline.domain.journal import JournalEntry
+from openline.domain.journal import JournalEntry, JournalKind
 from openline.store.journal import EntryListener, JournalAppender
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ class UnitOfWork:
             except Exception:  # undo what else can be undone; the error is logged
                 log.exception("an undo callback failed")
 
-    def record(self, kind: str, data: Mapping[str, Any]) -> JournalEntry:
+    def record(self, kind: JournalKind, data: Mapping[str, Any]) -> JournalEntry:
         """Append a journal entry in the same transaction as the rows it speaks of."""
         return self._journal.append(self.conn, kind, data)
 

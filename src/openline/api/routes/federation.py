@@ -24,6 +24,7 @@ from openline.api.deps import NodeDep
 from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.domain.errors import InvalidInput
+from openline.domain.journal import JournalKind
 from openline.line.receiver import apply_batch, check_alone
 from openline.node.assembly import Node
 
@@ -88,7 +89,9 @@ async def _rate_limited(
             "limit_per_s": limiter.rate,
             "burst": limiter.burst,
         }
-        await node.write_async(lambda uow: uow.record("security.federation_rate_limited", event))
+        await node.write_async(
+            lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_RATE_LIMITED, event)
+        )
     who = peer or "an unknown sender"
     response = error_response(
         429,
@@ -111,7 +114,7 @@ async def journal_too_large(scope: Scope, limit: int) -> None:
         return  # in a burst of refusals: journaled once, as it began
     node: Node = app.state.node
     event = {"reason": f"the request body is over the limit of {limit} bytes", "client": client}
-    await node.write_async(lambda uow: uow.record("security.federation_too_large", event))
+    await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_TOO_LARGE, event))
 
 
 async def _envelopes(
@@ -126,5 +129,5 @@ async def _envelopes(
         else:
             return envelopes
     event = {"reason": problem, "client": client}
-    await node.write_async(lambda uow: uow.record("security.federation_malformed", event))
+    await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_MALFORMED, event))
     raise InvalidInput(problem, field="envelopes")
