@@ -32,7 +32,7 @@ from openline.geo.coords import (
     parse_position,
 )
 from tests.reference import geographiclib_tool
-from tests.support.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 TOLERANCE_M = 1.0
 GRID_TOLERANCE_M = 0.001  # UTM/UPS eastings and northings: the maths itself, sub-millimetre
@@ -244,12 +244,12 @@ def _utm(position: Position, decimals: int) -> str:
     return format_utm(*position.point, decimals)
 
 
-@pytest.mark.skipif(not CASES_FILE.exists(), reason=f"no shared data at {CASES_FILE}")
+@needs_shared_data(CASES_FILE)
 def test_the_shared_data_has_the_nine_geoconvert_cases() -> None:
     assert len(ctest_cases()) == 9
 
 
-@pytest.mark.skipif(not CASES_FILE.exists(), reason=f"no shared data at {CASES_FILE}")
+@needs_shared_data(CASES_FILE)
 @pytest.mark.parametrize("case", ctest_cases(), ids=lambda case: case["test_name"])
 def test_geoconvert_ctest_case(case: dict[str, str]) -> None:
     ours = as_geoconvert_would(case["geoconvert_flags"], case["input_string"])

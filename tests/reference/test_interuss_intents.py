@@ -31,7 +31,7 @@ from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
 from openline.geo.conflict_finder import ConflictFinder
 from openline.interop.f3548 import resolved
-from tests.support.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 INTENTS = SHARED_DATA / "interuss" / "flight_intents" / "standard"
 FILES = ["conflicting_flights.yaml", "non_conflicting.yaml"]
@@ -41,7 +41,7 @@ METRES_PER_DEGREE_LNG = 111_319.49  # at the equator, where the intents were dra
 METRES_PER_DEGREE_LAT = 110_574.27
 GEOD = Geod(ellps="WGS84")
 
-pytestmark = pytest.mark.skipif(not INTENTS.is_dir(), reason=f"{INTENTS} is not here")
+pytestmark = needs_shared_data(INTENTS)
 
 
 def load(file: str) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from openline.interop.formats import read_plan
 from openline.interop.geozones import SchemaFolder
 from openline.interop.notam import PERM_HORIZON, UNL_M
 from openline.interop.plans import ImportPlan
-from tests.support.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 GEOZONES = SHARED_DATA / "geozones"
 EXAMPLES = GEOZONES / "ed318-UASGeoZones" / "examples"
@@ -26,7 +26,7 @@ ED318_SCHEMA = GEOZONES / "ed318-UASGeoZones" / "schema"
 SCHEMA = SchemaFolder(ED318_SCHEMA, "the test's schema folder")
 NOW = datetime(2026, 12, 3, 12, 7, 30, tzinfo=UTC)
 
-pytestmark = pytest.mark.skipif(not GEOZONES.is_dir(), reason=f"{GEOZONES} is not here")
+pytestmark = needs_shared_data(GEOZONES)
 
 
 def plan(fmt: str, path: Any) -> ImportPlan:

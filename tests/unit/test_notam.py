@@ -30,7 +30,7 @@ from openline.interop.notam import (
     windows,
 )
 from openline.interop.notam_text import FT_M, AreaTextError, angle, parse_position
-from tests.support.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 Q = "LCCC/QRDCA/IV/BO/W/000/100/3512N03601E005"
 DBRGN = SHARED_DATA / "notam" / "dbrgn-notam-parse" / "notam-A0513-14.txt"
@@ -491,7 +491,7 @@ def test_a_file_with_bad_notams_keeps_the_good_ones_and_reports_each_bad_one() -
 # --- the dbrgn NOTAM ------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not DBRGN.is_file(), reason=f"{DBRGN} is not here")
+@needs_shared_data(DBRGN)
 def test_the_dbrgn_notam_parses_and_its_schedule_expands() -> None:
     (parsed,) = parse_file(DBRGN.read_text()).notams
     assert str(parsed.id) == "A0513/14"

@@ -29,10 +29,10 @@ from openline.interop.notam import (
     windows,
 )
 from openline.interop.notam_text import FT_M
-from tests.support.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 AVWX = SHARED_DATA / "notam" / "avwx-engine"
-pytestmark = pytest.mark.skipif(not AVWX.is_dir(), reason=f"{AVWX} is not here")
+pytestmark = needs_shared_data(AVWX)
 
 
 def reports() -> list[Any]:
