@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,6 @@ from openline.keys.signing import (
     write_private_key,
 )
 
-OPENSSL = shutil.which("openssl")
 SEED = bytes(range(32))
 
 
@@ -58,43 +55,6 @@ def test_writing_a_key_never_overwrites_an_existing_file(key_file: Path) -> None
     with pytest.raises(FileExistsError):
         write_private_key(key_file, SigningKey.generate())
     assert key_file.read_bytes() == before
-
-
-@pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed here")
-def test_openssl_reads_the_key_file_and_finds_the_same_public_key(key_file: Path) -> None:
-    assert OPENSSL is not None
-    text = subprocess.run(
-        [OPENSSL, "pkey", "-in", str(key_file), "-noout", "-text"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert "ED25519 Private-Key" in text
-    # openssl prints the public key as "pub:" followed by lines of colon-separated hex.
-    pub_hex = re.search(r"pub:\s*\n((?:\s+[0-9a-f:]+\n?)+)", text)
-    assert pub_hex is not None, text
-    raw = bytes.fromhex(re.sub(r"[\s:]", "", pub_hex.group(1)))
-    assert base64.b64encode(raw).decode("ascii") == SigningKey(SEED).public_key.to_base64()
-
-
-@pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed here")
-def test_a_key_made_by_openssl_is_read(tmp_path: Path) -> None:
-    assert OPENSSL is not None
-    path = tmp_path / "openssl.key"
-    subprocess.run(
-        [OPENSSL, "genpkey", "-algorithm", "ed25519", "-out", str(path)],
-        check=True,
-        capture_output=True,
-    )
-    path.chmod(0o600)
-    der = subprocess.run(
-        [OPENSSL, "pkey", "-in", str(path), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    # The last 32 bytes of the SubjectPublicKeyInfo are the raw Ed25519 public key.
-    expected = base64.b64encode(der[-32:]).decode("ascii")
-    assert read_private_key(path).public_key.to_base64() == expected
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o700 | 0o004])
