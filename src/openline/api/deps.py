@@ -12,6 +12,7 @@ from openline.api.schemas import MessageCreate
 from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
+from openline.line.runner import Line
 from openline.node.assembly import Node
 from openline.services import operators
 
@@ -25,12 +26,18 @@ async def get_node(request: Request) -> Node:
     return node
 
 
+async def get_line(request: Request) -> Line:
+    line: Line = request.app.state.line
+    return line
+
+
 async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
     operator: operators.Operator = request.state.operator
     return operator.name
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
+LineDep = Annotated[Line, Depends(get_line)]  # the running line, started with the app
 Operator = Annotated[str, Depends(current_operator)]
 
 

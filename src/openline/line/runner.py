@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -73,8 +73,13 @@ class Line:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
         self._pinned_http: list[httpx.AsyncClient] = []  # one per pinned peer (docs/security.md)
-        # The peers' keys as last read, for the federation endpoint: no database read per batch.
-        self.keys: dict[str, PublicKey] = {}
+        self._keys: dict[str, PublicKey] = {}
+
+    @property
+    def keys(self) -> Mapping[str, PublicKey]:
+        """The peers' keys as last read, for the federation endpoint: no database read per
+        batch. Replaced whole when the peers are read again, never changed in place."""
+        return self._keys
 
     @property
     def tick_s(self) -> float:
@@ -142,8 +147,8 @@ class Line:
     async def _judge(self) -> None:
         """Read every peer's state, start links for new peers, journal changes of status."""
         observed = await self.node.read_async(_observe)
-        self.keys = {
-            seen.peer.party: self.keys.get(seen.peer.party)
+        self._keys = {
+            seen.peer.party: self._keys.get(seen.peer.party)
             or PublicKey.from_base64(seen.peer.card.public_key)
             for seen in observed
         }

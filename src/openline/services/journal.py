@@ -1,9 +1,10 @@
-"""Verifying a node's journal from its database and its public key."""
+"""Reading a node's journal, and verifying it from its database and its public key."""
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -26,9 +27,27 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
         )
 
 
-def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
-    def page(conn: Connection) -> tuple[list[JournalEntry], tuple[int, str]]:
-        return read_entries(conn, after=after, limit=limit), read_head(conn)
+def journal_head(node: Node) -> tuple[int, str]:
+    """The last entry's ``seq`` and ``hash`` (0 and the genesis hash for an empty journal)."""
+    return node.read(read_head)
 
-    entries, (seq, head_hash) = node.read(page)
+
+def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
+    """Up to ``limit`` entries after ``after``, as the API shows them, and the head."""
+    entries, (seq, head_hash) = node.read(partial(_entries_and_head, after=after, limit=limit))
     return [entry.public() for entry in entries], seq, head_hash
+
+
+async def journal_backlog(node: Node, *, after: int, limit: int) -> tuple[list[JournalEntry], int]:
+    """Up to ``limit`` entries after ``after``, and the head's ``seq``, read together (off the
+    event loop)."""
+    entries, (seq, _hash) = await node.read_async(
+        partial(_entries_and_head, after=after, limit=limit)
+    )
+    return entries, seq
+
+
+def _entries_and_head(
+    conn: Connection, *, after: int, limit: int
+) -> tuple[list[JournalEntry], tuple[int, str]]:
+    return read_entries(conn, after=after, limit=limit), read_head(conn)

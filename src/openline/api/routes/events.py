@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Connection
 
 from openline.api.deps import NodeDep, Operator, requires
 from openline.domain.journal import MAX_SEQ, JournalEntry
 from openline.domain.roles import Action
 from openline.node.assembly import Node
-from openline.store.journal import read_entries, read_head
+from openline.services.journal import journal_backlog
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 KEEPALIVE_SECONDS = 15.0
@@ -57,10 +55,6 @@ async def events(
     )
 
 
-def _backlog(conn: Connection, *, after: int) -> tuple[list[JournalEntry], int]:
-    return read_entries(conn, after=after, limit=BACKLOG_PAGE), read_head(conn)[0]
-
-
 async def _stream(node: Node, after: int | None, prefixes: tuple[str, ...]) -> AsyncIterator[str]:
     def wanted(entry: JournalEntry) -> bool:
         return not prefixes or entry.kind.startswith(prefixes)
@@ -69,7 +63,7 @@ async def _stream(node: Node, after: int | None, prefixes: tuple[str, ...]) -> A
     try:
         last = after
         while last is not None:
-            backlog, head = await node.read_async(partial(_backlog, after=last))
+            backlog, head = await journal_backlog(node, after=last, limit=BACKLOG_PAGE)
             last = min(last, head)  # an id beyond the head: another journal, or a restore
             for entry in backlog:
                 if wanted(entry):

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.types import Scope
 
 from openline.api import strict_json
-from openline.api.deps import NodeDep
+from openline.api.deps import LineDep, NodeDep
 from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
+from openline.keys.signing import PublicKey
 from openline.line.receiver import apply_batch, check_alone
 from openline.node.assembly import Node
 
@@ -34,9 +35,9 @@ INLINE_CHECK_MAX = 16
 
 
 @router.post("/envelopes", summary="Deliver a batch of signed envelopes (node to node)")
-async def receive_envelopes(request: Request, node: NodeDep) -> Response:
+async def receive_envelopes(request: Request, node: NodeDep, line: LineDep) -> Response:
     client = request.client.host if request.client else None
-    keys = request.app.state.line.keys
+    keys = line.keys
     try:
         raw = await request.body()
     except BodyTooLarge as too_large:
@@ -63,7 +64,7 @@ async def receive_envelopes(request: Request, node: NodeDep) -> Response:
     return Response(body, media_type="application/json")
 
 
-def _claimed_peer(payload: object, keys: dict[str, Any]) -> str | None:
+def _claimed_peer(payload: object, keys: Mapping[str, PublicKey]) -> str | None:
     """The linked peer the batch says it comes from (its first envelope's ``from``), unproven
     yet; None for anything else, which shares one bucket per address."""
     envelopes = payload.get("envelopes") if isinstance(payload, dict) else None

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from openline import __version__
-from openline.api.deps import NodeDep, Operator, requires
+from openline.api.deps import LineDep, NodeDep, Operator, requires
 from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
 from openline.domain.journal import MAX_SEQ
 from openline.domain.roles import Action
-from openline.line.runner import Line
-from openline.services.journal import journal_page
-from openline.store.journal import read_head
+from openline.services.journal import journal_head, journal_page
 
 router = APIRouter(prefix="/api/v1", tags=["node"])
 
 
 @router.get("/node", response_model=NodePublic, dependencies=requires(Action.READ))
-def node_info(node: NodeDep, _operator: Operator, request: Request) -> NodePublic:
-    seq, head_hash = node.read(read_head)
-    line: Line = request.app.state.line
+def node_info(node: NodeDep, line: LineDep, _operator: Operator) -> NodePublic:
+    seq, head_hash = journal_head(node)
     return NodePublic(
         party=CardPublic(**node.card().model_dump()),
         peers=[PeerPublic(**state.to_json()) for state in line.snapshot()],
