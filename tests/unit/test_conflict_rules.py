@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from itertools import product
 
@@ -12,6 +13,8 @@ from openline.domain.conflicts import (
     OPERATIONS,
     RECORD_MEMBERS,
     ZERO,
+    Clash,
+    DetectedConflict,
     Minima,
     Rule,
     Side,
@@ -155,15 +158,22 @@ def side(
     )
 
 
+# Two volumes of BLUE's notification that clash with one of RED's.
+BLUE_VOLUMES = [
+    side("ntf_B", "BLUE", 0, (0, 2), (0, 3000)),
+    side("ntf_B", "BLUE", 1, (3, 4), (0, 100)),
+]
+RED_VOLUME = side("ntf_A", "RED", 0, (1, 5), (2000, 5000))
+
+
 def test_a_conflict_is_recorded_the_same_from_either_side():
-    blue = [side("ntf_B", "BLUE", 0, (0, 2), (0, 3000)), side("ntf_B", "BLUE", 1, (3, 4), (0, 100))]
-    red = side("ntf_A", "RED", 0, (1, 5), (2000, 5000))
+    blue, red = BLUE_VOLUMES, RED_VOLUME
     minima = Minima(1000, 300, 600)
     from_blue = gather(Rule.SEPARATION, minima, [VolumeClash(b, red, 10.0) for b in blue])
     from_red = gather(Rule.SEPARATION, minima, [VolumeClash(red, b, 10.0) for b in reversed(blue)])
 
-    assert from_blue.record() == from_red.record()
-    record = from_blue.record()
+    assert from_blue == from_red
+    record = from_blue.to_json()
     assert tuple(record) == RECORD_MEMBERS
     assert record["a"] == {"notification": "ntf_A", "owner": "RED", "kind": "air-operation"}
     assert record["time_window"] == {
@@ -176,11 +186,24 @@ def test_a_conflict_is_recorded_the_same_from_either_side():
     assert record["clashes"][1]["altitude_overlap"] is None
 
 
+def test_a_conflict_read_back_from_its_record_is_the_same_and_writes_the_same_text():
+    blue, red = BLUE_VOLUMES, RED_VOLUME
+    conflict = gather(
+        Rule.SEPARATION, Minima(1000.0, 300.0, 600.0), [VolumeClash(b, red, 10.0) for b in blue]
+    )
+    text = json.dumps(conflict.to_json())
+
+    again = DetectedConflict.from_json(json.loads(text))
+
+    assert again == conflict
+    assert json.dumps(again.to_json()) == text
+
+
 def test_volumes_apart_in_time_within_the_minimum_have_a_gap_and_no_overlap():
     a = side("ntf_A", "RED", 0, (0, 1), (0, 100))
     b = side("ntf_B", "BLUE", 0, (2, 3), (0, 100))
 
-    clash = VolumeClash(a, b, 0.0).record()
+    clash = Clash.of(VolumeClash(a, b, 0.0))
 
-    assert clash["time_overlap"] is None
-    assert clash["time_gap_s"] == 3600
+    assert clash.time_overlap is None
+    assert clash.time_gap_s == 3600

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import core_schema
 
+from openline.domain.conflicts import StoredConflict
 from openline.domain.messages import Message, State
 from openline.domain.notifications import Kind
 from openline.domain.parties import PARTY_CODE
@@ -241,24 +242,59 @@ class StatusChange(BaseModel):
     status: Literal["active", "completed", "cancelled"]
 
 
+class ConflictingNotificationPublic(BaseModel):
+    notification: str = Field(description="Its id.")
+    owner: str
+    kind: str
+
+
+class MinimaPublic(BaseModel):
+    lateral_m: float
+    vertical_m: float
+    time_s: float
+
+
+class TimeWindowPublic(BaseModel):
+    start: str
+    end: str
+
+
+class AltitudeBandPublic(BaseModel):
+    lower_m: float
+    upper_m: float
+
+
+class ClashPublic(BaseModel):
+    volumes: list[int] = Field(description="The clashing volumes' indices: a's, then b's.")
+    distance_m: float = Field(description="The least distance between their footprints.")
+    time_overlap: TimeWindowPublic | None
+    time_gap_s: float = Field(description="How far apart their time windows are (0: overlap).")
+    altitude_overlap: AltitudeBandPublic | None
+    altitude_gap_m: float = Field(description="How far apart their bands are (0: overlap).")
+
+
 class ConflictPublic(BaseModel):
     """A conflict between two notifications, the same on every node that holds both."""
 
     key: str
     rule: str = Field(description="separation, protected-site or zone.")
     state: str = Field(description="open, or cleared once the notifications no longer clash.")
-    a: dict[str, str] = Field(
-        description="The notification whose id sorts first: its id, owner, kind."
-    )
-    b: dict[str, str]
-    minima: dict[str, float] = Field(description="The separation minima applied.")
+    a: ConflictingNotificationPublic = Field(description="The notification whose id sorts first.")
+    b: ConflictingNotificationPublic
+    minima: MinimaPublic = Field(description="The separation minima applied.")
     distance_m: float = Field(description="The least geodesic distance between the footprints.")
-    time_window: dict[str, str] | None = Field(description="Where the time windows overlap.")
-    altitude_band: dict[str, float] | None = Field(description="Where the altitude bands overlap.")
-    clashes: list[dict[str, Any]] = Field(description="Every pair of volumes that clashes.")
+    time_window: TimeWindowPublic | None = Field(description="Where the time windows overlap.")
+    altitude_band: AltitudeBandPublic | None = Field(
+        description="Where the altitude bands overlap."
+    )
+    clashes: list[ClashPublic] = Field(description="Every pair of volumes that clashes.")
     opened_at: str
     updated_at: str
     cleared_at: str | None
+
+    @classmethod
+    def of(cls, stored: StoredConflict) -> ConflictPublic:
+        return cls.model_validate(stored.to_json())
 
 
 class NotificationPublic(BaseModel):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, Row, insert, or_, select, update
 
+from openline.domain.conflicts import DetectedConflict, StoredConflict
 from openline.domain.notifications import (
     Notification,
     Status,
@@ -107,19 +107,13 @@ def live_notifications(conn: Connection) -> Iterator[Notification]:
 # --- conflicts -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredConflict:
-    key: str
-    state: str  # open or cleared
-    record: dict[str, Any]
-    opened_at: str
-    updated_at: str
-    cleared_at: str | None
-
-
-def _conflict(row: Any) -> StoredConflict:
+def _conflict(row: Row[Any]) -> StoredConflict:
     return StoredConflict(
-        row.key, row.state, json.loads(row.record), row.opened_at, row.updated_at, row.cleared_at
+        DetectedConflict.from_json(json.loads(row.record)),
+        row.state,
+        row.opened_at,
+        row.updated_at,
+        row.cleared_at,
     )
 
 
@@ -151,29 +145,33 @@ def list_conflicts(
     return [_conflict(row) for row in conn.execute(query)]
 
 
-def open_conflict(conn: Connection, record: dict[str, Any], at: str) -> None:
+def open_conflict(conn: Connection, conflict: DetectedConflict, at: str) -> None:
     """Open a conflict, or open again one that was cleared, under its key."""
     values = {
-        "a_id": record["a"]["notification"],
-        "b_id": record["b"]["notification"],
-        "rule": record["rule"],
+        "a_id": conflict.a.notification,
+        "b_id": conflict.b.notification,
+        "rule": conflict.rule.value,
         "state": "open",
-        "record": json.dumps(record, ensure_ascii=False),
+        "record": _text(conflict),
         "opened_at": at,
         "updated_at": at,
         "cleared_at": None,
     }
-    done = conn.execute(update(conflicts).where(conflicts.c.key == record["key"]).values(**values))
+    done = conn.execute(update(conflicts).where(conflicts.c.key == conflict.key).values(**values))
     if done.rowcount == 0:
-        conn.execute(insert(conflicts).values(key=record["key"], **values))
+        conn.execute(insert(conflicts).values(key=conflict.key, **values))
 
 
-def change_conflict(conn: Connection, record: dict[str, Any], at: str) -> None:
+def change_conflict(conn: Connection, conflict: DetectedConflict, at: str) -> None:
     conn.execute(
         update(conflicts)
-        .where(conflicts.c.key == record["key"])
-        .values(record=json.dumps(record, ensure_ascii=False), updated_at=at)
+        .where(conflicts.c.key == conflict.key)
+        .values(record=_text(conflict), updated_at=at)
     )
+
+
+def _text(conflict: DetectedConflict) -> str:
+    return json.dumps(conflict.to_json(), ensure_ascii=False)
 
 
 def clear_conflict(conn: Connection, key: str, at: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -17,6 +17,7 @@ from openline.api.schemas import (
     StatusChange,
 )
 from openline.api.strict_json import StrictJSONRoute
+from openline.domain.conflicts import StoredConflict
 from openline.domain.notifications import Notification, Status, notification_record
 from openline.domain.roles import Action
 from openline.services import notifications as service
@@ -28,10 +29,11 @@ conflicts_router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"])
 
 
 def _public(
-    notification: Notification, conflicts: list[dict[str, Any]] | None = None
+    notification: Notification, conflicts: list[StoredConflict] | None = None
 ) -> NotificationPublic:
     record = notification_record(notification)
-    return NotificationPublic.model_validate({**record, "conflicts": conflicts})
+    listed = None if conflicts is None else [ConflictPublic.of(c) for c in conflicts]
+    return NotificationPublic.model_validate({**record, "conflicts": listed})
 
 
 @router.post(
@@ -108,12 +110,12 @@ def list_conflicts(
     found = service.list_conflicts(
         node, state=None if state == "all" else state, notification_id=notification, limit=limit
     )
-    return ConflictList(conflicts=[ConflictPublic.model_validate(c) for c in found])
+    return ConflictList(conflicts=[ConflictPublic.of(c) for c in found])
 
 
 @conflicts_router.get("/{key}", response_model=ConflictPublic, dependencies=requires(Action.READ))
 def get_conflict(key: str, node: NodeDep, _operator: Operator) -> ConflictPublic:
-    return ConflictPublic.model_validate(service.get_conflict(node, key))
+    return ConflictPublic.of(service.get_conflict(node, key))
 
 
 @conflicts_router.get(
