@@ -1,14 +1,15 @@
 """A node's tracks: coalesced into track envelopes, warnings journaled once when they open and
 once when they clear, and POST /api/v1/tracks refusing bad reports with a clear 422.
 
-A real node directory (SQLite) on a fake clock; the writer runs each operation on the test's
-thread, so each step is done when its call returns.
+A real node directory (SQLite) on a fake clock, started (its conflict finder loaded); each write
+returns once committed, so each step is done when its call returns.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -27,15 +28,22 @@ from tests.support.nodes import FakeClock, InProcess, link, silent_card
 from tests.support.tracks import track_report
 
 
-@pytest.fixture
-def node(node_dir: NewNode, clock: FakeClock) -> Iterator[Node]:
-    """BLUE, linked to a RED that never answers, opened on the fake clock."""
+@contextmanager
+def started(node_dir: NewNode, clock: FakeClock, **environ: str) -> Iterator[Node]:
+    """BLUE, linked to a RED that never answers, started on the fake clock."""
     link(node_dir.directory, silent_card("RED"))
-    opened = Node.open(node_dir.directory, environ={}, clock=clock)
+    opened = Node.open(node_dir.directory, environ=environ, clock=clock)
+    opened.start()
     try:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def node(node_dir: NewNode, clock: FakeClock) -> Iterator[Node]:
+    with started(node_dir, clock) as opened:
+        yield opened
 
 
 def report(clock: FakeClock, track_id: str = "B1", *, after_s: float = 0, **changes: Any) -> Any:
@@ -95,16 +103,11 @@ def test_only_the_latest_report_of_each_changed_track_crosses_once_per_interval(
 def test_reports_too_many_for_one_envelope_are_split_to_fit_the_size_limit(
     node_dir: NewNode, clock: FakeClock
 ):
-    link(node_dir.directory, silent_card("RED"))
-    small = {"OPENLINE_MAX_ENVELOPE_BYTES": "4096"}  # room for 10 reports each
-    node = Node.open(node_dir.directory, environ=small, clock=clock)
-    try:
+    with started(node_dir, clock, OPENLINE_MAX_ENVELOPE_BYTES="4096") as node:  # 10 reports each
         post(node, *(report(clock, f"B{i:02}") for i in range(25)))
         tick(node)
 
         assert [len(tracks) for tracks in sealed_tracks(node)] == [10, 10, 5]
-    finally:
-        node.close()
 
 
 def test_an_older_report_than_the_one_held_is_superseded(node: Node, clock: FakeClock):
@@ -117,15 +120,11 @@ def test_an_older_report_than_the_one_held_is_superseded(node: Node, clock: Fake
 
 
 def test_tracks_shared_with_none_never_cross(node_dir: NewNode, clock: FakeClock):
-    link(node_dir.directory, silent_card("RED"))
-    node = Node.open(node_dir.directory, environ={"OPENLINE_TRACK_SHARE_WITH": "none"}, clock=clock)
-    try:
+    with started(node_dir, clock, OPENLINE_TRACK_SHARE_WITH="none") as node:
         post(node, report(clock))
         tick(node)
 
         assert sealed_tracks(node) == []
-    finally:
-        node.close()
 
 
 def test_a_warning_is_journaled_once_when_it_opens_and_once_when_it_clears(

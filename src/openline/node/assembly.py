@@ -1,12 +1,15 @@
-"""The running node's parts, wired together once: settings, key, database, writer, events.
+"""The running node's parts, wired together once: settings, key, database, writer, events,
+the live tracks and, once the node starts, the conflict finder.
 
 The API and the CLI both work through a ``Node``; clock and id factory are injected so that
-rules depending on time are tested deterministically.
+rules depending on time are tested deterministically. The use cases (``services/``) take the
+parts they need from it; nothing in it is filled in by them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -36,9 +39,10 @@ from openline.store.database import (
     sqlite_path,
 )
 from openline.store.journal import JournalAppender
-from openline.store.writer import Operation, Writer
+from openline.store.notifications import live_notifications
+from openline.store.writer import Operation, UnitOfWork, Writer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when the node starts (see _load_conflict_finder), not before
     from openline.geo.conflict_finder import ConflictFinder
 
 T = TypeVar("T")
@@ -63,9 +67,9 @@ class Node:
         self.clock = clock
         self.new_id = ids
         self.bus = EventBus()
-        # Loaded from the database on the writer's thread when first needed
-        # (services.notifications.finder); used on that thread only.
-        self.conflict_finder: ConflictFinder | None = None
+        # Loaded from the database as the node starts (see start); used on the writer's thread
+        # only, inside write operations.
+        self._conflict_finder: ConflictFinder | None = None
         # The live tracks and proximity warnings, in memory; changed on the writer's thread
         # only (services.tracks), told of new notifications by the commits.
         self.tracker = Tracker()
@@ -130,10 +134,28 @@ class Node:
             public_key=self.key.public_key.to_base64(),
         )
 
+    @property
+    def conflict_finder(self) -> ConflictFinder:
+        """The live notifications in the geometry engine (``openline.geo.conflict_finder``),
+        loaded as the node starts; the use cases keep it in step with the database."""
+        if self._conflict_finder is None:
+            raise RuntimeError("the conflict finder is loaded when the node starts (Node.start)")
+        return self._conflict_finder
+
     def start(self) -> None:
-        """Start the writer thread and journal the start, with the software version."""
+        """Start the writer thread; in its first write, load the conflict finder and journal
+        the start, with the software version."""
         self.writer.start()
-        self.write(lambda uow: uow.record(JournalKind.NODE_STARTED, {"version": __version__}))
+        self.write(self._starting)
+
+    def _starting(self, uow: UnitOfWork) -> None:
+        self._conflict_finder = _load_conflict_finder(uow, self.settings)
+
+        def unload() -> None:  # the start did not commit: nothing loaded stands
+            self._conflict_finder = None
+
+        uow.on_rollback(unload)
+        uow.record(JournalKind.NODE_STARTED, {"version": __version__})
 
     def stop(self) -> None:
         """Journal a clean stop, then stop writing."""
@@ -171,3 +193,19 @@ class Node:
 
     async def read_async(self, query: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self.read, query)
+
+
+def _load_conflict_finder(uow: UnitOfWork, settings: Settings) -> ConflictFinder:
+    """A conflict finder holding every live notification stored, under the node's rules."""
+    # Imported here, for start-up time: numpy, pyproj and shapely load only on a node that
+    # starts, never for one-shot commands such as `openline journal verify` (not a circle:
+    # geo/ imports nothing of node/).
+    from openline.geo.conflict_finder import ConflictFinder
+
+    finder = ConflictFinder(settings.separation)
+    finder.load(live_notifications(uow.conn))
+    # The held volumes live as long as the node. Frozen out of the collector's generations,
+    # they are never walked again by a full collection, which at 10^6 held volumes would
+    # pause a conflict check for tens of milliseconds (docs/performance.md).
+    gc.freeze()
+    return finder

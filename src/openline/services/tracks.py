@@ -38,7 +38,6 @@ from openline.domain.tracks import OpenWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
 from openline.node.tracker import Tracker
-from openline.services.notifications import finder
 from openline.services.outbox import seal_for
 from openline.store import line as line_store
 from openline.store.writer import Operation, UnitOfWork
@@ -189,7 +188,7 @@ def _update_warnings(uow: UnitOfWork, node: Node) -> None:
     held = node.tracker
     held.notifications_changed = False
     reports, limits = list(held.reports.values()), proximity_rules(node)
-    found = find_warnings(reports, _volumes_within_reach(uow, node, reports, limits), limits)
+    found = find_warnings(reports, _volumes_within_reach(node, reports, limits), limits)
     changes = held.update_warnings(found, node.clock())
     for warning in changes.opened:
         uow.record(JournalKind.PROXIMITY_OPENED, warning.to_json())
@@ -198,7 +197,7 @@ def _update_warnings(uow: UnitOfWork, node: Node) -> None:
 
 
 def _volumes_within_reach(
-    uow: UnitOfWork, node: Node, reports: list[TrackReport], limits: rules.ProximityRules
+    node: Node, reports: list[TrackReport], limits: rules.ProximityRules
 ) -> list[Volume]:
     """The live volumes these tracks may reach within the look-ahead, found in the conflict
     finder's index (which already holds every live volume and its footprint) rather than by
@@ -206,7 +205,7 @@ def _volumes_within_reach(
     if not reports:
         return []
     reach = reach_of(reports, limits)
-    near = finder(uow, node).volumes_near(reach.boxes, reach.window_s, reach.band_m)
+    near = node.conflict_finder.volumes_near(reach.boxes, reach.window_s, reach.band_m)
     return [volume_of(notification, index, shape) for notification, index, shape in near]
 
 
