@@ -306,7 +306,7 @@ def test_a_chain_that_does_not_start_at_genesis_fails_at_its_first_entry() -> No
 
 def test_the_public_form_of_an_entry_shows_its_data_as_an_object() -> None:
     entry = build_chain(2)[1]
-    public = entry.public()
+    public = entry.to_json()
     assert public["data"] == ENTRY_DATA[1]
     assert {k: v for k, v in public.items() if k != "data"} == {
         "seq": 2,

@@ -267,6 +267,8 @@ class Receipt:
     sig: str
 
     def unsigned(self) -> dict[str, Any]:
+        """The receipt without its signature: the members whose canonical JSON is signed.
+        Not the receipt as JSON (that is :meth:`to_json`, with ``sig``)."""
         return {
             "v": ENVELOPE_VERSION,
             "envelope_id": self.envelope_id,

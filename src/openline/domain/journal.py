@@ -81,7 +81,7 @@ class JournalEntry:
     hash: str
     sig: str
 
-    def public(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The entry as the API shows it, with ``data`` as an object."""
         return {
             "seq": self.seq,

@@ -178,5 +178,5 @@ def dry_run(plan: ImportPlan) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": features,
-        "errors": [error.as_json() for error in plan.errors],
+        "errors": [error.to_json() for error in plan.errors],
     }

@@ -51,7 +51,7 @@ class RecordError:
     text: str = ""  # the text that could not be read (cut to a line)
     field: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"item": self.item, "message": self.message, "text": self.text, "field": self.field}
 
 

@@ -106,7 +106,7 @@ async def import_file(
         "created": created,
         "cancelled": cancelled,
         "warnings": warnings,
-        "errors": [e.as_json() for e in errors],
+        "errors": [e.to_json() for e in errors],
     }
 
 

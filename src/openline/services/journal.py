@@ -35,7 +35,7 @@ def journal_head(node: Node) -> tuple[int, str]:
 def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
     """Up to ``limit`` entries after ``after``, as the API shows them, and the head."""
     entries, (seq, head_hash) = node.read(partial(_entries_and_head, after=after, limit=limit))
-    return [entry.public() for entry in entries], seq, head_hash
+    return [entry.to_json() for entry in entries], seq, head_hash
 
 
 async def journal_backlog(node: Node, *, after: int, limit: int) -> tuple[list[JournalEntry], int]:

@@ -37,7 +37,7 @@ def export_transcript(
 
     def selected(entries: Iterator[JournalEntry]) -> Iterator[dict[str, Any]]:
         for entry in entries:
-            public = entry.public()
+            public = entry.to_json()
             if (low is None or public["at"] >= low) and (high is None or public["at"] < high):
                 yield public
 

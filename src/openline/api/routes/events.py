@@ -27,7 +27,7 @@ BACKLOG_PAGE = 1000
 
 
 def sse_frame(entry: JournalEntry) -> str:
-    data = json.dumps(entry.public(), ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":"))
     return f"id: {entry.seq}\nevent: {entry.kind}\ndata: {data}\n\n"
 
 
