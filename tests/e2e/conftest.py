@@ -201,3 +201,17 @@ def red_shares_circle(
             what=f"RED's {kind} on BLUE",
         )
     return notification_id
+
+
+def blue_asks_red_to_cease(pair: Pair, precedence: str) -> str:
+    """BLUE sends RED a request to cease mortar fire through its API; returns the message id."""
+    body = {
+        "to": ["RED"],
+        "precedence": precedence,
+        "template": "request-cease-activity",
+        "fields": {"location": {"lat": 35.95, "lon": 39.01}, "activity": "Mortar fire"},
+    }
+    with pair.blue.client() as client:
+        sent = client.post("/api/v1/messages", json=body)
+    assert sent.status_code == 201, sent.text
+    return str(sent.json()["id"])

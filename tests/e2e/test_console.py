@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import Console, OpenConsole, red_shares_circle
+from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease, red_shares_circle
 from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import Pair, RunningNode, start_node, start_pair, stop_pair
@@ -167,16 +167,7 @@ def test_a_message_left_unacknowledged_past_its_deadline_raises_the_alarm_on_bot
 ) -> None:
     blue = open_console(hurried_pair.blue)
     red = open_console(hurried_pair.red)
-    body = {
-        "to": ["RED"],
-        "precedence": "flash",
-        "template": "request-cease-activity",
-        "fields": {"location": {"lat": 35.95, "lon": 39.01}, "activity": "Mortar fire"},
-    }
-    with hurried_pair.blue.client() as client:
-        sent = client.post("/api/v1/messages", json=body)
-    assert sent.status_code == 201, sent.text
-    message_id = sent.json()["id"]
+    message_id = blue_asks_red_to_cease(hurried_pair, "flash")
 
     for console in (red, blue):
         alarm = console.page.locator(f".alarm[data-key='overdue:{message_id}']")

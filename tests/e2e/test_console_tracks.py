@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openline.domain.tracks import TrackRef, approach_key, entry_key
-from tests.e2e.conftest import OpenConsole, red_shares_circle
+from tests.e2e.conftest import OpenConsole, blue_asks_red_to_cease, red_shares_circle
 from tests.support.processes import Pair
 from tests.support.tracks import post_tracks, track_report
 
@@ -18,17 +18,7 @@ def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warni
     blue = open_console(pair.blue)
     red = open_console(pair.red)
     # A message to acknowledge, so that RED's countdown shows its units in Russian.
-    with pair.blue.client() as client:
-        sent = client.post(
-            "/api/v1/messages",
-            json={
-                "to": ["RED"],
-                "precedence": "routine",
-                "template": "request-cease-activity",
-                "fields": {"location": {"lat": 36.6, "lon": 37.1}, "activity": "Air patrol"},
-            },
-        )
-    assert sent.status_code == 201, sent.text
+    blue_asks_red_to_cease(pair, "routine")
 
     # 20 km apart (0.22° of longitude at 36.6°N), heading at each other on paths 3.3 km apart
     # (0.03° of latitude), 100 m apart in altitude: each reported by its own party's node.

@@ -17,15 +17,28 @@ export class ApiError extends Error {
   }
 }
 
+// The node did not answer at all (refused, reset, or a gateway's 502/503/504): what tells the
+// console that it has lost its own node, as opposed to the node refusing a request.
+export class NodeUnreachable extends Error {}
+
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
+
 export async function api(path, { method = "GET", body, signal } = {}) {
   const headers = { Authorization: `Bearer ${token.get()}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    signal,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new NodeUnreachable(error.message);
+  }
+  if (GATEWAY_FAILURES.has(response.status)) throw new NodeUnreachable(response.statusText);
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const error = answer?.error ?? {};
@@ -36,15 +49,21 @@ export async function api(path, { method = "GET", body, signal } = {}) {
 
 // The journal as server-sent events, read with fetch so that the token travels in a header
 // (EventSource cannot set one). Reconnects with Last-Event-ID after any break, so no entry is
-// missed; `after` is the journal head the console already shows.
+// missed; `after` is the journal head the console already shows. `onState` hears "up" when the
+// stream is open, "down" when it broke, "unreachable" when reconnecting got no answer.
 export async function streamEvents({ after, onEvent, onState, onRefused, signal }) {
   let last = after;
   while (!signal.aborted) {
+    let state = "unreachable";
     try {
       const headers = { Authorization: `Bearer ${token.get()}`, "Last-Event-ID": String(last) };
       const response = await fetch("/api/v1/events", { headers, signal });
-      if (!response.ok) throw new ApiError(response.status, "http", response.statusText);
-      onState(true);
+      if (!response.ok) {
+        if (!GATEWAY_FAILURES.has(response.status)) state = "down";
+        throw new ApiError(response.status, "http", response.statusText);
+      }
+      state = "down";
+      onState("up");
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
@@ -68,7 +87,7 @@ export async function streamEvents({ after, onEvent, onState, onRefused, signal 
         return;
       }
     }
-    onState(false);
+    onState(state);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

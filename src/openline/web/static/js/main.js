@@ -2,16 +2,17 @@
 // (no reloads). Each journal entry's kind says which view to refresh.
 
 import { Alarm } from "./alarm.js";
-import { api, ApiError, streamEvents, token } from "./api.js";
+import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Compose } from "./compose.js";
 import { renderConflicts } from "./conflicts.js";
 import { language, loadLanguage, t } from "./i18n.js";
 import { Journal } from "./journal.js";
+import { LineView } from "./line.js";
 import { OpsMap } from "./map.js";
 import { Messages } from "./messages.js";
 import { alarmText, renderWarnings } from "./proximity.js";
 import { DEFAULT_LOOKAHEAD_S, TrackLayer } from "./tracks.js";
-import { el, isoMinute, utc } from "./util.js";
+import { el, isoMinute } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const NODE_POLL_MS = 5000;
@@ -53,7 +54,8 @@ async function signIn(event) {
   }
 }
 
-const alarm = new Alarm($("alarms"));
+const alarm = new Alarm({ banner: $("alarms"), log: $("alarm-log"), logButton: $("alarm-log-button") });
+const line = new LineView({ element: $("line"), alarm });
 let messages, journal, map, tracks, compose;
 
 async function open() {
@@ -86,7 +88,8 @@ async function open() {
     } });
   setUpTabs();
   setUpDrawing(node);
-  showLine(node.peers);
+  alarm.show(); // the title and icon, in the node's language
+  line.show(node.peers);
 
   await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), journal.load(node.journal.seq),
     compose.load(), map.loadBorders()]);
@@ -94,7 +97,7 @@ async function open() {
   const stop = new AbortController();
   state.stop = stop;
   streamEvents({ after: node.journal.seq, signal: stop.signal, onEvent: onEntry, onRefused: showError,
-    onState: (up) => { $("live").textContent = t(up ? "live.connected" : "live.reconnecting"); $("live").classList.toggle("down", !up); } });
+    onState: streamState });
   // The line's status is journaled when it changes; "last heard" moves without a change.
   const poll = setInterval(refreshNode, NODE_POLL_MS);
   const trackPoll = setInterval(() => {
@@ -155,19 +158,51 @@ function onEntry(frame) {
 async function refreshNode() {
   try {
     state.node = await api("/api/v1/node");
-    showLine(state.node.peers);
+    line.show(state.node.peers);
   } catch (error) {
     showError(error);
   }
 }
 
+// The event stream broke: it reconnects within a second, and a reconnection that gets no answer
+// means the node is lost. Back, the node's answer is the truth again.
+function streamState(status) {
+  const up = status === "up";
+  $("live").textContent = t(up ? "live.connected" : "live.reconnecting");
+  $("live").classList.toggle("down", !up);
+  if (status === "unreachable") line.lose();
+  if (up && line.lost) soon("node", refreshNode);
+}
+
 async function refreshMessages() {
   const boxes = await messages.refresh();
-  const waiting = messages.awaiting().length;
-  $("inbox-count").textContent = waiting ? String(waiting) : "";
+  const waiting = messages.awaiting();
+  // The inbox's count takes the colour of the most urgent message waiting: seen at a glance.
+  const top = ["flash", "immediate", "priority", "routine"].find((p) => waiting.some((m) => m.precedence === p));
+  $("inbox-count").textContent = waiting.length ? String(waiting.length) : "";
+  $("inbox-count").className = top ? `count prec-${top}` : "count";
+  for (const m of boxes.in) arrived(m);
   for (const m of [...boxes.in, ...boxes.out]) {
     if (m.state === "overdue") overdue(m.id, m.from, m.recipients.filter((r) => !r.acknowledged_at).map((r) => r.party));
   }
+}
+
+// A flash or immediate message waiting for our acknowledgement raises the alarm (at sign-in
+// too: it is news to the officer); acknowledging it, from the banner or anywhere, clears it.
+function arrived(m) {
+  const key = `message:${m.id}`;
+  if (m.state === "acknowledged") {
+    alarm.clear(key, "acknowledged");
+    return;
+  }
+  if (m.precedence !== "flash" && m.precedence !== "immediate") return;
+  alarm.raise(key, t("alarm.message", { precedence: t(`precedence.${m.precedence}`), peer: m.from, title: m.rendering.title, id: m.id }), {
+    level: m.precedence,
+    actions: [
+      { label: t("alarm.open"), run: () => messages.show(m.id) },
+      { label: t("ack"), run: () => messages.acknowledge(m.id), acknowledges: true },
+    ],
+  });
 }
 
 // A message past its deadline without every acknowledgement: ours to acknowledge (inbox), or
@@ -184,11 +219,26 @@ async function refreshMap() {
     api("/api/v1/notifications?status=live&limit=1000"),
     api("/api/v1/conflicts?state=open&limit=1000"),
   ]);
+  const previous = new Set(state.conflicts.map((c) => c.key));
   state.notifications = notifications.notifications;
   state.conflicts = conflicts.conflicts;
+  const current = new Set(state.conflicts.map((c) => c.key));
+  for (const c of state.conflicts) conflictAlarm(c);
+  for (const key of previous) if (!current.has(key)) alarm.clear(`conflict:${key}`);
   map.show(state.notifications, state.conflicts);
   renderConflicts($("tab-conflicts"), state.conflicts, state.notifications, map);
   $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
+}
+
+// A conflict not seen before raises the alarm (at sign-in too); one resolved clears its banner.
+function conflictAlarm(c) {
+  const title = (side) => state.notifications.find((n) => n.id === side.notification)?.title ?? side.notification;
+  alarm.raise(`conflict:${c.key}`, t("alarm.conflict", { rule: t(`rule.${c.rule}`), a: `${c.a.owner} ${title(c.a)}`, b: `${c.b.owner} ${title(c.b)}` }), {
+    actions: [{ label: t("conflicts.show"), run: () => {
+      selectTab("conflicts");
+      map.focus([c.a.notification, c.b.notification]);
+    } }],
+  });
 }
 
 // The tracks and the open warnings, read together so that a warning's tracks are on the map. A
@@ -207,25 +257,6 @@ async function refreshTracks() {
   const current = new Set(state.warnings.map((w) => w.key));
   for (const w of state.warnings) alarm.raise(`proximity:${w.key}`, alarmText(w));
   for (const key of previous) if (!current.has(key)) alarm.clear(`proximity:${key}`);
-}
-
-// Each peer's line, large: its status and when it was last heard. A line going down raises
-// the alarm; coming back clears it.
-function showLine(peers) {
-  const line = $("line");
-  if (!peers.length) {
-    line.replaceChildren(el("span", { class: "peer none" }, t("line.nopeers")));
-    return;
-  }
-  line.replaceChildren(...peers.map((p) =>
-    el("div", { class: `peer status-${p.status}`, dataset: { peer: p.party, status: p.status }, title: p.reason },
-      el("span", { class: "name", dir: "ltr" }, p.party),
-      el("span", { class: "status" }, t(`line.${p.status}`)),
-      el("span", { class: "heard" }, p.last_heard_at ? t("line.heard", { time: utc(p.last_heard_at) }) : t("line.never")))));
-  for (const p of peers) {
-    if (p.status === "down") alarm.raise(`down:${p.party}`, t("alarm.down", { peer: p.party }));
-    else alarm.clear(`down:${p.party}`);
-  }
 }
 
 function tick() {
@@ -307,6 +338,10 @@ function toast(text, kind = "info") {
 // An API refusal is shown to the operator, never thrown into the console's log. A token the
 // node no longer knows (revoked, or another node's) ends the session.
 function showError(error) {
+  if (error instanceof NodeUnreachable) {
+    line.lose();
+    return;
+  }
   if (error instanceof ApiError && error.status === 401 && state.stop) {
     signOut();
     return;

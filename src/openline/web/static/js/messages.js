@@ -94,13 +94,16 @@ export class Messages {
     }
   }
 
+  // Whether the node took the acknowledgement: the alarm's banner ends only if it did.
   async acknowledge(id) {
     try {
       await api(`/api/v1/messages/${encodeURIComponent(id)}/ack`, { method: "POST" });
-      await this.refresh();
     } catch (error) {
       this.onError(error);
+      return false;
     }
+    await this.refresh().catch(this.onError);
+    return true;
   }
 
   async show(id) {

@@ -1,0 +1,196 @@
+"""Nothing arrives unnoticed: a flash message, a new conflict and a proximity warning raise the
+alarm whatever tab the officer is on (banner, sound, the tab's title and icon), and the alarms
+of the session can be reviewed. Two real nodes, consoles in a real Chromium."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from openline.domain.tracks import TrackRef, approach_key
+from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease, red_shares_circle
+from tests.support.processes import Pair
+from tests.support.tracks import post_tracks, track_report
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _alarm_signals(console: Console) -> dict[str, str | None]:
+    """The sound last made, how many, the tab's title and the alarms its icon counts."""
+    return dict(
+        console.page.evaluate(
+            """() => ({
+                sound: document.getElementById("alarms").dataset.sound ?? null,
+                beeps: document.getElementById("alarms").dataset.beeps ?? null,
+                title: document.title,
+                icon: document.querySelector("link[rel=icon]").dataset.alarms ?? null,
+            })"""
+        )
+    )
+
+
+def _blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
+    """BLUE notifies an air operation over the point, shared with RED."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = {
+        "kind": "air-operation",
+        "title": "Close air support",
+        "volumes": [
+            {
+                "circle": {"lat": lat, "lon": lon, "radius_m": 4000},
+                "altitude_lower_m": 0,
+                "altitude_upper_m": 3000,
+                "time_start": now.isoformat(),
+                "time_end": (now + timedelta(hours=3)).isoformat(),
+            }
+        ],
+        "share_with": ["RED"],
+    }
+    with pair.blue.client() as blue:
+        created = blue.post("/api/v1/notifications", json=body)
+    assert created.status_code == 201, created.text
+
+
+def test_a_flash_a_new_conflict_and_a_proximity_warning_raise_the_alarm_on_another_tab(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    red = open_console(pair.red)
+    red.tab("journal")
+    assert _alarm_signals(red) == {
+        "sound": None,
+        "beeps": None,
+        "title": "Пульт Openline",
+        "icon": "0",
+    }
+
+    message_id = blue_asks_red_to_cease(pair, "flash")
+
+    banner = red.page.locator(f".alarm[data-key='message:{message_id}'][data-level=flash]")
+    banner.wait_for()
+    assert "МОЛНИЯ" in banner.inner_text()
+    assert "BLUE" in banner.inner_text()
+    assert _alarm_signals(red) == {
+        "sound": "flash",
+        "beeps": "1",
+        "title": "⚠ 1 · Пульт Openline",
+        "icon": "1",
+    }
+    assert red.page.locator("#tab-journal").is_visible(), "the alarm must not change the tab"
+    red.screenshot("alarm-flash-ru")
+
+    # Acknowledged from the banner: the acknowledgement is the officer's, journaled and sent.
+    banner.get_by_role("button", name="Подтвердить получение").click()
+    banner.wait_for(state="detached")
+    with pair.blue.client() as client:
+        wait_for(
+            lambda: client.get(f"/api/v1/messages/{message_id}").json()["state"] == "acknowledged",
+            what="RED's acknowledgement on BLUE",
+        )
+    with pair.red.client() as client:
+        entries = client.get("/api/v1/journal?limit=1000").json()["entries"]
+    assert any(
+        e["kind"] == "message.acknowledged" and e["data"].get("message_id") == message_id
+        for e in entries
+    )
+    assert _alarm_signals(red)["title"] == "Пульт Openline"
+
+    # A new conflict: RED's convoy, then BLUE's air operation over it.
+    red_shares_circle(
+        pair,
+        kind="ground-operation",
+        title="Convoy escort",
+        lat=35.95,
+        lon=39.01,
+        radius_m=3000,
+        upper_m=500,
+        hours=6,
+    )
+    _blue_notifies_over(pair, 35.95, 39.01)
+    conflict = red.page.locator(".alarm[data-key^='conflict:']")
+    conflict.wait_for()
+    assert "КОНФЛИКТ" in conflict.inner_text()
+    assert _alarm_signals(red)["title"] == "⚠ 1 · Пульт Openline"
+    assert _alarm_signals(red)["beeps"] == "2"
+
+    # A proximity warning: two aircraft heading at each other, one of each party.
+    post_tracks(pair.blue, track_report("B1", lat=36.60, lon=37.00, heading_deg=90))
+    post_tracks(pair.red, track_report("R1", lat=36.63, lon=37.22, heading_deg=270, alt_m=3100))
+    key = approach_key(TrackRef("BLUE", "B1"), TrackRef("RED", "R1"))
+    red.page.locator(f".alarm[data-key='proximity:{key}']").wait_for()
+    assert _alarm_signals(red) == {
+        "sound": "warning",
+        "beeps": "3",
+        "title": "⚠ 2 · Пульт Openline",
+        "icon": "2",
+    }
+
+    # Dismissed, the conflict's banner goes; the log keeps every alarm and what became of it.
+    conflict.locator("button.dismiss").click()
+    conflict.wait_for(state="detached")
+    red.page.click("#alarm-log-button")
+    log = red.page.locator("#alarm-log table.alarm-log")
+    log.wait_for()
+    states = {
+        row.get_attribute("data-key"): row.get_attribute("data-state")
+        for row in log.locator("tr").all()
+    }
+    assert states[f"message:{message_id}"] == "acknowledged"
+    assert states[f"proximity:{key}"] == "active"
+    assert [s for k, s in states.items() if str(k).startswith("conflict:")] == ["dismissed"]
+    red.screenshot("alarm-log-ru")
+    red.page.click("#alarm-log button.close")
+
+    # A reload of the tab does not raise again what the officer already handled.
+    red.page.reload()
+    red.page.wait_for_selector("body[data-ready=true]", state="attached")
+    red.page.locator(f".alarm[data-key='proximity:{key}']").wait_for()
+    assert red.page.locator(".alarm[data-key^='conflict:']").count() == 0
+    assert red.page.locator(f".alarm[data-key='message:{message_id}']").count() == 0
+
+
+def test_the_console_says_it_lost_its_own_node_within_5_s_and_recovers_without_a_reload(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    blue = open_console(pair.blue)
+    blue.page.locator(".peer[data-peer=RED][data-status=up]").wait_for()
+    blue.page.evaluate("window.sameConsole = true")  # gone if the page reloads
+    # Every status the indicator shows from now on, to prove it never turned green while lost.
+    blue.page.evaluate(
+        """() => {
+            window.shownStatuses = [];
+            new MutationObserver(() => {
+                const peer = document.querySelector(".peer[data-peer=RED]");
+                if (peer) window.shownStatuses.push(peer.dataset.status);
+            }).observe(document.getElementById("line"), { childList: true, subtree: true });
+        }"""
+    )
+
+    pair.blue.stop(signal.SIGKILL)
+    lost = blue.page.locator(".peer[data-peer=RED][data-status=unknown]")
+    lost.wait_for(timeout=5000)
+    assert "lost its node since" in lost.inner_text()
+    blue.page.locator(".alarm[data-key=node-lost]").wait_for()
+    blue.screenshot("node-lost")
+    # A full 5-second poll later, still unknown: the last status heard is never shown again.
+    blue.page.wait_for_timeout(6000)
+    assert blue.page.locator(".peer[data-peer=RED]").get_attribute("data-status") == "unknown"
+    statuses = blue.page.evaluate("window.shownStatuses")
+    assert statuses, "the indicator was never redrawn"
+    assert set(statuses) == {"unknown"}, statuses
+
+    pair.restart("blue")
+    blue.page.locator(".peer[data-peer=RED][data-status=up]").wait_for()
+    blue.page.locator(".alarm[data-key=node-lost]").wait_for(state="detached")
+    assert blue.page.evaluate("window.sameConsole") is True
+    assert blue.page.locator("#live").inner_text() == "live"
+    # The browser logs each request the dead node did not answer: expected here, and only those.
+    refused = [
+        error
+        for error in blue.watch.errors
+        if "Failed to load resource: net::ERR_" in error and f"'url': '{pair.blue.url}/" in error
+    ]
+    assert refused
+    blue.watch.errors[:] = [error for error in blue.watch.errors if error not in refused]
