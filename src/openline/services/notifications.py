@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openline.domain import notifications as rules
+from openline.domain.conflicts import AltitudeBand, DetectedConflict, StoredConflict, TimeWindow
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
@@ -22,12 +23,11 @@ from openline.domain.volumes import Limits, volume_record
 from openline.node.assembly import Node
 from openline.services.outbox import require_peer, seal_for
 from openline.store import notifications as store
-from openline.store.notifications import StoredConflict
 from openline.store.writer import Operation, UnitOfWork
 
 MAX_PAGE = 1000
 LIMITS = Limits()
-Changed = tuple[Notification, list[dict[str, Any]]]  # the notification and its open conflicts
+Changed = tuple[Notification, list[StoredConflict]]  # the notification and its open conflicts
 
 
 def parse_draft(body: Any) -> NotificationDraft:
@@ -177,26 +177,26 @@ def _check_newer(current: Notification, incoming: Notification) -> None:
 # --- conflicts ---------------------------------------------------------------------------------
 
 
-def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[dict[str, Any]]:
+def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[StoredConflict]:
     """Bring the finder and the conflicts table up to date with this notification; its open
     conflicts after the change."""
     found = node.conflict_finder
+    now_conflicting: dict[str, DetectedConflict] = {}
     if notification.status in (Status.PLANNED, Status.ACTIVE):
         uow.on_rollback(found.put(notification))
-        now_conflicting = {c.key: c.record() for c in found.conflicts_of(notification.id)}
+        now_conflicting = {c.key: c for c in found.conflicts_of(notification.id)}
     else:
         uow.on_rollback(found.drop(notification.id))
-        now_conflicting = {}
     at = format_utc(node.clock())
     held = store.open_conflicts_of(uow.conn, notification.id)
-    for key, record in now_conflicting.items():
+    for key, conflict in now_conflicting.items():
         before = held.get(key)
         if before is None:
-            store.open_conflict(uow.conn, record, at)
-            uow.record(JournalKind.CONFLICT_OPENED, record)
-        elif before.record != record:
-            store.change_conflict(uow.conn, record, at)
-            uow.record(JournalKind.CONFLICT_UPDATED, record)
+            store.open_conflict(uow.conn, conflict, at)
+            uow.record(JournalKind.CONFLICT_OPENED, conflict.to_json())
+        elif before.conflict != conflict:
+            store.change_conflict(uow.conn, conflict, at)
+            uow.record(JournalKind.CONFLICT_UPDATED, conflict.to_json())
     for key in sorted(set(held) - set(now_conflicting)):
         store.clear_conflict(uow.conn, key, at)
         uow.record(
@@ -208,7 +208,7 @@ def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[dic
                 "version": notification.version,
             },
         )
-    return [public_conflict(c) for c in store.open_conflicts_of(uow.conn, notification.id).values()]
+    return list(store.open_conflicts_of(uow.conn, notification.id).values())
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -232,61 +232,49 @@ def list_notifications(
 
 def list_conflicts(
     node: Node, *, state: str | None, notification_id: str | None, limit: int
-) -> list[dict[str, Any]]:
-    found = node.read(
+) -> list[StoredConflict]:
+    return node.read(
         lambda conn: store.list_conflicts(
             conn, state=state, notification_id=notification_id, limit=min(limit, MAX_PAGE)
         )
     )
-    return [public_conflict(c) for c in found]
 
 
-def get_conflict(node: Node, key: str) -> dict[str, Any]:
+def get_conflict(node: Node, key: str) -> StoredConflict:
     found = node.read(lambda conn: store.get_conflict(conn, key))
     if found is None:
         raise NotFound(f"no conflict {key!r} on this node")
-    return public_conflict(found)
-
-
-def public_conflict(conflict: StoredConflict) -> dict[str, Any]:
-    return {
-        **conflict.record,
-        "state": conflict.state,
-        "opened_at": conflict.opened_at,
-        "updated_at": conflict.updated_at,
-        "cleared_at": conflict.cleared_at,
-    }
+    return found
 
 
 def deconfliction_request(node: Node, key: str) -> dict[str, Any]:
     """A deconfliction-request message, filled in from a conflict, ready to send as it is
     (``POST /api/v1/messages``) or to edit first: to the other party, about this party's volume
     that clashes, in the overlapping time window and altitude band."""
-    conflict = get_conflict(node, key)
-    sides = {conflict["a"]["owner"]: conflict["a"], conflict["b"]["owner"]: conflict["b"]}
+    conflict = get_conflict(node, key).conflict
+    sides = {conflict.a.owner: conflict.a, conflict.b.owner: conflict.b}
     if node.party not in sides or len(sides) == 1:
         raise Conflict(
-            f"conflict {key} is between {conflict['a']['owner']} and {conflict['b']['owner']}: "
+            f"conflict {key} is between {conflict.a.owner} and {conflict.b.owner}: "
             f"{node.party} has no other party in it to ask"
         )
     mine = sides.pop(node.party)
     other = next(iter(sides.values()))
-    own = get_notification(node, mine["notification"])
-    theirs = get_notification(node, other["notification"])
-    clash = min(conflict["clashes"], key=lambda c: c["distance_m"])
-    index = clash["volumes"][0 if mine is conflict["a"] else 1]
-    volume = own.volumes[index]
+    own = get_notification(node, mine.notification)
+    theirs = get_notification(node, other.notification)
+    clash = min(conflict.clashes, key=lambda c: c.distance_m)
+    volume = own.volumes[clash.volumes[0 if mine is conflict.a else 1]]
+    window = clash.time_overlap or TimeWindow(volume.time_start, volume.time_end)
+    band = clash.altitude_overlap or AltitudeBand(volume.altitude_lower_m, volume.altitude_upper_m)
     fields: dict[str, Any] = {
         "area": _area(volume_record(volume)),
-        "time_window": clash["time_overlap"]
-        or {"start": format_utc(volume.time_start), "end": format_utc(volume.time_end)},
-        "altitude_band": _band(clash["altitude_overlap"])
-        or {"lower_m": volume.altitude_lower_m, "upper_m": volume.altitude_upper_m},
-        "request": f"{own.title} / {theirs.title}: {conflict['rule']} conflict {key}, "
-        f"{clash['distance_m']:.0f} m apart",
+        "time_window": window.to_json(),
+        "altitude_band": band.to_json(),
+        "request": f"{own.title} / {theirs.title}: {conflict.rule.value} conflict {key}, "
+        f"{clash.distance_m:.0f} m apart",
     }
     return {
-        "to": [other["owner"]],
+        "to": [other.owner],
         "precedence": "immediate",
         "template": "deconfliction-request",
         "fields": fields,
@@ -300,12 +288,6 @@ def _area(volume: Mapping[str, Any]) -> dict[str, Any]:
     if geometry["type"] == "MultiPolygon":  # the template takes one polygon: the first
         return {"type": "Polygon", "coordinates": geometry["coordinates"][0]}
     return {"type": "Polygon", "coordinates": geometry["coordinates"]}
-
-
-def _band(overlap: Mapping[str, float] | None) -> dict[str, float] | None:
-    return (
-        None if overlap is None else {"lower_m": overlap["lower_m"], "upper_m": overlap["upper_m"]}
-    )
 
 
 def _require(notification: Notification | None, notification_id: str) -> Notification:
