@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from openline.domain.precedence import Precedence
+from openline.keys.signing import SigningKey, write_private_key
+from openline.node.assembly import Node
+from openline.node.directory import NodeDirectory
 from openline.node.settings import (
     CONFIG_FILE,
     ConfigError,
@@ -65,6 +69,23 @@ def test_what_init_writes_is_what_load_reads(tmp_path: Path) -> None:
         "ru",
         8471,
     )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ops\x7froom",  # DEL: a JSON string may hold it raw, a TOML one may not
+        "Ops\x00\x01\x1f\x1b[31mroom",
+        'Tab\there, "quotes" and a backslash \\',
+        "Two\nlines\r\n",
+        "\u2028\ufeff\U0001f6e9",
+    ],
+    ids=["DEL", "C0 controls", "tab quotes backslash", "line breaks", "unicode separators"],
+)
+def test_a_name_with_control_characters_is_read_back_as_written(tmp_path: Path, name: str) -> None:
+    values: dict[str, str | int] = {"party": "RED", "name": name, "lang": "en"}
+    write_config_file(tmp_path / CONFIG_FILE, values)
+    assert load_settings(tmp_path, {}).name == name
 
 
 @pytest.mark.parametrize(
@@ -262,3 +283,18 @@ def test_init_refuses_to_write_an_unknown_setting_or_overwrite_a_file(tmp_path: 
     node(tmp_path)
     with pytest.raises(FileExistsError):
         write_config_file(tmp_path / CONFIG_FILE, {"party": "RED"})
+
+
+def test_a_node_on_postgresql_without_its_driver_names_the_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node(tmp_path, BASE + 'database_url = "postgresql://duty@127.0.0.1:5432/openline"\n')
+    write_private_key(NodeDirectory(tmp_path).key_file, SigningKey.generate())
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what Python finds when it is not installed
+    with pytest.raises(ConfigError) as caught:
+        Node.open(tmp_path, environ={})
+    assert caught.value.message == (
+        "database_url postgresql+psycopg://duty@127.0.0.1:5432/openline: PostgreSQL needs the "
+        "driver psycopg, which is not installed: install Openline with its postgresql extra, "
+        "pip install 'openline[postgresql]'"
+    )

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from openline.domain.conflicts import SeparationRules, separation_rules
@@ -285,11 +286,9 @@ def _explain(exc: ValidationError, path: Path, from_env: Mapping[str, str]) -> C
 
 def write_config_file(path: Path, values: Mapping[str, str | int | float]) -> None:
     """Write the settings an administrator chose; every other setting keeps its default."""
-    lines = ["# Openline node settings: see docs/configuration.md for every setting.\n"]
-    for key, value in values.items():
-        if key not in Settings.model_fields:
-            raise ConfigError(f"{key!r} is not an Openline setting")
-        # A JSON string is a valid TOML basic string; numbers are written as they are.
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}\n")
+    unknown = [key for key in values if key not in Settings.model_fields]
+    if unknown:
+        raise ConfigError(f"{unknown[0]!r} is not an Openline setting")
     with path.open("x", encoding="utf-8") as handle:
-        handle.writelines(lines)
+        handle.write("# Openline node settings: see docs/configuration.md for every setting.\n")
+        handle.write(tomli_w.dumps(dict(values)))

@@ -16,11 +16,14 @@ SQLITE_FILE = "openline.db"
 # The key of the PostgreSQL advisory lock a writer's transaction takes first: the counterpart of
 # SQLite's BEGIN IMMEDIATE, so that two processes writing one journal take turns.
 WRITER_LOCK = 0x6F70656E6C696E65  # "openline"
+# What to install for PostgreSQL: Openline with the extra that brings psycopg.
+POSTGRESQL_EXTRA = "openline[postgresql]"
 
 
 def database_url(configured: str, directory: Path) -> str:
     """The configured URL, or the SQLite file in the node directory. A plain ``postgresql://``
-    URL means psycopg (3), the driver Openline installs, not SQLAlchemy's default psycopg2."""
+    URL means psycopg (3), the driver of Openline's postgresql extra, not SQLAlchemy's default
+    psycopg2."""
     if not configured:
         return f"sqlite:///{(directory / SQLITE_FILE).resolve()}"
     try:
@@ -57,9 +60,19 @@ def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engin
     node answers 503 instead of hanging (docs/reliability.md)."""
     busy_ms = max(1, round(busy_timeout_s * 1000))
     connect_args = {"options": f"-c lock_timeout={busy_ms}"} if url.startswith("postgres") else {}
-    engine = create_engine(
-        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
-    )
+    try:
+        engine = create_engine(
+            url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
+        )
+    except ModuleNotFoundError as exc:
+        if exc.name != "psycopg":
+            raise
+        # SQLite needs nothing more; PostgreSQL's driver comes with an extra (pyproject.toml).
+        raise ModuleNotFoundError(
+            f"PostgreSQL needs the driver psycopg, which is not installed: install Openline "
+            f"with its postgresql extra, pip install '{POSTGRESQL_EXTRA}'",
+            name=exc.name,
+        ) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN", busy_ms=busy_ms)
     elif engine.dialect.name == "postgresql" and writer:
