@@ -1,5 +1,8 @@
-"""The layers: domain/ and geo/ stay pure, importing nothing of the web, the database or the line;
-interop/ (files in standard formats) takes the rules, never the layers that call it.
+"""The layers: every import in the package runs one way, from a higher layer to a lower one
+(LAYERS), and no module imports another that imports it back, however far round; domain/ and
+geo/ stay pure, importing nothing of the web, the database or the line; interop/ (files in
+standard formats) takes the rules, never the layers that call it; the API reaches the database
+only through the use cases.
 
 Every module is parsed, not imported, so a forbidden import is found even in a branch that
 never runs (``if TYPE_CHECKING:``, a function body).
@@ -16,6 +19,21 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+# The package's layers, lowest first. A module may import the modules of its own package and of
+# the packages in lower layers: never a higher layer, nor another package of its own layer.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("openline",),  # the package root: the version, and nothing else
+    ("domain",),  # the rules: pure functions of data, an injected clock and ids
+    ("geo",),  # the geometry engine, on the rules' types
+    ("i18n", "interop", "keys", "web"),  # languages, file formats, keys and TLS; the console
+    ("store",),  # the database: tables, queries, the journal, the one writer
+    ("node",),  # a node's parts wired together: settings, key, database, events, tracks, finder
+    ("services",),  # the use cases, each working through a Node
+    ("line",),  # the running line: senders, the receiver, line checks, escalation, track loop
+    ("api",),  # HTTP: the app, its routes, the federation endpoint
+    ("cli",),  # the `openline` command
+    ("__main__",),  # `python -m openline`
+)
 PURE_PACKAGES = ("openline.domain", "openline.geo")
 # The formats at the edges are read and written by services/, the API and the CLI, so they must
 # not import them back (nor the database or the line): they use domain/ and geo/ as those do.
@@ -245,3 +263,173 @@ def test_relative_imports_resolve_against_the_package() -> None:
     assert [i.module for i in found] == ["openline.store", "openline.store.tables"]
     in_init = imports_of("from . import errors", "openline.domain", True, "__init__.py")
     assert [i.module for i in in_init] == ["openline.domain", "openline.domain.errors"]
+
+
+# --- the layers of the whole package ---------------------------------------------------------
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    """The layer (its place in LAYERS) and the package of an ``openline`` module; a name in the
+    package root itself (``openline.__version__``) is the root's."""
+    parts = module.split(".")
+    package = parts[1] if len(parts) > 1 else "openline"
+    for place, packages in enumerate(LAYERS):
+        if package in packages:
+            return place, package
+    if (SRC / "openline" / package).is_dir() or (SRC / "openline" / f"{package}.py").is_file():
+        raise AssertionError(f"openline.{package} has no place in LAYERS: give it one")
+    return 0, "openline"
+
+
+def upward(imported: Import) -> bool:
+    """An import of a higher layer, or of another package of the same layer."""
+    if imported.top != "openline":
+        return False
+    place, package = layer_of(imported.importer)
+    target_place, target = layer_of(imported.module)
+    return target != package and target_place >= place
+
+
+def packages_on_disk() -> set[str]:
+    root = SRC / "openline"
+    found = {"openline"}
+    found |= {p.name for p in root.iterdir() if (p / "__init__.py").is_file()}
+    found |= {p.stem for p in root.glob("*.py") if p.name != "__init__.py"}
+    return found
+
+
+def all_imports() -> list[Import]:
+    return imports_in(("openline",))
+
+
+def test_every_package_has_one_place_in_the_layers() -> None:
+    listed = [package for packages in LAYERS for package in packages]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == packages_on_disk()
+
+
+def test_no_module_imports_a_higher_layer_or_another_package_of_its_own() -> None:
+    found = all_imports()
+    assert any(i.importer == "openline.api.app" for i in found)  # the whole package was read
+    assert [i for i in found if upward(i)] == []
+
+
+def test_the_api_reaches_the_database_only_through_the_use_cases() -> None:
+    api = imports_in(("openline.api",))
+    assert any(within(i.module, "openline.services") for i in api)
+    assert [i for i in api if within(i.module, "openline.store")] == []
+
+
+# Each of these imports, in the module named, breaks the layer order: it must be found.
+UPWARD = [
+    ("from openline.geo import index", "openline.domain.volumes"),
+    ("from openline.store import tables", "openline.geo.index"),
+    ("from openline.interop import formats", "openline.keys.tls"),
+    ("import openline.node.assembly", "openline.store.writer"),
+    ("from openline.services import messages", "openline.store.writer"),
+    ("from openline.services.notifications import create", "openline.node.assembly"),
+    ("from openline.line.runner import Line", "openline.services.messages"),
+    ("from ..line import sender", "openline.services.outbox"),
+    ("import openline.api.app", "openline.line.receiver"),
+    ("from openline.cli.common import emit_json", "openline.api.routes.node"),
+    ("from openline import __main__", "openline.cli.main"),
+    ("from openline.cli import main", "openline"),
+    ("if TYPE_CHECKING:\n    from openline.services import tracks", "openline.node.tracker"),
+    ("def later():\n    from openline.api.deps import NodeDep", "openline.services.journal"),
+]
+
+
+@pytest.mark.parametrize(("source", "module"), UPWARD, ids=[f"{m}: {s}" for s, m in UPWARD])
+def test_the_layer_check_catches_an_upward_import(source: str, module: str) -> None:
+    found = imports_of(source, module, module == "openline", "example.py")
+    assert any(upward(i) for i in found), found
+
+
+@pytest.mark.parametrize(
+    ("source", "module"),
+    [
+        ("from openline import __version__", "openline.node.assembly"),
+        ("from openline.domain.errors import NotFound", "openline.geo.index"),
+        ("from openline.services import messages", "openline.line.receiver"),
+        ("from openline.line.runner import Line", "openline.api.deps"),
+        ("from .. import deps", "openline.api.routes.node"),
+        ("from openline.cli.common import emit_json", "openline.cli.main"),
+        ("import numpy as np", "openline.geo.index"),
+    ],
+)
+def test_the_layer_check_allows_imports_downward_and_within_a_package(
+    source: str, module: str
+) -> None:
+    assert not any(upward(i) for i in imports_of(source, module, False, "example.py"))
+
+
+def test_the_api_check_catches_a_route_that_reads_the_store() -> None:
+    found = imports_of(
+        "from openline.store.journal import read_head", "openline.api.routes.node", False, "n.py"
+    )
+    assert any(within(i.module, "openline.store") for i in found)
+
+
+# --- no circles ---------------------------------------------------------------------------------
+
+
+def module_graph(imports: list[Import], modules: set[str]) -> dict[str, set[str]]:
+    """Which of ``modules`` each one imports. A package stands for its ``__init__``: ``from
+    openline.domain import errors`` imports both ``openline.domain`` and its ``errors``."""
+    graph: dict[str, set[str]] = {module: set() for module in modules}
+    for imported in imports:
+        if imported.module in modules and imported.module != imported.importer:
+            graph[imported.importer].add(imported.module)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, however far round (Tarjan's strongly
+    connected components of more than one module), each sorted."""
+    order: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = lowest[module] = len(order)
+        stack.append(module)
+        for imported in sorted(graph[module]):
+            if imported not in order:
+                visit(imported)
+                lowest[module] = min(lowest[module], lowest[imported])
+            elif imported in stack:
+                lowest[module] = min(lowest[module], order[imported])
+        if lowest[module] == order[module]:
+            group = [stack.pop()]
+            while group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return sorted(found)
+
+
+def test_no_modules_import_each_other_round_a_circle() -> None:
+    modules = {module_name(path) for path in modules_of(("openline",))}
+    graph = module_graph(all_imports(), modules)
+    assert "openline.store.writer" in graph["openline.node.assembly"]  # the graph has edges
+    assert circles(graph) == []
+
+
+def test_the_circle_check_finds_a_circle_however_far_round() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"a", "e"}}
+    assert circles(graph) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_circle_check_finds_two_modules_importing_each_other_under_type_checking() -> None:
+    sources = {
+        "openline.geo.first": "from openline.geo.second import Batch",
+        "openline.geo.second": "if TYPE_CHECKING:\n    from openline.geo import first",
+    }
+    imports = [i for m, s in sources.items() for i in imports_of(s, m, False, f"{m}.py")]
+    assert circles(module_graph(imports, set(sources))) == [sorted(sources)]

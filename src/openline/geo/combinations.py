@@ -9,10 +9,11 @@ edges, the feet of the perpendiculars.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from openline.geo.batch import Batch
 from openline.geo.geodesy import (
     FloatArray,
     along_track_m,
@@ -27,9 +28,6 @@ from openline.geo.shapes import (
     BoolArray,
     IntArray,
 )
-
-if TYPE_CHECKING:
-    from openline.geo.footprints import Batch
 
 # Pairs with more vertex combinations than this compare runs of RUN_EDGES edges first (and
 # test one vertex per ring inside), rather than every vertex with every vertex.

@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import cached_property
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from openline.geo.batch import Batch
 from openline.geo.combinations import Combinations, first_blocks, run_blocks, small_pairs
 from openline.geo.geodesy import (
     FloatArray,
@@ -47,7 +46,6 @@ from openline.geo.shapes import (
     Box,
     IntArray,
     Shape,
-    starts_of,
 )
 
 __all__ = ["Box", "Shape", "distance_m", "distances_m", "nearest_points"]
@@ -78,123 +76,62 @@ def distances_m(
     swap = np.fromiter((x.key > y.key for x, y in zip(a, b, strict=True)), bool, len(a))
     firsts = [y if s else x for x, y, s in zip(a, b, swap, strict=True)]
     seconds = [x if s else y for x, y, s in zip(a, b, swap, strict=True)]
-    return Batch(firsts, seconds).distances(within)
+    return _distances(Batch(firsts, seconds), within)
 
 
 # --- many pairs at once ---------------------------------------------------------------------
 
 
-class BatchRuns(NamedTuple):
-    """The runs of a batch's shapes (see shapes._Runs), numbered across the batch: where each
-    shape's runs start, each run's first place in ``vertices``, its size, its cap (centre
-    vertex, radius), the runs' vertices; where each shape's ring starts begin, and the first
-    vertex of every ring."""
+def _distances(batch: Batch, within: FloatArray) -> FloatArray:
+    """Each pair's distance, exact where it is at most ``within``: see distances_m."""
+    a, b = batch.a, batch.b
+    _, _, centres = inverse(batch.cap[0][a], batch.cap[1][a], batch.cap[0][b], batch.cap[1][b])
+    bound = centres - batch.cap[2][a] - batch.cap[2][b]
+    far = bound > within + TOUCHING_M
+    out = np.where(far, bound, 0.0)
+    near = (~far).nonzero()[0]
+    if near.size:
+        widening = batch.radius[a[near]] + batch.radius[b[near]]
+        core = centres[near]  # two circles: their cores are their centres, the caps' centres
+        measured = (batch.n_rings[a[near]] > 0) | (batch.n_rings[b[near]] > 0)
+        if measured.any():
+            pick = near[measured]
+            limit = within[pick] + widening[measured]
+            core[measured] = _core_distances(batch, a[pick], b[pick], limit)
+        apart = core - widening
+        out[near] = np.where(apart < TOUCHING_M, 0.0, apart)
+    return out
 
-    offset: IntArray
-    start: IntArray
-    size: IntArray
-    centre: IntArray
-    radius: FloatArray
-    vertices: IntArray
-    ring_start_offset: IntArray
-    ring_starts: IntArray
 
+def _core_distances(batch: Batch, sa: IntArray, sb: IntArray, limit: FloatArray) -> FloatArray:
+    """The distances between the cores (polygons, or circles' centres) of pairs of shapes:
+    0 when they cross or one holds a vertex of the other, else the least vertex-to-edge
+    distance either way; exact where it is at most ``limit``.
 
-class Batch:
-    """The shapes of many pairs laid end to end, so that each step is one array operation.
-
-    Vertices, runs and ring starts of every shape are numbered across the batch.
+    A small pair is one block, the whole of both shapes. A large pair first tests the first
+    vertex of each ring inside the other shape (with no edges crossing or touching, a ring
+    lies wholly inside or wholly outside the other footprint); then, unless it is inside,
+    compares the caps of its runs: only pairs of runs whose caps may come closer than the
+    least distance between their centres (vertices), and than ``limit``, are compared
+    vertex by vertex (crossing runs always are).
     """
-
-    def __init__(self, firsts: Sequence[Shape], seconds: Sequence[Shape]) -> None:
-        slots: dict[int, int] = {}
-        shapes: list[Shape] = []
-        for shape in (*firsts, *seconds):
-            if slots.setdefault(id(shape), len(shapes)) == len(shapes):
-                shapes.append(shape)
-        self.a = np.array([slots[id(s)] for s in firsts], np.int64)
-        self.b = np.array([slots[id(s)] for s in seconds], np.int64)
-        packs = [s.packed for s in shapes]
-        self.shapes = shapes
-        header = np.concatenate([p.header for p in packs]).reshape(-1, 9).T
-        counts = header[:5].astype(np.int64)
-        self.size, self.n_rings, self.n_runs, self.n_run_vertices, self.n_ring_starts = counts
-        self.radius, self.cap = header[5], header[6:]
-        self.offset = starts_of(self.size)
-        self.lon, self.lat, self.edge_az, self.edge_back_az, self.edge_m = np.concatenate(
-            [p.vertices for p in packs]
-        ).T
-        self.next, self.ring = np.concatenate([p.links for p in packs]).T
-        self.next = self.next + self.offset.repeat(self.size)
-
-    @cached_property
-    def runs(self) -> BatchRuns:
-        """The runs and ring starts of every shape, numbered across the batch: only pairs of
-        large footprints need them, so they are laid out at their first use."""
-        shapes, offset = self.shapes, self.offset
-        start, size, centre = np.concatenate([s.packed.runs for s in shapes]).T
-        vertices = np.concatenate([s.runs.vertices for s in shapes])
-        ring_starts = np.concatenate([s.runs.ring_starts for s in shapes])
-        return BatchRuns(
-            offset=starts_of(self.n_runs),
-            start=start + np.repeat(starts_of(self.n_run_vertices), self.n_runs),
-            size=size,
-            centre=centre + offset.repeat(self.n_runs),
-            radius=np.concatenate([s.runs.radius_m for s in shapes]),
-            vertices=vertices + offset.repeat(self.n_run_vertices),
-            ring_start_offset=starts_of(self.n_ring_starts),
-            ring_starts=ring_starts + offset.repeat(self.n_ring_starts),
-        )
-
-    def distances(self, within: FloatArray) -> FloatArray:
-        """Each pair's distance, exact where it is at most ``within``: see distances_m."""
-        a, b = self.a, self.b
-        _, _, centres = inverse(self.cap[0][a], self.cap[1][a], self.cap[0][b], self.cap[1][b])
-        bound = centres - self.cap[2][a] - self.cap[2][b]
-        far = bound > within + TOUCHING_M
-        out = np.where(far, bound, 0.0)
-        near = (~far).nonzero()[0]
-        if near.size:
-            widening = self.radius[a[near]] + self.radius[b[near]]
-            core = centres[near]  # two circles: their cores are their centres, the caps' centres
-            measured = (self.n_rings[a[near]] > 0) | (self.n_rings[b[near]] > 0)
-            if measured.any():
-                pick = near[measured]
-                limit = within[pick] + widening[measured]
-                core[measured] = self._core_distances(a[pick], b[pick], limit)
-            apart = core - widening
-            out[near] = np.where(apart < TOUCHING_M, 0.0, apart)
-        return out
-
-    def _core_distances(self, sa: IntArray, sb: IntArray, limit: FloatArray) -> FloatArray:
-        """The distances between the cores (polygons, or circles' centres) of pairs of shapes:
-        0 when they cross or one holds a vertex of the other, else the least vertex-to-edge
-        distance either way; exact where it is at most ``limit``.
-
-        A small pair is one block, the whole of both shapes. A large pair first tests the first
-        vertex of each ring inside the other shape (with no edges crossing or touching, a ring
-        lies wholly inside or wholly outside the other footprint); then, unless it is inside,
-        compares the caps of its runs: only pairs of runs whose caps may come closer than the
-        least distance between their centres (vertices), and than ``limit``, are compared
-        vertex by vertex (crossing runs always are).
-        """
-        n = len(sa)
-        small = small_pairs(self, sa, sb)
-        best, touching = np.full(n, math.inf), np.zeros(n, bool)
-        passes = [Combinations(self, first_blocks(self, sa, sb, small), n)]
-        touching |= passes[0].touching()
-        large = (~small & ~touching).nonzero()[0]
-        if large.size:
-            runs, best[large] = run_blocks(self, sa, sb, large, limit)
-            passes.append(Combinations(self, runs, n))
-            touching |= passes[1].touching()
-        for c in passes:
-            np.minimum.at(best, c.blocks.pair, c.least_per_block())
-        best[touching] = 0.0
-        for c in passes:
-            feet = c.feet(np.minimum(best, limit))
-            np.minimum.at(best, feet.pair, feet.distance)
-        return best
+    n = len(sa)
+    small = small_pairs(batch, sa, sb)
+    best, touching = np.full(n, math.inf), np.zeros(n, bool)
+    passes = [Combinations(batch, first_blocks(batch, sa, sb, small), n)]
+    touching |= passes[0].touching()
+    large = (~small & ~touching).nonzero()[0]
+    if large.size:
+        runs, best[large] = run_blocks(batch, sa, sb, large, limit)
+        passes.append(Combinations(batch, runs, n))
+        touching |= passes[1].touching()
+    for c in passes:
+        np.minimum.at(best, c.blocks.pair, c.least_per_block())
+    best[touching] = 0.0
+    for c in passes:
+        feet = c.feet(np.minimum(best, limit))
+        np.minimum.at(best, feet.pair, feet.distance)
+    return best
 
 
 # --- where the distance is reached ----------------------------------------------------------
@@ -214,7 +151,7 @@ def nearest_points(a: Shape, b: Shape) -> tuple[LonLat, LonLat]:
 
 def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
     """As :func:`nearest_points`, for the cores of one pair (a circle's core is its centre):
-    the same passes as :meth:`Batch._core_distances`, keeping where each distance is."""
+    the same passes as :func:`_core_distances`, keeping where each distance is."""
     small = small_pairs(g, g.a, g.b)
     passes = [Combinations(g, first_blocks(g, g.a, g.b, small), 1)]
     if not small[0]:
