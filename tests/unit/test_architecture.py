@@ -433,3 +433,54 @@ def test_the_circle_check_finds_two_modules_importing_each_other_under_type_chec
     }
     imports = [i for m, s in sources.items() for i in imports_of(s, m, False, f"{m}.py")]
     assert circles(module_graph(imports, set(sources))) == [sorted(sources)]
+
+
+# --- no import deferred to dodge a circle ------------------------------------------------------
+
+# The imports of Openline's own modules made in a function or under TYPE_CHECKING, outside the
+# CLI (which defers its imports so that each command starts quickly), with why: start-up time,
+# never a circle, which the layer and circle checks above would refuse anyway.
+DEFERRED = {
+    ("openline.node.assembly", "openline.geo.conflict_finder"): (
+        "numpy, pyproj and shapely load only on a node that starts, not for one-shot commands"
+    ),
+}
+
+
+def deferred_imports(source: str, module: str, is_package: bool, filename: str) -> list[Import]:
+    """The imports of ``source`` that are not statements of the module's top level."""
+    tree = ast.parse(source, filename=filename)
+    top = {
+        f"{filename}:{node.lineno}"
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    }
+    return [i for i in imports_of(source, module, is_package, filename) if i.where not in top]
+
+
+def test_no_module_outside_the_cli_defers_an_import_of_openline_but_those_declared() -> None:
+    modules = {module_name(path) for path in modules_of(("openline",))}
+    found = set()
+    for path in modules_of(("openline",)):
+        importer = module_name(path)
+        if within(importer, "openline.cli"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        deferred = deferred_imports(source, importer, path.name == "__init__.py", str(path))
+        found |= {(i.importer, i.module) for i in deferred if i.module in modules}
+    assert found == set(DEFERRED)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f():\n    from openline.store import tables",
+        "if TYPE_CHECKING:\n    from openline.store.tables import journal",
+        "class A:\n    import openline.store.tables",
+    ],
+)
+def test_the_deferred_check_finds_an_import_below_the_top_level(source: str) -> None:
+    found = deferred_imports(source, "openline.services.example", False, "example.py")
+    assert "openline.store.tables" in [i.module for i in found]
+    top = deferred_imports("from openline.store import tables", "openline.x", False, "x.py")
+    assert top == []
