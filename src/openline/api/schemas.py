@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJson
 from pydantic_core import core_schema
 
 from openline.domain.conflicts import StoredConflict
+from openline.domain.journal import JournalEntry
 from openline.domain.messages import Message, State
 from openline.domain.notifications import Kind
 from openline.domain.parties import PARTY_CODE
@@ -126,11 +127,6 @@ class NodePublic(BaseModel):
     peers: list[PeerPublic]
     journal: JournalHead
     version: str
-
-
-class JournalPage(BaseModel):
-    entries: list[dict[str, Any]]
-    head: JournalHead
 
 
 def _text(instant: Any) -> str | None:
@@ -416,3 +412,26 @@ ListedWarning = Annotated[OpenWarning, AsJson(WARNING_SCHEMA)]
 
 class WarningList(BaseModel):
     warnings: list[ListedWarning]
+
+
+# A listed journal entry is a JournalEntry (domain/journal.py), its data as an object.
+JOURNAL_ENTRY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer"},
+        "at": {"type": "string", "format": "date-time"},
+        "kind": {"type": "string"},
+        "data": {"type": "object"},
+        "prev_hash": {"type": "string"},
+        "hash": {"type": "string"},
+        "sig": {"type": "string"},
+    },
+    "required": ["seq", "at", "kind", "data", "prev_hash", "hash", "sig"],
+    "additionalProperties": False,
+}
+ListedEntry = Annotated[JournalEntry, AsJson(JOURNAL_ENTRY_SCHEMA)]
+
+
+class JournalPage(BaseModel):
+    entries: list[ListedEntry]
+    head: JournalHead

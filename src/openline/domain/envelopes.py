@@ -103,8 +103,23 @@ class Envelope:
     signed: bytes
     hash: str
 
+    def unsigned(self) -> dict[str, Any]:
+        """The envelope without its signature: the members whose canonical JSON is signed.
+        Not the envelope as JSON (that is :meth:`to_json`, with ``sig``)."""
+        return {
+            "v": ENVELOPE_VERSION,
+            "id": self.id,
+            "from": self.sender,
+            "to": self.to,
+            "link_seq": self.link_seq,
+            "prev": self.prev,
+            "sent_at": self.sent_at,
+            "kind": self.kind,
+            "body": dict(self.body),
+        }
+
     def to_json(self) -> dict[str, Any]:
-        return {**_unsigned(self), "sig": self.sig}
+        return {**self.unsigned(), "sig": self.sig}
 
     @cached_property
     def text(self) -> str:
@@ -117,20 +132,6 @@ class Envelope:
         signed = self.signed.decode("utf-8")
         at = signed.rindex(',"to":"')
         return f'{signed[:at]},"sig":"{self.sig}"{signed[at:]}'
-
-
-def _unsigned(e: Envelope) -> dict[str, Any]:
-    return {
-        "v": ENVELOPE_VERSION,
-        "id": e.id,
-        "from": e.sender,
-        "to": e.to,
-        "link_seq": e.link_seq,
-        "prev": e.prev,
-        "sent_at": e.sent_at,
-        "kind": e.kind,
-        "body": dict(e.body),
-    }
 
 
 def seal(
@@ -148,19 +149,7 @@ def seal(
     """A new envelope, signed by ``sign`` (the sender's key)."""
     if kind not in KINDS:
         raise ValueError(f"envelope kind {kind!r} is not one of {', '.join(KINDS)}")
-    unsigned: dict[str, Any] = {
-        "v": ENVELOPE_VERSION,
-        "id": envelope_id,
-        "from": sender,
-        "to": to,
-        "link_seq": link_seq,
-        "prev": prev,
-        "sent_at": sent_at,
-        "kind": kind,
-        "body": dict(body),
-    }
-    signed = canonical_json(unsigned)
-    return Envelope(
+    unsigned = Envelope(
         id=envelope_id,
         sender=sender,
         to=to,
@@ -168,7 +157,14 @@ def seal(
         prev=prev,
         sent_at=sent_at,
         kind=kind,
-        body=unsigned["body"],
+        body=dict(body),
+        sig="",
+        signed=b"",
+        hash="",
+    )
+    signed = canonical_json(unsigned.unsigned())
+    return replace(
+        unsigned,
         sig=base64.b64encode(sign(signed)).decode("ascii"),
         signed=signed,
         hash=envelope_hash(signed),

@@ -32,10 +32,10 @@ def journal_head(node: Node) -> tuple[int, str]:
     return node.read(read_head)
 
 
-def journal_page(node: Node, after: int, limit: int) -> tuple[list[dict[str, object]], int, str]:
-    """Up to ``limit`` entries after ``after``, as the API shows them, and the head."""
+def journal_page(node: Node, after: int, limit: int) -> tuple[list[JournalEntry], int, str]:
+    """Up to ``limit`` entries after ``after``, and the head."""
     entries, (seq, head_hash) = node.read(partial(_entries_and_head, after=after, limit=limit))
-    return [entry.to_json() for entry in entries], seq, head_hash
+    return entries, seq, head_hash
 
 
 async def journal_backlog(node: Node, *, after: int, limit: int) -> tuple[list[JournalEntry], int]:
