@@ -51,7 +51,7 @@ class TrackRef(NamedTuple):
     track_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrackReport:
     """One report of one track, checked; ``time`` to the millisecond, in UTC."""
 
@@ -177,7 +177,7 @@ def _number(value: object, where: str, low: float, high: float) -> float:
 # --- warnings --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProximityRules:
     """When tracks warn: the look-ahead window and the minima between tracks."""
 
@@ -213,7 +213,7 @@ def entry_key(track: TrackRef, notification_id: str) -> str:
     return _key("entry", f"{track.party}/{track.track_id}", notification_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WarnedTrack:
     """What a warning says of one of its tracks: which, and the time of the report used."""
 
@@ -229,15 +229,15 @@ class WarnedTrack:
     def ref(self) -> TrackRef:
         return TrackRef(self.party, self.track_id)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str]:
         return {"party": self.party, "track_id": self.track_id, "time": format_utc(self.time)}
 
-    def named(self) -> dict[str, Any]:
+    def named(self) -> dict[str, str]:
         """The track alone, without the time of its report."""
         return {"party": self.party, "track_id": self.track_id}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Approach:
     """Two tracks of different parties predicted within both minima: ``a`` is the track whose
     name sorts first (:meth:`of`); distances to the decimetre, so that rounding noise never
@@ -297,7 +297,7 @@ class Approach:
         return {"key": self.key, "rule": self.rule, "a": self.a.named(), "b": self.b.named()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotifiedVolume:
     """A volume as warnings name it: its notification (id, owner, kind) and its place among the
     notification's volumes."""
@@ -307,11 +307,11 @@ class NotifiedVolume:
     kind: str
     volume: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | int]:
         return {"id": self.id, "owner": self.owner, "kind": self.kind, "volume": self.volume}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A track in (or predicted in) a protected site, or a volume of another party's
     notification; ``inside``: already at the report's time."""
@@ -369,7 +369,7 @@ class Entry:
 ProximityWarning = Approach | Entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenWarning:
     """A warning open on this node: its latest figures, and when this node opened it."""
 
