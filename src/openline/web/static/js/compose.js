@@ -17,8 +17,8 @@ export class Compose {
     this.templates = [];
   }
 
-  async load() {
-    this.templates = (await api("/api/v1/templates")).templates;
+  load(templates) {
+    this.templates = templates;
     this.render(this.templates[0]?.name);
   }
 
@@ -126,7 +126,7 @@ export class Compose {
         Object.assign(body, fields);
       }
       const message = await api("/api/v1/messages", { method: "POST", body });
-      this.render(body.template);
+      this.render(data.get("template")); // a fresh form of the same template, free text too
       this.onSent(message);
     } catch (error) {
       this.onError(error);

@@ -5,6 +5,7 @@ import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Compose } from "./compose.js";
 import { renderConflicts } from "./conflicts.js";
+import { MessageDetail } from "./detail.js";
 import { language, loadLanguage, t } from "./i18n.js";
 import { Journal } from "./journal.js";
 import { LineView } from "./line.js";
@@ -56,7 +57,7 @@ async function signIn(event) {
 
 const alarm = new Alarm({ banner: $("alarms"), log: $("alarm-log"), logButton: $("alarm-log-button") });
 const line = new LineView({ element: $("line"), alarm });
-let messages, journal, map, tracks, compose;
+let messages, detail, journal, map, tracks, compose;
 
 async function open() {
   const node = await api("/api/v1/node");
@@ -69,12 +70,14 @@ async function open() {
   $("token").value = "";
 
   journal = new Journal({ view: $("tab-journal"), onError: showError });
-  messages = new Messages({ inbox: $("tab-inbox"), outbox: $("tab-outbox"), dialog: $("detail"),
-    party: node.party.party, onError: showError, journal,
+  const languages = new Map([node.party, ...node.peers].map((card) => [card.party, card.lang]));
+  detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages, journal,
+    onAcknowledge: (id) => messages.acknowledge(id),
     onReply: (message) => {
       compose.replyTo(message);
       selectTab("compose");
     } });
+  messages = new Messages({ inbox: $("tab-inbox"), outbox: $("tab-outbox"), detail, onError: showError });
   map = new OpsMap({ element: $("map"), party: node.party.party, cursorDd: $("cursor-dd"),
     cursorMgrs: $("cursor-mgrs"), onError: showError,
     tools: { draw: $("draw"), finish: $("finish"), cancel: $("cancel"), hint: $("map-hint") } });
@@ -91,8 +94,12 @@ async function open() {
   alarm.show(); // the title and icon, in the node's language
   line.show(node.peers);
 
+  const phrasebook = api("/api/v1/templates").then(({ templates }) => {
+    detail.templates = templates;
+    compose.load(templates);
+  });
   await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), journal.load(node.journal.seq),
-    compose.load(), map.loadBorders()]);
+    phrasebook, map.loadBorders()]);
   document.body.dataset.ready = "true"; // every view filled: what the e2e tests wait for
   const stop = new AbortController();
   state.stop = stop;

@@ -39,3 +39,14 @@ export function utc(iso) {
 export function isoMinute(date) {
   return `${date.toISOString().slice(0, 16)}:00Z`;
 }
+
+// A countdown cell: "1h 02m 03s left", or how long ago the deadline passed; whether it has.
+export function countdown(cell, { deadline, state }, now = Date.now()) {
+  if (state === "acknowledged") {
+    cell.textContent = "—";
+    return false;
+  }
+  const left = Date.parse(deadline) - now;
+  cell.textContent = t(left >= 0 ? "countdown.left" : "countdown.over", { time: duration(left) });
+  return left < 0;
+}

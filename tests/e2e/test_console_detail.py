@@ -1,0 +1,92 @@
+"""A message's detail reads top-down, and text typed by a person is marked untranslated with its
+language: two real nodes (BLUE in English, RED in Russian), consoles in a real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease
+from tests.support.processes import Pair
+
+pytestmark = pytest.mark.slow
+
+
+def _open_detail(console: Console, box: str, message_id: str) -> None:
+    console.tab(box)
+    row = console.page.locator(f"#tab-{box} tr.msg[data-id='{message_id}']")
+    row.wait_for()
+    row.click()
+    console.page.locator("#detail[open] .receipts").wait_for()
+
+
+def test_a_message_opens_at_its_top_with_precedence_title_sender_and_deadline_first(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    red = open_console(pair.red)
+    # A low screen, so that the detail is taller than its dialog and could open scrolled down.
+    red.page.set_viewport_size({"width": 1366, "height": 420})
+    message_id = blue_asks_red_to_cease(pair, "flash")
+    _open_detail(red, "inbox", message_id)
+
+    dialog = red.page.locator("#detail")
+    layout = dialog.evaluate(
+        """(d) => ({
+            overflows: d.scrollHeight > d.clientHeight,
+            scrollTop: d.scrollTop,
+            focused: document.activeElement.tagName,
+            order: [...d.querySelectorAll("article > *")].map((e) => e.className || e.tagName),
+        })"""
+    )
+    assert layout["overflows"], "the detail fits: the test would not see it open scrolled"
+    assert layout["scrollTop"] == 0
+    assert layout["focused"] == "H2"
+    assert layout["order"][:3] == ["HEADER", "facts", "actions"]
+    header = dialog.locator("article > header").inner_text()
+    assert "МОЛНИЯ" in header
+    assert "Просьба прекратить действия" in header
+    assert dialog.locator(".facts .from").inner_text() == "BLUE"
+    assert " мин " in dialog.locator(".facts .countdown").inner_text()
+    for shown in (".facts .from", ".facts .deadline", "button.ack"):
+        assert dialog.locator(shown).is_visible()
+        box = dialog.locator(shown).bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] < 420, f"{shown} is below the fold"
+
+    red.screenshot("message-detail-ru")
+
+    # The raw JSON only on request.
+    raw = dialog.locator("pre.fields")
+    assert not raw.is_visible()
+    dialog.locator("details.raw summary").click()
+    assert '"template": "request-cease-activity"' in raw.inner_text()
+
+    # BLUE typed "Mortar fire" in English: on RED it is marked, in Russian, as English.
+    typed = dialog.locator("dd[data-field=activity] .untranslated[data-lang=en]")
+    assert "Mortar fire" in typed.inner_text()
+    assert "без перевода" in typed.inner_text()
+    assert "английский" in typed.inner_text()
+
+
+def test_free_text_and_typed_fields_are_marked_with_their_language_only_across_languages(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    blue = open_console(pair.blue)
+    sent_id = blue_asks_red_to_cease(pair, "routine")
+    with pair.red.client() as red:
+        answer = red.post(
+            "/api/v1/messages",
+            json={"to": ["BLUE"], "precedence": "routine", "text": "Огонь прекращён", "lang": "ru"},
+        )
+    assert answer.status_code == 201, answer.text
+
+    _open_detail(blue, "inbox", answer.json()["id"])
+    free = blue.page.locator("#detail dd[data-field=text] .untranslated[data-lang=ru]")
+    assert "Огонь прекращён" in free.inner_text()
+    assert "untranslated, in Russian" in free.inner_text()
+    blue.page.click("#detail button.close")
+
+    # BLUE's own message, typed in BLUE's language, reads unmarked on BLUE.
+    _open_detail(blue, "outbox", sent_id)
+    activity = blue.page.locator("#detail dd[data-field=activity]")
+    assert activity.inner_text() == "Mortar fire"
+    assert blue.page.locator("#detail .untranslated").count() == 0
