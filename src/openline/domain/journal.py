@@ -69,7 +69,7 @@ class JournalKind(StrEnum):
     SECURITY_FEDERATION_TOO_LARGE = "security.federation_too_large"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One journal entry as stored: ``data`` is kept as its canonical JSON text."""
 

@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openline.domain import notifications as rules
-from openline.domain.conflicts import AltitudeBand, DetectedConflict, StoredConflict, TimeWindow
+from openline.domain.conflicts import (
+    AltitudeBand,
+    ConflictState,
+    DetectedConflict,
+    StoredConflict,
+    TimeWindow,
+)
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
@@ -231,7 +237,7 @@ def list_notifications(
 
 
 def list_conflicts(
-    node: Node, *, state: str | None, notification_id: str | None, limit: int
+    node: Node, *, state: ConflictState | None, notification_id: str | None, limit: int
 ) -> list[StoredConflict]:
     return node.read(
         lambda conn: store.list_conflicts(

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, or_, select, update
 
-from openline.domain.conflicts import DetectedConflict, StoredConflict
+from openline.domain.conflicts import ConflictState, DetectedConflict, StoredConflict
 from openline.domain.notifications import (
     Notification,
     Status,
@@ -133,7 +133,7 @@ def get_conflict(conn: Connection, key: str) -> StoredConflict | None:
 
 
 def list_conflicts(
-    conn: Connection, *, state: str | None, notification_id: str | None, limit: int
+    conn: Connection, *, state: ConflictState | None, notification_id: str | None, limit: int
 ) -> list[StoredConflict]:
     query = select(conflicts).order_by(conflicts.c.key).limit(limit)
     if state is not None:
