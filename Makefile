@@ -84,12 +84,13 @@ test: install system-packages
 screenshots: install system-packages
 	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e -q
 
-# Python (ruff, mypy) and the console's JavaScript (ESLint, eslint.config.js).
+# Python (ruff, mypy) and the console's JavaScript (ESLint: eslint.config.js, and the files it
+# checks in package.json's lint script).
 lint: install $(LINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	npx --no-install eslint eslint.config.js $(WEB)/copy-vendor.mjs $(WEB)/static/js
+	npm run --silent lint
 
 format: install
 	$(BIN)/ruff format .
