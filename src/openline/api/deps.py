@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPBearer
 
+from openline.api.limits import RateLimiter
 from openline.api.schemas import MessageCreate
 from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
@@ -31,6 +32,11 @@ async def get_line(request: Request) -> Line:
     return line
 
 
+async def get_federation_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.federation_limiter
+    return limiter
+
+
 async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
     operator: operators.Operator = request.state.operator
     return operator.name
@@ -38,6 +44,7 @@ async def current_operator(request: Request, _scheme: Annotated[object, Depends(
 
 NodeDep = Annotated[Node, Depends(get_node)]
 LineDep = Annotated[Line, Depends(get_line)]  # the running line, started with the app
+FederationLimiter = Annotated[RateLimiter, Depends(get_federation_limiter)]
 Operator = Annotated[str, Depends(current_operator)]
 
 

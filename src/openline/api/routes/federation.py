@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.types import Scope
 
 from openline.api import strict_json
-from openline.api.deps import LineDep, NodeDep
+from openline.api.deps import FederationLimiter, LineDep, NodeDep
 from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.domain.errors import InvalidInput
@@ -35,7 +35,9 @@ INLINE_CHECK_MAX = 16
 
 
 @router.post("/envelopes", summary="Deliver a batch of signed envelopes (node to node)")
-async def receive_envelopes(request: Request, node: NodeDep, line: LineDep) -> Response:
+async def receive_envelopes(
+    request: Request, node: NodeDep, line: LineDep, limiter: FederationLimiter
+) -> Response:
     client = request.client.host if request.client else None
     keys = line.keys
     try:
@@ -49,7 +51,7 @@ async def receive_envelopes(request: Request, node: NodeDep, line: LineDep) -> R
         payload = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"the body is not JSON: {exc}"
-    limited = await _rate_limited(request, node, client, _claimed_peer(payload, keys))
+    limited = await _rate_limited(limiter, node, client, _claimed_peer(payload, keys))
     if limited is not None:
         return limited
     envelopes = await _envelopes(payload, problem, node, client)
@@ -76,10 +78,9 @@ def _claimed_peer(payload: object, keys: Mapping[str, PublicKey]) -> str | None:
 
 
 async def _rate_limited(
-    request: Request, node: Node, client: str | None, peer: str | None
+    limiter: RateLimiter, node: Node, client: str | None, peer: str | None
 ) -> Response | None:
     """None if the request is within its peer's rate; else the 429 to answer."""
-    limiter: RateLimiter = request.app.state.federation_limiter
     admission = limiter.admit((peer, client))
     if admission.allowed:
         return None
