@@ -74,9 +74,12 @@ def _spread(expressions: list[ast.expr]) -> list[ast.expr]:
 
 
 def documented_kinds() -> list[str]:
-    """The kinds in the first column of the table under "### Journal kinds", in order."""
+    """The kinds in the first column of the table under the heading "Journal kinds" (of any
+    level), in order."""
     text = ARCHITECTURE.read_text(encoding="utf-8")
-    section = text.split("### Journal kinds", 1)[1].split("\n#", 1)[0]
+    heading = re.search(r"^#+ Journal kinds$", text, flags=re.MULTILINE)
+    assert heading is not None, f"{ARCHITECTURE} has no section 'Journal kinds'"
+    section = re.split(r"^#", text[heading.end() :], maxsplit=1, flags=re.MULTILINE)[0]
     return re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE)
 
 
