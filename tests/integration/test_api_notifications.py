@@ -379,6 +379,29 @@ def test_a_rolled_back_notification_leaves_nothing_in_the_conflict_finder(
     )
 
 
+def test_a_node_loads_its_live_notifications_into_the_conflict_finder_as_it_starts(
+    node_dir: NewNode, clock: FakeClock
+):
+    site = body("protected-site", square(36.05, 35.05, 0.01))
+    first = Node.open(node_dir.directory, environ={}, clock=clock)
+    first.start()
+    try:
+        stored, _ = first.write(service.create(first, service.parse_draft(site), "test"))
+    finally:
+        first.stop()
+    again = Node.open(node_dir.directory, environ={}, clock=clock)
+    try:
+        with pytest.raises(RuntimeError, match="loaded when the node starts"):
+            again.conflict_finder  # noqa: B018 - only a started node has one
+        again.start()
+
+        assert stored.id in again.conflict_finder
+        _, conflicts = again.write(service.create(again, service.parse_draft(body()), "test"))
+        assert len(conflicts) == 1
+    finally:
+        again.stop()
+
+
 # --- bad geometry through the API ---------------------------------------------------------------
 # Each is sent as raw JSON text, so that NaN and Infinity arrive as the JSON tokens some encoders
 # write, and 1e400 as the huge number it is (Python reads it as infinity).
