@@ -52,6 +52,8 @@ def create_app(opened: Node) -> FastAPI:
         version=__version__,
         description="Operator API of an Openline deconfliction line node.",
         lifespan=lifespan,
+        docs_url=None,  # served from the node's own files instead: console.docs_router
+        redoc_url=None,
     )
     app.state.node = opened
     install_error_handlers(app)
@@ -79,6 +81,7 @@ def create_app(opened: Node) -> FastAPI:
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)
+    app.include_router(console.docs_router)
     web = files("openline.web")
     # The console's front-end packages, copied there by `make install` (npm ci): without them
     # the API still serves, and the console says its map is missing (docs/console.md).

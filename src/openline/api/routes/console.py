@@ -1,12 +1,16 @@
 """Small read-only answers the operator console needs: the journal's verification and the MGRS
 reference of a point (the console shows the cursor's, with the one MGRS implementation the node
-already has rather than a second one in JavaScript)."""
+already has rather than a second one in JavaScript); and the API's reference pages, /docs and
+/redoc, from Swagger UI and ReDoc files the node serves itself (as the console's, in /vendor), so
+that they work on an air-gapped network."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from openline.api.deps import NodeDep, Operator, requires
@@ -15,6 +19,10 @@ from openline.geo.mgrs import format_mgrs
 from openline.services.journal import verify_journal
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
+docs_router = APIRouter(include_in_schema=False)
+# Copied out of the npm packages swagger-ui-dist and redoc by web/copy-vendor.mjs.
+SWAGGER_UI = "/vendor/swagger-ui"
+REDOC = "/vendor/redoc"
 
 
 class JournalVerification(BaseModel):
@@ -49,3 +57,25 @@ def mgrs(
     lon: Annotated[float, Path(ge=-180, le=180, description="Longitude, WGS84 degrees.")],
 ) -> MgrsReference:
     return MgrsReference(lat=lat, lon=lon, mgrs=format_mgrs(lat, lon))
+
+
+@docs_router.get("/docs", response_class=HTMLResponse)
+def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title}: Swagger UI",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+    )
+
+
+@docs_router.get("/redoc", response_class=HTMLResponse)
+def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title}: ReDoc",
+        redoc_js_url=f"{REDOC}/redoc.standalone.js",
+        redoc_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        with_google_fonts=False,  # the system's fonts: nothing fetched from outside the node
+    )
