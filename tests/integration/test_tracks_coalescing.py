@@ -51,7 +51,7 @@ def report(clock: FakeClock, track_id: str = "B1", *, after_s: float = 0, **chan
     return track_report(track_id, **{"time": time, **changes})
 
 
-def post(node: Node, *items: dict[str, Any]) -> dict[str, int]:
+def post(node: Node, *items: dict[str, Any]) -> tracks.Taken:
     return node.write(tracks.report(node, tracks.parse(node, list(items))))
 
 
@@ -113,7 +113,7 @@ def test_reports_too_many_for_one_envelope_are_split_to_fit_the_size_limit(
 def test_an_older_report_than_the_one_held_is_superseded(node: Node, clock: FakeClock):
     post(node, report(clock, after_s=5))
 
-    assert post(node, report(clock, after_s=1)) == {"accepted": 0, "superseded": 1}
+    assert post(node, report(clock, after_s=1)) == tracks.Taken(accepted=0, superseded=1)
     assert node.write(tracks.current_tracks(node))[0].to_json()["time"] == format_utc(
         clock.now + timedelta(seconds=5)
     )

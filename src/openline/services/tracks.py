@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple
 
 from openline.domain import tracks as rules
 from openline.domain.envelopes import Envelope
@@ -74,10 +75,18 @@ def parse(node: Node, body: object) -> list[TrackReport]:
     )
 
 
-def report(node: Node, reports: list[TrackReport]) -> Operation[dict[str, int]]:
+class Taken(NamedTuple):
+    """What became of an operator's reports: how many became their track's latest, and how
+    many were older than the report held."""
+
+    accepted: int
+    superseded: int
+
+
+def report(node: Node, reports: list[TrackReport]) -> Operation[Taken]:
     """Hold this party's reports, queue them for the peers, and bring the warnings up to date."""
 
-    def take(uow: UnitOfWork) -> dict[str, int]:
+    def take(uow: UnitOfWork) -> Taken:
         held = node.tracker
         held.keep(uow)
         taken = _take(held, reports, refuse=True)
@@ -85,7 +94,7 @@ def report(node: Node, reports: list[TrackReport]) -> Operation[dict[str, int]]:
             held.unsent[one.track_id] = one
         if taken:
             _update_warnings(uow, node)
-        return {"accepted": len(taken), "superseded": len(reports) - len(taken)}
+        return Taken(accepted=len(taken), superseded=len(reports) - len(taken))
 
     return take
 

@@ -33,7 +33,8 @@ ReportsBody = Annotated[
 @router.post("/tracks", response_model=TracksAccepted, dependencies=requires(Action.REPORT_TRACKS))
 async def report_tracks(body: ReportsBody, node: NodeDep, _operator: Operator) -> TracksAccepted:
     reports = service.parse(node, body)
-    return TracksAccepted(**await node.write_async(service.report(node, reports)))
+    taken = await node.write_async(service.report(node, reports))
+    return TracksAccepted.model_validate(taken, from_attributes=True)
 
 
 @router.get("/tracks", response_model=TrackList, dependencies=requires(Action.READ))
