@@ -308,7 +308,7 @@ def test_every_package_has_one_place_in_the_layers() -> None:
     assert set(listed) == packages_on_disk()
 
 
-def test_no_module_imports_a_higher_layer_or_another_package_of_its_own() -> None:
+def test_no_module_imports_a_higher_layer_or_a_sibling_package() -> None:
     found = all_imports()
     assert any(i.importer == "openline.api.app" for i in found)  # the whole package was read
     assert [i for i in found if upward(i)] == []
