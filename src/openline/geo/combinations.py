@@ -5,6 +5,19 @@ of large ones); :class:`Combinations` lays every vertex of one side against ever
 other, block by block, in one inverse geodesic problem, and reads from it which edges cross,
 which vertices lie inside the other footprint, the vertex distances and, by iterating along the
 edges, the feet of the perpendiculars.
+
+A block, its side a's vertices as rows and its side b's as columns, one cell (one inverse
+problem: the azimuth at each end and the length) for each combination, numbered row by row;
+the blocks of a pass are laid end to end, so that a block's cells follow the previous one's::
+
+                  b0   b1   b2
+            a0  [  0    1    2 ]     cell 1 holds a0 against the end of b's edge b0→b1,
+            a1  [  3    4    5 ]     cell 3 holds the end of a's edge a0→a1 against b0:
+            a2  [  6    7    8 ]     with cell 0, the turn seen from a0 along b0→b1, and on
+                                     which side of b0→b1 each end of a0→a1 lies.
+
+Each cell is read both ways (see :class:`_Directed`): as the vertex a0 and the edge of b that
+starts at b0, and as the vertex b0 and the edge of a that starts at a0.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from openline.geo.shapes import (
     TOUCHING_M,
     BoolArray,
     IntArray,
+    starts_of,
 )
 
 # Pairs with more vertex combinations than this compare runs of RUN_EDGES edges first (and
@@ -44,10 +58,36 @@ class _Side(NamedTuple):
     size: IntArray
 
 
+class _Tests(NamedTuple):
+    """What the blocks of one kind are compared for."""
+
+    wind_a: bool  # side b holds whole rings, and side a's vertices are tested inside them
+    wind_b: bool  # the other way round
+    measure: bool  # distances to its edges count (False: a ring's far runs are chords)
+
+
+# The whole of both shapes of a small pair: every test.
+WHOLE_PAIR = _Tests(wind_a=True, wind_b=True, measure=True)
+# A large pair: the first vertex of each ring of its first shape inside the second's rings,
+# and the other way round (the rings' far runs cut short to chords, not measured).
+A_RINGS_IN_B = _Tests(wind_a=True, wind_b=False, measure=False)
+B_RINGS_IN_A = _Tests(wind_a=False, wind_b=True, measure=False)
+# A large pair's runs that may come near each other: crossing and distances only.
+NEAR_RUNS = _Tests(wind_a=False, wind_b=False, measure=True)
+
+
+class _Kind(NamedTuple):
+    """Blocks of one kind: each one's pair, its two sides, and what they are compared for."""
+
+    pairs: IntArray
+    a: _Side
+    b: _Side
+    tests: _Tests
+
+
 class _Blocks(NamedTuple):
     """What to compare: each block is every vertex of side ``a`` with every vertex of side
-    ``b``, for pair ``pair``. ``wind_a``: side b holds whole rings, and side a's vertices are
-    tested inside them; ``wind_b`` the other way."""
+    ``b``, for pair ``pair``; its tests (see :class:`_Tests`), one array each."""
 
     pair: IntArray
     a: _Side
@@ -56,195 +96,243 @@ class _Blocks(NamedTuple):
     wind_b: BoolArray
     shape_a: IntArray  # the pair's first shape
     shape_b: IntArray
-    measure: BoolArray  # whether its edges are measured (False: a ring's far runs are chords)
+    measure: BoolArray
 
 
-def small_pairs(g: Batch, sa: IntArray, sb: IntArray) -> BoolArray:
-    """The pairs compared whole: few vertex combinations, or a single run each."""
-    small = g.size[sa] * g.size[sb] <= FULL_COMPARISON_MAX
-    return np.asarray(small | ((g.n_runs[sa] == 1) & (g.n_runs[sb] == 1)))
+def small_pairs(batch: Batch, firsts: IntArray, seconds: IntArray) -> BoolArray:
+    """The pairs (shapes ``firsts[k]``, ``seconds[k]``) compared whole: few vertex
+    combinations, or a single run each."""
+    small = batch.size[firsts] * batch.size[seconds] <= FULL_COMPARISON_MAX
+    single_runs = (batch.n_runs[firsts] == 1) & (batch.n_runs[seconds] == 1)
+    return np.asarray(small | single_runs)
 
 
-def first_blocks(g: Batch, sa: IntArray, sb: IntArray, small: BoolArray) -> _Blocks:
+def first_blocks(batch: Batch, firsts: IntArray, seconds: IntArray, small: BoolArray) -> _Blocks:
     """The whole of each small pair; for each large pair, the first vertex of each ring of
     one shape against the other's rings, with its runs far from those points cut short to
     chords (see _collapsed), both ways."""
     whole, large = small.nonzero()[0], (~small).nonzero()[0]
-    kinds = [(whole, _whole(g, sa[whole]), _whole(g, sb[whole]), (True, True, True))]
+    kinds = [_Kind(whole, _whole(batch, firsts[whole]), _whole(batch, seconds[whole]), WHOLE_PAIR)]
     if large.size:
-        a, b = sa[large], sb[large]
+        a, b = firsts[large], seconds[large]
         kinds += [
-            (large, _ring_starts(g, a), _collapsed(g, b, a), (True, False, False)),
-            (large, _collapsed(g, a, b), _ring_starts(g, b), (False, True, False)),
+            _Kind(large, _ring_starts(batch, a), _collapsed(batch, b, a), A_RINGS_IN_B),
+            _Kind(large, _collapsed(batch, a, b), _ring_starts(batch, b), B_RINGS_IN_A),
         ]
-    return _joined_blocks(sa, sb, *kinds)
+    return _joined_blocks(firsts, seconds, *kinds)
 
 
 def run_blocks(
-    g: Batch, sa: IntArray, sb: IntArray, large: IntArray, limit: FloatArray
+    batch: Batch, firsts: IntArray, seconds: IntArray, large: IntArray, limit: FloatArray
 ) -> tuple[_Blocks, FloatArray]:
     """For the large pairs, the pairs of runs worth comparing, and an upper bound on each
     pair's distance."""
-    ra, rb, keep, upper = _near_runs(g, sa[large], sb[large], limit[large])
-    blocks = (large[keep], _runs_side(g, ra), _runs_side(g, rb), (False, False, True))
-    return _joined_blocks(sa, sb, blocks), upper
+    run_a, run_b, pairs, upper = _near_runs(batch, firsts[large], seconds[large], limit[large])
+    kind = _Kind(large[pairs], _runs_side(batch, run_a), _runs_side(batch, run_b), NEAR_RUNS)
+    return _joined_blocks(firsts, seconds, kind), upper
 
 
-def _joined_blocks(
-    sa: IntArray, sb: IntArray, *kinds: tuple[IntArray, _Side, _Side, tuple[bool, bool, bool]]
-) -> _Blocks:
-    """Blocks of several kinds, each its pairs, its two sides and its flags (wind_a, wind_b,
-    measure), laid end to end (the usual batch has one kind: nothing to lay end to end)."""
+def _joined_blocks(firsts: IntArray, seconds: IntArray, *kinds: _Kind) -> _Blocks:
+    """Blocks of several kinds laid end to end (the usual batch has one kind: nothing to lay
+    end to end)."""
     if len(kinds) == 1:
         pair, a, b, _ = kinds[0]
     else:
-        pair = np.concatenate([kind[0] for kind in kinds])
-        a, b = _joined([kind[1] for kind in kinds]), _joined([kind[2] for kind in kinds])
-    counts = [len(kind[0]) for kind in kinds]
-    flags = np.repeat(np.array([kind[3] for kind in kinds], bool), counts, axis=0)
-    return _Blocks(pair, a, b, flags[:, 0], flags[:, 1], sa[pair], sb[pair], flags[:, 2])
+        pair = np.concatenate([kind.pairs for kind in kinds])
+        a, b = _joined([kind.a for kind in kinds]), _joined([kind.b for kind in kinds])
+    counts = [len(kind.pairs) for kind in kinds]
+    tests = np.repeat(np.array([kind.tests for kind in kinds], bool), counts, axis=0)
+    wind_a, wind_b, measure = tests[:, 0], tests[:, 1], tests[:, 2]
+    return _Blocks(pair, a, b, wind_a, wind_b, firsts[pair], seconds[pair], measure)
 
 
 def _near_runs(
-    g: Batch, sa: IntArray, sb: IntArray, limit: FloatArray
+    batch: Batch, firsts: IntArray, seconds: IntArray, limit: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """For large pairs: the pairs of runs worth comparing (run numbers, their pair), and the
     least distance between run centres of each pair (an upper bound on its distance)."""
-    na, nb = g.n_runs[sa], g.n_runs[sb]
-    count = na * nb
-    start = count.cumsum() - count
-    pair, i, j = _grid(na, nb)
-    ra, rb = g.runs.offset[sa][pair] + i, g.runs.offset[sb][pair] + j
-    ca, cb = g.runs.centre[ra], g.runs.centre[rb]
-    _, _, apart = inverse(g.lon[ca], g.lat[ca], g.lon[cb], g.lat[cb])
-    upper = np.minimum.reduceat(apart, start) if len(sa) else np.zeros(0)
-    bound = apart - g.runs.radius[ra] - g.runs.radius[rb]
-    keep = bound <= np.minimum(upper, limit)[pair] + TOUCHING_M
-    return ra[keep], rb[keep], pair[keep], upper
+    runs = batch.runs
+    cells = _grid(batch.n_runs[firsts], batch.n_runs[seconds])
+    run_a = runs.offset[firsts][cells.grid] + cells.row
+    run_b = runs.offset[seconds][cells.grid] + cells.column
+    _, _, apart = _inverse_between(batch, runs.centre[run_a], runs.centre[run_b])
+    upper = np.minimum.reduceat(apart, cells.start) if len(firsts) else np.zeros(0)
+    bound = apart - runs.radius[run_a] - runs.radius[run_b]
+    keep = bound <= np.minimum(upper, limit)[cells.grid] + TOUCHING_M
+    return run_a[keep], run_b[keep], cells.grid[keep], upper
 
 
-def _grid(rows: IntArray, columns: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Every (row, column) of each of several grids, laid end to end, row major: the grid
-    of each, its row and its column."""
+def _inverse_between(
+    batch: Batch, from_vertices: IntArray, to_vertices: IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`~openline.geo.geodesy.inverse` between vertices of the batch."""
+    lon, lat = batch.lon, batch.lat
+    return inverse(lon[from_vertices], lat[from_vertices], lon[to_vertices], lat[to_vertices])
+
+
+class _Cells(NamedTuple):
+    """Every cell of several grids laid end to end, row major: where each grid's cells start,
+    and each cell's grid, row and column."""
+
+    start: IntArray
+    grid: IntArray
+    row: IntArray
+    column: IntArray
+
+
+def _grid(rows: IntArray, columns: IntArray) -> _Cells:
+    """The cells of grids of ``rows[k]`` by ``columns[k]``, laid end to end."""
     count = rows * columns
-    start = count.cumsum() - count
-    grid = np.arange(len(rows)).repeat(count)
-    local = np.arange(int(count.sum())) - start[grid]
+    start = starts_of(count)
+    grid, local = _spread(count, start)
     row = local // np.maximum(columns[grid], 1)
-    return grid, row, local - row * columns[grid]
+    return _Cells(start, grid, row, local - row * columns[grid])
 
 
-def _spread(size: IntArray) -> tuple[IntArray, IntArray]:
-    """For blocks of these sizes laid end to end: each item's block and position in it."""
+def _spread(size: IntArray, start: IntArray | None = None) -> tuple[IntArray, IntArray]:
+    """For blocks of these sizes laid end to end (starting at ``start``, when known): each
+    item's block and position in it."""
     block = np.arange(len(size)).repeat(size)
-    return block, np.arange(int(size.sum())) - (size.cumsum() - size)[block]
+    first = starts_of(size) if start is None else start
+    return block, np.arange(len(block)) - first[block]
 
 
-def _whole(g: Batch, shapes: IntArray) -> _Side:
+def _whole(batch: Batch, shapes: IntArray) -> _Side:
     """Every vertex of each shape, with its edges."""
-    size = g.size[shapes]
+    size = batch.size[shapes]
     block, position = _spread(size)
-    vertices = g.offset[shapes][block] + position
-    has_edge = g.n_rings[shapes][block] > 0
-    return _Side(vertices, np.where(has_edge, g.next[vertices] - g.offset[shapes][block], -1), size)
+    offset = batch.offset[shapes][block]
+    vertices = offset + position
+    has_edge = batch.n_rings[shapes][block] > 0
+    return _Side(vertices, np.where(has_edge, batch.next[vertices] - offset, -1), size)
 
 
-def _ring_starts(g: Batch, shapes: IntArray) -> _Side:
+def _ring_starts(batch: Batch, shapes: IntArray) -> _Side:
     """The first vertex of each ring of each shape (a circle: its centre), without edges."""
-    size = g.n_ring_starts[shapes]
+    runs, size = batch.runs, batch.n_ring_starts[shapes]
     block, position = _spread(size)
-    vertices = g.runs.ring_starts[g.runs.ring_start_offset[shapes][block] + position]
+    vertices = runs.ring_starts[runs.ring_start_offset[shapes][block] + position]
     return _Side(vertices, np.full(len(vertices), -1), size)
 
 
-def _runs_side(g: Batch, runs: IntArray) -> _Side:
+def _runs_side(batch: Batch, run: IntArray) -> _Side:
     """The vertices of each run, with its edges."""
-    size = g.runs.size[runs]
+    runs, size = batch.runs, batch.runs.size[run]
     block, position = _spread(size)
-    vertices = g.runs.vertices[g.runs.start[runs][block] + position]
+    vertices = runs.vertices[runs.start[run][block] + position]
     return _Side(vertices, np.where(position + 1 < size[block], position + 1, -1), size)
 
 
-def _collapsed(g: Batch, shapes: IntArray, seen_from: IntArray) -> _Side:
+def _collapsed(batch: Batch, shapes: IntArray, seen_from: IntArray) -> _Side:
     """The rings of ``shapes`` for winding numbers seen from the ring starts of ``seen_from``:
     each run whose cap holds none of those points is cut short to its first vertex (then the
     next run's first), a chord. Seen from a point outside a cap, a run turns by exactly the
     angle between its ends (a cap is convex and subtends less than a half turn), so the
     winding numbers are unchanged while the work drops to the runs near the points."""
-    pair, i, j = _grid(g.n_runs[shapes], g.n_ring_starts[seen_from])
-    run = g.runs.offset[shapes][pair] + i
-    point = g.runs.ring_starts[g.runs.ring_start_offset[seen_from][pair] + j]
-    centre = g.runs.centre[run]
-    _, _, apart = inverse(g.lon[point], g.lat[point], g.lon[centre], g.lat[centre])
-    runs = g.n_runs[shapes]
-    listed = (runs.cumsum() - runs)[pair] + i  # the run's place among all listed runs
-    near = np.bincount(listed, weights=apart <= g.runs.radius[run], minlength=int(runs.sum())) > 0
-    run_of, _ = _spread(runs)
-    run = g.runs.offset[shapes][run_of] + (np.arange(len(run_of)) - (runs.cumsum() - runs)[run_of])
-    kept = np.where(near, np.maximum(g.runs.size[run] - 1, 1), 1)
+    runs, n_runs = batch.runs, batch.n_runs[shapes]
+    # Each run of each shape against each ring start of the other.
+    cells = _grid(n_runs, batch.n_ring_starts[seen_from])
+    run = runs.offset[shapes][cells.grid] + cells.row
+    point = runs.ring_starts[runs.ring_start_offset[seen_from][cells.grid] + cells.column]
+    _, _, apart = _inverse_between(batch, point, runs.centre[run])
+    # Each run once, listed shape by shape: whether its cap holds one of the points, and how
+    # many of its vertices stay.
+    first_run = starts_of(n_runs)  # each shape's first in that list
+    listed = first_run[cells.grid] + cells.row
+    held = apart <= runs.radius[run]
+    near = np.bincount(listed, weights=held, minlength=int(n_runs.sum())) > 0
+    shape_of, position = _spread(n_runs, first_run)
+    run = runs.offset[shapes][shape_of] + position
+    kept = np.where(near, np.maximum(runs.size[run] - 1, 1), 1)
     which, position = _spread(kept)
-    vertices = g.runs.vertices[g.runs.start[run][which] + position]
-    size = np.bincount(run_of, weights=kept, minlength=len(shapes)).astype(np.int64)
+    vertices = runs.vertices[runs.start[run][which] + position]
+    size = np.bincount(shape_of, weights=kept, minlength=len(shapes)).astype(np.int64)
     block, here = _spread(size)
-    ring = g.ring[vertices]
+    has_edge = batch.n_rings[shapes][block] > 0
+    return _Side(
+        vertices, np.where(has_edge, _next_in_ring(batch, vertices, block, here), -1), size
+    )
+
+
+def _next_in_ring(batch: Batch, vertices: IntArray, block: IntArray, here: IntArray) -> IntArray:
+    """The position in its block of each vertex's next along its ring, for vertices listed
+    ring by ring (block, position in it): the following one, or the ring's first after its
+    last."""
+    ring = batch.ring[vertices]
     starts_ring = np.r_[True, (np.diff(ring) != 0) | (np.diff(block) != 0)]
     index = np.arange(len(vertices))
     first = np.maximum.accumulate(np.where(starts_ring, index, 0)) - (index - here)
     following = np.r_[~starts_ring[1:], False]
-    has_edge = g.n_rings[shapes][block] > 0
-    return _Side(vertices, np.where(has_edge, np.where(following, here + 1, first), -1), size)
+    return np.where(following, here + 1, first)
 
 
 def _joined(sides: list[_Side]) -> _Side:
     return _Side(*(np.concatenate([getattr(s, f) for s in sides]) for f in _Side._fields))
 
 
+class _Directed(NamedTuple):
+    """Every cell read both ways, as a vertex and the edge that starts at the other vertex:
+    first each (vertex of side a, edge of side b), then each (vertex of side b, edge of side
+    a), so that each test is one pass over both. ``to_end`` and ``beside`` index these arrays
+    (the picture in the module's docstring: for cell 0 read as a0 and b0→b1, cell 1 and cell 3)."""
+
+    point: IntArray  # the vertex (batch numbering)
+    edge: IntArray  # the edge, numbered by its first vertex
+    has_edge: BoolArray  # whether that vertex starts an edge in this block
+    at_point: FloatArray  # the azimuth at the vertex towards the edge's start
+    at_edge: FloatArray  # the azimuth at the edge's start towards the vertex
+    to_end: IntArray  # the same vertex with the edge's end
+    beside: IntArray  # the vertex's next along its own edge with the same edge's start
+
+
 class Combinations:
     """Every vertex of each block's side a with every vertex of its side b: one inverse
-    problem each, whose azimuths and lengths answer crossing, inside and nearness at once.
-
-    Each combination is also read both ways, as a *directed* combination of a vertex and the
-    edge from the other vertex: first every (vertex of side a, edge of side b), then every
-    (vertex of side b, edge of side a), so that each test below is one pass over both."""
+    problem each (a cell, see the module's docstring), whose azimuths and lengths answer
+    crossing, inside and nearness at once."""
 
     def __init__(self, batch: Batch, blocks: _Blocks, n_pairs: int) -> None:
-        g = self.batch = batch
-        self.blocks, self.n_pairs = blocks, n_pairs
-        la, lb = self.la, self.lb = blocks.a.size, blocks.b.size
-        self.count = la * lb
-        self.start = self.count.cumsum() - self.count
-        self.block, self.i, self.j = _grid(la, lb)  # i, j: positions in the block's sides
-        b = self.block
-        self.row_a = (la.cumsum() - la)[b] + self.i  # into side a's arrays
-        self.row_b = (lb.cumsum() - lb)[b] + self.j
-        self.pair = blocks.pair[b]
-        self.ga, self.gb = blocks.a.vertices[self.row_a], blocks.b.vertices[self.row_b]
-        az_ab, az_ba, self.distance = inverse(
-            g.lon[self.ga], g.lat[self.ga], g.lon[self.gb], g.lat[self.gb]
+        self.batch, self.blocks, self.n_pairs = batch, blocks, n_pairs
+        a, b = blocks.a, blocks.b
+        # Each cell's block, and its vertices' positions in the block's sides a and b.
+        self.start, self.block, self.position_a, self.position_b = _grid(a.size, b.size)
+        row_a = starts_of(a.size)[self.block] + self.position_a  # into side a's arrays
+        row_b = starts_of(b.size)[self.block] + self.position_b
+        self.vertex_a, self.vertex_b = a.vertices[row_a], b.vertices[row_b]
+        at_a, at_b, self.distance = _inverse_between(batch, self.vertex_a, self.vertex_b)
+        self.directed = self._read_both_ways(
+            at_a, at_b, a.next_position[row_a], b.next_position[row_b]
         )
-        next_a, next_b = blocks.a.next_position[self.row_a], blocks.b.next_position[self.row_b]
-        self.edges_a, self.edges_b = next_a >= 0, next_b >= 0
-        k = len(b)
-        here = np.arange(k)
-        # The combinations with the next vertex along the side b's edge, and along side a's.
-        k_jn = np.where(self.edges_b, self.start[b] + self.i * lb[b] + next_b, here)
-        k_in = np.where(self.edges_a, self.start[b] + next_a * lb[b] + self.j, here)
-        # The directed combinations (see the class docstring).
-        self.point = np.concatenate([self.ga, self.gb])
-        self.edge = np.concatenate([self.gb, self.ga])  # numbered by its first vertex
-        self.has_edge = np.concatenate([self.edges_b, self.edges_a])
-        self.at_point = np.concatenate([az_ab, az_ba])  # azimuth at the vertex to the edge's
-        self.at_edge = np.concatenate([az_ba, az_ab])  # start, and at the edge's start to it
-        self.to_end = np.concatenate([k_jn, k_in + k])  # the same vertex with the edge's end
-        self.beside = np.concatenate([k_in, k_jn + k])  # the vertex's next, the same edge
+
+    def _read_both_ways(
+        self, at_a: FloatArray, at_b: FloatArray, next_a: IntArray, next_b: IntArray
+    ) -> _Directed:
+        """The cells as :class:`_Directed`, from each cell's azimuths (at its vertex of side
+        a, at that of side b) and the positions of its vertices' next along their edges."""
+        here = np.arange(len(self.block))
+        row_start, width = self.start[self.block], self.blocks.b.size[self.block]
+        # The cell of the same vertex of a with the end of b's edge, one column on; and of the
+        # end of a's edge with the same vertex of b, one row down (where there is an edge).
+        end_of_b = np.where(next_b >= 0, row_start + self.position_a * width + next_b, here)
+        end_of_a = np.where(next_a >= 0, row_start + next_a * width + self.position_b, here)
+        n = len(here)
+        return _Directed(
+            np.concatenate([self.vertex_a, self.vertex_b]),  # point
+            np.concatenate([self.vertex_b, self.vertex_a]),  # edge
+            np.concatenate([next_b >= 0, next_a >= 0]),  # has_edge
+            np.concatenate([at_a, at_b]),  # at_point
+            np.concatenate([at_b, at_a]),  # at_edge
+            np.concatenate([end_of_b, end_of_a + n]),  # to_end
+            np.concatenate([end_of_a, end_of_b + n]),  # beside
+        )
 
     def touching(self) -> BoolArray:
         """The pairs whose edges cross, or with a vertex inside the other shape."""
         inside_a, inside_b = self.vertices_inside()
-        flags = np.concatenate([self.crossing(), inside_a, inside_b])
-        counts = np.concatenate([self.count, self.la, self.lb])
-        pair = np.concatenate([self.blocks.pair] * 3).repeat(counts)
-        return np.bincount(pair, weights=flags, minlength=self.n_pairs) > 0
+        a, b = self.blocks.a.size, self.blocks.b.size
+        found = np.concatenate([self.crossing(), inside_a, inside_b])
+        per_block = np.concatenate([a * b, a, b])
+        pair = np.concatenate([self.blocks.pair] * 3).repeat(per_block)
+        return np.bincount(pair, weights=found, minlength=self.n_pairs) > 0
 
     def least_per_block(self) -> FloatArray:
         """The least vertex-to-vertex distance of each block."""
@@ -253,14 +341,14 @@ class Combinations:
         return np.asarray(np.minimum.reduceat(self.distance, self.start))
 
     def crossing(self) -> BoolArray:
-        """The combinations whose edges (from each side's vertex) properly cross: each edge
-        has the ends of the other strictly on either side (the sign of the turn from the
-        edge's azimuth to the azimuth of the point, at the edge's start)."""
-        side = np.sign(wrap180(self.at_edge - self.batch.edge_az[self.edge]))
-        apart = side * side[self.beside] < 0  # the vertex and its next on either side
-        k = len(self.pair)
-        crossed = apart[:k] & apart[k:] & self.blocks.measure[self.block]
-        return np.asarray(self.edges_a & self.edges_b & crossed)
+        """The cells whose edges (from each side's vertex) properly cross: each edge has the
+        ends of the other strictly on either side (the sign of the turn from the edge's
+        azimuth to the azimuth of the point, at the edge's start)."""
+        directed = self.directed
+        side = np.sign(wrap180(directed.at_edge - self.batch.edge_az[directed.edge]))
+        splits = directed.has_edge & (side * side[directed.beside] < 0)
+        n = len(self.block)
+        return np.asarray(splits[:n] & splits[n:] & self.blocks.measure[self.block])
 
     def vertices_inside(self) -> tuple[BoolArray, BoolArray]:
         """Which vertices of the blocks' sides a lie inside their pair's second shape (tested
@@ -271,25 +359,27 @@ class Combinations:
         around the rings that hold it, 0 around the others. Rings neither cross nor touch and
         holes lie inside their shells, so a point is inside a footprint when an odd number of
         its rings hold it. Both ways are counted in one pass: the blocks seen from side a,
-        then the same blocks seen from side b."""
-        g, blocks, n = self.batch, self.blocks, len(self.blocks.pair)
-        turn = wrap180(self.at_point[self.to_end] - self.at_point)
-        position = np.concatenate([self.i, self.j])
-        b = np.concatenate([self.block, self.block + n])
-        size = np.concatenate([self.la, self.lb])
+        then the same blocks seen from side b (the halves of :class:`_Directed`)."""
+        batch, blocks, directed = self.batch, self.blocks, self.directed
+        turn = wrap180(directed.at_point[directed.to_end] - directed.at_point)
+        # The blocks seen from side a then from side b: each one's points and the rings of
+        # the other shape they are tested against (none where not tested).
+        seen = np.concatenate([self.block, self.block + len(blocks.pair)])
+        position = np.concatenate([self.position_a, self.position_b])
+        points = np.concatenate([blocks.a.size, blocks.b.size])
         tested = np.concatenate([blocks.wind_a, blocks.wind_b])
-        n_rings = g.n_rings[np.concatenate([blocks.shape_b, blocks.shape_a])] * tested
-        groups = size * n_rings
-        group_start = groups.cumsum() - groups
-        counted = self.has_edge & tested[b]
-        group = (group_start[b] + position * n_rings[b] + g.ring[self.edge])[counted]
-        total = np.bincount(group, weights=turn[counted], minlength=int(groups.sum()))
-        group_block = np.arange(len(size)).repeat(groups)
-        local = np.arange(len(total)) - group_start[group_block]
-        row = (size.cumsum() - size)[group_block] + local // np.maximum(n_rings[group_block], 1)
-        holding = np.bincount(row, weights=np.abs(total) > 180.0, minlength=int(size.sum()))
+        rings = batch.n_rings[np.concatenate([blocks.shape_b, blocks.shape_a])] * tested
+        # The turns summed per (point, ring): point by point, ring by ring within a block.
+        groups = points * rings
+        group_start = starts_of(groups)
+        counted = directed.has_edge & tested[seen]
+        group = group_start[seen] + position * rings[seen] + batch.ring[directed.edge]
+        total = np.bincount(group[counted], weights=turn[counted], minlength=int(groups.sum()))
+        group_block, local = _spread(groups, group_start)
+        point = starts_of(points)[group_block] + local // np.maximum(rings[group_block], 1)
+        holding = np.bincount(point, weights=np.abs(total) > 180.0, minlength=int(points.sum()))
         inside = holding.astype(np.int64) % 2 == 1
-        split = int(self.la.sum())
+        split = int(blocks.a.size.sum())
         return inside[:split], inside[split:]
 
     def feet(self, limit: FloatArray) -> _Feet:
@@ -300,22 +390,28 @@ class Combinations:
         return _feet(self.batch, self._on_edges(limit))
 
     def _on_edges(self, limit: FloatArray) -> _Toward:
-        """The directed combinations kept where the foot falls inside the edge (acute angles
-        at both ends) and the triangle inequality's bound beats ``limit``."""
-        g, edge = self.batch, self.edge
-        p = np.concatenate([self.pair, self.pair])
+        """The directed cells kept where the foot falls inside the edge (acute angles at both
+        ends) and the triangle inequality's bound beats ``limit``."""
+        batch, directed = self.batch, self.directed
+        edge, to_end = directed.edge, directed.to_end
+        block = np.concatenate([self.block, self.block])
+        pair = self.blocks.pair[block]
         distance = np.concatenate([self.distance, self.distance])
-        angle = self.at_edge - g.edge_az[edge]
-        angle_at_end = self.at_edge[self.to_end] - g.edge_back_az[edge]
-        bound = (distance + distance[self.to_end] - g.edge_m[edge]) / 2
-        measured = self.blocks.measure[self.block]
-        mask = self.has_edge & np.concatenate([measured, measured])
-        mask &= (np.abs(wrap180(angle)) < 90.0) & (np.abs(wrap180(angle_at_end)) < 90.0)
-        mask &= bound < limit[p]
+        angle = directed.at_edge - batch.edge_az[edge]
+        angle_at_end = directed.at_edge[to_end] - batch.edge_back_az[edge]
+        bound = (distance + distance[to_end] - batch.edge_m[edge]) / 2
+        keep = directed.has_edge & self.blocks.measure[block]
+        keep &= _acute(angle) & _acute(angle_at_end)
+        keep &= bound < limit[pair]
         return _Toward(
-            p[mask], edge[mask], self.point[mask], distance[mask], angle[mask],
-            mask.nonzero()[0] < len(self.pair),
+            pair[keep], edge[keep], directed.point[keep], distance[keep], angle[keep],
+            keep.nonzero()[0] < len(self.block),
         )  # fmt: skip
+
+
+def _acute(angle: FloatArray) -> BoolArray:
+    """Whether each difference of two azimuths is less than a right angle either way."""
+    return np.abs(wrap180(angle)) < 90.0
 
 
 class _Toward(NamedTuple):
@@ -344,28 +440,30 @@ class _Feet(NamedTuple):
     from_a: BoolArray
 
 
-def _feet(g: Batch, toward: _Toward) -> _Feet:
+def _feet(batch: Batch, toward: _Toward) -> _Feet:
     """The distance from each point to the geodesic edge (from vertex ``edge`` to the next),
     whose perpendicular foot falls inside it: the foot is found by moving along the edge by
     the along-track offset seen from the current foot (spherical triangle), on the exact
     geodesic, until it moves less than FOOT_TOLERANCE_M; the distance is then exact."""
     pair, edge, point, distance, angle, from_a = toward
-    length = g.edge_m[edge]
-    s = _within(along_track_m(distance, angle), length)
-    out = distance.copy()
+    length = batch.edge_m[edge]
+    along = _within(along_track_m(distance, angle), length)
+    least = distance.copy()
     todo = np.arange(len(edge))
     for _ in range(MAX_FOOT_ITERATIONS):
         if not todo.size:
             break
-        e, q = edge[todo], point[todo]
-        lon, lat, heading = forward(g.lon[e], g.lat[e], g.edge_az[e], s[todo])
-        az, _, d = inverse(lon, lat, g.lon[q], g.lat[q])
-        out[todo] = np.minimum(out[todo], d)
-        moved = _within(s[todo] + along_track_m(d, az - heading), length[todo])
-        still = np.abs(moved - s[todo]) > FOOT_TOLERANCE_M
-        s[todo] = moved
+        start = edge[todo]
+        lon, lat, heading = forward(
+            batch.lon[start], batch.lat[start], batch.edge_az[start], along[todo]
+        )
+        azimuth, _, apart = inverse(lon, lat, batch.lon[point[todo]], batch.lat[point[todo]])
+        least[todo] = np.minimum(least[todo], apart)
+        moved = _within(along[todo] + along_track_m(apart, azimuth - heading), length[todo])
+        still = np.abs(moved - along[todo]) > FOOT_TOLERANCE_M
+        along[todo] = moved
         todo = todo[still]
-    return _Feet(pair, out, edge, point, s, from_a)
+    return _Feet(pair, least, edge, point, along, from_a)
 
 
 def _within(along: FloatArray, length: FloatArray) -> FloatArray:

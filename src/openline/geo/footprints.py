@@ -168,13 +168,16 @@ def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
         crossing = c.crossing()
         if crossing.any():
             k = int(np.argmax(crossing))
-            point = _crossing_point(g, int(c.ga[k]), int(c.gb[k]))
+            point = _crossing_point(g, int(c.vertex_a[k]), int(c.vertex_b[k]))
             return point, point
     best, nearest = math.inf, ((math.nan, math.nan), (math.nan, math.nan))
     for c in passes:
         k = int(np.argmin(c.distance))
         if c.distance[k] < best:
-            best, nearest = c.distance[k], (_vertex(g, int(c.ga[k])), _vertex(g, int(c.gb[k])))
+            best, nearest = (
+                c.distance[k],
+                (_vertex(g, int(c.vertex_a[k])), _vertex(g, int(c.vertex_b[k]))),
+            )
     for c in passes:
         feet = c.feet(np.array([best]))
         m = int(np.argmin(feet.distance)) if feet.distance.size else -1

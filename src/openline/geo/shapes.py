@@ -188,8 +188,8 @@ class _Packed(NamedTuple):
 
 
 def starts_of(sizes: IntArray) -> IntArray:
-    """Where each of consecutive blocks of these sizes starts."""
-    return np.asarray(np.cumsum(sizes) - sizes)
+    """Where each of consecutive blocks of these sizes starts (an exclusive prefix sum)."""
+    return sizes.cumsum() - sizes
 
 
 class _Runs(NamedTuple):
