@@ -25,8 +25,8 @@ import shapely
 import yaml
 from pyproj import Geod
 
-from openline.domain.conflicts import separation_rules
 from openline.domain.notifications import Kind, Notification, Status
+from openline.domain.separation import separation_rules
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
 from openline.geo.conflict_finder import ConflictFinder
@@ -131,7 +131,7 @@ def openline_pairs(intents: dict[str, dict[str, Any]]) -> set[frozenset[str]]:
     found = set()
     for name in names:
         for conflict in finder.conflicts_of(f"ntf_{name}"):
-            found.add(frozenset({conflict.a.notification_id[4:], conflict.b.notification_id[4:]}))
+            found.add(frozenset({conflict.a.notification[4:], conflict.b.notification[4:]}))
     return found
 
 

@@ -9,22 +9,24 @@ from itertools import product
 import pytest
 
 from openline.domain.conflicts import (
-    DEFAULT_MINIMA,
-    OPERATIONS,
     RECORD_MEMBERS,
-    ZERO,
     Clash,
     DetectedConflict,
-    Minima,
-    Rule,
     Side,
     VolumeClash,
     conflict_key,
     gather,
-    separation_rules,
 )
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
+from openline.domain.separation import (
+    DEFAULT_MINIMA,
+    OPERATIONS,
+    ZERO,
+    Minima,
+    Rule,
+    separation_rules,
+)
 
 DEFAULT = separation_rules("default")
 T = datetime(2026, 12, 3, 12, tzinfo=UTC)

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from openline.domain.conflicts import Minima, Rule, separation_rules
 from openline.domain.notifications import Kind, parse_notification_draft
+from openline.domain.separation import Minima, Rule, separation_rules
 from openline.domain.volumes import Limits
 from openline.interop.geojson import notification_body
 from openline.interop.notam import (

@@ -14,15 +14,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from openline.domain.conflicts import (
-    KIND_CODES,
-    DetectedConflict,
-    SeparationRules,
-    Side,
-    VolumeClash,
-    gather,
-)
+from openline.domain.conflicts import DetectedConflict, Side, VolumeClash, gather
 from openline.domain.notifications import Kind, Notification
+from openline.domain.separation import KIND_CODES, SeparationRules
 from openline.geo.detection import Detector
 from openline.geo.footprints import Shape
 

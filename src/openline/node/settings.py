@@ -17,10 +17,10 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from openline.domain.conflicts import SeparationRules, separation_rules
 from openline.domain.errors import InvalidInput, OpenlineError
 from openline.domain.parties import PartyCode
 from openline.domain.precedence import Precedence
+from openline.domain.separation import SeparationRules, separation_rules
 
 CONFIG_FILE = "openline.toml"
 ENV_PREFIX = "OPENLINE_"
