@@ -23,6 +23,7 @@ from tests.support.nodes import FakeClock, InProcess, link, make_node_dir, silen
 from tests.support.ports import free_port
 from tests.support.postgres import Cluster
 from tests.support.processes import Pair, RunningNode, start_node, start_pair, stop_pair
+from tests.support.scheduling import longest_first
 from tests.support.shared_data import check_shared_data
 from tests.support.waiting import wait_for
 
@@ -42,6 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     Backend.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_first(items)
 
 
 # First, so that a test that needs missing data fails under CI=true even where pytest would
