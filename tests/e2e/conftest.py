@@ -215,3 +215,25 @@ def blue_asks_red_to_cease(pair: Pair, precedence: str) -> str:
         sent = client.post("/api/v1/messages", json=body)
     assert sent.status_code == 201, sent.text
     return str(sent.json()["id"])
+
+
+def blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
+    """BLUE notifies an air operation over the point, shared with RED."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = {
+        "kind": "air-operation",
+        "title": "Close air support",
+        "volumes": [
+            {
+                "circle": {"lat": lat, "lon": lon, "radius_m": 4000},
+                "altitude_lower_m": 0,
+                "altitude_upper_m": 3000,
+                "time_start": now.isoformat(),
+                "time_end": (now + timedelta(hours=3)).isoformat(),
+            }
+        ],
+        "share_with": ["RED"],
+    }
+    with pair.blue.client() as blue:
+        created = blue.post("/api/v1/notifications", json=body)
+    assert created.status_code == 201, created.text

@@ -143,7 +143,7 @@ def test_an_area_drawn_and_notified_on_blue_shows_its_conflict_on_both_maps(
         assert console.page.locator("path.notification.conflicted").count() == 2
         console.tab("conflicts")
         assert red_id in conflict.inner_text() or "Convoy escort" in conflict.inner_text()
-    blue.page.locator("#tab-conflicts li.conflict button").click()
+    blue.page.locator("#tab-conflicts li.conflict button.show").click()
     blue.screenshot("conflict")
     red.screenshot("conflict-ru")
 

@@ -5,12 +5,17 @@ of the session can be reviewed. Two real nodes, consoles in a real Chromium."""
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from openline.domain.tracks import TrackRef, approach_key
-from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease, red_shares_circle
+from tests.e2e.conftest import (
+    Console,
+    OpenConsole,
+    blue_asks_red_to_cease,
+    blue_notifies_over,
+    red_shares_circle,
+)
 from tests.support.processes import Pair
 from tests.support.tracks import post_tracks, track_report
 from tests.support.waiting import wait_for
@@ -30,28 +35,6 @@ def _alarm_signals(console: Console) -> dict[str, str | None]:
             })"""
         )
     )
-
-
-def _blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
-    """BLUE notifies an air operation over the point, shared with RED."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    body = {
-        "kind": "air-operation",
-        "title": "Close air support",
-        "volumes": [
-            {
-                "circle": {"lat": lat, "lon": lon, "radius_m": 4000},
-                "altitude_lower_m": 0,
-                "altitude_upper_m": 3000,
-                "time_start": now.isoformat(),
-                "time_end": (now + timedelta(hours=3)).isoformat(),
-            }
-        ],
-        "share_with": ["RED"],
-    }
-    with pair.blue.client() as blue:
-        created = blue.post("/api/v1/notifications", json=body)
-    assert created.status_code == 201, created.text
 
 
 def test_a_flash_a_new_conflict_and_a_proximity_warning_raise_the_alarm_on_another_tab(
@@ -108,7 +91,7 @@ def test_a_flash_a_new_conflict_and_a_proximity_warning_raise_the_alarm_on_anoth
         upper_m=500,
         hours=6,
     )
-    _blue_notifies_over(pair, 35.95, 39.01)
+    blue_notifies_over(pair, 35.95, 39.01)
     conflict = red.page.locator(".alarm[data-key^='conflict:']")
     conflict.wait_for()
     assert "КОНФЛИКТ" in conflict.inner_text()

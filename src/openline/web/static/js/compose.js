@@ -24,11 +24,21 @@ export class Compose {
 
   // Answer a message: the confirm template, addressed to its sender, in reply to it.
   replyTo(message) {
-    this.render("confirm");
+    this.fill({ template: "confirm", to: [message.from], precedence: message.precedence,
+      in_reply_to: message.id, fields: {} });
+  }
+
+  // A form filled in from a draft as POST /api/v1/messages takes it, for the officer to check
+  // and send (a deconfliction request built from a conflict, a reply).
+  fill(draft) {
+    this.render(draft.template);
     const form = this.view.querySelector("form");
-    for (const box of form.querySelectorAll("input[name=to]")) box.checked = box.value === message.from;
-    form.querySelector("input[name=in_reply_to]").value = message.id;
-    form.querySelector("select[name=precedence]").value = message.precedence;
+    for (const box of form.querySelectorAll("input[name=to]")) box.checked = draft.to.includes(box.value);
+    form.querySelector("select[name=precedence]").value = draft.precedence;
+    if (draft.in_reply_to) form.querySelector("input[name=in_reply_to]").value = draft.in_reply_to;
+    for (const { name, write } of this.inputs) {
+      if (draft.fields[name] !== undefined) write(draft.fields[name]);
+    }
   }
 
   render(chosen) {
@@ -52,12 +62,13 @@ export class Compose {
     this.view.replaceChildren(form);
   }
 
-  // One input per field kind; `read` turns what the operator typed into the field's JSON.
+  // One input per field kind; `read` turns what the operator typed into the field's JSON, and
+  // `write` puts a field's JSON back into the inputs.
   field(field) {
     const box = el("div", { class: `field kind-${field.kind}`, dataset: { field: field.name } },
       el("span", { class: "label" }, field.label, field.required ? " *" : ""));
     const input = (attributes) => el("input", { name: field.name, required: field.required, ...attributes });
-    let read;
+    let read, write;
     const now = new Date();
     const later = new Date(now.getTime() + 2 * 3600e3);
     if (field.kind === "area") {
@@ -66,22 +77,26 @@ export class Compose {
       box.append(text, el("button", { type: "button", onclick: () =>
         this.map.startArea((polygon) => { text.value = JSON.stringify(polygon); }) }, t("compose.pick_area")));
       read = () => (text.value.trim() ? JSON.parse(text.value) : undefined);
+      write = (area) => { text.value = JSON.stringify(area); };
     } else if (field.kind === "point") {
       const lat = input({ name: `${field.name}.lat`, type: "number", step: "any", placeholder: "lat", dir: "ltr" });
       const lon = input({ name: `${field.name}.lon`, type: "number", step: "any", placeholder: "lon", dir: "ltr" });
       box.append(lat, lon, el("button", { type: "button", onclick: () =>
         this.map.startPoint((p) => { lat.value = p.lat; lon.value = p.lon; }) }, t("compose.pick_point")));
       read = () => (lat.value === "" ? undefined : { lat: Number(lat.value), lon: Number(lon.value) });
+      write = (point) => { lat.value = point.lat; lon.value = point.lon; };
     } else if (field.kind === "time_window") {
       const start = input({ name: `${field.name}.start`, value: isoMinute(now), dir: "ltr", "aria-label": t("compose.start") });
       const end = input({ name: `${field.name}.end`, value: isoMinute(later), dir: "ltr", "aria-label": t("compose.end") });
       box.append(start, " – ", end);
       read = () => (start.value ? { start: start.value, end: end.value } : undefined);
+      write = (times) => { start.value = times.start; end.value = times.end; };
     } else if (field.kind === "altitude_band") {
       const lower = input({ name: `${field.name}.lower`, type: "number", placeholder: t("compose.lower"), dir: "ltr" });
       const upper = input({ name: `${field.name}.upper`, type: "number", placeholder: t("compose.upper"), dir: "ltr" });
       box.append(lower, " – ", upper);
       read = () => (lower.value === "" ? undefined : { lower_m: Number(lower.value), upper_m: Number(upper.value) });
+      write = (band) => { lower.value = band.lower_m; upper.value = band.upper_m; };
     } else if (field.kind === "count") {
       const value = input({ type: "number", min: 0, step: 1, dir: "ltr" });
       box.append(value);
@@ -99,8 +114,9 @@ export class Compose {
       box.append(value);
       read = () => value.value || undefined;
     }
+    write ??= (value) => { box.querySelector("input, textarea").value = value; };
     box.append(el("small", { class: "help" }, field.help));
-    this.inputs.push({ name: field.name, read });
+    this.inputs.push({ name: field.name, read, write });
     return box;
   }
 

@@ -1,9 +1,14 @@
-// The open conflicts, each linked to the map: clicking one shows both notifications.
+// The open conflicts, each linked to the map: clicking one shows both notifications. Each card
+// says why the pair is a conflict (every minimum it is within, and by how much, at its closest
+// clash) and, when this party is in it, fills in the request to the other party in one click.
 
 import { t } from "./i18n.js";
-import { el } from "./util.js";
+import { duration, el, utc } from "./util.js";
 
-export function renderConflicts(view, conflicts, notifications, map) {
+// A vertical minimum this large is "any height" (docs/deconfliction.md).
+const ANY_HEIGHT_M = 100000;
+
+export function renderConflicts(view, conflicts, notifications, { map, party, onRequest }) {
   const titles = new Map(notifications.map((n) => [n.id, n.title]));
   const side = (s) => el("span", { class: "side" }, el("strong", { dir: "ltr" }, s.owner), " ", t(`kind.${s.kind}`), " · ", titles.get(s.notification) ?? s.notification);
   view.replaceChildren(
@@ -12,10 +17,60 @@ export function renderConflicts(view, conflicts, notifications, map) {
           el("li", { class: `conflict rule-${c.rule}`, dataset: { key: c.key } },
             el("div", {}, el("span", { class: "rule" }, t(`rule.${c.rule}`)), " ", side(c.a), " ⟷ ", side(c.b)),
             el("div", { class: "meta" },
-              `${t("conflicts.distance")}: ${Math.round(c.distance_m)} m`,
-              c.altitude_band ? ` · ${Math.round(c.altitude_band.lower_m)}–${Math.round(c.altitude_band.upper_m)} m` : "",
-              c.time_window ? ` · ${c.time_window.start} – ${c.time_window.end}` : ""),
-            el("button", { type: "button", onclick: () => map.focus([c.a.notification, c.b.notification]) }, t("conflicts.show")))))
+              c.altitude_band ? `${metres(c.altitude_band.lower_m)}–${metres(c.altitude_band.upper_m)}` : "",
+              c.time_window ? ` · ${utc(c.time_window.start)} – ${utc(c.time_window.end)}` : ""),
+            minima(c),
+            el("div", { class: "actions" },
+              el("button", { type: "button", class: "show", onclick: () => map.focus([c.a.notification, c.b.notification]) }, t("conflicts.show")),
+              asks(c, party)
+                ? el("button", { type: "button", class: "request", onclick: () => onRequest(c) }, t("conflicts.request"))
+                : null))))
       : el("p", { class: "empty" }, t("conflicts.empty")),
   );
+}
+
+// This party is on one side and another party on the other: there is someone to ask.
+function asks(conflict, party) {
+  const owners = [conflict.a.owner, conflict.b.owner];
+  return owners.includes(party) && owners.some((owner) => owner !== party);
+}
+
+// Why the pair conflicts: at its closest clash, how far apart it is laterally, vertically and
+// in time, against each minimum, and by how much it is inside it.
+function minima(c) {
+  const clash = closest(c);
+  const m = c.minima;
+  const row = (dimension, text) => el("li", { dataset: { dimension } }, text);
+  const apart = (key, found, minimum, show) => t(key, { found: show(found), minimum: show(minimum), inside: show(minimum - found) });
+  const anyHeight = m.vertical_m >= ANY_HEIGHT_M;
+  let vertical;
+  if (!clash.altitude_gap_m) {
+    vertical = t("conflicts.vertical_overlap", { minimum: anyHeight ? t("conflicts.any_height") : metres(m.vertical_m) });
+  } else if (anyHeight) vertical = t("conflicts.vertical_any", { found: metres(clash.altitude_gap_m) });
+  else vertical = apart("conflicts.vertical", clash.altitude_gap_m, m.vertical_m, metres);
+  const time = clash.time_gap_s
+    ? apart("conflicts.time", clash.time_gap_s, m.time_s, (s) => duration(s * 1000))
+    : t("conflicts.time_overlap", { minimum: duration(m.time_s * 1000) });
+  return el("ul", { class: "minima" },
+    row("lateral", apart("conflicts.lateral", clash.distance_m, m.lateral_m, metres)),
+    row("vertical", vertical),
+    row("time", time));
+}
+
+// The clash the node builds its deconfliction request on: the closest pair of volumes.
+function closest(conflict) {
+  return [...conflict.clashes].sort((x, y) => x.distance_m - y.distance_m)[0];
+}
+
+// The request's words in the sending officer's language (the node's draft has them in English):
+// both notifications, the rule, the conflict's key and how far apart they are.
+export function requestText(conflict, notifications, party) {
+  const title = (s) => notifications.find((n) => n.id === s.notification)?.title ?? s.notification;
+  const [own, theirs] = conflict.a.owner === party ? [conflict.a, conflict.b] : [conflict.b, conflict.a];
+  return t("conflicts.request_text", { own: title(own), theirs: title(theirs), rule: t(`rule.${conflict.rule}`),
+    key: conflict.key, distance: metres(closest(conflict).distance_m) });
+}
+
+export function metres(value) {
+  return t("units.m", { n: Math.round(value) });
 }

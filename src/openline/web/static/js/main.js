@@ -4,7 +4,7 @@
 import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Compose } from "./compose.js";
-import { renderConflicts } from "./conflicts.js";
+import { renderConflicts, requestText } from "./conflicts.js";
 import { MessageDetail } from "./detail.js";
 import { language, loadLanguage, t } from "./i18n.js";
 import { Journal } from "./journal.js";
@@ -233,8 +233,22 @@ async function refreshMap() {
   for (const c of state.conflicts) conflictAlarm(c);
   for (const key of previous) if (!current.has(key)) alarm.clear(`conflict:${key}`);
   map.show(state.notifications, state.conflicts);
-  renderConflicts($("tab-conflicts"), state.conflicts, state.notifications, map);
+  renderConflicts($("tab-conflicts"), state.conflicts, state.notifications,
+    { map, party: state.node.party.party, onRequest: requestDeconfliction });
   $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
+}
+
+// The node's deconfliction request for a conflict, in the officer's words, in Compose to check
+// and send.
+async function requestDeconfliction(conflict) {
+  try {
+    const draft = await api(`/api/v1/conflicts/${encodeURIComponent(conflict.key)}/request`);
+    draft.fields.request = requestText(conflict, state.notifications, state.node.party.party);
+    compose.fill(draft);
+    selectTab("compose");
+  } catch (error) {
+    showError(error);
+  }
 }
 
 // A conflict not seen before raises the alarm (at sign-in too); one resolved clears its banner.
