@@ -24,7 +24,7 @@ from openline.domain.notifications import (
     revise,
     transition,
 )
-from openline.domain.polygons import find_crossing, find_crossing_brute
+from openline.domain.polygons import find_crossing
 from openline.domain.volumes import (
     Circle,
     Limits,
@@ -34,6 +34,7 @@ from openline.domain.volumes import (
     parse_volume,
     volume_record,
 )
+from tests.support.oracles import find_crossing_brute
 
 LIMITS = Limits()
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

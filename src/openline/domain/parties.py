@@ -11,7 +11,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from openline.domain.errors import InvalidInput
 
 PARTY_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
-LANGUAGES = ("en", "ru", "fr", "ar")
 
 
 def check_party_code(code: str, *, field: str = "party") -> str:
@@ -23,17 +22,6 @@ def check_party_code(code: str, *, field: str = "party") -> str:
             field=field,
         )
     return code
-
-
-def check_language(lang: str, *, field: str = "lang") -> str:
-    """An operator language is one Openline has a catalogue for."""
-    if lang not in LANGUAGES:
-        raise InvalidInput(
-            f"{field} {lang!r} is not a working language of Openline: "
-            f"one of {', '.join(LANGUAGES)}",
-            field=field,
-        )
-    return lang
 
 
 def _party_code(value: str) -> str:

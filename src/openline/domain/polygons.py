@@ -142,8 +142,8 @@ def find_crossing(
     Shamos-Hoey sweep: a vertical line moves left to right over the edges' ends, keeps the
     edges it cuts in order of height, and tests each edge only against its neighbours in that
     order, in O(n log n) comparisons (plus a fast list shift per event). The answer is the same
-    for the same rings, and it is the same as :func:`find_crossing_brute` whenever that finds
-    none.
+    for the same rings; the tests check that it finds a pair exactly when testing every pair
+    of edges does.
     """
     edges = _edges(rings)
     hit = _sweep(edges)
@@ -151,19 +151,6 @@ def find_crossing(
         return None
     a, b = sorted(hit)
     return (edges[a][0], edges[a][1]), (edges[b][0], edges[b][1])
-
-
-def find_crossing_brute(
-    rings: Sequence[Sequence[Point]],
-) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """The first pair of edges that touch or cross, by testing every pair: the reference the
-    sweep is tested against (quadratic; never used on input)."""
-    edges = _edges(rings)
-    for a, e in enumerate(edges):
-        for f in edges[a + 1 :]:
-            if _meet(e, f):
-                return (e[0], e[1]), (f[0], f[1])
-    return None
 
 
 _Ends = tuple[Point, Point]

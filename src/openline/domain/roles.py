@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from openline.domain.errors import InvalidInput
-
 
 class Role(StrEnum):
     DUTY_OFFICER = "duty-officer"
@@ -65,12 +63,3 @@ def roles_allowed(action: Action) -> list[Role]:
 def send_action(template: str | None) -> Action:
     """What sending a message of ``template`` (None: free text) asks permission for."""
     return Action.SEND_DECONFLICTION_REQUEST if template == DECONFLICTION_REQUEST else Action.SEND
-
-
-def parse_role(value: str) -> Role:
-    """The role named ``value``; an error naming the roles there are otherwise."""
-    try:
-        return Role(value)
-    except ValueError:
-        names = ", ".join(role.value for role in Role)
-        raise InvalidInput(f"role {value!r} is not one of {names}", field="role") from None

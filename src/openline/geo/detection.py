@@ -12,8 +12,8 @@ How it stays fast: every volume goes into a ``VolumeIndex`` padded by *half* the
 of the table, so any two volumes within the largest minima meet in the index (the midpoint of
 the shortest path between them lies in both padded footprints). The index's candidates are then
 checked exactly under their own pair's minima: time and altitude in numpy, then every footprint
-distance in one batched ``distances_m`` call. ``brute_force_hits`` runs the same exact checks on
-every pair with no index, as the reference the property tests compare against.
+distance in one batched ``distances_m`` call. The property tests compare the answers with a
+check of every pair, with no index.
 """
 
 from __future__ import annotations
@@ -181,12 +181,6 @@ class Detector:
         """Every conflicting pair among the stored volumes, sorted by ``(a, b)``."""
         pairs = self._index.pairs()
         return self._exact(pairs[:, 0], pairs[:, 1])
-
-    def brute_force_hits(self) -> list[Hit]:
-        """The same as ``all_hits`` by checking every pair, with no index (the reference)."""
-        keys = np.sort(self._columns.key[: len(self)])
-        first, second = np.triu_indices(len(keys), 1)
-        return self._exact(keys[first], keys[second])
 
     def _padded(
         self, shape: Shape, t0_ms: int, t1_ms: int, lower_m: float, upper_m: float

@@ -63,11 +63,6 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
     return message
 
 
-def acknowledge_message(node: Node, message_id: str, operator: str) -> Message:
-    """An operator of this party confirms the message was read and understood."""
-    return node.write(acknowledgement(node, message_id, operator))
-
-
 def acknowledgement(node: Node, message_id: str, operator: str) -> Operation[Message]:
     def acknowledge(uow: UnitOfWork) -> Message:
         message = _require(store.get_message(uow.conn, message_id), message_id)
@@ -119,9 +114,7 @@ def state_seen_by(node: Node, message: Message) -> State:
     return rules.recipient_state(recipient, message.deadline, now)
 
 
-def _save_recipient(
-    uow: UnitOfWork, message: Message, party: str, kind: JournalKind
-) -> None:
+def _save_recipient(uow: UnitOfWork, message: Message, party: str, kind: JournalKind) -> None:
     recipient = message.recipient(party)
     assert recipient is not None
     store.save_recipient(uow.conn, message.id, recipient)
