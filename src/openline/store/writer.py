@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -59,21 +59,41 @@ class UnitOfWork:
     def attempt(self, step: Callable[[], T]) -> T:
         """Run ``step`` in a savepoint of its own: if it raises, its rows and journal entries
         are undone and the error is raised, and the rest of the operation goes on."""
-        driver = self.conn.connection.driver_connection
-        assert driver is not None
-        mark = self._journal.mark()
         undo_mark = len(self._undo)
-        driver.execute("SAVEPOINT openline_step")
-        try:
-            result = step()
-        except Exception:
-            driver.execute("ROLLBACK TO SAVEPOINT openline_step")
-            driver.execute("RELEASE SAVEPOINT openline_step")
-            self._journal.rollback_to(mark)
-            self.undo(undo_mark)
-            raise
-        driver.execute("RELEASE SAVEPOINT openline_step")
-        return result
+        result, error = _in_savepoint(
+            self.conn, self._journal, "openline_step", step, lambda: self.undo(undo_mark)
+        )
+        if error is not None:
+            raise error
+        return cast(T, result)
+
+
+def _in_savepoint(
+    conn: Connection,
+    journal: JournalAppender,
+    name: str,
+    run: Callable[[], T],
+    undo: Callable[[], None],
+) -> tuple[T | None, Exception | None]:
+    """Run ``run`` in a savepoint: its result, or, if it raised, its error, once ``undo`` has
+    run and its rows and journal entries are rolled back. If the rollback itself fails (the
+    connection is gone), that error is raised. Issued on the driver's connection: the same
+    SQL on SQLite and PostgreSQL, and 50 times cheaper than SQLAlchemy's begin_nested(),
+    which cost a tenth of a message's write."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    mark = journal.mark()
+    driver.execute(f"SAVEPOINT {name}")
+    try:
+        result = run()
+    except Exception as exc:
+        undo()
+        driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        driver.execute(f"RELEASE SAVEPOINT {name}")
+        journal.rollback_to(mark)
+        return None, exc
+    driver.execute(f"RELEASE SAVEPOINT {name}")
+    return result, None
 
 
 Operation = Callable[[UnitOfWork], T]
@@ -196,28 +216,16 @@ class Writer:
     def _run_one(
         self, conn: Connection, operation: Callable[[UnitOfWork], Any], done: list[UnitOfWork]
     ) -> tuple[Any, BaseException | None]:
-        # A savepoint per operation, so that one that fails is undone alone. Issued on the
-        # driver's connection: the same SQL on SQLite and PostgreSQL, and 50 times cheaper
-        # than SQLAlchemy's begin_nested(), which cost a tenth of a message's write.
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        mark = self._journal.mark()
-        driver.execute("SAVEPOINT openline_operation")
+        # A savepoint per operation, so that one that fails is undone alone (and the caller
+        # gets its own error back); if the rollback fails, the whole batch does.
         uow = UnitOfWork(conn, self._journal)
         done.append(uow)  # undone if the batch fails, even half-way through this operation
-        try:
-            result = operation(uow)
-        except Exception as exc:  # the caller gets its own error back
-            uow.undo()
-            # If the connection itself is gone these raise, and the whole batch fails.
-            driver.execute("ROLLBACK TO SAVEPOINT openline_operation")
-            driver.execute("RELEASE SAVEPOINT openline_operation")
-            self._journal.rollback_to(mark)
-            if isinstance(exc, OperationalError):
-                return None, Unavailable(f"the database could not keep this write: {exc.orig}")
-            return None, exc
-        driver.execute("RELEASE SAVEPOINT openline_operation")
-        return result, None
+        result, error = _in_savepoint(
+            conn, self._journal, "openline_operation", lambda: operation(uow), uow.undo
+        )
+        if isinstance(error, OperationalError):
+            return None, Unavailable(f"the database could not keep this write: {error.orig}")
+        return result, error
 
 
 def _settle(future: Future[Any], result: Any, error: BaseException | None) -> None:
