@@ -46,6 +46,8 @@ class VolumeClash:
 
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
+    """From ``start`` to ``end``, both included: where two volumes' time windows overlap."""
+
     start: datetime
     end: datetime
 
@@ -59,6 +61,8 @@ class TimeWindow:
 
 @dataclass(frozen=True, slots=True)
 class AltitudeBand:
+    """From ``lower_m`` to ``upper_m``, both included: where two volumes' bands overlap."""
+
     lower_m: float
     upper_m: float
 
