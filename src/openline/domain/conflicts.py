@@ -46,7 +46,7 @@ class VolumeClash:
 
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
-    """From ``start`` to ``end``, both included: where two volumes' time windows overlap."""
+    """From ``start`` to ``end``, both included: a volume's time window, or where two overlap."""
 
     start: datetime
     end: datetime
@@ -61,7 +61,7 @@ class TimeWindow:
 
 @dataclass(frozen=True, slots=True)
 class AltitudeBand:
-    """From ``lower_m`` to ``upper_m``, both included: where two volumes' bands overlap."""
+    """From ``lower_m`` to ``upper_m``, both included: a volume's band, or where two overlap."""
 
     lower_m: float
     upper_m: float
