@@ -21,6 +21,8 @@ from openline.services.setup import NewNode
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 
+START_TIMEOUT_S = 120
+
 
 def run_openline(
     *args: str | Path, env: dict[str, str] | None = None, timeout: float = 60
@@ -93,11 +95,15 @@ def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
 
 
 def start_pair(base: Path, env: dict[str, str]) -> Pair:
-    """BLUE and RED made in ``base``, linked, and started with ``env``."""
-    blue, red = make_pair(base, env)
-    return Pair(
-        start_node(blue.directory, blue.token, env), start_node(red.directory, red.token, env), env
-    )
+    """BLUE and RED made in ``base``, linked, and started with ``env``, side by side."""
+    launched = [launch_node(new.directory, new.token, env) for new in make_pair(base, env)]
+    try:
+        blue, red = (answering(node) for node in launched)
+    except BaseException:
+        for node in launched:
+            node.stop_surely()
+        raise
+    return Pair(blue, red, env)
 
 
 def stop_pair(pair: Pair) -> None:
@@ -119,6 +125,11 @@ def export_transcripts(directories: list[Path], into: Path) -> list[Path]:
 
 def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -> RunningNode:
     """Run ``openline serve DIR`` as a real process and wait until its API answers."""
+    return answering(launch_node(directory, token, env))
+
+
+def launch_node(directory: Path, token: str, env: dict[str, str] | None = None) -> RunningNode:
+    """Run ``openline serve DIR`` as a real process, without waiting for it."""
     settings = load_settings(directory, env or {})
     log = directory.parent / f"{directory.name}.log"
     with log.open("ab") as output:
@@ -131,16 +142,26 @@ def start_node(directory: Path, token: str, env: dict[str, str] | None = None) -
     verify: ssl.SSLContext | bool = True
     if settings.tls_cert_file:
         verify = pinned_context(pins_of_file(directory / settings.tls_cert_file).public_key)
-    running = RunningNode(directory, settings.public_url, token, process, log, verify)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"openline serve exited: {log.read_text()}")
-        try:
-            with running.client() as client:
+    return RunningNode(directory, settings.public_url, token, process, log, verify)
+
+
+def answering(running: RunningNode) -> RunningNode:
+    """``running`` once its API answers; killed, and an error raised, if it exits first or
+    never answers (the limit only catches that: a node starts in seconds, on a busy machine
+    in tens of seconds)."""
+    process, log = running.process, running.log
+    deadline = time.monotonic() + START_TIMEOUT_S
+    with running.client() as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"openline serve exited: {log.read_text()}")
+            try:
                 if client.get("/api/v1/node").status_code == 200:
                     return running
-        except httpx.TransportError:
+            except httpx.TransportError:
+                pass
             time.sleep(0.05)
     running.stop(signal.SIGKILL)
-    raise RuntimeError(f"openline serve did not answer within 20 s: {log.read_text()}")
+    raise RuntimeError(
+        f"openline serve did not answer within {START_TIMEOUT_S} s: {log.read_text()}"
+    )
