@@ -22,16 +22,16 @@ from collections.abc import Sequence
 from fractions import Fraction
 from itertools import pairwise
 
+from openline.domain.wgs84 import (
+    AUTHALIC_RADIUS_M,
+    ECCENTRICITY,
+    ECCENTRICITY_SQUARED,
+    MEAN_RADIUS_M,
+)
+
 Point = tuple[float, float]
 # One edge: ring number, edge number in that ring, edges in that ring, then x1, y1, x2, y2.
 _Edge = tuple[int, int, int, float, float, float, float]
-
-WGS84_A = 6_378_137.0
-WGS84_F = 1 / 298.257223563
-_E2 = WGS84_F * (2 - WGS84_F)
-_E = math.sqrt(_E2)
-AUTHALIC_RADIUS_M = 6_371_007.180918  # sqrt of (ellipsoid area / 4 pi)
-MEAN_RADIUS_M = 6_371_008.771  # (2a + b) / 3, for great-circle distances
 
 
 def unwrap(lons: Sequence[float]) -> list[float]:
@@ -236,9 +236,10 @@ def _authalic_latitude(lat_deg: float) -> float:
     s = math.sin(math.radians(lat_deg))
 
     def q(sin_phi: float) -> float:
-        return (1 - _E2) * (
-            sin_phi / (1 - _E2 * sin_phi * sin_phi)
-            - math.log((1 - _E * sin_phi) / (1 + _E * sin_phi)) / (2 * _E)
+        e, e2 = ECCENTRICITY, ECCENTRICITY_SQUARED
+        return (1 - e2) * (
+            sin_phi / (1 - e2 * sin_phi * sin_phi)
+            - math.log((1 - e * sin_phi) / (1 + e * sin_phi)) / (2 * e)
         )
 
     ratio = q(s) / q(1.0)

@@ -14,18 +14,19 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
 
+from openline.domain.wgs84 import (
+    ECCENTRICITY_SQUARED,
+    FLATTENING,
+    MEAN_RADIUS_M,
+    SEMI_MAJOR_AXIS_M,
+)
+
 FloatArray = npt.NDArray[np.float64]
 
 WGS84 = Geod(ellps="WGS84")
-WGS84_A_M = 6_378_137.0
-WGS84_F = 1 / 298.257223563
-WGS84_E2 = WGS84_F * (2 - WGS84_F)
 # The shortest degree of latitude, at the equator (meridional radius b²/a = 6,335,439 m):
 # no geodesic of length s changes latitude by more than s / this many degrees.
 MIN_METRES_PER_DEGREE_LAT = 110_574.0
-# A sphere near the ellipsoid, only to start iterations and to turn metres into angles where a
-# few parts in a thousand do not matter.
-MEAN_RADIUS_M = 6_371_008.8
 
 
 def wrap180(degrees: npt.ArrayLike) -> FloatArray:
@@ -72,12 +73,12 @@ def _buffers(*values: npt.ArrayLike) -> list[FloatArray]:
 
 def reduced_latitude(lat: npt.ArrayLike) -> FloatArray:
     """The reduced (parametric) latitude β of geodetic latitudes, in degrees."""
-    return np.degrees(np.arctan((1 - WGS84_F) * np.tan(np.radians(_array(lat)))))
+    return np.degrees(np.arctan((1 - FLATTENING) * np.tan(np.radians(_array(lat)))))
 
 
 def geodetic_latitude(beta: npt.ArrayLike) -> FloatArray:
     """The geodetic latitude of reduced latitudes β, in degrees."""
-    return np.degrees(np.arctan(np.tan(np.radians(_array(beta))) / (1 - WGS84_F)))
+    return np.degrees(np.arctan(np.tan(np.radians(_array(beta))) / (1 - FLATTENING)))
 
 
 def parallel_radius_m(lat: float) -> float:
@@ -85,7 +86,8 @@ def parallel_radius_m(lat: float) -> float:
     that stays at or equatorward of ``lat`` by ``s`` metres changes longitude by at most
     ``s / parallel_radius_m(lat)`` radians, as the parallels only shrink towards the poles."""
     phi = math.radians(lat)
-    return WGS84_A_M * math.cos(phi) / math.sqrt(1 - WGS84_E2 * math.sin(phi) ** 2)
+    denominator = math.sqrt(1 - ECCENTRICITY_SQUARED * math.sin(phi) ** 2)
+    return SEMI_MAJOR_AXIS_M * math.cos(phi) / denominator
 
 
 def along_track_m(distance_m: FloatArray, angle_deg: FloatArray) -> FloatArray:

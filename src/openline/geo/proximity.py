@@ -34,7 +34,7 @@ import numpy.typing as npt
 import shapely
 
 from openline.domain.tracks import ProximityRules
-from openline.geo.geodesy import WGS84_A_M, WGS84_E2
+from openline.domain.wgs84 import ECCENTRICITY_SQUARED, SEMI_MAJOR_AXIS_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -140,10 +140,10 @@ def closest_approach(
 def ecef(lat: FloatArray, lon: FloatArray) -> FloatArray:
     """Points of the WGS84 ellipsoid's surface in the Earth-centred frame (rows of x, y, z)."""
     phi, lam = np.radians(lat), np.radians(lon)
-    n = WGS84_A_M / np.sqrt(1 - WGS84_E2 * np.sin(phi) ** 2)
+    n = SEMI_MAJOR_AXIS_M / np.sqrt(1 - ECCENTRICITY_SQUARED * np.sin(phi) ** 2)
     return np.column_stack(
         [n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam),
-         n * (1 - WGS84_E2) * np.sin(phi)]
+         n * (1 - ECCENTRICITY_SQUARED) * np.sin(phi)]
     )  # fmt: skip
 
 

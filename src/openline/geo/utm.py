@@ -14,21 +14,23 @@ import math
 from typing import NamedTuple
 
 from openline.domain.errors import InvalidInput
+from openline.domain.wgs84 import (
+    ECCENTRICITY,
+    ECCENTRICITY_SQUARED,
+    FLATTENING,
+    SEMI_MAJOR_AXIS_M,
+)
 
-# WGS84 and the UTM/UPS scale factors, written as GeographicLib computes them.
-A = 6378137.0
-F = 1 / (298257223563 / 1000000000)
+# The UTM/UPS scale factors, written as GeographicLib computes them.
 UTM_K0 = 9996 / 10000
 UPS_K0 = 994 / 1000
 UPS = 0  # the zone number that stands for UPS
 TILE = 100_000  # metres: the MGRS 100 km square, the unit of every grid limit below
 UTM_NORTH_SHIFT = 10_000_000.0  # false northing of the southern hemisphere
 
-_E2 = F * (2 - F)
-_ES = math.sqrt(_E2)
-_E2M = 1 - _E2
-_N = F / (2 - F)
-_PS_C = (1 - F) * math.exp(_ES * math.atanh(_ES))
+_E2M = 1 - ECCENTRICITY_SQUARED
+_N = FLATTENING / (2 - FLATTENING)
+_PS_C = (1 - FLATTENING) * math.exp(ECCENTRICITY * math.atanh(ECCENTRICITY))
 _DEGREE = math.pi / 180
 _EPSILON = 2.0**-52
 _TAU_TOL = math.sqrt(_EPSILON) / 10
@@ -101,7 +103,7 @@ def _series(table: tuple[tuple[int, ...], ...]) -> tuple[float, ...]:
 
 
 _B1 = _polyval(_B1_COEFF[:-1], _N * _N) / (_B1_COEFF[-1] * (1 + _N))
-_A1_K0 = _B1 * A * UTM_K0
+_A1_K0 = _B1 * SEMI_MAJOR_AXIS_M * UTM_K0
 _ALP = _series(_ALP_COEFF)
 _BET = _series(_BET_COEFF)
 _ORDER = 6
@@ -176,13 +178,16 @@ def _taupf(tau: float) -> float:
     if not math.isfinite(tau):
         return tau
     tau1 = math.hypot(1.0, tau)
-    sig = math.sinh(_ES * math.atanh(_ES * tau / tau1))
+    sig = math.sinh(ECCENTRICITY * math.atanh(ECCENTRICITY * tau / tau1))
     return math.hypot(1.0, sig) * tau - sig * tau1
 
 
 def _tauf(taup: float) -> float:
     """tan of the latitude from tan of the conformal latitude (Newton's method)."""
-    tau = taup * math.exp(_ES * math.atanh(_ES)) if abs(taup) > 70 else taup / _E2M
+    if abs(taup) > 70:
+        tau = taup * math.exp(ECCENTRICITY * math.atanh(ECCENTRICITY))
+    else:
+        tau = taup / _E2M
     stol = _TAU_TOL * max(1.0, abs(taup))
     if not abs(tau) < _TAU_MAX:
         return tau
@@ -275,7 +280,7 @@ def ps_forward(north: bool, lat: float, lon: float) -> tuple[float, float]:
     taup = _taupf(tau)
     rho = math.hypot(1.0, taup) + abs(taup)
     rho = (1 / rho if lat != 90.0 else 0.0) if taup >= 0 else rho
-    rho *= 2 * UPS_K0 * A / _PS_C
+    rho *= 2 * UPS_K0 * SEMI_MAJOR_AXIS_M / _PS_C
     x, y = _sincosd(lon)
     return x * rho, y * (-rho if north else rho)
 
@@ -283,7 +288,7 @@ def ps_forward(north: bool, lat: float, lon: float) -> tuple[float, float]:
 def ps_reverse(north: bool, x: float, y: float) -> LatLon:
     """The point at polar stereographic (UPS scale) x, y metres from the pole of that side."""
     rho = math.hypot(x, y)
-    t = rho / (2 * UPS_K0 * A / _PS_C) if rho != 0 else _EPSILON**2
+    t = rho / (2 * UPS_K0 * SEMI_MAJOR_AXIS_M / _PS_C) if rho != 0 else _EPSILON**2
     tau = _tauf((1 / t - t) / 2)
     lat = (1.0 if north else -1.0) * _atan2d(tau, 1.0)
     return LatLon(lat, _atan2d(x, -y if north else y))
