@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,7 +32,7 @@ from openline.domain.notifications import Kind
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.domain.volumes import Limits, invalid_at
 from openline.interop.notam_text import FT_M
-from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError, bodies, excerpt
+from openline.interop.plans import Draft, ImportPlan, Reading, plan_of
 
 KIND = Kind.UAV_OPERATION.value
 _UNITS_M = {"M": 1.0, "FT": FT_M}
@@ -211,24 +211,20 @@ def export(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def plan(document: Any, *, now: datetime, limits: Limits) -> ImportPlan:
     """Every intent (or the one list of volumes) of an F3548 or InterUSS document."""
-    out = ImportPlan()
-    for item, reference, title, read in _intents(document, now):
-        try:
-            volumes = read()
-            drafts = bodies(
-                kind=KIND, title=title, volumes=volumes, reference=reference, limits=limits
-            )
-        except InvalidInput as error:
-            out.errors.append(RecordError(item, error.message, excerpt(title), error.field))
-            continue
-        out.records.append(ImportRecord(item, Action.CREATE, tuple(drafts), reference=reference))
-    return out
+    return plan_of(_intents(document, now), limits=limits)
 
 
-def _intents(document: Any, now: datetime) -> list[tuple[str, str | None, str, Any]]:
-    """(item, reference, title, a function reading its volumes) for each record."""
+def _reading(
+    item: str, reference: str | None, title: str, volumes: Callable[[], list[dict[str, Any]]]
+) -> Reading:
+    """A record whose title is known before its volumes are read."""
+    return Reading(item, reference, title, lambda: Draft(KIND, title, volumes()))
+
+
+def _intents(document: Any, now: datetime) -> list[Reading]:
+    """The records of the document."""
     if isinstance(document, list):
-        return [("volumes", None, "F3548 volumes", lambda: _volumes(document, "volumes"))]
+        return [_reading("volumes", None, "F3548 volumes", lambda: _volumes(document, "volumes"))]
     if not isinstance(document, Mapping):
         raise InvalidInput(f"{document!r:.60} is not an F3548 document (an object or a list)")
     if "intents" in document:
@@ -241,7 +237,10 @@ def _intents(document: Any, now: datetime) -> list[tuple[str, str | None, str, A
     if "details" in document or "extents" in document:
         return [_intent(document, "operational intent")]
     if "volume" in document:
-        return [("volume", None, "F3548 volume", lambda: [volume_from_f3548(document, "volume")])]
+        one = _reading(
+            "volume", None, "F3548 volume", lambda: [volume_from_f3548(document, "volume")]
+        )
+        return [one]
     raise InvalidInput(
         "not an F3548 document: expected a Volume4D, a list of them, an operational intent, "
         "{operational_intents: [...]} or an InterUSS {intents: {...}}"
@@ -254,7 +253,7 @@ def _volumes(items: Any, where: str) -> list[dict[str, Any]]:
     return [volume_from_f3548(v, f"{where}[{i}]") for i, v in enumerate(items)]
 
 
-def _intent(value: Any, where: str) -> tuple[str, str | None, str, Any]:
+def _intent(value: Any, where: str) -> Reading:
     intent = value if isinstance(value, Mapping) else {}
     reference = intent.get("reference")
     ident = reference.get("id") if isinstance(reference, Mapping) else None
@@ -275,7 +274,7 @@ def _intent(value: Any, where: str) -> tuple[str, str | None, str, Any]:
             details.get("off_nominal_volumes", []), f"{where}.details.off_nominal_volumes"
         )
 
-    return item, (str(ident) if ident is not None else None), title, read
+    return _reading(item, (str(ident) if ident is not None else None), title, read)
 
 
 # --- InterUSS flight intents ---------------------------------------------------------------
@@ -390,11 +389,11 @@ def interuss_volume(area: Any, now: datetime, where: str) -> dict[str, Any]:
     }
 
 
-def _interuss(intents: Any, now: datetime) -> list[tuple[str, str | None, str, Any]]:
+def _interuss(intents: Any, now: datetime) -> list[Reading]:
     if not isinstance(intents, Mapping):
         raise invalid_at("intents", "expected a mapping of intent names to intents")
 
-    def reader(name: str) -> Any:
+    def reader(name: str) -> Callable[[], list[dict[str, Any]]]:
         def read() -> list[dict[str, Any]]:
             intent = _object(resolved(intents, name), f"intents.{name}")
             basic = _object(intent.get("basic_information"), f"intents.{name}.basic_information")
@@ -409,4 +408,4 @@ def _interuss(intents: Any, now: datetime) -> list[tuple[str, str | None, str, A
 
         return read
 
-    return [(f"intent {name}", str(name), str(name), reader(str(name))) for name in intents]
+    return [_reading(f"intent {name}", str(name), str(name), reader(str(name))) for name in intents]

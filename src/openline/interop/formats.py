@@ -17,7 +17,16 @@ from openline.domain.errors import InvalidInput
 from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
 from openline.interop import f3548, geojson, geozones, notam
-from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError, bodies, excerpt
+from openline.interop.plans import (
+    Action,
+    Draft,
+    ImportPlan,
+    ImportRecord,
+    Reading,
+    RecordError,
+    excerpt,
+    plan_of,
+)
 
 IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548")
 EXPORT_FORMATS = ("geojson", "f3548")
@@ -112,31 +121,33 @@ def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
 def geojson_plan(document: Any, *, limits: Limits) -> ImportPlan:
     """One notification per group of features (geojson.groups): an exported file imports as
     the notifications it was written from."""
-    out = ImportPlan()
-    for item, indexes, features in geojson.groups(document):
-        first = features[0].get("properties") or {}
-        try:
-            volumes = geojson.volumes_of(indexes, features)
-            for name in ("kind", "title"):
-                if first.get(name) is None:
-                    where = f"features[{indexes[0]}].properties.{name}"
-                    raise InvalidInput(f"{where} is missing", field=where)
-            reference = first.get("reference")
-            drafts = bodies(
-                kind=first["kind"],
-                title=first["title"],
-                volumes=volumes,
-                reference=reference,
-                limits=limits,
-            )
-        except InvalidInput as error:
-            message = _feature_named(error.message, indexes)
-            out.errors.append(
-                RecordError(item, message, excerpt(first.get("title", "")), error.field)
-            )
-            continue
-        out.records.append(ImportRecord(item, Action.CREATE, tuple(drafts), reference=reference))
-    return out
+    return plan_of(
+        (
+            _geojson_group(item, indexes, features)
+            for item, indexes, features in geojson.groups(document)
+        ),
+        limits=limits,
+    )
+
+
+def _geojson_group(item: str, indexes: Sequence[int], features: Sequence[Any]) -> Reading:
+    first = features[0].get("properties") or {}
+
+    def read() -> Draft:
+        volumes = geojson.volumes_of(indexes, features)
+        for name in ("kind", "title"):
+            if first.get(name) is None:
+                where = f"features[{indexes[0]}].properties.{name}"
+                raise InvalidInput(f"{where} is missing", field=where)
+        return Draft(first["kind"], first["title"], volumes)
+
+    return Reading(
+        item,
+        first.get("reference"),
+        first.get("title", ""),
+        read,
+        renamed=lambda message: _feature_named(message, indexes),
+    )
 
 
 def _feature_named(message: str, indexes: Sequence[int]) -> str:

@@ -35,12 +35,11 @@ from openline.domain.volumes import Limits, invalid_at
 from openline.interop.notam import PERM_HORIZON, UNL_M
 from openline.interop.notam_text import FT_M
 from openline.interop.plans import (
-    Action,
+    Draft,
     ImportPlan,
-    ImportRecord,
+    Reading,
     RecordError,
-    bodies,
-    excerpt,
+    plan_of,
     within_duration,
 )
 
@@ -146,45 +145,45 @@ def _json_path(path: Sequence[Any]) -> str:
 
 def plan_ed318(document: Any, *, now: datetime, limits: Limits, schema: SchemaFolder) -> ImportPlan:
     """The zones of an ED-318 FeatureCollection, after the check against ``schema``."""
-    out = ImportPlan()
+    errors = []
     refused: set[int] = set()
     for path, message in schema_problems(document, schema):
         if len(path) >= 2 and path[0] == "features" and isinstance(path[1], int):
             refused.add(path[1])
-            out.errors.append(
+            errors.append(
                 RecordError(
                     f"features[{path[1]}]", f"not ED-318: {message}", field=_json_path(path)
                 )
             )
         else:
-            out.errors.append(
-                RecordError("document", f"not ED-318: {message}", field=_json_path(path))
+            errors.append(RecordError("document", f"not ED-318: {message}", field=_json_path(path)))
+            return ImportPlan(errors=errors)
+    zones = (
+        _ed318_zone(feature, f"features[{index}]", now, limits)
+        for index, feature in enumerate(document["features"])
+        if index not in refused
+    )
+    return plan_of(zones, limits=limits, errors=errors)
+
+
+def _ed318_zone(feature: Any, where: str, now: datetime, limits: Limits) -> Reading:
+    properties = feature.get("properties") or {}
+    ident = str(properties.get("identifier", where))
+
+    def read() -> Draft:
+        volumes = [
+            {**area, **band, **_window_json(window)}
+            for area, band in _ed318_layers(feature["geometry"], f"{where}.geometry")
+            for window in _windows(
+                properties.get("limitedApplicability"),
+                now,
+                limits,
+                f"{where}.properties.limitedApplicability",
             )
-            return ImportPlan(errors=out.errors)
-    for index, feature in enumerate(document["features"]):
-        if index in refused:
-            continue
-        properties = feature.get("properties") or {}
-        ident = str(properties.get("identifier", f"features[{index}]"))
-        item = f"zone {ident}"
-        try:
-            volumes = [
-                {**area, **band, **_window_json(window)}
-                for area, band in _ed318_layers(feature["geometry"], f"features[{index}].geometry")
-                for window in _windows(
-                    properties.get("limitedApplicability"),
-                    now,
-                    limits,
-                    f"features[{index}].properties.limitedApplicability",
-                )
-            ]
-            title = f"{ident} {_text(properties.get('name'))}".strip()
-            drafts = bodies(kind=KIND, title=title, volumes=volumes, reference=ident, limits=limits)
-        except InvalidInput as error:
-            out.errors.append(RecordError(item, error.message, excerpt(ident), error.field))
-            continue
-        out.records.append(ImportRecord(item, Action.CREATE, tuple(drafts), reference=ident))
-    return out
+        ]
+        return Draft(KIND, f"{ident} {_text(properties.get('name'))}".strip(), volumes)
+
+    return Reading(f"zone {ident}", ident, ident, read)
 
 
 def plan_ed269(document: Any, *, now: datetime, limits: Limits) -> ImportPlan:
@@ -195,37 +194,37 @@ def plan_ed269(document: Any, *, now: datetime, limits: Limits) -> ImportPlan:
     zones = document.get(name)
     if not isinstance(zones, list):
         raise invalid_at(name, "expected the list of zones (features or UASZoneList)")
-    out = ImportPlan()
-    for index, zone in enumerate(zones):
-        where = f"{name}[{index}]"
-        ident = str(zone.get("identifier", where)) if isinstance(zone, Mapping) else where
-        item = f"zone {ident}"
-        try:
-            z = _object(zone, where)
-            layers = z.get("geometry")
-            if not isinstance(layers, list) or not layers:
-                raise invalid_at(f"{where}.geometry", "expected a list of at least one layer")
-            windows = [
-                w
-                for i, period in enumerate(_list(z.get("applicability"), f"{where}.applicability"))
-                for w in _period(period, now, limits, f"{where}.applicability[{i}]", ed269=True)
-            ] or _period({}, now, limits, f"{where}.applicability", ed269=True)
-            volumes = [
-                {
-                    **_ed269_area(layer, f"{where}.geometry[{k}]"),
-                    **_ed269_band(layer, f"{where}.geometry[{k}]"),
-                    **_window_json(w),
-                }
-                for k, layer in enumerate(layers)
-                for w in windows
-            ]
-            title = f"{ident} {_text(z.get('name'))}".strip()
-            drafts = bodies(kind=KIND, title=title, volumes=volumes, reference=ident, limits=limits)
-        except InvalidInput as error:
-            out.errors.append(RecordError(item, error.message, excerpt(ident), error.field))
-            continue
-        out.records.append(ImportRecord(item, Action.CREATE, tuple(drafts), reference=ident))
-    return out
+    readings = (
+        _ed269_zone(zone, f"{name}[{index}]", now, limits) for index, zone in enumerate(zones)
+    )
+    return plan_of(readings, limits=limits)
+
+
+def _ed269_zone(zone: Any, where: str, now: datetime, limits: Limits) -> Reading:
+    ident = str(zone.get("identifier", where)) if isinstance(zone, Mapping) else where
+
+    def read() -> Draft:
+        z = _object(zone, where)
+        layers = z.get("geometry")
+        if not isinstance(layers, list) or not layers:
+            raise invalid_at(f"{where}.geometry", "expected a list of at least one layer")
+        windows = [
+            w
+            for i, period in enumerate(_list(z.get("applicability"), f"{where}.applicability"))
+            for w in _period(period, now, limits, f"{where}.applicability[{i}]", ed269=True)
+        ] or _period({}, now, limits, f"{where}.applicability", ed269=True)
+        volumes = [
+            {
+                **_ed269_area(layer, f"{where}.geometry[{k}]"),
+                **_ed269_band(layer, f"{where}.geometry[{k}]"),
+                **_window_json(w),
+            }
+            for k, layer in enumerate(layers)
+            for w in windows
+        ]
+        return Draft(KIND, f"{ident} {_text(z.get('name'))}".strip(), volumes)
+
+    return Reading(f"zone {ident}", ident, ident, read)
 
 
 def _object(value: Any, where: str) -> Mapping[str, Any]:

@@ -9,11 +9,11 @@ showing it (``--dry-run``) is ``openline.interop.formats.dry_run``'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import MAX_TITLE_CHARS, parse_notification_draft
@@ -59,6 +59,58 @@ class RecordError:
 class ImportPlan:
     records: list[ImportRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+
+
+class Draft(NamedTuple):
+    """What one record of a file asks for: a notification's kind, title and volumes (as the
+    file gives them: the rules refuse what is wrong, by name)."""
+
+    kind: Any
+    title: Any
+    volumes: list[dict[str, Any]]
+
+
+def _unchanged(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One record of a file, found but not yet read: its name in reports, its reference, the
+    text an error report quotes, and how to read it (``InvalidInput`` naming what is wrong);
+    ``renamed`` turns an error message into the file's own terms."""
+
+    item: str
+    reference: str | None
+    text: Any
+    read: Callable[[], Draft]
+    renamed: Callable[[str], str] = _unchanged
+
+
+def plan_of(
+    readings: Iterable[Reading], *, limits: Limits, errors: Sequence[RecordError] = ()
+) -> ImportPlan:
+    """The plan of the records that create notifications (every format but NOTAM): each one
+    read and checked by the API's rules (``bodies``), a create for each that passes and a
+    ``RecordError`` for each that does not, after ``errors`` (found before any record)."""
+    out = ImportPlan(errors=list(errors))
+    for reading in readings:
+        try:
+            kind, title, volumes = reading.read()
+            drafts = bodies(
+                kind=kind, title=title, volumes=volumes, reference=reading.reference, limits=limits
+            )
+        except InvalidInput as error:
+            message = reading.renamed(error.message)
+            out.errors.append(
+                RecordError(reading.item, message, excerpt(reading.text), error.field)
+            )
+            continue
+        record = ImportRecord(
+            reading.item, Action.CREATE, tuple(drafts), reference=reading.reference
+        )
+        out.records.append(record)
+    return out
 
 
 def excerpt(text: Any, limit: int = 80) -> str:
