@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute
 
 from openline.api.deps import Requires, sendable_message
 from openline.domain.envelopes import first_prev, seal
-from openline.domain.messages import Message, Recipient, message_record
+from openline.domain.messages import Message, Recipient
 from openline.domain.precedence import Precedence
 from openline.domain.roles import Action, Role, may, roles_allowed
 from openline.domain.timeutil import parse_utc
@@ -312,7 +312,7 @@ def test_an_operator_token_does_not_make_an_unsigned_envelope_acceptable(api: In
         prev=first_prev(),
         sent_at="2024-12-03T12:00:00.000Z",
         kind="message",
-        body=message_record(red_message()),
+        body=red_message().to_json(),
         sign=SigningKey.generate().sign,  # not RED's key
     )
     before = stored(api)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from openline.domain.envelopes import Envelope, first_prev, seal
-from openline.domain.messages import Message, Recipient, message_record
+from openline.domain.messages import Message, Recipient
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import parse_utc
 from openline.keys.signing import SigningKey
@@ -47,7 +47,7 @@ class Red:
             "prev": prev,
             "sent_at": "2024-12-03T12:00:00.000Z",
             "kind": "message",
-            "body": message_record(red_message(n)),
+            "body": red_message(n).to_json(),
             "sign": (key or self.key).sign,
         }
         fields.update(changes)
@@ -146,7 +146,7 @@ def test_an_envelope_altered_after_signing_is_refused(red: Red):
 
 def test_a_replayed_envelope_with_other_content_at_an_applied_place_is_refused(red: Red):
     red.deliver(1)
-    replay = red.envelope(1, body=message_record(red_message(1, text="other words")))
+    replay = red.envelope(1, body=red_message(1, text="other words").to_json())
     result = refusal(red, replay)
     assert result["refused"]["code"] == "conflicting_replay"
 
@@ -179,7 +179,7 @@ def test_an_envelope_from_a_party_that_is_not_a_peer_is_refused(red: Red):
 
 def test_an_envelope_over_the_size_limit_is_refused(red: Red):
     big = red_message(1, text="x" * (MAX_ENVELOPE_BYTES + 10))
-    result = refusal(red, red.envelope(1, body=message_record(big)))
+    result = refusal(red, red.envelope(1, body=big.to_json()))
     assert result["refused"]["code"] == "too_large"
     assert f"over the limit of {MAX_ENVELOPE_BYTES} bytes" in result["refused"]["reason"]
 
@@ -190,7 +190,7 @@ def test_a_malformed_envelope_is_refused(red: Red):
 
 
 def test_a_body_that_breaks_the_phrasebook_is_refused_and_the_line_waits_for_a_good_one(red: Red):
-    record = message_record(red_message(1))
+    record = red_message(1).to_json()
     record["template"] = "no-such-template"
     result = refusal(red, red.envelope(1, body=record))
     assert result["refused"]["code"] == "invalid_body"

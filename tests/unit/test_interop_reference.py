@@ -10,9 +10,8 @@ import pytest
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import (
+    Notification,
     new_notification,
-    notification_from_record,
-    notification_record,
     parse_notification_draft,
 )
 from openline.domain.volumes import Limits
@@ -36,21 +35,21 @@ def test_a_reference_is_kept_in_the_record_and_read_back_from_a_peer():
     draft = parse_notification_draft(body(reference="A1234/26"), limits=LIMITS)
     made = new_notification(draft, notification_id="ntf_1", owner="BLUE", now=NOW)
 
-    record = notification_record(made)
+    record = made.to_json()
 
     assert record["reference"] == "A1234/26"
-    assert notification_from_record(record, limits=LIMITS) == made
+    assert Notification.from_json(record, limits=LIMITS) == made
 
 
 def test_a_notification_without_a_reference_has_the_record_it_had_before_references():
     draft = parse_notification_draft(body(), limits=LIMITS)
     made = new_notification(draft, notification_id="ntf_1", owner="BLUE", now=NOW)
 
-    record = notification_record(made)
+    record = made.to_json()
 
     assert "reference" not in record  # a node that predates references reads it unchanged
     assert made.reference is None
-    assert notification_from_record(record, limits=LIMITS) == made
+    assert Notification.from_json(record, limits=LIMITS) == made
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openline.domain.notifications import (
-    new_notification,
-    notification_record,
-    parse_notification_draft,
-)
+from openline.domain.notifications import new_notification, parse_notification_draft
 from openline.domain.timeutil import format_utc
-from openline.domain.volumes import Limits, parse_volume, volume_record
+from openline.domain.volumes import Limits, parse_volume
 from openline.geo.geodesy import forward, inverse
 from openline.interop import f3548, geojson
 from openline.interop.formats import geojson_plan
@@ -120,7 +116,7 @@ def test_geojson_to_a_notification_and_back_keeps_every_vertex_and_time(
     draft = parse_notification_draft(record.drafts[0], limits=LIMITS)
     made = new_notification(draft, notification_id="ntf_y", owner="BLUE", now=NOW)
 
-    back = geojson.export([notification_record(made)])
+    back = geojson.export([made.to_json()])
 
     assert made.reference == "R1"
     assert len(back["features"]) == len(items)
@@ -141,7 +137,7 @@ def test_f3548_to_a_volume4d_and_back_keeps_every_vertex_and_time(volume: dict[s
     original = f3548_volume(volume)
 
     read = f3548.volume_from_f3548(original, "volume")
-    stored = volume_record(parse_volume(read, index=0, limits=LIMITS))
+    stored = parse_volume(read, index=0, limits=LIMITS).to_json()
     again = f3548_volume(stored)
 
     assert again["time_start"] == original["time_start"]

@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 from openline.domain.errors import Conflict, InvalidInput
 from openline.domain.notifications import (
     Kind,
+    Notification,
     Status,
     check_transition,
     new_notification,
-    notification_from_record,
-    notification_record,
     parse_notification_draft,
     revise,
     transition,
@@ -32,7 +31,6 @@ from openline.domain.volumes import (
     Polygon,
     footprint_area_km2,
     parse_volume,
-    volume_record,
 )
 from tests.support.oracles import find_crossing_brute
 
@@ -461,7 +459,7 @@ def test_a_ring_touching_the_pole_is_valid() -> None:
 def test_repeated_positions_are_kept_as_given_and_ignored_by_the_checks() -> None:
     ring = [SQUARE[0], SQUARE[1], SQUARE[1], *SQUARE[2:]]
     volume = parse_volume(polygon_volume(ring), index=0, limits=LIMITS)
-    assert volume_record(volume)["geometry"]["coordinates"] == [ring]
+    assert volume.to_json()["geometry"]["coordinates"] == [ring]
 
 
 def test_times_are_kept_to_the_millisecond() -> None:
@@ -533,10 +531,10 @@ def test_each_change_is_one_version_later() -> None:
 
 def test_a_record_is_json_ready_and_reads_back_unchanged() -> None:
     made = notification()
-    record = notification_record(made)
+    record = made.to_json()
     assert record["volumes"][0]["time_start"] == "2026-12-03T12:00:00.000Z"
     assert record["share_with"] == ["GREEN", "RED"]
-    assert notification_from_record(record, limits=LIMITS) == made
+    assert Notification.from_json(record, limits=LIMITS) == made
 
 
 @pytest.mark.parametrize(
@@ -553,9 +551,9 @@ def test_a_record_is_json_ready_and_reads_back_unchanged() -> None:
     ],
 )
 def test_a_peers_record_is_checked_as_strictly(key: str, value: Any, field: str) -> None:
-    record = {**notification_record(notification()), key: value}
+    record = {**notification().to_json(), key: value}
     with pytest.raises(InvalidInput) as caught:
-        notification_from_record(record, limits=LIMITS)
+        Notification.from_json(record, limits=LIMITS)
     assert caught.value.field == field
 
 
@@ -611,9 +609,9 @@ def volumes(draw: st.DrawFn) -> dict[str, Any]:
 @given(volumes())
 def test_valid_volumes_survive_record_and_parse_unchanged(value: dict[str, Any]) -> None:
     volume = parse_volume(value, index=0, limits=LIMITS)
-    record = volume_record(volume)
+    record = volume.to_json()
     assert parse_volume(record, index=0, limits=LIMITS) == volume
-    assert volume_record(parse_volume(record, index=0, limits=LIMITS)) == record
+    assert parse_volume(record, index=0, limits=LIMITS).to_json() == record
 
 
 grid_rings = st.lists(

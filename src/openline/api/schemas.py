@@ -9,7 +9,7 @@ from pydantic_core import core_schema
 
 from openline.domain.conflicts import StoredConflict
 from openline.domain.journal import JournalEntry
-from openline.domain.messages import Message, State
+from openline.domain.messages import Draft, Message, State
 from openline.domain.notifications import Kind
 from openline.domain.parties import PARTY_CODE
 from openline.domain.phrasebook import MAX_ALTITUDE_M, MIN_ALTITUDE_M
@@ -39,6 +39,19 @@ class MessageCreate(BaseModel):
     text: str | None = Field(None, description="Free text, sent unchanged and untranslated.")
     lang: str | None = Field(None, max_length=3, description="Language of the free text.")
     in_reply_to: str | None = Field(None, max_length=40, description="The message answered.")
+
+    @classmethod
+    def of(cls, draft: Draft) -> MessageCreate:
+        """A template draft as a client posts it (the node fills one in from a conflict)."""
+        return cls.model_validate(
+            {
+                "to": list(draft.to),
+                "precedence": draft.precedence,
+                "template": draft.template,
+                "fields": dict(draft.fields),
+                "in_reply_to": draft.in_reply_to,
+            }
+        )
 
 
 class RecipientPublic(BaseModel):

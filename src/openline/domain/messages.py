@@ -42,6 +42,22 @@ class Recipient:
     acknowledged_by: str | None = None
 
 
+_RECORD_KEYS = frozenset(
+    (
+        "id",
+        "from",
+        "to",
+        "precedence",
+        "template",
+        "fields",
+        "in_reply_to",
+        "created_at",
+        "deadline",
+        "created_by",
+    )
+)
+
+
 @dataclass(frozen=True)
 class Message:
     """A message as both nodes hold it: the sender's fields, never a translation."""
@@ -63,6 +79,51 @@ class Message:
 
     def recipient(self, party: str) -> Recipient | None:
         return next((r for r in self.recipients if r.party == party), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The message as the journal keeps it and the line carries it: everything needed to
+        prove what was said, and nothing of any recipient's state."""
+        return {
+            "id": self.id,
+            "from": self.sender,
+            "to": list(self.to),
+            "precedence": self.precedence.value,
+            "template": self.template,
+            "fields": dict(self.fields),
+            "in_reply_to": self.in_reply_to,
+            "created_at": format_utc(self.created_at),
+            "deadline": format_utc(self.deadline),
+            "created_by": self.created_by,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any], *, max_text_bytes: int) -> Message:
+        """A message received from another node (as :meth:`to_json` wrote it), checked as
+        strictly as one composed here.
+
+        The sender's deadline is kept, so both sides count down to the same instant.
+        """
+        if set(record) != _RECORD_KEYS:
+            raise InvalidInput(f"a message record has exactly the members {sorted(_RECORD_KEYS)}")
+        template = get_template(record["template"])
+        in_reply_to = record["in_reply_to"]
+        if in_reply_to is not None and not isinstance(in_reply_to, str):
+            raise InvalidInput(f"in_reply_to {in_reply_to!r} is not a message id")
+        for key in ("id", "created_by"):
+            if not isinstance(record[key], str) or not record[key]:
+                raise InvalidInput(f"{key} {record[key]!r} is not valid")
+        return cls(
+            id=record["id"],
+            sender=check_party_code(record["from"], field="from"),
+            precedence=parse_precedence(record["precedence"]),
+            template=template.name,
+            fields=check_fields(template, record["fields"], max_text_bytes=max_text_bytes),
+            created_at=parse_utc(record["created_at"], field="created_at"),
+            deadline=parse_utc(record["deadline"], field="deadline"),
+            created_by=record["created_by"],
+            recipients=tuple(Recipient(party) for party in check_recipients(record["to"])),
+            in_reply_to=in_reply_to,
+        )
 
 
 @dataclass(frozen=True)
@@ -131,67 +192,6 @@ def compose(
         created_by=created_by,
         recipients=tuple(Recipient(party) for party in recipients),
         in_reply_to=draft.in_reply_to,
-    )
-
-
-_RECORD_KEYS = frozenset(
-    (
-        "id",
-        "from",
-        "to",
-        "precedence",
-        "template",
-        "fields",
-        "in_reply_to",
-        "created_at",
-        "deadline",
-        "created_by",
-    )
-)
-
-
-def message_record(message: Message) -> dict[str, Any]:
-    """The message as the journal keeps it and the line carries it: everything needed to
-    prove what was said, and nothing of any recipient's state."""
-    return {
-        "id": message.id,
-        "from": message.sender,
-        "to": list(message.to),
-        "precedence": message.precedence.value,
-        "template": message.template,
-        "fields": dict(message.fields),
-        "in_reply_to": message.in_reply_to,
-        "created_at": format_utc(message.created_at),
-        "deadline": format_utc(message.deadline),
-        "created_by": message.created_by,
-    }
-
-
-def message_from_record(record: Mapping[str, Any], *, max_text_bytes: int) -> Message:
-    """A message received from another node, checked as strictly as one composed here.
-
-    The sender's deadline is kept, so both sides count down to the same instant.
-    """
-    if set(record) != _RECORD_KEYS:
-        raise InvalidInput(f"a message record has exactly the members {sorted(_RECORD_KEYS)}")
-    template = get_template(record["template"])
-    in_reply_to = record["in_reply_to"]
-    if in_reply_to is not None and not isinstance(in_reply_to, str):
-        raise InvalidInput(f"in_reply_to {in_reply_to!r} is not a message id")
-    for key in ("id", "created_by"):
-        if not isinstance(record[key], str) or not record[key]:
-            raise InvalidInput(f"{key} {record[key]!r} is not valid")
-    return Message(
-        id=record["id"],
-        sender=check_party_code(record["from"], field="from"),
-        precedence=parse_precedence(record["precedence"]),
-        template=template.name,
-        fields=check_fields(template, record["fields"], max_text_bytes=max_text_bytes),
-        created_at=parse_utc(record["created_at"], field="created_at"),
-        deadline=parse_utc(record["deadline"], field="deadline"),
-        created_by=record["created_by"],
-        recipients=tuple(Recipient(party) for party in check_recipients(record["to"])),
-        in_reply_to=in_reply_to,
     )
 
 

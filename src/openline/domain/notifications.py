@@ -27,7 +27,6 @@ from openline.domain.volumes import (
     list_of,
     members,
     parse_volume,
-    volume_record,
 )
 
 MAX_TITLE_CHARS = 200
@@ -80,6 +79,20 @@ class NotificationDraft:
     reference: str | None = None  # the outside document it comes from, e.g. NOTAM A3799/24
 
 
+_RECORD_KEYS = (
+    "id",
+    "owner",
+    "kind",
+    "title",
+    "status",
+    "volumes",
+    "share_with",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
 @dataclass(frozen=True)
 class Notification:
     """A notification as its owner's node and the parties it is shared with hold it."""
@@ -97,6 +110,58 @@ class Notification:
     # The outside document it was made from (a NOTAM number such as A3799/24), so that a
     # NOTAMR or NOTAMC finds the notification it replaces or cancels; None when typed in.
     reference: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The notification as the journal keeps it and the line carries it (JSON-ready); its
+        ``reference`` only when it has one, so a record without one reads the same on a node that
+        predates references."""
+        reference = {} if self.reference is None else {"reference": self.reference}
+        return {
+            "id": self.id,
+            "owner": self.owner,
+            "kind": self.kind.value,
+            "title": self.title,
+            "status": self.status.value,
+            "volumes": [v.to_json() for v in self.volumes],
+            "share_with": list(self.share_with),
+            "created_at": format_utc(self.created_at),
+            "updated_at": format_utc(self.updated_at),
+            "version": self.version,
+            **reference,
+        }
+
+    @classmethod
+    def from_json(cls, record: Any, *, limits: Limits) -> Notification:
+        """A notification received from a peer (as :meth:`to_json` wrote it), checked as
+        strictly as one made here."""
+        r = members(record, "", _RECORD_KEYS, ("reference",))
+        ident = r["id"]
+        if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
+            raise invalid_at("id", f"{ident!r:.80} is not a notification id")
+        owner = check_party_code(r["owner"], field="owner")
+        version = r["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise invalid_at("version", f"{version!r:.80} is not a version: a whole number from 1")
+        created_at = instant_ms(r["created_at"], "created_at")
+        updated_at = instant_ms(r["updated_at"], "updated_at")
+        if updated_at < created_at:
+            raise invalid_at(
+                "updated_at",
+                f"{format_utc(updated_at)} is before created_at {format_utc(created_at)}",
+            )
+        return cls(
+            id=ident,
+            owner=owner,
+            kind=_kind(r["kind"]),
+            title=_title(r["title"]),
+            status=_status(r["status"]),
+            volumes=_volumes(r["volumes"], limits),
+            share_with=_not_owner(_share_with(r["share_with"]), owner),
+            created_at=created_at,
+            updated_at=updated_at,
+            version=version,
+            reference=_reference(r.get("reference")),
+        )
 
 
 def _kind(value: Any, where: str = "kind") -> Kind:
@@ -235,71 +300,4 @@ def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
         volumes=_volumes(draft["volumes"], limits),
         share_with=_share_with(draft.get("share_with", [])),
         reference=_reference(draft.get("reference")),
-    )
-
-
-_RECORD_KEYS = (
-    "id",
-    "owner",
-    "kind",
-    "title",
-    "status",
-    "volumes",
-    "share_with",
-    "created_at",
-    "updated_at",
-    "version",
-)
-
-
-def notification_record(notification: Notification) -> dict[str, Any]:
-    """The notification as the journal keeps it and the line carries it (JSON-ready); its
-    ``reference`` only when it has one, so a record without one reads the same on a node that
-    predates references."""
-    n = notification
-    reference = {} if n.reference is None else {"reference": n.reference}
-    return {
-        "id": n.id,
-        "owner": n.owner,
-        "kind": n.kind.value,
-        "title": n.title,
-        "status": n.status.value,
-        "volumes": [volume_record(v) for v in n.volumes],
-        "share_with": list(n.share_with),
-        "created_at": format_utc(n.created_at),
-        "updated_at": format_utc(n.updated_at),
-        "version": n.version,
-        **reference,
-    }
-
-
-def notification_from_record(record: Any, *, limits: Limits) -> Notification:
-    """A notification received from a peer, checked as strictly as one made here."""
-    r = members(record, "", _RECORD_KEYS, ("reference",))
-    ident = r["id"]
-    if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
-        raise invalid_at("id", f"{ident!r:.80} is not a notification id")
-    owner = check_party_code(r["owner"], field="owner")
-    version = r["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise invalid_at("version", f"{version!r:.80} is not a version: a whole number from 1")
-    created_at = instant_ms(r["created_at"], "created_at")
-    updated_at = instant_ms(r["updated_at"], "updated_at")
-    if updated_at < created_at:
-        raise invalid_at(
-            "updated_at",
-            f"{format_utc(updated_at)} is before created_at {format_utc(created_at)}",
-        )
-    return Notification(
-        id=ident,
-        owner=owner,
-        kind=_kind(r["kind"]),
-        title=_title(r["title"]),
-        status=_status(r["status"]),
-        volumes=_volumes(r["volumes"], limits),
-        share_with=_not_owner(_share_with(r["share_with"]), owner),
-        created_at=created_at,
-        updated_at=updated_at,
-        version=version,
-        reference=_reference(r.get("reference")),
     )

@@ -52,12 +52,25 @@ class Polygon:
 
     rings: tuple[tuple[Point, ...], ...]
 
+    def to_json(self) -> dict[str, Any]:
+        """``{"geometry": GeoJSON Polygon}``, coordinates as they were given."""
+        return {"geometry": {"type": "Polygon", "coordinates": self.coordinates()}}
+
+    def coordinates(self) -> list[list[list[float]]]:
+        """The rings as GeoJSON writes them: lists of ``[lon, lat]``."""
+        return [[[lon, lat] for lon, lat in ring] for ring in self.rings]
+
 
 @dataclass(frozen=True)
 class MultiPolygon:
     """Several polygons that neither overlap nor touch."""
 
     polygons: tuple[Polygon, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"geometry": GeoJSON MultiPolygon}``, coordinates as they were given."""
+        coordinates = [p.coordinates() for p in self.polygons]
+        return {"geometry": {"type": "MultiPolygon", "coordinates": coordinates}}
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,10 @@ class Circle:
     lat: float
     lon: float
     radius_m: float
+
+    def to_json(self) -> dict[str, dict[str, float]]:
+        """``{"circle": {"lat", "lon", "radius_m"}}``."""
+        return {"circle": {"lat": self.lat, "lon": self.lon, "radius_m": self.radius_m}}
 
 
 Footprint = Polygon | MultiPolygon | Circle
@@ -81,6 +98,17 @@ class Volume4D:
     altitude_upper_m: float
     time_start: datetime
     time_end: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """The volume as the API, the journal and the line write it (read back by
+        :func:`parse_volume`)."""
+        return {
+            **self.footprint.to_json(),
+            "altitude_lower_m": self.altitude_lower_m,
+            "altitude_upper_m": self.altitude_upper_m,
+            "time_start": format_utc(self.time_start),
+            "time_end": format_utc(self.time_end),
+        }
 
 
 def invalid_at(where: str, message: str) -> InvalidInput:
@@ -390,36 +418,3 @@ def footprint_area_km2(footprint: Footprint) -> float:
 def _polygon_area_m2(polygon: Polygon) -> float:
     shell, *holes = polygon.rings
     return ring_area_m2(shell) - sum(ring_area_m2(h) for h in holes)
-
-
-# --- records ---------------------------------------------------------------------------------
-
-
-def footprint_record(footprint: Footprint) -> dict[str, Any]:
-    """``{"geometry": GeoJSON}`` or ``{"circle": {...}}``, coordinates as they were given."""
-    if isinstance(footprint, Circle):
-        c = footprint
-        return {"circle": {"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m}}
-    if isinstance(footprint, Polygon):
-        return {"geometry": {"type": "Polygon", "coordinates": _rings_json(footprint)}}
-    return {
-        "geometry": {
-            "type": "MultiPolygon",
-            "coordinates": [_rings_json(p) for p in footprint.polygons],
-        }
-    }
-
-
-def _rings_json(polygon: Polygon) -> list[list[list[float]]]:
-    return [[[lon, lat] for lon, lat in ring] for ring in polygon.rings]
-
-
-def volume_record(volume: Volume4D) -> dict[str, Any]:
-    """The volume as the API, the journal and the line write it."""
-    return {
-        **footprint_record(volume.footprint),
-        "altitude_lower_m": volume.altitude_lower_m,
-        "altitude_upper_m": volume.altitude_upper_m,
-        "time_start": format_utc(volume.time_start),
-        "time_end": format_utc(volume.time_end),
-    }

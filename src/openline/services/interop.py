@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from openline.domain.errors import Conflict, InvalidInput, NotFound
-from openline.domain.notifications import Notification, Status, notification_record
+from openline.domain.notifications import Notification, Status
 from openline.interop import formats
 from openline.interop.geozones import SchemaFolder
 from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError
@@ -180,7 +180,7 @@ def export(node: Node, format_name: str, *, owner: str | None = None) -> dict[st
         page = notifications.list_notifications(
             node, live_only=True, owner=owner, limit=notifications.MAX_PAGE, after=after
         )
-        records += [notification_record(n) for n in page]
+        records += [n.to_json() for n in page]
         if len(page) < notifications.MAX_PAGE:
             break
         after = page[-1].id

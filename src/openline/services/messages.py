@@ -8,7 +8,7 @@ from openline.domain import messages as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
 from openline.domain.journal import JournalKind
-from openline.domain.messages import Draft, Message, State, message_record
+from openline.domain.messages import Draft, Message, State
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.node.assembly import Node
 from openline.services.outbox import require_peer, seal_for
@@ -53,11 +53,11 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
             f"in_reply_to: no message {message.in_reply_to!r} on this node", field="in_reply_to"
         )
     store.insert_message(uow.conn, message)
-    uow.record(JournalKind.MESSAGE_CREATED, message_record(message))
+    uow.record(JournalKind.MESSAGE_CREATED, message.to_json())
     if message.recipient(node.party) is not None:
         message = rules.deliver(message, node.party, node.clock())
         _save_recipient(uow, message, node.party, JournalKind.MESSAGE_DELIVERED)
-    record = message_record(message)
+    record = message.to_json()
     for party in peers:
         seal_for(uow, node, party, "message", record)
     return message
@@ -141,7 +141,7 @@ def _require(message: Message | None, message_id: str) -> Message:
 
 def apply_incoming_message(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer's message arrives: stored as delivered to this party, journaled as received."""
-    message = rules.message_from_record(envelope.body, max_text_bytes=node.settings.max_text_bytes)
+    message = Message.from_json(envelope.body, max_text_bytes=node.settings.max_text_bytes)
     if message.sender != envelope.sender:
         raise InvalidInput(f"a message from {message.sender} in an envelope from {envelope.sender}")
     if message.recipient(node.party) is None:

@@ -9,7 +9,7 @@ each change: opened, updated or cleared, each with a journal entry (and so an ev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from openline.domain import notifications as rules
@@ -23,9 +23,10 @@ from openline.domain.conflicts import (
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
+from openline.domain.messages import Draft
 from openline.domain.notifications import Notification, NotificationDraft, Status
 from openline.domain.timeutil import format_utc
-from openline.domain.volumes import Limits, volume_record
+from openline.domain.volumes import Circle, Footprint, Limits, MultiPolygon
 from openline.node.assembly import Node
 from openline.services.outbox import require_peer, seal_for
 from openline.store import notifications as store
@@ -51,7 +52,7 @@ def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Cha
         for index, party in enumerate(notification.share_with):
             require_peer(uow, party, field=f"share_with[{index}]")
         store.insert_notification(uow.conn, notification)
-        record = rules.notification_record(notification)
+        record = notification.to_json()
         uow.record(JournalKind.NOTIFICATION_CREATED, {**record, "by": operator})
         for party in notification.share_with:
             seal_for(uow, node, party, "notification", record)
@@ -124,7 +125,7 @@ def _save_and_share(
     uow: UnitOfWork, node: Node, current: Notification, updated: Notification, operator: str
 ) -> None:
     store.save_notification(uow.conn, updated)
-    record = rules.notification_record(updated)
+    record = updated.to_json()
     uow.record(JournalKind.NOTIFICATION_UPDATED, {**record, "by": operator})
     for party in updated.share_with:
         kind = "notification_update" if party in current.share_with else "notification"
@@ -137,7 +138,7 @@ def _save_and_share(
 def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer's notification, or a new version of one, arrives: stored as the peer's."""
     try:
-        notification = rules.notification_from_record(envelope.body, limits=LIMITS)
+        notification = Notification.from_json(envelope.body, limits=LIMITS)
     except InvalidInput as exc:
         raise InvalidInput(f"notification: {exc.message}", field=exc.field) from None
     if notification.owner != envelope.sender:
@@ -253,7 +254,7 @@ def get_conflict(node: Node, key: str) -> StoredConflict:
     return found
 
 
-def deconfliction_request(node: Node, key: str) -> dict[str, Any]:
+def deconfliction_request(node: Node, key: str) -> Draft:
     """A deconfliction-request message, filled in from a conflict, ready to send as it is
     (``POST /api/v1/messages``) or to edit first: to the other party, about this party's volume
     that clashes, in the overlapping time window and altitude band."""
@@ -272,28 +273,24 @@ def deconfliction_request(node: Node, key: str) -> dict[str, Any]:
     volume = own.volumes[clash.volumes[0 if mine is conflict.a else 1]]
     window = clash.time_overlap or TimeWindow(volume.time_start, volume.time_end)
     band = clash.altitude_overlap or AltitudeBand(volume.altitude_lower_m, volume.altitude_upper_m)
-    fields: dict[str, Any] = {
-        "area": _area(volume_record(volume)),
+    fields = {
+        "area": _area(volume.footprint),
         "time_window": window.to_json(),
         "altitude_band": band.to_json(),
         "request": f"{own.title} / {theirs.title}: {conflict.rule.value} conflict {key}, "
         f"{clash.distance_m:.0f} m apart",
     }
-    return {
-        "to": [other.owner],
-        "precedence": "immediate",
-        "template": "deconfliction-request",
-        "fields": fields,
-    }
+    return Draft(
+        to=(other.owner,), precedence="immediate", template="deconfliction-request", fields=fields
+    )
 
 
-def _area(volume: Mapping[str, Any]) -> dict[str, Any]:
-    if "circle" in volume:
-        return {"circle": volume["circle"]}
-    geometry = volume["geometry"]
-    if geometry["type"] == "MultiPolygon":  # the template takes one polygon: the first
-        return {"type": "Polygon", "coordinates": geometry["coordinates"][0]}
-    return {"type": "Polygon", "coordinates": geometry["coordinates"]}
+def _area(footprint: Footprint) -> dict[str, Any]:
+    if isinstance(footprint, Circle):
+        return footprint.to_json()
+    # The template takes one polygon: a multipolygon's first.
+    polygon = footprint.polygons[0] if isinstance(footprint, MultiPolygon) else footprint
+    return {"type": "Polygon", "coordinates": polygon.coordinates()}
 
 
 def _require(notification: Notification | None, notification_id: str) -> Notification:

@@ -13,12 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from openline.domain.conflicts import ConflictState, DetectedConflict, StoredConflict
-from openline.domain.notifications import (
-    Notification,
-    Status,
-    notification_from_record,
-    notification_record,
-)
+from openline.domain.notifications import Notification, Status
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits
 from openline.store.tables import conflicts, notifications
@@ -32,7 +27,7 @@ def _row(notification: Notification) -> dict[str, Any]:
         "kind": notification.kind.value,
         "status": notification.status.value,
         "version": notification.version,
-        "record": json.dumps(notification_record(notification), ensure_ascii=False),
+        "record": json.dumps(notification.to_json(), ensure_ascii=False),
         "created_at": format_utc(notification.created_at),
         "updated_at": format_utc(notification.updated_at),
         "reference": notification.reference,
@@ -54,7 +49,7 @@ def save_notification(conn: Connection, notification: Notification) -> None:
 def _read(record: str) -> Notification:
     # What this node stored was checked when it came in; read it back with no limits of
     # today's settings, so a lowered limit never makes a stored notification unreadable.
-    return notification_from_record(json.loads(record), limits=_NO_LIMITS)
+    return Notification.from_json(json.loads(record), limits=_NO_LIMITS)
 
 
 _NO_LIMITS = Limits(

@@ -18,7 +18,7 @@ from openline.api.schemas import (
 )
 from openline.api.strict_json import StrictJSONRoute
 from openline.domain.conflicts import StoredConflict
-from openline.domain.notifications import Notification, Status, notification_record
+from openline.domain.notifications import Notification, Status
 from openline.domain.roles import Action
 from openline.services import notifications as service
 
@@ -31,7 +31,7 @@ conflicts_router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"])
 def _public(
     notification: Notification, conflicts: list[StoredConflict] | None = None
 ) -> NotificationPublic:
-    record = notification_record(notification)
+    record = notification.to_json()
     listed = None if conflicts is None else [ConflictPublic.of(c) for c in conflicts]
     return NotificationPublic.model_validate({**record, "conflicts": listed})
 
@@ -124,4 +124,4 @@ def get_conflict(key: str, node: NodeDep, _operator: Operator) -> ConflictPublic
 def deconfliction_request(key: str, node: NodeDep, _operator: Operator) -> MessageCreate:
     """A deconfliction-request message filled in from the conflict, to POST to /api/v1/messages
     as it is or after editing."""
-    return MessageCreate.model_validate(service.deconfliction_request(node, key))
+    return MessageCreate.of(service.deconfliction_request(node, key))
