@@ -103,7 +103,9 @@ def _distances(batch: Batch, within: FloatArray) -> FloatArray:
     return out
 
 
-def _core_distances(batch: Batch, sa: IntArray, sb: IntArray, limit: FloatArray) -> FloatArray:
+def _core_distances(
+    batch: Batch, firsts: IntArray, seconds: IntArray, limit: FloatArray
+) -> FloatArray:
     """The distances between the cores (polygons, or circles' centres) of pairs of shapes:
     0 when they cross or one holds a vertex of the other, else the least vertex-to-edge
     distance either way; exact where it is at most ``limit``.
@@ -115,14 +117,14 @@ def _core_distances(batch: Batch, sa: IntArray, sb: IntArray, limit: FloatArray)
     least distance between their centres (vertices), and than ``limit``, are compared
     vertex by vertex (crossing runs always are).
     """
-    n = len(sa)
-    small = small_pairs(batch, sa, sb)
+    n = len(firsts)
+    small = small_pairs(batch, firsts, seconds)
     best, touching = np.full(n, math.inf), np.zeros(n, bool)
-    passes = [Combinations(batch, first_blocks(batch, sa, sb, small), n)]
+    passes = [Combinations(batch, first_blocks(batch, firsts, seconds, small), n)]
     touching |= passes[0].touching()
     large = (~small & ~touching).nonzero()[0]
     if large.size:
-        runs, best[large] = run_blocks(batch, sa, sb, large, limit)
+        runs, best[large] = run_blocks(batch, firsts, seconds, large, limit)
         passes.append(Combinations(batch, runs, n))
         touching |= passes[1].touching()
     for c in passes:
@@ -149,26 +151,28 @@ def nearest_points(a: Shape, b: Shape) -> tuple[LonLat, LonLat]:
     return _widened(core_a, core_b, a.radius_m, b.radius_m)
 
 
-def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
+def _nearest_core_points(batch: Batch) -> tuple[LonLat, LonLat]:
     """As :func:`nearest_points`, for the cores of one pair (a circle's core is its centre):
     the same passes as :func:`_core_distances`, keeping where each distance is."""
-    small = small_pairs(g, g.a, g.b)
-    passes = [Combinations(g, first_blocks(g, g.a, g.b, small), 1)]
+    small = small_pairs(batch, batch.a, batch.b)
+    passes = [Combinations(batch, first_blocks(batch, batch.a, batch.b, small), 1)]
     if not small[0]:
         passes.append(
             Combinations(
-                g, run_blocks(g, g.a, g.b, np.zeros(1, np.int64), np.array([math.inf]))[0], 1
+                batch,
+                run_blocks(batch, batch.a, batch.b, np.zeros(1, np.int64), np.array([math.inf]))[0],
+                1,
             )
         )
     for c in passes:
         for inside, side in zip(c.vertices_inside(), (c.blocks.a, c.blocks.b), strict=True):
             if inside.any():
-                vertex = _vertex(g, int(side.vertices[np.argmax(inside)]))
+                vertex = _vertex(batch, int(side.vertices[np.argmax(inside)]))
                 return vertex, vertex
         crossing = c.crossing()
         if crossing.any():
             k = int(np.argmax(crossing))
-            point = _crossing_point(g, int(c.vertex_a[k]), int(c.vertex_b[k]))
+            point = _crossing_point(batch, int(c.vertex_a[k]), int(c.vertex_b[k]))
             return point, point
     best, nearest = math.inf, ((math.nan, math.nan), (math.nan, math.nan))
     for c in passes:
@@ -176,35 +180,39 @@ def _nearest_core_points(g: Batch) -> tuple[LonLat, LonLat]:
         if c.distance[k] < best:
             best, nearest = (
                 c.distance[k],
-                (_vertex(g, int(c.vertex_a[k])), _vertex(g, int(c.vertex_b[k]))),
+                (_vertex(batch, int(c.vertex_a[k])), _vertex(batch, int(c.vertex_b[k]))),
             )
     for c in passes:
         feet = c.feet(np.array([best]))
         m = int(np.argmin(feet.distance)) if feet.distance.size else -1
         if m >= 0 and feet.distance[m] < best:
             e = feet.edge[m]
-            lon, lat, _ = forward(g.lon[e], g.lat[e], g.edge_az[e], feet.along_m[m])
-            foot, vertex = (float(lon[0]), float(lat[0])), _vertex(g, int(feet.point[m]))
+            lon, lat, _ = forward(batch.lon[e], batch.lat[e], batch.edge_az[e], feet.along_m[m])
+            foot, vertex = (float(lon[0]), float(lat[0])), _vertex(batch, int(feet.point[m]))
             best, nearest = feet.distance[m], ((vertex, foot) if feet.from_a[m] else (foot, vertex))
     return nearest
 
 
-def _vertex(g: Batch, index: int) -> LonLat:
-    return (float(g.lon[index]), float(g.lat[index]))
+def _vertex(batch: Batch, index: int) -> LonLat:
+    return (float(batch.lon[index]), float(batch.lat[index]))
 
 
-def _crossing_point(g: Batch, edge_a: int, edge_b: int) -> LonLat:
+def _crossing_point(batch: Batch, edge_a: int, edge_b: int) -> LonLat:
     """Where two properly crossing edges meet: bisection along the first on the side of the
     second, to 0.1 mm."""
-    (start_side,), _, _ = inverse(g.lon[edge_b], g.lat[edge_b], g.lon[edge_a], g.lat[edge_a])
-    side = np.sign(wrap180(start_side - g.edge_az[edge_b]))
-    lo, hi = 0.0, float(g.edge_m[edge_a])
+    (start_side,), _, _ = inverse(
+        batch.lon[edge_b], batch.lat[edge_b], batch.lon[edge_a], batch.lat[edge_a]
+    )
+    side = np.sign(wrap180(start_side - batch.edge_az[edge_b]))
+    lo, hi = 0.0, float(batch.edge_m[edge_a])
     while hi - lo > FOOT_TOLERANCE_M * 10:
         mid = (lo + hi) / 2
-        lon, lat, _ = forward(g.lon[edge_a], g.lat[edge_a], g.edge_az[edge_a], mid)
-        (azimuth,), _, _ = inverse(g.lon[edge_b], g.lat[edge_b], lon, lat)
-        lo, hi = (mid, hi) if np.sign(wrap180(azimuth - g.edge_az[edge_b])) == side else (lo, mid)
-    lon, lat, _ = forward(g.lon[edge_a], g.lat[edge_a], g.edge_az[edge_a], lo)
+        lon, lat, _ = forward(batch.lon[edge_a], batch.lat[edge_a], batch.edge_az[edge_a], mid)
+        (azimuth,), _, _ = inverse(batch.lon[edge_b], batch.lat[edge_b], lon, lat)
+        lo, hi = (
+            (mid, hi) if np.sign(wrap180(azimuth - batch.edge_az[edge_b])) == side else (lo, mid)
+        )
+    lon, lat, _ = forward(batch.lon[edge_a], batch.lat[edge_a], batch.edge_az[edge_a], lo)
     return (float(lon[0]), float(lat[0]))
 
 
