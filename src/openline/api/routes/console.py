@@ -1,25 +1,32 @@
-"""Small read-only answers the operator console needs: the journal's verification and the MGRS
-reference of a point (the console shows the cursor's, with the one MGRS implementation the node
-already has rather than a second one in JavaScript); and the API's reference pages, /docs and
-/redoc, from Swagger UI and ReDoc files the node serves itself (as the console's, in /vendor), so
-that they work on an air-gapped network."""
+"""Small read-only answers the operator console needs: the journal's verification, the MGRS
+reference of a point (the console shows the cursor's) and the point or instant an operator's
+entry names (MGRS, DMS or decimal; a DTG or ISO 8601), with the one MGRS and DTG implementation
+the node already has rather than a second one in JavaScript; and the API's reference pages,
+/docs and /redoc, from Swagger UI and ReDoc files the node serves itself (as the console's, in
+/vendor), so that they work on an air-gapped network."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from openline.api.deps import NodeDep, Operator, requires
+from openline.domain.dtg import format_dtg, parse_dtg
 from openline.domain.roles import Action
+from openline.domain.timeutil import format_utc, parse_utc
+from openline.geo.coords import parse_coordinate
 from openline.geo.mgrs import format_mgrs
 from openline.services.journal import verify_journal
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 docs_router = APIRouter(include_in_schema=False)
+# ISO 8601 starts with a four-digit year and a dash; a date-time group with six digits.
+_ISO_START = re.compile(r"\d{4}-", re.ASCII)
 # Copied out of the npm packages swagger-ui-dist and redoc by web/copy-vendor.mjs.
 SWAGGER_UI = "/vendor/swagger-ui"
 REDOC = "/vendor/redoc"
@@ -57,6 +64,33 @@ def mgrs(
     lon: Annotated[float, Path(ge=-180, le=180, description="Longitude, WGS84 degrees.")],
 ) -> MgrsReference:
     return MgrsReference(lat=lat, lon=lon, mgrs=format_mgrs(lat, lon))
+
+
+class EnteredTime(BaseModel):
+    time: str = Field(description="The instant, ISO 8601 in UTC.")
+    dtg: str = Field(description="The same instant as a date-time group, to the minute.")
+
+
+# An operator's entry: a coordinate or a time as typed, in the officer's notation. The node reads
+# it with the parsers the CLI uses, so that the console has no second MGRS or DTG reader.
+Entry = Annotated[str, Query(min_length=1, max_length=200, description="As the operator typed it.")]
+
+
+@router.get("/entry/point", response_model=MgrsReference, dependencies=requires(Action.READ))
+def entered_point(_operator: Operator, text: Entry) -> MgrsReference:
+    """The point a location names: MGRS (the centre of its square), UTM/UPS, degrees, minutes
+    and seconds, or decimal degrees (docs/coordinates.md)."""
+    point = parse_coordinate(text)
+    return MgrsReference(lat=point.lat, lon=point.lon, mgrs=format_mgrs(point.lat, point.lon))
+
+
+@router.get("/entry/time", response_model=EnteredTime, dependencies=requires(Action.READ))
+def entered_time(_operator: Operator, text: Entry) -> EnteredTime:
+    """The instant a time names: a date-time group (``031800ZDEC26``) or ISO 8601 with its zone
+    (``2026-12-03T18:00:00Z``)."""
+    iso = _ISO_START.match(text.strip())
+    instant = parse_utc(text.strip(), field="text") if iso else parse_dtg(text, field="text")
+    return EnteredTime(time=format_utc(instant), dtg=format_dtg(instant))
 
 
 @docs_router.get("/docs", response_class=HTMLResponse)

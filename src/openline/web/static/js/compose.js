@@ -2,6 +2,7 @@
 // language), with areas and points picked on the map.
 
 import { api } from "./api.js";
+import { areaEntry, pointEntry, timeEntry } from "./entry.js";
 import { t } from "./i18n.js";
 import { el, isoMinute } from "./util.js";
 
@@ -62,62 +63,56 @@ export class Compose {
     this.view.replaceChildren(form);
   }
 
-  // One input per field kind; `read` turns what the operator typed into the field's JSON, and
-  // `write` puts a field's JSON back into the inputs.
+  // One input per field kind; `read` turns what the operator typed into the field's JSON (the
+  // node reads locations and times, entry.js), and `write` puts a field's JSON back.
   field(field) {
-    const box = el("div", { class: `field kind-${field.kind}`, dataset: { field: field.name } },
-      el("span", { class: "label" }, field.label, field.required ? " *" : ""));
-    const input = (attributes) => el("input", { name: field.name, required: field.required, ...attributes });
-    let read, write;
-    const now = new Date();
-    const later = new Date(now.getTime() + 2 * 3600e3);
-    if (field.kind === "area") {
-      const text = el("textarea", { name: field.name, required: field.required, dir: "ltr", rows: 2,
-        placeholder: '{"type":"Polygon","coordinates":[...]}' });
-      box.append(text, el("button", { type: "button", onclick: () =>
-        this.map.startArea((polygon) => { text.value = JSON.stringify(polygon); }) }, t("compose.pick_area")));
-      read = () => (text.value.trim() ? JSON.parse(text.value) : undefined);
-      write = (area) => { text.value = JSON.stringify(area); };
-    } else if (field.kind === "point") {
-      const lat = input({ name: `${field.name}.lat`, type: "number", step: "any", placeholder: "lat", dir: "ltr" });
-      const lon = input({ name: `${field.name}.lon`, type: "number", step: "any", placeholder: "lon", dir: "ltr" });
-      box.append(lat, lon, el("button", { type: "button", onclick: () =>
-        this.map.startPoint((p) => { lat.value = p.lat; lon.value = p.lon; }) }, t("compose.pick_point")));
-      read = () => (lat.value === "" ? undefined : { lat: Number(lat.value), lon: Number(lon.value) });
-      write = (point) => { lat.value = point.lat; lon.value = point.lon; };
-    } else if (field.kind === "time_window") {
-      const start = input({ name: `${field.name}.start`, value: isoMinute(now), dir: "ltr", "aria-label": t("compose.start") });
-      const end = input({ name: `${field.name}.end`, value: isoMinute(later), dir: "ltr", "aria-label": t("compose.end") });
-      box.append(start, " – ", end);
-      read = () => (start.value ? { start: start.value, end: end.value } : undefined);
-      write = (times) => { start.value = times.start; end.value = times.end; };
-    } else if (field.kind === "altitude_band") {
-      const lower = input({ name: `${field.name}.lower`, type: "number", placeholder: t("compose.lower"), dir: "ltr" });
-      const upper = input({ name: `${field.name}.upper`, type: "number", placeholder: t("compose.upper"), dir: "ltr" });
-      box.append(lower, " – ", upper);
-      read = () => (lower.value === "" ? undefined : { lower_m: Number(lower.value), upper_m: Number(upper.value) });
-      write = (band) => { lower.value = band.lower_m; upper.value = band.upper_m; };
-    } else if (field.kind === "count") {
-      const value = input({ type: "number", min: 0, step: 1, dir: "ltr" });
-      box.append(value);
-      read = () => (value.value === "" ? undefined : Number(value.value));
-    } else if (field.kind === "time") {
-      const value = input({ value: isoMinute(now), dir: "ltr" });
-      box.append(value);
-      read = () => value.value || undefined;
-    } else if (field.kind === "text") {
-      const value = el("textarea", { name: field.name, required: field.required, rows: 2 });
-      box.append(value);
-      read = () => value.value || undefined;
-    } else {
-      const value = input({ dir: "ltr" });
-      box.append(value);
-      read = () => value.value || undefined;
-    }
-    write ??= (value) => { box.querySelector("input, textarea").value = value; };
-    box.append(el("small", { class: "help" }, field.help));
+    const { element, read, write } = this.entryFor(field);
     this.inputs.push({ name: field.name, read, write });
-    return box;
+    return el("div", { class: `field kind-${field.kind}`, dataset: { field: field.name } },
+      el("span", { class: "label" }, field.label, field.required ? " *" : ""),
+      element,
+      el("small", { class: "help" }, field.help));
+  }
+
+  entryFor(field) {
+    const { name, required } = field;
+    const now = new Date();
+    if (field.kind === "area") return areaEntry({ name, required, map: this.map });
+    if (field.kind === "point") return pointEntry({ name, required, map: this.map });
+    if (field.kind === "time") return timeEntry({ name, value: isoMinute(now), label: field.label });
+    if (field.kind === "time_window") {
+      const start = timeEntry({ name: `${name}.start`, value: isoMinute(now), label: t("compose.start") });
+      const end = timeEntry({ name: `${name}.end`, value: isoMinute(new Date(now.getTime() + 2 * 3600e3)), label: t("compose.end") });
+      return {
+        element: el("span", { class: "window" }, start.element, " – ", end.element),
+        read: async () => {
+          const [from, to] = [await start.read(), await end.read()];
+          return from && { start: from, end: to };
+        },
+        write: (times) => { start.write(times.start); end.write(times.end); },
+      };
+    }
+    if (field.kind === "altitude_band") {
+      const input = (suffix, key) => el("input", { name: `${name}.${suffix}`, required, type: "number", placeholder: t(key), dir: "ltr" });
+      const lower = input("lower", "compose.lower");
+      const upper = input("upper", "compose.upper");
+      return {
+        element: el("span", {}, lower, " – ", upper),
+        read: () => (lower.value === "" ? undefined : { lower_m: Number(lower.value), upper_m: Number(upper.value) }),
+        write: (band) => { lower.value = band.lower_m; upper.value = band.upper_m; },
+      };
+    }
+    const value = field.kind === "text"
+      ? el("textarea", { name, required, rows: 2 })
+      : el("input", { name, required, dir: "ltr", ...(field.kind === "count" ? { type: "number", min: 0, step: 1 } : {}) });
+    return {
+      element: value,
+      read: () => {
+        if (value.value === "") return undefined;
+        return field.kind === "count" ? Number(value.value) : value.value;
+      },
+      write: (text) => { value.value = text; },
+    };
   }
 
   async send(form) {
@@ -125,7 +120,7 @@ export class Compose {
     const fields = {};
     try {
       for (const { name, read } of this.inputs) {
-        const value = read();
+        const value = await read();
         if (value !== undefined) fields[name] = value;
       }
       const body = {

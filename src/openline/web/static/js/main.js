@@ -11,19 +11,17 @@ import { Journal } from "./journal.js";
 import { LineView } from "./line.js";
 import { OpsMap } from "./map.js";
 import { Messages } from "./messages.js";
+import { setUpNotifyForm } from "./notify.js";
 import { alarmText, renderWarnings } from "./proximity.js";
 import { DEFAULT_LOOKAHEAD_S, TrackLayer } from "./tracks.js";
-import { el, isoMinute } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const NODE_POLL_MS = 5000;
 // An operator's own track reports are not journaled (docs/proximity.md: tracks live in memory),
 // so no event says that one moved: the tracks are read this often while the page is visible.
 const TRACK_POLL_MS = 3000;
-const KINDS = ["air-operation", "ground-operation", "artillery", "uav-operation", "exercise",
-  "movement", "protected-site", "zone", "danger-area", "firing", "launch"];
 
-const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], drawn: null, stop: null };
+const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], stop: null };
 
 async function start() {
   const browser = navigator.language?.slice(0, 2);
@@ -90,7 +88,12 @@ async function open() {
       refreshMessages();
     } });
   setUpTabs();
-  setUpDrawing(node);
+  setUpNotifyForm({ form: $("notify-form"), cancel: $("notify-cancel"), draw: $("draw"), map, peers: node.peers,
+    onError: showError,
+    onDone: async (created) => {
+      toast(t("notify.done", { id: created.id, count: created.conflicts?.length ?? 0 }));
+      await refreshMap();
+    } });
   alarm.show(); // the title and icon, in the node's language
   line.show(node.peers);
 
@@ -300,52 +303,6 @@ function selectTab(name) {
     button.setAttribute("aria-selected", String(button.dataset.tab === name));
   }
   for (const panel of document.querySelectorAll(".tab")) panel.hidden = panel.id !== `tab-${name}`;
-}
-
-// Draw an area on the map, then notify it (kind, title, band, window, who to share it with).
-function setUpDrawing(node) {
-  const form = $("notify-form");
-  form.elements.kind.replaceChildren(...KINDS.map((k) => el("option", { value: k }, t(`kind.${k}`))));
-  form.querySelector(".share").append(...node.peers.map((p) =>
-    el("label", {}, el("input", { type: "checkbox", name: "share", value: p.party, checked: true }), ` ${p.party}`)));
-  $("draw").onclick = () => {
-    form.hidden = true;
-    map.startArea((polygon) => {
-      state.drawn = polygon;
-      const now = new Date();
-      form.elements.start.value = isoMinute(now);
-      form.elements.end.value = isoMinute(new Date(now.getTime() + 4 * 3600e3));
-      form.hidden = false;
-      form.elements.title.focus();
-    });
-  };
-  $("cancel").addEventListener("click", () => { form.hidden = true; });
-  form.onsubmit = async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const body = {
-      kind: data.get("kind"),
-      title: data.get("title"),
-      volumes: [{
-        geometry: state.drawn,
-        altitude_lower_m: Number(data.get("lower")),
-        altitude_upper_m: Number(data.get("upper")),
-        time_start: data.get("start"),
-        time_end: data.get("end"),
-      }],
-      share_with: data.getAll("share"),
-    };
-    try {
-      const created = await api("/api/v1/notifications", { method: "POST", body });
-      form.hidden = true;
-      form.reset();
-      map.cancel();
-      toast(t("notify.done", { id: created.id, count: created.conflicts?.length ?? 0 }));
-      await refreshMap();
-    } catch (error) {
-      showError(error);
-    }
-  };
 }
 
 function toast(text, kind = "info") {

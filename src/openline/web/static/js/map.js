@@ -170,6 +170,18 @@ export class OpsMap {
     this.picked.addTo(this.map);
   }
 
+  // A location typed in Compose, as the node read it: a point, or a circle of `radiusM`, drawn
+  // like a pick and brought into view, so that the officer sees it before sending.
+  showEntered(point, radiusM) {
+    if (!this.available) return;
+    this.picked?.remove();
+    const at = [point.lat, point.lon];
+    const style = { color: COLOURS.own, weight: 2, dashArray: "4 4", interactive: false, className: "entered" };
+    this.picked = radiusM > 0 ? L.circle(at, { ...style, radius: radiusM }) : L.circleMarker(at, { ...style, radius: 7 });
+    this.picked.addTo(this.map);
+    this.map.setView(at, Math.max(this.map.getZoom(), 10));
+  }
+
   // Decimal degrees at once; MGRS from the node (geo/mgrs.py, the one implementation), at most
   // one request at a time, for the latest position.
   trackCursor(dd, mgrs) {
