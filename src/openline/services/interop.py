@@ -16,6 +16,7 @@ the cancelled one stays in the record under its own number). docs/interop.md.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,58 @@ LIVE = (Status.PLANNED, Status.ACTIVE)
 
 
 SCHEMA_SETTING = f"the setting ed318_schema_dir ({env_name('ed318_schema_dir')})"
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A notification an import created or cancelled, and the record of the file it came from."""
+
+    item: str
+    notification: Notification
+
+    def to_json(self) -> dict[str, str | None]:
+        n = self.notification
+        return {
+            "item": self.item,
+            "id": n.id,
+            "kind": n.kind.value,
+            "title": n.title,
+            "reference": n.reference,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordWarning:
+    """A record applied, with something its importer should know (a NOTAMR whose NOTAM is
+    not held here)."""
+
+    item: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"item": self.item, "message": self.message}
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did: filled in record by record as the file is applied."""
+
+    format: str
+    records: int  # every record of the file, read or not
+    created: list[Imported] = field(default_factory=list)
+    cancelled: list[Imported] = field(default_factory=list)
+    warnings: list[RecordWarning] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "records": self.records,
+            "created": [c.to_json() for c in self.created],
+            "cancelled": [c.to_json() for c in self.cancelled],
+            "warnings": [w.to_json() for w in self.warnings],
+            "errors": [e.to_json() for e in self.errors],
+        }
 
 
 def ed318_schema(settings: Settings, directory: Path) -> SchemaFolder:
@@ -80,44 +133,25 @@ def _text(data: bytes | str) -> str:
 
 async def import_file(
     node: Node, format_name: str, data: bytes | str, operator: str
-) -> dict[str, Any]:
+) -> ImportReport:
     """Apply every record of the file; what was created and cancelled, and each record that
     failed with its item, message and text."""
     # Reading a file is CPU work (a zone's schedule, every volume checked): off the event loop.
     plan = await asyncio.to_thread(read_plan, node, format_name, data)
-    created: list[dict[str, Any]] = []
-    cancelled: list[dict[str, Any]] = []
-    errors: list[RecordError] = list(plan.errors)
-    warnings: list[dict[str, Any]] = []
+    report = ImportReport(
+        format_name, records=len(plan.records) + len(plan.errors), errors=list(plan.errors)
+    )
     for record in plan.records:
         try:
-            done = await node.write_async(apply_record(node, record, operator))
+            made, gone, warning = await node.write_async(apply_record(node, record, operator))
         except (InvalidInput, NotFound, Conflict) as error:
-            errors.append(RecordError(record.item, error.message, "", error.field))
+            report.errors.append(RecordError(record.item, error.message, "", error.field))
             continue
-        made, gone, warning = done
-        created += [_summary(record, n) for n in made]
-        cancelled += [_summary(record, n) for n in gone]
+        report.created += [Imported(record.item, n) for n in made]
+        report.cancelled += [Imported(record.item, n) for n in gone]
         if warning:
-            warnings.append({"item": record.item, "message": warning})
-    return {
-        "format": format_name,
-        "records": len(plan.records) + len(plan.errors),
-        "created": created,
-        "cancelled": cancelled,
-        "warnings": warnings,
-        "errors": [e.to_json() for e in errors],
-    }
-
-
-def _summary(record: ImportRecord, notification: Notification) -> dict[str, Any]:
-    return {
-        "item": record.item,
-        "id": notification.id,
-        "kind": notification.kind.value,
-        "title": notification.title,
-        "reference": notification.reference,
-    }
+            report.warnings.append(RecordWarning(record.item, warning))
+    return report
 
 
 Applied = tuple[list[Notification], list[Notification], str | None]

@@ -51,7 +51,8 @@ async def import_file(
         return await asyncio.to_thread(
             service.dry_run, format_name, data, now=node.clock(), ed318_schema=schema
         )
-    return await service.import_file(node, format_name, data, operator)
+    report = await service.import_file(node, format_name, data, operator)
+    return report.to_json()
 
 
 def _strict_if_json(request: Request, data: bytes) -> None:
