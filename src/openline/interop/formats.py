@@ -22,6 +22,7 @@ from openline.interop.plans import (
     Draft,
     ImportPlan,
     ImportRecord,
+    NotificationBody,
     Reading,
     RecordError,
     excerpt,
@@ -102,14 +103,15 @@ def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
             out.errors.append(RecordError(item, error.message, excerpt(piece), error.field))
             continue
         reference = act["notam_id"]
-        drafts = tuple(
-            {**body, "reference": reference} if reference else body for body in act["drafts"]
-        )
+        drafts: list[NotificationBody] = act["drafts"]  # made for this record alone
+        if reference:
+            for body in drafts:
+                body["reference"] = reference
         out.records.append(
             ImportRecord(
                 item=item,
                 action=Action(act["action"]),
-                drafts=drafts,
+                drafts=tuple(drafts),
                 reference=reference,
                 replaces=act["replaces"],
                 notam_id=reference,

@@ -29,7 +29,7 @@ from openline.interop.notam_text import (
     angle,
     areas,
 )
-from openline.interop.plans import bodies, within_duration
+from openline.interop.plans import NotificationBody, bodies, within_duration
 
 PERM_HORIZON = timedelta(days=365)  # a PERM NOTAM is notified for a year from B)
 UNL_M = 999 * 100 * FT_M  # UNL and the Q-line's 999: FL999, 30,449.52 m
@@ -391,7 +391,7 @@ def title_of(notam: Notam) -> str:
     return (name + first_line)[:MAX_TITLE_CHARS]
 
 
-def drafts(notam: Notam, *, limits: Limits | None = None) -> list[dict[str, Any]]:
+def drafts(notam: Notam, *, limits: Limits | None = None) -> list[NotificationBody]:
     """The bodies of POST /api/v1/notifications, checked by the same rules the API applies:
     one, or several when the NOTAM has more volumes (areas x windows) than one notification may
     hold (``max_volumes``), each titled "(part i/n)"."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import MAX_TITLE_CHARS, parse_notification_draft
@@ -22,6 +22,16 @@ from openline.domain.volumes import Limits
 # One record may become several notifications, but not without end: a schedule over decades
 # would otherwise flood the node (and every peer it is shared with).
 MAX_RECORD_VOLUMES = 2000
+
+
+class NotificationBody(TypedDict):
+    """A body of POST /api/v1/notifications that an imported record asks for, checked by the
+    API's rules; its volumes as the file gives them."""
+
+    kind: str
+    title: str
+    volumes: list[dict[str, Any]]
+    reference: NotRequired[str]
 
 
 class Action(StrEnum):
@@ -36,7 +46,7 @@ class ImportRecord:
 
     item: str  # names the record in every report: "NOTAM A1234/24", "features[3]", "zone LSZB003"
     action: Action
-    drafts: tuple[dict[str, Any], ...]
+    drafts: tuple[NotificationBody, ...]
     reference: str | None = None  # the record's own number, kept on every notification made
     replaces: str | None = None  # the reference a replace or cancel applies to
     notam_id: str | None = None
@@ -126,7 +136,7 @@ def bodies(
     volumes: Sequence[dict[str, Any]],
     reference: str | None,
     limits: Limits,
-) -> list[dict[str, Any]]:
+) -> list[NotificationBody]:
     """The bodies of POST /api/v1/notifications for these volumes, checked by the API's own
     rules: one, or several titled "(part i/n)" when there are more volumes than one
     notification may hold (``max_volumes``). Raises ``InvalidInput`` naming the volume."""
@@ -140,7 +150,7 @@ def bodies(
     out = []
     for number, part in enumerate(parts, 1):
         suffix = f" (part {number}/{len(parts)})" if len(parts) > 1 else ""
-        body: dict[str, Any] = {
+        body: NotificationBody = {
             "kind": kind,
             # a title that is not text is left as it is, for the rules to refuse by name
             "title": title[: MAX_TITLE_CHARS - len(suffix)] + suffix
