@@ -61,7 +61,7 @@ class RecordError:
     text: str = ""  # the text that could not be read (cut to a line)
     field: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | None]:
         return {"item": self.item, "message": self.message, "text": self.text, "field": self.field}
 
 
