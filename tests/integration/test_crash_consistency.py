@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.faults import PARTIES, Workload, kill, peer_of, seed_from_env
 from tests.support.backend import on_postgresql
+from tests.support.faults import PARTIES, Workload, kill, peer_of, seed_from_env
 from tests.support.processes import start_pair, stop_pair
 
 pytestmark = pytest.mark.slow

@@ -13,35 +13,9 @@ import httpx
 
 from openline.geo.coords import format_dd, format_mgrs
 from openline.i18n import catalogue
+from tests.support.operator import get, journal_of, peer_status, send, state
 from tests.support.processes import Pair, RunningNode, start_pair, stop_pair
 from tests.support.waiting import wait_for
-
-
-def send(node: RunningNode, to: list[str], text: str, precedence: str = "flash") -> dict[str, Any]:
-    with node.client() as client:
-        sent = client.post(
-            "/api/v1/messages",
-            json={"to": to, "precedence": precedence, "text": text, "lang": "en"},
-        )
-    assert sent.status_code == 201, sent.text
-    message: dict[str, Any] = sent.json()
-    return message
-
-
-def get(node: RunningNode, path: str, **params: Any) -> Any:
-    with node.client() as client:
-        response = client.get(path, params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def state(node: RunningNode, message_id: str) -> str:
-    return str(get(node, f"/api/v1/messages/{message_id}")["state"])
-
-
-def peer_status(node: RunningNode, party: str) -> str:
-    peers = {p["party"]: p for p in get(node, "/api/v1/node")["peers"]}
-    return str(peers[party]["status"])
 
 
 def test_a_message_crosses_is_delivered_and_its_acknowledgement_crosses_back(pair: Pair):
@@ -153,11 +127,6 @@ def test_with_a_one_second_interval_a_dead_peer_is_down_within_two_intervals_and
     assert down["data"]["peer"] == "RED"
     assert "not heard for" in down["data"]["reason"]
     reader.stopped.set()
-
-
-def journal_of(node: RunningNode, kind: str) -> list[dict[str, Any]]:
-    entries = get(node, "/api/v1/journal", limit=5000)["entries"]
-    return [e for e in entries if e["kind"] == kind]
 
 
 def test_an_unacknowledged_flash_message_turns_overdue_alarms_reminds_and_stops_when_acked(

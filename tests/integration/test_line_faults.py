@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.faults import assert_journals_verify_and_agree, journal
+from tests.support.faults import assert_journals_verify_and_agree, journal
 from tests.support.processes import Pair, RunningNode
 from tests.support.waiting import wait_for
 

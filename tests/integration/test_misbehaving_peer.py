@@ -2,8 +2,8 @@
 node keeps serving its operators.
 
 BLUE runs as a real process; the test plays RED, a linked peer holding RED's real signing key
-(``Red`` of ``test_line_refusals.py``, where forgeries, single replays, gaps and malformed
-envelopes are covered), and misbehaves over real HTTP and raw sockets.
+(``Red`` of tests/support/red.py; forgeries, single replays, gaps and malformed envelopes are
+covered in ``test_line_refusals.py``), and misbehaves over real HTTP and raw sockets.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from openline.keys.signing import SigningKey
-from tests.integration.test_line_refusals import FEDERATION, Red
 from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, start_node
+from tests.support.red import FEDERATION, Red
 
 pytestmark = pytest.mark.slow
 

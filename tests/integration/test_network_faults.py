@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.faults import ProxiedPair, Workload, seed_from_env, start_proxied_pair
 from tests.support.faultproxy import Fault
+from tests.support.faults import ProxiedPair, Workload, seed_from_env, start_proxied_pair
 
 pytestmark = pytest.mark.slow
 

@@ -21,10 +21,10 @@ from sqlalchemy import text
 
 from openline.node.settings import CONFIG_FILE
 from openline.store.database import WRITER_LOCK, sqlite_path
-from tests.integration.faults import assert_journals_verify_and_agree
-from tests.integration.test_line import get, journal_of, state
 from tests.support.backend import node_database_url, node_engine, on_postgresql, sqlite_only
+from tests.support.faults import assert_journals_verify_and_agree
 from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.operator import get, journal_of, state
 from tests.support.ports import free_port
 from tests.support.processes import (
     Pair,

@@ -19,9 +19,9 @@ from openline.node.settings import CONFIG_FILE
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode
 from openline.store import line as line_store
-from tests.integration.test_line import get, journal_of, send, state
 from tests.support.backend import sqlite_only
 from tests.support.nodes import make_node_dir, silent_card
+from tests.support.operator import get, journal_of, send, state
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, run_openline, start_node
 from tests.support.waiting import wait_for
