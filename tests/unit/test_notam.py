@@ -16,6 +16,7 @@ from openline.interop.notam import (
     FL_M,
     PERM_HORIZON,
     UNL_M,
+    NotamAction,
     NotamError,
     action,
     altitudes,
@@ -30,6 +31,7 @@ from openline.interop.notam import (
     windows,
 )
 from openline.interop.notam_text import FT_M, AreaTextError, angle, parse_position
+from openline.interop.plans import Action
 from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 Q = "LCCC/QRDCA/IV/BO/W/000/100/3512N03601E005"
@@ -322,12 +324,12 @@ def test_a_notamn_is_created_with_a_draft_the_api_accepts() -> None:
     result = action(
         parse_notam(notam("DANGER AREA 095200N1104200E-095200N1110900E-094000N1110900E"))
     )
-    assert (result["action"], result["notam_id"], result["replaces"]) == (
+    assert (result.action, result.notam_id, result.replaces) == (
         "create",
         "A1234/26",
         None,
     )
-    (body,) = result["drafts"]
+    (body,) = result.drafts
     assert body["kind"] == "danger-area"
     assert body["title"].startswith("A1234/26 DANGER AREA")
     draft = parse_notification_draft(body, limits=Limits())
@@ -336,16 +338,13 @@ def test_a_notamn_is_created_with_a_draft_the_api_accepts() -> None:
 
 def test_a_notamr_replaces_and_a_notamc_cancels() -> None:
     replace = action(parse_notam(notam("RWY CLSD", header="A1235/26 NOTAMR A1234/26")))
-    assert (replace["action"], replace["replaces"]) == ("replace", "A1234/26")
-    assert replace["drafts"]
+    assert (replace.action, replace.replaces) == ("replace", "A1234/26")
+    assert replace.drafts
     raw = f"A1236/26 NOTAMC A1235/26\nQ) {Q}\nA) LCCC B) 2612031300\nE) CANCELLED"
     cancel = action(parse_notam(raw))
-    assert cancel == {
-        "action": "cancel",
-        "notam_id": "A1236/26",
-        "replaces": "A1235/26",
-        "drafts": [],
-    }
+    assert cancel == NotamAction(
+        action=Action.CANCEL, notam_id="A1236/26", replaces="A1235/26", drafts=[]
+    )
 
 
 def test_one_volume_per_area_and_window() -> None:
@@ -382,7 +381,7 @@ def test_more_volumes_than_a_notification_holds_become_several_parts() -> None:
 )
 def test_the_kind_comes_from_the_text_then_the_q_code(text: str, code: str, kind: Kind) -> None:
     raw = notam(text, q=f"LCCC/{code}/IV/BO/W/000/100/3512N03601E005")
-    assert action(parse_notam(raw))["drafts"][0]["kind"] == kind.value
+    assert action(parse_notam(raw)).drafts[0]["kind"] == kind.value
 
 
 # --- files, dry run -------------------------------------------------------------------------
@@ -427,7 +426,7 @@ def test_the_dry_run_is_one_feature_per_volume() -> None:
     assert features[0]["geometry"] == {"type": "Point", "coordinates": [dms(36, 1), 35.2]}
     # the dry run reads back through the GeoJSON import as the same volumes
     first_two = {"type": "FeatureCollection", "features": features[:2]}
-    assert notification_body(first_two)["volumes"] == result.actions[0]["drafts"][0]["volumes"]
+    assert notification_body(first_two)["volumes"] == result.actions[0].drafts[0]["volumes"]
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -482,7 +481,7 @@ def test_a_file_with_bad_notams_keeps_the_good_ones_and_reports_each_bad_one() -
     bad_b = notam("X", header="A0002/26 NOTAMN", b="SOON")
     bad_d = notam("X", header="A0003/26 NOTAMN", d="SR-SS")
     result = notam_actions("\n\n".join([ONE, bad_b, TWO, bad_d]))
-    assert [a["notam_id"] for a in result.actions] == ["A1234/26", "A1235/26"]
+    assert [a.notam_id for a in result.actions] == ["A1234/26", "A1235/26"]
     assert [e.field for e in result.errors] == ["B)", "D)"]
     assert "A0002/26" in result.errors[0].message
     assert "A0003/26" in result.errors[1].message

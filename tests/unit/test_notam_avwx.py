@@ -125,7 +125,7 @@ def limits(notam: Notam, expected: dict[str, Any]) -> list[str]:
         if ours != theirs["repr"]:
             found.append(f"{name}: ours {ours!r}, avwx {theirs['repr']!r}")
     if expected["lower"] or expected["upper"]:
-        body = action(notam)["drafts"][0]["volumes"][0]
+        body = action(notam).drafts[0]["volumes"][0]
         want = {"SFC": 0.0, "UNL": UNL_M}
         for key, theirs in (
             ("altitude_lower_m", expected["lower"]),
@@ -147,7 +147,7 @@ def test_each_avwx_notam_parses_to_the_expected_fields(expected: dict[str, Any])
 def test_each_avwx_notam_becomes_drafts_the_api_accepts(expected: dict[str, Any]) -> None:
     notam = parse_notam(expected["raw"])
     result = action(notam)  # drafts() runs parse_notification_draft on every body
-    assert result["drafts"]
+    assert result.drafts
     for begin, stop in windows(notam):
         assert notam.start <= begin < stop
         assert notam.end is None or stop <= notam.end
@@ -165,5 +165,5 @@ def test_the_240_avwx_notams_in_one_file_apart_by_blank_lines_all_import() -> No
     result = notam_actions("\n\n".join(every))
     assert (len(result.actions), result.errors) == (240, [])
     assert len(dry_run(result.actions)["features"]) == sum(
-        len(body["volumes"]) for a in result.actions for body in a["drafts"]
+        len(body["volumes"]) for a in result.actions for body in a.drafts
     )

@@ -18,11 +18,9 @@ from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
 from openline.interop import f3548, geojson, geozones, notam
 from openline.interop.plans import (
-    Action,
     Draft,
     ImportPlan,
     ImportRecord,
-    NotificationBody,
     Reading,
     RecordError,
     excerpt,
@@ -102,18 +100,17 @@ def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
         except notam.NotamError as error:
             out.errors.append(RecordError(item, error.message, excerpt(piece), error.field))
             continue
-        reference = act["notam_id"]
-        drafts: list[NotificationBody] = act["drafts"]  # made for this record alone
+        reference = act.notam_id
         if reference:
-            for body in drafts:
+            for body in act.drafts:  # made for this record alone
                 body["reference"] = reference
         out.records.append(
             ImportRecord(
                 item=item,
-                action=Action(act["action"]),
-                drafts=tuple(drafts),
+                action=act.action,
+                drafts=tuple(act.drafts),
                 reference=reference,
-                replaces=act["replaces"],
+                replaces=act.replaces,
                 notam_id=reference,
             )
         )

@@ -29,7 +29,7 @@ from openline.interop.notam_text import (
     angle,
     areas,
 )
-from openline.interop.plans import NotificationBody, bodies, within_duration
+from openline.interop.plans import Action, NotificationBody, bodies, within_duration
 
 PERM_HORIZON = timedelta(days=365)  # a PERM NOTAM is notified for a year from B)
 UNL_M = 999 * 100 * FT_M  # UNL and the Q-line's 999: FL999, 30,449.52 m
@@ -420,21 +420,34 @@ def drafts(notam: Notam, *, limits: Limits | None = None) -> list[NotificationBo
         raise NotamError(error.message, field=error.field) from None
 
 
-def action(notam: Notam, *, limits: Limits | None = None) -> dict[str, Any]:
-    """``{action, notam_id, replaces, drafts}``: create (NOTAMN), replace (NOTAMR), cancel
-    (NOTAMC, no drafts)."""
-    name = {"NOTAMN": "create", "NOTAMR": "replace", "NOTAMC": "cancel"}[notam.type]
-    return {
-        "action": name,
-        "notam_id": str(notam.id) if notam.id else None,
-        "replaces": str(notam.ref) if notam.ref else None,
-        "drafts": [] if name == "cancel" else drafts(notam, limits=limits),
-    }
+@dataclass(frozen=True)
+class NotamAction:
+    """What one NOTAM asks of a node: create its drafts (NOTAMN), replace what ``replaces``
+    names with them (NOTAMR), or cancel it (NOTAMC, no drafts)."""
+
+    action: Action
+    notam_id: str | None
+    replaces: str | None
+    drafts: list[NotificationBody]
+
+
+_ACTIONS = {"NOTAMN": Action.CREATE, "NOTAMR": Action.REPLACE, "NOTAMC": Action.CANCEL}
+
+
+def action(notam: Notam, *, limits: Limits | None = None) -> NotamAction:
+    """What the NOTAM asks of a node, its drafts checked by the API's rules."""
+    name = _ACTIONS[notam.type]
+    return NotamAction(
+        action=name,
+        notam_id=str(notam.id) if notam.id else None,
+        replaces=str(notam.ref) if notam.ref else None,
+        drafts=[] if name is Action.CANCEL else drafts(notam, limits=limits),
+    )
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    actions: list[dict[str, Any]]
+    actions: list[NotamAction]
     errors: list[NotamError]
 
 
@@ -452,19 +465,19 @@ def notam_actions(text: str, *, limits: Limits | None = None) -> ImportResult:
     return ImportResult(actions, errors)
 
 
-def dry_run(actions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def dry_run(actions: Sequence[NotamAction]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: one Feature per volume of every draft."""
     features: list[dict[str, Any]] = []
     for act in actions:
-        for body in act["drafts"]:
+        for body in act.drafts:
             features.extend(_feature(act, body, volume) for volume in body["volumes"])
     return {"type": "FeatureCollection", "features": features}
 
 
-def _feature(act: dict[str, Any], body: dict[str, Any], volume: dict[str, Any]) -> dict[str, Any]:
+def _feature(act: NotamAction, body: NotificationBody, volume: dict[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "notam_id": act["notam_id"],
-        "action": act["action"],
+        "notam_id": act.notam_id,
+        "action": act.action.value,
         "kind": body["kind"],
         "title": body["title"],
         **{
