@@ -19,11 +19,10 @@ from openline.node.settings import CONFIG_FILE
 from openline.services.operators import create_token
 from openline.services.setup import NewNode
 from tests.support.nodes import InProcess, link, make_node_dir, silent_card
+from tests.support.notams import BAD_TIME, CANCEL, GOOD, REPLACE
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, run_openline, start_node
-from tests.support.shared_data import SHARED_DATA, needs_shared_data
-from tests.unit.test_interop_formats import BAD_TIME, CANCEL, GOOD, REPLACE
-from tests.unit.test_interop_geozones import ED318_SCHEMA, EXAMPLES
+from tests.support.shared_data import ED318_EXAMPLES, ED318_SCHEMA, SHARED_DATA, needs_shared_data
 
 
 @pytest.fixture
@@ -132,7 +131,7 @@ def test_the_same_notam_imported_twice_is_refused_the_second_time(api: InProcess
 
 @needs_shared_data()
 def test_the_invalid_ed318_example_is_refused_naming_the_problem(api: InProcess):
-    text = (EXAMPLES / "InvalidExample_GeoZone_2_Layers.json").read_text(encoding="utf-8")
+    text = (ED318_EXAMPLES / "InvalidExample_GeoZone_2_Layers.json").read_text(encoding="utf-8")
 
     done = import_text(api, "ed318", text).json()
 
@@ -149,8 +148,8 @@ def test_the_invalid_ed318_example_is_refused_naming_the_problem(api: InProcess)
             "none is configured: set the setting ed318_schema_dir (OPENLINE_ED318_SCHEMA_DIR) to",
         ),
         (
-            EXAMPLES,
-            f"(OPENLINE_ED318_SCHEMA_DIR) is {EXAMPLES}, which holds no Schema_GeoZones.json",
+            ED318_EXAMPLES,
+            f"(OPENLINE_ED318_SCHEMA_DIR) is {ED318_EXAMPLES}, which holds no Schema_GeoZones.json",
         ),
     ],
     ids=["not configured", "folder without the schema"],
@@ -159,7 +158,7 @@ def test_the_invalid_ed318_example_is_refused_naming_the_problem(api: InProcess)
 def test_a_node_without_the_ed318_schema_refuses_ed318_files_and_stores_nothing(
     api: InProcess, problem: str
 ):
-    circle = (EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
+    circle = (ED318_EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
 
     for params in ({}, {"dry_run": "true"}):
         answer = api.client.post(
@@ -181,7 +180,7 @@ def test_a_node_without_the_ed318_schema_refuses_ed318_files_and_stores_nothing(
 
 @needs_shared_data()
 def test_an_ed318_zone_is_stored_as_a_zone_and_exported_in_geojson_and_f3548(api: InProcess):
-    text = (EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
+    text = (ED318_EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
     (made,) = import_text(api, "ed318", text).json()["created"]
 
     geojson = api.client.get("/api/v1/exports/geojson").json()
@@ -227,7 +226,7 @@ def test_openline_import_and_export_work_against_a_running_node(
     file = tmp_path / "notams.txt"
     file.write_text(f"{GOOD}\n\n{BAD_TIME}\n", encoding="utf-8")
 
-    circle = EXAMPLES / "Example_GeoZone_Circle.json"
+    circle = ED318_EXAMPLES / "Example_GeoZone_Circle.json"
 
     imported = run_openline("import", "notam", file, "--node", running_node.directory)
     zone = run_openline("import", "ed318", circle, "--node", running_node.directory)
@@ -247,7 +246,7 @@ def test_openline_import_and_export_work_against_a_running_node(
 @needs_shared_data()
 @pytest.mark.parametrize("fmt", ["geojson", "f3548"])
 def test_an_export_imports_again_as_the_same_volumes(api: InProcess, fmt: str):
-    text = (EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
+    text = (ED318_EXAMPLES / "Example_GeoZone_Circle.json").read_text(encoding="utf-8")
     (made,) = import_text(api, "ed318", text).json()["created"]
     exported = api.client.get(f"/api/v1/exports/{fmt}").json()
     if fmt == "geojson":  # under another reference: the zone itself is still held

@@ -18,6 +18,11 @@ from tests.support import REPO
 SHARED_DATA = REPO.parent / "shared" / "data"
 MARK = "shared_data"
 
+GEOZONES = SHARED_DATA / "geozones"
+ED318_EXAMPLES = GEOZONES / "ed318-UASGeoZones" / "examples"
+# EUROCONTROL's published ED-318 schema, where the shared data keeps it: Openline ships no copy.
+ED318_SCHEMA = GEOZONES / "ed318-UASGeoZones" / "schema"
+
 
 def needs_shared_data(path: Path = SHARED_DATA) -> pytest.MarkDecorator:
     """Mark a test (or, as ``pytestmark``, a module) that reads ``path``."""

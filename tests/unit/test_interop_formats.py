@@ -20,35 +20,22 @@ from openline.cli import main
 from openline.domain.errors import InvalidInput
 from openline.interop import f3548
 from openline.interop.formats import dry_run, export, read_plan
+from openline.interop.geozones import SchemaFolder
 from openline.interop.plans import Action
 from openline.node.settings import Settings
 from openline.services.interop import ed318_schema
 from tests.reference.test_interuss_intents import volume as reference_volume
-from tests.support.shared_data import SHARED_DATA, needs_shared_data
-from tests.unit.test_interop_geozones import ED318_SCHEMA, EXAMPLES, SCHEMA
+from tests.support.notams import BAD_TIME, CANCEL, GOOD, REPLACE
+from tests.support.shared_data import (
+    ED318_EXAMPLES,
+    ED318_SCHEMA,
+    SHARED_DATA,
+    needs_shared_data,
+)
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 INTENTS = SHARED_DATA / "interuss" / "flight_intents"
-
-GOOD = """(A1234/26 NOTAMN
-Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
-A) LCCC B) 2612031200 C) 2612031800
-E) MISSILE FIRING WILL TAKE PLACE WI AREA 351000N0360000E-351000N0361000E-350000N0361000E-
-350000N0360000E
-F) SFC G) FL100)"""
-BAD_TIME = """(A1235/26 NOTAMN
-Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
-A) LCCC B) 2613031200 C) 2612031800
-E) GUNFIRE)"""
-REPLACE = """(A1240/26 NOTAMR A1234/26
-Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
-A) LCCC B) 2612031300 C) 2612031900
-E) MISSILE FIRING WI 5NM RADIUS CENTRED ON 351000N0360000E
-F) SFC G) FL120)"""
-CANCEL = """(A1241/26 NOTAMC A1240/26
-Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
-A) LCCC B) 2612031400
-E) FIRING CANCELLED)"""
+SCHEMA = SchemaFolder(ED318_SCHEMA, "the test's schema folder")
 
 
 def test_a_notam_file_with_a_bad_record_plans_the_good_ones_and_names_the_bad_one():
@@ -249,7 +236,7 @@ def test_openline_import_without_dry_run_needs_a_node(tmp_path: Path):
 
 
 def dry_run_ed318(*options: str | Path) -> Any:
-    circle = EXAMPLES / "Example_GeoZone_Circle.json"
+    circle = ED318_EXAMPLES / "Example_GeoZone_Circle.json"
     return CliRunner().invoke(
         main, ["import", "ed318", str(circle), "--dry-run", *map(str, options)]
     )
@@ -279,11 +266,11 @@ def test_openline_import_dry_run_of_ed318_without_a_schema_exits_1_asking_for_sc
 
 @needs_shared_data()
 def test_openline_import_dry_run_with_a_schema_dir_lacking_the_schema_exits_1_naming_it():
-    result = dry_run_ed318("--schema", EXAMPLES)
+    result = dry_run_ed318("--schema", ED318_EXAMPLES)
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert f"--schema DIR is {EXAMPLES}, which holds no Schema_GeoZones.json" in result.stderr
+    assert f"--schema DIR is {ED318_EXAMPLES}, which holds no Schema_GeoZones.json" in result.stderr
 
 
 def node_config(directory: Path, **settings: str) -> Path:
@@ -320,7 +307,7 @@ def test_openline_import_dry_run_names_the_nodes_setting_when_it_is_unset(tmp_pa
 
 @needs_shared_data()
 def test_schema_dir_overrides_the_nodes_setting(tmp_path: Path):
-    node = node_config(tmp_path / "blue", ed318_schema_dir=str(EXAMPLES))
+    node = node_config(tmp_path / "blue", ed318_schema_dir=str(ED318_EXAMPLES))
 
     assert dry_run_ed318("--node", node).exit_code == 1
     assert dry_run_ed318("--node", node, "--schema", ED318_SCHEMA).exit_code == 0
@@ -349,7 +336,7 @@ def test_a_relative_ed318_schema_dir_is_taken_in_the_node_directory(setting: str
 )
 def test_schema_dir_is_refused_where_it_would_not_be_used(arguments: list[str], problem: str):
     fmt, *options = arguments
-    command = ["import", fmt, str(EXAMPLES / "Example_GeoZone_Circle.json"), *options]
+    command = ["import", fmt, str(ED318_EXAMPLES / "Example_GeoZone_Circle.json"), *options]
 
     result = CliRunner().invoke(main, [*command, "--schema", str(ED318_SCHEMA)])
 

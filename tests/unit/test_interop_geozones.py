@@ -17,12 +17,8 @@ from openline.interop.formats import read_plan
 from openline.interop.geozones import SchemaFolder
 from openline.interop.notam import PERM_HORIZON, UNL_M
 from openline.interop.plans import ImportPlan
-from tests.support.shared_data import SHARED_DATA, needs_shared_data
+from tests.support.shared_data import ED318_EXAMPLES, ED318_SCHEMA, GEOZONES, needs_shared_data
 
-GEOZONES = SHARED_DATA / "geozones"
-EXAMPLES = GEOZONES / "ed318-UASGeoZones" / "examples"
-# EUROCONTROL's published schema, where the shared data keeps it: Openline ships no copy.
-ED318_SCHEMA = GEOZONES / "ed318-UASGeoZones" / "schema"
 SCHEMA = SchemaFolder(ED318_SCHEMA, "the test's schema folder")
 NOW = datetime(2026, 12, 3, 12, 7, 30, tzinfo=UTC)
 
@@ -39,7 +35,7 @@ def volumes(found: ImportPlan, item: str) -> list[dict[str, Any]]:
 
 
 def test_the_invalid_ed318_example_is_refused_naming_the_place_and_the_problem():
-    found = plan("ed318", EXAMPLES / "InvalidExample_GeoZone_2_Layers.json")
+    found = plan("ed318", ED318_EXAMPLES / "InvalidExample_GeoZone_2_Layers.json")
 
     assert found.records == []
     (error,) = found.errors
@@ -50,7 +46,7 @@ def test_the_invalid_ed318_example_is_refused_naming_the_place_and_the_problem()
 
 
 def test_a_zone_that_breaks_the_schema_is_refused_alone():
-    document = json.loads((EXAMPLES / "Example_Collection.json").read_text(encoding="utf-8"))
+    document = json.loads((ED318_EXAMPLES / "Example_Collection.json").read_text(encoding="utf-8"))
     document["features"][1]["properties"]["type"] = "FORBIDDEN-ISH"
 
     found = read_plan("ed318", json.dumps(document), now=NOW, ed318_schema=SCHEMA)
@@ -71,7 +67,7 @@ def test_a_zone_that_breaks_the_schema_is_refused_alone():
     ],
 )
 def test_every_valid_ed318_example_is_read(name: str):
-    found = plan("ed318", EXAMPLES / name)
+    found = plan("ed318", ED318_EXAMPLES / name)
 
     assert found.errors == []
     assert found.records
@@ -80,7 +76,7 @@ def test_every_valid_ed318_example_is_read(name: str):
 
 
 def test_an_ed318_circle_keeps_its_centre_radius_and_agl_layer():
-    found = plan("ed318", EXAMPLES / "Example_GeoZone_Circle.json")
+    found = plan("ed318", ED318_EXAMPLES / "Example_GeoZone_Circle.json")
 
     (volume,) = volumes(found, "zone ABC1234")
     assert volume["circle"] == {"lat": 50.122901, "lon": 2.636866, "radius_m": 3500}
@@ -92,7 +88,7 @@ def test_an_ed318_circle_keeps_its_centre_radius_and_agl_layer():
 
 
 def test_an_ed318_schedule_becomes_its_daily_windows_for_each_layer():
-    found = plan("ed318", EXAMPLES / "Example_GeoZone_2_Layers.json")
+    found = plan("ed318", ED318_EXAMPLES / "Example_GeoZone_2_Layers.json")
 
     every = volumes(found, "zone NFZ6547")
     first_layer = [v for v in every if v["altitude_lower_m"] == 50]
@@ -156,7 +152,7 @@ def test_an_ed269_zone_with_a_bad_layer_is_reported_and_the_others_are_read():
     assert error.message == "features[1].geometry[0].lowerLimit: unit 'LEAGUES' is not m or ft"
 
 
-CIRCLE = EXAMPLES / "Example_GeoZone_Circle.json"
+CIRCLE = ED318_EXAMPLES / "Example_GeoZone_Circle.json"
 
 
 def read_circle(schema: SchemaFolder | None) -> ImportPlan:
@@ -183,11 +179,11 @@ def test_an_ed318_file_is_never_read_unchecked_when_no_schema_is_given_at_all():
 def test_a_schema_folder_without_schema_geozones_json_is_refused_naming_the_folder():
     # The examples' folder: a real folder of ED-318 JSON that is not the schema.
     with pytest.raises(InvalidInput) as refused:
-        read_circle(SchemaFolder(EXAMPLES, "--schema DIR"))
+        read_circle(SchemaFolder(ED318_EXAMPLES, "--schema DIR"))
 
     assert refused.value.message.startswith(
-        f"--schema DIR is {EXAMPLES}, which holds no Schema_GeoZones.json: set it to the folder "
-        "holding EUROCONTROL's ED-318 JSON schema"
+        f"--schema DIR is {ED318_EXAMPLES}, which holds no Schema_GeoZones.json: set it to the "
+        "folder holding EUROCONTROL's ED-318 JSON schema"
     )
 
 
