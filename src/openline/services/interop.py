@@ -143,22 +143,28 @@ async def import_file(
     )
     for record in plan.records:
         try:
-            made, gone, warning = await node.write_async(apply_record(node, record, operator))
+            applied = await node.write_async(apply_record(node, record, operator))
         except (InvalidInput, NotFound, Conflict) as error:
             report.errors.append(RecordError(record.item, error.message, "", error.field))
             continue
-        report.created += [Imported(record.item, n) for n in made]
-        report.cancelled += [Imported(record.item, n) for n in gone]
-        if warning:
-            report.warnings.append(RecordWarning(record.item, warning))
+        report.created += [Imported(record.item, n) for n in applied.created]
+        report.cancelled += [Imported(record.item, n) for n in applied.cancelled]
+        if applied.warning:
+            report.warnings.append(RecordWarning(record.item, applied.warning))
     return report
 
 
-Applied = tuple[list[Notification], list[Notification], str | None]
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one record did."""
+
+    created: list[Notification]
+    cancelled: list[Notification]
+    warning: str | None
 
 
 def apply_record(node: Node, record: ImportRecord, operator: str) -> Operation[Applied]:
-    """One record as one writer operation: (created, cancelled, a warning or None)."""
+    """One record as one writer operation."""
     drafts = [notifications.parse_draft(body) for body in record.drafts]
     creations = [notifications.create(node, draft, operator) for draft in drafts]
 
@@ -193,7 +199,7 @@ def apply_record(node: Node, record: ImportRecord, operator: str) -> Operation[A
                     field="reference",
                 )
         made = [create(uow)[0] for create in creations]
-        return made, gone, warning
+        return Applied(made, gone, warning)
 
     return apply
 
