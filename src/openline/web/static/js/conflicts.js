@@ -3,7 +3,7 @@
 // clash) and, when this party is in it, fills in the request to the other party in one click.
 
 import { t } from "./i18n.js";
-import { duration, el, utc } from "./util.js";
+import { duration, el, metres, utc } from "./util.js";
 
 // A vertical minimum this large is "any height" (docs/deconfliction.md).
 const ANY_HEIGHT_M = 100000;
@@ -69,8 +69,4 @@ export function requestText(conflict, notifications, party) {
   const [own, theirs] = conflict.a.owner === party ? [conflict.a, conflict.b] : [conflict.b, conflict.a];
   return t("conflicts.request_text", { own: title(own), theirs: title(theirs), rule: t(`rule.${conflict.rule}`),
     key: conflict.key, distance: metres(closest(conflict).distance_m) });
-}
-
-export function metres(value) {
-  return t("units.m", { n: Math.round(value) });
 }

@@ -57,7 +57,8 @@ const describePoint = (p) => `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)} · ${p.mg
 // A location: the text, a button to pick it on the map, and the point read (lat and lon shown
 // read-only, as sent).
 export function pointEntry({ name, required, map }) {
-  const text = el("input", { name, required, dir: "ltr", class: "notation", placeholder: t("entry.point_help") });
+  // dir auto: the help reads in the console's direction, what is typed (Latin) left to right.
+  const text = el("input", { name, required, dir: "auto", class: "notation", placeholder: t("entry.point_help") });
   const lat = el("input", { name: `${name}.lat`, readonly: true, tabindex: "-1", dir: "ltr", class: "parsed-figure", "aria-label": "lat" });
   const lon = el("input", { name: `${name}.lon`, readonly: true, tabindex: "-1", dir: "ltr", class: "parsed-figure", "aria-label": "lon" });
   const output = el("output", { class: "parsed", dir: "ltr" });
@@ -104,7 +105,7 @@ export function timeEntry({ name, value, label }) {
 
 // An area: a polygon (drawn on the map, or GeoJSON), or a circle typed as a location and a radius.
 export function areaEntry({ name, required, map }) {
-  const text = el("textarea", { name, required, dir: "ltr", rows: 2, class: "notation", placeholder: t("entry.area_help") });
+  const text = el("textarea", { name, required, dir: "auto", rows: 2, class: "notation", placeholder: t("entry.area_help") });
   const radius = el("input", { name: `${name}.radius_m`, type: "number", min: 1, value: 1000, dir: "ltr", "aria-label": t("entry.radius") });
   const output = el("output", { class: "parsed", dir: "ltr" });
   const ask = async (typed) => {

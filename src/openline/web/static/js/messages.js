@@ -69,7 +69,7 @@ export class Messages {
       el("td", {},
         el("span", { class: `prec prec-${message.precedence}` }, t(`precedence.${message.precedence}`)),
         el("span", { class: "party", dir: "ltr" }, party)),
-      el("td", { class: "title" }, message.rendering.title, el("small", { dir: "ltr" }, message.id)),
+      el("td", { class: "title" }, message.rendering.title, el("small", { dir: "ltr", title: message.id }, message.id)),
       el("td", {},
         el("span", { class: `state state-${message.state}` }, t(`state.${message.state}`)),
         el("span", { class: "countdown" })),

@@ -6,6 +6,7 @@
 // prediction, computed with a small spherical formula.
 
 import { t } from "./i18n.js";
+import { metres } from "./util.js";
 
 const COLOURS = { own: "#1f5fbf", peer: "#c2410c", warning: "#d00000" };
 const EARTH_RADIUS_M = 6_371_008.8;
@@ -93,7 +94,7 @@ export class TrackLayer {
         keyboard: false,
       });
       // Track ids come from other parties: shown as text, never as HTML.
-      marker.bindTooltip(text(`${track.track_id} · ${Math.round(track.alt_m)} m`),
+      marker.bindTooltip(text(`${track.track_id} · ${metres(track.alt_m)}`),
         { permanent: true, direction: "right", offset: [12, 0], className: `track-label ${owner}` });
       marker.addTo(this.layer);
       marker.getElement()?.setAttribute("data-track", name);

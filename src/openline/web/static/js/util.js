@@ -50,3 +50,8 @@ export function countdown(cell, { deadline, state }, now = Date.now()) {
   cell.textContent = t(left >= 0 ? "countdown.left" : "countdown.over", { time: duration(left) });
   return left < 0;
 }
+
+// Metres, rounded, with the unit in the console's language ("967 m", "967 м", "967 م").
+export function metres(value) {
+  return t("units.m", { n: Math.round(value) });
+}
