@@ -33,7 +33,14 @@ from openline.node.settings import load_settings
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.support.nodes import link, make_node_dir
 from tests.support.ports import free_port
-from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline, start_node
+from tests.support.processes import (
+    SHARED_TLS,
+    Pair,
+    RunningNode,
+    export_transcripts,
+    run_openline,
+    start_node,
+)
 from tests.support.waiting import wait_for
 
 PARTIES = ("BLUE", "RED")
@@ -195,7 +202,9 @@ class Workload:
         """The answer; "unknown" when the request may have reached the node; None if not."""
         node = self.node(party)
         try:
-            with httpx.Client(base_url=node.url, timeout=REQUEST_TIMEOUT_S) as client:
+            with httpx.Client(
+                base_url=node.url, timeout=REQUEST_TIMEOUT_S, verify=SHARED_TLS
+            ) as client:
                 return client.request(
                     method, path, headers={"Authorization": f"Bearer {node.token}"}, **kwargs
                 )

@@ -22,6 +22,9 @@ from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 
 START_TIMEOUT_S = 120
+# httpx builds a new TLS context (some 20 ms of processor) for every client not handed one; the
+# tests open thousands of clients, nearly all to plain-HTTP nodes, so those share this one.
+SHARED_TLS = ssl.create_default_context()
 
 
 def run_openline(
@@ -47,7 +50,7 @@ class RunningNode:
     token: str
     process: subprocess.Popen[bytes]
     log: Path
-    verify: ssl.SSLContext | bool = True  # a node serving https: its own certificate, pinned
+    verify: ssl.SSLContext = SHARED_TLS  # a node serving https: its own certificate, pinned
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -139,7 +142,7 @@ def launch_node(directory: Path, token: str, env: dict[str, str] | None = None) 
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-    verify: ssl.SSLContext | bool = True
+    verify = SHARED_TLS
     if settings.tls_cert_file:
         verify = pinned_context(pins_of_file(directory / settings.tls_cert_file).public_key)
     return RunningNode(directory, settings.public_url, token, process, log, verify)

@@ -13,7 +13,7 @@ from openline.domain.messages import Message, Recipient
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import parse_utc
 from openline.keys.signing import SigningKey
-from tests.support.processes import RunningNode
+from tests.support.processes import SHARED_TLS, RunningNode
 
 FEDERATION = "/federation/v1/envelopes"
 
@@ -45,7 +45,7 @@ class Red:
 
     def post(self, *envelopes: Envelope | dict[str, Any]) -> list[dict[str, Any]]:
         batch = [e.to_json() if isinstance(e, Envelope) else e for e in envelopes]
-        with httpx.Client(base_url=self.blue.url, timeout=10) as client:
+        with httpx.Client(base_url=self.blue.url, timeout=10, verify=SHARED_TLS) as client:
             response = client.post(FEDERATION, json={"envelopes": batch})
         assert response.status_code == 200, response.text
         results: list[dict[str, Any]] = response.json()["results"]
