@@ -28,7 +28,7 @@ SHARED_TLS = ssl.create_default_context()
 
 
 def run_openline(
-    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside
     (and an 80-column terminal, so tables print as an operator would see them)."""
@@ -56,14 +56,14 @@ class RunningNode:
         return httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
+            timeout=30,  # only catches a node that stopped answering
             verify=self.verify,
         )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(timeout=15)
+            self.process.wait(timeout=60)
 
     def stop_surely(self) -> None:
         """Stop cleanly; if that fails, kill, so that no test leaves a process behind."""
