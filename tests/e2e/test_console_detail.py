@@ -3,12 +3,17 @@ language: two real nodes (BLUE in English, RED in Russian), consoles in a real C
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease
 from tests.support.processes import Pair
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
+
+KEPT_BY_THE_VIEWER = 500  # the journal viewer's window (js/journal.js)
 
 
 def _open_detail(console: Console, box: str, message_id: str) -> None:
@@ -90,3 +95,48 @@ def test_free_text_and_typed_fields_are_marked_with_their_language_only_across_l
     activity = blue.page.locator("#detail dd[data-field=activity]")
     assert activity.inner_text() == "Mortar fire"
     assert blue.page.locator("#detail .untranslated").count() == 0
+
+
+def test_a_message_hundreds_of_entries_back_still_shows_its_entries_and_signatures(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    message_id = blue_asks_red_to_cease(pair, "routine")
+    now = datetime.now(UTC).replace(microsecond=0)
+    with pair.red.client() as red:
+        wait_for(
+            lambda: red.get(f"/api/v1/messages/{message_id}").status_code == 200,
+            what="BLUE's message on RED",
+        )
+        # More entries after it than the console's window of the latest 500 holds.
+        for number in range(KEPT_BY_THE_VIEWER + 20):
+            body = {
+                "kind": "exercise",
+                "title": f"Drill {number}",
+                "volumes": [
+                    {
+                        "circle": {"lat": 10.0, "lon": -170 + number * 0.5, "radius_m": 100},
+                        "altitude_lower_m": 0,
+                        "altitude_upper_m": 50,
+                        "time_start": now.isoformat(),
+                        "time_end": (now + timedelta(hours=1)).isoformat(),
+                    }
+                ],
+                "share_with": [],
+            }
+            assert red.post("/api/v1/notifications", json=body).status_code == 201
+        journal = red.get("/api/v1/journal", params={"about": message_id}).json()
+    assert journal["entries"][0]["seq"] < journal["head"]["seq"] - KEPT_BY_THE_VIEWER
+
+    red_console = open_console(pair.red)
+    _open_detail(red_console, "inbox", message_id)
+    signatures = red_console.page.locator("#detail .signatures tr")
+    assert signatures.count() == len(journal["entries"])
+    assert "message.received" in red_console.page.locator("#detail .signatures").inner_text()
+    red_console.page.click("#detail button.close")
+
+    # The viewer hides the line's traffic (envelope.* entries) until asked for.
+    red_console.tab("journal")
+    table = red_console.page.locator("table.journal")
+    assert "envelope." not in table.inner_text()
+    red_console.page.locator("input[name=traffic]").check()
+    table.filter(has_text="envelope.").wait_for()

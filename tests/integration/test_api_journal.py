@@ -291,3 +291,28 @@ def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_cha
 
     assert report.bad_seq == bad_seq
     assert report.verified == 7
+
+
+def test_about_gives_exactly_a_messages_own_entries_however_far_back(api: InProcess):
+    first = send(api, ["RED"], "first")
+    for number in range(30):  # entries about other messages in between
+        send(api, ["RED"], f"other {number}")
+    last = send(api, ["RED"], "last")
+    everything = entries(api)
+
+    def about(message_id: str) -> list[dict[str, Any]]:
+        named = ("id", "message_id")
+        return [e for e in everything if message_id in (e["data"].get(k) for k in named)]
+
+    for message in (first, last):
+        page = api.client.get(JOURNAL, params={"about": message["id"], "limit": 5})
+        assert page.status_code == 200, page.text
+        assert page.json()["entries"] == about(message["id"])
+        assert page.json()["entries"], "a sent message has at least its creation"
+        assert page.json()["head"]["seq"] == everything[-1]["seq"]
+
+
+def test_about_refuses_what_is_not_an_id(api: InProcess):
+    answer = api.client.get(JOURNAL, params={"about": 'msg"%'})
+    assert answer.status_code == 422, answer.text
+    assert "about" in answer.text

@@ -11,7 +11,12 @@ from sqlalchemy import Connection
 from openline.domain.journal import ChainReport, JournalEntry, verify_chain
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
-from openline.store.journal import iter_all_entries, read_entries, read_head
+from openline.store.journal import (
+    iter_all_entries,
+    read_entries,
+    read_entries_about,
+    read_head,
+)
 
 # Signature checks run on this many threads: libsodium releases the GIL while it verifies, so
 # they use every core, and most of verification's time is spent there (docs/performance.md).
@@ -35,6 +40,25 @@ def journal_head(node: Node) -> tuple[int, str]:
 def journal_page(node: Node, after: int, limit: int) -> tuple[list[JournalEntry], int, str]:
     """Up to ``limit`` entries after ``after``, and the head."""
     entries, (seq, head_hash) = node.read(partial(_entries_and_head, after=after, limit=limit))
+    return entries, seq, head_hash
+
+
+# Where a journal entry names the message it is about: its creation and receipt carry the whole
+# message (``id``); acknowledgements, deliveries, reminders and overdue marks its ``message_id``.
+MESSAGE_KEYS = ("id", "message_id")
+
+
+def journal_about_message(
+    node: Node, message_id: str, after: int, limit: int
+) -> tuple[list[JournalEntry], int, str]:
+    """Up to ``limit`` entries after ``after`` about one message, however far back, and the
+    head."""
+    entries, (seq, head_hash) = node.read(
+        lambda conn: (
+            read_entries_about(conn, message_id, MESSAGE_KEYS, after=after, limit=limit),
+            read_head(conn),
+        )
+    )
     return entries, seq, head_hash
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, cast, func, insert, select
+from sqlalchemy import Connection, LargeBinary, cast, func, insert, or_, select
 
 from openline.domain.journal import GENESIS_HASH, JournalEntry, Signer, make_entry
 from openline.domain.timeutil import Clock, format_utc
@@ -46,6 +47,19 @@ def read_entries(conn: Connection, *, after: int = 0, limit: int = 1000) -> list
         select(*_COLUMNS).where(journal.c.seq > after).order_by(journal.c.seq).limit(limit)
     )
     return [JournalEntry(*row) for row in rows]
+
+
+def read_entries_about(
+    conn: Connection, value: str, keys: tuple[str, ...], *, after: int, limit: int
+) -> list[JournalEntry]:
+    """The first ``limit`` entries after ``after`` whose data holds ``value`` under one of
+    ``keys`` (a message's own entries, however old): the canonical JSON has no spaces, so
+    ``"key":"value"`` is found as text, then each match is checked as JSON."""
+    wanted = or_(*(journal.c.data.contains(f'"{key}":"{value}"') for key in keys))
+    query = select(*_COLUMNS).where(journal.c.seq > after, wanted)
+    rows = conn.execute(query.order_by(journal.c.seq).limit(limit))
+    found = [JournalEntry(*row) for row in rows]
+    return [e for e in found if any(json.loads(e.data).get(key) == value for key in keys)]
 
 
 def iter_all_entries(conn: Connection, *, chunk: int = 10_000) -> Iterator[JournalEntry]:

@@ -11,7 +11,7 @@ from openline.api.deps import LineDep, NodeDep, Operator, requires
 from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
 from openline.domain.journal import MAX_SEQ
 from openline.domain.roles import Action
-from openline.services.journal import journal_head, journal_page
+from openline.services.journal import journal_about_message, journal_head, journal_page
 
 router = APIRouter(prefix="/api/v1", tags=["node"])
 
@@ -33,6 +33,16 @@ def journal(
     _operator: Operator,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    about: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{1,64}$",
+            description="Only the entries about this message (its id), however far back.",
+        ),
+    ] = None,
 ) -> JournalPage:
-    entries, seq, head_hash = journal_page(node, after, limit)
+    if about is not None:
+        entries, seq, head_hash = journal_about_message(node, about, after, limit)
+    else:
+        entries, seq, head_hash = journal_page(node, after, limit)
     return JournalPage(entries=entries, head=JournalHead(seq=seq, hash=head_hash))

@@ -12,17 +12,17 @@ import { language, t } from "./i18n.js";
 import { countdown, el, utc } from "./util.js";
 
 export class MessageDetail {
-  constructor({ dialog, party, languages, journal, onAcknowledge, onReply }) {
+  constructor({ dialog, party, languages, onAcknowledge, onReply }) {
     this.dialog = dialog;
     this.party = party;
     this.languages = languages; // party -> the language of its node
-    this.journal = journal;
     this.onAcknowledge = onAcknowledge;
     this.onReply = onReply;
     this.templates = [];
   }
 
-  show(message) {
+  // `entries`: the journal's entries about the message (GET /api/v1/journal?about=ID).
+  show(message, entries) {
     const r = message.rendering;
     const ours = message.from === this.party;
     const heading = el("h2", { tabindex: "-1" }, r.title);
@@ -52,7 +52,7 @@ export class MessageDetail {
               ? ` · ${t("detail.acknowledged")} ${utc(rc.acknowledged_at)} ${t("detail.by")} ${rc.acknowledged_by}`
               : ""))),
         el("h3", {}, t("detail.signatures")),
-        el("table", { class: "signatures", dir: "ltr" }, this.journal.entriesAbout(message.id).map((e) =>
+        el("table", { class: "signatures", dir: "ltr" }, entries.map((e) =>
           el("tr", {}, el("td", {}, e.seq), el("td", {}, e.kind), el("td", {}, utc(e.at)),
             el("td", { class: "hash", title: e.hash }, e.hash.slice(0, 16)),
             el("td", { class: "hash", title: e.sig }, e.sig.slice(0, 24))))),

@@ -69,7 +69,7 @@ async function open() {
 
   journal = new Journal({ view: $("tab-journal"), onError: showError });
   const languages = new Map([node.party, ...node.peers].map((card) => [card.party, card.lang]));
-  detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages, journal,
+  detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages,
     onAcknowledge: (id) => messages.acknowledge(id),
     onReply: (message) => {
       compose.replyTo(message);

@@ -97,9 +97,13 @@ export class Messages {
     return true;
   }
 
+  // The message and its own journal entries, however far back the journal has gone since.
   async show(id) {
+    const key = encodeURIComponent(id);
     try {
-      this.detail.show(await api(`/api/v1/messages/${encodeURIComponent(id)}`));
+      const [message, journal] = await Promise.all([
+        api(`/api/v1/messages/${key}`), api(`/api/v1/journal?about=${key}&limit=1000`)]);
+      this.detail.show(message, journal.entries);
     } catch (error) {
       this.onError(error);
     }
