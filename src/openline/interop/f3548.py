@@ -31,11 +31,10 @@ from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.domain.volumes import Limits, invalid_at
-from openline.interop.notam_text import FT_M
-from openline.interop.plans import Draft, ImportPlan, Reading, plan_of
+from openline.interop.notam_text import HEIGHT_UNITS_M
+from openline.interop.plans import Draft, ImportPlan, Reading, object_at, plan_of
 
 KIND = Kind.UAV_OPERATION.value
-_UNITS_M = {"M": 1.0, "FT": FT_M}
 
 
 # --- F3548 -> Openline ---------------------------------------------------------------------
@@ -43,8 +42,8 @@ _UNITS_M = {"M": 1.0, "FT": FT_M}
 
 def volume_from_f3548(value: Any, where: str) -> dict[str, Any]:
     """One F3548 Volume4D as Openline's volume JSON (``volumes[i]`` of a notification)."""
-    v = _object(value, where)
-    three_d = _object(v.get("volume"), f"{where}.volume")
+    v = object_at(value, where)
+    three_d = object_at(v.get("volume"), f"{where}.volume")
     out: dict[str, Any] = _outline(three_d, f"{where}.volume")
     out["altitude_lower_m"] = altitude_m(
         three_d.get("altitude_lower"), f"{where}.volume.altitude_lower"
@@ -57,24 +56,18 @@ def volume_from_f3548(value: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise invalid_at(where, f"expected an object, got {value!r:.60}")
-    return value
-
-
 def _outline(volume: Mapping[str, Any], where: str) -> dict[str, Any]:
     polygon, circle = volume.get("outline_polygon"), volume.get("outline_circle")
     if (polygon is None) == (circle is None):
         raise invalid_at(where, "give exactly one of outline_polygon and outline_circle")
     if circle is not None:
-        c = _object(circle, f"{where}.outline_circle")
+        c = object_at(circle, f"{where}.outline_circle")
         centre = _point(c.get("center"), f"{where}.outline_circle.center")
-        radius = _object(c.get("radius"), f"{where}.outline_circle.radius")
+        radius = object_at(c.get("radius"), f"{where}.outline_circle.radius")
         metres = _number(radius.get("value"), f"{where}.outline_circle.radius.value")
         factor = _unit(radius.get("units", "M"), f"{where}.outline_circle.radius.units")
         return {"circle": {"lat": centre[1], "lon": centre[0], "radius_m": metres * factor}}
-    vertices = _object(polygon, f"{where}.outline_polygon").get("vertices")
+    vertices = object_at(polygon, f"{where}.outline_polygon").get("vertices")
     if not isinstance(vertices, list):
         raise invalid_at(f"{where}.outline_polygon.vertices", "expected a list of {lat, lng}")
     ring = [
@@ -86,7 +79,7 @@ def _outline(volume: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 def _point(value: Any, where: str) -> tuple[float, float]:
-    p = _object(value, where)
+    p = object_at(value, where)
     return _number(p.get("lng"), f"{where}.lng"), _number(p.get("lat"), f"{where}.lat")
 
 
@@ -97,9 +90,9 @@ def _number(value: Any, where: str) -> float:
 
 
 def _unit(value: Any, where: str) -> float:
-    if not isinstance(value, str) or value not in _UNITS_M:
+    if not isinstance(value, str) or value not in HEIGHT_UNITS_M:
         raise invalid_at(where, f"{value!r:.40} is not a unit Openline reads (M or FT)")
-    return _UNITS_M[value]
+    return HEIGHT_UNITS_M[value]
 
 
 def altitude_m(value: Any, where: str) -> float:
@@ -107,7 +100,7 @@ def altitude_m(value: Any, where: str) -> float:
     terrain model to convert it honestly)."""
     if value is None:
         raise invalid_at(where, "is missing: Openline needs both limits of a volume")
-    a = _object(value, where)
+    a = object_at(value, where)
     reference = a.get("reference", "W84")
     if reference != "W84":
         raise invalid_at(
@@ -118,7 +111,7 @@ def altitude_m(value: Any, where: str) -> float:
 
 
 def _time(value: Any, where: str) -> str:
-    t = _object(value, where)
+    t = object_at(value, where)
     text = t.get("value")
     if not isinstance(text, str):
         raise invalid_at(f"{where}.value", f"{text!r:.60} is not an RFC 3339 time")
@@ -268,7 +261,7 @@ def _intent(value: Any, where: str) -> Reading:
             raise invalid_at(where, f"expected an operational intent, got {value!r:.60}")
         if "extents" in value:
             return _volumes(value["extents"], f"{where}.extents")
-        details = _object(value.get("details"), f"{where}.details")
+        details = object_at(value.get("details"), f"{where}.details")
         # Off-nominal volumes are airspace the operation may still use: kept clear too.
         return _volumes(details.get("volumes", []), f"{where}.details.volumes") + _volumes(
             details.get("off_nominal_volumes", []), f"{where}.details.off_nominal_volumes"
@@ -325,17 +318,17 @@ _WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 def intent_time(spec: Any, now: datetime, where: str) -> datetime:
     """An InterUSS test time. Every named moment of a test run (TimeOfEvaluation,
     StartOfTestRun, StartOfScenario) is the import instant ``now``."""
-    s = _object(spec, where)
+    s = object_at(spec, where)
     if "absolute_time" in s:
         return parse_utc(str(s["absolute_time"]), field=f"{where}.absolute_time")
     if "time_during_test" in s:
         return now
     if "offset_from" in s:
-        o = _object(s["offset_from"], f"{where}.offset_from")
+        o = object_at(s["offset_from"], f"{where}.offset_from")
         base = intent_time(o.get("starting_from"), now, f"{where}.offset_from.starting_from")
         return base + duration(o.get("offset", "0s"), f"{where}.offset_from.offset")
     if "next_day" in s:
-        n = _object(s["next_day"], f"{where}.next_day")
+        n = object_at(s["next_day"], f"{where}.next_day")
         base = intent_time(n.get("starting_from"), now, f"{where}.next_day.starting_from")
         return _next_day(base, n, f"{where}.next_day")
     raise invalid_at(where, "expected absolute_time, time_during_test, offset_from or next_day")
@@ -370,7 +363,7 @@ def _zone(name: Any, where: str) -> Any:
 
 def interuss_volume(area: Any, now: datetime, where: str) -> dict[str, Any]:
     """One area of an InterUSS intent (a Volume4D template) as an F3548 Volume4D."""
-    a = _object(area, where)
+    a = object_at(area, where)
     start = intent_time(a.get("start_time"), now, f"{where}.start_time")
     if a.get("end_time") is not None:
         end = intent_time(a["end_time"], now, f"{where}.end_time")
@@ -395,8 +388,8 @@ def _interuss(intents: Any, now: datetime) -> list[Reading]:
 
     def reader(name: str) -> Callable[[], list[dict[str, Any]]]:
         def read() -> list[dict[str, Any]]:
-            intent = _object(resolved(intents, name), f"intents.{name}")
-            basic = _object(intent.get("basic_information"), f"intents.{name}.basic_information")
+            intent = object_at(resolved(intents, name), f"intents.{name}")
+            basic = object_at(intent.get("basic_information"), f"intents.{name}.basic_information")
             area = basic.get("area")
             where = f"intents.{name}.basic_information.area"
             if not isinstance(area, list):

@@ -33,18 +33,18 @@ from openline.domain.notifications import Kind
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.domain.volumes import Limits, invalid_at
 from openline.interop.notam import PERM_HORIZON, UNL_M
-from openline.interop.notam_text import FT_M
+from openline.interop.notam_text import HEIGHT_UNITS_M
 from openline.interop.plans import (
     Draft,
     ImportPlan,
     Reading,
     RecordError,
+    object_at,
     plan_of,
     within_duration,
 )
 
 KIND = Kind.ZONE.value
-_UNITS = {"M": 1.0, "FT": FT_M}
 _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _SCHEMA_BASE = "file:///openline/ed318/"
 Window = tuple[datetime, datetime]
@@ -204,7 +204,7 @@ def _ed269_zone(zone: Any, where: str, now: datetime, limits: Limits) -> Reading
     ident = str(zone.get("identifier", where)) if isinstance(zone, Mapping) else where
 
     def read() -> Draft:
-        z = _object(zone, where)
+        z = object_at(zone, where)
         layers = z.get("geometry")
         if not isinstance(layers, list) or not layers:
             raise invalid_at(f"{where}.geometry", "expected a list of at least one layer")
@@ -225,12 +225,6 @@ def _ed269_zone(zone: Any, where: str, now: datetime, limits: Limits) -> Reading
         return Draft(KIND, f"{ident} {_text(z.get('name'))}".strip(), volumes)
 
     return Reading(f"zone {ident}", ident, ident, read)
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise invalid_at(where, f"expected an object, got {value!r:.60}")
-    return value
 
 
 def _list(value: Any, where: str) -> list[Any]:
@@ -264,7 +258,7 @@ def height_m(value: Any, unit: Any, reference: Any, where: str, *, upper: bool) 
         number = float(value)
     except (TypeError, ValueError):
         raise invalid_at(where, f"{value!r:.40} is not a number") from None
-    factor = _UNITS.get(str(unit).upper())
+    factor = HEIGHT_UNITS_M.get(str(unit).upper())
     if factor is None:
         raise invalid_at(where, f"unit {unit!r:.20} is not m or ft")
     if reference is not None and str(reference).upper() not in ("AGL", "AMSL", "WGS84", "SFC"):
@@ -273,12 +267,12 @@ def height_m(value: Any, unit: Any, reference: Any, where: str, *, upper: bool) 
 
 
 def _ed318_layers(geometry: Any, where: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    g = _object(geometry, where)
+    g = object_at(geometry, where)
     if g.get("type") == "GeometryCollection":
         for i, part in enumerate(_list(g.get("geometries"), f"{where}.geometries")):
             yield from _ed318_layers(part, f"{where}.geometries[{i}]")
         return
-    layer = _object(g.get("layer"), f"{where}.layer")
+    layer = object_at(g.get("layer"), f"{where}.layer")
     unit = layer.get("uom", "m")
     band = {
         "altitude_lower_m": height_m(
@@ -312,7 +306,7 @@ def _ed318_layers(geometry: Any, where: str) -> Iterator[tuple[dict[str, Any], d
 
 
 def _ed269_band(layer: Any, where: str) -> dict[str, float]:
-    g = _object(layer, where)
+    g = object_at(layer, where)
     unit = g.get("uomDimensions", "M")
     return {
         "altitude_lower_m": height_m(
@@ -333,8 +327,8 @@ def _ed269_band(layer: Any, where: str) -> dict[str, float]:
 
 
 def _ed269_area(layer: Any, where: str) -> dict[str, Any]:
-    shape = _object(
-        _object(layer, where).get("horizontalProjection"), f"{where}.horizontalProjection"
+    shape = object_at(
+        object_at(layer, where).get("horizontalProjection"), f"{where}.horizontalProjection"
     )
     kind = shape.get("type")
     if kind == "Circle":
@@ -366,7 +360,7 @@ def _windows(periods: Any, now: datetime, limits: Limits, where: str) -> list[Wi
 def _period(value: Any, now: datetime, limits: Limits, where: str, *, ed269: bool) -> list[Window]:
     """The windows of one applicability period: its schedule within its start and end; a
     permanent zone, or one with no start, from ``now``; one with no end, for a year."""
-    p = _object(value, where)
+    p = object_at(value, where)
     permanent = ed269 and str(p.get("permanent", "NO")).upper() == "YES"
     start = _instant(p.get("startDateTime"), f"{where}.startDateTime")
     end = _instant(p.get("endDateTime"), f"{where}.endDateTime")
@@ -423,7 +417,7 @@ def _clock(value: Any, where: str, default: time) -> time:
 
 
 def _daily(rule: Any, start: datetime, end: datetime, where: str) -> list[Window]:
-    r = _object(rule, where)
+    r = object_at(rule, where)
     for event in ("startEvent", "endEvent"):
         if r.get(event) is not None:
             raise invalid_at(

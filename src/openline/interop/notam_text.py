@@ -17,6 +17,7 @@ from decimal import Decimal
 
 NM_M = 1852.0
 FT_M = 0.3048
+HEIGHT_UNITS_M = {"M": 1.0, "FT": FT_M}  # the height units of ED-269, ED-318 and F3548
 _UNIT_M = {"NM": NM_M, "KM": 1000.0, "M": 1.0, "FT": FT_M}
 
 _LAT = r"(?P<lat>\d{4}|\d{6}(?:\.\d+)?)\s?(?P<ns>[NS])"

@@ -9,7 +9,7 @@ showing it (``--dry-run``) is ``openline.interop.formats.dry_run``'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, NotRequired, TypedDict
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import MAX_TITLE_CHARS, parse_notification_draft
-from openline.domain.volumes import Limits
+from openline.domain.volumes import Limits, invalid_at
 
 # One record may become several notifications, but not without end: a schedule over decades
 # would otherwise flood the node (and every peer it is shared with).
@@ -121,6 +121,13 @@ def plan_of(
         )
         out.records.append(record)
     return out
+
+
+def object_at(value: Any, where: str) -> Mapping[str, Any]:
+    """``value``, a JSON object; else ``InvalidInput`` naming ``where``."""
+    if not isinstance(value, Mapping):
+        raise invalid_at(where, f"expected an object, got {value!r:.60}")
+    return value
 
 
 def excerpt(text: Any, limit: int = 80) -> str:
