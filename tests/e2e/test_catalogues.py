@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from openline.domain.journal import JournalKind
 from openline.domain.notifications import Kind
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "openline" / "web" / "static"
@@ -56,3 +57,8 @@ def test_every_key_the_console_asks_for_is_in_the_catalogue() -> None:
 
 def test_every_kind_of_notification_has_a_name() -> None:
     assert {f"kind.{kind.value}" for kind in Kind} <= set(catalogue("en"))
+
+
+def test_every_kind_of_journal_entry_has_a_name() -> None:
+    """The journal viewer names each entry's kind in the console's language."""
+    assert {f"journal.kind.{kind.value}" for kind in JournalKind} <= set(catalogue("en"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease
+from tests.e2e.test_catalogues import catalogue
 from tests.support.processes import Pair
 from tests.support.waiting import wait_for
 
@@ -131,12 +132,26 @@ def test_a_message_hundreds_of_entries_back_still_shows_its_entries_and_signatur
     _open_detail(red_console, "inbox", message_id)
     signatures = red_console.page.locator("#detail .signatures tr")
     assert signatures.count() == len(journal["entries"])
-    assert "message.received" in red_console.page.locator("#detail .signatures").inner_text()
+    received = red_console.page.locator("#detail .signatures tr[data-kind='message.received']")
+    assert received.inner_text().split("\t")[1] == catalogue("ru")["journal.kind.message.received"]
     red_console.page.click("#detail button.close")
 
-    # The viewer hides the line's traffic (envelope.* entries) until asked for.
+    # The viewer hides the line's traffic (envelope.* entries) until asked for, names kinds in
+    # Russian, searches what it holds, and pages back to the journal's first entry.
     red_console.tab("journal")
-    table = red_console.page.locator("table.journal")
-    assert "envelope." not in table.inner_text()
+    traffic = red_console.page.locator("table.journal tr[data-kind^='envelope.']")
+    assert traffic.count() == 0
     red_console.page.locator("input[name=traffic]").check()
-    table.filter(has_text="envelope.").wait_for()
+    traffic.first.wait_for()
+    last_drill = f"Drill {KEPT_BY_THE_VIEWER + 19}"
+    red_console.page.locator("input[name=search]").fill(last_drill.lower())
+    found = red_console.page.locator("table.journal tr")
+    assert found.count() == 1
+    assert last_drill in found.inner_text()
+    assert catalogue("ru")["journal.kind.notification.created"] in found.inner_text()
+    red_console.page.locator("input[name=search]").fill("")
+    older = red_console.page.locator("button.older")
+    while older.is_visible():
+        older.click()
+        red_console.page.wait_for_timeout(300)
+    red_console.page.locator("table.journal tr[data-seq='1']").wait_for(state="attached")

@@ -9,6 +9,7 @@
 // node's (its card's `lang`).
 
 import { language, t } from "./i18n.js";
+import { kindName } from "./journal.js";
 import { countdown, el, utc } from "./util.js";
 
 export class MessageDetail {
@@ -53,7 +54,8 @@ export class MessageDetail {
               : ""))),
         el("h3", {}, t("detail.signatures")),
         el("table", { class: "signatures", dir: "ltr" }, entries.map((e) =>
-          el("tr", {}, el("td", {}, e.seq), el("td", {}, e.kind), el("td", {}, utc(e.at)),
+          el("tr", { dataset: { kind: e.kind } }, el("td", {}, e.seq),
+            el("td", { dir: "auto", title: e.kind }, kindName(e.kind)), el("td", {}, utc(e.at)),
             el("td", { class: "hash", title: e.hash }, e.hash.slice(0, 16)),
             el("td", { class: "hash", title: e.sig }, e.sig.slice(0, 24))))),
         el("details", { class: "raw" },
