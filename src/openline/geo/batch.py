@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from openline.geo.geodesy import FloatArray
-from openline.geo.shapes import IntArray, Shape, starts_of
+from openline.geo.arrays import FloatArray, IntArray
+from openline.geo.shapes import Shape, starts_of
 
 
 class BatchRuns(NamedTuple):

@@ -26,9 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from openline.geo.arrays import BoolArray, FloatArray, IntArray
 from openline.geo.batch import Batch
 from openline.geo.geodesy import (
-    FloatArray,
     along_track_m,
     forward,
     inverse,
@@ -38,8 +38,6 @@ from openline.geo.shapes import (
     FOOT_TOLERANCE_M,
     MAX_FOOT_ITERATIONS,
     TOUCHING_M,
-    BoolArray,
-    IntArray,
     starts_of,
 )
 

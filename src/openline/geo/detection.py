@@ -24,11 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from openline.geo.arrays import FloatArray, IntArray
 from openline.geo.footprints import Shape, distances_m
 from openline.geo.index import VolumeIndex
-
-Ints = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.float64]
 
 # The padded boxes are conservative for the true distance; the exact distance is within 1 cm
 # of it; 1 m more covers that and any rounding in the boxes' arithmetic.
@@ -53,13 +51,13 @@ class _Columns:
     def __init__(self) -> None:
         self.row_of: dict[int, int] = {}
         self.shapes: list[Shape] = []
-        self.key: Ints = np.zeros(0, np.int64)
-        self.kind: Ints = np.zeros(0, np.int64)
-        self.owner: Ints = np.zeros(0, np.int64)
-        self.t0: Ints = np.zeros(0, np.int64)
-        self.t1: Ints = np.zeros(0, np.int64)
-        self.lower: Floats = np.zeros(0)
-        self.upper: Floats = np.zeros(0)
+        self.key: IntArray = np.zeros(0, np.int64)
+        self.kind: IntArray = np.zeros(0, np.int64)
+        self.owner: IntArray = np.zeros(0, np.int64)
+        self.t0: IntArray = np.zeros(0, np.int64)
+        self.t1: IntArray = np.zeros(0, np.int64)
+        self.lower: FloatArray = np.zeros(0)
+        self.upper: FloatArray = np.zeros(0)
 
     _NAMES = ("key", "kind", "owner", "t0", "t1", "lower", "upper")
 
@@ -86,7 +84,7 @@ class _Columns:
             self.row_of[int(self.key[row])] = row
         self.shapes.pop()
 
-    def rows(self, keys: Ints) -> Ints:
+    def rows(self, keys: IntArray) -> IntArray:
         return np.fromiter((self.row_of[k] for k in keys.tolist()), np.int64, len(keys))
 
 
@@ -144,7 +142,7 @@ class Detector:
         self._index.remove(key)
         self._columns.pop(key)
 
-    def candidates(self, key: int) -> Ints:
+    def candidates(self, key: int) -> IntArray:
         """The other stored keys the index proposes for ``key`` (sorted): every volume within
         the table's largest minima of it, and a few more. The index work of ``hits_for``."""
         c = self._columns
@@ -152,7 +150,7 @@ class Detector:
         found = self._index.query(
             *self._padded(c.shapes[row], int(c.t0[row]), int(c.t1[row]), c.lower[row], c.upper[row])
         )
-        others: Ints = found[found != key]
+        others: IntArray = found[found != key]
         return others
 
     def near(
@@ -162,7 +160,7 @@ class Detector:
         t1_ms: int,
         lower_m: float,
         upper_m: float,
-    ) -> Ints:
+    ) -> IntArray:
         """The stored keys (sorted) whose volume may meet these boxes, window and band: every
         one that does, and a few more (the index holds the volumes padded), for callers that
         check exactly."""
@@ -194,7 +192,7 @@ class Detector:
             upper_m + self._pad_alt_m,
         )
 
-    def _exact(self, keys_a: Ints, keys_b: Ints) -> list[Hit]:
+    def _exact(self, keys_a: IntArray, keys_b: IntArray) -> list[Hit]:
         """The pairs ``(keys_a[i], keys_b[i])`` (``a < b``, given sorted by ``(a, b)``, as
         every caller has them) that conflict, in the same order."""
         c = self._columns
@@ -225,7 +223,7 @@ class Detector:
         ]
 
 
-def _checked_minima(minima: npt.NDArray[np.float64]) -> Floats:
+def _checked_minima(minima: npt.NDArray[np.float64]) -> FloatArray:
     """A read-only copy of the table, or ``ValueError`` saying what is wrong with it."""
     table = np.array(minima, dtype=np.float64)
     if table.ndim != 4 or table.shape[0] != table.shape[1] or table.shape[2:] != (2, 3):

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from openline.geo.arrays import FloatArray, IntArray
 from openline.geo.batch import Batch
 from openline.geo.combinations import Combinations, first_blocks, run_blocks, small_pairs
 from openline.geo.geodesy import (
-    FloatArray,
     forward,
     inverse,
     wrap180,
@@ -44,7 +44,6 @@ from openline.geo.shapes import (
     FOOT_TOLERANCE_M,
     TOUCHING_M,
     Box,
-    IntArray,
     Shape,
 )
 

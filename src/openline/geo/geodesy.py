@@ -20,8 +20,7 @@ from openline.domain.wgs84 import (
     MEAN_RADIUS_M,
     SEMI_MAJOR_AXIS_M,
 )
-
-FloatArray = npt.NDArray[np.float64]
+from openline.geo.arrays import FloatArray
 
 WGS84 = Geod(ellps="WGS84")
 # The shortest degree of latitude, at the equator (meridional radius b²/a = 6,335,439 m):

@@ -42,11 +42,10 @@ import numpy.typing as npt
 import shapely
 from shapely import STRtree
 
+from openline.geo.arrays import BoolArray, FloatArray, IntArray
+
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
-Ints = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)
 
 _FIRST_CAPACITY = 64
@@ -67,20 +66,20 @@ class VolumeIndex:
         self._min_buffer = min_buffer
         self._slot_of: dict[int, int] = {}
         self._slots = 0  # slots used, dead ones included
-        self._key: Ints = np.zeros(_FIRST_CAPACITY, np.int64)
-        self._t0: Ints = np.zeros(_FIRST_CAPACITY, np.int64)
-        self._t1: Ints = np.zeros(_FIRST_CAPACITY, np.int64)
-        self._lower: Floats = np.zeros(_FIRST_CAPACITY)
-        self._upper: Floats = np.zeros(_FIRST_CAPACITY)
-        self._alive: Bools = np.zeros(_FIRST_CAPACITY, np.bool_)
+        self._key: IntArray = np.zeros(_FIRST_CAPACITY, np.int64)
+        self._t0: IntArray = np.zeros(_FIRST_CAPACITY, np.int64)
+        self._t1: IntArray = np.zeros(_FIRST_CAPACITY, np.int64)
+        self._lower: FloatArray = np.zeros(_FIRST_CAPACITY)
+        self._upper: FloatArray = np.zeros(_FIRST_CAPACITY)
+        self._alive: BoolArray = np.zeros(_FIRST_CAPACITY, np.bool_)
         self._rows = 0
         # One row per side (min_lon, min_lat, max_lon, max_lat), a column per box: the buffer's
         # scan at each query then reads four contiguous runs (about 5x faster than rows).
-        self._boxes: Floats = np.zeros((4, _FIRST_CAPACITY))
-        self._box_slot: Ints = np.zeros(_FIRST_CAPACITY, np.int64)
+        self._boxes: FloatArray = np.zeros((4, _FIRST_CAPACITY))
+        self._box_slot: IntArray = np.zeros(_FIRST_CAPACITY, np.int64)
         self._tree: STRtree | None = None
         self._tree_rows = 0
-        self._tree_row: Ints = np.zeros(0, np.int64)  # the row of each tree item
+        self._tree_row: IntArray = np.zeros(0, np.int64)  # the row of each tree item
         self._slab_ms = 1
 
     # --- changes -------------------------------------------------------------------------
@@ -134,7 +133,7 @@ class VolumeIndex:
         t1_ms: int,
         lower_m: float,
         upper_m: float,
-    ) -> Ints:
+    ) -> IntArray:
         """Sorted unique keys of the entries with a box meeting one of ``boxes`` and a time
         window and altitude band meeting ``[t0_ms, t1_ms]`` and ``[lower_m, upper_m]``."""
         probes = _checked_boxes(boxes)
@@ -156,7 +155,7 @@ class VolumeIndex:
         )
         return _sorted_unique(self._key[slots[keep]])
 
-    def pairs(self) -> Ints:
+    def pairs(self) -> IntArray:
         """Every pair of stored keys ``(a, b)``, ``a < b``, whose boxes, time windows and
         altitude bands meet, as a sorted ``(k, 2)`` array."""
         if self._rows > self._tree_rows or self._slots > len(self._slot_of):
@@ -181,7 +180,7 @@ class VolumeIndex:
 
     # --- inside ----------------------------------------------------------------------------
 
-    def _buffer(self) -> Floats:
+    def _buffer(self) -> FloatArray:
         return self._boxes[:, self._tree_rows : self._rows]
 
     def _buffer_limit(self) -> int:
@@ -198,7 +197,7 @@ class VolumeIndex:
         self._slots += 1
         return self._slots - 1
 
-    def _append_rows(self, rows: Floats, slot: int) -> None:
+    def _append_rows(self, rows: FloatArray, slot: int) -> None:
         end = self._rows + len(rows)
         if end > len(self._box_slot):
             size = max(2 * len(self._box_slot), end)
@@ -240,7 +239,7 @@ class VolumeIndex:
         self._tree = STRtree(_geometries(self._boxes[:, self._tree_row].T, cells))
 
 
-def _slab_width(t0: Ints, t1: Ints) -> int:
+def _slab_width(t0: IntArray, t1: IntArray) -> int:
     """The smallest power of two (ms) for which the windows cover at most
     ``_COPIES_PER_ROW`` slabs each on average (and never more than 4,096)."""
     width = 1 << max(int(np.median(t1 - t0)).bit_length() - 1, 0)
@@ -252,14 +251,14 @@ def _slab_width(t0: Ints, t1: Ints) -> int:
     return width
 
 
-def _cells(t0_ms: int, t1_ms: int, slab_ms: int) -> Ints:
+def _cells(t0_ms: int, t1_ms: int, slab_ms: int) -> IntArray:
     """The cells of every slab that the window ``[t0_ms, t1_ms]`` covers."""
     first, last = t0_ms // slab_ms, t1_ms // slab_ms
     count = min(last - first + 1, _CELLS)
     return (first + np.arange(count, dtype=np.int64)) % _CELLS
 
 
-def _sorted_unique(keys: Ints) -> Ints:
+def _sorted_unique(keys: IntArray) -> IntArray:
     """The distinct keys, sorted (``keys`` is sorted in place): ``np.unique`` without its
     generality, which costs more than the rest of a small query."""
     keys.sort()
@@ -276,7 +275,7 @@ def _grown(array: npt.NDArray[_T], size: int) -> npt.NDArray[_T]:
     return bigger
 
 
-def _checked_boxes(boxes: Sequence[Box]) -> Floats:
+def _checked_boxes(boxes: Sequence[Box]) -> FloatArray:
     """The boxes as an ``(n, 4)`` array, or ``ValueError`` for one empty or not finite."""
     rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     bad = ~np.isfinite(rows).all(axis=1) | (rows[:, 0] > rows[:, 2]) | (rows[:, 1] > rows[:, 3])
@@ -285,7 +284,7 @@ def _checked_boxes(boxes: Sequence[Box]) -> Floats:
     return rows
 
 
-def _geometries(rows: Floats, cells: Ints) -> npt.NDArray[np.object_]:
+def _geometries(rows: FloatArray, cells: IntArray) -> npt.NDArray[np.object_]:
     """The boxes as shapely polygons, each moved into its cell."""
     dx, dy = (cells % _CELLS_X) * _CELL_DX, (cells // _CELLS_X) * _CELL_DY
     geoms: npt.NDArray[np.object_] = shapely.box(
@@ -294,7 +293,7 @@ def _geometries(rows: Floats, cells: Ints) -> npt.NDArray[np.object_]:
     return geoms
 
 
-def _meets_any(stored: Floats, probes: Floats) -> Bools:
+def _meets_any(stored: FloatArray, probes: FloatArray) -> BoolArray:
     """Which ``stored`` boxes (one row per side, a column per box) meet (closed) at least one
     of ``probes`` (a row per box)."""
     meets = np.zeros(stored.shape[1], np.bool_)
@@ -305,6 +304,6 @@ def _meets_any(stored: Floats, probes: Floats) -> Bools:
     return meets
 
 
-def _meets_each_pair(a: Floats, b: Floats) -> Bools:
+def _meets_each_pair(a: FloatArray, b: FloatArray) -> BoolArray:
     """Whether box ``a[i]`` meets (closed) box ``b[i]``, for each ``i``."""
     return (a[:, 0] <= b[:, 2]) & (b[:, 0] <= a[:, 2]) & (a[:, 1] <= b[:, 3]) & (b[:, 1] <= a[:, 3])

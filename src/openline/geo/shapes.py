@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from openline.domain.volumes import Circle, MultiPolygon, Polygon
+from openline.geo.arrays import FloatArray, IntArray
 from openline.geo.geodesy import (
     MIN_METRES_PER_DEGREE_LAT,
-    FloatArray,
     geodetic_latitude,
     inverse,
     parallel_radius_m,
@@ -28,8 +27,6 @@ from openline.geo.geodesy import (
 )
 
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat, lon in [-180, 180]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 TOUCHING_M = 0.001  # closer than this is touching: reported as 0.0
 FOOT_TOLERANCE_M = 1e-5  # the foot of a perpendicular is found to 10 µm along its edge
