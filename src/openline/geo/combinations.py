@@ -307,11 +307,12 @@ class Combinations:
         """The cells as :class:`_Directed`, from each cell's azimuths (at its vertex of side
         a, at that of side b) and the positions of its vertices' next along their edges."""
         here = np.arange(len(self.block))
-        row_start, width = self.start[self.block], self.blocks.b.size[self.block]
-        # The cell of the same vertex of a with the end of b's edge, one column on; and of the
-        # end of a's edge with the same vertex of b, one row down (where there is an edge).
-        end_of_b = np.where(next_b >= 0, row_start + self.position_a * width + next_b, here)
-        end_of_a = np.where(next_a >= 0, row_start + next_a * width + self.position_b, here)
+        block_start, width = self.start[self.block], self.blocks.b.size[self.block]
+        # The cell of the same vertex of a with the end of b's edge (in the column of b's next
+        # vertex: one on, or its ring's first); and of the end of a's edge with the same vertex
+        # of b (in the row of a's next vertex). Where no edge starts, the cell itself.
+        end_of_b = np.where(next_b >= 0, block_start + self.position_a * width + next_b, here)
+        end_of_a = np.where(next_a >= 0, block_start + next_a * width + self.position_b, here)
         n = len(here)
         return _Directed(
             np.concatenate([self.vertex_a, self.vertex_b]),  # point
