@@ -1,10 +1,10 @@
 """The vertex-against-vertex passes of the distance engine (:mod:`openline.geo.footprints`).
 
-The pairs of a batch are cut into blocks (the whole of two small shapes, or two runs of edges
-of large ones); :class:`Combinations` lays every vertex of one side against every vertex of the
-other, block by block, in one inverse geodesic problem, and reads from it which edges cross,
-which vertices lie inside the other footprint, the vertex distances and, by iterating along the
-edges, the feet of the perpendiculars.
+The pairs of a batch are cut into blocks (:mod:`openline.geo.blocks`: the whole of two small
+shapes, or two runs of edges of large ones); :class:`Combinations` lays every vertex of one
+side against every vertex of the other, block by block, in one inverse geodesic problem, and
+reads from it which edges cross, which vertices lie inside the other footprint, the vertex
+distances and, by iterating along the edges, the feet of the perpendiculars.
 
 A block, its side a's vertices as rows and its side b's as columns, one cell (one inverse
 problem: the azimuth at each end and the length) for each combination, numbered row by row;
@@ -28,6 +28,7 @@ import numpy as np
 
 from openline.geo.arrays import BoolArray, FloatArray, IntArray
 from openline.geo.batch import Batch
+from openline.geo.blocks import Blocks, grid, inverse_between, spread
 from openline.geo.geodesy import (
     along_track_m,
     forward,
@@ -37,7 +38,6 @@ from openline.geo.geodesy import (
 from openline.geo.shapes import (
     FOOT_TOLERANCE_M,
     MAX_FOOT_ITERATIONS,
-    TOUCHING_M,
     starts_of,
 )
 
@@ -46,226 +46,12 @@ from openline.geo.shapes import (
 FULL_COMPARISON_MAX = 4_096
 
 
-class _Side(NamedTuple):
-    """One side of each block: its vertices (batch numbering) laid end to end, the position
-    in the block of each one's next vertex along its edge (-1: no edge from it here), and how
-    many each block has."""
-
-    vertices: IntArray
-    next_position: IntArray
-    size: IntArray
-
-
-class _Tests(NamedTuple):
-    """What the blocks of one kind are compared for."""
-
-    wind_a: bool  # side b holds whole rings, and side a's vertices are tested inside them
-    wind_b: bool  # the other way round
-    measure: bool  # distances to its edges count (False: a ring's far runs are chords)
-
-
-# The whole of both shapes of a small pair: every test.
-WHOLE_PAIR = _Tests(wind_a=True, wind_b=True, measure=True)
-# A large pair: the first vertex of each ring of its first shape inside the second's rings,
-# and the other way round (the rings' far runs cut short to chords, not measured).
-A_RINGS_IN_B = _Tests(wind_a=True, wind_b=False, measure=False)
-B_RINGS_IN_A = _Tests(wind_a=False, wind_b=True, measure=False)
-# A large pair's runs that may come near each other: crossing and distances only.
-NEAR_RUNS = _Tests(wind_a=False, wind_b=False, measure=True)
-
-
-class _Kind(NamedTuple):
-    """Blocks of one kind: each one's pair, its two sides, and what they are compared for."""
-
-    pairs: IntArray
-    a: _Side
-    b: _Side
-    tests: _Tests
-
-
-class _Blocks(NamedTuple):
-    """What to compare: each block is every vertex of side ``a`` with every vertex of side
-    ``b``, for pair ``pair``; its tests (see :class:`_Tests`), one array each."""
-
-    pair: IntArray
-    a: _Side
-    b: _Side
-    wind_a: BoolArray
-    wind_b: BoolArray
-    shape_a: IntArray  # the pair's first shape
-    shape_b: IntArray
-    measure: BoolArray
-
-
 def small_pairs(batch: Batch, firsts: IntArray, seconds: IntArray) -> BoolArray:
     """The pairs (shapes ``firsts[k]``, ``seconds[k]``) compared whole: few vertex
     combinations, or a single run each."""
     small = batch.size[firsts] * batch.size[seconds] <= FULL_COMPARISON_MAX
     single_runs = (batch.n_runs[firsts] == 1) & (batch.n_runs[seconds] == 1)
     return np.asarray(small | single_runs)
-
-
-def first_blocks(batch: Batch, firsts: IntArray, seconds: IntArray, small: BoolArray) -> _Blocks:
-    """The whole of each small pair; for each large pair, the first vertex of each ring of
-    one shape against the other's rings, with its runs far from those points cut short to
-    chords (see _collapsed), both ways."""
-    whole, large = small.nonzero()[0], (~small).nonzero()[0]
-    kinds = [_Kind(whole, _whole(batch, firsts[whole]), _whole(batch, seconds[whole]), WHOLE_PAIR)]
-    if large.size:
-        a, b = firsts[large], seconds[large]
-        kinds += [
-            _Kind(large, _ring_starts(batch, a), _collapsed(batch, b, a), A_RINGS_IN_B),
-            _Kind(large, _collapsed(batch, a, b), _ring_starts(batch, b), B_RINGS_IN_A),
-        ]
-    return _joined_blocks(firsts, seconds, *kinds)
-
-
-def run_blocks(
-    batch: Batch, firsts: IntArray, seconds: IntArray, large: IntArray, limit: FloatArray
-) -> tuple[_Blocks, FloatArray]:
-    """For the large pairs, the pairs of runs worth comparing, and an upper bound on each
-    pair's distance."""
-    run_a, run_b, pairs, upper = _near_runs(batch, firsts[large], seconds[large], limit[large])
-    kind = _Kind(large[pairs], _runs_side(batch, run_a), _runs_side(batch, run_b), NEAR_RUNS)
-    return _joined_blocks(firsts, seconds, kind), upper
-
-
-def _joined_blocks(firsts: IntArray, seconds: IntArray, *kinds: _Kind) -> _Blocks:
-    """Blocks of several kinds laid end to end (the usual batch has one kind: nothing to lay
-    end to end)."""
-    if len(kinds) == 1:
-        pair, a, b, _ = kinds[0]
-    else:
-        pair = np.concatenate([kind.pairs for kind in kinds])
-        a, b = _joined([kind.a for kind in kinds]), _joined([kind.b for kind in kinds])
-    counts = [len(kind.pairs) for kind in kinds]
-    tests = np.repeat(np.array([kind.tests for kind in kinds], bool), counts, axis=0)
-    wind_a, wind_b, measure = tests[:, 0], tests[:, 1], tests[:, 2]
-    return _Blocks(pair, a, b, wind_a, wind_b, firsts[pair], seconds[pair], measure)
-
-
-def _near_runs(
-    batch: Batch, firsts: IntArray, seconds: IntArray, limit: FloatArray
-) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-    """For large pairs: the pairs of runs worth comparing (run numbers, their pair), and the
-    least distance between run centres of each pair (an upper bound on its distance)."""
-    runs = batch.runs
-    cells = _grid(batch.n_runs[firsts], batch.n_runs[seconds])
-    run_a = runs.offset[firsts][cells.grid] + cells.row
-    run_b = runs.offset[seconds][cells.grid] + cells.column
-    _, _, apart = _inverse_between(batch, runs.centre[run_a], runs.centre[run_b])
-    upper = np.minimum.reduceat(apart, cells.start) if len(firsts) else np.zeros(0)
-    bound = apart - runs.radius[run_a] - runs.radius[run_b]
-    keep = bound <= np.minimum(upper, limit)[cells.grid] + TOUCHING_M
-    return run_a[keep], run_b[keep], cells.grid[keep], upper
-
-
-def _inverse_between(
-    batch: Batch, from_vertices: IntArray, to_vertices: IntArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """:func:`~openline.geo.geodesy.inverse` between vertices of the batch."""
-    lon, lat = batch.lon, batch.lat
-    return inverse(lon[from_vertices], lat[from_vertices], lon[to_vertices], lat[to_vertices])
-
-
-class _Cells(NamedTuple):
-    """Every cell of several grids laid end to end, row major: where each grid's cells start,
-    and each cell's grid, row and column."""
-
-    start: IntArray
-    grid: IntArray
-    row: IntArray
-    column: IntArray
-
-
-def _grid(rows: IntArray, columns: IntArray) -> _Cells:
-    """The cells of grids of ``rows[k]`` by ``columns[k]``, laid end to end."""
-    count = rows * columns
-    start = starts_of(count)
-    grid, local = _spread(count, start)
-    row = local // np.maximum(columns[grid], 1)
-    return _Cells(start, grid, row, local - row * columns[grid])
-
-
-def _spread(size: IntArray, start: IntArray | None = None) -> tuple[IntArray, IntArray]:
-    """For blocks of these sizes laid end to end (starting at ``start``, when known): each
-    item's block and position in it."""
-    block = np.arange(len(size)).repeat(size)
-    first = starts_of(size) if start is None else start
-    return block, np.arange(len(block)) - first[block]
-
-
-def _whole(batch: Batch, shapes: IntArray) -> _Side:
-    """Every vertex of each shape, with its edges."""
-    size = batch.size[shapes]
-    block, position = _spread(size)
-    offset = batch.offset[shapes][block]
-    vertices = offset + position
-    has_edge = batch.n_rings[shapes][block] > 0
-    return _Side(vertices, np.where(has_edge, batch.next[vertices] - offset, -1), size)
-
-
-def _ring_starts(batch: Batch, shapes: IntArray) -> _Side:
-    """The first vertex of each ring of each shape (a circle: its centre), without edges."""
-    runs, size = batch.runs, batch.n_ring_starts[shapes]
-    block, position = _spread(size)
-    vertices = runs.ring_starts[runs.ring_start_offset[shapes][block] + position]
-    return _Side(vertices, np.full(len(vertices), -1), size)
-
-
-def _runs_side(batch: Batch, run: IntArray) -> _Side:
-    """The vertices of each run, with its edges."""
-    runs, size = batch.runs, batch.runs.size[run]
-    block, position = _spread(size)
-    vertices = runs.vertices[runs.start[run][block] + position]
-    return _Side(vertices, np.where(position + 1 < size[block], position + 1, -1), size)
-
-
-def _collapsed(batch: Batch, shapes: IntArray, seen_from: IntArray) -> _Side:
-    """The rings of ``shapes`` for winding numbers seen from the ring starts of ``seen_from``:
-    each run whose cap holds none of those points is cut short to its first vertex (then the
-    next run's first), a chord. Seen from a point outside a cap, a run turns by exactly the
-    angle between its ends (a cap is convex and subtends less than a half turn), so the
-    winding numbers are unchanged while the work drops to the runs near the points."""
-    runs, n_runs = batch.runs, batch.n_runs[shapes]
-    # Each run of each shape against each ring start of the other.
-    cells = _grid(n_runs, batch.n_ring_starts[seen_from])
-    run = runs.offset[shapes][cells.grid] + cells.row
-    point = runs.ring_starts[runs.ring_start_offset[seen_from][cells.grid] + cells.column]
-    _, _, apart = _inverse_between(batch, point, runs.centre[run])
-    # Each run once, listed shape by shape: whether its cap holds one of the points, and how
-    # many of its vertices stay.
-    first_run = starts_of(n_runs)  # each shape's first in that list
-    listed = first_run[cells.grid] + cells.row
-    held = apart <= runs.radius[run]
-    near = np.bincount(listed, weights=held, minlength=int(n_runs.sum())) > 0
-    shape_of, position = _spread(n_runs, first_run)
-    run = runs.offset[shapes][shape_of] + position
-    kept = np.where(near, np.maximum(runs.size[run] - 1, 1), 1)
-    which, position = _spread(kept)
-    vertices = runs.vertices[runs.start[run][which] + position]
-    size = np.bincount(shape_of, weights=kept, minlength=len(shapes)).astype(np.int64)
-    block, here = _spread(size)
-    has_edge = batch.n_rings[shapes][block] > 0
-    return _Side(
-        vertices, np.where(has_edge, _next_in_ring(batch, vertices, block, here), -1), size
-    )
-
-
-def _next_in_ring(batch: Batch, vertices: IntArray, block: IntArray, here: IntArray) -> IntArray:
-    """The position in its block of each vertex's next along its ring, for vertices listed
-    ring by ring (block, position in it): the following one, or the ring's first after its
-    last."""
-    ring = batch.ring[vertices]
-    starts_ring = np.r_[True, (np.diff(ring) != 0) | (np.diff(block) != 0)]
-    index = np.arange(len(vertices))
-    first = np.maximum.accumulate(np.where(starts_ring, index, 0)) - (index - here)
-    following = np.r_[~starts_ring[1:], False]
-    return np.where(following, here + 1, first)
-
-
-def _joined(sides: list[_Side]) -> _Side:
-    return _Side(*(np.concatenate([getattr(s, f) for s in sides]) for f in _Side._fields))
 
 
 class _Directed(NamedTuple):
@@ -288,15 +74,15 @@ class Combinations:
     problem each (a cell, see the module's docstring), whose azimuths and lengths answer
     crossing, inside and nearness at once."""
 
-    def __init__(self, batch: Batch, blocks: _Blocks, n_pairs: int) -> None:
+    def __init__(self, batch: Batch, blocks: Blocks, n_pairs: int) -> None:
         self.batch, self.blocks, self.n_pairs = batch, blocks, n_pairs
         a, b = blocks.a, blocks.b
         # Each cell's block, and its vertices' positions in the block's sides a and b.
-        self.start, self.block, self.position_a, self.position_b = _grid(a.size, b.size)
+        self.start, self.block, self.position_a, self.position_b = grid(a.size, b.size)
         row_a = starts_of(a.size)[self.block] + self.position_a  # into side a's arrays
         row_b = starts_of(b.size)[self.block] + self.position_b
         self.vertex_a, self.vertex_b = a.vertices[row_a], b.vertices[row_b]
-        at_a, at_b, self.distance = _inverse_between(batch, self.vertex_a, self.vertex_b)
+        at_a, at_b, self.distance = inverse_between(batch, self.vertex_a, self.vertex_b)
         self.directed = self._read_both_ways(
             at_a, at_b, a.next_position[row_a], b.next_position[row_b]
         )
@@ -374,7 +160,7 @@ class Combinations:
         counted = directed.has_edge & tested[seen]
         group = group_start[seen] + position * rings[seen] + batch.ring[directed.edge]
         total = np.bincount(group[counted], weights=turn[counted], minlength=int(groups.sum()))
-        group_block, local = _spread(groups, group_start)
+        group_block, local = spread(groups, group_start)
         point = starts_of(points)[group_block] + local // np.maximum(rings[group_block], 1)
         holding = np.bincount(point, weights=np.abs(total) > 180.0, minlength=int(points.sum()))
         inside = holding.astype(np.int64) % 2 == 1

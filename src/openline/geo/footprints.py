@@ -34,7 +34,8 @@ import numpy.typing as npt
 
 from openline.geo.arrays import FloatArray, IntArray
 from openline.geo.batch import Batch
-from openline.geo.combinations import Combinations, first_blocks, run_blocks, small_pairs
+from openline.geo.blocks import first_blocks, run_blocks
+from openline.geo.combinations import Combinations, small_pairs
 from openline.geo.geodesy import (
     forward,
     inverse,
