@@ -11,6 +11,7 @@ import pytest
 from openline.domain.notifications import Kind, parse_notification_draft
 from openline.domain.separation import Minima, Rule, separation_rules
 from openline.domain.volumes import Limits
+from openline.interop.formats import dry_run, notam_plan
 from openline.interop.geojson import notification_body
 from openline.interop.notam import (
     FL_M,
@@ -21,10 +22,8 @@ from openline.interop.notam import (
     action,
     altitudes,
     drafts,
-    dry_run,
     footprints,
     limit_m,
-    notam_actions,
     parse_file,
     parse_notam,
     split_notams,
@@ -411,8 +410,8 @@ def test_unnumbered_notams_apart_by_blank_lines_are_split() -> None:
 
 def test_the_dry_run_is_one_feature_per_volume() -> None:
     raw = notam("WI 3NM OF 3512N03601E", b="2612030000", c="2612042359", d="DLY 0800-1000")
-    result = notam_actions(raw + "\n\n" + notam("RWY CLSD", header="A1235/26 NOTAMN"))
-    collection = dry_run(result.actions)
+    plan = notam_plan(raw + "\n\n" + notam("RWY CLSD", header="A1235/26 NOTAMN"), limits=Limits())
+    collection = dry_run(plan)
     assert collection["type"] == "FeatureCollection"
     features = collection["features"]
     assert len(features) == 3
@@ -426,7 +425,7 @@ def test_the_dry_run_is_one_feature_per_volume() -> None:
     assert features[0]["geometry"] == {"type": "Point", "coordinates": [dms(36, 1), 35.2]}
     # the dry run reads back through the GeoJSON import as the same volumes
     first_two = {"type": "FeatureCollection", "features": features[:2]}
-    assert notification_body(first_two)["volumes"] == result.actions[0].drafts[0]["volumes"]
+    assert notification_body(first_two)["volumes"] == plan.records[0].drafts[0]["volumes"]
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -480,11 +479,11 @@ def test_a_volume_the_rules_refuse_is_an_error_naming_the_place() -> None:
 def test_a_file_with_bad_notams_keeps_the_good_ones_and_reports_each_bad_one() -> None:
     bad_b = notam("X", header="A0002/26 NOTAMN", b="SOON")
     bad_d = notam("X", header="A0003/26 NOTAMN", d="SR-SS")
-    result = notam_actions("\n\n".join([ONE, bad_b, TWO, bad_d]))
-    assert [a.notam_id for a in result.actions] == ["A1234/26", "A1235/26"]
-    assert [e.field for e in result.errors] == ["B)", "D)"]
-    assert "A0002/26" in result.errors[0].message
-    assert "A0003/26" in result.errors[1].message
+    plan = notam_plan("\n\n".join([ONE, bad_b, TWO, bad_d]), limits=Limits())
+    assert [r.notam_id for r in plan.records] == ["A1234/26", "A1235/26"]
+    assert [e.field for e in plan.errors] == ["B)", "D)"]
+    assert "A0002/26" in plan.errors[0].item
+    assert "A0003/26" in plan.errors[1].item
 
 
 # --- the dbrgn NOTAM ------------------------------------------------------------------------

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
+from openline.domain.volumes import Limits
+from openline.interop.formats import dry_run, notam_plan
 from openline.interop.notam import (
     UNL_M,
     Notam,
     action,
-    dry_run,
-    notam_actions,
     parse_notam,
     windows,
 )
@@ -162,8 +162,8 @@ def test_all_240_avwx_notams_are_here_and_all_match() -> None:
 
 def test_the_240_avwx_notams_in_one_file_apart_by_blank_lines_all_import() -> None:
     every = [p.values[0]["raw"] for p in reports()]
-    result = notam_actions("\n\n".join(every))
-    assert (len(result.actions), result.errors) == (240, [])
-    assert len(dry_run(result.actions)["features"]) == sum(
-        len(body["volumes"]) for a in result.actions for body in a.drafts
+    plan = notam_plan("\n\n".join(every), limits=Limits())
+    assert (len(plan.records), plan.errors) == (240, [])
+    assert len(dry_run(plan)["features"]) == sum(
+        len(body["volumes"]) for record in plan.records for body in record.drafts
     )

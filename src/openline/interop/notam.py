@@ -1,10 +1,11 @@
-"""ICAO NOTAMs in: parsed into records, then into notification drafts and a dry-run GeoJSON.
+"""ICAO NOTAMs in: parsed into records, then into notification drafts.
 
 Pure: text in, data out; nothing is stored or sent. ``parse_file`` splits a file into NOTAMs and
-parses each (a bad one is reported, the others still parse); ``notam_actions`` turns each into
-what the node should do (create, replace, cancel) with the body POST /api/v1/notifications
-takes; ``dry_run`` gives one GeoJSON Feature per volume. docs/interop.md lists what is read and
-the choices made (PERM horizon, UNL ceiling, AGL).
+parses each (a bad one is reported, the others still parse); ``action`` turns one into what the
+node should do (create, replace, cancel) with the bodies POST /api/v1/notifications takes. A
+whole file becomes an import plan, and its dry run a GeoJSON FeatureCollection, in
+``interop.formats`` (``notam_plan``, ``dry_run``), as every format does. docs/interop.md lists
+what is read and the choices made (PERM horizon, UNL ceiling, AGL).
 """
 
 from __future__ import annotations
@@ -443,51 +444,3 @@ def action(notam: Notam, *, limits: Limits | None = None) -> NotamAction:
         replaces=str(notam.ref) if notam.ref else None,
         drafts=[] if name is Action.CANCEL else drafts(notam, limits=limits),
     )
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    actions: list[NotamAction]
-    errors: list[NotamError]
-
-
-def notam_actions(text: str, *, limits: Limits | None = None) -> ImportResult:
-    """Every NOTAM of a file as an action; each NOTAM that cannot be read or notified is an
-    error, and the others go on."""
-    parsed = parse_file(text)
-    actions, errors = [], list(parsed.errors)
-    for notam in parsed.notams:
-        try:
-            actions.append(action(notam, limits=limits))
-        except NotamError as error:
-            name = f"NOTAM {notam.id}" if notam.id else "a NOTAM without a number"
-            errors.append(NotamError(f"{name}: {error.message}", field=error.field))
-    return ImportResult(actions, errors)
-
-
-def dry_run(actions: Sequence[NotamAction]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection: one Feature per volume of every draft."""
-    features: list[dict[str, Any]] = []
-    for act in actions:
-        for body in act.drafts:
-            features.extend(_feature(act, body, volume) for volume in body["volumes"])
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _feature(act: NotamAction, body: NotificationBody, volume: dict[str, Any]) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "notam_id": act.notam_id,
-        "action": act.action.value,
-        "kind": body["kind"],
-        "title": body["title"],
-        **{
-            k: volume[k] for k in ("time_start", "time_end", "altitude_lower_m", "altitude_upper_m")
-        },
-    }
-    if "circle" in volume:
-        circle = volume["circle"]
-        properties["radius_m"] = circle["radius_m"]
-        geometry = {"type": "Point", "coordinates": [circle["lon"], circle["lat"]]}
-    else:
-        geometry = volume["geometry"]
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
