@@ -35,9 +35,7 @@ import shapely
 
 from openline.domain.tracks import ProximityRules
 from openline.domain.wgs84 import ECCENTRICITY_SQUARED, SEMI_MAJOR_AXIS_M
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from openline.geo.arrays import FloatArray, IntArray
 
 # The least radius of curvature of WGS84 (meridional, at the equator): a straight path of s
 # metres leaves the surface by at most s² / 2R.

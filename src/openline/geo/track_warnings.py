@@ -26,9 +26,10 @@ from openline.domain.tracks import (
     TrackReport,
 )
 from openline.domain.volumes import Circle
+from openline.geo.arrays import FloatArray
 from openline.geo.footprints import distances_m
 from openline.geo.geodesy import forward, inverse
-from openline.geo.proximity import FloatArray, Tracks, approaches_of, screen
+from openline.geo.proximity import Tracks, approaches_of, screen
 from openline.geo.shapes import Box, Shape
 
 ENTRY_STEP_S = 10.0  # the predicted path is checked against volumes every this many seconds
