@@ -96,11 +96,14 @@ export class Journal {
       .join(" · ");
     return el("tr", { class: `kind-${entry.kind.split(".")[0]}`, dataset: { kind: entry.kind, seq: entry.seq } },
       el("td", { dir: "ltr" }, entry.seq), el("td", { dir: "ltr" }, utc(entry.at)),
-      el("td", { class: "kind", title: entry.kind }, kindName(entry.kind)),
-      el("td", { class: "data", dir: "ltr", title: summary },
-        summary.length > SUMMARY_CHARS ? `${summary.slice(0, SUMMARY_CHARS)}…` : summary),
-      el("td", { class: "hash", dir: "ltr", title: entry.hash }, entry.hash.slice(0, 12)),
-      el("td", { class: "hash", dir: "ltr", title: entry.sig }, entry.sig.slice(0, 12)));
+      // The kind, and under it the data, take the row's width; the hash over the signature.
+      el("td", { class: "entry" },
+        el("div", { class: "kind", title: entry.kind }, kindName(entry.kind)),
+        el("div", { class: "data", dir: "ltr", title: summary },
+          summary.length > SUMMARY_CHARS ? `${summary.slice(0, SUMMARY_CHARS)}…` : summary)),
+      el("td", { class: "hash", dir: "ltr" },
+        el("div", { title: entry.hash }, entry.hash.slice(0, 12)),
+        el("div", { title: entry.sig }, entry.sig.slice(0, 12))));
   }
 
   async verify() {
