@@ -1,4 +1,5 @@
-"""What the ``openline`` commands share: error reporting, JSON output, the node's API client."""
+"""What the ``openline`` commands share: how a node is named (``--node DIR`` for a running
+node, ``DIR`` for its files), error reporting, JSON output, the node's API client."""
 
 from __future__ import annotations
 
@@ -6,14 +7,24 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from openline.domain.errors import OpenlineError
 
+if TYPE_CHECKING:
+    from openline.node.assembly import Node
+
 NODE_DIR = click.Path(path_type=Path, file_okay=False)
 EXISTING_NODE = click.Path(path_type=Path, file_okay=False, exists=True)
+
+# The two ways a command names its node, each declared once: ``--node DIR`` for commands that
+# talk to the running node over its API, ``DIR`` for commands that work on the node's files.
+node_option = click.option(
+    "--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR."
+)
+node_argument = click.argument("directory", type=EXISTING_NODE)
 
 
 @contextmanager
@@ -48,3 +59,15 @@ def node_lang(directory: Path) -> str:
 
     with reported_errors():
         return load_settings(directory, os.environ).lang
+
+
+@contextmanager
+def opened(directory: Path) -> Iterator[Node]:
+    """The node in ``directory``, opened on its files (its writer not started), then closed."""
+    from openline.node.assembly import Node
+
+    node = Node.open(directory)
+    try:
+        yield node
+    finally:
+        node.close()

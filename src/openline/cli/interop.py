@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from openline.cli.common import EXISTING_NODE, call_node, emit_json, reported_errors
+from openline.cli.common import EXISTING_NODE, call_node, emit_json, node_option, reported_errors
 from openline.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def _exit_on(errors: list[dict[str, Any]]) -> None:
 
 @click.command("export")
 @click.argument("format_name", metavar="FORMAT", type=EXPORT_FORMATS)
-@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@node_option
 @click.option("--owner", default=None, help="Only this party's notifications.")
 def export(format_name: str, directory: Path, owner: str | None) -> None:
     """Print every live notification of the node in FORMAT (geojson, f3548)."""

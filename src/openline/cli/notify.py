@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from openline.cli.common import EXISTING_NODE, call_node, emit_json, reported_errors
+from openline.cli.common import call_node, emit_json, node_option, reported_errors
 from openline.domain.errors import InvalidInput
 
 
 @click.command("notify")
-@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@node_option
 @click.argument(
     "file", metavar="FILE.geojson", required=False, type=click.Path(dir_okay=False, path_type=Path)
 )
@@ -102,7 +102,7 @@ def _conflict_line(conflict: dict[str, Any]) -> str:
 
 
 @click.command("conflicts")
-@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@node_option
 @click.option(
     "--state", type=click.Choice(["open", "cleared", "all"]), default="open", show_default=True
 )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from openline.cli.common import EXISTING_NODE, reported_errors
+from openline.cli.common import node_option, reported_errors
 from openline.domain.errors import InvalidInput
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import KINDS, MAX_REPORTS, MAX_SPEED_MPS
@@ -211,7 +211,7 @@ def check_speed(scenario: Scenario, factor: float) -> None:
 
 
 @click.command("simulate")
-@click.option("--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR.")
+@node_option
 @click.argument(
     "scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False, path_type=Path)
 )

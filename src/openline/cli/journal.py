@@ -1,0 +1,72 @@
+"""``openline journal``: verify the node's journal, export it, check two transcripts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from openline.cli.common import node_argument, opened, reported_errors
+
+
+@click.group()
+def journal() -> None:
+    """The node's signed, hash-chained journal."""
+
+
+@journal.command("verify")
+@node_argument
+def journal_verify(directory: Path) -> None:
+    """Recompute every hash and signature; exit 1 naming the first bad entry."""
+    from openline.services.journal import verify_journal
+
+    with reported_errors(), opened(directory) as node:
+        report = verify_journal(node)
+    if report.intact:
+        click.echo(f"journal intact: {report.verified} entries verified")
+        return
+    click.echo(f"journal broken at entry {report.bad_seq}: {report.reason}", err=True)
+    click.echo(f"({report.verified} entries before it verified)", err=True)
+    sys.exit(1)
+
+
+@journal.command("export")
+@node_argument
+@click.option("--from", "since", default=None, help="Entries at or after this UTC instant.")
+@click.option("--to", "until", default=None, help="Entries before this UTC instant.")
+def journal_export(directory: Path, since: str | None, until: str | None) -> None:
+    """Write the journal as a signed transcript (JSON Lines) on stdout."""
+    from openline.domain.timeutil import parse_utc
+    from openline.services.transcripts import export_transcript
+
+    with reported_errors(), opened(directory) as node:
+        count = export_transcript(
+            node,
+            sys.stdout,
+            since=parse_utc(since, field="--from") if since else None,
+            until=parse_utc(until, field="--to") if until else None,
+        )
+    click.echo(f"{count} journal entries exported", err=True)
+
+
+@journal.command("cross-verify")
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def journal_cross_verify(ours: Path, theirs: Path) -> None:
+    """Check two nodes' transcripts against each other; exit 1 naming every difference."""
+    from openline.services.transcripts import cross_verify_files
+
+    with reported_errors():
+        report = cross_verify_files(ours, theirs)
+    for link, count in report.agreed.items():
+        click.echo(f"{link}: {count} envelopes agree (same hash, same order, receipts match)")
+    for pending in report.in_transit:
+        click.echo(f"in transit: {pending}")
+    if report.agree:
+        click.echo("the transcripts agree")
+        return
+    for difference in report.differences:
+        click.echo(f"DIFFERENCE: {difference}", err=True)
+    click.echo(f"{len(report.differences)} differences", err=True)
+    sys.exit(1)
