@@ -87,6 +87,15 @@ def test_a_planned_operation_typed_as_mgrs_and_dtgs_reads_the_same_on_the_peer(
     assert round(fields["area"]["circle"]["lat"], 4) == 35.95
     assert round(fields["area"]["circle"]["lon"], 4) == 39.01
 
+    # RED draws the message's area on its map from the detail: the 2,500 m circle, in view.
+    detail.locator("button.map").click()
+    drawn = red.page.locator("#map path.message-shape")
+    drawn.wait_for()
+    box = drawn.bounding_box()
+    assert box is not None
+    assert box["width"] > 100, "the circle is brought into view at a working zoom"
+    red.screenshot("message-area-ru")
+
 
 def test_free_text_leaves_a_usable_form_and_the_notify_form_cancels_with_a_band_by_kind(
     pair: Pair, open_console: OpenConsole

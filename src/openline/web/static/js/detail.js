@@ -13,7 +13,8 @@ import { kindName } from "./journal.js";
 import { countdown, el, utc } from "./util.js";
 
 export class MessageDetail {
-  constructor({ dialog, party, languages, onAcknowledge, onReply }) {
+  constructor({ dialog, party, languages, onAcknowledge, onReply, onShowOnMap }) {
+    this.onShowOnMap = onShowOnMap;
     this.dialog = dialog;
     this.party = party;
     this.languages = languages; // party -> the language of its node
@@ -75,8 +76,23 @@ export class MessageDetail {
     return cell;
   }
 
+  // The message's areas and points, by its template's field kinds.
+  places(message) {
+    const template = this.templates.find((tp) => tp.name === message.template);
+    return (template?.fields ?? [])
+      .filter((f) => (f.kind === "area" || f.kind === "point") && message.fields[f.name])
+      .map((f) => ({ kind: f.kind, value: message.fields[f.name] }));
+  }
+
   actions(message, ours) {
+    const places = this.places(message);
     return el("div", { class: "actions" },
+      places.length
+        ? el("button", { type: "button", class: "map", onclick: () => {
+            this.dialog.close();
+            this.onShowOnMap(places);
+          } }, t("detail.map"))
+        : null,
       !ours && message.state !== "acknowledged"
         ? el("button", { type: "button", class: "ack", onclick: async () => {
             if (await this.onAcknowledge(message.id)) this.dialog.close();

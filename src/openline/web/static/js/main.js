@@ -71,6 +71,7 @@ async function open() {
   const languages = new Map([node.party, ...node.peers].map((card) => [card.party, card.lang]));
   detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages,
     onAcknowledge: (id) => messages.acknowledge(id),
+    onShowOnMap: (places) => map.showMessage(places),
     onReply: (message) => {
       compose.replyTo(message);
       selectTab("compose");

@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 
-const COLOURS = { own: "#1f5fbf", peer: "#c2410c", conflict: "#d00000" };
+const COLOURS = { own: "#1f5fbf", peer: "#c2410c", conflict: "#d00000", message: "#7e22ce" };
 
 // MIL-STD-2525C symbol codes for the kinds of notification; the second letter, the standard
 // identity, is set per owner (F friend for our own, N neutral for a peer's: the line is between
@@ -168,6 +168,19 @@ export class OpsMap {
       ? L.polygon(where, { color: COLOURS.own, weight: 2, dashArray: "4 4", interactive: false })
       : L.circleMarker(where, { color: COLOURS.own, radius: 7, interactive: false });
     this.picked.addTo(this.map);
+  }
+
+  // A message's areas and points ([{ kind: "area" | "point", value }], its fields as sent),
+  // drawn when the officer asks from its detail, one message at a time, and brought into view.
+  showMessage(places) {
+    if (!this.available || !places.length) return;
+    this.message?.remove();
+    const style = { color: COLOURS.message, weight: 3, dashArray: "6 4", fillOpacity: 0.1,
+      interactive: false, className: "message-shape" };
+    this.message = L.featureGroup(places.map(({ kind, value }) => (kind === "point"
+      ? L.circleMarker([value.lat, value.lon], { ...style, radius: 8 })
+      : volumeLayer(value.circle ? value : { geometry: value }, style)))).addTo(this.map);
+    this.map.fitBounds(this.message.getBounds(), { padding: [60, 60], maxZoom: 12 });
   }
 
   // A location typed in Compose, as the node read it: a point, or a circle of `radiusM`, drawn
