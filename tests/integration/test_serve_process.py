@@ -351,6 +351,37 @@ def test_every_message_answered_201_survives_a_sigkill(
     assert verified.stdout == f"journal intact: {len(kinds) + 1} entries verified\n"
 
 
+def test_a_second_serve_of_a_served_node_is_refused_before_it_writes_anything(
+    running_node: RunningNode,
+):
+    with running_node.client() as client:
+        before = journal(client)
+        second = openline("serve", running_node.directory)
+        after = journal(client)
+
+    assert second.returncode == 1
+    assert second.stderr == (
+        f"Error: {running_node.directory} is already being served by process "
+        f"{running_node.process.pid}; stop that `openline serve` first\n"
+    )
+    assert after == before  # no node.started, no node.stopped: the running node's record holds
+    # Commands that do not serve the node keep working beside it.
+    for command in ("card", "token create --operator eve", "journal verify"):
+        result = openline(*command.split(), running_node.directory)
+        assert result.returncode == 0, (command, result.stderr)
+
+
+def test_a_killed_node_restarts_at_once_its_lock_gone_with_it(
+    tmp_path: Path, serve: Callable[[Path, str], RunningNode]
+):
+    created = make_node_dir(tmp_path / "blue", port=free_port())
+    serve(created.directory, created.token).stop(signal.SIGKILL)
+
+    restarted = serve(created.directory, created.token)
+
+    assert restarted.process.poll() is None
+
+
 def test_sigterm_stops_the_node_cleanly_while_an_event_stream_is_open(running_node: RunningNode):
     with event_stream(running_node, params={"after": "0"}) as stream:
         stream.backlog()

@@ -4,13 +4,18 @@ DIR/openline.toml   settings (docs/configuration.md)
 DIR/node.key        Ed25519 private key, PKCS#8 PEM, mode 0600
 DIR/openline.db     the SQLite database (unless database_url names another)
 DIR/cli.token       the token `openline send/inbox/ack --node DIR` use, mode 0600
+
+While `openline serve` runs, it holds an flock on DIR itself (see ``served``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +71,43 @@ def move_into_place(staging: Path, target: Path) -> None:
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ConfigError(f"{target} cannot be created: {exc.strerror}") from None
+
+
+@contextmanager
+def served(directory: NodeDirectory) -> Iterator[None]:
+    """Hold the node's serve lock for the whole run, or raise ConfigError if another process
+    holds it: two servers of one node would both write its journal. The lock is the operating
+    system's (flock on DIR itself, so nothing is added to the directory) and goes with the
+    process that held it, however that process ended: a killed node restarts at once. Commands
+    that read the node or add tokens and peers (``card``, ``token create``, ``journal verify``)
+    do not take it."""
+    if not directory.config_file.exists():
+        raise ConfigError(f"{directory.path} is not an Openline node (no {CONFIG_FILE})")
+    fd = os.open(directory.path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"{directory.path} is already being served by {_lock_holder(fd)}; "
+                "stop that `openline serve` first"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
+
+
+def _lock_holder(fd: int) -> str:
+    """``process PID`` holding the flock on ``fd``'s file, from Linux's /proc/locks; where that
+    cannot be read, ``another process``."""
+    info = os.fstat(fd)
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        fields = line.split()  # 1: FLOCK  ADVISORY  WRITE 4711 08:01:1234567 0 EOF
+        if "FLOCK" in fields and len(fields) > 5 and fields[5] == device:
+            return f"process {fields[4]}"
+    return "another process"
