@@ -88,7 +88,7 @@ def test_a_planned_operation_typed_as_mgrs_and_dtgs_reads_the_same_on_the_peer(
     assert round(fields["area"]["circle"]["lon"], 4) == 39.01
 
     # RED draws the message's area on its map from the detail: the 2,500 m circle, in view.
-    detail.locator("button.map").click()
+    detail.locator("button.show-map").click()
     drawn = red.page.locator("#map path.message-shape")
     drawn.wait_for()
     box = drawn.bounding_box()

@@ -88,7 +88,7 @@ export class MessageDetail {
     const places = this.places(message);
     return el("div", { class: "actions" },
       places.length
-        ? el("button", { type: "button", class: "map", onclick: () => {
+        ? el("button", { type: "button", class: "show-map", onclick: () => {
             this.dialog.close();
             this.onShowOnMap(places);
           } }, t("detail.map"))
