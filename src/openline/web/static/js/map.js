@@ -12,7 +12,7 @@ const COLOURS = { own: "#1f5fbf", peer: "#c2410c", conflict: "#d00000", message:
 // identity, is set per owner (F friend for our own, N neutral for a peer's: the line is between
 // parties that notify each other, not an enemy picture).
 const SYMBOLS = {
-  "air-operation": "S*APM----------",
+  "air-operation": "S*APMF---------", // a fixed-wing aircraft: the bare military-air code draws only "MIL"
   "ground-operation": "S*GPU----------",
   artillery: "S*GPUCF--------",
   firing: "S*GPUCF--------",
@@ -90,7 +90,10 @@ export class OpsMap {
       group.addTo(this.layers);
       const sidc = SYMBOLS[n.kind];
       if (sidc) {
-        const symbol = new ms.Symbol(sidc.replace("*", owner === "own" ? "F" : "N"), { size: 22 });
+        // The kind's name beside the symbol, from the console's own catalogue (never a party's
+        // text: milsymbol writes it into the SVG markup).
+        const symbol = new ms.Symbol(sidc.replace("*", owner === "own" ? "F" : "N"),
+          { size: 22, uniqueDesignation: t(`kind.${n.kind}`) });
         const anchor = symbol.getAnchor();
         L.marker(group.getBounds().getCenter(), {
           icon: L.divIcon({ className: "milsymbol", html: symbol.asSVG(), iconAnchor: [anchor.x, anchor.y] }),
