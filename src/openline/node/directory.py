@@ -81,8 +81,6 @@ def served(directory: NodeDirectory) -> Iterator[None]:
     process that held it, however that process ended: a killed node restarts at once. Commands
     that read the node or add tokens and peers (``card``, ``token create``, ``journal verify``)
     do not take it."""
-    if not directory.config_file.exists():
-        raise ConfigError(f"{directory.path} is not an Openline node (no {CONFIG_FILE})")
     fd = os.open(directory.path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
