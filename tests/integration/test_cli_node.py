@@ -465,8 +465,9 @@ def test_a_cli_token_the_node_does_not_know_is_refused(running_node: RunningNode
         ["send", "--to", "BLUE", "--precedence", "flash", "--text", "anyone there?"],
         ["inbox"],
         ["ack", "msg_00000000000000000000000000"],
+        ["status"],
     ],
-    ids=["send", "inbox", "ack"],
+    ids=["send", "inbox", "ack", "status"],
 )
 def test_a_stopped_node_gives_a_clear_does_not_answer_error(
     running_node: RunningNode, command: list[str]
@@ -481,3 +482,59 @@ def test_a_stopped_node_gives_a_clear_does_not_answer_error(
     line = error_line(result.stderr)
     assert f"the node at {running_node.url} does not answer" in line
     assert "is `openline serve` running?" in line
+
+
+# --- status and templates -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_status_shows_the_node_and_the_line_to_each_peer(running_node: RunningNode):
+    result = openline("status", "--node", running_node.directory)
+    as_json = openline("status", "--node", running_node.directory, "--json")
+
+    assert result.returncode == 0, result.stderr
+    node = json.loads(as_json.stdout)
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"BLUE (BLUE command, en) at {running_node.url}"
+    assert lines[1].startswith(f"directory {running_node.directory.resolve()}; journal head entry ")
+    # RED's node never answers: its line is down, never heard.
+    assert lines[2].startswith("RED              down     heard never  waiting ")
+    assert "(never heard" in lines[2]
+    assert len(lines) == 2 + len(node["peers"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "title"),
+    [
+        ([], "planned-operation: Planned operation"),
+        (["--lang", "fr"], "planned-operation: Opération planifiée"),
+        (["--node", "{node}"], "planned-operation: Планируемая операция"),
+        (["--node", "{node}", "--lang", "en"], "planned-operation: Planned operation"),
+    ],
+    ids=["English by default", "French", "the node's language", "--lang over the node's"],
+)
+def test_templates_lists_the_phrasebook_with_its_fields_without_a_running_node(
+    tmp_path: Path, options: list[str], title: str
+):
+    red = make_node_dir(tmp_path / "red", party="RED", lang="ru")
+    args = [option.format(node=red.directory) for option in options]
+
+    result = openline("templates", *args)
+    as_json = json.loads(openline("templates", *args, "--json").stdout)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == title
+    assert lines[1].split()[:3] == ["area", "area", "required"]
+    names = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    assert names == [template["name"] for template in as_json["templates"]]
+    assert len(names) == 11
+
+
+def test_templates_refuses_a_language_openline_does_not_render():
+    result = openline("templates", "--lang", "xx")
+
+    assert result.returncode == 1
+    assert error_line(result.stderr) == (
+        "Error: lang 'xx' is not a language Openline renders: one of en, ru, fr, ar [lang]"
+    )

@@ -35,6 +35,33 @@ def test_peer_add_links_once_and_again_changes_nothing(node_dir: NewNode, red_ca
     assert again.returncode == 0, again.stderr
 
 
+PIN = "sha256/" + base64.b64encode(bytes(32)).decode()
+
+
+def test_peer_list_shows_each_peer_with_its_url_and_pin(
+    node_dir: NewNode, red_card: Path, tmp_path: Path
+):
+    empty = run_openline("peer", "list", node_dir.directory)
+    green = make_node_dir(tmp_path / "green", party="GREEN")
+    green_url = "https://green.example:8470"  # a pin is for a peer served over https
+    card = {**json.loads(run_openline("card", green.directory).stdout), "url": green_url}
+    green_card = tmp_path / "green-card.json"
+    green_card.write_text(json.dumps(card), encoding="utf-8")
+    run_openline("peer", "add", node_dir.directory, red_card)
+    run_openline("peer", "add", node_dir.directory, green_card, "--pin", PIN)
+
+    listed = run_openline("peer", "list", node_dir.directory)
+
+    assert (empty.returncode, empty.stdout) == (0, "")
+    assert "no peers" in empty.stderr
+    assert listed.returncode == 0, listed.stderr
+    red_url = json.loads(red_card.read_text(encoding="utf-8"))["url"]
+    assert listed.stdout.splitlines() == [
+        f"GREEN            GREEN command  {green_url}  pin {PIN}",
+        f"RED              RED command  {red_url}  pin none",
+    ]
+
+
 def bad_card(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bad-card.json"
     path.write_text(text, encoding="utf-8")

@@ -24,6 +24,7 @@ from openline.cli.node import card, init, serve
 from openline.cli.notify import conflicts, notify
 from openline.cli.peers import peer
 from openline.cli.simulate import simulate
+from openline.cli.status import status, templates
 from openline.cli.tls import tls
 from openline.cli.tokens import token
 
@@ -80,6 +81,8 @@ for command in (
     peer,
     token,
     serve,
+    status,
+    templates,
     send,
     inbox,
     show,

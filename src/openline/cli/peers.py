@@ -34,3 +34,18 @@ def peer_add(directory: Path, card_file: Path, pin: str | None) -> None:
         linked = add_peer(node, read_card(card_file), tls_pin=pin)
     pinned = f", pinned to {linked.tls_pin}" if linked.tls_pin else ""
     click.echo(f"linked to {linked.party} ({linked.card.name}) at {linked.card.url}{pinned}")
+
+
+@peer.command("list")
+@node_argument
+def peer_list(directory: Path) -> None:
+    """List the peers this node is linked to: party, name, URL and TLS pin (if pinned)."""
+    from openline.services.peers import linked_peers
+
+    with reported_errors(), opened(directory) as node:
+        found = linked_peers(node)
+    if not found:
+        click.echo("no peers: link one with `openline peer add`", err=True)
+    for linked in found:
+        card = linked.card
+        click.echo(f"{card.party:<16} {card.name}  {card.url}  pin {linked.tls_pin or 'none'}")

@@ -38,6 +38,11 @@ def check_card(raw: object, *, source: str = "card") -> Card:
     return card
 
 
+def linked_peers(node: Node) -> list[Peer]:
+    """Every peer this node is linked to, by party code."""
+    return node.read(store.list_peers)
+
+
 def add_peer(node: Node, card: Card, tls_pin: str | None = None) -> Peer:
     """Link this node to ``card``'s party, its https connections pinned to ``tls_pin`` if
     given. Adding the same card and pin again changes nothing; a different card or pin for a
