@@ -48,7 +48,7 @@ def test_one_coordinate_is_converted(args: list[str], printed: str) -> None:
 def test_a_bad_coordinate_prints_the_reason_on_stderr_and_exits_1(
     args: list[str], error: str
 ) -> None:
-    assert run(*args) == (1, "", f"error: {error}\n")
+    assert run(*args) == (1, "", f"Error: {error}\n")
 
 
 def test_standard_input_gets_one_line_out_per_line_in() -> None:

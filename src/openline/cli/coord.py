@@ -50,9 +50,8 @@ def coord(text: tuple[str, ...], to: str, precision: int | None) -> None:
     if text:
         try:
             click.echo(convert(" ".join(text), to, precision))
-        except InvalidInput as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(1)
+        except InvalidInput as exc:  # "Error: reason", exit 1, like every other command
+            raise click.ClickException(exc.message) from None
         return
     failed = False
     for line in _input_lines():
