@@ -94,6 +94,9 @@ def test_a_planned_operation_typed_as_mgrs_and_dtgs_reads_the_same_on_the_peer(
     box = drawn.bounding_box()
     assert box is not None
     assert box["width"] > 100, "the circle is brought into view at a working zoom"
+    # At that zoom, the MGRS grid of the node: 1 km squares, labelled with their reference.
+    red.page.locator("#map path.mgrs-grid").first.wait_for(state="attached")
+    red.page.locator("#map .mgrs-label").filter(has_text="37SEV").first.wait_for()
     red.screenshot("message-area-ru")
 
 

@@ -101,3 +101,35 @@ def test_an_entry_that_names_nothing_is_refused_saying_why(
     answer = api.client.get(f"/api/v1/entry/{path}", params={"text": typed})
     assert answer.status_code == 422, answer.text  # InvalidInput, as everywhere in the API
     assert named in answer.json()["error"]["message"]
+
+
+def test_the_mgrs_grid_over_a_view_has_round_lines_and_each_squares_reference(api: InProcess):
+    view = {"south": 35.90, "west": 38.95, "north": 36.00, "east": 39.07}
+    answer = api.client.get("/api/v1/mgrs-grid", params={**view, "spacing_m": 10000})
+    assert answer.status_code == 200, answer.text
+    grid = answer.json()
+    assert grid["zone"] == 37
+    assert len(grid["lines"]) >= 4  # at least two eastings and two northings across 10 km
+    for label in grid["labels"]:
+        # Each label is the 10 km square holding its point, as `/mgrs` writes it, cut to 10 km.
+        whole = api.client.get(f"/api/v1/mgrs/{label['lat']}/{label['lon']}").json()["mgrs"]
+        assert label["mgrs"] == whole[:5] + whole[5] + whole[10]
+    assert [label["mgrs"] for label in grid["labels"]] == ["37SEV07"]
+
+
+@pytest.mark.parametrize(
+    ("spacing", "view", "named"),
+    [
+        (5000, (35.9, 38.9, 36.0, 39.0), "spacing 5000 m"),
+        (100, (30.0, 30.0, 40.0, 40.0), "grid lines of 100 m"),
+        (1000, (36.0, 39.0, 35.0, 40.0), "south < north"),
+    ],
+)
+def test_a_grid_that_cannot_be_drawn_is_refused_saying_why(
+    api: InProcess, spacing: int, view: tuple[float, float, float, float], named: str
+):
+    south, west, north, east = view
+    params = {"south": south, "west": west, "north": north, "east": east, "spacing_m": spacing}
+    answer = api.client.get("/api/v1/mgrs-grid", params=params)
+    assert answer.status_code == 422, answer.text
+    assert named in answer.json()["error"]["message"]

@@ -20,6 +20,7 @@ from openline.domain.dtg import format_dtg, parse_dtg
 from openline.domain.roles import Action
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.geo.coords import parse_coordinate
+from openline.geo.grid import mgrs_grid
 from openline.geo.mgrs import format_mgrs
 from openline.services.journal import verify_journal
 
@@ -91,6 +92,41 @@ def entered_time(_operator: Operator, text: Entry) -> EnteredTime:
     iso = _ISO_START.match(text.strip())
     instant = parse_utc(text.strip(), field="text") if iso else parse_dtg(text, field="text")
     return EnteredTime(time=format_utc(instant), dtg=format_dtg(instant))
+
+
+class GridLabel(BaseModel):
+    lat: float
+    lon: float
+    mgrs: str
+
+
+class MgrsGrid(BaseModel):
+    zone: int = Field(description="The UTM zone the grid is drawn in (0: none, beyond UTM).")
+    lines: list[list[tuple[float, float]]] = Field(description="Each line's [lat, lon] points.")
+    labels: list[GridLabel] = Field(description="Each whole square's centre and reference.")
+
+
+Latitude = Annotated[float, Query(ge=-90, le=90)]
+Longitude = Annotated[float, Query(ge=-180, le=180)]
+
+
+@router.get("/mgrs-grid", response_model=MgrsGrid, dependencies=requires(Action.READ))
+def grid(
+    _operator: Operator,
+    south: Latitude,
+    west: Longitude,
+    north: Latitude,
+    east: Longitude,
+    spacing_m: Annotated[int, Query(description="100000, 10000, 1000 or 100.")],
+) -> MgrsGrid:
+    """The MGRS grid over a map view (the console's overlay), from the node's one UTM/MGRS
+    implementation."""
+    overlay = mgrs_grid(south, west, north, east, spacing_m)
+    return MgrsGrid(
+        zone=overlay.zone,
+        lines=overlay.lines,
+        labels=[GridLabel(lat=a, lon=b, mgrs=text) for a, b, text in overlay.labels],
+    )
 
 
 @docs_router.get("/docs", response_class=HTMLResponse)

@@ -5,7 +5,11 @@
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { el } from "./util.js";
 
+// Grid spacing by zoom: [the least zoom, metres] (100 km squares from zoom 7, 10 km from 10, ...):
+// a few tens of lines across a screen.
+const GRID_SPACINGS = [[16, 100], [13, 1000], [10, 10000], [7, 100000]];
 const COLOURS = { own: "#1f5fbf", peer: "#c2410c", conflict: "#d00000", message: "#7e22ce" };
 
 // MIL-STD-2525C symbol codes for the kinds of notification; the second letter, the standard
@@ -42,6 +46,7 @@ export class OpsMap {
     this.fitted = false;
     this.shapes = new Map();
     this.trackCursor(cursorDd, cursorMgrs);
+    this.drawGrid();
     this.map.on("click", (event) => this.clicked(event.latlng));
     tools.finish.addEventListener("click", () => this.finish());
     tools.cancel.addEventListener("click", () => this.cancel());
@@ -171,6 +176,50 @@ export class OpsMap {
       ? L.polygon(where, { color: COLOURS.own, weight: 2, dashArray: "4 4", interactive: false })
       : L.circleMarker(where, { color: COLOURS.own, radius: 7, interactive: false });
     this.picked.addTo(this.map);
+  }
+
+  // The MGRS grid over the view, from the node (GET /api/v1/mgrs-grid: its one UTM/MGRS
+  // implementation), its spacing following the zoom; at most one request at a time, for the
+  // latest view. Below zoom 7 (whole countries) no grid is drawn.
+  drawGrid() {
+    const grid = L.layerGroup().addTo(this.map);
+    let busy = false;
+    let again = false;
+    const draw = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      const zoom = this.map.getZoom();
+      const spacing = GRID_SPACINGS.find(([least]) => zoom >= least)?.[1];
+      const view = this.map.getBounds();
+      try {
+        if (!spacing) {
+          grid.clearLayers();
+        } else {
+          const [south, west, north, east] = [view.getSouth(), view.getWest(), view.getNorth(), view.getEast()]
+            .map((v, i) => (i % 2 ? Math.max(-180, Math.min(180, v)) : Math.max(-90, Math.min(90, v))).toFixed(5));
+          const answer = await api(`/api/v1/mgrs-grid?south=${south}&west=${west}&north=${north}&east=${east}&spacing_m=${spacing}`);
+          grid.clearLayers();
+          for (const line of answer.lines) {
+            L.polyline(line, { color: "#55606b", weight: 1, opacity: 0.6, interactive: false, className: "mgrs-grid" }).addTo(grid);
+          }
+          for (const label of answer.labels) {
+            L.marker([label.lat, label.lon], { interactive: false, keyboard: false,
+              icon: L.divIcon({ className: "mgrs-label", html: el("span", { dir: "ltr" }, label.mgrs), iconSize: null }) }).addTo(grid);
+          }
+        }
+      } catch {
+        grid.clearLayers(); // a view the node will not grid (too many lines): none drawn
+      }
+      busy = false;
+      if (again) {
+        again = false;
+        draw();
+      }
+    };
+    this.map.on("moveend", draw);
   }
 
   // A message's areas and points ([{ kind: "area" | "point", value }], its fields as sent),
