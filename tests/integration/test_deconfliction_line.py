@@ -9,6 +9,7 @@ CLI (`openline notify`, `openline conflicts`) is used for RED's side.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,27 @@ def test_both_nodes_find_the_same_conflict_and_journal_it(pair: Pair, tmp_path: 
     blue_file, red_file = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
     verified = run_openline("journal", "cross-verify", blue_file, red_file)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_notify_shares_with_every_peer_unless_told_otherwise_and_says_with_whom(
+    pair: Pair, tmp_path: Path
+):
+    convoy = ground_operation_file(tmp_path / "convoy.geojson")
+
+    def notify(*options: str) -> subprocess.CompletedProcess[str]:
+        return run_openline("notify", "--node", pair.red.directory, convoy, *options)
+
+    by_default, kept, both = (
+        notify(),
+        notify("--share-with-nobody"),
+        notify("--share-with", "BLUE", "--share-with-nobody"),
+    )
+
+    assert by_default.returncode == 0, by_default.stderr
+    assert by_default.stdout.splitlines()[1] == "shared with BLUE"  # as the console's form does
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.splitlines()[1] == "shared with nobody"
+    assert both.returncode == 2
+    assert "give --share-with CODE or --share-with-nobody, not both" in both.stderr
+    shared = [n.get("share_with") for n in journaled(pair.red, "notification.created")]
+    assert shared == [["BLUE"], []]

@@ -22,8 +22,12 @@ from openline.domain.errors import InvalidInput
     "file", metavar="FILE.geojson", required=False, type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
-    "--share-with", "share_with", multiple=True, help="A party to share it with (repeatable)."
+    "--share-with",
+    "share_with",
+    multiple=True,
+    help="A party to share it with (repeatable; default: every peer, as the console does).",
 )
+@click.option("--share-with-nobody", is_flag=True, help="Keep it on this node, shared with none.")
 @click.option(
     "--kind",
     default=None,
@@ -39,6 +43,7 @@ def notify(
     directory: Path,
     file: Path | None,
     share_with: tuple[str, ...],
+    share_with_nobody: bool,
     kind: str | None,
     title: str | None,
     cancel_id: str | None,
@@ -58,6 +63,11 @@ def notify(
         return
     if file is None:
         raise click.UsageError("give FILE.geojson (or --cancel ID)")
+    if share_with_nobody and share_with:
+        raise click.UsageError("give --share-with CODE or --share-with-nobody, not both")
+    if not share_with and not share_with_nobody:  # every peer, as the console's form does
+        node = call_node(directory, lambda c: c.request("GET", "/api/v1/node"))
+        share_with = tuple(peer["party"] for peer in node["peers"])
     body = _read_body(file, kind, title, share_with)
     done = call_node(directory, lambda c: c.request("POST", "/api/v1/notifications", json=body))
     _report(done, as_json)
@@ -84,6 +94,8 @@ def _report(notification: dict[str, Any], as_json: bool) -> None:
         f"{notification['id']} {notification['kind']} {notification['status']} "
         f"v{notification['version']}: {notification['title']}"
     )
+    parties = notification["share_with"]
+    click.echo(f"shared with {', '.join(parties)}" if parties else "shared with nobody")
     found = notification.get("conflicts") or []
     click.echo(f"{len(found)} conflict{'' if len(found) == 1 else 's'}")
     for conflict in found:
