@@ -410,6 +410,11 @@ BAD_SENDS = {
         ["--precedence", "flash", "--template", "line-check", "--field", "colour=red"],
         "fields.colour: not a field of line-check",
     ),
+    "several fields missing": (
+        ["--precedence", "flash", "--template", "planned-operation", "--field", "unit=VIPER 11"],
+        "fields.area, fields.time_window, fields.activity: required by planned-operation "
+        "[fields.area]",
+    ),
     "fields without a template": (
         ["--precedence", "flash", "--text", "x", "--field", "unit=VIPER 11"],
         "fields go with a template, not with text",

@@ -549,6 +549,16 @@ def test_bad_input_is_refused_naming_the_field(
     assert says in caught.value.message
 
 
+def test_every_missing_field_is_named_at_once_the_first_as_the_errors_field() -> None:
+    template, fields = with_fields("planned-operation", area=..., activity=None)
+
+    with pytest.raises(InvalidInput) as caught:
+        check(template, fields)
+
+    assert caught.value.field == "fields.area"
+    assert caught.value.message == "fields.area, fields.activity: required by planned-operation"
+
+
 def test_free_text_exactly_at_the_limit_in_bytes_of_utf8_is_accepted() -> None:
     text = "Ж" * (MAX_TEXT_BYTES // 2)  # 32,768 characters, 2 bytes each
     assert len(text.encode("utf-8")) == MAX_TEXT_BYTES

@@ -321,12 +321,19 @@ def check_fields(
                 f"(its fields: {', '.join(sorted(known)) or 'none'})",
                 field=f"{prefix}{name}",
             )
+    # Every missing field named at once, so that one correction is enough; ``field`` names the
+    # first (the error shape has one).
+    missing = [
+        f"{prefix}{spec.name}"
+        for spec in template.fields
+        if spec.required and fields.get(spec.name) is None
+    ]
+    if missing:
+        raise InvalidInput(f"{', '.join(missing)}: required by {template.name}", field=missing[0])
     checked: dict[str, Any] = {}
     for spec in template.fields:
         path = f"{prefix}{spec.name}"
         if fields.get(spec.name) is None:
-            if spec.required:
-                raise InvalidInput(f"{path}: required by {template.name}", field=path)
             continue
         if template.name == FREE_TEXT and spec.name == "text":
             checked[spec.name] = check_free_text(fields[spec.name], path, max_text_bytes)
