@@ -171,6 +171,52 @@ def test_a_node_whose_database_was_deleted_is_never_given_a_new_empty_journal(no
     assert sorted(p.name for p in node_copy.iterdir()) == ["cli.token", "node.key", "openline.toml"]
 
 
+# --- naming the node: --node DIR everywhere, DIR alone where it always worked -----------------
+
+FILE_COMMANDS = {
+    "card": ["card"],
+    "token list": ["token", "list"],
+    "journal verify": ["journal", "verify"],
+    "journal export": ["journal", "export"],
+    "peer list": ["peer", "list"],
+}
+
+
+@pytest.mark.parametrize("command", FILE_COMMANDS.values(), ids=FILE_COMMANDS.keys())
+def test_a_command_on_the_nodes_files_takes_node_dir_or_dir_alike(
+    node_copy: Path, command: list[str]
+):
+    positional = openline(*command, node_copy)
+    named = openline(*command, "--node", node_copy)
+    both = openline(*command, node_copy, "--node", node_copy)
+    neither = openline(*command)
+
+    assert positional.returncode == named.returncode == 0, (positional.stderr, named.stderr)
+    # The same output (journal export's first line says when it was made: left out).
+    named_lines, positional_lines = named.stdout.splitlines(), positional.stdout.splitlines()
+    assert (len(named_lines), named_lines[1:]) == (len(positional_lines), positional_lines[1:])
+    assert both.returncode == neither.returncode == 2
+    assert (
+        error_line(both.stderr) == f"Error: give the node once: --node {node_copy} or {node_copy}"
+    )
+    assert error_line(neither.stderr) == "Error: give the node's directory: --node DIR"
+
+
+@pytest.mark.parametrize("form", [["--node", "{dir}"], ["{dir}"]], ids=["--node DIR", "DIR"])
+def test_a_missing_node_directory_is_a_usage_error_naming_how_it_was_given(
+    tmp_path: Path, form: list[str]
+):
+    missing = tmp_path / "nowhere"
+
+    result = openline("card", *(part.format(dir=missing) for part in form))
+
+    assert result.returncode == 2
+    hint = "'--node'" if form[0] == "--node" else "'DIR'"
+    assert error_line(result.stderr) == (
+        f"Error: Invalid value for {hint}: Directory '{missing}' does not exist."
+    )
+
+
 # --- card and token create -------------------------------------------------------------------
 
 

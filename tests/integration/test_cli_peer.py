@@ -28,11 +28,15 @@ def red_card(tmp_path: Path) -> Path:
 
 def test_peer_add_links_once_and_again_changes_nothing(node_dir: NewNode, red_card: Path):
     first = run_openline("peer", "add", node_dir.directory, red_card)
-    again = run_openline("peer", "add", node_dir.directory, red_card)
+    again = run_openline("peer", "add", "--node", node_dir.directory, red_card)
+    without_card = run_openline("peer", "add", "--node", node_dir.directory)
 
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("linked to RED (RED command) at http://")
     assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert without_card.returncode == 2
+    assert "Error: Missing argument 'CARD.json'." in without_card.stderr
 
 
 PIN = "sha256/" + base64.b64encode(bytes(32)).decode()

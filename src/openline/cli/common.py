@@ -1,13 +1,14 @@
-"""What the ``openline`` commands share: how a node is named (``--node DIR`` for a running
-node, ``DIR`` for its files), error reporting, JSON output, the node's API client."""
+"""What the ``openline`` commands share: how a node is named (``--node DIR``, or for commands on
+its files ``DIR`` alone), error reporting, JSON output, the node's API client."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -19,12 +20,57 @@ if TYPE_CHECKING:
 NODE_DIR = click.Path(path_type=Path, file_okay=False)
 EXISTING_NODE = click.Path(path_type=Path, file_okay=False, exists=True)
 
-# The two ways a command names its node, each declared once: ``--node DIR`` for commands that
-# talk to the running node over its API, ``DIR`` for commands that work on the node's files.
-node_option = click.option(
-    "--node", "directory", type=EXISTING_NODE, required=True, help="The node's DIR."
-)
-node_argument = click.argument("directory", type=EXISTING_NODE)
+NODE_HELP = "The node's DIR."
+
+# Every command names its node with ``--node DIR``. Commands that talk to the running node over
+# its API take only that; commands that work on the node's files also take DIR alone, as they
+# always have (``node_directory``).
+node_option = click.option("--node", "directory", type=EXISTING_NODE, required=True, help=NODE_HELP)
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def node_directory(*, then: str | None = None) -> Callable[[Command], Command]:
+    """``--node DIR`` or the positional ``DIR`` (the older form, kept so scripts keep working),
+    passed to the command as ``directory``; both or neither is a usage error.
+
+    ``then`` names a positional argument that follows DIR (``peer add DIR CARD.json``): with
+    ``--node DIR`` the first positional is that one, so it is handed on.
+    """
+
+    def decorate(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(*args: Any, node_dir: Path | None, node_flag: Path | None, **kwargs: Any) -> Any:
+            if then and node_flag is not None and kwargs[then] is None:
+                kwargs[then], node_dir = node_dir, None
+            if node_dir is not None and node_flag is not None:
+                raise click.UsageError(f"give the node once: --node {node_flag} or {node_dir}")
+            given = node_flag if node_flag is not None else node_dir
+            if given is None:
+                raise click.UsageError("give the node's directory: --node DIR")
+            context = click.get_current_context()
+            if then and kwargs[then] is None:
+                following = next(p for p in context.command.params if p.name == then)
+                raise click.MissingParameter(ctx=context, param=following)
+            try:
+                directory = EXISTING_NODE.convert(given, None, context)
+            except click.BadParameter as exc:
+                exc.param_hint = "'--node'" if node_flag is not None else "'DIR'"
+                raise
+            return command(*args, directory=directory, **kwargs)
+
+        run = click.argument(
+            "node_dir", metavar="[DIR]", required=False, type=click.Path(path_type=Path)
+        )(run)
+        run = click.option("--node", "node_flag", type=click.Path(path_type=Path), help=NODE_HELP)(
+            run
+        )
+        return cast("Command", run)
+
+    return decorate
+
+
+node_argument = node_directory()
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from openline.cli.common import node_argument, opened, reported_errors
+from openline.cli.common import node_argument, node_directory, opened, reported_errors
 
 
 @click.group()
@@ -15,8 +15,13 @@ def peer() -> None:
 
 
 @peer.command("add")
-@node_argument
-@click.argument("card_file", metavar="CARD.json", type=click.Path(dir_okay=False, path_type=Path))
+@node_directory(then="card_file")
+@click.argument(
+    "card_file",
+    metavar="CARD.json",
+    required=False,  # checked by node_directory, after --node DIR is taken into account
+    type=click.Path(dir_okay=False, path_type=Path),
+)
 @click.option(
     "--pin",
     default=None,
