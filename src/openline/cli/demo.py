@@ -2,8 +2,9 @@
 
 BLUE ("Coalition air operations centre", English) and RED ("Russian forces command", Russian)
 are created in a directory (reused when they are already there), linked to each other, and run
-as two real ``openline serve`` processes on 127.0.0.1. A few messages cross the line both
-ways, then the demo prints both consoles' addresses and operator tokens and runs until Ctrl-C.
+as two real ``openline serve`` processes on 127.0.0.1. On new nodes a few messages and
+notifications cross the line both ways; then the demo prints both consoles' addresses and
+operator tokens and runs until Ctrl-C, saying so when one node stops while the other runs on.
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ class DemoNode:
     def client(self) -> NodeClient:
         return NodeClient(self.url, self.token)
 
+    @property
+    def log(self) -> Path:
+        return self.directory.parent / f"{self.directory.name}.log"
+
+    def stopped(self) -> bool:
+        return self.process is None or self.process.poll() is not None
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -71,12 +79,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(base: Path) -> list[DemoNode]:
-    """BLUE and RED in ``base``: created and linked the first time, reused afterwards."""
+def prepare(base: Path) -> tuple[list[DemoNode], bool]:
+    """BLUE and RED in ``base``, linked, and whether they are new: created and linked the first
+    time, reused afterwards."""
     base.mkdir(parents=True, exist_ok=True)
+    new = False
     for party in (BLUE, RED):
         directory = base / party.code.lower()
         if not directory.exists():
+            new = True
             init_node(
                 directory,
                 {
@@ -99,17 +110,21 @@ def prepare(base: Path) -> list[DemoNode]:
         nodes.append(DemoNode(party, directory, url, token))
     # After opening each with upgrade: a demo directory from an older Openline is migrated first.
     link_directories(nodes[0].directory, nodes[1].directory)
-    return nodes
+    return nodes, new
 
 
-def start(node: DemoNode) -> None:
-    log = node.directory.parent / f"{node.directory.name}.log"
-    with log.open("ab") as output:
+def launch(node: DemoNode) -> None:
+    with node.log.open("ab") as output:
         node.process = subprocess.Popen(
             [sys.executable, "-m", "openline", "serve", str(node.directory)],
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def wait_answering(node: DemoNode) -> None:
+    assert node.process is not None, "launched first"
+    log = node.log
     deadline = time.monotonic() + START_TIMEOUT_S
     client = node.client()
     try:
@@ -162,10 +177,7 @@ def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
                 },
             },
         )
-        say(f"BLUE -> RED  flash  planned-operation  {planned['id']}")
-        _wait(lambda: _state(b, planned["id"]) == "delivered")
-        r.request("POST", f"/api/v1/messages/{planned['id']}/ack")
-        say("RED acknowledged it")
+        _acknowledged(b, r, planned, say)
         site = r.request(
             "POST",
             "/api/v1/messages",
@@ -180,10 +192,7 @@ def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
                 },
             },
         )
-        say(f"RED -> BLUE  immediate  protected-site-notice  {site['id']}")
-        _wait(lambda: _state(r, site["id"]) == "delivered")
-        b.request("POST", f"/api/v1/messages/{site['id']}/ack")
-        say("BLUE acknowledged it")
+        _acknowledged(r, b, site, say)
         answer = b.request(
             "POST",
             "/api/v1/messages",
@@ -197,6 +206,17 @@ def scenario(blue: DemoNode, red: DemoNode, say: Callable[[str], None]) -> None:
         )
         say(f"BLUE -> RED  immediate  confirm  {answer['id']}")
         _deconfliction(b, r, say)
+
+
+def _acknowledged(
+    sender: NodeClient, receiver: NodeClient, sent: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    """``sent`` announced, delivered by the line, then acknowledged by its receiver."""
+    frm, to = sent["from"], ", ".join(sent["to"])
+    say(f"{frm} -> {to}  {sent['precedence']}  {sent['template']}  {sent['id']}")
+    _wait(lambda: _state(sender, sent["id"]) == "delivered")
+    receiver.request("POST", f"/api/v1/messages/{sent['id']}/ack")
+    say(f"{to} acknowledged it")
 
 
 def _deconfliction(b: NodeClient, r: NodeClient, say: Callable[[str], None]) -> None:
@@ -271,11 +291,37 @@ def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def running(base: Path) -> Iterator[list[DemoNode]]:
-    nodes = prepare(base)
+def running(base: Path) -> Iterator[tuple[list[DemoNode], bool]]:
+    """BLUE and RED running and linked, and whether they are new.
+
+    Both are started before either is waited for, so neither runs for long with its peer not
+    yet listening (started one after the other, the first logged a failed line check every
+    few hundred milliseconds until the second answered). Linking them while they run instead
+    would have the first to learn of the other refused, and that refusal journaled."""
+    nodes, new = prepare(base)
     try:
         for node in nodes:
-            start(node)
-        yield nodes
+            launch(node)
+        for node in nodes:
+            wait_answering(node)
+        yield nodes, new
     finally:
         stop(nodes)
+
+
+def watch(nodes: list[DemoNode], say: Callable[[str], None]) -> None:
+    """Until every node has stopped: say which one stopped, while the others run on (so a
+    line going down can be shown by stopping one node)."""
+    reported: set[str] = set()
+    while len(reported) < len(nodes):
+        for node in nodes:
+            if node.party.code not in reported and node.stopped():
+                reported.add(node.party.code)
+                assert node.process is not None
+                running_on = [n.party.code for n in nodes if not n.stopped()]
+                still = f"; {', '.join(running_on)} runs on" if running_on else ""
+                say(
+                    f"{node.party.code} stopped (exit status {node.process.returncode}; "
+                    f"see {node.log}){still}"
+                )
+        time.sleep(0.5)

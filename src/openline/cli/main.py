@@ -1,15 +1,15 @@
 """The ``openline`` command: the group, ``openline demo`` (what ``make run`` runs), and the
 commands of each topic, each in its own module.
 
-Commands that take ``DIR`` work on a node's files directly (creating it, its tokens, checking
-its journal) and work whether or not the node runs. Commands that take ``--node DIR`` talk to
-the running node over its HTTP API, so the node stays the one writer of its messages.
+Every command names its node with ``--node DIR``. Commands on a node's files (its card, tokens,
+peers, journal; ``serve``) work whether or not the node runs, and also take ``DIR`` alone.
+Commands on the running node talk to it over its HTTP API, so the node stays the one writer of
+its messages. ``init DIR`` makes a node, so its DIR is only positional.
 """
 
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import click
@@ -46,26 +46,32 @@ def demo(directory: Path | None, no_wait: bool) -> None:
     """
     import tempfile
 
-    from openline.cli.demo import running, scenario
+    from openline.cli.demo import running, scenario, watch
 
     base = directory or Path(tempfile.mkdtemp(prefix="openline-demo-"))
     # Ctrl-C or a plain kill: either way both nodes are stopped before the demo exits.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with reported_errors(), running(base) as nodes:
+        with reported_errors(), running(base) as (nodes, new):
             blue, red = nodes
             click.echo(f"Openline demo in {base}: BLUE and RED are linked and running.")
-            scenario(blue, red, lambda line: click.echo(f"  {line}"))
+            if new:
+                scenario(blue, red, lambda line: click.echo(f"  {line}"))
+            else:  # replayed, it would add the same messages and conflicts again
+                click.echo(
+                    "  The nodes were made by an earlier demo: its scenario is not replayed."
+                )
             for node in nodes:
+                assert node.process is not None
                 click.echo(
                     f"{node.party.code:<5} {node.party.name} ({node.party.lang}): {node.url}  "
-                    f"token {node.token}"
+                    f"token {node.token}  (pid {node.process.pid})"
                 )
             click.echo("Consoles at the URLs above (API reference at /docs). Ctrl-C stops both.")
-            while not no_wait and all(n.process and n.process.poll() is None for n in nodes):
-                time.sleep(0.5)
+            click.echo("To see a line go down, stop one node: kill PID. The other runs on.")
             if not no_wait:
-                raise click.ClickException("a node stopped; see its log beside its directory")
+                watch(nodes, click.echo)
+                raise click.ClickException("both nodes stopped")
     except KeyboardInterrupt:
         click.echo("BLUE and RED stopped", err=True)
 

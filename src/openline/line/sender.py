@@ -176,10 +176,12 @@ class PeerLink:
         store.mark_heard(uow.conn, self.party, now)
 
     async def _note_problem(self, text: str) -> None:
-        """Log every failure; journal a failure the first time it is seen."""
-        log.warning("line to %s: %s", self.party, text)
+        """Log a failure when it starts (its repeats only at debug level: a peer still starting
+        would otherwise fill the log, a line every retry); journal it the first time too."""
         if self.problem == text:
+            log.debug("line to %s: %s (again)", self.party, text)
             return
+        log.warning("line to %s: %s", self.party, text)
         self.problem = text
         # A peer that answers but refuses or sends bad receipts is worth a journal entry; a
         # peer that does not answer shows as degraded, then down, in the line status.
