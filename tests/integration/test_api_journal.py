@@ -316,3 +316,107 @@ def test_about_refuses_what_is_not_an_id(api: InProcess):
     answer = api.client.get(JOURNAL, params={"about": 'msg"%'})
     assert answer.status_code == 422, answer.text
     assert "about" in answer.text
+
+
+def matching(everything: list[dict[str, Any]], keep: Callable[[str], bool]) -> list[int]:
+    return [e["seq"] for e in everything if keep(e["kind"])]
+
+
+def seqs(api: InProcess, **params: Any) -> list[int]:
+    page = api.client.get(JOURNAL, params={"limit": 5000, **params})
+    assert page.status_code == 200, page.text
+    return [e["seq"] for e in page.json()["entries"]]
+
+
+def test_kind_and_hide_filter_the_whole_journal_by_kind_or_prefix(api: InProcess):
+    for number in range(5):
+        send_and_ack(api)
+        send(api, ["RED"], f"to red {number}")
+    everything = entries(api)
+
+    assert seqs(api, kind="message.") == matching(everything, lambda k: k.startswith("message."))
+    assert seqs(api, kind="message.acknowledged") == matching(
+        everything, lambda k: k == "message.acknowledged"
+    )
+    assert seqs(api, kind=["message.acknowledged", "peer."]) == matching(
+        everything, lambda k: k in {"message.acknowledged", "peer.added"}
+    )
+    assert seqs(api, hide="envelope.") == matching(
+        everything, lambda k: not k.startswith("envelope.")
+    )
+    assert seqs(api, kind="message.", hide="message.created") == matching(
+        everything, lambda k: k.startswith("message.") and k != "message.created"
+    )
+    assert len(seqs(api, kind="message.acknowledged")) == 5
+
+
+def test_q_finds_text_in_the_data_however_far_back_ignoring_case(api: InProcess):
+    first = send(api, ["RED"], "Convoy at the Bridge")
+    for number in range(40):
+        send(api, ["RED"], f"other {number}")
+    head = entries(api)[-1]["seq"]
+
+    page = api.client.get(JOURNAL, params={"q": "convoy AT the bridge", "limit": 5})
+    assert page.status_code == 200, page.text
+    found = page.json()["entries"]
+    assert [e["data"]["id"] for e in found] == [first["id"]]
+    assert page.json()["head"]["seq"] == head
+    # The latest page before the head, as the console asks for it, finds it too.
+    assert seqs(api, q="Convoy", before=head + 1, limit=5) == [found[0]["seq"]]
+    assert seqs(api, q="not in any entry") == []
+    assert seqs(api, q="message.created", kind="message.") == matching(
+        entries(api), lambda k: k == "message.created"
+    )
+
+
+@pytest.mark.parametrize(
+    ("wanted", "other"),
+    [
+        ("rate 50% now", "rate 50 percent now"),
+        ("a_b", "axb"),
+        ('say "hi"', "say hi"),
+        ("path C:\\ops", "path C:ops"),
+        ("Колонна у моста", "Колонна"),  # noqa: RUF001 - Russian text
+    ],
+)
+def test_q_matches_its_text_literally(api: InProcess, wanted: str, other: str):
+    sent = send(api, ["RED"], wanted)
+    send(api, ["RED"], other)
+
+    found = api.client.get(JOURNAL, params={"q": wanted, "kind": "message.created"})
+    assert found.status_code == 200, found.text
+    assert [e["data"]["id"] for e in found.json()["entries"]] == [sent["id"]]
+
+
+def test_before_pages_back_through_a_filter_to_the_first_entry(api: InProcess):
+    for number in range(12):
+        send(api, ["RED"], f"page {number}")
+    everything = entries(api)
+    wanted = matching(everything, lambda k: k == "message.created")
+
+    pages: list[list[int]] = []
+    before = everything[-1]["seq"] + 1
+    while page := seqs(api, kind="message.created", before=before, limit=5):
+        pages.append(page)
+        before = page[0]
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert [seq for page in reversed(pages) for seq in page] == wanted
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind": "message%"},
+        {"hide": "Envelope."},
+        {"kind": "a.b.c"},
+        {"q": ""},
+        {"q": "x" * 201},
+        {"before": 0},
+        {"about": "msg_1", "q": "x"},
+        {"about": "msg_1", "kind": "message."},
+    ],
+)
+def test_a_filter_that_is_not_one_is_refused(api: InProcess, params: dict[str, Any]):
+    answer = api.client.get(JOURNAL, params=params)
+    assert answer.status_code == 422, answer.text
+    assert next(iter(params)) in answer.text

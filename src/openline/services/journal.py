@@ -12,6 +12,8 @@ from openline.domain.journal import ChainReport, JournalEntry, verify_chain
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.journal import (
+    EVERY_ENTRY,
+    EntryFilter,
     iter_all_entries,
     read_entries,
     read_entries_about,
@@ -37,9 +39,22 @@ def journal_head(node: Node) -> tuple[int, str]:
     return node.read(read_head)
 
 
-def journal_page(node: Node, after: int, limit: int) -> tuple[list[JournalEntry], int, str]:
-    """Up to ``limit`` entries after ``after``, and the head."""
-    entries, (seq, head_hash) = node.read(partial(_entries_and_head, after=after, limit=limit))
+def journal_page(
+    node: Node,
+    after: int,
+    limit: int,
+    *,
+    before: int | None = None,
+    only: EntryFilter = EVERY_ENTRY,
+) -> tuple[list[JournalEntry], int, str]:
+    """Up to ``limit`` entries after ``after`` (the last ones before ``before`` when given)
+    that ``only`` wants, searched over the whole journal, and the head."""
+    entries, (seq, head_hash) = node.read(
+        lambda conn: (
+            read_entries(conn, after=after, limit=limit, before=before, only=only),
+            read_head(conn),
+        )
+    )
     return entries, seq, head_hash
 
 

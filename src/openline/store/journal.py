@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, cast, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, LargeBinary, cast, func, insert, not_, or_, select
 
 from openline.domain.journal import GENESIS_HASH, JournalEntry, Signer, make_entry
 from openline.domain.timeutil import Clock, format_utc
@@ -42,11 +43,68 @@ def count_entries(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(journal)).scalar_one())
 
 
-def read_entries(conn: Connection, *, after: int = 0, limit: int = 1000) -> list[JournalEntry]:
-    rows = conn.execute(
-        select(*_COLUMNS).where(journal.c.seq > after).order_by(journal.c.seq).limit(limit)
-    )
-    return [JournalEntry(*row) for row in rows]
+@dataclass(frozen=True, slots=True)
+class EntryFilter:
+    """Which entries a reader wants, over the whole journal: ``kinds`` and ``hidden`` each name
+    a kind (``message.created``) or every kind under a prefix ending in a dot (``envelope.``);
+    ``text`` is found, ignoring case, in the entry's kind or its data as stored (canonical JSON,
+    so a text value is searched as JSON writes it)."""
+
+    kinds: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+    text: str | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.kinds:
+            conditions.append(or_(*(_kind_is(kind) for kind in self.kinds)))
+        conditions.extend(not_(_kind_is(kind)) for kind in self.hidden)
+        if self.text:
+            # The text as JSON writes it inside a string (quotes and backslashes escaped).
+            pattern = f"%{_like_escape(json.dumps(self.text, ensure_ascii=False)[1:-1])}%"
+            conditions.append(
+                or_(
+                    journal.c.data.ilike(pattern, escape=_LIKE_ESCAPE),
+                    journal.c.kind.ilike(pattern, escape=_LIKE_ESCAPE),
+                )
+            )
+        return conditions
+
+
+EVERY_ENTRY = EntryFilter()
+_LIKE_ESCAPE = "\\"
+
+
+def _like_escape(text: str) -> str:
+    """``text`` matched as it is by LIKE: its wildcards and the escape character escaped."""
+    for special in (_LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, _LIKE_ESCAPE + special)
+    return text
+
+
+def _kind_is(kind: str) -> ColumnElement[bool]:
+    if kind.endswith("."):
+        return journal.c.kind.like(f"{_like_escape(kind)}%", escape=_LIKE_ESCAPE)
+    return journal.c.kind == kind
+
+
+def read_entries(
+    conn: Connection,
+    *,
+    after: int = 0,
+    limit: int = 1000,
+    before: int | None = None,
+    only: EntryFilter = EVERY_ENTRY,
+) -> list[JournalEntry]:
+    """Entries after ``after`` that ``only`` wants, in stored order: the first ``limit`` of
+    them, or with ``before``, the last ``limit`` before that entry (a page back)."""
+    conditions = [journal.c.seq > after, *only.where()]
+    if before is None:
+        query = select(*_COLUMNS).where(*conditions).order_by(journal.c.seq)
+        return [JournalEntry(*row) for row in conn.execute(query.limit(limit))]
+    query = select(*_COLUMNS).where(journal.c.seq < before, *conditions)
+    rows = conn.execute(query.order_by(journal.c.seq.desc()).limit(limit)).all()
+    return [JournalEntry(*row) for row in reversed(rows)]
 
 
 def read_entries_about(
