@@ -84,3 +84,19 @@ def test_a_file_of_the_wrong_shape_is_refused_naming_the_place(document: Any, fi
         notification_body(document)
 
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        ([feature({"type": "Polygon", "coordinates": [RING]})], "array"),
+        ("zone", "string"),
+        (3, "number"),
+    ],
+)
+def test_a_file_that_is_not_a_json_object_is_refused_saying_what_it_holds(document: Any, said: str):
+    with pytest.raises(InvalidInput) as caught:
+        notification_body(document)
+
+    assert caught.value.message.startswith(f"the file holds a JSON {said}, not a GeoJSON object")
+    assert caught.value.field == "type"

@@ -43,7 +43,13 @@ def notification_body(
 
 
 def _features(document: Any) -> list[Mapping[str, Any]]:
-    kind = document.get("type") if isinstance(document, Mapping) else None
+    if not isinstance(document, Mapping):
+        raise InvalidInput(
+            f"the file holds a JSON {_json_kind(document)}, not a GeoJSON object: give one "
+            "Feature or a FeatureCollection (one feature per volume)",
+            field="type",
+        )
+    kind = document.get("type")
     if kind == "Feature":
         return [document]
     if kind == "FeatureCollection":
@@ -164,3 +170,16 @@ def volumes_of(
 ) -> list[dict[str, Any]]:
     """The volumes of one group of features, each error naming the feature of the file."""
     return [_volume(f, f"features[{i}]") for i, f in zip(indexes, features, strict=True)]
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, as JSON names it (array, string, number, ...)."""
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else type(value).__name__
