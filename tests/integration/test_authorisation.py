@@ -232,6 +232,42 @@ QUERIES: dict[str, dict[str, str | int | float]] = {
 }
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"to": ', b'{"to": [], "template": "planned-operation", "fields": 3}', b"[1, 2]"],
+    ids=["malformed", "invalid planned operation", "not an object"],
+)
+def test_a_planners_other_messages_are_refused_before_their_body_is_checked(
+    api: InProcess, tokens: dict[Role, str], body: bytes
+):
+    journal_before = journal(api)
+
+    response = api.client.post(
+        "/api/v1/messages",
+        content=body,
+        headers={"Authorization": f"Bearer {tokens[Role.PLANNER]}"},
+    )
+
+    assert response.status_code == 403, response.text
+    added = journal(api)[len(journal_before) :]
+    assert [entry["kind"] for entry in added] == ["security.forbidden"]
+    assert added[0]["data"]["action"] == Action.SEND.value
+
+
+def test_a_planners_deconfliction_request_with_a_bad_field_is_checked_like_anyone_elses(
+    api: InProcess, tokens: dict[Role, str]
+):
+    body = {**DECONFLICTION_REQUEST, "fields": {**DECONFLICTION_REQUEST["fields"], "nonsense": 1}}
+
+    response = api.client.post(
+        "/api/v1/messages",
+        json=body,
+        headers={"Authorization": f"Bearer {tokens[Role.PLANNER]}"},
+    )
+
+    assert response.status_code == 422, response.text
+
+
 def get_paths(api: InProcess) -> dict[str, dict[str, str | int | float]]:
     """Every GET path of the API that takes no path parameter, with the query it needs."""
     paths = api.client.get("/openapi.json").json()["paths"]

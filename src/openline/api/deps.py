@@ -9,7 +9,6 @@ from fastapi import Depends, Request, params
 from fastapi.security import HTTPBearer
 
 from openline.api.limits import RateLimiter
-from openline.api.schemas import MessageCreate
 from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
@@ -94,11 +93,22 @@ def requires(action: Action) -> list[params.Depends]:
     return [Depends(Requires(action))]
 
 
-async def sendable_message(body: MessageCreate, request: Request, node: NodeDep) -> MessageCreate:
-    """The message to send, once the operator's role allows its template (a planner sends
-    deconfliction requests only)."""
-    await authorise(request, node, send_action(body.template))
-    return body
+async def sendable_message(
+    request: Request, node: NodeDep, _scheme: Annotated[object, Depends(bearer)]
+) -> None:
+    """Refuse an operator whose role may not send what the body asks to send (a planner sends
+    deconfliction requests only). A route-level dependency, so it runs before the body is
+    validated: a forbidden request is refused whatever else its body holds."""
+    operator: operators.Operator = request.state.operator
+    if not may(operator.role, Action.SEND):
+        await authorise(request, node, send_action(await _template_of(request)))
 
 
-SendableMessage = Annotated[MessageCreate, Depends(sendable_message)]
+async def _template_of(request: Request) -> str | None:
+    """The template the body names, if it is a JSON object naming one (free text: None)."""
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON at all: nothing this role may send
+        return None
+    template = body.get("template") if isinstance(body, dict) else None
+    return template if isinstance(template, str) else None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from openline.api.deps import NodeDep, Operator, SendableMessage, requires
+from openline.api.deps import NodeDep, Operator, requires, sendable_message
 from openline.api.schemas import MessageCreate, MessageList, MessagePublic
 from openline.api.strict_json import StrictJSONRoute
 from openline.domain.errors import InvalidInput
@@ -40,10 +40,12 @@ def _draft(body: MessageCreate) -> Draft:
     return Draft(body.to, body.precedence, body.template, body.fields or {}, body.in_reply_to)
 
 
-# No route-level requirement: what sending needs depends on the template (deps.py).
-@router.post("", status_code=201, response_model=MessagePublic)
+# What sending needs depends on the template the body names (deps.sendable_message).
+@router.post(
+    "", status_code=201, response_model=MessagePublic, dependencies=[Depends(sendable_message)]
+)
 async def send(
-    body: SendableMessage, node: NodeDep, operator: Operator, response: Response
+    body: MessageCreate, node: NodeDep, operator: Operator, response: Response
 ) -> MessagePublic:
     message = await node.write_async(service.new_message(node, _draft(body), operator))
     response.headers["Location"] = f"{router.prefix}/{message.id}"
