@@ -217,8 +217,8 @@ def blue_asks_red_to_cease(pair: Pair, precedence: str) -> str:
     return str(sent.json()["id"])
 
 
-def blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
-    """BLUE notifies an air operation over the point, shared with RED."""
+def notify_over(node: RunningNode, lat: float, lon: float, share_with: list[str]) -> None:
+    """The node notifies an air operation over the point, 4 km round, for the next three hours."""
     now = datetime.now(UTC).replace(microsecond=0)
     body = {
         "kind": "air-operation",
@@ -232,8 +232,13 @@ def blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
                 "time_end": (now + timedelta(hours=3)).isoformat(),
             }
         ],
-        "share_with": ["RED"],
+        "share_with": share_with,
     }
-    with pair.blue.client() as blue:
-        created = blue.post("/api/v1/notifications", json=body)
+    with node.client() as client:
+        created = client.post("/api/v1/notifications", json=body)
     assert created.status_code == 201, created.text
+
+
+def blue_notifies_over(pair: Pair, lat: float, lon: float) -> None:
+    """BLUE notifies an air operation over the point, shared with RED."""
+    notify_over(pair.blue, lat, lon, ["RED"])

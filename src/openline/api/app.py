@@ -21,6 +21,7 @@ from openline.api.routes import (
     node,
     notifications,
     templates,
+    tiles,
     tracks,
 )
 from openline.api.routes import interop as interop_routes
@@ -77,6 +78,7 @@ def create_app(opened: Node) -> FastAPI:
         templates.router,
         console.router,
         tracks.router,
+        tiles.router,
         interop_routes.router,
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)

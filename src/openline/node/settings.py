@@ -193,6 +193,14 @@ class Settings(BaseModel):
         "the files it refers to); empty: ED-318 imports are refused.",
     )
 
+    # The console's base map (docs/console.md#map-tiles): relative to the node directory.
+    map_tiles_dir: str = Field(
+        "",
+        max_length=4096,
+        description="Folder of MBTiles archives of raster tiles (NAME.mbtiles) the console offers "
+        "as base maps; empty: none, the map has the borders and the grid only.",
+    )
+
     @field_validator("url")
     @classmethod
     def _reachable_url(cls, url: str, info: ValidationInfo) -> str:

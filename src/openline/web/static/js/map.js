@@ -1,9 +1,10 @@
-// The map: Leaflet on Natural Earth borders (world-atlas, served by the node: no tiles, nothing
-// from outside), this party's and the peers' notifications in distinct colours, zones and
-// protected sites styled apart, conflicts highlighted, MIL-STD-2525 symbols (milsymbol), the
+// The map: Leaflet on Natural Earth borders (world-atlas, served by the node: nothing from
+// outside) over the operator's own tiles where the node has any (MBTiles in map_tiles_dir),
+// this party's and the peers' notifications in distinct colours, zones and protected sites
+// styled apart, conflicts highlighted, MIL-STD-2525 symbols (milsymbol), the
 // cursor in decimal degrees and MGRS, and areas or points picked by clicks.
 
-import { api } from "./api.js";
+import { api, token } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./util.js";
 
@@ -65,10 +66,33 @@ export class OpsMap {
     const world = await (await fetch("/vendor/world-atlas/countries-50m.json")).json();
     const countries = topojson.feature(world, world.objects.countries);
     for (const country of countries.features) unwrap(country.geometry);
-    L.geoJSON(countries, {
+    this.borders = L.geoJSON(countries, {
       style: { color: "#7d7d74", weight: 0.8, fillColor: "#eeeadf", fillOpacity: 1 },
       interactive: false,
     }).addTo(this.map).bringToBack();
+    await this.loadTiles();
+  }
+
+  // The tile archives the operator loaded on the node (map_tiles_dir), each a base map under the
+  // borders, the first shown; "Borders only" keeps the plain map. Tiles are fetched with the
+  // token, as every request to the node's API.
+  async loadTiles() {
+    const archives = await api("/api/v1/tiles");
+    if (!archives.length) return;
+    const plain = L.layerGroup();
+    const bases = { [t("map.borders_only")]: plain };
+    for (const archive of archives) {
+      const [west, south, east, north] = archive.bounds ?? [-180, -85.06, 180, 85.06];
+      const attribution = archive.attribution ? text(archive.attribution).outerHTML : "";
+      bases[archive.title] = new NodeTiles(`/api/v1/tiles/${encodeURIComponent(archive.name)}/{z}/{x}/{y}`, {
+        minNativeZoom: archive.minzoom ?? 0, maxNativeZoom: archive.maxzoom ?? 18, maxZoom: 19,
+        bounds: L.latLngBounds([south, west], [north, east]), attribution, className: "node-tiles",
+      });
+    }
+    this.map.on("baselayerchange", (event) => this.borders.setStyle({ fillOpacity: event.layer === plain ? 1 : 0 }));
+    L.control.layers(bases, {}, { collapsed: true }).addTo(this.map);
+    Object.values(bases)[1].addTo(this.map);
+    this.borders.setStyle({ fillOpacity: 0 });
   }
 
   // Redraw every live notification; those in an open conflict in red.
@@ -300,6 +324,26 @@ function unwrap(geometry) {
     }
   }
 }
+
+// A tile layer whose tiles come from the node's API with the operator's token (an <img> could
+// not send it), each tile's object URL freed once drawn.
+const NodeTiles = window.L?.TileLayer.extend({
+  createTile(coords, done) {
+    const tile = document.createElement("img");
+    tile.alt = "";
+    fetch(this.getTileUrl(coords), { headers: { Authorization: `Bearer ${token.get()}` } })
+      .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(response.statusText))))
+      .then((blob) => {
+        tile.onload = () => {
+          URL.revokeObjectURL(tile.src);
+          done(null, tile);
+        };
+        tile.src = URL.createObjectURL(blob);
+      })
+      .catch((error) => done(error, tile));
+    return tile;
+  },
+});
 
 function text(content) {
   const span = document.createElement("span");
