@@ -104,10 +104,14 @@ def red_record(
 
 
 @pytest.fixture
-def blue(node_dir: NewNode, clock: FakeClock) -> Iterator[tuple[InProcess, Red]]:
+def blue(
+    node_dir: NewNode, clock: FakeClock, request: pytest.FixtureRequest
+) -> Iterator[tuple[InProcess, Red]]:
+    """BLUE in process, in English or in the language the test gives (indirect parameter)."""
     key = SigningKey.generate()
     link(node_dir.directory, silent_card(key=key))
-    node = Node.open(node_dir.directory, environ={}, clock=clock)
+    lang = getattr(request, "param", "en")
+    node = Node.open(node_dir.directory, environ={"OPENLINE_LANG": lang}, clock=clock)
     with TestClient(create_app(node)) as client:
         client.headers["Authorization"] = f"Bearer {node_dir.token}"
         wait_for(lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")))
@@ -331,7 +335,17 @@ def test_the_lifecycle_is_enforced(blue: tuple[InProcess, Red]):
     )
 
 
-def test_a_conflict_is_answered_with_a_prefilled_deconfliction_request(blue: tuple[InProcess, Red]):
+@pytest.mark.parametrize(
+    ("blue", "asked"),
+    [
+        ("en", "{own} / {theirs}: separation conflict {key}, {d} m apart"),
+        ("ru", "{own} / {theirs}: конфликт (разнесение) {key}, расстояние {d} м"),
+    ],
+    indirect=["blue"],
+)
+def test_a_conflict_is_answered_with_a_prefilled_deconfliction_request_in_the_nodes_language(
+    blue: tuple[InProcess, Red], asked: str
+):
     api, red = blue
     api.client.post("/api/v1/notifications", json=body(share_with=["RED"]))
     red.send("notification", red_record())
@@ -342,7 +356,17 @@ def test_a_conflict_is_answered_with_a_prefilled_deconfliction_request(blue: tup
     assert request["to"] == ["RED"]
     assert request["template"] == "deconfliction-request"
     assert request["fields"]["time_window"] == {"start": T0, "end": T1}
-    assert conflict["key"] in request["fields"]["request"]
+    sides = {side["owner"]: side["notification"] for side in (conflict["a"], conflict["b"])}
+    titles = {
+        party: api.client.get(f"/api/v1/notifications/{ident}").json()["title"]
+        for party, ident in sides.items()
+    }
+    assert request["fields"]["request"] == asked.format(
+        own=titles["BLUE"],
+        theirs=titles["RED"],
+        key=conflict["key"],
+        d=f"{min(c['distance_m'] for c in conflict['clashes']):.0f}",
+    )
     sent = api.client.post("/api/v1/messages", json=request)
     assert sent.status_code == 201, sent.text
 

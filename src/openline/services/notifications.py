@@ -15,6 +15,7 @@ from typing import Any
 from openline.domain import notifications as rules
 from openline.domain.conflicts import (
     AltitudeBand,
+    Clash,
     ConflictState,
     DetectedConflict,
     StoredConflict,
@@ -25,8 +26,10 @@ from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft
 from openline.domain.notifications import Notification, NotificationDraft, Status
+from openline.domain.separation import Rule
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Circle, Footprint, Limits, MultiPolygon
+from openline.i18n import catalogue
 from openline.node.assembly import Node
 from openline.services.outbox import require_peer, seal_for
 from openline.store import notifications as store
@@ -277,11 +280,27 @@ def deconfliction_request(node: Node, key: str) -> Draft:
         "area": _area(volume.footprint),
         "time_window": window.to_json(),
         "altitude_band": band.to_json(),
-        "request": f"{own.title} / {theirs.title}: {conflict.rule.value} conflict {key}, "
-        f"{clash.distance_m:.0f} m apart",
+        "request": _request_text(
+            node.settings.lang, own=own, theirs=theirs, rule=conflict.rule, key=key, clash=clash
+        ),
     }
     return Draft(
         to=(other.owner,), precedence="immediate", template="deconfliction-request", fields=fields
+    )
+
+
+def _request_text(
+    lang: str, *, own: Notification, theirs: Notification, rule: Rule, key: str, clash: Clash
+) -> str:
+    """What a deconfliction request asks, in the sending node's language."""
+    words = catalogue(lang)
+    return words.text(
+        "requests.deconfliction",
+        own=own.title,
+        theirs=theirs.title,
+        rule=words.text(f"rules.{rule.value}"),
+        conflict=key,
+        distance=words.text("units.m", n=f"{clash.distance_m:.0f}"),
     )
 
 
