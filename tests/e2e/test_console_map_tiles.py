@@ -182,3 +182,11 @@ def test_the_console_draws_the_operators_tiles_from_the_node_as_its_base_map(
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("Borders only").check()
     wait_for(lambda: drawn.count() == 0, what="the tiles taken off the map")
+    page.get_by_label("Region of the line").check()
+    drawn.first.wait_for()
+
+    # Two zooms out from the archive's first zoom, its tiles are off (not asked by the thousand).
+    page.locator(".leaflet-control-zoom-out").click()
+    page.wait_for_timeout(400)
+    page.locator(".leaflet-control-zoom-out").click()
+    wait_for(lambda: drawn.count() == 0, what="the tiles off two zooms out")

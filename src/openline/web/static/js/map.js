@@ -85,7 +85,10 @@ export class OpsMap {
       const [west, south, east, north] = archive.bounds ?? [-180, -85.06, 180, 85.06];
       const attribution = archive.attribution ? text(archive.attribution).outerHTML : "";
       bases[archive.title] = new NodeTiles(`/api/v1/tiles/${encodeURIComponent(archive.name)}/{z}/{x}/{y}`, {
-        minNativeZoom: archive.minzoom ?? 0, maxNativeZoom: archive.maxzoom ?? 18, maxZoom: 19,
+        // Further out than the archive's first zoom, its tiles would be asked for by the
+        // thousand: shown one zoom out (each tile halved), off beyond.
+        minZoom: Math.max(0, (archive.minzoom ?? 0) - 1), minNativeZoom: archive.minzoom ?? 0,
+        maxNativeZoom: archive.maxzoom ?? 18, maxZoom: 19,
         bounds: L.latLngBounds([south, west], [north, east]), attribution, className: "node-tiles",
       });
     }
