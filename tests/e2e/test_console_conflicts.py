@@ -70,10 +70,10 @@ def test_a_conflict_card_names_the_minima_broken_and_requests_deconfliction_in_o
 
     # One click: the node's draft in Compose, its words in English on BLUE, in Russian on RED.
     english = _request_from_the_card(blue, 4000)
-    assert english.startswith("Close air support / Convoy escort: Separation conflict")
+    assert english.startswith("Close air support / Convoy escort: separation conflict")
     assert key in english
     russian = _request_from_the_card(red, 3000)
-    assert russian.startswith("Convoy escort / Close air support: конфликт (Разнесение)")
+    assert russian.startswith("Convoy escort / Close air support: конфликт (разнесение)")
     assert key in russian
     assert " м" in russian
     red.screenshot("conflict-request-ru")

@@ -57,16 +57,7 @@ function minima(c) {
     row("time", time));
 }
 
-// The clash the node builds its deconfliction request on: the closest pair of volumes.
+// The closest pair of volumes: the clash the card explains.
 function closest(conflict) {
   return [...conflict.clashes].sort((x, y) => x.distance_m - y.distance_m)[0];
-}
-
-// The request's words in the sending officer's language (the node's draft has them in English):
-// both notifications, the rule, the conflict's key and how far apart they are.
-export function requestText(conflict, notifications, party) {
-  const title = (s) => notifications.find((n) => n.id === s.notification)?.title ?? s.notification;
-  const [own, theirs] = conflict.a.owner === party ? [conflict.a, conflict.b] : [conflict.b, conflict.a];
-  return t("conflicts.request_text", { own: title(own), theirs: title(theirs), rule: t(`rule.${conflict.rule}`),
-    key: conflict.key, distance: metres(closest(conflict).distance_m) });
 }

@@ -4,7 +4,7 @@
 import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Compose } from "./compose.js";
-import { renderConflicts, requestText } from "./conflicts.js";
+import { renderConflicts } from "./conflicts.js";
 import { MessageDetail } from "./detail.js";
 import { language, loadLanguage, t } from "./i18n.js";
 import { Journal } from "./journal.js";
@@ -242,12 +242,11 @@ async function refreshMap() {
   $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
 }
 
-// The node's deconfliction request for a conflict, in the officer's words, in Compose to check
-// and send.
+// The node's deconfliction request for a conflict (its sentence in the node's language, which
+// is the console's), in Compose to check and send.
 async function requestDeconfliction(conflict) {
   try {
     const draft = await api(`/api/v1/conflicts/${encodeURIComponent(conflict.key)}/request`);
-    draft.fields.request = requestText(conflict, state.notifications, state.node.party.party);
     compose.fill(draft);
     selectTab("compose");
   } catch (error) {
