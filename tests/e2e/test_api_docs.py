@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Request
 
-from tests.e2e.conftest import OpenConsole
+from tests.support.console import OpenConsole
 from tests.support.processes import RunningNode
 
 pytestmark = pytest.mark.slow

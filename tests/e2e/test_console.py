@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease, red_shares_circle
+from tests.support.console import Console, OpenConsole, blue_asks_red_to_cease, red_shares_circle
 from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import Pair, RunningNode, start_node, start_pair, stop_pair

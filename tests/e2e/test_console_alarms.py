@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from openline.domain.tracks import TrackRef, approach_key
-from tests.e2e.conftest import (
+from tests.support.console import (
     Console,
     OpenConsole,
     blue_asks_red_to_cease,

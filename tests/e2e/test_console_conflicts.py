@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import Console, OpenConsole, blue_notifies_over, red_shares_circle
+from tests.support.console import Console, OpenConsole, blue_notifies_over, red_shares_circle
 from tests.support.processes import Pair
 
 pytestmark = pytest.mark.slow

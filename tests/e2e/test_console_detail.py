@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease
-from tests.e2e.test_catalogues import catalogue
+from tests.support.catalogues import catalogue
+from tests.support.console import Console, OpenConsole, blue_asks_red_to_cease
 from tests.support.processes import Pair
 from tests.support.waiting import wait_for
 

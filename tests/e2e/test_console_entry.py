@@ -9,7 +9,7 @@ import pytest
 
 from openline.domain.dtg import format_dtg
 from openline.domain.timeutil import format_utc
-from tests.e2e.conftest import Console, OpenConsole
+from tests.support.console import Console, OpenConsole
 from tests.support.processes import Pair
 
 pytestmark = pytest.mark.slow

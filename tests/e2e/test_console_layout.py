@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Console, OpenConsole, blue_asks_red_to_cease
-from tests.e2e.test_catalogues import catalogue
+from tests.support.catalogues import catalogue
+from tests.support.console import Console, OpenConsole, blue_asks_red_to_cease
 from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import Pair, start_node

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import OpenConsole, notify_over
+from tests.support.console import OpenConsole, notify_over
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode

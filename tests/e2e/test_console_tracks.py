@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openline.domain.tracks import TrackRef, approach_key, entry_key
-from tests.e2e.conftest import OpenConsole, blue_asks_red_to_cease, red_shares_circle
+from tests.support.console import OpenConsole, blue_asks_red_to_cease, red_shares_circle
 from tests.support.processes import Pair
 from tests.support.tracks import post_tracks, track_report
 

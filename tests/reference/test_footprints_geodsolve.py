@@ -22,7 +22,7 @@ from pyproj import Geod
 
 from openline.domain.volumes import Circle, Footprint, Polygon
 from openline.geo.footprints import Shape, distance_m, distances_m
-from tests.reference import geographiclib_tool
+from tests.support.geographiclib import geographiclib_tool
 
 GEOD = Geod(ellps="WGS84")
 TOLERANCE_M = 0.01

@@ -31,7 +31,7 @@ from openline.geo.coords import (
     parse_coordinate,
     parse_position,
 )
-from tests.reference import geographiclib_tool
+from tests.support.geographiclib import geographiclib_tool
 from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 TOLERANCE_M = 1.0

@@ -13,33 +13,24 @@ flights of ``non_conflicting.yaml`` interlock without meeting).
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
 import pytest
 import shapely
 import yaml
-from pyproj import Geod
 
 from openline.domain.notifications import Kind, Notification, Status
 from openline.domain.separation import separation_rules
-from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Limits, parse_volume
 from openline.geo.conflict_finder import ConflictFinder
 from openline.interop.f3548 import resolved
+from tests.support.interuss import NOW, ORIGIN, volume, window
 from tests.support.shared_data import SHARED_DATA, needs_shared_data
 
 INTENTS = SHARED_DATA / "interuss" / "flight_intents" / "standard"
 FILES = ["conflicting_flights.yaml", "non_conflicting.yaml"]
-NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
-ORIGIN = (38.0, 35.0)  # lon, lat: where the intents are placed
-METRES_PER_DEGREE_LNG = 111_319.49  # at the equator, where the intents were drawn
-METRES_PER_DEGREE_LAT = 110_574.27
-GEOD = Geod(ellps="WGS84")
 
 pytestmark = needs_shared_data(INTENTS)
 
@@ -47,45 +38,6 @@ pytestmark = needs_shared_data(INTENTS)
 def load(file: str) -> dict[str, dict[str, Any]]:
     intents = yaml.safe_load((INTENTS / file).read_text(encoding="utf-8"))["intents"]
     return {name: resolved(intents, name) for name in intents}
-
-
-def duration(text: str) -> timedelta:
-    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)([smhd])", str(text))
-    assert match, text
-    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-    return timedelta(seconds=float(match.group(1)) * unit)
-
-
-def instant(spec: dict[str, Any]) -> datetime:
-    offset = spec.get("offset_from", {})
-    return NOW + duration(offset.get("offset", "0s"))
-
-
-def window(area: dict[str, Any]) -> tuple[datetime, datetime]:
-    start = instant(area["start_time"])
-    end = instant(area["end_time"]) if "end_time" in area else start + duration(area["duration"])
-    return start, end
-
-
-def placed(lng: float, lat: float) -> tuple[float, float]:
-    """The intent's vertex, the same metres east and north of ORIGIN as it was of (0, 0)."""
-    east, north = lng * METRES_PER_DEGREE_LNG, lat * METRES_PER_DEGREE_LAT
-    lon, lat2, _ = GEOD.fwd(*ORIGIN, math.degrees(math.atan2(east, north)), math.hypot(east, north))
-    return lon, lat2
-
-
-def volume(area: dict[str, Any], at: tuple[float, float] | None) -> dict[str, Any]:
-    """Openline's JSON for one InterUSS volume, placed at ``at`` (or where it is if None)."""
-    start, end = window(area)
-    vertices = [(v["lng"], v["lat"]) for v in area["outline_polygon"]["vertices"]]
-    ring = [list(placed(*v)) if at else list(v) for v in vertices]
-    return {
-        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-        "altitude_lower_m": area["altitude_lower"]["value"],
-        "altitude_upper_m": area["altitude_upper"]["value"],
-        "time_start": format_utc(start),
-        "time_end": format_utc(end),
-    }
 
 
 def interuss_intersect(a: dict[str, Any], b: dict[str, Any]) -> bool:

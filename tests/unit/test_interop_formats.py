@@ -24,7 +24,7 @@ from openline.interop.geozones import SchemaFolder
 from openline.interop.plans import Action
 from openline.node.settings import Settings
 from openline.services.interop import ed318_schema
-from tests.reference.test_interuss_intents import volume as reference_volume
+from tests.support.interuss import volume as reference_volume
 from tests.support.notams import BAD_TIME, CANCEL, GOOD, REPLACE
 from tests.support.shared_data import (
     ED318_EXAMPLES,

@@ -1,24 +1,15 @@
 """The console's word catalogues: one per language, the same keys in each, every key the
-console's code asks for present. (No browser: these run in milliseconds.)"""
+console's code asks for present. (No browser: they read the files.)"""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from openline.domain.journal import JournalKind
 from openline.domain.notifications import Kind
-
-STATIC = Path(__file__).resolve().parents[2] / "src" / "openline" / "web" / "static"
-LANGUAGES = ("en", "ru", "fr", "ar")
-
-
-def catalogue(lang: str) -> dict[str, str]:
-    words: dict[str, str] = json.loads((STATIC / "i18n" / f"{lang}.json").read_text("utf-8"))
-    return words
+from tests.support.catalogues import LANGUAGES, STATIC, catalogue
 
 
 @pytest.mark.parametrize("lang", LANGUAGES[1:])
