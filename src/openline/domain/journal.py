@@ -262,3 +262,18 @@ def _check_links(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Sig
     if base64.b64encode(signature).decode("ascii") != entry.sig:
         return "its signature is not valid base64 (altered)"
     return entry.seq, body, signature
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilter:
+    """Which entries a reader wants, over the whole journal: ``kinds`` and ``hidden`` each name
+    a kind (``message.created``) or every kind under a prefix ending in a dot (``envelope.``);
+    ``text`` is found, ignoring case, in the entry's kind or its data as stored (canonical JSON,
+    so a text value is searched as JSON writes it). The store turns it into its query."""
+
+    kinds: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+    text: str | None = None
+
+
+EVERY_ENTRY = EntryFilter()

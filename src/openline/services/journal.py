@@ -8,12 +8,16 @@ from functools import partial
 
 from sqlalchemy import Connection
 
-from openline.domain.journal import ChainReport, JournalEntry, verify_chain
+from openline.domain.journal import (
+    EVERY_ENTRY,
+    ChainReport,
+    EntryFilter,
+    JournalEntry,
+    verify_chain,
+)
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.journal import (
-    EVERY_ENTRY,
-    EntryFilter,
     iter_all_entries,
     read_entries,
     read_entries_about,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, LargeBinary, cast, func, insert, not_, or_, select
 
-from openline.domain.journal import GENESIS_HASH, JournalEntry, Signer, make_entry
+from openline.domain.journal import (
+    EVERY_ENTRY,
+    GENESIS_HASH,
+    EntryFilter,
+    JournalEntry,
+    Signer,
+    make_entry,
+)
 from openline.domain.timeutil import Clock, format_utc
 from openline.store.prepared import Prepared
 from openline.store.tables import journal
@@ -43,35 +49,24 @@ def count_entries(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(journal)).scalar_one())
 
 
-@dataclass(frozen=True, slots=True)
-class EntryFilter:
-    """Which entries a reader wants, over the whole journal: ``kinds`` and ``hidden`` each name
-    a kind (``message.created``) or every kind under a prefix ending in a dot (``envelope.``);
-    ``text`` is found, ignoring case, in the entry's kind or its data as stored (canonical JSON,
-    so a text value is searched as JSON writes it)."""
-
-    kinds: tuple[str, ...] = ()
-    hidden: tuple[str, ...] = ()
-    text: str | None = None
-
-    def where(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        if self.kinds:
-            conditions.append(or_(*(_kind_is(kind) for kind in self.kinds)))
-        conditions.extend(not_(_kind_is(kind)) for kind in self.hidden)
-        if self.text:
-            # The text as JSON writes it inside a string (quotes and backslashes escaped).
-            pattern = f"%{_like_escape(json.dumps(self.text, ensure_ascii=False)[1:-1])}%"
-            conditions.append(
-                or_(
-                    journal.c.data.ilike(pattern, escape=_LIKE_ESCAPE),
-                    journal.c.kind.ilike(pattern, escape=_LIKE_ESCAPE),
-                )
+def _wanted(only: EntryFilter) -> list[ColumnElement[bool]]:
+    """The conditions on journal rows that select what ``only`` asks for."""
+    conditions: list[ColumnElement[bool]] = []
+    if only.kinds:
+        conditions.append(or_(*(_kind_is(kind) for kind in only.kinds)))
+    conditions.extend(not_(_kind_is(kind)) for kind in only.hidden)
+    if only.text:
+        # The text as JSON writes it inside a string (quotes and backslashes escaped).
+        pattern = f"%{_like_escape(json.dumps(only.text, ensure_ascii=False)[1:-1])}%"
+        conditions.append(
+            or_(
+                journal.c.data.ilike(pattern, escape=_LIKE_ESCAPE),
+                journal.c.kind.ilike(pattern, escape=_LIKE_ESCAPE),
             )
-        return conditions
+        )
+    return conditions
 
 
-EVERY_ENTRY = EntryFilter()
 _LIKE_ESCAPE = "\\"
 
 
@@ -98,7 +93,7 @@ def read_entries(
 ) -> list[JournalEntry]:
     """Entries after ``after`` that ``only`` wants, in stored order: the first ``limit`` of
     them, or with ``before``, the last ``limit`` before that entry (a page back)."""
-    conditions = [journal.c.seq > after, *only.where()]
+    conditions = [journal.c.seq > after, *_wanted(only)]
     if before is None:
         query = select(*_COLUMNS).where(*conditions).order_by(journal.c.seq)
         return [JournalEntry(*row) for row in conn.execute(query.limit(limit))]

@@ -11,10 +11,9 @@ from openline import __version__
 from openline.api.deps import LineDep, NodeDep, Operator, requires
 from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
 from openline.domain.errors import InvalidInput
-from openline.domain.journal import MAX_SEQ
+from openline.domain.journal import MAX_SEQ, EntryFilter
 from openline.domain.roles import Action
 from openline.services.journal import journal_about_message, journal_head, journal_page
-from openline.store.journal import EntryFilter
 
 MAX_KIND_FILTERS = 40
 MAX_SEARCH_CHARS = 200
