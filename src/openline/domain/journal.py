@@ -60,6 +60,7 @@ class JournalKind(StrEnum):
     CONFLICT_CLEARED = "conflict.cleared"
     PROXIMITY_OPENED = "proximity.opened"
     PROXIMITY_CLEARED = "proximity.cleared"
+    PROXIMITY_SUMMARY = "proximity.summary"
     SECURITY_UNAUTHENTICATED = "security.unauthenticated"
     SECURITY_FORBIDDEN = "security.forbidden"
     SECURITY_ENVELOPE_REFUSED = "security.envelope_refused"
