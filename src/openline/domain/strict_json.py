@@ -6,6 +6,12 @@ database or the journal's canonical form. PostgreSQL keeps no NUL (``"\\u0000"``
 are refused here, as malformed JSON, naming where they are. (NaN and Infinity are let through:
 the rules refuse them naming the field.)
 
+Nesting is held to ``MAX_DEPTH`` arrays and objects, counted before the text is parsed: Python's
+parser recurses once per level, so a body nested ten thousand deep would otherwise end in a
+RecursionError (a 500) instead of a refusal. The deepest document Openline reads (a GeoJSON
+MultiPolygon in a FeatureCollection, an F3548 intent, an envelope of a notification) is about
+ten deep.
+
 Pure, so that every layer that reads JSON from outside may use it: the API for request bodies
 (``openline.api.strict_json``), the file formats for imported files (``openline.interop``).
 """
@@ -13,7 +19,16 @@ Pure, so that every layer that reads JSON from outside may use it: the API for r
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
+
+MAX_DEPTH = 64  # arrays and objects, one inside the other
+
+# A string (its end optional, so that the scan never starts over) or a run of anything but a
+# bracket: what is left are the brackets that nest.
+_NOT_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[^\[\]{}"]+')
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class NotStrictJSON(json.JSONDecodeError):
@@ -24,14 +39,35 @@ class NotStrictJSON(json.JSONDecodeError):
 
 
 def loads(body: bytes | str) -> Any:
-    """``json.loads``, refusing a lone surrogate or a NUL with a ``json.JSONDecodeError``
-    naming where it is."""
-    value = json.loads(body)
+    """``json.loads``, refusing a lone surrogate or a NUL, or nesting deeper than
+    ``MAX_DEPTH``, with a ``json.JSONDecodeError`` naming where it is."""
+    # Decoded as json.loads decodes bytes (UTF-8, -16 or -32), so that the brackets counted
+    # are characters, never bytes of another character.
+    text = (
+        body.decode(json.detect_encoding(body), "surrogatepass")
+        if isinstance(body, bytes)
+        else body
+    )
+    too_deep = f"the body is nested deeper than {MAX_DEPTH} arrays and objects, the limit"
+    if _too_deep(text):
+        raise NotStrictJSON(too_deep, text, 0)
+    try:
+        value = json.loads(text)
+    except RecursionError:  # unbalanced brackets, counted short: the parser still stops
+        raise NotStrictJSON(too_deep, text, 0) from None
     problem = _problem(value, "")
     if problem is not None:
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         raise NotStrictJSON(problem, text, 0)
     return value
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays and objects nest deeper than ``MAX_DEPTH`` in JSON ``text``, seen without
+    parsing it: one linear scan, in C (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # the usual small body: spared the scan
+    brackets = _NOT_NESTING.sub("", text)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH
 
 
 def _problem(value: Any, where: str) -> str | None:

@@ -78,8 +78,10 @@ def _document(name: str, text: str) -> Any:
             raise InvalidInput(f"the {name} file is not JSON: {json_error}") from None
     import yaml  # InterUSS writes its flight intents in YAML
 
+    from openline.interop.yaml_text import load_yaml
+
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
         loads(json.dumps(document, default=str))  # the same check on what YAML read
     except yaml.YAMLError as error:
         raise InvalidInput(f"the f3548 file is neither JSON nor YAML: {error}") from None
