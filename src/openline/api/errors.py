@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from openline.domain import errors
+from openline.domain.quoting import SHOWN_CHARACTERS, quote
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,19 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         detail = f": {problem}" if problem else ""
         message = f"the request body is not valid JSON{detail}"
         return error_response(400, "malformed_request", message)
-    location = [str(part) for part in first["loc"] if part not in ("body", "query", "path")]
+    location = [_name(part) for part in first["loc"] if part not in ("body", "query", "path")]
     field = ".".join(location) or None
-    value = f" (got {first['input']!r})" if "input" in first and location else ""
+    value = f" (got {quote(first['input'])})" if "input" in first and location else ""
     message = f"{field}: {first['msg']}{value}" if field else f"request body: {first['msg']}"
     return error_response(422, "invalid", message, field)
+
+
+def _name(part: object) -> str:
+    """A part of the field at fault, as it is when short and plain; quoted when it is a member
+    name chosen by the client that is long or holds what could forge text."""
+    text = str(part)
+    plain = len(text) <= SHOWN_CHARACTERS and text.isprintable()
+    return text if plain else quote(text)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

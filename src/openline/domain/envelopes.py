@@ -25,6 +25,7 @@ from typing import Any
 
 from openline.domain.canonical import canonical_json
 from openline.domain.journal import GENESIS_HASH
+from openline.domain.quoting import quote, quote_all
 
 ENVELOPE_VERSION = 1
 KINDS = (
@@ -180,10 +181,11 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
         missing, extra = sorted(_ENVELOPE_KEYS - keys), sorted(keys - _ENVELOPE_KEYS)
         raise Refused(
             MALFORMED,
-            f"envelope members wrong: missing {missing or 'none'}, unexpected {extra or 'none'}",
+            f"envelope members wrong: missing {quote_all(missing) or 'none'}, "
+            f"unexpected {quote_all(extra) or 'none'}",
         )
     if value["v"] != ENVELOPE_VERSION or isinstance(value["v"], bool):
-        raise Refused(MALFORMED, f"envelope version {value['v']!r} is not {ENVELOPE_VERSION}")
+        raise Refused(MALFORMED, f"envelope version {quote(value['v'])} is not {ENVELOPE_VERSION}")
     _require(value, "id", _ID)
     _require(value, "from", _PARTY)
     _require(value, "to", _PARTY)
@@ -191,9 +193,9 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
     _require(value, "sent_at", _INSTANT)
     seq = value["link_seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise Refused(MALFORMED, f"link_seq {seq!r} is not a whole number from 1")
+        raise Refused(MALFORMED, f"link_seq {quote(seq)} is not a whole number from 1")
     if value["kind"] not in KINDS:
-        raise Refused(MALFORMED, f"kind {value['kind']!r} is not one of {', '.join(KINDS)}")
+        raise Refused(MALFORMED, f"kind {quote(value['kind'])} is not one of {', '.join(KINDS)}")
     if not isinstance(value["body"], dict):
         raise Refused(MALFORMED, "body is not a JSON object")
     if not isinstance(value["sig"], str):
@@ -224,7 +226,7 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
 def _require(value: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> None:
     member = value[key]
     if not isinstance(member, str) or not pattern.match(member):
-        raise Refused(MALFORMED, f"{key} {member!r} is not valid")
+        raise Refused(MALFORMED, f"{key} {quote(member)} is not valid")
 
 
 def check_signature(envelope: Envelope, verify: Verifier) -> None:
