@@ -27,6 +27,9 @@ from openline.domain.timeutil import format_utc, parse_utc, system_clock
             "2025-01-01T01:30:00.000Z",
         ),
         (datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC), "9999-12-31T23:59:59.999Z"),
+        # strftime("%Y") wrote these years as "1" and "999", which parse_utc refused (issue 23)
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00.000Z"),
+        (datetime(999, 12, 31, 23, 0, tzinfo=UTC), "0999-12-31T23:00:00.000Z"),
     ],
 )
 def test_an_instant_is_written_in_utc_with_milliseconds_and_z(instant: datetime, text: str) -> None:
@@ -98,6 +101,13 @@ def test_an_instant_outside_the_years_python_holds_in_utc_is_refused_naming_the_
 def test_reading_back_what_was_written_gives_the_same_instant_to_the_millisecond() -> None:
     instant = datetime(2024, 12, 3, 12, 0, 0, 123_456, tzinfo=UTC)
     assert parse_utc(format_utc(instant)) == instant.replace(microsecond=123_000)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00:00.000Z", "0999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"]
+)
+def test_every_instant_written_is_read_back_as_written(text: str) -> None:
+    assert format_utc(parse_utc(text)) == text
 
 
 def test_the_system_clock_tells_utc() -> None:

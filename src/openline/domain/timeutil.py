@@ -1,4 +1,8 @@
-"""UTC instants as Openline writes them: ISO 8601 with milliseconds and a ``Z``."""
+"""UTC instants as Openline writes them: ISO 8601 with milliseconds and a ``Z``.
+
+Openline holds the instants of the years 0001 to 9999 in UTC, each written with a four-digit
+year (docs/api.md), so that whatever one node writes its peer reads back.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,13 @@ def system_clock() -> datetime:
 
 
 def format_utc(instant: datetime) -> str:
-    """Write ``instant`` as ``2024-12-03T12:00:00.000Z``; fixed width keeps text in time order."""
+    """Write ``instant`` as ``2024-12-03T12:00:00.000Z``; fixed width keeps text in time order.
+
+    The year always has four digits (``0001``): ``strftime("%Y")`` writes year 1 as ``1``,
+    which no ISO 8601 reader, ``parse_utc`` included, takes back."""
     if instant.tzinfo is None:
         raise ValueError("naive datetime: Openline only handles UTC instants")
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_utc(text: str, *, field: str = "time") -> datetime:

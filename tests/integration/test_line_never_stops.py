@@ -1,0 +1,118 @@
+"""Nothing stops the line (issue 23): no record a node accepts is refused by its peer for its
+content, and an envelope the peer nevertheless cannot apply is receipted as not applied, so
+the link goes on behind it.
+
+BLUE and RED run as real ``openline serve`` processes linked on 127.0.0.1; every test ends
+with a FLASH that must get through on the link it tried to stop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.operator import assert_flash_gets_through, get
+from tests.support.processes import Pair, RunningNode
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+POINT = {"lat": 35.0, "lon": 38.5}
+
+
+def notification(time_start: str, time_end: str, share_with: str = "RED") -> dict[str, Any]:
+    return {
+        "kind": "air-operation",
+        "title": "CAS north of the river",
+        "volumes": [
+            {
+                "circle": {**POINT, "radius_m": 2000},
+                "altitude_lower_m": 0,
+                "altitude_upper_m": 3000,
+                "time_start": time_start,
+                "time_end": time_end,
+            }
+        ],
+        "share_with": [share_with],
+    }
+
+
+def encounter_report(time: str) -> dict[str, Any]:
+    return {
+        "to": ["RED"],
+        "precedence": "flash",
+        "template": "unsafe-encounter-report",
+        "fields": {"location": POINT, "time": time, "description": "close pass"},
+    }
+
+
+def post(node: RunningNode, path: str, body: dict[str, Any]) -> Any:
+    with node.client() as client:
+        return client.post(path, json=body)
+
+
+def arrived(node: RunningNode, path: str, key: str, item_id: str) -> bool:
+    return item_id in {item["id"] for item in get(node, path)[key]}
+
+
+def still_reads(node: RunningNode) -> None:
+    """What broke for every role in the issue: the lists the console reads at sign-in, and
+    the exports."""
+    for path in ("/api/v1/node", "/api/v1/notifications", "/api/v1/conflicts", "/api/v1/messages"):
+        get(node, path)
+    for name in ("geojson", "f3548"):
+        get(node, f"/api/v1/exports/{name}")
+
+
+# The times of the issue's findings, and the extremes of the range the docs state.
+TIMES = [
+    pytest.param("0001-01-01T00:00:00Z", "0001-01-01T01:00:00Z", id="year 1"),
+    pytest.param("0999-12-31T23:00:00Z", "0999-12-31T23:59:59Z", id="year 999"),
+    pytest.param("9999-12-31T22:00:00Z", "9999-12-31T23:59:59.999Z", id="year 9999"),
+]
+
+
+@pytest.mark.parametrize(("start", "end"), TIMES)
+def test_notifications_of_any_year_the_node_accepts_reach_the_peer_and_conflict_on_both(
+    pair: Pair, start: str, end: str
+):
+    # One of each party, same window and place: their conflict is found at the range's edges.
+    made = [
+        post(pair.blue, "/api/v1/notifications", notification(start, end, "RED")),
+        post(pair.red, "/api/v1/notifications", notification(start, end, "BLUE")),
+    ]
+    assert [m.status_code for m in made] == [201, 201], made[-1].text
+    ids = [m.json()["id"] for m in made]
+    for node in (pair.blue, pair.red):
+        wait_for(
+            lambda node=node: all(
+                arrived(node, "/api/v1/notifications", "notifications", i) for i in ids
+            ),
+            what=f"both notifications on {node.directory.name}",
+        )
+    for node in (pair.blue, pair.red):
+        (volume,) = get(node, f"/api/v1/notifications/{ids[0]}")["volumes"]
+        assert volume["time_start"][:4] == start[:4]
+        (conflict,) = get(node, "/api/v1/conflicts")["conflicts"]
+        assert {conflict["a"]["notification"], conflict["b"]["notification"]} == set(ids)
+        still_reads(node)
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+@pytest.mark.parametrize("time", ["0001-01-01T00:00:00Z", "0999-06-01T00:00:00Z"])
+def test_an_encounter_report_of_any_year_reaches_the_peer_and_reads_the_same_there(
+    pair: Pair, time: str
+):
+    sent = post(pair.blue, "/api/v1/messages", encounter_report(time))
+    assert sent.status_code == 201, sent.text
+    wait_for(
+        lambda: arrived(pair.red, "/api/v1/messages", "messages", sent.json()["id"]),
+        what="the report on RED",
+    )
+    received = get(pair.red, f"/api/v1/messages/{sent.json()['id']}")
+    assert received["fields"] == sent.json()["fields"]
+    assert received["fields"]["time"] == f"{time[:-1]}.000Z"
+    for node in (pair.blue, pair.red):
+        still_reads(node)
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
