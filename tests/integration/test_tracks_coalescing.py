@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.domain.proximity_episodes import GRACE_S
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import parse_reports
 from openline.node.assembly import Node
@@ -137,18 +138,22 @@ def test_a_warning_is_journaled_once_when_it_opens_and_once_when_it_clears(
         tick(node)
 
     (opened,) = journaled(node, "proximity.opened")
-    (listed,) = (w.to_json() for w in node.write(tracks.current_warnings(node)))
+    (listed,) = (w.to_json() for w in node.write(tracks.current_warnings(node)).warnings)
     assert listed["key"] == opened["key"]
     assert listed["a"]["time"] > opened["a"]["time"]  # the listing has the latest figures
     assert journaled(node, "proximity.cleared") == []
 
     clock.advance(seconds=node.settings.track_stale_after)
-    tick(node)  # both tracks are stale now
+    tick(node)  # both tracks are stale now: the warning lapses, no longer listed
+
+    assert node.write(tracks.current_warnings(node)).warnings == []
+    assert node.write(tracks.current_tracks(node)) == []
+    assert journaled(node, "proximity.cleared") == []
+    clock.advance(seconds=GRACE_S)
+    tick(node)  # its grace is over: it clears
 
     (cleared,) = journaled(node, "proximity.cleared")
     assert cleared["key"] == opened["key"]
-    assert node.write(tracks.current_warnings(node)) == []
-    assert node.write(tracks.current_tracks(node)) == []
 
 
 def test_a_peers_report_already_stale_is_dropped_and_a_malformed_one_refused(
@@ -186,7 +191,30 @@ def test_the_api_takes_reports_and_lists_them_with_the_party(api: InProcess):
     assert answer.json() == {"accepted": 1, "superseded": 0}
     listed = api.client.get("/api/v1/tracks").json()["tracks"]
     assert [(t["party"], t["track_id"]) for t in listed] == [("BLUE", "B1")]
-    assert api.client.get("/api/v1/proximity").json() == {"warnings": []}
+    assert api.client.get("/api/v1/proximity").json() == {"warnings": [], "total": 0}
+
+
+def test_the_api_pages_the_open_warnings_by_key_and_counts_them_all(api: InProcess):
+    from_red(api.node, report(api.clock, "R1", lon=38.5, heading_deg=270, alt_m=3100))
+    posted = api.client.post("/api/v1/tracks", json=[report(api.clock, f"B{i}") for i in range(5)])
+    assert posted.status_code == 200, posted.text
+    tick(api.node)
+
+    pages: list[list[str]] = []
+    after = ""
+    while after is not None:
+        answer = api.client.get("/api/v1/proximity", params={"limit": 2, "after": after})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == 5
+        pages.append([w["key"] for w in answer.json()["warnings"]])
+        after = pages[-1][-1] if len(pages[-1]) == 2 else None
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    listed = [w["key"] for w in api.client.get("/api/v1/proximity").json()["warnings"]]
+    assert [key for page in pages for key in page] == listed == sorted(listed)  # default: all 5
+    for limit in (0, tracks.MAX_PAGE + 1):
+        refused = api.client.get("/api/v1/proximity", params={"limit": limit})
+        assert refused.status_code == 422, refused.text
 
 
 @pytest.mark.parametrize(

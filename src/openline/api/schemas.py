@@ -424,7 +424,11 @@ ListedWarning = Annotated[OpenWarning, AsJson(WARNING_SCHEMA)]
 
 
 class WarningList(BaseModel):
+    """A page of the open warnings, sorted by key (``after`` the last key for the next), and
+    how many are open in all."""
+
     warnings: list[ListedWarning]
+    total: int
 
 
 # A listed journal entry is a JournalEntry (domain/journal.py), its data as an object.

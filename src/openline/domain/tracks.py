@@ -19,6 +19,7 @@ One type per concept, from the engine to the API: a ``TrackReport``, a warning (
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -33,6 +34,7 @@ from openline.domain.timeutil import format_utc, parse_utc
 KINDS = ("air", "uav", "ground", "sea")
 MEMBERS = ("track_id", "time", "lat", "lon", "alt_m", "speed_mps", "heading_deg", "kind")
 MAX_REPORTS = 1000  # in one request or one envelope
+KEYS_REMEMBERED = 1 << 18  # approach keys kept, about 40 MB at most
 MAX_SPEED_MPS = 2000.0  # about Mach 6: anything faster is a typo, not an aircraft
 _TRACK_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _RANGES = {
@@ -202,8 +204,10 @@ def _key(*parts: str) -> str:
     return "prx-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
+@functools.lru_cache(maxsize=KEYS_REMEMBERED)
 def approach_key(a: TrackRef, b: TrackRef) -> str:
-    """The same key on every node for the approach of two tracks, in either order."""
+    """The same key on every node for the approach of two tracks, in either order (remembered:
+    a busy sky asks for the same pairs' keys at every interval)."""
     low, high = sorted(f"{ref.party}/{ref.track_id}" for ref in (a, b))
     return _key(APPROACH, low, high)
 
@@ -255,20 +259,20 @@ class Approach:
     @classmethod
     def of(
         cls,
-        a: TrackReport,
-        b: TrackReport,
+        a: WarnedTrack,
+        b: WarnedTrack,
         *,
         cpa_at: datetime,
         lateral_m: float,
         vertical_m: float,
         rules: ProximityRules,
     ) -> Approach:
-        """What both nodes hold for the approach of ``a`` and ``b``."""
-        if a.ref > b.ref:
+        """What both nodes hold for the approach of the tracks of ``a`` and ``b``."""
+        if (a.party, a.track_id) > (b.party, b.track_id):
             a, b = b, a
         return cls(
-            WarnedTrack.of(a),
-            WarnedTrack.of(b),
+            a,
+            b,
             cpa_time=cpa_at,
             lateral_m=round(lateral_m, 1),
             vertical_m=round(vertical_m, 1),

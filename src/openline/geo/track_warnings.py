@@ -24,6 +24,7 @@ from openline.domain.tracks import (
     ProximityRules,
     ProximityWarning,
     TrackReport,
+    WarnedTrack,
 )
 from openline.domain.volumes import Circle
 from openline.geo.arrays import FloatArray
@@ -136,10 +137,11 @@ def approaches(reports: list[TrackReport], rules: ProximityRules) -> list[Approa
     shifted = Tracks.of(**columns)
     m = len(a)
     found = approaches_of(shifted, (np.arange(m), np.arange(m, 2 * m)), 0.0, rules)
+    warned = [WarnedTrack.of(r) for r in reports]  # once each, not once per pair
     return [
         Approach.of(
-            reports[int(a[i])],
-            reports[int(b[i])],
+            warned[int(a[i])],
+            warned[int(b[i])],
             cpa_at=datetime.fromtimestamp(float(start[i]) + t_cpa, UTC),
             lateral_m=lateral_m,
             vertical_m=vertical_m,

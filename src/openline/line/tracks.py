@@ -15,8 +15,10 @@ from openline.services.tracks import tick
 
 
 class TrackLoop:
-    """Runs ``tick`` every ``track_interval`` seconds while the node holds any track: the rate
-    limit of ``track`` envelopes (one per peer per interval at most) and the staleness clock.
+    """Runs ``tick`` every ``track_interval`` seconds while the node holds any track or warning
+    (a lapsed warning clears after its grace, when its tracks may be long gone): the rate limit
+    of ``track`` envelopes (one per peer per interval at most), the staleness clock, and the
+    finding and journaling of the warnings.
     A tick that fails is logged; the next interval tries again."""
 
     def __init__(self, node: Node) -> None:
@@ -37,5 +39,5 @@ class TrackLoop:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.node.settings.track_interval)
-            if self.node.tracker.reports:
+            if not self.node.tracker.idle:
                 await self.node.write_async(tick(self.node))

@@ -9,11 +9,9 @@ operations, and :meth:`Tracker.keep` undoes an operation's changes if its transa
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
-
 from openline.domain.journal import JournalEntry, JournalKind
-from openline.domain.tracks import OpenWarning, ProximityWarning, TrackRef, TrackReport
+from openline.domain.proximity_episodes import Episodes
+from openline.domain.tracks import TrackRef, TrackReport
 from openline.store.writer import UnitOfWork
 
 # The entries after which the warnings are found again: a notification stored or changed.
@@ -26,22 +24,23 @@ NOTIFICATION_CHANGES = frozenset(
 )
 
 
-class WarningChanges(NamedTuple):
-    """What finding the warnings again changed: those that opened and those that cleared."""
-
-    opened: list[ProximityWarning]
-    cleared: list[ProximityWarning]
-
-
 class Tracker:
-    """A node's live tracks and open warnings; used on the writer's thread only."""
+    """A node's live tracks and proximity warnings (their episodes); used on the writer's
+    thread only."""
 
     def __init__(self) -> None:
         self.reports: dict[TrackRef, TrackReport] = {}
         self.unsent: dict[str, TrackReport] = {}  # own tracks changed since sealed, by track_id
-        self.warnings: dict[str, OpenWarning] = {}  # by key
-        # The notifications changed since the warnings were last found: find them again.
+        self.episodes = Episodes()
+        # The tracks or notifications changed since the warnings were last found: find them
+        # again at the next track interval.
+        self.tracks_changed = False
         self.notifications_changed = True
+
+    @property
+    def idle(self) -> bool:
+        """No track held and no warning open, lapsed or waiting for the journal."""
+        return not self.reports and self.episodes.idle
 
     def on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread, after a commit: note when a notification was created,
@@ -51,20 +50,11 @@ class Tracker:
 
     def keep(self, uow: UnitOfWork) -> None:
         """Undo whatever this operation changes in the tracker if its transaction rolls back."""
-        reports, unsent, warnings = dict(self.reports), dict(self.unsent), dict(self.warnings)
+        reports, unsent, episodes = dict(self.reports), dict(self.unsent), self.episodes.copy()
+        changed = self.tracks_changed, self.notifications_changed
 
         def undo() -> None:
-            self.reports, self.unsent, self.warnings = reports, unsent, warnings
+            self.reports, self.unsent, self.episodes = reports, unsent, episodes
+            self.tracks_changed, self.notifications_changed = changed
 
         uow.on_rollback(undo)
-
-    def update_warnings(self, found: dict[str, ProximityWarning], now: datetime) -> WarningChanges:
-        """Hold the warnings just found, keeping when each open one was opened; those that
-        opened (opened at ``now``) and those that cleared, each sorted by key."""
-        opened = [found[key] for key in sorted(set(found) - set(self.warnings))]
-        cleared = [self.warnings[key].warning for key in sorted(set(self.warnings) - set(found))]
-        self.warnings = {
-            key: OpenWarning(warning, self.warnings[key].opened_at if key in self.warnings else now)
-            for key, warning in found.items()
-        }
-        return WarningChanges(opened, cleared)

@@ -14,18 +14,21 @@ change is undone if its transaction is rolled back. The API reads them through t
 so it never sees what was not committed.
 
 - **Reports** (``report``, and ``apply_incoming`` for a peer's ``track`` envelope) replace the
-  held report of their track when they are newer; older ones are dropped.
+  held report of their track when they are newer; older ones are dropped. Taking a batch costs
+  only its own reports: the warnings are found at the next interval, not per batch.
 - **Coalescing**: own tracks changed since the last envelope wait in ``unsent``; every
   ``track_interval`` seconds ``TrackLoop`` runs :func:`tick`, which seals one ``track`` envelope per
   peer they are shared with, holding the latest report of each, and forgets tracks whose
   latest report is older than ``track_stale_after``.
-- **Warnings** are found again after every change, from the reports alone (docs/proximity.md),
-  and compared with the open ones: a new one is journaled as ``proximity.opened``, one gone as
-  ``proximity.cleared``; one that only changed its figures is updated in memory, not journaled.
+- **Warnings** are found again in that tick when the tracks or the notifications changed, from
+  the reports alone (docs/proximity.md), and held as episodes (``domain/proximity_episodes.py``):
+  the journal hears of those opened and cleared once per cycle, coalesced and bounded; one that
+  only changed its figures is updated in memory, not journaled.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -34,7 +37,6 @@ from typing import NamedTuple
 from openline.domain import tracks as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
-from openline.domain.journal import JournalKind
 from openline.domain.tracks import OpenWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
@@ -51,6 +53,8 @@ MAX_TRACKS = 50_000  # held at once, all parties: memory stays bounded whatever 
 # numbers); the envelope around the reports (addresses, hashes, signature) under 1 KiB.
 REPORT_BYTES = 300
 ENVELOPE_OVERHEAD_BYTES = 1024
+MAX_PAGE = 1000  # open warnings in one answer of the API (docs/proximity.md)
+DEFAULT_PAGE = 100
 
 
 def proximity_rules(node: Node) -> rules.ProximityRules:
@@ -92,8 +96,7 @@ def report(node: Node, reports: list[TrackReport]) -> Operation[Taken]:
         taken = _take(held, reports, refuse=True)
         for one in taken:
             held.unsent[one.track_id] = one
-        if taken:
-            _update_warnings(uow, node)
+        held.tracks_changed |= bool(taken)
         return Taken(accepted=len(taken), superseded=len(reports) - len(taken))
 
     return take
@@ -114,8 +117,7 @@ def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     oldest = node.clock() - timedelta(seconds=node.settings.track_stale_after)
     fresh = [r for r in reports if r.time >= oldest]
     node.tracker.keep(uow)
-    if _take(node.tracker, fresh, refuse=False):
-        _update_warnings(uow, node)
+    node.tracker.tracks_changed |= bool(_take(node.tracker, fresh, refuse=False))
 
 
 def _take(held: Tracker, reports: Iterable[TrackReport], *, refuse: bool) -> list[TrackReport]:
@@ -141,13 +143,14 @@ def _take(held: Tracker, reports: Iterable[TrackReport], *, refuse: bool) -> lis
 
 def tick(node: Node) -> Operation[None]:
     """What ``TrackLoop`` does every ``track_interval``: forget stale tracks, seal the latest
-    reports of our changed tracks for the peers, and find the warnings again if anything
-    they depend on changed."""
+    reports of our changed tracks for the peers, find the warnings again if anything they
+    depend on changed, and journal the cycle's opened and cleared warnings when one is due."""
 
     def run(uow: UnitOfWork) -> None:
         held = node.tracker
         held.keep(uow)
-        oldest = node.clock() - timedelta(seconds=node.settings.track_stale_after)
+        now = node.clock()
+        oldest = now - timedelta(seconds=node.settings.track_stale_after)
         stale = [ref for ref, one in held.reports.items() if one.time < oldest]
         for ref in stale:
             del held.reports[ref]
@@ -156,8 +159,10 @@ def tick(node: Node) -> Operation[None]:
         if held.unsent:
             _seal(uow, node, sorted(held.unsent.values(), key=lambda r: r.track_id))
             held.unsent.clear()
-        if stale or held.notifications_changed:
-            _update_warnings(uow, node)
+        if stale or held.tracks_changed or held.notifications_changed:
+            _find_warnings(node)
+        for kind, data in held.episodes.cycle(now):
+            uow.record(kind, data)
 
     return run
 
@@ -191,18 +196,13 @@ def _seal(uow: UnitOfWork, node: Node, reports: list[TrackReport]) -> None:
 # --- warnings ------------------------------------------------------------------------------------
 
 
-def _update_warnings(uow: UnitOfWork, node: Node) -> None:
-    """Find the warnings of the tracks held and journal those that opened or cleared; one
-    that only changed its figures is updated in memory, not journaled."""
+def _find_warnings(node: Node) -> None:
+    """Find the warnings of the tracks held, and hold them as episodes."""
     held = node.tracker
-    held.notifications_changed = False
+    held.tracks_changed = held.notifications_changed = False
     reports, limits = list(held.reports.values()), proximity_rules(node)
     found = find_warnings(reports, _volumes_within_reach(node, reports, limits), limits)
-    changes = held.update_warnings(found, node.clock())
-    for warning in changes.opened:
-        uow.record(JournalKind.PROXIMITY_OPENED, warning.to_json())
-    for warning in changes.cleared:
-        uow.record(JournalKind.PROXIMITY_CLEARED, warning.cleared())
+    held.episodes.update(found, node.clock())
 
 
 def _volumes_within_reach(
@@ -231,11 +231,24 @@ def current_tracks(node: Node) -> Operation[list[TrackReport]]:
     return read
 
 
-def current_warnings(node: Node) -> Operation[list[OpenWarning]]:
-    """Every open warning, with its latest figures and when this node opened it."""
+class WarningPage(NamedTuple):
+    """A page of the open warnings, sorted by key, and how many are open in all."""
 
-    def read(_uow: UnitOfWork) -> list[OpenWarning]:
-        held = node.tracker.warnings
-        return [held[key] for key in sorted(held)]
+    warnings: list[OpenWarning]
+    total: int
+
+
+def current_warnings(
+    node: Node, *, after: str | None = None, limit: int = MAX_PAGE
+) -> Operation[WarningPage]:
+    """The open warnings with their latest figures and when this node opened them: the first
+    ``limit`` (at most ``MAX_PAGE``) whose key sorts after ``after``."""
+
+    def read(_uow: UnitOfWork) -> WarningPage:
+        held = node.tracker.episodes.open
+        keys = heapq.nsmallest(
+            min(limit, MAX_PAGE), (key for key in held if after is None or key > after)
+        )
+        return WarningPage([held[key] for key in keys], len(held))
 
     return read

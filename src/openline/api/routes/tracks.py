@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from openline.api.deps import NodeDep, Operator, requires
 from openline.api.schemas import TRACK_REPORT_SCHEMA, TrackList, TracksAccepted, WarningList
@@ -43,5 +43,14 @@ async def list_tracks(node: NodeDep, _operator: Operator) -> TrackList:
 
 
 @router.get("/proximity", response_model=WarningList, dependencies=requires(Action.READ))
-async def list_warnings(node: NodeDep, _operator: Operator) -> WarningList:
-    return WarningList(warnings=await node.write_async(service.current_warnings(node)))
+async def list_warnings(
+    node: NodeDep,
+    _operator: Operator,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
+    after: Annotated[
+        str | None,
+        Query(max_length=64, description="The key of the last warning of the page before."),
+    ] = None,
+) -> WarningList:
+    page = await node.write_async(service.current_warnings(node, after=after, limit=limit))
+    return WarningList(warnings=page.warnings, total=page.total)

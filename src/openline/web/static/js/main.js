@@ -20,6 +20,8 @@ const NODE_POLL_MS = 5000;
 // An operator's own track reports are not journaled (docs/proximity.md: tracks live in memory),
 // so no event says that one moved: the tracks are read this often while the page is visible.
 const TRACK_POLL_MS = 3000;
+// The open warnings shown: the API's largest page, sorted by key; the count is of them all.
+const WARNINGS_SHOWN = 1000;
 
 const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], stop: null };
 
@@ -269,15 +271,15 @@ function conflictAlarm(c) {
 // warning not seen before raises the alarm (at sign-in too: an open warning is news to the
 // operator); one gone clears its banner.
 async function refreshTracks() {
-  const [held, open] = await Promise.all([api("/api/v1/tracks"), api("/api/v1/proximity")]);
+  const [held, open] = await Promise.all([api("/api/v1/tracks"), api(`/api/v1/proximity?limit=${WARNINGS_SHOWN}`)]);
   const previous = new Set(state.warnings.map((w) => w.key));
   state.tracks = held.tracks;
   state.warnings = open.warnings;
   // The node's look-ahead travels with each warning; without one, its default.
   const lookahead = state.warnings[0]?.minima.lookahead_s ?? DEFAULT_LOOKAHEAD_S;
   tracks.show(state.tracks, state.warnings, state.node.party.party, lookahead);
-  renderWarnings($("tab-proximity"), state.warnings, tracks);
-  $("proximity-count").textContent = state.warnings.length ? String(state.warnings.length) : "";
+  renderWarnings($("tab-proximity"), state.warnings, tracks, open.total);
+  $("proximity-count").textContent = open.total ? String(open.total) : "";
   const current = new Set(state.warnings.map((w) => w.key));
   for (const w of state.warnings) alarm.raise(`proximity:${w.key}`, alarmText(w));
   for (const key of previous) if (!current.has(key)) alarm.clear(`proximity:${key}`);

@@ -5,8 +5,10 @@ import { t } from "./i18n.js";
 import { trackName } from "./tracks.js";
 import { el, utc } from "./util.js";
 
-export function renderWarnings(view, warnings, tracks) {
+// `total`: how many are open on the node (a busy sky holds more than the page shown).
+export function renderWarnings(view, warnings, tracks, total = warnings.length) {
   view.replaceChildren(
+    ...(total > warnings.length ? [el("p", { class: "more" }, t("proximity.more", { shown: warnings.length, total }))] : []),
     warnings.length
       ? el("ul", { class: "warnings" }, warnings.map((w) =>
           el("li", { class: `warning rule-${w.rule}`, dataset: { key: w.key } },
