@@ -8,10 +8,14 @@ with a FLASH that must get through on the link it tried to stop.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from openline.node.settings import load_settings
+from openline.store.database import database_url
 from tests.support.operator import assert_flash_gets_through, get
 from tests.support.processes import Pair, RunningNode
 from tests.support.waiting import wait_for
@@ -116,3 +120,59 @@ def test_an_encounter_report_of_any_year_reaches_the_peer_and_reads_the_same_the
     for node in (pair.blue, pair.red):
         still_reads(node)
     assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+def test_records_an_older_node_stored_with_short_years_read_again_once_it_is_upgraded(
+    pair: Pair,
+):
+    start, end = "0001-01-01T00:00:00Z", "0001-01-01T01:00:00Z"
+    made = [
+        post(pair.blue, "/api/v1/notifications", notification(start, end, "RED")).json()["id"],
+        post(pair.red, "/api/v1/notifications", notification(start, end, "BLUE")).json()["id"],
+    ]
+    report = post(pair.blue, "/api/v1/messages", encounter_report(start)).json()["id"]
+    wait_for(
+        lambda: (
+            arrived(pair.red, "/api/v1/messages", "messages", report)
+            and all(arrived(pair.blue, "/api/v1/notifications", "notifications", i) for i in made)
+            and len(get(pair.red, "/api/v1/conflicts")["conflicts"]) == 1
+        ),
+        what="the records of year 1 on both nodes",
+    )
+    for which in ("blue", "red"):
+        node: RunningNode = getattr(pair, which)
+        node.stop()
+        written_by_an_older_version(node.directory)
+        pair.restart(which)
+
+    for node in (pair.blue, pair.red):
+        (volume,) = get(node, f"/api/v1/notifications/{made[0]}")["volumes"]
+        assert volume["time_start"] == "0001-01-01T00:00:00.000Z"
+        (conflict,) = get(node, "/api/v1/conflicts")["conflicts"]
+        assert conflict["time_window"]["start"] == "0001-01-01T00:00:00.000Z"
+        assert get(node, f"/api/v1/messages/{report}")["fields"]["time"] == volume["time_start"]
+        still_reads(node)
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+    assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+
+
+def written_by_an_older_version(directory: Path) -> None:
+    """The node's records as Openline wrote them before four-digit years (year 1 as ``1``),
+    in a database of the schema before the repair (0007)."""
+    url = database_url(load_settings(directory, {}).database_url, directory)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in (
+                "UPDATE notifications SET record = REPLACE(record, '\"0001-', '\"1-')",
+                "UPDATE conflicts SET record = REPLACE(record, '\"0001-', '\"1-')",
+                "UPDATE messages SET fields = REPLACE(fields, '\"0001-', '\"1-')",
+                "UPDATE alembic_version SET version_num = '0007'",
+            ):
+                conn.execute(text(statement))
+            damaged = conn.execute(
+                text("SELECT count(*) FROM notifications WHERE record LIKE '%\"1-01-01T%'")
+            )
+            assert damaged.scalar_one() == 2
+    finally:
+        engine.dispose()

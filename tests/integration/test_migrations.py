@@ -94,7 +94,7 @@ def current_revision(engine: Engine) -> str | None:
 def test_the_migrations_have_one_head(fresh_url: str):
     heads = ScriptDirectory.from_config(alembic_config(fresh_url)).get_heads()
 
-    assert heads == ["0007"]
+    assert heads == ["0008"]
 
 
 @pytest.mark.parametrize("which", ["fresh", "made by init"])
@@ -107,7 +107,7 @@ def test_the_migrated_database_matches_the_declared_tables(
     engine = engine_for(url)
 
     assert differences(engine) == []
-    assert current_revision(engine) == "0007"
+    assert current_revision(engine) == "0008"
     assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
@@ -132,7 +132,7 @@ def test_migrating_a_node_twice_changes_nothing(node_dir: NewNode, node_url: str
 
     assert schema(engine) == schema_before
     assert contents(engine) == contents_before
-    assert current_revision(engine) == "0007"
+    assert current_revision(engine) == "0008"
 
 
 def test_a_downgraded_database_migrates_back_to_the_same_schema(fresh_url: str, engine_for: Any):
@@ -164,3 +164,35 @@ def test_tokens_made_before_roles_become_administrators_tokens(fresh_url: str, e
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT operator, role FROM operator_tokens")).all()
     assert [tuple(row) for row in rows] == [("old-admin", "administrator")]
+
+
+def test_instants_stored_with_a_short_year_are_written_with_four_digits_and_nothing_else(
+    fresh_url: str, engine_for: Any
+):
+    command.upgrade(alembic_config(fresh_url), "0007")
+    engine = engine_for(fresh_url)
+    fields = {
+        "short": '{"description": "1-01-01T00:00:00.000Z", "time": "999-12-31T23:00:00.000Z"}',
+        "fine": '{"description": "close pass", "time": "2026-12-03T12:00:00.000Z"}',
+        "look-alike": '{"description": "\\"1-2 units\\"", "time": "1-01-01"}',
+    }
+    with engine.begin() as conn:
+        for message_id, text_of_fields in fields.items():
+            conn.execute(
+                text(
+                    "INSERT INTO messages (id, sender, precedence, template, fields, created_at, "
+                    "deadline, created_by) VALUES (:id, 'BLUE', 'flash', "
+                    "'unsafe-encounter-report', :fields, '2026-12-03T12:00:00.000Z', "
+                    "'2026-12-03T12:10:00.000Z', 'duty')"
+                ),
+                {"id": message_id, "fields": text_of_fields},
+            )
+
+    migrate(fresh_url)
+
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, fields FROM messages")).all())
+    assert stored == {
+        **fields,
+        "short": '{"description": "0001-01-01T00:00:00.000Z", "time": "0999-12-31T23:00:00.000Z"}',
+    }
