@@ -3,23 +3,52 @@
 It runs as ASGI middleware, ahead of body parsing and routing, so that a request without a
 valid token is refused (401) and journaled as a security event whatever else is wrong with it,
 and so that no endpoint can forget it.
+
+Whoever can reach the node can send such requests, as fast as they like, so neither what is
+journaled nor what is checked may grow with their rate (docs/security.md, "Journal growth from
+each source"): the refusals are journaled per client address and period (the first in full,
+with its path quoted short, the rest counted in one summary entry), and an address sending
+unknown tokens faster than ``BAD_TOKEN_RATE`` gets 429s, its further tokens not even looked up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openline.api.errors import error_response
+from openline.api.errors import error_response, too_many_requests
+from openline.api.limits import RateLimiter, RefusalTally
 from openline.domain.journal import JournalKind
+from openline.domain.quoting import quote_if_unusual
 from openline.node.assembly import Node
 from openline.services.operators import Operator, operator_for_token
+from openline.store.writer import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 PROTECTED_PREFIX = "/api/"
 RECOGNISED_SECONDS = 60.0
 MAX_RECOGNISED = 10_000
+# Refusals journaled: per address, the first of each period in full, the rest counted; at
+# most UNAUTHENTICATED_MAX_CLIENTS addresses a period each their own, the others together.
+UNAUTHENTICATED_PERIOD_S = 10.0
+UNAUTHENTICATED_MAX_CLIENTS = 32
+PATH_SHOWN = 200  # characters of a refused request's path in its journal entry
+METHOD_SHOWN = 16
+# Tokens not recognised taken from one address: one a second on average, and 60 at once (a
+# console opened with a stale token asks for a dozen things; a client trying every route with
+# one token, as a test does, some 30); beyond, 429.
+BAD_TOKEN_RATE = 1.0
+BAD_TOKEN_BURST = 60
+MISSING = "no operator token"
+UNKNOWN = "unknown operator token"
+THROTTLED = "too many unknown operator tokens from this address"
 
 
 def bearer_token(scope: Scope) -> str:
@@ -31,55 +60,126 @@ def bearer_token(scope: Scope) -> str:
 
 
 class OperatorAuth:
-    def __init__(self, app: ASGIApp, node: Node) -> None:
-        self.app = app
-        self.node = node
+    def __init__(
+        self, app: ASGIApp, node: Node, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.app, self.node, self._clock = app, node, clock
         # Tokens recognised in the last RECOGNISED_SECONDS, so that a busy operator's requests
         # do not each cost a database read on another thread. Only hits are kept: a token
         # created a moment ago (even by another process) is found at its first use. The role
         # is kept with the name: a token's role never changes.
         self._recognised: dict[str, tuple[Operator, float]] = {}
+        self.bad_tokens = RateLimiter(BAD_TOKEN_RATE, BAD_TOKEN_BURST, clock=clock)
+        self.refusals = RefusalTally(
+            UNAUTHENTICATED_PERIOD_S, UNAUTHENTICATED_MAX_CLIENTS, clock=clock
+        )
+        self._summariser: asyncio.Task[None] | None = None
 
-    async def _operator(self, token: str) -> Operator | None:
-        now = time.monotonic()
+    def _known(self, token: str) -> Operator | None:
         known = self._recognised.get(token)
-        if known is not None and known[1] > now:
-            return known[0]
+        return known[0] if known is not None and known[1] > self._clock() else None
+
+    async def _looked_up(self, token: str) -> Operator | None:
         operator = await asyncio.to_thread(operator_for_token, self.node, token)
         if operator is not None:
             if len(self._recognised) >= MAX_RECOGNISED:
                 self._recognised.clear()
-            self._recognised[token] = (operator, now + RECOGNISED_SECONDS)
+            self._recognised[token] = (operator, self._clock() + RECOGNISED_SECONDS)
         return operator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
-        token = bearer_token(scope)
-        operator = await self._operator(token) if token else None
+        operator, refusal = await self._authenticate(scope)
         if operator is None:
-            reason = "unknown operator token" if token else "no operator token"
-            await self._refuse(scope, receive, send, reason)
+            await self._refuse(scope, receive, send, refusal)
             return
         scope.setdefault("state", {})["operator"] = operator  # what deps.py reads
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
-        client = scope.get("client")
-        event = {
-            "reason": reason,
-            "method": scope["method"],
-            "path": scope["path"],
-            "client": client[0] if client else None,
-        }
-        await self.node.write_async(
-            lambda uow: uow.record(JournalKind.SECURITY_UNAUTHENTICATED, event)
-        )
-        response = error_response(
-            401,
-            "unauthorized",
-            f"{reason}: send 'Authorization: Bearer <token>' with a token of this node "
-            "(openline token create DIR --operator NAME)",
-        )
+    async def _authenticate(self, scope: Scope) -> tuple[Operator | None, _Refusal]:
+        """The operator; or why there is none, with the throttle's answer.
+
+        A token recognised in the last RECOGNISED_SECONDS passes at once: an operator at work
+        is not throttled for someone else's unknown tokens, even from the same address, until
+        that memory of their token runs out. Any other token is a try at the throttle of its
+        address (an operator's own costs one a minute at most); over the rate, it gets a 429
+        without being looked up, so no guess is tried. Tokens from other addresses are never
+        affected.
+        """
+        token = bearer_token(scope)
+        if not token:
+            return None, _Refusal(MISSING)
+        known = self._known(token)
+        if known is not None:
+            return known, _Refusal("")
+        admission = self.bad_tokens.admit(_client(scope))
+        if not admission.allowed:
+            return None, _Refusal(THROTTLED, admission.retry_after_s)
+        return await self._looked_up(token), _Refusal(UNKNOWN)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
+        client, reason = _client(scope), refusal.reason
+        if self.refusals.note(client, reason):
+            event = {
+                "reason": reason,
+                "method": quote_if_unusual(scope["method"], METHOD_SHOWN),
+                "path": quote_if_unusual(scope["path"], PATH_SHOWN),
+                "client": client,
+            }
+            await self.node.write_async(
+                lambda uow: uow.record(JournalKind.SECURITY_UNAUTHENTICATED, event)
+            )
+        else:
+            self._summarise_when_due()
+        if refusal.retry_after_s:
+            response = too_many_requests(
+                f"{reason} ({client}): over the limit of {BAD_TOKEN_RATE:g} a second (bursts "
+                f"of {BAD_TOKEN_BURST}); try again after the Retry-After seconds",
+                refusal.retry_after_s,
+            )
+        else:
+            response = error_response(
+                401,
+                "unauthorized",
+                f"{reason}: send 'Authorization: Bearer <token>' with a token of this node "
+                "(openline token create DIR --operator NAME)",
+            )
         await response(scope, receive, send)
+
+    def _summarise_when_due(self) -> None:
+        if self._summariser is None or self._summariser.done():
+            self._summariser = asyncio.create_task(self._summarise())
+
+    async def _summarise(self) -> None:
+        """Journal each period's counts as it ends, while there are any."""
+        while (wait := self.refusals.seconds_to_due()) is not None:
+            await asyncio.sleep(wait)
+            try:
+                await self.summarise_due()
+            except Exception:  # the node stopping: the counts of its last period are lost
+                log.exception("the counts of refused API requests could not be journaled")
+                return
+
+    async def summarise_due(self) -> None:
+        """Journal the counts of the periods that have ended."""
+        counted = [c.to_json(self.refusals.period_s) for c in self.refusals.due()]
+        if counted:
+            await self.node.write_async(partial(_record_counted, counted))
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    reason: str
+    retry_after_s: int = 0  # throttled: answered 429 with this Retry-After
+
+
+def _record_counted(counted: list[dict[str, object]], uow: UnitOfWork) -> None:
+    for summary in counted:
+        uow.record(JournalKind.SECURITY_UNAUTHENTICATED_COUNTED, summary)
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from openline.domain import errors
-from openline.domain.quoting import SHOWN_CHARACTERS, quote
+from openline.domain.quoting import quote, quote_if_unusual
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ _WHEN = {
     409: "The current state does not allow this.",
     413: "The body is over the size limit.",
     422: "A value broke a rule; `field` names it.",
-    429: "Too many requests from this peer; `Retry-After` says when to try again.",
+    429: "Too many requests (from this peer, or with unknown tokens from this address); "
+    "`Retry-After` says when to try again.",
     503: "The node cannot keep the write right now; nothing of it was kept.",
 }
 
@@ -70,7 +71,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse, "description": _WHEN[status]} for status in statuses}
 
 
-OPERATOR_ERRORS = documented(400, 401, 403, 404, 409, 413, 422, 503)
+OPERATOR_ERRORS = documented(400, 401, 403, 404, 409, 413, 422, 429, 503)
 FEDERATION_ERRORS = documented(413, 422, 429, 503)
 
 
@@ -93,6 +94,13 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     )
 
 
+def too_many_requests(message: str, retry_after_s: int) -> JSONResponse:
+    """429 in the one shape, with the seconds to wait before trying again."""
+    response = error_response(429, "rate_limited", message)
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
 def _status_for(exc: errors.OpenlineError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -113,19 +121,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         detail = f": {problem}" if problem else ""
         message = f"the request body is not valid JSON{detail}"
         return error_response(400, "malformed_request", message)
-    location = [_name(part) for part in first["loc"] if part not in ("body", "query", "path")]
-    field = ".".join(location) or None
+    location = [str(part) for part in first["loc"] if part not in ("body", "query", "path")]
+    field = ".".join(map(quote_if_unusual, location)) or None  # a member name may be anything
     value = f" (got {quote(first['input'])})" if "input" in first and location else ""
     message = f"{field}: {first['msg']}{value}" if field else f"request body: {first['msg']}"
     return error_response(422, "invalid", message, field)
-
-
-def _name(part: object) -> str:
-    """A part of the field at fault, as it is when short and plain; quoted when it is a member
-    name chosen by the client that is long or holds what could forge text."""
-    text = str(part)
-    plain = len(text) <= SHOWN_CHARACTERS and text.isprintable()
-    return text if plain else quote(text)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -171,3 +171,80 @@ class RateLimiter:
                 del self._buckets[key]
         while len(self._buckets) >= self.max_keys:
             del self._buckets[next(iter(self._buckets))]
+
+
+OTHER_CLIENTS = "*"  # the summary of the clients beyond a period's max_clients
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The refusals of one client in one period that were counted, not journaled one by one."""
+
+    client: str | None
+    reasons: dict[str, int]
+
+    def to_json(self, period_s: float) -> dict[str, object]:
+        return {
+            "client": self.client,
+            "count": sum(self.reasons.values()),
+            "reasons": dict(sorted(self.reasons.items())),
+            "period_s": period_s,
+        }
+
+
+class RefusalTally:
+    """Refusals from clients, per client and period, so that a flood is journaled in a bounded
+    number of entries however fast it comes.
+
+    Time is cut into periods of ``period_s`` seconds. In each, the first refusal of each of
+    the first ``max_clients`` clients is to be journaled in full (``note`` says so); every
+    other is counted, by client and reason, the clients beyond ``max_clients`` together as
+    ``OTHER_CLIENTS``; ``due`` gives the counts of the periods that have ended, one ``Counted``
+    per client. So a period adds at most ``2 * max_clients + 1`` entries to the journal.
+    One event loop uses it: no lock.
+    """
+
+    def __init__(
+        self,
+        period_s: float,
+        max_clients: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.period_s, self.max_clients, self._clock = period_s, max_clients, clock
+        self._period = -1
+        self._in_full: set[str | None] = set()
+        self._counts: dict[str | None, dict[str, int]] = {}
+        self._ended: list[Counted] = []
+
+    def note(self, client: str | None, reason: str) -> bool:
+        """Take one refusal: True if it is to be journaled in full, False if it was counted."""
+        self._roll()
+        if client not in self._in_full and len(self._in_full) < self.max_clients:
+            self._in_full.add(client)
+            return True
+        key = client if client in self._in_full else OTHER_CLIENTS
+        reasons = self._counts.setdefault(key, {})
+        reasons[reason] = reasons.get(reason, 0) + 1
+        return False
+
+    def due(self) -> list[Counted]:
+        """The counts of the periods that have ended since the last call, to be journaled."""
+        self._roll()
+        ended, self._ended = self._ended, []
+        return ended
+
+    def seconds_to_due(self) -> float | None:
+        """Seconds until the counts kept now are due; None when none are kept."""
+        if self._ended:
+            return 0.0
+        if not self._counts:
+            return None
+        return max(0.0, (self._period + 1) * self.period_s - self._clock())
+
+    def _roll(self) -> None:
+        period = math.floor(self._clock() / self.period_s)
+        if period == self._period:
+            return
+        self._ended.extend(Counted(client, reasons) for client, reasons in self._counts.items())
+        self._period, self._in_full, self._counts = period, set(), {}

@@ -62,6 +62,7 @@ class JournalKind(StrEnum):
     PROXIMITY_CLEARED = "proximity.cleared"
     PROXIMITY_SUMMARY = "proximity.summary"
     SECURITY_UNAUTHENTICATED = "security.unauthenticated"
+    SECURITY_UNAUTHENTICATED_COUNTED = "security.unauthenticated_counted"
     SECURITY_FORBIDDEN = "security.forbidden"
     SECURITY_ENVELOPE_REFUSED = "security.envelope_refused"
     SECURITY_ENVELOPES_REFUSED = "security.envelopes_refused"

@@ -40,6 +40,12 @@ def quote(value: object, shown: int = SHOWN_CHARACTERS) -> str:
     return f"{prefix} ({len(text)} characters, sha256 {digest[:HASH_DIGITS]})"
 
 
+def quote_if_unusual(text: str, shown: int = SHOWN_CHARACTERS) -> str:
+    """``text`` as it is when it is short and printable (a member name, a path, as a client
+    usually sends them), quoted by ``quote`` otherwise."""
+    return text if len(text) <= shown and text.isprintable() else quote(text, shown)
+
+
 def quote_all(values: Sequence[object], most: int = 3, shown: int = SHOWN_CHARACTERS) -> str:
     """The first ``most`` of ``values``, each quoted, and how many more there are."""
     quoted = ", ".join(quote(value, shown) for value in values[:most])
