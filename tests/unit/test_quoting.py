@@ -99,3 +99,14 @@ def test_an_envelope_refusal_quotes_a_huge_value_short(member: str) -> None:
     assert refused.value.code == "malformed"
     assert len(refused.value.reason) < 300
     assert f"(7000000 characters, sha256 {LONG_HASH})" in refused.value.reason
+
+
+@pytest.mark.parametrize("character", ["a", "\x00", "\u202e", "\U000e0001", "\U0001f600", "'"])
+def test_escapes_count_in_what_is_shown_so_a_quote_is_short_whatever_the_value(character: str):
+    quoted = quote(character * 100_000, shown=200)
+    assert len(quoted) <= 200 + 9 + 3 + len(" (100000 characters, sha256 0123456789abcdef)")
+    assert quoted.endswith("\u2026' (100000 characters, sha256 " + sha16(character * 100_000) + ")")
+
+
+def sha16(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -23,18 +23,22 @@ def quote(value: object, shown: int = SHOWN_CHARACTERS) -> str:
 
     A string is shown between single quotes, with quotes, backslashes and every character
     that is not printable (control characters, line and paragraph separators, bidirectional
-    overrides) escaped, so that it cannot end the quote or forge a line of text around it.
-    Anything else is shown as its Python ``repr``. Beyond ``shown`` characters the rest is
-    cut, and the length and the start of the SHA-256 of the whole (of its UTF-8) are given:
+    overrides) escaped, so that it cannot end the quote or forge a line of text around it;
+    escapes count in the ``shown`` characters (the last may overrun by up to 9). Anything
+    else is shown as its Python ``repr``. What is cut is named by the whole value's length and
+    the start of its SHA-256 (of its UTF-8):
     ``'abcd…' (7000000 characters, sha256 1a2b3c4d5e6f7a8b)``.
     """
     if isinstance(value, str):
         text = value
-        prefix = f"'{_escaped(value[:shown])}{ELLIPSIS if len(value) > shown else ''}'"
+        escaped, used = _escaped(value, shown)
+        cut = used < len(value)
+        prefix = f"'{escaped}{ELLIPSIS if cut else ''}'"
     else:
         text = _repr(value)
-        prefix = text[:shown] + (ELLIPSIS if len(text) > shown else "")
-    if len(text) <= shown:
+        cut = len(text) > shown
+        prefix = text[:shown] + (ELLIPSIS if cut else "")
+    if not cut:
         return prefix
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{prefix} ({len(text)} characters, sha256 {digest[:HASH_DIGITS]})"
@@ -53,8 +57,17 @@ def quote_all(values: Sequence[object], most: int = 3, shown: int = SHOWN_CHARAC
     return f"{quoted} and {more} more" if more > 0 else quoted
 
 
-def _escaped(text: str) -> str:
-    return "".join(_escape(character) for character in text)
+def _escaped(text: str, shown: int) -> tuple[str, int]:
+    """``text`` escaped, as far as ``shown`` characters of escapes go; and how many characters
+    of ``text`` that took."""
+    parts: list[str] = []
+    length = 0
+    for used, character in enumerate(text):
+        if length >= shown:
+            return "".join(parts), used
+        parts.append(_escape(character))
+        length += len(parts[-1])
+    return "".join(parts), len(text)
 
 
 def _escape(character: str) -> str:
