@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from openline.domain import strict_json
 from openline.domain.envelopes import Refused, open_envelope
 from openline.domain.quoting import SHOWN_CHARACTERS, quote, quote_all
 
@@ -110,3 +111,10 @@ def test_escapes_count_in_what_is_shown_so_a_quote_is_short_whatever_the_value(c
 
 def sha16(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_json_refused_for_a_nul_names_a_huge_member_name_short() -> None:
+    with pytest.raises(ValueError, match="holds a NUL") as refused:
+        strict_json.loads('{"' + "k" * 70_000 + '": "\\u0000"}')
+    assert len(str(refused.value)) < 300
+    assert "(70000 characters, sha256 " in str(refused.value)

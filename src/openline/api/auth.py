@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,7 +27,6 @@ from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote_if_unusual
 from openline.node.assembly import Node
 from openline.services.operators import Operator, operator_for_token
-from openline.store.writer import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -166,18 +164,14 @@ class OperatorAuth:
         """Journal the counts of the periods that have ended."""
         counted = [c.to_json(self.refusals.period_s) for c in self.refusals.due()]
         if counted:
-            await self.node.write_async(partial(_record_counted, counted))
+            kind = JournalKind.SECURITY_UNAUTHENTICATED_COUNTED
+            await self.node.write_async(lambda uow: [uow.record(kind, c) for c in counted])
 
 
 @dataclass(frozen=True)
 class _Refusal:
     reason: str
     retry_after_s: int = 0  # throttled: answered 429 with this Retry-After
-
-
-def _record_counted(counted: list[dict[str, object]], uow: UnitOfWork) -> None:
-    for summary in counted:
-        uow.record(JournalKind.SECURITY_UNAUTHENTICATED_COUNTED, summary)
 
 
 def _client(scope: Scope) -> str | None:

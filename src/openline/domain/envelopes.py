@@ -234,7 +234,7 @@ def check_signature(envelope: Envelope, verify: Verifier) -> None:
     if not verify(envelope.signed, _decode_signature(envelope.sig)):
         raise Refused(
             BAD_SIGNATURE,
-            f"signature of envelope {envelope.link_seq} does not verify with "
+            f"signature of envelope {quote(envelope.link_seq)} does not verify with "
             f"{envelope.sender}'s key",
         )
 

@@ -23,7 +23,10 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from openline.domain.quoting import quote_if_unusual
+
 MAX_DEPTH = 64  # arrays and objects, one inside the other
+PLACE_SHOWN = 200  # characters of the place named: its member names are the sender's to choose
 
 # A string (its end optional, so that the scan never starts over) or a run of anything but a
 # bracket: what is left are the brackets that nest.
@@ -72,7 +75,7 @@ def _too_deep(text: str) -> bool:
 
 def _problem(value: Any, where: str) -> str | None:
     if isinstance(value, str):
-        place = where or "the body"
+        place = quote_if_unusual(where, PLACE_SHOWN) if where else "the body"
         if "\x00" in value:
             return f"{place} holds a NUL character (\\u0000)"
         return None if value.isascii() or _encodes(value) else _surrogate(value, place)
