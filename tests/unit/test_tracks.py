@@ -176,6 +176,24 @@ def test_a_pairs_figures_depend_on_its_own_two_reports_only():
     assert crowded == alone
 
 
+def test_of_more_approaches_than_held_at_most_the_closest_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Degrees of longitude east of 38°E, all flying east: every pair keeps its own distance.
+    blue, red = [0.0, 0.01, 0.02, 0.03], [0.0011, 0.0132, 0.0293, 0.0474]
+    reports = [track("BLUE", f"B{i}", lon=38 + d) for i, d in enumerate(blue)] + [
+        track("RED", f"R{i}", lon=38 + d, alt_m=3100) for i, d in enumerate(red)
+    ]
+    every = find_warnings(reports, [], RULES)
+    assert len(every) == 16
+    monkeypatch.setattr(track_warnings, "MAX_APPROACHES", 5)
+
+    kept = find_warnings(reports, [], RULES)
+
+    closest = sorted(every.values(), key=lambda w: w["lateral_m"])[:5]
+    assert kept == {w["key"]: w for w in closest}
+
+
 def test_diverging_tracks_do_not_warn():
     apart = [track("BLUE", "B1", heading_deg=270), track("RED", "R1", lon=38.5, heading_deg=90)]
 

@@ -30,9 +30,13 @@ from openline.domain.volumes import Circle
 from openline.geo.arrays import FloatArray
 from openline.geo.footprints import distances_m
 from openline.geo.geodesy import forward, inverse
-from openline.geo.proximity import Tracks, approaches_of, screen
+from openline.geo.proximity import Approaches, Tracks, approaches_of, screen
 from openline.geo.shapes import Box, Shape
 
+# Approach warnings held at most: of more, the closest (by lateral distance). A sky of 300
+# tracks of each of two parties in one area gives 90,000; each warning costs some 10 µs to
+# find again at every interval, and 1 KB of memory.
+MAX_APPROACHES = 100_000
 ENTRY_STEP_S = 10.0  # the predicted path is checked against volumes every this many seconds
 # Added to a track's reach when looking for the volumes it may enter: covers the rounding of
 # the reach's circle, as the entry checks' own reach test adds 1 m.
@@ -119,7 +123,8 @@ def approaches(reports: list[TrackReport], rules: ProximityRules) -> list[Approa
     those two reports alone. The screen finds the candidates at once over a window that holds
     every pair's (from the oldest report to the newest's look-ahead end); the candidates are
     then measured each over its own window, in one vectorised call: each pair gets rows of its
-    own, with the report times shifted so that its window starts at 0."""
+    own, with the report times shifted so that its window starts at 0. Of more than
+    ``MAX_APPROACHES``, the closest are kept: the cost of a busy sky stays bounded."""
     if len(reports) < 2 or len({r.party for r in reports}) < 2:
         return []
     tracks = _tracks(reports)
@@ -137,6 +142,15 @@ def approaches(reports: list[TrackReport], rules: ProximityRules) -> list[Approa
     shifted = Tracks.of(**columns)
     m = len(a)
     found = approaches_of(shifted, (np.arange(m), np.arange(m, 2 * m)), 0.0, rules)
+    if len(found.a) > MAX_APPROACHES:  # the closest, in the order found
+        closest = np.sort(np.argsort(found.lateral_m, kind="stable")[:MAX_APPROACHES])
+        found = Approaches(
+            found.a[closest],
+            found.b[closest],
+            found.t_cpa_s[closest],
+            found.lateral_m[closest],
+            found.vertical_m[closest],
+        )
     warned = [WarnedTrack.of(r) for r in reports]  # once each, not once per pair
     return [
         Approach.of(
