@@ -14,10 +14,19 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from openline.domain.errors import InvalidInput
+from openline.domain.messages import free_text_draft
 from openline.node.settings import load_settings
+from openline.services.messages import new_message
+from openline.services.outbox import seal_for
 from openline.store.database import database_url
+from openline.store.journal import read_head
+from openline.store.line import count_waiting
+from openline.store.writer import UnitOfWork
+from tests.support.nodes import InProcess
 from tests.support.operator import assert_flash_gets_through, get
 from tests.support.processes import Pair, RunningNode
+from tests.support.red import red_message
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -176,3 +185,32 @@ def written_by_an_older_version(directory: Path) -> None:
             assert damaged.scalar_one() == 2
     finally:
         engine.dispose()
+
+
+# Bodies the peer would refuse on arrival: the sender refuses to seal them.
+REFUSED_BODIES = [
+    pytest.param("message", {**red_message(1).to_json(), "template": "no-such"}, id="template"),
+    pytest.param("message", {**red_message(1).to_json(), "from": "BLUE"}, id="not to RED"),
+    pytest.param("ack", {"message_id": "msg_1", "by": "duty", "at": "noon"}, id="ack at noon"),
+    pytest.param("reminder", {"message_id": "msg_1"}, id="reminder"),
+    pytest.param("notification", {"id": "ntf_1"}, id="notification"),
+    pytest.param("track", {"tracks": [{"id": "t1"}]}, id="track"),
+]
+
+
+@pytest.mark.parametrize(("kind", "body"), REFUSED_BODIES)
+def test_a_body_the_peer_would_refuse_is_never_sealed_and_nothing_of_its_operation_commits(
+    api: InProcess, kind: str, body: dict[str, Any]
+):
+    node = api.node
+    before = node.read(lambda conn: (count_waiting(conn, "RED"), read_head(conn)))
+
+    def seal_after_a_message(uow: UnitOfWork) -> None:
+        send_message_op(uow)  # a message of this operation, committed only if all of it is
+        seal_for(uow, node, "RED", kind, body)
+
+    send_message_op = new_message(node, free_text_draft(("RED",), "flash", "hi", "en"), "duty")
+    with pytest.raises(InvalidInput, match=f"RED would refuse this {kind} envelope on arrival"):
+        node.write(seal_after_a_message)
+
+    assert node.read(lambda conn: (count_waiting(conn, "RED"), read_head(conn))) == before

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from openline.domain.bodies import read_reminder
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
-from openline.services.outbox import seal_for
+from openline.services.outbox import arrived_on, seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -71,12 +72,10 @@ def escalate(node: Node) -> Operation[int]:
 
 def apply_reminder(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer reminds us that one of its messages waits for our acknowledgement."""
-    body = envelope.body
-    if set(body) != {"message_id", "deadline", "alarm"}:
-        raise InvalidInput("a reminder has exactly message_id, deadline and alarm")
-    message = store.get_message(uow.conn, str(body["message_id"]))
+    message_id = read_reminder(envelope.body, arrived_on(node, envelope))
+    message = store.get_message(uow.conn, message_id)
     if message is None or message.sender != envelope.sender:
-        raise InvalidInput(f"no message {body['message_id']!r} from {envelope.sender} here")
+        raise InvalidInput(f"no message {message_id!r} from {envelope.sender} here")
     recipient = message.recipient(node.party)
     uow.record(
         JournalKind.MESSAGE_REMINDER,
@@ -84,7 +83,7 @@ def apply_reminder(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
             "message_id": message.id,
             "from": envelope.sender,
             "deadline": format_utc(message.deadline),
-            "alarm": body["alarm"],
+            "alarm": envelope.body["alarm"],
             "acknowledged": recipient is not None and recipient.acknowledged_at is not None,
         },
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from openline.domain import messages as rules
+from openline.domain.bodies import read_ack, read_message
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft, Message, State
-from openline.domain.timeutil import format_utc, parse_utc
+from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
-from openline.services.outbox import require_peer, seal_for
+from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -141,11 +142,7 @@ def _require(message: Message | None, message_id: str) -> Message:
 
 def apply_incoming_message(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer's message arrives: stored as delivered to this party, journaled as received."""
-    message = Message.from_json(envelope.body, max_text_bytes=node.settings.max_text_bytes)
-    if message.sender != envelope.sender:
-        raise InvalidInput(f"a message from {message.sender} in an envelope from {envelope.sender}")
-    if message.recipient(node.party) is None:
-        raise InvalidInput(f"message {message.id} is addressed to {', '.join(message.to)}")
+    message = read_message(envelope.body, arrived_on(node, envelope))
     if store.message_exists(uow.conn, message.id):
         raise InvalidInput(f"message {message.id} is already on this node")
     now = node.clock()
@@ -171,20 +168,15 @@ def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     The acknowledgement can overtake the receipt of the message it acknowledges (it crosses
     on the other link); it proves delivery, so a still-queued recipient is delivered first.
     """
-    body = envelope.body
-    if set(body) != {"message_id", "by", "at"} or not all(
-        isinstance(v, str) and v for v in body.values()
-    ):
-        raise InvalidInput("an acknowledgement has exactly message_id, by and at, as text")
-    party = envelope.sender
-    message = store.get_message(uow.conn, body["message_id"])
+    ack = read_ack(envelope.body, arrived_on(node, envelope))
+    party, at = envelope.sender, ack.at
+    message = store.get_message(uow.conn, ack.message_id)
     if message is None or message.sender != node.party or message.recipient(party) is None:
-        raise InvalidInput(f"no message {body['message_id']!r} from {node.party} to {party}")
-    at = parse_utc(body["at"], field="at")
+        raise InvalidInput(f"no message {ack.message_id!r} from {node.party} to {party}")
     delivered = rules.deliver(message, party, at)
     if delivered is not message:
         _save_recipient(uow, delivered, party, JournalKind.MESSAGE_DELIVERED)
-    updated = rules.acknowledge(delivered, party, body["by"], at)
+    updated = rules.acknowledge(delivered, party, ack.by, at)
     if updated is not delivered:
         _save_recipient(uow, updated, party, JournalKind.MESSAGE_ACKNOWLEDGED)
 

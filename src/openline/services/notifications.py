@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openline.domain import notifications as rules
+from openline.domain.bodies import NOTIFICATION_LIMITS, read_notification
 from openline.domain.conflicts import (
     AltitudeBand,
     Clash,
@@ -28,15 +29,15 @@ from openline.domain.messages import Draft
 from openline.domain.notifications import Notification, NotificationDraft, Status
 from openline.domain.separation import Rule
 from openline.domain.timeutil import format_utc
-from openline.domain.volumes import Circle, Footprint, Limits, MultiPolygon
+from openline.domain.volumes import Circle, Footprint, MultiPolygon
 from openline.i18n import catalogue
 from openline.node.assembly import Node
-from openline.services.outbox import require_peer, seal_for
+from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
 from openline.store.writer import Operation, UnitOfWork
 
 MAX_PAGE = 1000
-LIMITS = Limits()
+LIMITS = NOTIFICATION_LIMITS
 Changed = tuple[Notification, list[StoredConflict]]  # the notification and its open conflicts
 
 
@@ -140,17 +141,7 @@ def _save_and_share(
 
 def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer's notification, or a new version of one, arrives: stored as the peer's."""
-    try:
-        notification = Notification.from_json(envelope.body, limits=LIMITS)
-    except InvalidInput as exc:
-        raise InvalidInput(f"notification: {exc.message}", field=exc.field) from None
-    if notification.owner != envelope.sender:
-        raise InvalidInput(
-            f"notification {notification.id} of {notification.owner} in an envelope from "
-            f"{envelope.sender}"
-        )
-    if node.party not in notification.share_with:
-        raise InvalidInput(f"notification {notification.id} is not shared with {node.party}")
+    notification = read_notification(envelope.body, arrived_on(node, envelope))
     current = store.get_notification(uow.conn, notification.id)
     if current is None:
         store.insert_notification(uow.conn, notification)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from openline.domain.bodies import Link, check_body
 from openline.domain.envelopes import Envelope, seal
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
@@ -22,7 +23,19 @@ from openline.store.writer import UnitOfWork
 def seal_for(
     uow: UnitOfWork, node: Node, peer: str, kind: str, body: Mapping[str, Any]
 ) -> Envelope:
-    """Seal an envelope of ``kind`` for ``peer`` and queue it; journaled as envelope.queued."""
+    """Seal an envelope of ``kind`` for ``peer`` and queue it; journaled as envelope.queued.
+
+    Its body is first read with the rules the peer reads it with on arrival (domain/bodies.py):
+    what the peer would refuse is refused here (``InvalidInput``, so the writer's operation is
+    rolled back and the API answers 422), never sent to stop the link behind it."""
+    try:
+        check_body(kind, body, Link(node.party, peer, node.settings.max_text_bytes))
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{peer} would refuse this {kind} envelope on arrival, so it is not sent: "
+            f"{exc.message}",
+            field=exc.field,
+        ) from None
     now = node.clock()
     link_seq, prev = store.last_sealed(uow.conn, peer)
     envelope = seal(
@@ -66,3 +79,8 @@ def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
             f"CARD.json)",
             field=field,
         )
+
+
+def arrived_on(node: Node, envelope: Envelope) -> Link:
+    """The link an envelope came in on, as the rules of its body name it."""
+    return Link(envelope.sender, node.party, node.settings.max_text_bytes)
