@@ -11,6 +11,7 @@ from openline.domain.errors import InvalidInput, NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft, Message, State
 from openline.domain.timeutil import format_utc
+from openline.i18n import render_message
 from openline.node.assembly import Node
 from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import messages as store
@@ -42,6 +43,10 @@ def new_message(node: Node, draft: Draft, operator: str) -> Operation[Message]:
         deadlines=node.settings.ack_deadlines,
         max_text_bytes=node.settings.max_text_bytes,
     )
+    # The API answers with the message rendered, after the commit: render it once now, so
+    # that a message whose answer cannot be written is refused before anything is committed
+    # (a 4xx after the commit left a message sent that its sender was told was refused).
+    render_message(message, node.settings.lang)
     return lambda uow: _store_new(uow, node, message)
 
 
