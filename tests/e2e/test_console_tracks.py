@@ -48,7 +48,8 @@ def test_converging_tracks_of_blue_and_red_show_on_both_maps_with_the_same_warni
 
     red_alarm = red.page.locator(f".alarm[data-key='proximity:{key}']")
     assert "ОПАСНОЕ СБЛИЖЕНИЕ" in red_alarm.inner_text()
-    assert "R1 · 3100 м" in red.page.locator(".track-label.own").inner_text()  # the unit in Russian
+    # The unit in Russian. The newest label: a redraw's old labels fade out for 200 ms (Leaflet).
+    assert "R1 · 3100 м" in red.page.locator(".track-label.own").last.inner_text()
     assert " мин " in red.page.locator("#tab-inbox .countdown").first.inner_text()
 
     for console in (blue, red):
