@@ -1,0 +1,292 @@
+"""Nothing unauthenticated floods the journal: what each source can add is bounded, and within
+the bounds docs/security.md states ("Journal growth from each source").
+
+BLUE and RED run as real, linked processes; the test attacks BLUE over real HTTP and raw
+sockets, each source from an address of its own on the loopback network (127.0.x.y), as
+different hosts would, so that each is limited and journaled apart from the others and from
+RED's own line. Each test ends with a FLASH through the link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from openline.api import auth
+from tests.support.operator import assert_flash_gets_through
+from tests.support.processes import SHARED_TLS, Pair, RunningNode, start_pair, stop_pair
+from tests.support.red import FEDERATION
+
+pytestmark = pytest.mark.slow
+
+RATE = 10  # federation requests a second from one address (federation_rate_limit)
+BURST = 10  # federation_rate_burst
+QUIET_S = max(1.0, BURST / RATE)  # a burst of refusals ends after this long without one
+HUGE = "a" * 7_000_000
+# The largest entry of each kind, in bytes of its JSON as the journal API gives it: the
+# table "Journal growth from each source" in docs/security.md.
+MOST_BYTES = {
+    "security.unauthenticated": 1_600,
+    "security.unauthenticated_counted": 650,
+    "security.federation_malformed": 1_500,
+    "security.federation_too_large": 500,
+    "security.federation_rate_limited": 500,
+    "security.envelope_refused": 3_500,
+    "security.envelopes_refused": 800,
+}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    env = {
+        "OPENLINE_LINE_CHECK_INTERVAL": "1",
+        "OPENLINE_FEDERATION_RATE_LIMIT": str(RATE),
+        "OPENLINE_FEDERATION_RATE_BURST": str(BURST),
+    }
+    running = start_pair(tmp_path_factory.mktemp("growth"), env)
+    try:
+        yield running
+    finally:
+        stop_pair(running)
+    for node in (running.blue, running.red):
+        assert "Traceback" not in node.log.read_text(), f"{node.directory.name} failed inside"
+
+
+def client_at(node: RunningNode, address: str, token: str | None = None) -> httpx.Client:
+    """A client of ``node`` whose requests come from ``address`` (127.x.y.z)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.HTTPTransport(local_address=address, verify=SHARED_TLS)
+    return httpx.Client(base_url=node.url, headers=headers, transport=transport, timeout=30)
+
+
+def head(node: RunningNode) -> int:
+    with node.client() as client:
+        seq: int = client.get("/api/v1/node").json()["journal"]["seq"]
+    return seq
+
+
+def security_entries(node: RunningNode, after: int, client: str) -> list[dict[str, Any]]:
+    """The security entries journaled after ``after`` about requests from ``client``."""
+    with node.client() as client_:
+        params = {"after": after, "kind": "security.", "limit": 5000}
+        entries: list[dict[str, Any]] = client_.get("/api/v1/journal", params=params).json()[
+            "entries"
+        ]
+    return [e for e in entries if e["data"].get("client") == client]
+
+
+def size(entry: dict[str, Any]) -> int:
+    return len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def assert_each_within_its_size(entries: list[dict[str, Any]]) -> None:
+    for entry in entries:
+        assert size(entry) <= MOST_BYTES[entry["kind"]], (entry["kind"], size(entry))
+
+
+def envelope_with(member: str) -> dict[str, Any]:
+    """An envelope to BLUE whose ``member`` is 7,000,000 characters (or, for "a member name",
+    which has an extra member of that name)."""
+    envelope: dict[str, Any] = {
+        "v": 1,
+        "id": "env_red_1",
+        "from": "RED",
+        "to": "BLUE",
+        "link_seq": 1,
+        "prev": "0" * 64,
+        "sent_at": "2024-12-03T12:00:00.000Z",
+        "kind": "message",
+        "body": {},
+        "sig": "",
+    }
+    if member == "a member name":
+        envelope[HUGE] = 1
+    else:
+        envelope[member] = HUGE
+    return envelope
+
+
+@pytest.mark.parametrize("member", ["id", "kind", "link_seq", "a member name"])
+def test_an_envelope_holding_a_huge_value_makes_a_short_journal_entry(pair: Pair, member: str):
+    address = "127.0.1.1"
+    before = head(pair.blue)
+    with client_at(pair.blue, address) as client:
+        answer = client.post(FEDERATION, json={"envelopes": [envelope_with(member)]})
+
+    assert answer.status_code == 200, answer.text[:500]
+    (result,) = answer.json()["results"]
+    assert result["refused"]["code"] == "malformed"
+    assert len(answer.content) < 2_000
+    (entry,) = security_entries(pair.blue, before, address)
+    assert entry["kind"] == "security.envelope_refused"
+    assert "(7000000 characters, sha256 " in entry["data"]["reason"]
+    assert_each_within_its_size([entry])
+    assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+
+
+def test_a_60000_character_path_without_a_token_makes_one_short_entry(pair: Pair):
+    address = "127.0.1.2"
+    path = "/api/v1/" + "a" * 60_000
+    before = head(pair.blue)
+    with client_at(pair.blue, address) as client:
+        answers = [client.request(method, path) for method in ["GET", "OPTIONS"] * 10]
+
+    assert {a.status_code for a in answers} == {401}
+    entries = security_entries(pair.blue, before, address)
+    in_full = [e for e in entries if e["kind"] == "security.unauthenticated"]
+    # One; two if a period of the tally ended meanwhile, its count then journaled too.
+    assert 1 <= len(in_full) <= 2, entries
+    assert len(entries) <= 3, entries
+    digest = hashlib.sha256(path.encode()).hexdigest()[:16]
+    assert in_full[0]["data"]["path"].endswith(f"' (60008 characters, sha256 {digest})")
+    assert_each_within_its_size(entries)
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+def test_500_unknown_tokens_get_429_after_the_limit(pair: Pair):
+    address = "127.0.1.3"
+    before = head(pair.blue)
+    started = time.monotonic()
+    with client_at(pair.blue, address) as client:
+        answers = [
+            client.get("/api/v1/node", headers={"Authorization": f"Bearer olt_guess{n}"})
+            for n in range(500)
+        ]
+    elapsed = time.monotonic() - started
+
+    statuses = [a.status_code for a in answers]
+    assert statuses[: auth.BAD_TOKEN_BURST] == [401] * auth.BAD_TOKEN_BURST
+    assert set(statuses) == {401, 429}
+    assert statuses.count(401) <= auth.BAD_TOKEN_BURST + math.ceil(elapsed * auth.BAD_TOKEN_RATE)
+    for answer in answers:
+        if answer.status_code == 429:
+            assert int(answer.headers["Retry-After"]) >= 1
+            assert answer.json()["error"]["code"] == "rate_limited"
+    entries = security_entries(pair.blue, before, address)
+    assert len(entries) <= within_window(elapsed), entries
+    assert_each_within_its_size(entries)
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+def within_window(seconds: float) -> int:
+    """The most entries one address's refused API requests make in ``seconds``: two (one in
+    full, one count) for each period of the tally the time touches."""
+    return 2 * (math.ceil(seconds / auth.UNAUTHENTICATED_PERIOD_S) + 1)
+
+
+# -- every source at once, at its limit, for 10 s ----------------------------------------------
+
+RUN_S = 10.0
+
+
+Send = Callable[[httpx.Client], int]
+
+
+@dataclass
+class Source:
+    """One unauthenticated source: ``send`` once with a client at ``address``, ``per_s`` times
+    a second (as fast as it goes if None), for RUN_S; its answers' statuses kept."""
+
+    name: str
+    address: str
+    send: Send
+    per_s: float | None
+    statuses: list[int] = field(default_factory=list)
+
+    def run(self, node: RunningNode) -> None:
+        with client_at(node, self.address) as client:
+            started = time.monotonic()
+            while (now := time.monotonic()) - started < RUN_S:
+                due = started + len(self.statuses) / self.per_s if self.per_s else now
+                if now < due:
+                    time.sleep(due - now)
+                else:
+                    self.statuses.append(self.send(client))
+
+
+def posting(body: bytes) -> Send:
+    headers = {"Content-Type": "application/json"}
+    return lambda client: client.post(FEDERATION, content=body, headers=headers).status_code
+
+
+def getting(path: str, token: str | None) -> Send:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return lambda client: client.get(path, headers=headers).status_code
+
+
+def declaring_too_much(node: RunningNode, address: str) -> Send:
+    """A request declaring a body over the federation limit, refused (413) on its headers: over
+    a socket of its own (a client of HTTP sends no less than it declares)."""
+    url = httpx.URL(node.url)
+    request = (
+        f"POST {FEDERATION} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 900000000\r\n\r\n"
+    ).encode()
+
+    def send(_client: httpx.Client) -> int:
+        with socket.create_connection((url.host, url.port), 10, (address, 0)) as connection:
+            connection.sendall(request)
+            return int(connection.recv(4096).split(b" ", 2)[1])
+
+    return send
+
+
+def forged_batch() -> bytes:
+    """Twenty envelopes, each with a member of a long name full of control characters."""
+    envelope = envelope_with("id")
+    envelope["id"] = "env_1"
+    envelope["\x1b[2J\n" * 2000] = 1
+    return json.dumps({"envelopes": [envelope] * 20}).encode()
+
+
+def test_each_unauthenticated_source_at_its_limit_grows_the_journal_within_its_bound(pair: Pair):
+    blue = pair.blue
+    nul_in_a_long_key = json.dumps({"\u00e9" * 10_000: "\u0000"}).encode()
+    over = 1.2 * RATE  # just over the federation limit
+    sources = [
+        Source("no token, long path", "127.0.2.1", getting("/api/v1/" + "b" * 60_000, None), 50),
+        Source("unknown tokens", "127.0.2.2", getting("/api/v1/node", "olt_guess"), 10),
+        Source("federation: malformed", "127.0.2.3", posting(nul_in_a_long_key), over),
+        Source("federation: too large", "127.0.2.4", declaring_too_much(blue, "127.0.2.4"), over),
+        Source("federation: refused envelopes", "127.0.2.5", posting(forged_batch()), over),
+        Source("federation: rate-limited", "127.0.2.6", posting(b"[]"), None),
+    ]
+    before, started = head(blue), time.monotonic()
+    threads = [threading.Thread(target=source.run, args=(blue,)) for source in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep(1.0)  # a tally period that ended as the sources stopped: its count journaled
+
+    window = time.monotonic() - started
+    admitted = BURST + RATE * window  # requests of one address the federation endpoint takes
+    most = {
+        "no token, long path": within_window(window),
+        "unknown tokens": within_window(window),
+        "federation: malformed": admitted + window / QUIET_S + 1,
+        "federation: too large": admitted + window / QUIET_S + 1,
+        "federation: refused envelopes": 2 * admitted + window / QUIET_S + 1,
+        "federation: rate-limited": admitted + window / QUIET_S + 1,
+    }
+    grown = {}
+    for source in sources:
+        entries = security_entries(blue, before, source.address)
+        statuses = {status: source.statuses.count(status) for status in set(source.statuses)}
+        grown[source.name] = (statuses, len(entries), sum(map(size, entries)))
+        assert entries, source.name
+        assert len(entries) <= most[source.name], grown  # answers, entries, bytes
+        assert_each_within_its_size(entries)
+    assert 429 in sources[1].statuses
+    assert 429 in sources[5].statuses
+    assert_flash_gets_through(pair.red, pair.blue, "BLUE")
