@@ -23,9 +23,10 @@ import httpx
 import pytest
 
 from openline.api import auth
+from openline.keys.signing import SigningKey
 from tests.support.operator import assert_flash_gets_through
 from tests.support.processes import SHARED_TLS, Pair, RunningNode, start_pair, stop_pair
-from tests.support.red import FEDERATION
+from tests.support.red import FEDERATION, Red
 
 pytestmark = pytest.mark.slow
 
@@ -94,25 +95,14 @@ def assert_each_within_its_size(entries: list[dict[str, Any]]) -> None:
         assert size(entry) <= MOST_BYTES[entry["kind"]], (entry["kind"], size(entry))
 
 
-def envelope_with(member: str) -> dict[str, Any]:
-    """An envelope to BLUE whose ``member`` is 7,000,000 characters (or, for "a member name",
-    which has an extra member of that name)."""
-    envelope: dict[str, Any] = {
-        "v": 1,
-        "id": "env_red_1",
-        "from": "RED",
-        "to": "BLUE",
-        "link_seq": 1,
-        "prev": "0" * 64,
-        "sent_at": "2024-12-03T12:00:00.000Z",
-        "kind": "message",
-        "body": {},
-        "sig": "",
-    }
+def envelope_with(blue: RunningNode, member: str, value: str = HUGE) -> dict[str, Any]:
+    """An envelope to BLUE, as RED (or a forger) would send it, whose ``member`` is ``value``
+    (or, for "a member name", which has an extra member named ``value``)."""
+    envelope = Red(SigningKey.generate(), blue, []).envelope(1).to_json()
     if member == "a member name":
-        envelope[HUGE] = 1
+        envelope[value] = 1
     else:
-        envelope[member] = HUGE
+        envelope[member] = value
     return envelope
 
 
@@ -121,7 +111,7 @@ def test_an_envelope_holding_a_huge_value_makes_a_short_journal_entry(pair: Pair
     address = "127.0.1.1"
     before = head(pair.blue)
     with client_at(pair.blue, address) as client:
-        answer = client.post(FEDERATION, json={"envelopes": [envelope_with(member)]})
+        answer = client.post(FEDERATION, json={"envelopes": [envelope_with(pair.blue, member)]})
 
     assert answer.status_code == 200, answer.text[:500]
     (result,) = answer.json()["results"]
@@ -241,11 +231,9 @@ def declaring_too_much(node: RunningNode, address: str) -> Send:
     return send
 
 
-def forged_batch() -> bytes:
+def forged_batch(blue: RunningNode) -> bytes:
     """Twenty envelopes, each with a member of a long name full of control characters."""
-    envelope = envelope_with("id")
-    envelope["id"] = "env_1"
-    envelope["\x1b[2J\n" * 2000] = 1
+    envelope = envelope_with(blue, "a member name", "\x1b[2J\n" * 2000)
     return json.dumps({"envelopes": [envelope] * 20}).encode()
 
 
@@ -258,7 +246,7 @@ def test_each_unauthenticated_source_at_its_limit_grows_the_journal_within_its_b
         Source("unknown tokens", "127.0.2.2", getting("/api/v1/node", "olt_guess"), 10),
         Source("federation: malformed", "127.0.2.3", posting(nul_in_a_long_key), over),
         Source("federation: too large", "127.0.2.4", declaring_too_much(blue, "127.0.2.4"), over),
-        Source("federation: refused envelopes", "127.0.2.5", posting(forged_batch()), over),
+        Source("federation: refused envelopes", "127.0.2.5", posting(forged_batch(blue)), over),
         Source("federation: rate-limited", "127.0.2.6", posting(b"[]"), None),
     ]
     before, started = head(blue), time.monotonic()
