@@ -156,8 +156,8 @@ class OperatorAuth:
             await asyncio.sleep(wait)
             try:
                 await self.summarise_due()
-            except Exception:  # the node stopping: the counts of its last period are lost
-                log.exception("the counts of refused API requests could not be journaled")
+            except Exception as exc:  # the node stopping: the counts of its last period are lost
+                log.warning("the counts of refused API requests could not be journaled: %s", exc)
                 return
 
     async def summarise_due(self) -> None:
