@@ -266,22 +266,27 @@ def test_a_peers_update_moves_the_conflict_and_its_cancellation_clears_it(
     assert reopened["state"] == "open"
 
 
-def test_a_stale_update_from_the_peer_is_refused_and_changes_nothing(blue: tuple[InProcess, Red]):
+def test_a_stale_update_from_the_peer_is_not_applied_and_changes_nothing(
+    blue: tuple[InProcess, Red],
+):
     api, red = blue
     red.send("notification", red_record(version=2))
 
     stale = red.send("notification_update", red_record(version=2, status="cancelled"))
 
-    assert stale["refused"]["code"] == "invalid_body", stale
+    assert "version 2 is not newer than the version 2 held" in stale["receipt"]["not_applied"]
     held = api.client.get("/api/v1/notifications/ntf_RED1").json()
     assert (held["version"], held["status"]) == (2, "planned")
 
 
-def test_a_peers_notification_not_shared_with_us_is_refused(blue: tuple[InProcess, Red]):
-    _api, red = blue
+def test_a_peers_notification_not_shared_with_us_is_not_applied(blue: tuple[InProcess, Red]):
+    api, red = blue
     record = {**red_record(), "share_with": ["GREEN"]}
 
-    assert red.send("notification", record)["refused"]["code"] == "invalid_body"
+    result = red.send("notification", record)
+
+    assert "ntf_RED1 is not shared with BLUE" in result["receipt"]["not_applied"]
+    assert api.client.get("/api/v1/notifications").json()["notifications"] == []
 
 
 def test_only_the_owner_changes_a_notification(blue: tuple[InProcess, Red]):

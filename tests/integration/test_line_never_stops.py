@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import free_text_draft
+from openline.keys.signing import SigningKey
+from openline.node.assembly import Node
 from openline.node.settings import load_settings
 from openline.services.messages import new_message
 from openline.services.outbox import seal_for
@@ -24,9 +26,9 @@ from openline.store.journal import read_head
 from openline.store.line import count_waiting
 from openline.store.writer import UnitOfWork
 from tests.support.nodes import InProcess
-from tests.support.operator import assert_flash_gets_through, get
-from tests.support.processes import Pair, RunningNode
-from tests.support.red import red_message
+from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
+from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
+from tests.support.red import Red, red_message
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -214,3 +216,70 @@ def test_a_body_the_peer_would_refuse_is_never_sealed_and_nothing_of_its_operati
         node.write(seal_after_a_message)
 
     assert node.read(lambda conn: (count_waiting(conn, "RED"), read_head(conn))) == before
+
+
+AFTER_IT = 100  # envelopes sent behind the one not applied
+
+
+def test_an_envelope_the_peer_cannot_apply_is_receipted_as_not_applied_and_the_link_goes_on(
+    pair: Pair, tmp_path: Path
+):
+    # RED (stopped) seals what BLUE cannot apply: an acknowledgement of a message BLUE never
+    # sent. Its shape is right, so RED's own check lets it through, as a peer of another
+    # version (or a bug) would: only BLUE's records show it cannot be applied.
+    pair.red.stop()
+    red = Node.open(pair.red.directory, environ={})
+    try:
+        stuck = red.write(lambda uow: seal_for(uow, red, "BLUE", "ack", UNKNOWN_ACK))
+    finally:
+        red.close()
+    pair.restart("red")
+    behind = [send(pair.red, ["BLUE"], f"behind it {n}")["id"] for n in range(AFTER_IT)]
+
+    (received,) = wait_for_entry(pair.blue, "envelope.not_applied")
+    (delivered,) = wait_for_entry(pair.red, "envelope.delivered_not_applied")
+    assert received["data"]["hash"] == delivered["data"]["hash"] == stuck.hash
+    assert received["data"]["envelope"]["link_seq"] == stuck.link_seq
+    assert "no message 'msg_never_sent'" in received["data"]["reason"]
+    assert received["data"]["receipt"] == delivered["data"]["receipt"]
+    assert delivered["data"]["receipt"]["not_applied"] == received["data"]["reason"]
+
+    wait_for(
+        lambda: all(state(pair.red, i) == "delivered" for i in behind),
+        what=f"the {AFTER_IT} messages behind it delivered",
+    )
+    inbox = get(pair.blue, "/api/v1/messages", box="in", limit=1000)["messages"]
+    assert sorted(m["id"] for m in inbox) == sorted(behind)
+    applied_seqs = [
+        e["data"]["envelope"]["link_seq"]
+        for e in journal_of(pair.blue, "envelope.received")
+        if e["data"]["envelope"]["from"] == "RED" and e["data"]["envelope"]["kind"] == "message"
+    ]
+    assert applied_seqs == sorted(applied_seqs)
+    assert len(applied_seqs) == AFTER_IT
+    assert min(applied_seqs) > stuck.link_seq
+
+    # A replay of it gets the same receipt, and nothing more is journaled of it.
+    again = Red(SigningKey.generate(), pair.blue, []).post(received["data"]["envelope"])
+    assert again == [
+        {"link_seq": stuck.link_seq, "id": stuck.id, "receipt": received["data"]["receipt"]}
+    ]
+    assert len(journal_of(pair.blue, "envelope.not_applied")) == 1
+
+    ours, theirs = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
+    crossed = run_openline("journal", "cross-verify", ours, theirs)
+    assert crossed.returncode == 0, crossed.stderr
+    assert "the transcripts agree" in crossed.stdout
+    assert (
+        f"received but not applied: RED->BLUE envelope {stuck.link_seq}: ack body refused"
+        in crossed.stdout
+    )
+    assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+
+
+UNKNOWN_ACK = {"message_id": "msg_never_sent", "by": "duty", "at": "2026-12-03T12:00:00.000Z"}
+
+
+def wait_for_entry(node: RunningNode, kind: str) -> list[dict[str, Any]]:
+    wait_for(lambda: journal_of(node, kind), what=f"{kind} on {node.directory.name}")
+    return journal_of(node, kind)

@@ -129,13 +129,16 @@ def test_a_malformed_envelope_is_refused(red: Red):
     assert result["refused"]["code"] == "malformed"
 
 
-def test_a_body_that_breaks_the_phrasebook_is_refused_and_the_line_waits_for_a_good_one(red: Red):
+def test_a_body_that_breaks_the_phrasebook_is_received_not_applied_and_the_line_goes_on(red: Red):
     record = red_message(1).to_json()
     record["template"] = "no-such-template"
-    result = refusal(red, red.envelope(1, body=record))
-    assert result["refused"]["code"] == "invalid_body"
-    red.deliver(1)  # the same place, now with a good body
-    assert inbox_ids(red) == ["msg_red_1"]
+    unknown = red.envelope(1, body=record)
+    (result,) = red.post(unknown)
+    assert "no-such-template" in result["receipt"]["not_applied"]
+    red.sealed.append(unknown)
+    assert red.post(unknown) == [result]  # a resend: the same receipt
+    red.deliver(2)
+    assert inbox_ids(red) == ["msg_red_2"]
 
 
 def test_a_request_that_is_not_a_batch_is_a_422_and_journaled(red: Red):

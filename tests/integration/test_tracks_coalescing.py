@@ -156,6 +156,24 @@ def test_a_warning_is_journaled_once_when_it_opens_and_once_when_it_clears(
     assert cleared["key"] == opened["key"]
 
 
+def test_a_slow_finding_of_the_warnings_puts_the_next_one_off(
+    node: Node, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(tracks, "FINDING_FREE_S", 0.0)  # every finding counts as slow
+    monkeypatch.setattr(tracks, "FINDING_SHARE", 1e-9)  # and puts the next off for long
+    from_red(node, report(clock, "R1", lon=38.5, heading_deg=270, alt_m=3100))
+    post(node, report(clock, "B1"))
+    tick(node)
+    (opened,) = node.write(tracks.current_warnings(node)).warnings
+
+    post(node, report(clock, "B1", after_s=1, heading_deg=270))  # B1 turns away
+    clock.advance(seconds=1)
+    tick(node)
+
+    assert node.write(tracks.current_warnings(node)).warnings == [opened]  # not found again yet
+    assert node.tracker.tracks_changed
+
+
 def test_a_peers_report_already_stale_is_dropped_and_a_malformed_one_refused(
     node: Node, clock: FakeClock
 ):
@@ -242,7 +260,7 @@ def test_the_api_refuses_bad_reports_naming_the_item_and_field(
     assert api.client.get("/api/v1/tracks").json() == {"tracks": []}
 
 
-def test_the_receiver_applies_a_track_envelope_and_refuses_a_bad_one_as_any_other(
+def test_the_receiver_applies_a_track_envelope_and_receipts_a_bad_one_as_not_applied(
     node: Node, clock: FakeClock
 ):
     from openline.line.receiver import apply_batch
@@ -263,11 +281,13 @@ def test_the_receiver_applies_a_track_envelope_and_refuses_a_bad_one_as_any_othe
     good = envelope(1, first_prev(), 35.0)
     bad = envelope(2, good.hash, 95.0)
 
-    applied, refused = node.write(apply_batch(node, [good, bad], "test"))
+    applied, not_applied = node.write(apply_batch(node, [good, bad], "test"))
 
     assert applied.receipt is not None
-    assert refused.refused is not None
-    assert refused.refused.code == "invalid_body"
-    assert refused.refused.reason == "track body refused: track: [0].lat: 95 is outside -90 to 90"
+    assert "not_applied" not in applied.receipt
+    assert not_applied.receipt is not None
+    reason = "track body refused: track: [0].lat: 95 is outside -90 to 90"
+    assert not_applied.receipt["not_applied"] == reason
     assert [t.lat for t in node.write(tracks.current_tracks(node))] == [35.0]
-    assert [e["code"] for e in journaled(node, "security.envelope_refused")] == ["invalid_body"]
+    assert [e["reason"] for e in journaled(node, "envelope.not_applied")] == [reason]
+    assert journaled(node, "security.envelope_refused") == []

@@ -109,3 +109,34 @@ def test_a_receipt_proves_delivery_of_exactly_its_envelope():
         check_receipt(forged, envelope.hash, OTHER.public_key.verify)
     with pytest.raises(BadReceipt, match="not a receipt"):
         check_receipt({"receipt": 1}, envelope.hash, OTHER.public_key.verify)
+
+
+def test_a_receipt_of_an_envelope_not_applied_says_why_under_the_receivers_signature():
+    envelope = sealed()
+    receipt = issue_receipt(envelope, "2024-12-03T12:00:01.000Z", OTHER.sign, not_applied="why")
+    assert receipt.to_json()["not_applied"] == "why"
+    applied_receipt = issue_receipt(envelope, "2024-12-03T12:00:01.000Z", OTHER.sign)
+    assert "not_applied" not in applied_receipt.to_json()
+    assert check_receipt(receipt.to_json(), envelope.hash, OTHER.public_key.verify) == receipt
+
+    for changed in ({"not_applied": "another reason"}, {"not_applied": None}):
+        with pytest.raises(BadReceipt):
+            check_receipt(receipt.to_json() | changed, envelope.hash, OTHER.public_key.verify)
+    applied = {k: v for k, v in receipt.to_json().items() if k != "not_applied"}
+    with pytest.raises(BadReceipt, match="bad signature"):  # the reason cannot be taken off
+        check_receipt(applied, envelope.hash, OTHER.public_key.verify)
+
+
+@pytest.mark.parametrize("reason", ["", 7, "x" * (rules.NOT_APPLIED_MAX_CHARS + 1)])
+def test_a_receipts_reason_not_to_apply_is_text_of_bounded_length(reason: object):
+    envelope = sealed()
+    receipt = issue_receipt(envelope, "2024-12-03T12:00:01.000Z", OTHER.sign).to_json()
+    with pytest.raises(BadReceipt, match="not a reason of 1 to 500 characters"):
+        check_receipt(receipt | {"not_applied": reason}, envelope.hash, OTHER.public_key.verify)
+
+
+def test_a_long_reason_not_to_apply_is_cut_to_the_bound_when_the_receipt_is_issued():
+    receipt = issue_receipt(
+        sealed(), "2024-12-03T12:00:01.000Z", OTHER.sign, not_applied="y" * 9999
+    )
+    assert receipt.not_applied == "y" * rules.NOT_APPLIED_MAX_CHARS

@@ -63,6 +63,8 @@ def journal_cross_verify(ours: Path, theirs: Path) -> None:
         click.echo(f"{link}: {count} envelopes agree (same hash, same order, receipts match)")
     for pending in report.in_transit:
         click.echo(f"in transit: {pending}")
+    for unapplied in report.not_applied:
+        click.echo(f"received but not applied: {unapplied}")
     if report.agree:
         click.echo("the transcripts agree")
         return

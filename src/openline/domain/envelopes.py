@@ -53,6 +53,9 @@ _RECEIPT_KEYS = frozenset(
         "sig",
     )
 )
+# A receipt that says the receiver took the envelope in its place on the link but could not
+# apply it carries why, in at most this many characters.
+NOT_APPLIED_MAX_CHARS = 500
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
@@ -254,7 +257,8 @@ def first_prev() -> str:
 
 @dataclass(frozen=True)
 class Receipt:
-    """The receiver's signed statement that it applied the envelope with this hash."""
+    """The receiver's signed statement that it took the envelope with this hash in its place
+    on the link: applied, or, with ``not_applied`` (why, in words), received but not applied."""
 
     envelope_id: str
     envelope_hash: str
@@ -263,11 +267,12 @@ class Receipt:
     receiver: str
     received_at: str
     sig: str
+    not_applied: str | None = None
 
     def unsigned(self) -> dict[str, Any]:
         """The receipt without its signature: the members whose canonical JSON is signed.
         Not the receipt as JSON (that is :meth:`to_json`, with ``sig``)."""
-        return {
+        members = {
             "v": ENVELOPE_VERSION,
             "envelope_id": self.envelope_id,
             "envelope_hash": self.envelope_hash,
@@ -276,14 +281,28 @@ class Receipt:
             "receiver": self.receiver,
             "received_at": self.received_at,
         }
+        if self.not_applied is not None:  # absent from the receipt of an applied envelope
+            members["not_applied"] = self.not_applied
+        return members
 
     def to_json(self) -> dict[str, Any]:
         return {**self.unsigned(), "sig": self.sig}
 
 
-def issue_receipt(envelope: Envelope, received_at: str, sign: Signer) -> Receipt:
+def issue_receipt(
+    envelope: Envelope, received_at: str, sign: Signer, *, not_applied: str | None = None
+) -> Receipt:
+    """The receipt for ``envelope``; ``not_applied``: why it could not be applied (cut to
+    ``NOT_APPLIED_MAX_CHARS``)."""
     unsigned = Receipt(
-        envelope.id, envelope.hash, envelope.link_seq, envelope.sender, envelope.to, received_at, ""
+        envelope.id,
+        envelope.hash,
+        envelope.link_seq,
+        envelope.sender,
+        envelope.to,
+        received_at,
+        "",
+        None if not_applied is None else not_applied[:NOT_APPLIED_MAX_CHARS],
     )
     sig = base64.b64encode(sign(canonical_json(unsigned.unsigned()))).decode("ascii")
     return replace(unsigned, sig=sig)
@@ -295,8 +314,16 @@ class BadReceipt(Exception):
 
 def check_receipt(value: object, envelope_hash: str, verify: Verifier) -> Receipt:
     """The receipt, if it is well formed, names ``envelope_hash`` and carries a good signature."""
-    if not isinstance(value, dict) or set(value) != _RECEIPT_KEYS:
+    if not isinstance(value, dict) or set(value) - {"not_applied"} != _RECEIPT_KEYS:
         raise BadReceipt(f"not a receipt: {str(value)[:200]}")
+    not_applied = value.get("not_applied")
+    if "not_applied" in value and not (
+        isinstance(not_applied, str) and 0 < len(not_applied) <= NOT_APPLIED_MAX_CHARS
+    ):
+        raise BadReceipt(
+            f"receipt for link_seq {value.get('link_seq')}: not_applied is not a reason of 1 to "
+            f"{NOT_APPLIED_MAX_CHARS} characters"
+        )
     if value["envelope_hash"] != envelope_hash:
         raise BadReceipt(
             f"receipt for link_seq {value.get('link_seq')} names hash "

@@ -50,6 +50,8 @@ class JournalKind(StrEnum):
     ENVELOPE_QUEUED = "envelope.queued"
     ENVELOPE_DELIVERED = "envelope.delivered"
     ENVELOPE_RECEIVED = "envelope.received"
+    ENVELOPE_NOT_APPLIED = "envelope.not_applied"
+    ENVELOPE_DELIVERED_NOT_APPLIED = "envelope.delivered_not_applied"
     LINE_STATUS = "line.status"
     LINE_DELIVERY_REFUSED = "line.delivery_refused"
     NOTIFICATION_CREATED = "notification.created"

@@ -140,6 +140,12 @@ class LinkRecord:
     order_problems: list[str]
 
 
+# An envelope received in its place on the link, applied or not (then its receipt says why),
+# and its receipt back at the sender: cross-verify compares them alike.
+_TAKEN = (JournalKind.ENVELOPE_RECEIVED, JournalKind.ENVELOPE_NOT_APPLIED)
+_RECEIPT_BACK = (JournalKind.ENVELOPE_DELIVERED, JournalKind.ENVELOPE_DELIVERED_NOT_APPLIED)
+
+
 def link_record(transcript: Transcript, sender: str, receiver: str) -> LinkRecord:
     sealed: dict[int, str] = {}
     held: dict[int, dict[str, Any]] = {}
@@ -160,13 +166,9 @@ def link_record(transcript: Transcript, sender: str, receiver: str) -> LinkRecor
                     f"{last_sealed}"
                 )
             last_sealed, sealed[seq] = seq, data["hash"]
-        elif (
-            kind == JournalKind.ENVELOPE_DELIVERED
-            and transcript.party == sender
-            and data.get("to") == receiver
-        ):
+        elif kind in _RECEIPT_BACK and transcript.party == sender and data.get("to") == receiver:
             held[data["link_seq"]] = data["receipt"]
-        elif kind == JournalKind.ENVELOPE_RECEIVED and transcript.party == receiver:
+        elif kind in _TAKEN and transcript.party == receiver:
             envelope = data.get("envelope") or {}
             if envelope.get("from") != sender:
                 continue
@@ -189,6 +191,8 @@ class CrossReport:
     # Envelopes on their way when the transcripts were taken: sealed but not yet applied, or
     # applied but the receipt not yet back. Not a disagreement: the line finishes them.
     in_transit: list[str] = field(default_factory=list)
+    # Envelopes both sides agree were received in their place but not applied, and why.
+    not_applied: list[str] = field(default_factory=list)
 
     @property
     def agree(self) -> bool:
@@ -275,6 +279,8 @@ def _compare_link(
                 f"{receiver.party} issued"
             )
             continue
+        if "not_applied" in held:
+            report.not_applied.append(f"{name} envelope {seq}: {held['not_applied']}")
         agreed += 1
     report.agreed[name] = agreed
 

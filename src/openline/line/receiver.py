@@ -4,15 +4,20 @@ A batch is checked in two steps. Everything that can be judged on one envelope a
 size, addressee, sender, signature) is checked first, off the event loop. Then one writer
 operation checks each envelope's place on its link against what was applied before, applies
 it and issues the receipt, in the same transaction. An envelope already applied gets its
-original receipt back; every refusal is journaled as a security event naming the reason.
+original receipt back; every refusal is journaled as a security event naming the reason. One
+in its place that cannot be applied is received but not applied: its place taken, its receipt
+saying why, so the link never stops behind it (docs/line.md).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
@@ -27,6 +32,8 @@ from openline.services import messages, notifications, tracks
 from openline.services.outbox import seal_for
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Node, Envelope], None]
 
@@ -210,11 +217,12 @@ def _apply_one(
     else:
         try:
             receipt = uow.attempt(lambda: _apply(uow, node, envelope))
-        except OpenlineError as exc:
-            refused = Refused(rules.INVALID_BODY, f"{envelope.kind} body refused: {exc.message}")
-        else:
-            heads[envelope.sender] = (envelope.link_seq, envelope.hash)
-            return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
+        except _THE_DATABASES_OWN_TROUBLE:
+            raise  # not the envelope's fault: the batch fails, and the sender sends it again
+        except Exception as exc:  # whatever its body made fail: not applied, and the link goes on
+            receipt = _receipted(uow, node, envelope, not_applied=_why_not(envelope, exc))
+        heads[envelope.sender] = (envelope.link_seq, envelope.hash)
+        return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
     outcome = refusals.refuse(envelope.to_json(), refused, envelope.hash)
     return Outcome(outcome.link_seq, outcome.id, refused=outcome.refused, expected_seq=seq + 1)
 
@@ -223,15 +231,47 @@ def _apply(uow: UnitOfWork, node: Node, envelope: Envelope) -> dict[str, Any]:
     handler = HANDLERS.get(envelope.kind)
     if handler is None:
         raise OpenlineError(f"this node does not take {envelope.kind} envelopes yet")
-    now = format_utc(node.clock())
-    receipt = rules.issue_receipt(envelope, now, node.key.sign)
-    store.insert_applied(uow.conn, envelope, canonical_json(receipt.to_json()).decode("utf-8"), now)
-    uow.record(
-        JournalKind.ENVELOPE_RECEIVED,
-        {"envelope": envelope.to_json(), "hash": envelope.hash, "receipt": receipt.to_json()},
-    )
+    receipt = _receipted(uow, node, envelope)
     handler(uow, node, envelope)
-    return receipt.to_json()
+    return receipt
+
+
+def _receipted(
+    uow: UnitOfWork, node: Node, envelope: Envelope, *, not_applied: str | None = None
+) -> dict[str, Any]:
+    """Take ``envelope`` in its place on the link and issue its receipt: applied (the handler
+    runs next, in the same savepoint), or received but not applied, saying why. Either way
+    the place is taken, so the link goes on and a resend gets this same receipt back."""
+    now = format_utc(node.clock())
+    receipt = rules.issue_receipt(envelope, now, node.key.sign, not_applied=not_applied).to_json()
+    store.insert_applied(uow.conn, envelope, canonical_json(receipt).decode("utf-8"), now)
+    data = {"envelope": envelope.to_json(), "hash": envelope.hash, "receipt": receipt}
+    if not_applied is None:
+        uow.record(JournalKind.ENVELOPE_RECEIVED, data)
+    else:
+        uow.record(JournalKind.ENVELOPE_NOT_APPLIED, {**data, "reason": receipt["not_applied"]})
+    return receipt
+
+
+# Errors of the database itself (disk full, connection lost), which say nothing of the envelope.
+_THE_DATABASES_OWN_TROUBLE = (OperationalError, InterfaceError, InternalError)
+
+
+def _why_not(envelope: Envelope, exc: Exception) -> str:
+    """Why an envelope could not be applied, for its receipt and both journals."""
+    if isinstance(exc, OpenlineError):
+        reason = f"{envelope.kind} body refused: {exc.message}"
+    else:  # a fault of this node's code: its traceback is for whoever maintains it
+        log.error("envelope %s could not be applied", envelope.id, exc_info=exc)
+        reason = f"{envelope.kind} could not be applied: {type(exc).__name__}: {exc}"
+    log.warning(
+        "envelope %d from %s (%s) received but not applied: %s",
+        envelope.link_seq,
+        envelope.sender,
+        envelope.id,
+        reason[:200],
+    )
+    return reason[: rules.NOT_APPLIED_MAX_CHARS] or "could not be applied"
 
 
 def _short(value: object) -> object:

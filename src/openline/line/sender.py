@@ -159,17 +159,28 @@ class PeerLink:
                 canonical_json(receipt_json).decode("utf-8"),
                 now,
             )
-            uow.record(
-                JournalKind.ENVELOPE_DELIVERED,
-                {
-                    "to": self.party,
-                    "link_seq": outgoing.link_seq,
-                    "id": outgoing.id,
-                    "kind": outgoing.kind,
-                    "hash": outgoing.hash,
-                    "receipt": receipt_json,
-                },
-            )
+            data = {
+                "to": self.party,
+                "link_seq": outgoing.link_seq,
+                "id": outgoing.id,
+                "kind": outgoing.kind,
+                "hash": outgoing.hash,
+                "receipt": receipt_json,
+            }
+            if receipt.not_applied is not None:  # delivered, but what it carries is not there
+                log.warning(
+                    "line to %s: envelope %d (%s) delivered but not applied: %s",
+                    self.party,
+                    outgoing.link_seq,
+                    outgoing.id,
+                    receipt.not_applied[:200],
+                )
+                uow.record(
+                    JournalKind.ENVELOPE_DELIVERED_NOT_APPLIED,
+                    {**data, "reason": receipt.not_applied},
+                )
+                continue
+            uow.record(JournalKind.ENVELOPE_DELIVERED, data)
             if outgoing.kind == "message":
                 message_id = json.loads(outgoing.envelope)["body"]["id"]
                 record_delivery(uow, self.node, self.party, message_id)
