@@ -1,4 +1,4 @@
-"""The federation endpoint's rate limiter: a token bucket per peer and address, bursts of
+"""The federation endpoint's rate limiter: a token bucket per address or peer, bursts of
 refusals journaled once, and a bounded number of buckets."""
 
 from __future__ import annotations
@@ -62,3 +62,12 @@ def test_buckets_are_bounded_forgetting_idle_ones_first():
     for n in range(10):
         limiter.admit(f"stranger-{n}")
     assert len(limiter) <= 3
+
+
+def test_a_refunded_request_leaves_the_bucket_as_it_was():
+    limiter = RateLimiter(rate=1, burst=2, clock=Clock())
+    assert limiter.admit("10.0.0.1").allowed
+    limiter.refund("10.0.0.1")
+    limiter.refund("10.0.0.1")  # never above the burst
+    limiter.refund("10.0.0.9")  # no bucket: nothing to give back
+    assert [limiter.admit("10.0.0.1").allowed for _ in range(3)] == [True, True, False]

@@ -10,12 +10,8 @@ import yaml
 
 from openline.domain.strict_json import MAX_DEPTH
 from openline.interop.yaml_text import load_yaml
+from tests.support.hostile import ALIAS_BOMB
 from tests.support.shared_data import SHARED_DATA, needs_shared_data
-
-# 370 bytes that PyYAML's safe_load turns into 9**9 strings once walked (a "billion laughs").
-ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
-)
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from openline import __version__
 from openline.api.auth import OperatorAuth
 from openline.api.errors import FEDERATION_ERRORS, OPERATOR_ERRORS, install_error_handlers
-from openline.api.limits import RateLimiter, RefuseNul, RequestSizeLimit
+from openline.api.headers import SecurityHeaders
+from openline.api.limits import RefuseNul, RequestSizeLimit
 from openline.api.routes import (
     console,
     events,
@@ -25,6 +27,7 @@ from openline.api.routes import (
     tracks,
 )
 from openline.api.routes import interop as interop_routes
+from openline.api.routes.federation import FederationLimits
 from openline.line.runner import Line
 from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
@@ -64,11 +67,12 @@ def create_app(opened: Node) -> FastAPI:
         by_prefix={"/federation/": 4 * opened.settings.max_envelope_bytes},
         on_refused_early=federation.journal_too_large,
     )
-    app.state.federation_limiter = RateLimiter(
-        opened.settings.federation_rate_limit, opened.settings.federation_rate_burst
-    )
+    app.state.federation_limits = FederationLimits.of(opened.settings)
     app.add_middleware(RefuseNul)
-    app.add_middleware(OperatorAuth, node=opened)  # added last: runs first
+    app.add_middleware(OperatorAuth, node=opened)
+    app.add_middleware(SecurityHeaders)
+    if opened.settings.trusted_proxies:  # added last: runs first, so every reader sees it
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=opened.settings.trusted_proxies)
     for router in (
         node.router,
         messages.router,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from openline.api.client_address import client_address
 from openline.api.errors import error_response, too_many_requests
 from openline.api.limits import RateLimiter, RefusalTally
 from openline.domain.journal import JournalKind
@@ -112,13 +113,13 @@ class OperatorAuth:
         known = self._known(token)
         if known is not None:
             return known, _Refusal("")
-        admission = self.bad_tokens.admit(_client(scope))
+        admission = self.bad_tokens.admit(client_address(scope))
         if not admission.allowed:
             return None, _Refusal(THROTTLED, admission.retry_after_s)
         return await self._looked_up(token), _Refusal(UNKNOWN)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
-        client, reason = _client(scope), refusal.reason
+        client, reason = client_address(scope), refusal.reason
         if self.refusals.note(client, reason):
             event = {
                 "reason": reason,
@@ -172,8 +173,3 @@ class OperatorAuth:
 class _Refusal:
     reason: str
     retry_after_s: int = 0  # throttled: answered 429 with this Retry-After
-
-
-def _client(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None

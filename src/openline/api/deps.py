@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPBearer
 
-from openline.api.limits import RateLimiter
+from openline.api.client_address import client_address
 from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
@@ -31,11 +31,6 @@ async def get_line(request: Request) -> Line:
     return line
 
 
-async def get_federation_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.federation_limiter
-    return limiter
-
-
 async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
     operator: operators.Operator = request.state.operator
     return operator.name
@@ -43,7 +38,6 @@ async def current_operator(request: Request, _scheme: Annotated[object, Depends(
 
 NodeDep = Annotated[Node, Depends(get_node)]
 LineDep = Annotated[Line, Depends(get_line)]  # the running line, started with the app
-FederationLimiter = Annotated[RateLimiter, Depends(get_federation_limiter)]
 Operator = Annotated[str, Depends(current_operator)]
 
 
@@ -52,14 +46,13 @@ async def authorise(request: Request, node: Node, action: Action) -> None:
     operator: operators.Operator = request.state.operator
     if may(operator.role, action):
         return
-    client = request.client.host if request.client else None
     event = {
         "operator": operator.name,
         "role": operator.role.value,
         "action": action.value,
         "method": request.method,
         "path": request.url.path,
-        "client": client,
+        "client": client_address(request.scope),
     }
     await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FORBIDDEN, event))
     needed = " or ".join(role.value for role in roles_allowed(action))

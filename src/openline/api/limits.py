@@ -154,6 +154,13 @@ class RateLimiter:
         retry_after = max(1, math.ceil((1 - bucket.tokens) / self.rate))
         return Admission(False, retry_after, began)
 
+    def refund(self, key: Hashable) -> None:
+        """Give back the token an admitted request took (it turned out to be another bucket's
+        to pay for: the federation endpoint's address bucket, for a batch a peer signed)."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(float(self.burst), bucket.tokens + 1)
+
     def __len__(self) -> int:
         return len(self._buckets)
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import re
 import sys
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -72,6 +75,34 @@ def timed_protocol(read_timeout: float) -> type[HttpToolsProtocol]:
     return type("TimedHttpProtocol", (_TimedHttpProtocol,), {"read_timeout": read_timeout})
 
 
+TOKEN = re.compile(r"olt_[A-Za-z0-9_-]+")
+CUT = "olt_\u2026"
+
+
+class NoTokens(logging.Filter):
+    """No operator token in a log line: the access log shows a request's path without its query
+    (``?token=olt_...`` is refused, but the line would keep it), and anything token-like left
+    in any line is cut to its ``olt_`` prefix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            client, method, path, *rest = record.args
+            path, query, _ = str(path).partition("?")
+            record.args = (client, method, TOKEN.sub(CUT, path) + (query and "?\u2026"), *rest)
+        elif TOKEN.search(record.getMessage()):
+            record.msg, record.args = TOKEN.sub(CUT, record.getMessage()), None
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, every handler given ``NoTokens``."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"no_tokens": {"()": NoTokens}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["no_tokens"]
+    return config
+
+
 class NodeServer(uvicorn.Server):
     """Ends the node's event streams as soon as it is told to stop.
 
@@ -104,7 +135,10 @@ def serve(node: Node) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=log_config(),
         access_log=settings.log_level == "debug",
+        # The app believes forwarded-for headers from trusted_proxies alone (client_address.py).
+        proxy_headers=False,
         timeout_graceful_shutdown=3,
         http=timed_protocol(settings.request_read_timeout),
         ssl_certfile=tls[0] if tls else None,

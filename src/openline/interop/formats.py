@@ -26,6 +26,7 @@ from openline.interop.plans import (
     excerpt,
     plan_of,
 )
+from openline.interop.yaml_text import load_yaml
 
 IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548")
 EXPORT_FORMATS = ("geojson", "f3548")
@@ -77,8 +78,6 @@ def _document(name: str, text: str) -> Any:
         if name != "f3548":
             raise InvalidInput(f"the {name} file is not JSON: {json_error}") from None
     import yaml  # InterUSS writes its flight intents in YAML
-
-    from openline.interop.yaml_text import load_yaml
 
     try:
         document = load_yaml(text)

@@ -15,27 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from openline.domain.strict_json import MAX_DEPTH
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def load_yaml(text: str) -> Any:
     """The one YAML document of ``text``; ``yaml.YAMLError`` naming the line and column if it
     is not YAML, holds an alias or nests deeper than ``MAX_DEPTH``."""
+    import yaml  # PyYAML loads when a YAML file is read, not at every command's start
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    opens = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    closes = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
     depth = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
+        problem = None
         if isinstance(event, yaml.AliasEvent):
-            _refuse(f"found the alias *{event.anchor}: Openline reads YAML without aliases", event)
-        depth += isinstance(event, _OPENS) - isinstance(event, _CLOSES)
+            problem = f"found the alias *{event.anchor}: Openline reads YAML without aliases"
+        depth += isinstance(event, opens) - isinstance(event, closes)
         if depth > MAX_DEPTH:
-            _refuse(f"nested deeper than {MAX_DEPTH} sequences and mappings, the limit", event)
-    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader, on checked text
-
-
-def _refuse(problem: str, event: yaml.Event) -> None:
-    raise yaml.MarkedYAMLError(None, None, problem, event.start_mark)
+            problem = f"nested deeper than {MAX_DEPTH} sequences and mappings, the limit"
+        if problem:
+            raise yaml.MarkedYAMLError(None, None, problem, event.start_mark)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, on checked text

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from openline.domain import envelopes as rules
-from openline.domain.canonical import canonical_json
+from openline.domain.canonical import MAX_SAFE_INTEGER, canonical_json
 from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
 from openline.domain.journal import JournalKind
@@ -148,7 +148,7 @@ class _Refusals:
     def refuse(
         self, raw: dict[str, Any], refused: Refused, envelope_hash: str | None = None
     ) -> Outcome:
-        link_seq, envelope_id = raw.get("link_seq"), raw.get("id")
+        link_seq, envelope_id = _short(raw.get("link_seq")), raw.get("id")
         if self.in_full < self.JOURNALED_IN_FULL:
             self.in_full += 1
             self.uow.record(
@@ -166,7 +166,7 @@ class _Refusals:
             )
         else:
             self.counted[refused.code] = self.counted.get(refused.code, 0) + 1
-        return Outcome(_short(link_seq), _short(envelope_id), refused=refused)
+        return Outcome(link_seq, _short(envelope_id), refused=refused)
 
     def summarise(self) -> None:
         if self.counted:
@@ -275,7 +275,11 @@ def _why_not(envelope: Envelope, exc: Exception) -> str:
 
 
 def _short(value: object) -> object:
-    """What a refused envelope claimed, cut short: its members may be anything at all."""
-    if value is None or isinstance(value, bool | int):
+    """What a refused envelope claimed, cut short: its members may be anything at all. A whole
+    number beyond what canonical JSON writes exactly (link_seq 10**4000) is cut as text: the
+    journal could keep no entry holding it, and the batch's refusals would go unrecorded."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) <= MAX_SAFE_INTEGER:
         return value
     return str(value)[:64]

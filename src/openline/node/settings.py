@@ -8,7 +8,9 @@ names the setting and where it came from.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -113,6 +115,12 @@ class Settings(BaseModel):
         le=1_000_000,
         description="Requests one peer at one address may send at once above "
         "federation_rate_limit before it is refused with 429.",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks (10.0.0.0/8) of the reverse proxies in front of the "
+        "node, whose X-Forwarded-For names the client; empty: the header is never believed. "
+        "From the environment: separated by commas, or a JSON list.",
     )
     request_read_timeout: float = Field(
         30.0,
@@ -225,6 +233,26 @@ class Settings(BaseModel):
             raise ValueError(exc.message) from None
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _addresses_or_networks(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("["):  # from the environment
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+        elif isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in value if isinstance(value, list) else ():
+            try:
+                if "/" in str(entry):
+                    ipaddress.ip_network(entry)
+                else:
+                    ipaddress.ip_address(entry)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r:.60} is no address or network: {exc}") from None
+        return value
+
     @property
     def separation(self) -> SeparationRules:
         return separation_rules(self.separation_minima)
@@ -297,6 +325,8 @@ def write_config_file(path: Path, values: Mapping[str, str | int | float]) -> No
     unknown = [key for key in values if key not in Settings.model_fields]
     if unknown:
         raise ConfigError(f"{unknown[0]!r} is not an Openline setting")
-    with path.open("x", encoding="utf-8") as handle:
+    # Private, as every file of the node directory (0600); "x": never over an existing one.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("# Openline node settings: see docs/configuration.md for every setting.\n")
         handle.write(tomli_w.dumps(dict(values)))

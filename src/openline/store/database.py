@@ -3,6 +3,9 @@ psycopg when ``database_url`` says so. Everything that differs between the two i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SQLITE_FILE = "openline.db"
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside it
 # The key of the PostgreSQL advisory lock a writer's transaction takes first: the counterpart of
 # SQLite's BEGIN IMMEDIATE, so that two processes writing one journal take turns.
 WRITER_LOCK = 0x6F70656E6C696E65  # "openline"
@@ -54,6 +58,21 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
+def keep_private(path: Path) -> None:
+    """The SQLite file, and its WAL and shared memory if they are there, readable by the node's
+    user alone (0600). SQLite creates the WAL and shared-memory files with the database file's
+    mode, so a database created here, empty and 0600, keeps all three private; an older node's
+    files are made so when it is opened."""
+    if not path.parent.is_dir():
+        return  # no such directory: SQLite's own error says so when the engine connects
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(file.stat().st_mode) != 0o600:
+                file.chmod(0o600)
+
+
 def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engine:
     """An engine; the writer's takes the database's write lock when a transaction begins.
     A lock held elsewhere for longer than ``busy_timeout_s`` fails the statement, so that the
@@ -74,6 +93,9 @@ def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engin
             name=exc.name,
         ) from None
     if engine.dialect.name == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            keep_private(path)
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN", busy_ms=busy_ms)
     elif engine.dialect.name == "postgresql" and writer:
         _configure_postgresql_writer(engine)

@@ -7,11 +7,12 @@ the node already has rather than a second one in JavaScript; and the API's refer
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -129,14 +130,33 @@ def grid(
     )
 
 
+# FastAPI's own page starts Swagger UI with an inline script, which the node's
+# Content-Security-Policy does not run (api/headers.py): this one starts it from a file.
+SWAGGER_UI_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link type="text/css" rel="stylesheet" href="{ui}/swagger-ui.css">
+<link rel="shortcut icon" href="{ui}/favicon-32x32.png">
+<title>{title}</title>
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
+<script src="{ui}/swagger-ui-bundle.js"></script>
+<script src="/js/swagger-ui.js"></script>
+</body>
+</html>
+"""
+
+
 @docs_router.get("/docs", response_class=HTMLResponse)
 def swagger_ui(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url=request.app.openapi_url,
-        title=f"{request.app.title}: Swagger UI",
-        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
-        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+    return HTMLResponse(
+        SWAGGER_UI_PAGE.format(
+            ui=SWAGGER_UI,
+            title=html.escape(f"{request.app.title}: Swagger UI"),
+            openapi_url=html.escape(request.app.openapi_url),
+        )
     )
 
 

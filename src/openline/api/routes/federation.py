@@ -4,56 +4,82 @@ No operator token here: every envelope carries its sender's signature, which is 
 endpoint checks (``openline.line.receiver``). The answer lists, in order, a receipt or a
 refusal for each envelope of the batch.
 
-Before anything of a batch is checked or journaled, it passes the rate limit of the peer it
-claims to come from (at the client's address): a flood gets 429s and one journal entry per
-burst, so neither the node's time nor its journal can be flooded.
+Two rate limits (``FederationLimits``): before anything of a request is read or journaled, the
+limit of the client's address; once the signatures are checked, the limit of the peer that
+signed the batch, which then pays for it instead of the address. A flood gets 429s and one
+journal entry per burst, so neither the node's time nor its journal can be flooded, and
+forgeries claiming to come from a peer spend their own address's budget, never the peer's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.types import Scope
 
 from openline.api import strict_json
-from openline.api.deps import FederationLimiter, LineDep, NodeDep
+from openline.api.client_address import client_address
+from openline.api.deps import LineDep, NodeDep
 from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
+from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
-from openline.keys.signing import PublicKey
-from openline.line.receiver import apply_batch, check_alone
+from openline.line.receiver import Checked, apply_batch, check_alone
 from openline.node.assembly import Node
+from openline.node.settings import Settings
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 MAX_BATCH = 2000
 INLINE_CHECK_MAX = 16
 
 
+@dataclass(frozen=True)
+class FederationLimits:
+    """The federation endpoint's rate limits: one bucket per client address, one per peer."""
+
+    by_address: RateLimiter
+    by_peer: RateLimiter
+
+    @classmethod
+    def of(cls, settings: Settings) -> FederationLimits:
+        rate, burst = settings.federation_rate_limit, settings.federation_rate_burst
+        return cls(RateLimiter(rate, burst), RateLimiter(rate, burst))
+
+
+async def get_limits(request: Request) -> FederationLimits:
+    limits: FederationLimits = request.app.state.federation_limits
+    return limits
+
+
 @router.post("/envelopes", summary="Deliver a batch of signed envelopes (node to node)")
 async def receive_envelopes(
-    request: Request, node: NodeDep, line: LineDep, limiter: FederationLimiter
+    request: Request,
+    node: NodeDep,
+    line: LineDep,
+    limits: Annotated[FederationLimits, Depends(get_limits)],
 ) -> Response:
-    client = request.client.host if request.client else None
+    client = client_address(request.scope)
     keys = line.keys
     try:
         raw = await request.body()
     except BodyTooLarge as too_large:
         await journal_too_large(request.scope, too_large.limit)
         raise
+    limited = await _rate_limited(limits.by_address, node, client, None)
+    if limited is not None:
+        return limited
     payload: object = None
     problem: str | None = None
     try:
         payload = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"the body is not JSON: {exc}"
-    limited = await _rate_limited(limiter, node, client, _claimed_peer(payload, keys))
-    if limited is not None:
-        return limited
     envelopes = await _envelopes(payload, problem, node, client)
     # A few envelopes are checked here (a signature is 40 us); a big batch on a worker thread,
     # so the event loop keeps serving operators meanwhile.
@@ -61,27 +87,35 @@ async def receive_envelopes(
         checked = check_alone(node, envelopes, keys)
     else:
         checked = await asyncio.to_thread(check_alone, node, envelopes, keys)
+    limited = await _peer_rate_limited(limits, node, client, checked)
+    if limited is not None:
+        return limited
     outcomes = await node.write_async(apply_batch(node, checked, client))
     body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
     return Response(body, media_type="application/json")
 
 
-def _claimed_peer(payload: object, keys: Mapping[str, PublicKey]) -> str | None:
-    """The linked peer the batch says it comes from (its first envelope's ``from``), unproven
-    yet; None for anything else, which shares one bucket per address."""
-    envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
-    if isinstance(envelopes, list) and envelopes and isinstance(envelopes[0], dict):
-        sender = envelopes[0].get("from")
-        if isinstance(sender, str) and sender in keys:
-            return sender
+async def _peer_rate_limited(
+    limits: FederationLimits, node: Node, client: str | None, checked: list[Checked]
+) -> Response | None:
+    """A batch holding envelopes whose signatures verified is the signing peers' to pay for,
+    not its address's: None if within each such peer's rate, else the 429 to answer."""
+    signers = sorted({item.sender for item in checked if isinstance(item, Envelope)})
+    if signers:
+        limits.by_address.refund(client)
+    for peer in signers:
+        limited = await _rate_limited(limits.by_peer, node, client, peer)
+        if limited is not None:
+            return limited
     return None
 
 
 async def _rate_limited(
     limiter: RateLimiter, node: Node, client: str | None, peer: str | None
 ) -> Response | None:
-    """None if the request is within its peer's rate; else the 429 to answer."""
-    admission = limiter.admit((peer, client))
+    """None if the request is within the rate of its peer (``peer``, verified) or its address
+    (``peer`` None); else the 429 to answer."""
+    admission = limiter.admit(peer or client)
     if admission.allowed:
         return None
     if admission.burst_began:
@@ -94,11 +128,11 @@ async def _rate_limited(
         await node.write_async(
             lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_RATE_LIMITED, event)
         )
-    who = peer or "an unknown sender"
+    who = f"{peer} (at {client})" if peer else client
     response = error_response(
         429,
         "rate_limited",
-        f"too many requests from {who} at {client}: over the limit of {limiter.rate:g} a second "
+        f"too many requests from {who}: over the limit of {limiter.rate:g} a second "
         f"(bursts of {limiter.burst}); try again after the Retry-After seconds",
     )
     response.headers["Retry-After"] = str(admission.retry_after_s)
@@ -106,13 +140,13 @@ async def _rate_limited(
 
 
 async def journal_too_large(scope: Scope, limit: int) -> None:
-    """Journal a federation request refused for its size, within the rate limit of an unknown
-    sender at its address (its body is never read, so it names no peer)."""
+    """Journal a federation request refused for its size, within the rate limit of its address
+    (its body is never read, so it names no peer)."""
     if not scope["path"].startswith(router.prefix):
         return
     app = scope["app"]
-    client = scope["client"][0] if scope.get("client") else None
-    if not app.state.federation_limiter.admit((None, client)).allowed:
+    client = client_address(scope)
+    if not app.state.federation_limits.by_address.admit(client).allowed:
         return  # in a burst of refusals: journaled once, as it began
     node: Node = app.state.node
     event = {"reason": f"the request body is over the limit of {limit} bytes", "client": client}
