@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +26,7 @@ from openline.domain.tracks import TrackRef, approach_key
 from openline.services.tracks import MAX_PAGE
 from tests.support.operator import assert_flash_gets_through, get
 from tests.support.processes import Pair, RunningNode, start_pair, stop_pair
-from tests.support.tracks import track_report
+from tests.support.tracks import in_one_area
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -54,23 +53,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         yield running
     finally:
         stop_pair(running)
-
-
-def in_one_area(prefix: str, seed: int) -> list[dict[str, Any]]:
-    """TRACKS reports within 2 km and 100 m of 35°N 38°E, every way and speed: every pair of
-    parties' tracks is within the minima (5 NM, 300 m) now."""
-    rnd = random.Random(seed)
-    return [
-        track_report(
-            f"{prefix}{i:03}",
-            lat=35 + rnd.uniform(-0.01, 0.01),
-            lon=38 + rnd.uniform(-0.01, 0.01),
-            alt_m=3000 + rnd.uniform(-50, 50),
-            speed_mps=rnd.uniform(50, 250),
-            heading_deg=rnd.uniform(0, 360),
-        )
-        for i in range(TRACKS)
-    ]
 
 
 def post(node: RunningNode, reports: list[dict[str, Any]]) -> float:
@@ -110,7 +92,7 @@ def every_page(node: RunningNode) -> list[str]:
 
 
 def test_a_busy_sky_is_taken_at_once_journaled_within_bounds_and_read_in_pages(pair: Pair):
-    red, blue = in_one_area("R", 1), in_one_area("B", 2)
+    red, blue = in_one_area("R", TRACKS, 1), in_one_area("B", TRACKS, 2)
     every_pair = {
         approach_key(TrackRef("BLUE", b["track_id"]), TrackRef("RED", r["track_id"]))
         for b in blue
@@ -144,8 +126,8 @@ def test_a_busy_sky_is_taken_at_once_journaled_within_bounds_and_read_in_pages(p
         wait_for(lambda n=node: open_count(n) == 0, timeout=STALE_AFTER_S * 4, what="stale")
     gone = time.monotonic()
     # ... and come back within the grace period: the same episodes, nothing journaled.
-    post(pair.red, in_one_area("R", 3))
-    post(pair.blue, in_one_area("B", 4))
+    post(pair.red, in_one_area("R", TRACKS, 3))
+    post(pair.blue, in_one_area("B", TRACKS, 4))
     for node in (pair.blue, pair.red):
         wait_for(lambda n=node: open_count(n) == len(every_pair), what="the warnings back")
     time.sleep(2 * JOURNAL_CYCLE_S)  # a cycle that would tell of them has passed

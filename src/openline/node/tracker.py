@@ -36,6 +36,7 @@ class Tracker:
         # again at the next track interval.
         self.tracks_changed = False
         self.notifications_changed = True
+        self.find_not_before = 0.0  # time.monotonic(): a saturated sky's findings spaced out
 
     @property
     def idle(self) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import NamedTuple
@@ -53,6 +54,10 @@ MAX_TRACKS = 50_000  # held at once, all parties: memory stays bounded whatever 
 # numbers); the envelope around the reports (addresses, hashes, signature) under 1 KiB.
 REPORT_BYTES = 300
 ENVELOPE_OVERHEAD_BYTES = 1024
+# In a saturated sky, finding the warnings takes at most this share of the writer's time: after
+# a finding longer than FINDING_FREE_S, the next waits (docs/proximity.md).
+FINDING_SHARE = 0.25
+FINDING_FREE_S = 0.1
 MAX_PAGE = 1000  # open warnings in one answer of the API (docs/proximity.md)
 DEFAULT_PAGE = 100
 
@@ -152,6 +157,7 @@ def tick(node: Node) -> Operation[None]:
         now = node.clock()
         oldest = now - timedelta(seconds=node.settings.track_stale_after)
         stale = [ref for ref, one in held.reports.items() if one.time < oldest]
+        held.tracks_changed |= bool(stale)
         for ref in stale:
             del held.reports[ref]
             if ref.party == node.party:
@@ -159,7 +165,8 @@ def tick(node: Node) -> Operation[None]:
         if held.unsent:
             _seal(uow, node, sorted(held.unsent.values(), key=lambda r: r.track_id))
             held.unsent.clear()
-        if stale or held.tracks_changed or held.notifications_changed:
+        changed = held.tracks_changed or held.notifications_changed
+        if changed and time.monotonic() >= held.find_not_before:
             _find_warnings(node)
         for kind, data in held.episodes.cycle(now):
             uow.record(kind, data)
@@ -197,12 +204,18 @@ def _seal(uow: UnitOfWork, node: Node, reports: list[TrackReport]) -> None:
 
 
 def _find_warnings(node: Node) -> None:
-    """Find the warnings of the tracks held, and hold them as episodes."""
+    """Find the warnings of the tracks held, and hold them as episodes. A finding that took
+    longer than ``FINDING_FREE_S`` (a saturated sky) puts the next one off, so that finding
+    takes at most ``FINDING_SHARE`` of the writer's time and the line goes on meanwhile."""
     held = node.tracker
+    started = time.monotonic()
     held.tracks_changed = held.notifications_changed = False
     reports, limits = list(held.reports.values()), proximity_rules(node)
     found = find_warnings(reports, _volumes_within_reach(node, reports, limits), limits)
     held.episodes.update(found, node.clock())
+    took = time.monotonic() - started
+    if took > FINDING_FREE_S:
+        held.find_not_before = started + took / FINDING_SHARE
 
 
 def _volumes_within_reach(
