@@ -18,6 +18,7 @@ from tests.support.console import (
 )
 from tests.support.processes import Pair
 from tests.support.tracks import post_tracks, track_report
+from tests.support.unappliable import seal_unappliable
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -177,3 +178,20 @@ def test_the_console_says_it_lost_its_own_node_within_5_s_and_recovers_without_a
     ]
     assert refused
     blue.watch.errors[:] = [error for error in blue.watch.errors if error not in refused]
+
+
+def test_an_envelope_received_but_not_applied_raises_the_alarm_on_both_consoles_naming_it(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    blue, red = open_console(pair.blue), open_console(pair.red)
+
+    envelope = seal_unappliable(pair.red.directory, "BLUE")  # RED running: it sends it soon
+
+    for console in (blue, red):
+        banner = console.page.locator(f".alarm[data-key='not-applied:{envelope.hash}']")
+        banner.wait_for()
+        assert envelope.id in banner.inner_text()
+        assert "msg_never_sent" in banner.inner_text()
+    assert "NOT APPLIED" in blue.page.locator(".alarm[data-key^=not-applied]").inner_text()
+    in_russian = red.page.locator(".alarm[data-key^=not-applied]").inner_text()
+    assert "НЕ ПРИМЕНЁН" in in_russian  # noqa: RUF001 - Cyrillic on purpose

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import free_text_draft
 from openline.keys.signing import SigningKey
-from openline.node.assembly import Node
 from openline.node.settings import load_settings
 from openline.services.messages import new_message
 from openline.services.outbox import seal_for
@@ -29,6 +28,7 @@ from tests.support.nodes import InProcess
 from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
 from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
 from tests.support.red import Red, red_message
+from tests.support.unappliable import seal_unappliable
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -225,14 +225,9 @@ def test_an_envelope_the_peer_cannot_apply_is_receipted_as_not_applied_and_the_l
     pair: Pair, tmp_path: Path
 ):
     # RED (stopped) seals what BLUE cannot apply: an acknowledgement of a message BLUE never
-    # sent. Its shape is right, so RED's own check lets it through, as a peer of another
-    # version (or a bug) would: only BLUE's records show it cannot be applied.
+    # sent, which RED's own check lets through, as a peer of another version would send it.
     pair.red.stop()
-    red = Node.open(pair.red.directory, environ={})
-    try:
-        stuck = red.write(lambda uow: seal_for(uow, red, "BLUE", "ack", UNKNOWN_ACK))
-    finally:
-        red.close()
+    stuck = seal_unappliable(pair.red.directory, "BLUE")
     pair.restart("red")
     behind = [send(pair.red, ["BLUE"], f"behind it {n}")["id"] for n in range(AFTER_IT)]
 
@@ -275,9 +270,6 @@ def test_an_envelope_the_peer_cannot_apply_is_receipted_as_not_applied_and_the_l
         in crossed.stdout
     )
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
-
-
-UNKNOWN_ACK = {"message_id": "msg_never_sent", "by": "duty", "at": "2026-12-03T12:00:00.000Z"}
 
 
 def wait_for_entry(node: RunningNode, kind: str) -> list[dict[str, Any]]:

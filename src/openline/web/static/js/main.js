@@ -166,6 +166,18 @@ function onEntry(frame) {
     soon("tracks", refreshTracks);
   }
   if (kind === "message.overdue") overdue(entry.data.message_id, entry.data.from, entry.data.waiting_for);
+  if (kind === "envelope.not_applied" || kind === "envelope.delivered_not_applied") notApplied(kind, entry.data);
+}
+
+// An envelope received but not applied (docs/line.md), on either side of its link: the alarm
+// names it. The reason is the receiving node's words, shown as text.
+function notApplied(kind, data) {
+  const received = kind === "envelope.not_applied"; // a peer's envelope this node could not apply
+  const envelope = received ? data.envelope : data;
+  const peer = received ? data.envelope.from : data.to;
+  alarm.raise(`not-applied:${data.hash}`, t(received ? "alarm.not_applied" : "alarm.not_applied_out", {
+    seq: envelope.link_seq, id: envelope.id, peer, reason: data.reason,
+  }));
 }
 
 async function refreshNode() {
