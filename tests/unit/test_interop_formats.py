@@ -407,3 +407,30 @@ def test_a_real_file_with_any_member_changed_is_read_or_refused_by_name(
 
     with contextlib.suppress(InvalidInput):  # anything else is a crash
         read_plan(fmt, changed, now=NOW, ed318_schema=SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (
+            {
+                "offset_from": {
+                    "starting_from": {"absolute_time": "9999-12-31T23:00:00Z"},
+                    "offset": "2d",
+                }
+            },
+            "t.offset_from",
+        ),
+        (
+            {"offset_from": {"starting_from": {"time_during_test": ""}, "offset": "999999999d"}},
+            "t.offset_from",
+        ),
+        ({"next_day": {"starting_from": {"absolute_time": "9999-12-31T23:00:00Z"}}}, "t.next_day"),
+    ],
+)
+def test_an_interuss_time_beyond_the_year_9999_is_refused_naming_it(spec: Any, field: str):
+    # Issue 23: the arithmetic overflowed (a 500 through the API).
+    with pytest.raises(InvalidInput) as caught:
+        f3548.intent_time(spec, NOW, "t")
+    assert caught.value.field == field
+    assert "outside the years 0001 to 9999 in UTC" in caught.value.message

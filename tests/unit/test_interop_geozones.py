@@ -212,3 +212,29 @@ def test_ed269_needs_no_schema():
     )
 
     assert found.errors == []
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"startDateTime": "9999-12-31T00:00:00Z"},  # no end: a year from the start
+        {
+            "startDateTime": "0001-01-01T00:00:00Z",
+            "endDateTime": "0001-01-03T00:00:00Z",
+            "schedule": [{"day": ["ANY"], "startTime": "22:00:00Z", "endTime": "02:00:00Z"}],
+        },
+    ],
+)
+def test_a_period_whose_windows_leave_the_years_0001_to_9999_is_refused_naming_it(
+    period: dict[str, Any],
+):
+    # Issue 23: the arithmetic on such instants overflowed (a 500 through the API).
+    document = json.loads(CIRCLE.read_text(encoding="utf-8"))
+    document["features"][0]["properties"]["limitedApplicability"] = [period]
+
+    found = read_plan("ed318", json.dumps(document), now=NOW, ed318_schema=SCHEMA)
+
+    assert found.records == []
+    (error,) = found.errors
+    assert error.field == "features[0].properties.limitedApplicability[0]"
+    assert "fall outside the years 0001 to 9999 in UTC" in error.message

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
-from openline.domain.timeutil import format_utc, parse_utc
+from openline.domain.timeutil import format_utc, parse_utc, within_the_years
 from openline.domain.volumes import Limits, invalid_at
 from openline.interop.notam_text import HEIGHT_UNITS_M
 from openline.interop.plans import Draft, ImportPlan, Reading, object_at, plan_of
@@ -326,11 +326,13 @@ def intent_time(spec: Any, now: datetime, where: str) -> datetime:
     if "offset_from" in s:
         o = object_at(s["offset_from"], f"{where}.offset_from")
         base = intent_time(o.get("starting_from"), now, f"{where}.offset_from.starting_from")
-        return base + duration(o.get("offset", "0s"), f"{where}.offset_from.offset")
+        with within_the_years(f"{where}.offset_from"):
+            return base + duration(o.get("offset", "0s"), f"{where}.offset_from.offset")
     if "next_day" in s:
         n = object_at(s["next_day"], f"{where}.next_day")
         base = intent_time(n.get("starting_from"), now, f"{where}.next_day.starting_from")
-        return _next_day(base, n, f"{where}.next_day")
+        with within_the_years(f"{where}.next_day"):
+            return _next_day(base, n, f"{where}.next_day")
     raise invalid_at(where, "expected absolute_time, time_during_test, offset_from or next_day")
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
-from openline.domain.timeutil import format_utc, parse_utc
+from openline.domain.timeutil import format_utc, parse_utc, within_the_years
 from openline.domain.volumes import Limits, invalid_at
 from openline.interop.notam import PERM_HORIZON, UNL_M
 from openline.interop.notam_text import HEIGHT_UNITS_M
@@ -360,7 +360,13 @@ def _windows(periods: Any, now: datetime, limits: Limits, where: str) -> list[Wi
 def _period(value: Any, now: datetime, limits: Limits, where: str, *, ed269: bool) -> list[Window]:
     """The windows of one applicability period: its schedule within its start and end; a
     permanent zone, or one with no start, from ``now``; one with no end, for a year."""
-    p = object_at(value, where)
+    with within_the_years(where):
+        return _period_windows(object_at(value, where), now, limits, where, ed269=ed269)
+
+
+def _period_windows(
+    p: Mapping[str, Any], now: datetime, limits: Limits, where: str, *, ed269: bool
+) -> list[Window]:
     permanent = ed269 and str(p.get("permanent", "NO")).upper() == "YES"
     start = _instant(p.get("startDateTime"), f"{where}.startDateTime")
     end = _instant(p.get("endDateTime"), f"{where}.endDateTime")
