@@ -220,6 +220,7 @@ def test_a_forbidden_request_is_refused_whatever_its_body_holds(
 # What the GET routes that need a query answer with: a point and a time as an officer types
 # them, a map view of 10 km squares.
 QUERIES: dict[str, dict[str, str | int | float]] = {
+    "/api/v1/basemap": {"west": 38.5, "south": 35.6, "east": 39.5, "north": 36.2, "zoom": 10},
     "/api/v1/entry/point": {"text": "37SEV0090178402"},
     "/api/v1/entry/time": {"text": "031800ZDEC26"},
     "/api/v1/mgrs-grid": {

