@@ -57,7 +57,7 @@ def measure(count: int, base: Path) -> dict[str, str]:
         peer = timed(lambda: node.write(lambda uow: tracks.apply_incoming(uow, node, envelope)))
         own = tracks.parse(node, in_one_area("B", count, 2, time=format_utc(clock.now)))
         batch = timed(lambda: node.write(tracks.report(node, own)))
-        first = timed(lambda: node.write(tracks.tick(node)))
+        first = timed(lambda: tracks.tick(node))
         clock.now += timedelta(seconds=1)
         node.write(
             tracks.report(
@@ -65,7 +65,7 @@ def measure(count: int, base: Path) -> dict[str, str]:
             )
         )
         node.tracker.find_not_before = 0.0  # time the finding, not its putting off
-        moved = timed(lambda: node.write(tracks.tick(node)))
+        moved = timed(lambda: tracks.tick(node))
         page = timed(lambda: node.write(tracks.current_warnings(node, limit=tracks.MAX_PAGE)))
         total = node.write(tracks.current_warnings(node, limit=1)).total
         entries, size = node.read(

@@ -8,6 +8,7 @@ returns once committed, so each step is done when its call returns.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -85,7 +86,7 @@ def journaled(node: Node, kind: str) -> list[dict[str, Any]]:
 
 
 def tick(node: Node) -> None:
-    node.write(tracks.tick(node))
+    tracks.tick(node)
 
 
 def test_only_the_latest_report_of_each_changed_track_crosses_once_per_interval(
@@ -172,6 +173,31 @@ def test_a_slow_finding_of_the_warnings_puts_the_next_one_off(
 
     assert node.write(tracks.current_warnings(node)).warnings == [opened]  # not found again yet
     assert node.tracker.tracks_changed
+
+
+def test_the_warnings_are_found_outside_the_writer_which_goes_on_meanwhile(
+    node: Node, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+):
+    go_on = threading.Event()
+    find = tracks.find_warnings
+
+    def slow_find(*args: Any) -> Any:  # a saturated sky: the finding takes a while
+        go_on.wait(timeout=10)
+        return find(*args)
+
+    monkeypatch.setattr(tracks, "find_warnings", slow_find)
+    from_red(node, report(clock, "R1", lon=38.5, heading_deg=270, alt_m=3100))
+    post(node, report(clock, "B1"))
+    ticking = threading.Thread(target=tracks.tick, args=(node,))
+    ticking.start()
+    try:
+        post(node, report(clock, "B2", lat=10.0))  # the writer takes a batch meanwhile
+        assert ticking.is_alive()
+    finally:
+        go_on.set()
+        ticking.join()
+
+    assert len(node.write(tracks.current_warnings(node)).warnings) == 1
 
 
 def test_a_peers_report_already_stale_is_dropped_and_a_malformed_one_refused(

@@ -40,4 +40,4 @@ class TrackLoop:
         while True:
             await asyncio.sleep(self.node.settings.track_interval)
             if not self.node.tracker.idle:
-                await self.node.write_async(tick(self.node))
+                await asyncio.to_thread(tick, self.node)

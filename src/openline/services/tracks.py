@@ -8,7 +8,8 @@ or cleared, and every ``track`` envelope sealed or received (the line's own reco
 geometry of the warnings is in ``geo/track_warnings.py``; the loop that runs :func:`tick`, in
 ``line/tracks.py``.
 
-Everything here runs on the writer's thread, inside write operations, like the conflict finder:
+Everything here runs on the writer's thread, inside write operations, like the conflict finder
+(but the finding of the warnings, on a snapshot, in :func:`tick`):
 so the tracks, the warnings and the journal entries about them change together, and each
 change is undone if its transaction is rolled back. The API reads them through the writer too,
 so it never sees what was not committed.
@@ -21,7 +22,8 @@ so it never sees what was not committed.
   peer they are shared with, holding the latest report of each, and forgets tracks whose
   latest report is older than ``track_stale_after``.
 - **Warnings** are found again in that tick when the tracks or the notifications changed, from
-  the reports alone (docs/proximity.md), and held as episodes (``domain/proximity_episodes.py``):
+  the reports alone (docs/proximity.md), outside the writer's thread (a saturated sky takes
+  seconds), and held as episodes (``domain/proximity_episodes.py``):
   the journal hears of those opened and cleared once per cycle, coalesced and bounded; one that
   only changed its figures is updated in memory, not journaled.
 """
@@ -38,7 +40,7 @@ from typing import NamedTuple
 from openline.domain import tracks as rules
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
-from openline.domain.tracks import OpenWarning, TrackReport
+from openline.domain.tracks import OpenWarning, ProximityWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
 from openline.node.tracker import Tracker
@@ -54,8 +56,8 @@ MAX_TRACKS = 50_000  # held at once, all parties: memory stays bounded whatever 
 # numbers); the envelope around the reports (addresses, hashes, signature) under 1 KiB.
 REPORT_BYTES = 300
 ENVELOPE_OVERHEAD_BYTES = 1024
-# In a saturated sky, finding the warnings takes at most this share of the writer's time: after
-# a finding longer than FINDING_FREE_S, the next waits (docs/proximity.md).
+# In a saturated sky, finding the warnings takes at most this share of the time: after a
+# finding longer than FINDING_FREE_S, the next waits (docs/proximity.md).
 FINDING_SHARE = 0.25
 FINDING_FREE_S = 0.1
 MAX_PAGE = 1000  # open warnings in one answer of the API (docs/proximity.md)
@@ -146,16 +148,35 @@ def _take(held: Tracker, reports: Iterable[TrackReport], *, refuse: bool) -> lis
     return taken
 
 
-def tick(node: Node) -> Operation[None]:
-    """What ``TrackLoop`` does every ``track_interval``: forget stale tracks, seal the latest
-    reports of our changed tracks for the peers, find the warnings again if anything they
-    depend on changed, and journal the cycle's opened and cleared warnings when one is due."""
+class Finding(NamedTuple):
+    """What finding the warnings takes, read on the writer's thread and used off it: the
+    reports held, the live volumes within their reach, and the rules."""
 
-    def run(uow: UnitOfWork) -> None:
+    reports: list[TrackReport]
+    volumes: list[Volume]
+    limits: rules.ProximityRules
+
+
+def tick(node: Node) -> None:
+    """What ``TrackLoop`` does every ``track_interval`` (from a worker thread: it waits on the
+    writer). In one operation, forget stale tracks and seal the latest reports of our changed
+    tracks for the peers; then, if anything the warnings depend on changed, find them again
+    **outside the writer** (a saturated sky takes seconds, during which the line goes on);
+    in a second operation, hold them and journal the cycle's opened and cleared warnings."""
+    finding = node.write(_age_and_seal(node))
+    found, took = None, 0.0
+    if finding is not None:
+        started = time.monotonic()
+        found = find_warnings(*finding)
+        took = time.monotonic() - started
+    node.write(_hold_warnings(node, found, took))
+
+
+def _age_and_seal(node: Node) -> Operation[Finding | None]:
+    def run(uow: UnitOfWork) -> Finding | None:
         held = node.tracker
         held.keep(uow)
-        now = node.clock()
-        oldest = now - timedelta(seconds=node.settings.track_stale_after)
+        oldest = node.clock() - timedelta(seconds=node.settings.track_stale_after)
         stale = [ref for ref, one in held.reports.items() if one.time < oldest]
         held.tracks_changed |= bool(stale)
         for ref in stale:
@@ -166,8 +187,30 @@ def tick(node: Node) -> Operation[None]:
             _seal(uow, node, sorted(held.unsent.values(), key=lambda r: r.track_id))
             held.unsent.clear()
         changed = held.tracks_changed or held.notifications_changed
-        if changed and time.monotonic() >= held.find_not_before:
-            _find_warnings(node)
+        if not changed or time.monotonic() < held.find_not_before:
+            return None
+        held.tracks_changed = held.notifications_changed = False
+        reports, limits = list(held.reports.values()), proximity_rules(node)
+        return Finding(reports, _volumes_within_reach(node, reports, limits), limits)
+
+    return run
+
+
+def _hold_warnings(
+    node: Node, found: dict[str, ProximityWarning] | None, took: float
+) -> Operation[None]:
+    """Hold the warnings just found (if any) as episodes, and journal the cycle when one is
+    due. A finding longer than ``FINDING_FREE_S`` (a saturated sky) puts the next one off, so
+    that finding takes at most ``FINDING_SHARE`` of the machine's time."""
+
+    def run(uow: UnitOfWork) -> None:
+        held = node.tracker
+        held.keep(uow)
+        now = node.clock()
+        if found is not None:
+            held.episodes.update(found, now)
+        if took > FINDING_FREE_S:
+            held.find_not_before = time.monotonic() + took * (1 / FINDING_SHARE - 1)
         for kind, data in held.episodes.cycle(now):
             uow.record(kind, data)
 
@@ -201,21 +244,6 @@ def _seal(uow: UnitOfWork, node: Node, reports: list[TrackReport]) -> None:
 
 
 # --- warnings ------------------------------------------------------------------------------------
-
-
-def _find_warnings(node: Node) -> None:
-    """Find the warnings of the tracks held, and hold them as episodes. A finding that took
-    longer than ``FINDING_FREE_S`` (a saturated sky) puts the next one off, so that finding
-    takes at most ``FINDING_SHARE`` of the writer's time and the line goes on meanwhile."""
-    held = node.tracker
-    started = time.monotonic()
-    held.tracks_changed = held.notifications_changed = False
-    reports, limits = list(held.reports.values()), proximity_rules(node)
-    found = find_warnings(reports, _volumes_within_reach(node, reports, limits), limits)
-    held.episodes.update(found, node.clock())
-    took = time.monotonic() - started
-    if took > FINDING_FREE_S:
-        held.find_not_before = started + took / FINDING_SHARE
 
 
 def _volumes_within_reach(
