@@ -4,12 +4,19 @@ cut."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 
 from openline.domain import strict_json
+from openline.domain.dtg import parse_dtg
 from openline.domain.envelopes import Refused, open_envelope
+from openline.domain.errors import InvalidInput
+from openline.domain.parties import check_party_code
+from openline.domain.phrasebook import check_callsign
+from openline.domain.precedence import parse_precedence
 from openline.domain.quoting import SHOWN_CHARACTERS, quote, quote_all
+from openline.domain.timeutil import parse_utc
 
 LONG = "a" * 7_000_000
 LONG_HASH = hashlib.sha256(LONG.encode()).hexdigest()[:16]
@@ -118,3 +125,22 @@ def test_json_refused_for_a_nul_names_a_huge_member_name_short() -> None:
         strict_json.loads('{"' + "k" * 70_000 + '": "\\u0000"}')
     assert len(str(refused.value)) < 300
     assert "(70000 characters, sha256 " in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "refuse",
+    [
+        lambda value: parse_utc(value, field="time_start"),
+        parse_dtg,
+        check_party_code,
+        parse_precedence,
+        lambda value: check_callsign(value, "fields.unit"),
+    ],
+    ids=["instant", "dtg", "party", "precedence", "callsign"],
+)
+def test_a_rule_refusing_a_huge_value_names_it_short(refuse: Callable[[str], object]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        refuse("\n" + LONG)
+    assert len(refused.value.message) < 400
+    assert "(7000001 characters, sha256 " in refused.value.message
+    assert "\n" not in refused.value.message

@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 
 from openline.domain.errors import InvalidInput
+from openline.domain.quoting import quote
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 # Years written with two digits are read as 2000-2099; any other year is written in full.
@@ -48,27 +49,27 @@ def parse_dtg(text: object, *, field: str = "dtg") -> datetime:
     names the value and the rule it broke.
     """
     if not isinstance(text, str):
-        raise _fail(field, f"{text!r} is not a date-time group such as {EXAMPLE}")
+        raise _fail(field, f"{quote(text)} is not a date-time group such as {EXAMPLE}")
     source = text.strip().upper()
     day_time = _DAY_TIME.match(source)
     if day_time is None:
         raise _fail(
-            field, f"{text!r} does not start with DDHHMM, as in {EXAMPLE} (day, hour, minute)"
+            field, f"{quote(text)} does not start with DDHHMM, as in {EXAMPLE} (day, hour, minute)"
         )
     rest = _zone(source[day_time.end() :], text, field)
     month_match = _MONTH.match(rest)
     if month_match is None:
-        raise _fail(field, f"{text!r} has no three-letter month after the Z, as in {EXAMPLE}")
+        raise _fail(field, f"{quote(text)} has no three-letter month after the Z, as in {EXAMPLE}")
     month = _month(month_match.group(1), field)
     rest = rest[month_match.end() :]
     year_match = _YEAR.match(rest)
     if year_match is None:
-        raise _fail(field, f"{text!r} has no year after the month, as in {EXAMPLE}")
+        raise _fail(field, f"{quote(text)} has no year after the month, as in {EXAMPLE}")
     if rest[year_match.end() :]:
-        raise _fail(field, f"{text!r} has {rest[year_match.end() :]!r} after the year")
+        raise _fail(field, f"{quote(text)} has {quote(rest[year_match.end() :])} after the year")
     digits = year_match.group(1)
     if len(digits) not in (2, 4):
-        raise _fail(field, f"year {digits!r} in {text!r} is not two or four digits")
+        raise _fail(field, f"year {quote(digits)} in {quote(text)} is not two or four digits")
     year = CENTURY + int(digits) if len(digits) == 2 else int(digits)
     day, hour, minute = (int(group) for group in day_time.groups())
     return _instant(year, month, day, hour, minute, field=field)
@@ -81,14 +82,16 @@ def _zone(rest: str, text: str, field: str) -> str:
         return after[1:]
     if after[:1] in ZONE_LETTERS and after[1:].lstrip()[:3] in MONTHS:
         raise _fail(
-            field, f"time zone {after[:1]!r} in {text!r} is not Z: Openline reads DTGs in UTC only"
+            field,
+            f"time zone {quote(after[:1])} in {quote(text)} is not Z: Openline reads DTGs in "
+            "UTC only",
         )
-    raise _fail(field, f"{text!r} is missing the Z (UTC) after DDHHMM, as in {EXAMPLE}")
+    raise _fail(field, f"{quote(text)} is missing the Z (UTC) after DDHHMM, as in {EXAMPLE}")
 
 
 def _month(abbreviation: str, field: str) -> int:
     if abbreviation not in MONTHS:
-        raise _fail(field, f"month {abbreviation!r} is not one of JAN..DEC")
+        raise _fail(field, f"month {quote(abbreviation)} is not one of JAN..DEC")
     return MONTHS.index(abbreviation) + 1
 
 

@@ -17,6 +17,7 @@ from openline.domain.errors import Conflict, InvalidInput
 from openline.domain.parties import check_party_code
 from openline.domain.phrasebook import FREE_TEXT, check_fields, get_template
 from openline.domain.precedence import Precedence, ack_deadline, parse_precedence
+from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc, parse_utc
 
 MAX_RECIPIENTS = 16
@@ -108,10 +109,10 @@ class Message:
         template = get_template(record["template"])
         in_reply_to = record["in_reply_to"]
         if in_reply_to is not None and not isinstance(in_reply_to, str):
-            raise InvalidInput(f"in_reply_to {in_reply_to!r} is not a message id")
+            raise InvalidInput(f"in_reply_to {quote(in_reply_to)} is not a message id")
         for key in ("id", "created_by"):
             if not isinstance(record[key], str) or not record[key]:
-                raise InvalidInput(f"{key} {record[key]!r} is not valid")
+                raise InvalidInput(f"{key} {quote(record[key])} is not valid")
         return cls(
             id=record["id"],
             sender=check_party_code(record["from"], field="from"),

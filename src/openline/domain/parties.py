@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openline.domain.errors import InvalidInput
+from openline.domain.quoting import quote
 
 PARTY_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
 
@@ -17,7 +18,7 @@ def check_party_code(code: str, *, field: str = "party") -> str:
     """A party code is 2-16 capital letters, digits, ``-`` or ``_``, starting with a letter."""
     if not isinstance(code, str) or not PARTY_CODE.match(code):
         raise InvalidInput(
-            f"{field} {code!r} is not a party code: 2 to 16 characters A-Z, 0-9, - or _, "
+            f"{field} {quote(code)} is not a party code: 2 to 16 characters A-Z, 0-9, - or _, "
             "starting with a letter (for example BLUE)",
             field=field,
         )

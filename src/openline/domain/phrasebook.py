@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openline.domain.errors import InvalidInput
+from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc, parse_utc
 
 MAX_REMARKS_CHARS = 2000
@@ -49,13 +50,13 @@ def finite_number(value: Any, field: str) -> float:
 
 def _mapping(value: Any, field: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise _fail(field, f"expected an object with {', '.join(keys)}, got {value!r}")
+        raise _fail(field, f"expected an object with {', '.join(keys)}, got {quote(value)}")
     missing = [k for k in keys if k not in value]
     if missing:
         raise _fail(field, f"missing {', '.join(missing)}")
     unknown = sorted(str(k) for k in value if k not in keys)
     if unknown:  # never drop what the sender wrote without saying so
-        raise _fail(field, f"unknown key {unknown[0]!r}; expected only {', '.join(keys)}")
+        raise _fail(field, f"unknown key {quote(unknown[0])}; expected only {', '.join(keys)}")
     return value
 
 
@@ -70,20 +71,21 @@ def check_text(value: Any, field: str) -> str:
 def check_callsign(value: Any, field: str) -> str:
     if not isinstance(value, str) or not CALLSIGN.match(value):
         raise _fail(
-            field, f"{value!r} is not a unit or callsign: 1 to 32 letters, digits, space, _ / -"
+            field,
+            f"{quote(value)} is not a unit or callsign: 1 to 32 letters, digits, space, _ / -",
         )
     return value
 
 
 def check_count(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise _fail(field, f"{value!r} is not a whole number from 0 to {MAX_COUNT}")
+        raise _fail(field, f"{quote(value)} is not a whole number from 0 to {MAX_COUNT}")
     return value
 
 
 def check_time(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise _fail(field, f"{value!r} is not an ISO 8601 UTC date-time")
+        raise _fail(field, f"{quote(value)} is not an ISO 8601 UTC date-time")
     return format_utc(parse_utc(value, field=field))
 
 
@@ -151,7 +153,7 @@ def check_area(value: Any, field: str) -> dict[str, Any]:
         return {"circle": {**centre, "radius_m": radius}}
     polygon = _mapping(value, field, ("type", "coordinates"))
     if polygon["type"] != "Polygon":
-        raise _fail(field, f"type {polygon['type']!r} is not Polygon (or give a circle)")
+        raise _fail(field, f"type {quote(polygon['type'])} is not Polygon (or give a circle)")
     rings = polygon["coordinates"]
     if not isinstance(rings, list) or not rings:
         raise _fail(f"{field}.coordinates", "expected a list of linear rings")
@@ -167,7 +169,7 @@ def _check_ring(ring: Any, field: str) -> list[list[float]]:
         if not isinstance(position, list) or len(position) != 2:
             raise _fail(
                 f"{field}[{i}]",
-                f"{position!r} is not a [lon, lat] position (heights go in altitude_band)",
+                f"{quote(position)} is not a [lon, lat] position (heights go in altitude_band)",
             )
         positions.append(
             [
@@ -182,7 +184,7 @@ def _check_ring(ring: Any, field: str) -> list[list[float]]:
 
 def check_language_tag(value: Any, field: str) -> str:
     if not isinstance(value, str) or not LANGUAGE_TAG.match(value):
-        raise _fail(field, f"{value!r} is not an ISO 639 language code such as en or ru")
+        raise _fail(field, f"{quote(value)} is not an ISO 639 language code such as en or ru")
     return value
 
 
@@ -296,7 +298,7 @@ def get_template(name: object) -> Template:
     """The template called ``name``, or an error naming the ones that exist."""
     if not isinstance(name, str) or name not in TEMPLATES:
         raise InvalidInput(
-            f"template {name!r} is not in the phrasebook: one of {', '.join(TEMPLATES)}",
+            f"template {quote(name)} is not in the phrasebook: one of {', '.join(TEMPLATES)}",
             field="template",
         )
     return TEMPLATES[name]
@@ -312,7 +314,7 @@ def check_fields(
     for free text, which the client sent as top-level keys.
     """
     if not isinstance(fields, Mapping):
-        raise InvalidInput(f"fields must be an object, got {fields!r}", field="fields")
+        raise InvalidInput(f"fields must be an object, got {quote(fields)}", field="fields")
     known = {spec.name for spec in template.fields}
     for name in fields:
         if name not in known:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from openline.domain.errors import InvalidInput
+from openline.domain.quoting import quote
 
 
 class Precedence(StrEnum):
@@ -33,7 +34,7 @@ def parse_precedence(value: object) -> Precedence:
         if value == precedence.value:
             return precedence
     names = ", ".join(p.value for p in Precedence)
-    raise InvalidInput(f"precedence {value!r} is not one of {names}", field="precedence")
+    raise InvalidInput(f"precedence {quote(value)} is not one of {names}", field="precedence")
 
 
 def ack_deadline(precedence: Precedence, deadlines: Mapping[Precedence, int]) -> timedelta:

@@ -25,6 +25,7 @@ from typing import Any
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
+from openline.domain.quoting import quote
 
 OPERATIONS = frozenset(
     {
@@ -145,7 +146,7 @@ def _pair_key(text: str, where: str) -> frozenset[Kind]:
             kinds.append(Kind(name.strip()))
         except ValueError:
             raise InvalidInput(
-                f"{where}: {name.strip()!r} is not a notification kind: one of "
+                f"{where}: {quote(name.strip())} is not a notification kind: one of "
                 + ", ".join(k.value for k in Kind),
                 field=where,
             ) from None

@@ -31,6 +31,7 @@ from openline.domain.polygons import (
     ring_area_m2,
     unwrap,
 )
+from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc, parse_utc
 
 
@@ -126,7 +127,7 @@ def members(
         allowed = ", ".join([*required, *optional])
         raise invalid_at(
             f"{where}.{unknown[0]}" if where else unknown[0],
-            f"unknown member {unknown[0]!r}; expected {allowed}",
+            f"unknown member {quote(unknown[0])}; expected {allowed}",
         )
     missing = [k for k in required if k not in value]
     if missing:

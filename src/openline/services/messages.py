@@ -10,6 +10,7 @@ from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput, NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft, Message, State
+from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc
 from openline.i18n import render_message
 from openline.node.assembly import Node
@@ -56,7 +57,8 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
         require_peer(uow, party)
     if message.in_reply_to and not store.message_exists(uow.conn, message.in_reply_to):
         raise InvalidInput(
-            f"in_reply_to: no message {message.in_reply_to!r} on this node", field="in_reply_to"
+            f"in_reply_to: no message {quote(message.in_reply_to)} on this node",
+            field="in_reply_to",
         )
     store.insert_message(uow.conn, message)
     uow.record(JournalKind.MESSAGE_CREATED, message.to_json())
@@ -99,7 +101,7 @@ def get_message(node: Node, message_id: str) -> Message:
     message = node.read(lambda conn: store.get_message(conn, message_id))
     message = _require(message, message_id)
     if message.sender != node.party and message.recipient(node.party) is None:
-        raise NotFound(f"no message {message_id!r} on this node")
+        raise NotFound(f"no message {quote(message_id)} on this node")
     return message
 
 
@@ -138,7 +140,7 @@ def _save_recipient(uow: UnitOfWork, message: Message, party: str, kind: Journal
 
 def _require(message: Message | None, message_id: str) -> Message:
     if message is None:
-        raise NotFound(f"no message {message_id!r} on this node")
+        raise NotFound(f"no message {quote(message_id)} on this node")
     return message
 
 
@@ -177,7 +179,7 @@ def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     party, at = envelope.sender, ack.at
     message = store.get_message(uow.conn, ack.message_id)
     if message is None or message.sender != node.party or message.recipient(party) is None:
-        raise InvalidInput(f"no message {ack.message_id!r} from {node.party} to {party}")
+        raise InvalidInput(f"no message {quote(ack.message_id)} from {node.party} to {party}")
     delivered = rules.deliver(message, party, at)
     if delivered is not message:
         _save_recipient(uow, delivered, party, JournalKind.MESSAGE_DELIVERED)

@@ -27,6 +27,7 @@ from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft
 from openline.domain.notifications import Notification, NotificationDraft, Status
+from openline.domain.quoting import quote
 from openline.domain.separation import Rule
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Circle, Footprint, MultiPolygon
@@ -244,7 +245,7 @@ def list_conflicts(
 def get_conflict(node: Node, key: str) -> StoredConflict:
     found = node.read(lambda conn: store.get_conflict(conn, key))
     if found is None:
-        raise NotFound(f"no conflict {key!r} on this node")
+        raise NotFound(f"no conflict {quote(key)} on this node")
     return found
 
 
@@ -305,5 +306,5 @@ def _area(footprint: Footprint) -> dict[str, Any]:
 
 def _require(notification: Notification | None, notification_id: str) -> Notification:
     if notification is None:
-        raise NotFound(f"no notification {notification_id!r} on this node")
+        raise NotFound(f"no notification {quote(notification_id)} on this node")
     return notification

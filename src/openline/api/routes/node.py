@@ -12,6 +12,7 @@ from openline.api.deps import LineDep, NodeDep, Operator, requires
 from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import MAX_SEQ, EntryFilter
+from openline.domain.quoting import quote
 from openline.domain.roles import Action
 from openline.services.journal import journal_about_message, journal_head, journal_page
 
@@ -98,7 +99,7 @@ def _kinds(values: list[str], name: str) -> tuple[str, ...]:
     for value in values:
         if not KIND_FILTER.fullmatch(value):
             raise InvalidInput(
-                f"{name}: {value!r} is not a journal kind or a kind prefix ending in '.'",
+                f"{name}: {quote(value)} is not a journal kind or a kind prefix ending in '.'",
                 field=name,
             )
     return tuple(values)
