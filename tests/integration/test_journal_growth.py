@@ -143,6 +143,23 @@ def test_a_60000_character_path_without_a_token_makes_one_short_entry(pair: Pair
     assert_flash_gets_through(pair.blue, pair.red, "RED")
 
 
+@pytest.mark.parametrize("member", ["precedence", "a member name"])
+def test_a_422_names_a_huge_value_short(pair: Pair, member: str):
+    huge = "a" * 1_000_000  # within the request size limit of 1 MiB
+    body: dict[str, Any] = {"to": ["RED"], "precedence": "flash", "text": "x", "lang": "en"}
+    if member == "a member name":
+        body[huge] = 1
+    else:
+        body[member] = huge
+    with pair.blue.client() as client:
+        answer = client.post("/api/v1/messages", json=body)
+
+    assert answer.status_code == 422, answer.text[:500]
+    assert len(answer.content) < 1_000
+    assert "(1000000 characters, sha256 " in answer.json()["error"]["message"]
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
 def test_500_unknown_tokens_get_429_after_the_limit(pair: Pair):
     address = "127.0.1.3"
     before = head(pair.blue)
