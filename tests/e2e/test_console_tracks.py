@@ -7,7 +7,7 @@ import pytest
 from openline.domain.tracks import TrackRef, approach_key, entry_key
 from tests.support.console import OpenConsole, blue_asks_red_to_cease, red_shares_circle
 from tests.support.processes import Pair
-from tests.support.tracks import post_tracks, track_report
+from tests.support.tracks import in_one_area, post_tracks, track_report
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +97,23 @@ def test_a_track_inside_a_peers_notified_volume_is_warned_on_both_consoles_and_s
         warning.locator("button").click()
         page.locator("path.entry-point.focused").wait_for()
         page.locator(f"#map[data-focused='{key}']").wait_for(state="attached")
+
+
+def test_a_busy_sky_shows_the_first_thousand_warnings_with_their_total_and_one_alarm(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    post_tracks(pair.red, *in_one_area("R", 30, 1))
+    post_tracks(pair.blue, *in_one_area("B", 40, 2))  # 1,200 warnings on each node
+    blue = open_console(pair.blue)
+    page = blue.page
+
+    page.locator("#proximity-count:text-is('1200')").wait_for(state="attached")
+    page.locator(".alarm[data-key='proximity:many']").wait_for()
+    assert "1200" in page.locator(".alarm[data-key='proximity:many']").inner_text()
+    assert page.locator(".alarm[data-key^='proximity:prx-']").count() == 0
+    assert page.locator("#alarms").get_attribute("data-beeps") == "1"
+    blue.tab("proximity")
+    assert page.locator("#tab-proximity li.warning").count() == 1000
+    assert page.locator("#tab-proximity p.more").inner_text() == (
+        "The first 1000 of 1200 open warnings, by key."
+    )

@@ -22,6 +22,9 @@ const NODE_POLL_MS = 5000;
 const TRACK_POLL_MS = 3000;
 // The open warnings shown: the API's largest page, sorted by key; the count is of them all.
 const WARNINGS_SHOWN = 1000;
+// More warnings new at once than this (a busy sky) raise one alarm for them all, not a banner,
+// a sound and a desktop notification each.
+const ALARMS_ONE_BY_ONE = 5;
 
 const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], stop: null };
 
@@ -281,7 +284,7 @@ function conflictAlarm(c) {
 
 // The tracks and the open warnings, read together so that a warning's tracks are on the map. A
 // warning not seen before raises the alarm (at sign-in too: an open warning is news to the
-// operator); one gone clears its banner.
+// operator), or, with many new at once, one alarm for them all; one gone clears its banner.
 async function refreshTracks() {
   const [held, open] = await Promise.all([api("/api/v1/tracks"), api(`/api/v1/proximity?limit=${WARNINGS_SHOWN}`)]);
   const previous = new Set(state.warnings.map((w) => w.key));
@@ -293,8 +296,16 @@ async function refreshTracks() {
   renderWarnings($("tab-proximity"), state.warnings, tracks, open.total);
   $("proximity-count").textContent = open.total ? String(open.total) : "";
   const current = new Set(state.warnings.map((w) => w.key));
-  for (const w of state.warnings) alarm.raise(`proximity:${w.key}`, alarmText(w));
+  const fresh = state.warnings.filter((w) => !previous.has(w.key));
+  if (fresh.length > ALARMS_ONE_BY_ONE) {
+    alarm.raise("proximity:many", t("alarm.proximity_many", { count: open.total }), {
+      actions: [{ label: t("tab.proximity"), run: () => selectTab("proximity") }],
+    });
+  } else {
+    for (const w of fresh) alarm.raise(`proximity:${w.key}`, alarmText(w));
+  }
   for (const key of previous) if (!current.has(key)) alarm.clear(`proximity:${key}`);
+  if (!open.total) alarm.clear("proximity:many");
 }
 
 function tick() {
