@@ -295,3 +295,19 @@ def test_each_unauthenticated_source_at_its_limit_grows_the_journal_within_its_b
     assert 429 in sources[1].statuses
     assert 429 in sources[5].statuses
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+
+
+def test_the_counts_of_a_period_cut_short_by_a_stop_are_journaled(pair: Pair):
+    address = "127.0.1.4"
+    before = head(pair.blue)
+    with client_at(pair.blue, address) as client:
+        assert {client.get("/api/v1/node").status_code for _ in range(5)} == {401}
+
+    pair.blue.stop()
+    blue = pair.restart("blue")
+
+    entries = security_entries(blue, before, address)
+    in_full = [e for e in entries if e["kind"] == "security.unauthenticated"]
+    counted = [e["data"]["count"] for e in entries if e["kind"].endswith("_counted")]
+    assert len(in_full) + sum(counted) == 5  # however the periods fell, each request is in
+    assert_flash_gets_through(blue, pair.red, "RED")

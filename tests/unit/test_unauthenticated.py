@@ -55,6 +55,15 @@ def test_clients_beyond_the_first_of_a_period_are_counted_together():
     assert tally.due() == [Counted(OTHER_CLIENTS, {"no token": 3})]
 
 
+def test_closing_the_tally_gives_the_current_periods_counts_too():
+    clock = Clock()
+    tally = RefusalTally(10, max_clients=4, clock=clock)
+    for _ in range(3):
+        tally.note("10.0.0.1", "no token")
+    assert tally.close() == [Counted("10.0.0.1", {"no token": 2})]
+    assert tally.seconds_to_due() is None
+
+
 @pytest.mark.parametrize(("clients", "refusals"), [(1, 10_000), (100, 100), (10_000, 1)])
 def test_a_period_adds_at_most_two_entries_a_client_and_one_for_the_others(
     clients: int, refusals: int
@@ -210,3 +219,31 @@ def test_a_flood_without_tokens_is_journaled_once_and_counted(node: Node):
         },
         "period_s": auth.UNAUTHENTICATED_PERIOD_S,
     }
+
+
+def test_the_counts_are_journaled_as_the_node_shuts_down_before_their_period_ends(node: Node):
+    clock = Clock()
+    heard: list[str] = []
+
+    async def lifespan(_scope: Scope, receive: Receive, _send: Send) -> None:
+        heard.append((await receive())["type"])  # the app then stops the node's writer
+
+    guard = OperatorAuth(lifespan, node, clock=clock)
+
+    async def scenario() -> None:
+        for _ in range(5):
+            await call(guard, "10.0.0.1", None)
+
+        async def shutdown() -> dict[str, Any]:
+            return {"type": "lifespan.shutdown"}
+
+        async def no_send(_message: dict[str, Any]) -> None:
+            pass
+
+        await guard({"type": "lifespan"}, shutdown, no_send)
+
+    asyncio.run(scenario())
+
+    assert heard == ["lifespan.shutdown"]
+    (counted,) = journaled(node, "security.unauthenticated_counted")
+    assert counted["count"] == 4

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openline.api.client_address import client_address
 from openline.api.errors import error_response, too_many_requests
@@ -87,6 +87,9 @@ class OperatorAuth:
         return operator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._summarising_at_shutdown(receive), send)
+            return
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -157,13 +160,26 @@ class OperatorAuth:
             await asyncio.sleep(wait)
             try:
                 await self.summarise_due()
-            except Exception as exc:  # the node stopping: the counts of its last period are lost
+            except Exception as exc:  # the node stopped meanwhile: these counts are lost
                 log.warning("the counts of refused API requests could not be journaled: %s", exc)
                 return
 
-    async def summarise_due(self) -> None:
-        """Journal the counts of the periods that have ended."""
-        counted = [c.to_json(self.refusals.period_s) for c in self.refusals.due()]
+    def _summarising_at_shutdown(self, receive: Receive) -> Receive:
+        """``receive`` of the app's lifespan, journaling the counts kept before the app hears
+        of the shutdown (and stops the node's writer)."""
+
+        async def receive_then_summarise() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.summarise_due(stopping=True)
+            return message
+
+        return receive_then_summarise
+
+    async def summarise_due(self, *, stopping: bool = False) -> None:
+        """Journal the counts of the periods that have ended (all of them, when stopping)."""
+        tally = self.refusals.close() if stopping else self.refusals.due()
+        counted = [c.to_json(self.refusals.period_s) for c in tally]
         if counted:
             kind = JournalKind.SECURITY_UNAUTHENTICATED_COUNTED
             await self.node.write_async(lambda uow: [uow.record(kind, c) for c in counted])

@@ -241,6 +241,12 @@ class RefusalTally:
         ended, self._ended = self._ended, []
         return ended
 
+    def close(self) -> list[Counted]:
+        """All the counts kept, the current period's too, cut short (the node is stopping)."""
+        ended = self.due() + [Counted(client, reasons) for client, reasons in self._counts.items()]
+        self._counts = {}
+        return ended
+
     def seconds_to_due(self) -> float | None:
         """Seconds until the counts kept now are due; None when none are kept."""
         if self._ended:
