@@ -1,5 +1,6 @@
-"""The operator's own map tiles: MBTiles archives in the node's map_tiles_dir, served by the node
-(GET /api/v1/tiles) and drawn by the console as a base map, with nothing from outside.
+"""The map at working zooms, with nothing from outside: the node's packaged base map (places and
+water, GET /api/v1/basemap) under the MGRS grid, and the operator's own map tiles (MBTiles
+archives in the node's map_tiles_dir, GET /api/v1/tiles) drawn as a base layer.
 
 The archive is written here with the standard library: solid-coloured 256-pixel PNG tiles at a
 working zoom around a point, as an operator's region archive would hold its imagery.
@@ -190,3 +191,45 @@ def test_the_console_draws_the_operators_tiles_from_the_node_as_its_base_map(
     page.wait_for_timeout(400)
     page.locator(".leaflet-control-zoom-out").click()
     wait_for(lambda: drawn.count() == 0, what="the tiles off two zooms out")
+
+
+def test_at_the_10_km_scale_over_syria_the_map_names_places_and_draws_water_and_the_grid(
+    tmp_path: Path, serve: Callable[[Path, str], RunningNode], open_console: OpenConsole
+) -> None:
+    created = make_node_dir(tmp_path / "blue", port=free_port())
+    node = serve(created.directory, created.token)
+    notify_over(node, LAT, LON, [])  # the map fits itself to it, over Tabqa on the Euphrates
+
+    console = open_console(node)
+    page = console.page
+    page.locator(".place-label").first.wait_for()
+    wait_for(lambda: page.locator("path.basemap-river").count() > 0, what="the rivers drawn")
+    page.locator(".mgrs-label").first.wait_for()
+
+    assert page.locator(".leaflet-control-scale-line").inner_text() == "10 km"
+    names = page.locator(".place-label").all_inner_texts()
+    assert "Ath Thawrah" in names, names  # Tabqa, 17 km from the operation
+    assert "Maskanah" in names, names
+    assert page.get_by_text("Ath Thawrah", exact=True).is_visible()
+    assert page.locator("path.mgrs-grid").count() > 0
+    assert "GeoNames" in page.locator(".leaflet-control-attribution").inner_text()
+    # The places and the water under the operation: their panes lie below Leaflet's overlays.
+    symbol = page.locator(".milsymbol").first
+    assert symbol.is_visible()
+    heights = page.evaluate(
+        "() => ['places', 'water', 'overlay'].map((name) =>"
+        " Number(getComputedStyle(document.querySelector(`.leaflet-${name}-pane`)).zIndex))"
+    )
+    assert heights[0] < heights[2], heights
+    assert heights[1] < heights[2], heights
+    # Every answer from the node (and the page watch refuses anything from elsewhere).
+    asked = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".map((r) => [r.name, r.responseStatus])"
+        ".filter(([name]) => name.includes('/api/v1/basemap'))"
+    )
+    assert asked
+    for url, status in asked:
+        assert url.startswith(f"{node.url}/api/v1/basemap?"), url
+        assert status == 200, url
+    console.screenshot("map-basemap")

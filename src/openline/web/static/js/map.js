@@ -1,12 +1,14 @@
 // The map: Leaflet on Natural Earth borders (world-atlas, served by the node: nothing from
 // outside) over the operator's own tiles where the node has any (MBTiles in map_tiles_dir),
+// under the node's base map of places and water (basemap.js),
 // this party's and the peers' notifications in distinct colours, zones and protected sites
 // styled apart, conflicts highlighted, MIL-STD-2525 symbols (milsymbol), the
 // cursor in decimal degrees and MGRS, and areas or points picked by clicks.
 
 import { api, token } from "./api.js";
+import { addPanes, drawBaseMap } from "./basemap.js";
 import { t } from "./i18n.js";
-import { el } from "./util.js";
+import { el, latestOnly } from "./util.js";
 
 // Grid spacing by zoom: [the least zoom, metres] (100 km squares from zoom 7, 10 km from 10, ...):
 // a few tens of lines across a screen.
@@ -42,12 +44,14 @@ export class OpsMap {
     this.map.attributionControl.setPrefix(false).addAttribution("Natural Earth");
     this.map.setView([30, 20], 2);
     L.control.scale({ imperial: false }).addTo(this.map);
+    addPanes(this.map);
     this.layers = L.layerGroup().addTo(this.map);
     this.drawing = null;
     this.fitted = false;
     this.shapes = new Map();
     this.trackCursor(cursorDd, cursorMgrs);
     this.drawGrid();
+    drawBaseMap(this.map);
     this.map.on("click", (event) => this.clicked(event.latlng));
     tools.finish.addEventListener("click", () => this.finish());
     tools.cancel.addEventListener("click", () => this.cancel());
@@ -68,8 +72,8 @@ export class OpsMap {
     for (const country of countries.features) unwrap(country.geometry);
     this.borders = L.geoJSON(countries, {
       style: { color: "#7d7d74", weight: 0.8, fillColor: "#eeeadf", fillOpacity: 1 },
-      interactive: false,
-    }).addTo(this.map).bringToBack();
+      interactive: false, pane: "borders", // under the base map's water and places
+    }).addTo(this.map);
     await this.loadTiles();
   }
 
@@ -210,14 +214,7 @@ export class OpsMap {
   // latest view. Below zoom 7 (whole countries) no grid is drawn.
   drawGrid() {
     const grid = L.layerGroup().addTo(this.map);
-    let busy = false;
-    let again = false;
-    const draw = async () => {
-      if (busy) {
-        again = true;
-        return;
-      }
-      busy = true;
+    const draw = latestOnly(async () => {
       const zoom = this.map.getZoom();
       const spacing = GRID_SPACINGS.find(([least]) => zoom >= least)?.[1];
       const view = this.map.getBounds();
@@ -240,12 +237,7 @@ export class OpsMap {
       } catch {
         grid.clearLayers(); // a view the node will not grid (too many lines): none drawn
       }
-      busy = false;
-      if (again) {
-        again = false;
-        draw();
-      }
-    };
+    });
     this.map.on("moveend", draw);
   }
 

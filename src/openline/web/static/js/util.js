@@ -55,3 +55,27 @@ export function countdown(cell, { deadline, state }, now = Date.now()) {
 export function metres(value) {
   return t("units.m", { n: Math.round(value) });
 }
+
+// A task run for the latest state only: at most one run at a time, and the calls made while it
+// runs folded into one more run after it (a map redrawn after moves, the last view first).
+export function latestOnly(task) {
+  let busy = false;
+  let again = false;
+  const run = async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      await task();
+    } finally {
+      busy = false;
+    }
+    if (again) {
+      again = false;
+      run();
+    }
+  };
+  return run;
+}
