@@ -28,6 +28,7 @@ WATER_FROM_ZOOM = 7  # further out, the borders' own coastlines are enough
 FULL_FROM_ZOOM = 11  # full resolution (about 40 m) from here; high (about 200 m) before
 LABEL_PX = (150, 40)  # the room a place's label takes: no two places closer in both directions
 MAX_PLACES = 200
+MIN_SHAPE_PX = 4  # a shape smaller than this both ways is not drawn
 MAX_POINTS = 20_000  # water points in one answer: beyond, the rest is left out ("truncated")
 DIGITS = 5  # about a metre
 # Longer than any segment between two points of the shorelines and rivers at these resolutions
@@ -145,14 +146,23 @@ class BaseMap:
 
     def _water_features(self, view: View, resolution: str) -> Iterator[tuple[dict[str, Any], int]]:
         shorelines = self.water("gshhs", resolution)
-        for index in shorelines.touching(view.west, view.south, view.east, view.north):
+        for index in visible(shorelines, view):
             level = int(shorelines.level[index])
             if level in (COAST, LAKE):
                 kind = "coast" if level == COAST else "lake"
                 yield from clipped(shorelines.shape(int(index)), kind, view)
         rivers = self.water("rivers", resolution)
-        for index in rivers.touching(view.west, view.south, view.east, view.north):
+        for index in visible(rivers, view):
             yield from clipped(rivers.shape(int(index)), "river", view)
+
+
+def visible(shapes: Shapes, view: View) -> NDArray[np.intp]:
+    """The shapes that meet the view and span at least MIN_SHAPE_PX at its zoom: an islet, a
+    pond or a stream that would be a dot is left out."""
+    touching = shapes.touching(view.west, view.south, view.east, view.north)
+    west, south, east, north = shapes.bounds[touching].T
+    least = MIN_SHAPE_PX * view.pixel_degrees
+    return touching[(east - west >= least) | (north - south >= least)]
 
 
 def installed(reader: Callable[[], T], what: str) -> T:
