@@ -160,9 +160,11 @@ def visible(shapes: Shapes, view: View) -> NDArray[np.intp]:
     """The shapes that meet the view and span at least MIN_SHAPE_PX at its zoom: an islet, a
     pond or a stream that would be a dot is left out."""
     touching = shapes.touching(view.west, view.south, view.east, view.north)
-    west, south, east, north = shapes.bounds[touching].T
+    spans = shapes.bounds[touching]
     least = MIN_SHAPE_PX * view.pixel_degrees
-    return touching[(east - west >= least) | (north - south >= least)]
+    wide: NDArray[np.bool_] = spans[:, 2] - spans[:, 0] >= least
+    tall: NDArray[np.bool_] = spans[:, 3] - spans[:, 1] >= least
+    return touching[wide | tall]
 
 
 def installed(reader: Callable[[], T], what: str) -> T:
