@@ -1,6 +1,7 @@
 """Nothing arrives unnoticed: a flash message, a new conflict and a proximity warning raise the
-alarm whatever tab the officer is on (banner, sound, the tab's title and icon), and the alarms
-of the session can be reviewed. Two real nodes, consoles in a real Chromium."""
+alarm whatever tab the officer is on (banner, sound, the tab's title and icon, a desktop
+notification when the officer turned them on and is in another window), and the alarms of the
+session can be reviewed. Two real nodes, consoles in a real Chromium."""
 
 from __future__ import annotations
 
@@ -133,6 +134,71 @@ def test_a_flash_a_new_conflict_and_a_proximity_warning_raise_the_alarm_on_anoth
     red.page.locator(f".alarm[data-key='proximity:{key}']").wait_for()
     assert red.page.locator(".alarm[data-key^='conflict:']").count() == 0
     assert red.page.locator(f".alarm[data-key='message:{message_id}']").count() == 0
+
+
+# The browser's Notification, wrapped so that the page records each one it raises (the
+# browser's own API, outside Openline: what reached it is what the test reads). Headless
+# Chromium shows no notification, but creates it once the permission is granted.
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Browser = window.Notification;
+  if (!Browser) return;
+  window.notificationsRaised = [];
+  function Recorded(title, options = {}) {
+    window.notificationsRaised.push({ title, body: options.body, tag: options.tag });
+    return new Browser(title, options);
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Browser.permission });
+  Recorded.requestPermission = (...args) => Browser.requestPermission(...args);
+  window.Notification = Recorded;
+})();
+"""
+
+
+def _raised(console: Console) -> list[dict[str, str]]:
+    return list(console.page.evaluate("() => window.notificationsRaised"))
+
+
+def test_a_flash_raises_a_desktop_notification_when_the_officer_is_in_another_window(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    red = open_console(pair.red)
+    page = red.page
+    page.context.grant_permissions(["notifications"], origin=pair.red.url)
+    page.add_init_script(RECORD_NOTIFICATIONS)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", state="attached")
+
+    # The officer turns desktop notifications on, in the alarm log.
+    page.click("#alarm-log-button")
+    page.get_by_role("button", name="Включить уведомления на рабочем столе").click()
+    page.get_by_role("button", name="Выключить уведомления на рабочем столе").wait_for()
+    page.click("#alarm-log button.close")
+
+    # Playwright tells every page it has the focus; with its emulation off, the console has the
+    # focus only while it is the front page, as a real window has.
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    elsewhere = page.context.new_page()
+    elsewhere.bring_to_front()
+    wait_for(lambda: not page.evaluate("() => document.hasFocus()"), what="the focus elsewhere")
+
+    message_id = blue_asks_red_to_cease(pair, "flash")
+
+    page.locator(f".alarm[data-key='message:{message_id}']").wait_for()
+    wait_for(lambda: _raised(red), what="a desktop notification")
+    [raised] = _raised(red)
+    assert raised["title"] == "Пульт Openline"
+    assert raised["tag"] == f"message:{message_id}"
+    assert "МОЛНИЯ" in raised["body"]
+    assert "BLUE" in raised["body"]
+
+    # Back in the console's window, the next flash raises the banner but no desktop notification.
+    page.bring_to_front()
+    wait_for(lambda: page.evaluate("() => document.hasFocus()"), what="the focus back")
+    second = blue_asks_red_to_cease(pair, "flash")
+    page.locator(f".alarm[data-key='message:{second}']").wait_for()
+    assert [r["tag"] for r in _raised(red)] == [f"message:{message_id}"]
 
 
 def test_the_console_says_it_lost_its_own_node_within_5_s_and_recovers_without_a_reload(
