@@ -13,16 +13,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
-from openline.domain.errors import InvalidInput
+from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.domain.errors import InvalidInput, Unavailable
 from openline.domain.messages import free_text_draft
 from openline.keys.signing import SigningKey
+from openline.line import receiver
 from openline.node.settings import load_settings
 from openline.services.messages import new_message
 from openline.services.outbox import seal_for
 from openline.store.database import database_url
 from openline.store.journal import read_head
-from openline.store.line import count_waiting
+from openline.store.line import count_waiting, last_applied
 from openline.store.writer import UnitOfWork
 from tests.support.nodes import InProcess
 from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
@@ -275,3 +278,54 @@ def test_an_envelope_the_peer_cannot_apply_is_receipted_as_not_applied_and_the_l
 def wait_for_entry(node: RunningNode, kind: str) -> list[dict[str, Any]]:
     wait_for(lambda: journal_of(node, kind), what=f"{kind} on {node.directory.name}")
     return journal_of(node, kind)
+
+
+def line_check_reply_from_red(link_seq: int = 1) -> Envelope:
+    return seal(
+        envelope_id=f"env_red_{link_seq}",
+        sender="RED",
+        to="BLUE",
+        link_seq=link_seq,
+        prev=first_prev(),
+        sent_at="2026-12-03T12:00:00.000Z",
+        kind="line_check_reply",
+        body={"answers": "env_blue_1"},
+        sign=SigningKey.generate().sign,  # apply_batch comes after the signature check
+    )
+
+
+def test_a_fault_in_a_handler_is_receipted_as_not_applied_and_logged_with_its_traceback(
+    api: InProcess, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    def faulty(_uow: UnitOfWork, _node: Any, envelope: Envelope) -> None:
+        raise KeyError(envelope.body["answers"])
+
+    monkeypatch.setitem(receiver.HANDLERS, "line_check_reply", faulty)
+    envelope = line_check_reply_from_red()
+
+    (outcome,) = api.node.write(receiver.apply_batch(api.node, [envelope], "test"))
+
+    assert outcome.receipt is not None
+    assert outcome.receipt["not_applied"] == (
+        "line_check_reply could not be applied: KeyError: 'env_blue_1'"
+    )
+    assert api.node.read(lambda conn: last_applied(conn, "RED")) == (1, envelope.hash)
+    (logged,) = [r for r in caplog.records if r.name == receiver.__name__ and r.exc_info]
+    assert logged.exc_info is not None
+    assert logged.exc_info[0] is KeyError
+
+
+def test_a_failure_of_the_database_itself_fails_the_batch_and_takes_no_place(
+    api: InProcess, monkeypatch: pytest.MonkeyPatch
+):
+    def disk_full(_uow: UnitOfWork, _node: Any, _envelope: Envelope) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database or disk is full"))
+
+    monkeypatch.setitem(receiver.HANDLERS, "line_check_reply", disk_full)
+    before = api.node.read(read_head)
+
+    with pytest.raises(Unavailable, match="database or disk is full"):  # 503 to the sender
+        api.node.write(receiver.apply_batch(api.node, [line_check_reply_from_red()], "test"))
+
+    assert api.node.read(lambda conn: last_applied(conn, "RED")) == (0, first_prev())
+    assert api.node.read(read_head) == before
