@@ -19,9 +19,9 @@ import shapely
 
 from openline.api.routes.basemap import BASE_MAP
 from openline.basemap.places import read_places
-from openline.basemap.views import MAX_PLACES, MAX_POINTS, View, pixel
+from openline.basemap.views import MAX_PLACES, MAX_POINTS, BaseMap, View, pixel
 from openline.basemap.water import LAKE, read_shapes
-from openline.domain.errors import InvalidInput
+from openline.domain.errors import InvalidInput, Unavailable
 
 LATAKIA = (35.7796, 35.5212)  # lon, lat: the port city on the Syrian coast
 EARTH_M_PER_DEGREE = 111_320
@@ -179,3 +179,9 @@ def test_a_shorelines_index_that_does_not_describe_its_points_is_refused(tmp_pat
     (tmp_path / "gshhsmeta_h.dat").write_text("1 1.0 5 0 1 0 40 0\n")
     with pytest.raises(ValueError, match="does not describe"):
         read_shapes(tmp_path, "gshhs", "h")
+
+
+def test_a_node_without_the_data_sets_says_they_are_not_installed(tmp_path: Path) -> None:
+    bare = BaseMap(tmp_path / "places.json", water_directory=tmp_path)
+    with pytest.raises(Unavailable, match=r"places are not installed .*make install"):
+        bare.answer(View(west=36.0, south=33.0, east=37.0, north=34.0, zoom=10))

@@ -8,7 +8,6 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,13 +90,16 @@ class BaseMap:
     def __init__(self, places_file: Path, water_directory: Path | None = None) -> None:
         self.places_file = places_file
         self.water_directory = water_directory
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # two first views at once read a data set once
+        self._places: Places | None = None
         self._water: dict[tuple[str, str], Shapes] = {}
 
-    @cached_property
+    @property
     def places(self) -> Places:
         with self._lock:
-            return installed(lambda: read_places(self.places_file), "places")
+            if self._places is None:
+                self._places = installed(lambda: read_places(self.places_file), "places")
+            return self._places
 
     def water(self, name: str, resolution: str) -> Shapes:
         with self._lock:
