@@ -22,6 +22,7 @@ import pytest
 
 from openline.domain.strict_json import MAX_DEPTH
 from openline.keys.signing import SigningKey
+from openline.node.settings import Settings
 from openline.store.database import SQLITE_FILE
 from tests.support.hostile import ALIAS_BOMB, nested
 from tests.support.nodes import make_node_dir
@@ -52,6 +53,7 @@ HEADERS = {
     "referrer-policy": "no-referrer",
 }
 TOKEN = re.compile(r"olt_[A-Za-z0-9_-]{8,}")
+MAX_REQUEST_BYTES = Settings.model_fields["max_request_bytes"].default
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +73,8 @@ def hostile(node: RunningNode, source: str, **options: Any) -> httpx.Client:
     return httpx.Client(base_url=node.url, transport=transport, timeout=60, **options)
 
 
-def planner_token(node: RunningNode) -> str:
-    made = run_openline(
-        "token", "create", node.directory, "--operator", "plans-9", "--role", "planner"
-    )
+def planner_token(node: RunningNode, name: str) -> str:
+    made = run_openline("token", "create", node.directory, "--operator", name, "--role", "planner")
     assert made.returncode == 0, made.stderr
     return made.stdout.strip()
 
@@ -93,7 +93,7 @@ def rss_kib(node: RunningNode) -> int:
 
 
 def test_a_yaml_alias_bomb_is_refused_at_once_while_the_node_keeps_answering(pair: Pair):
-    token = planner_token(pair.blue)
+    token = planner_token(pair.blue, "plans-bomb")
     before = rss_kib(pair.blue)
     reads: list[int] = []
 
@@ -115,6 +115,28 @@ def test_a_yaml_alias_bomb_is_refused_at_once_while_the_node_keeps_answering(pai
     assert took < 5  # was 80 to 98 s
     assert grown < 50 * 1024  # was 5 GB
     assert reads == [200]
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+def test_an_import_the_size_of_the_slowest_request_is_refused_one_byte_over_it(pair: Pair):
+    """An import costs in proportion to its file (docs/security.md#the-cost-of-one-request):
+    what bounds the slowest request a planner can make is the request's size."""
+    token = planner_token(pair.blue, "plans-size")
+    over = b"x" * (MAX_REQUEST_BYTES + 1)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(over), 65536):
+            yield over[start : start + 65536]
+
+    with hostile(pair.blue, "127.0.0.10", headers={"Authorization": f"Bearer {token}"}) as client:
+        declared = client.post("/api/v1/imports/notam", content=over)
+        streamed = client.post("/api/v1/imports/notam", content=chunks())
+        at_limit = client.post("/api/v1/imports/notam", content=b" " * MAX_REQUEST_BYTES)
+
+    for answer in (declared, streamed):
+        assert_refused(answer, 413, f"over the limit of {MAX_REQUEST_BYTES} bytes")
+    assert at_limit.status_code == 200, at_limit.text  # read whole: no NOTAM in it
+    assert at_limit.json()["records"] == 0
     assert_flash_gets_through(pair.blue, pair.red, "RED")
 
 
