@@ -21,11 +21,11 @@ from openline.domain.messages import free_text_draft
 from openline.keys.signing import SigningKey
 from openline.line import receiver
 from openline.node.settings import load_settings
-from openline.services.messages import new_message
+from openline.services.messages import new_message, record_delivery
 from openline.services.outbox import seal_for
 from openline.store.database import database_url
 from openline.store.journal import read_head
-from openline.store.line import count_waiting, last_applied
+from openline.store.line import count_waiting, has_waiting, last_applied
 from openline.store.writer import UnitOfWork
 from tests.support.nodes import InProcess
 from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
@@ -329,3 +329,29 @@ def test_a_failure_of_the_database_itself_fails_the_batch_and_takes_no_place(
 
     assert api.node.read(lambda conn: last_applied(conn, "RED")) == (0, first_prev())
     assert api.node.read(read_head) == before
+
+
+def test_an_overdue_message_is_reminded_of_only_to_a_peer_that_holds_it(api: InProcess):
+    # A message whose envelope was not applied (or that the line has not carried yet) is not
+    # on the peer: reminding it would be one more envelope it cannot apply, every repeat.
+    sent = api.client.post(
+        "/api/v1/messages", json={"to": ["RED"], "precedence": "flash", "text": "x", "lang": "en"}
+    )
+    message_id = sent.json()["id"]
+    node = api.node
+
+    def alarms() -> int:
+        entries = api.client.get("/api/v1/journal", params={"kind": "message.overdue"}).json()
+        return len(entries["entries"])
+
+    def reminded() -> bool:
+        return node.read(lambda conn: has_waiting(conn, "RED", "reminder"))
+
+    api.clock.advance(minutes=11)  # past a flash message's deadline; RED never answers
+    wait_for(lambda: alarms() == 1, what="the first alarm")
+    assert not reminded()
+
+    node.write(lambda uow: record_delivery(uow, node, "RED", message_id))  # RED's receipt
+    api.clock.advance(seconds=node.settings.escalation_repeat_interval + 1)
+    wait_for(lambda: alarms() == 2, what="the alarm repeated")
+    wait_for(reminded, what="the reminder to RED, which holds the message now")

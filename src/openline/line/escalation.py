@@ -2,10 +2,11 @@
 alarm, on the sender's node and on the recipient's, repeated until it is acknowledged.
 
 On the sender's node each alarm is a ``message.overdue`` journal entry (so an event on the
-stream) and a ``reminder`` envelope to every peer that has not acknowledged, which the peer's
-node journals as ``message.reminder``. On a recipient's node an unacknowledged message in the
-inbox raises its own ``message.overdue``, line or no line. The alarm repeats every
-``escalation_repeat_interval`` seconds until every recipient has acknowledged.
+stream) and a ``reminder`` envelope to every peer that holds the message and has not
+acknowledged it, which the peer's node journals as ``message.reminder``. On a recipient's
+node an unacknowledged message in the inbox raises its own ``message.overdue``, line or no
+line. The alarm repeats every ``escalation_repeat_interval`` seconds until every recipient
+has acknowledged.
 """
 
 from __future__ import annotations
@@ -61,13 +62,27 @@ def escalate(node: Node) -> Operation[int]:
             )
             if sender != node.party:
                 continue
-            for party in waiting_for:
-                if party != node.party:
-                    body = {"message_id": message_id, "deadline": deadline, "alarm": alarms}
-                    seal_for(uow, node, party, "reminder", body)
+            for party in _holding(uow, message_id, waiting_for, node.party):
+                body = {"message_id": message_id, "deadline": deadline, "alarm": alarms}
+                seal_for(uow, node, party, "reminder", body)
         return len(due)
 
     return run
+
+
+def _holding(uow: UnitOfWork, message_id: str, waiting_for: list[str], us: str) -> list[str]:
+    """The peers among ``waiting_for`` that hold the message (its receipt came back). One it
+    has not reached, with its line down or its envelope not applied there, has nothing to be
+    reminded of, and its own node raises its alarm once the message is there."""
+    message = store.get_message(uow.conn, message_id)
+    assert message is not None
+    return [
+        party
+        for party in waiting_for
+        if party != us
+        and (recipient := message.recipient(party)) is not None
+        and recipient.delivered_at is not None
+    ]
 
 
 def apply_reminder(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
