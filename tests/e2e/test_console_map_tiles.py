@@ -179,12 +179,17 @@ def test_the_console_draws_the_operators_tiles_from_the_node_as_its_base_map(
     assert requested <= tiles
     console.screenshot("map-tiles")
 
-    # Borders only: the operator's tiles go, the plain map comes back.
+    # Borders only: the operator's tiles go, the plain map comes back, with the base map's own
+    # land and sea (none over the tiles, which draw their own).
+    land = page.locator("path.basemap-land")
+    assert land.count() == 0
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("Borders only").check()
     wait_for(lambda: drawn.count() == 0, what="the tiles taken off the map")
+    land.wait_for(state="attached")
     page.get_by_label("Region of the line").check()
     drawn.first.wait_for()
+    wait_for(lambda: land.count() == 0, what="the base map's land taken off over the tiles")
 
     # Two zooms out from the archive's first zoom, its tiles are off (not asked by the thousand).
     page.locator(".leaflet-control-zoom-out").click()

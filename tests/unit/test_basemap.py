@@ -92,12 +92,24 @@ def test_the_coast_runs_past_latakia() -> None:
     assert "Latakia" in [f["properties"]["name"] for f in kinds(answer, "place")]
 
 
+def test_the_sea_off_latakia_is_sea_and_the_city_is_not() -> None:
+    lon, lat = LATAKIA
+    answer = BASE_MAP.answer(View(west=35.4, south=35.3, east=36.2, north=35.8, zoom=10))
+    assert answer["sea"] is True  # the whole sea of the view, the rest land
+    [sea] = kinds(answer, "sea")
+    water = shapely.geometry.shape(sea["geometry"])
+    assert water.contains(shapely.Point(lon - 0.1, lat))  # 9 km out to sea
+    assert not water.contains(shapely.Point(lon + 0.03, lat))  # in the city
+    assert not water.contains(shapely.Point(36.0, 35.6))  # the coastal mountains
+
+
 def test_the_euphrates_flows_past_raqqa_and_no_sea_is_there() -> None:
     answer = BASE_MAP.answer(View(west=38.8, south=35.85, east=39.2, north=36.05, zoom=11))
     rivers = kinds(answer, "river")
     assert rivers
     assert min(distance_m(r["geometry"], 39.0, 35.94) for r in rivers) < 3000
     assert kinds(answer, "coast") == []
+    assert kinds(answer, "sea") == []
 
 
 def test_everything_answered_lies_in_the_view() -> None:
@@ -146,6 +158,7 @@ def test_an_answer_is_bounded_however_much_the_view_holds(
 def test_the_water_is_left_out_far_out_and_places_are_not() -> None:
     answer = BASE_MAP.answer(View(west=30.0, south=30.0, east=45.0, north=40.0, zoom=5))
     assert {f["properties"]["kind"] for f in answer["features"]} == {"place"}
+    assert answer["sea"] is False
 
 
 @pytest.mark.parametrize(

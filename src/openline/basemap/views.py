@@ -17,7 +17,7 @@ import shapely
 from numpy.typing import NDArray
 
 from openline.basemap.places import Places, read_places
-from openline.basemap.water import COAST, LAKE, Shapes, read_shapes
+from openline.basemap.water import COAST, ICE_FRONT, LAKE, Shapes, read_shapes
 from openline.domain.errors import InvalidInput, Unavailable
 
 TILE_PX = 256  # Web Mercator: the world is 256 * 2**zoom pixels wide
@@ -29,6 +29,9 @@ LABEL_PX = (150, 40)  # the room a place's label takes: no two places closer in 
 MAX_PLACES = 200
 MIN_SHAPE_PX = 4  # a shape smaller than this both ways is not drawn
 MAX_POINTS = 20_000  # water points in one answer: beyond, the rest is left out ("truncated")
+MAX_SEA_POINTS = 12_000  # the sea's share: a sea of more is left out whole
+MAX_SEA_SHAPES = 500  # coasts joined for the sea at most (each takes about 0.3 ms)
+CONTINENT_POINTS = 5_000  # a coast of this many points (17 at high resolution) is kept made
 DIGITS = 5  # about a metre
 # Longer than any segment between two points of the shorelines and rivers at these resolutions
 # (their points are at most 0.1 degree apart): a segment crossing the view has a point this near.
@@ -93,6 +96,7 @@ class BaseMap:
         self._lock = threading.Lock()  # two first views at once read a data set once
         self._places: Places | None = None
         self._water: dict[tuple[str, str], Shapes] = {}
+        self._continents: dict[int, shapely.Polygon] = {}  # by index of the high resolution
 
     @property
     def places(self) -> Places:
@@ -128,11 +132,14 @@ class BaseMap:
         view = view.checked()
         features = list(place_features(self.places, view))
         truncated = False
+        sea = None
         if view.zoom >= WATER_FROM_ZOOM:
             resolution = "f" if view.zoom >= FULL_FROM_ZOOM else "h"
-            water = self._water_features(view, resolution)
-            points = 0
-            for feature, size in water:
+            sea = self._sea_features(view)  # None: the console keeps the borders' land
+            truncated = sea is None
+            features += [feature for feature, _ in sea or []]
+            points = sum(size for _, size in sea or [])
+            for feature, size in self._water_features(view, resolution):
                 if points + size > MAX_POINTS:
                     truncated = True
                     break
@@ -142,9 +149,39 @@ class BaseMap:
             "type": "FeatureCollection",
             "features": features,
             "zoom": view.zoom,
+            "sea": sea is not None,  # its sea areas are all the sea in the view, the rest land
             "truncated": truncated,
             "sources": SOURCES,
         }
+
+    def _sea_features(self, view: View) -> list[tuple[dict[str, Any], int]] | None:
+        """The sea in the view: the view less the land the high-resolution coasts bound, as
+        areas for the console to fill over the borders' coarser land; None where it would take
+        more than MAX_SEA_SHAPES coasts or MAX_SEA_POINTS points (an archipelago far out)."""
+        shorelines = self.water("gshhs", "h")
+        box = (view.west, view.south, view.east, view.north)
+        coasts = visible(shorelines, view)
+        coasts = coasts[np.isin(shorelines.level[coasts], (COAST, ICE_FRONT))]
+        if len(coasts) > MAX_SEA_SHAPES:
+            return None
+        land = shapely.simplify(
+            [shapely.clip_by_rect(self._land(shorelines, int(i)), *box) for i in coasts],
+            view.pixel_degrees,
+        )  # thinned before they are joined: joining every point is what takes the time
+        sea = list(
+            parts(shapely.difference(shapely.box(*box), shapely.union_all(land)), "sea", view)
+        )
+        return sea if sum(size for _, size in sea) <= MAX_SEA_POINTS else None
+
+    def _land(self, shorelines: Shapes, index: int) -> shapely.Polygon:
+        """A coast's land as a polygon; a continent's kept once made (a few millions of its
+        points, tens of milliseconds to make)."""
+        if index in self._continents:
+            return self._continents[index]
+        land = valid_polygon(shorelines.shape(index))
+        if shorelines.count[index] >= CONTINENT_POINTS:
+            self._continents[index] = land
+        return land
 
     def _water_features(self, view: View, resolution: str) -> Iterator[tuple[dict[str, Any], int]]:
         shorelines = self.water("gshhs", resolution)
@@ -230,18 +267,26 @@ def clipped(
     A lake is a filled polygon; a coast or a river a line."""
     box = (view.west, view.south, view.east, view.north)
     if kind == "lake":
-        polygon = shapely.Polygon(points)
-        shapes = [polygon if polygon.is_valid else shapely.make_valid(polygon)]
+        shapes = [valid_polygon(points)]
     else:
         shapes = [shapely.LineString(run) for run in runs_near(points, box)]
     for shape in shapes:
-        inside = shapely.clip_by_rect(shape, *box)
-        thinned = shapely.simplify(inside, view.pixel_degrees, preserve_topology=kind == "lake")
-        for part in shapely.get_parts(thinned):
-            geometry = geometry_json(part)
-            if geometry is not None:
-                feature = {"type": "Feature", "geometry": geometry, "properties": {"kind": kind}}
-                yield feature, int(shapely.get_num_coordinates(part))
+        yield from parts(shapely.clip_by_rect(shape, *box), kind, view)
+
+
+def parts(inside: shapely.Geometry, kind: str, view: View) -> Iterator[tuple[dict[str, Any], int]]:
+    """What is inside the view, thinned to one pixel: a feature a part, with its points."""
+    thinned = shapely.simplify(inside, view.pixel_degrees, preserve_topology=kind != "river")
+    for part in shapely.get_parts(thinned):
+        geometry = geometry_json(part)
+        if geometry is not None:
+            feature = {"type": "Feature", "geometry": geometry, "properties": {"kind": kind}}
+            yield feature, int(shapely.get_num_coordinates(part))
+
+
+def valid_polygon(points: NDArray[np.float32]) -> shapely.Geometry:
+    polygon = shapely.Polygon(points)
+    return polygon if polygon.is_valid else shapely.make_valid(polygon)
 
 
 def runs_near(

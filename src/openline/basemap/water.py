@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-COAST, LAKE = 1, 2
+COAST, LAKE, ICE_FRONT = 1, 2, 5  # ICE_FRONT: Antarctica's, the sea's edge there
 POINT_BYTES = 8  # two little-endian float32
 
 

@@ -51,7 +51,12 @@ export class OpsMap {
     this.shapes = new Map();
     this.trackCursor(cursorDd, cursorMgrs);
     this.drawGrid();
-    drawBaseMap(this.map);
+    this.plainMap = true; // the borders' land, not the operator's tiles
+    this.landDrawn = false; // the base map's own land and sea stand in for the borders' fill
+    this.baseMap = drawBaseMap(this.map, (drawn) => {
+      this.landDrawn = drawn;
+      this.fillBorders();
+    });
     this.map.on("click", (event) => this.clicked(event.latlng));
     tools.finish.addEventListener("click", () => this.finish());
     tools.cancel.addEventListener("click", () => this.cancel());
@@ -74,7 +79,13 @@ export class OpsMap {
       style: { color: "#7d7d74", weight: 0.8, fillColor: "#eeeadf", fillOpacity: 1 },
       interactive: false, pane: "borders", // under the base map's water and places
     }).addTo(this.map);
+    this.fillBorders();
     await this.loadTiles();
+  }
+
+  // The borders' land colour, on the plain map where the base map draws no land of its own.
+  fillBorders() {
+    this.borders?.setStyle({ fillOpacity: this.plainMap && !this.landDrawn ? 1 : 0 });
   }
 
   // The tile archives the operator loaded on the node (map_tiles_dir), each a base map under the
@@ -96,10 +107,14 @@ export class OpsMap {
         bounds: L.latLngBounds([south, west], [north, east]), attribution, className: "node-tiles",
       });
     }
-    this.map.on("baselayerchange", (event) => this.borders.setStyle({ fillOpacity: event.layer === plain ? 1 : 0 }));
+    const shown = (layer) => {
+      this.plainMap = layer === plain;
+      this.baseMap.plain(this.plainMap); // which calls fillBorders
+    };
+    this.map.on("baselayerchange", (event) => shown(event.layer));
     L.control.layers(bases, {}, { collapsed: true }).addTo(this.map);
     Object.values(bases)[1].addTo(this.map);
-    this.borders.setStyle({ fillOpacity: 0 });
+    shown(Object.values(bases)[1]);
   }
 
   // Redraw every live notification; those in an open conflict in red.
