@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -29,9 +30,11 @@ from openline.api.routes import (
 )
 from openline.api.routes import interop as interop_routes
 from openline.api.routes.federation import FederationLimits
+from openline.api.single_flight import SingleFlight
 from openline.line.runner import Line
 from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
+from openline.services.journal import verify_journal
 
 
 def create_app(opened: Node) -> FastAPI:
@@ -69,6 +72,7 @@ def create_app(opened: Node) -> FastAPI:
         on_refused_early=federation.journal_too_large,
     )
     app.state.federation_limits = FederationLimits.of(opened.settings)
+    app.state.journal_verification = SingleFlight(lambda: asyncio.to_thread(verify_journal, opened))
     app.add_middleware(RefuseNul)
     app.add_middleware(OperatorAuth, node=opened)
     app.add_middleware(SecurityHeaders)

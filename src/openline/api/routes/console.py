@@ -16,14 +16,15 @@ from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from openline.api.deps import NodeDep, Operator, requires
+from openline.api.deps import Operator, requires
+from openline.api.single_flight import SingleFlight
 from openline.domain.dtg import format_dtg, parse_dtg
+from openline.domain.journal import ChainReport
 from openline.domain.roles import Action
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.geo.coords import parse_coordinate
 from openline.geo.grid import mgrs_grid
 from openline.geo.mgrs import format_mgrs
-from openline.services.journal import verify_journal
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 docs_router = APIRouter(include_in_schema=False)
@@ -50,10 +51,11 @@ class MgrsReference(BaseModel):
 @router.get(
     "/journal/verify", response_model=JournalVerification, dependencies=requires(Action.READ)
 )
-def verify(node: NodeDep, _operator: Operator) -> JournalVerification:
+async def verify(request: Request, _operator: Operator) -> JournalVerification:
     """Recompute every hash and signature of this node's journal, as ``openline journal
-    verify`` does."""
-    report = verify_journal(node)
+    verify`` does. Requests made while a verification runs get its result (one at a time)."""
+    verification: SingleFlight[ChainReport] = request.app.state.journal_verification
+    report = await verification()
     return JournalVerification(
         intact=report.intact, verified=report.verified, bad_seq=report.bad_seq, reason=report.reason
     )
