@@ -8,7 +8,9 @@ floods are told apart from the nodes' own traffic, which comes from 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import stat
 import threading
 import time
@@ -137,6 +139,28 @@ def test_an_import_the_size_of_the_slowest_request_is_refused_one_byte_over_it(p
         assert_refused(answer, 413, f"over the limit of {MAX_REQUEST_BYTES} bytes")
     assert at_limit.status_code == 200, at_limit.text  # read whole: no NOTAM in it
     assert at_limit.json()["records"] == 0
+    assert_flash_gets_through(pair.blue, pair.red, "RED")
+
+
+def test_a_request_line_too_long_for_the_http_parser_is_refused_in_the_one_error_shape(
+    pair: Pair,
+):
+    port = int(pair.blue.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.11", 0)) as raw:
+        raw.sendall(b"GET /api/v1/node?q=" + b"x" * 70_000 + b" HTTP/1.1\r\nHost: blue\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body) == {
+        "error": {
+            "code": "malformed_request",
+            "message": "the request cannot be read as HTTP: Invalid HTTP request received.",
+        }
+    }
     assert_flash_gets_through(pair.blue, pair.red, "RED")
 
 

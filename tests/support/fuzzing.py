@@ -210,8 +210,8 @@ HOSTILE = object()  # the third mode of fuzz_group
 HOSTILE_EXAMPLES = max(10, EXAMPLES // 25)
 DEPTHS = (MAX_DEPTH - 1, MAX_DEPTH + 1, 500)  # 500: as deep as json.dumps here writes
 HUGE = (70_000, 1_100_000)  # past max_text_bytes; past max_request_bytes
-# A request line over about 64 KB is refused by uvicorn's HTTP parser (400, text/plain) before
-# any part of the node sees it: a query's huge value stays under that.
+# A request line over about 64 KB is refused by uvicorn's HTTP parser before any route sees it
+# (400, which not every operation declares): a query's huge value stays under that.
 HUGE_IN_QUERY = 30_000
 YEARS = ("0001", "0099", "0999", "1000", "9999", "10000")
 DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT")
