@@ -1,6 +1,7 @@
 // ESLint for the console's JavaScript (make lint): the recommended rules, for ES modules that
 // run in the browser. The front-end packages the console loads as plain scripts
-// (src/openline/web/static/index.html) are the read-only globals L, ms and topojson.
+// (src/openline/web/static/index.html) are the read-only globals L, ms and topojson; /docs
+// loads Swagger UI's bundle the same way (SwaggerUIBundle, read by js/swagger-ui.js).
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -19,6 +20,7 @@ export default [
         L: "readonly",
         ms: "readonly",
         topojson: "readonly",
+        SwaggerUIBundle: "readonly",
       },
     },
     rules: {
