@@ -204,6 +204,25 @@ def test_a_forbidden_action_is_refused_naming_the_role_it_needs_journaled_and_ch
     assert tokens[role] not in str(added)
 
 
+def test_a_forbidden_requests_long_path_is_journaled_quoted_short(
+    api: InProcess, tokens: dict[Role, str]
+):
+    role = next(role for role in Role if not may(role, Action.ACKNOWLEDGE))
+    path = "/api/v1/messages/" + "\x1b[2J" * 2000 + "/ack"  # as the node reads it
+    sent = path.replace("\x1b", "%1B")
+    journal_before = journal(api)
+
+    response = api.client.post(sent, headers={"Authorization": f"Bearer {tokens[role]}"})
+
+    assert response.status_code == 403, response.text
+    (added,) = journal(api)[len(journal_before) :]
+    assert added["kind"] == "security.forbidden"
+    digest = hashlib.sha256(path.encode()).hexdigest()[:16]
+    assert added["data"]["path"].startswith("'/api/v1/messages/\\x1b[2J\\x1b[2J")
+    assert added["data"]["path"].endswith(f"' ({len(path)} characters, sha256 {digest})")
+    assert len(added["data"]["path"]) < 300
+
+
 def test_a_forbidden_request_is_refused_whatever_its_body_holds(
     api: InProcess, tokens: dict[Role, str]
 ):

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPBearer
 
+from openline.api.auth import METHOD_SHOWN, PATH_SHOWN
 from openline.api.client_address import client_address
 from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
+from openline.domain.quoting import quote_if_unusual
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
 from openline.line.runner import Line
 from openline.node.assembly import Node
@@ -50,8 +52,8 @@ async def authorise(request: Request, node: Node, action: Action) -> None:
         "operator": operator.name,
         "role": operator.role.value,
         "action": action.value,
-        "method": request.method,
-        "path": request.url.path,
+        "method": quote_if_unusual(request.method, METHOD_SHOWN),
+        "path": quote_if_unusual(request.url.path, PATH_SHOWN),
         "client": client_address(request.scope),
     }
     await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FORBIDDEN, event))
