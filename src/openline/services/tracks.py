@@ -38,13 +38,14 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from openline.domain import tracks as rules
+from openline.domain.bodies import read_tracks
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.tracks import OpenWarning, ProximityWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
 from openline.node.tracker import Tracker
-from openline.services.outbox import seal_for
+from openline.services.outbox import arrived_on, seal_for
 from openline.store import line as line_store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -114,13 +115,7 @@ def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
 
     A malformed body is refused, as for every kind; reports older than the one held, or
     already stale (the line was down), are dropped: they are not wrong, only late."""
-    body = envelope.body
-    if set(body) != {"tracks"}:
-        raise InvalidInput(f"track: the body holds {sorted(body)}, not ['tracks']")
-    try:
-        reports = rules.parse_reports(body["tracks"], party=envelope.sender)
-    except InvalidInput as exc:
-        raise InvalidInput(f"track: {exc.message}", field=exc.field) from None
+    reports = read_tracks(envelope.body, arrived_on(node, envelope))
     oldest = node.clock() - timedelta(seconds=node.settings.track_stale_after)
     fresh = [r for r in reports if r.time >= oldest]
     node.tracker.keep(uow)
