@@ -327,6 +327,17 @@ def test_a_bad_scenario_is_refused_naming_the_track_and_field(document: Any, mes
         parse_scenario(document)
 
 
+def test_a_scenario_holding_a_yaml_alias_is_refused_at_once(tmp_path):
+    from openline.cli.simulate import read_scenario
+    from tests.support.hostile import ALIAS_BOMB
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+
+    with pytest.raises(InvalidInput, match=re.escape("found the alias *a: Openline reads YAML")):
+        read_scenario(path)  # safe_load would expand 9**9 strings first
+
+
 def test_a_speed_factor_that_would_report_too_fast_is_refused_naming_the_limit():
     from openline.cli.simulate import check_speed, parse_scenario
 

@@ -28,6 +28,7 @@ from openline.cli.common import node_option, reported_errors
 from openline.domain.errors import InvalidInput
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import KINDS, MAX_REPORTS, MAX_SPEED_MPS
+from openline.interop.yaml_text import load_yaml
 
 if TYPE_CHECKING:
     from openline.cli.client import NodeClient
@@ -95,11 +96,11 @@ class Scenario:
 
 def read_scenario(path: Path) -> Scenario:
     """The scenario in a JSON or YAML file, checked; errors name the track and field."""
-    import yaml
+    import yaml  # for its error only: the text is read by load_yaml, Openline's one YAML reader
 
     try:
         text = path.read_text(encoding="utf-8")
-        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        document = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         raise InvalidInput(f"{path} cannot be read as a scenario: {exc}") from None
     return parse_scenario(document)
