@@ -160,3 +160,17 @@ def test_after_refusals_the_journal_still_verifies(red: Red):
     result = run_openline("journal", "verify", red.blue.directory)
     assert result.returncode == 0, result.stderr
     assert json.dumps(security_events(red))
+
+
+def test_what_a_refused_envelope_claimed_is_journaled_short_and_escaped(red: Red):
+    forged = red.envelope(1).to_json() | {
+        "id": "env\n" + "\x1b[2J" * 100,
+        "from": "RED\r\nsecurity.forged",
+        "to": ["BLUE", "\n"],
+    }
+    result = refusal(red, forged)
+    event = security_events(red)[-1]
+    claimed = [event["id"], event["from"], event["to"], result["id"]]
+    assert all(isinstance(value, str) and value.isprintable() for value in claimed), claimed
+    assert event["id"].startswith("'env\\x0a\\x1b[2J")
+    assert len(event["id"]) < 150

@@ -24,6 +24,7 @@ from openline.domain.canonical import MAX_SAFE_INTEGER, canonical_json
 from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
 from openline.domain.journal import JournalKind
+from openline.domain.quoting import quote, quote_if_unusual
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
@@ -274,12 +275,18 @@ def _why_not(envelope: Envelope, exc: Exception) -> str:
     return reason[: rules.NOT_APPLIED_MAX_CHARS] or "could not be applied"
 
 
+CLAIM_SHOWN = 64  # characters of what a refused envelope claimed (its id, sender, addressee)
+
+
 def _short(value: object) -> object:
-    """What a refused envelope claimed, cut short: its members may be anything at all. A whole
-    number beyond what canonical JSON writes exactly (link_seq 10**4000) is cut as text: the
-    journal could keep no entry holding it, and the batch's refusals would go unrecorded."""
+    """What a refused envelope claimed, cut short and escaped: its members may be anything at
+    all (a newline, a terminal's escape sequence). A whole number beyond what canonical JSON
+    writes exactly (link_seq 10**4000) is cut as text, digits alone: the journal could keep no
+    entry holding it, and the batch's refusals would go unrecorded."""
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, int) and abs(value) <= MAX_SAFE_INTEGER:
-        return value
-    return str(value)[:64]
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_SAFE_INTEGER else str(value)[:CLAIM_SHOWN]
+    if isinstance(value, str):
+        return quote_if_unusual(value, CLAIM_SHOWN)
+    return quote(value, CLAIM_SHOWN)
