@@ -17,7 +17,8 @@ from tests.support.console import (
     blue_notifies_over,
     red_shares_circle,
 )
-from tests.support.processes import Pair
+from tests.support.operator import get, journal_of
+from tests.support.processes import Pair, RunningNode
 from tests.support.tracks import post_tracks, track_report
 from tests.support.unappliable import seal_unappliable
 from tests.support.waiting import wait_for
@@ -261,3 +262,45 @@ def test_an_envelope_received_but_not_applied_raises_the_alarm_on_both_consoles_
     assert "NOT APPLIED" in blue.page.locator(".alarm[data-key^=not-applied]").inner_text()
     in_russian = red.page.locator(".alarm[data-key^=not-applied]").inner_text()
     assert "НЕ ПРИМЕНЁН" in in_russian  # noqa: RUF001 - Cyrillic on purpose
+
+
+def _not_applied_on(node: RunningNode) -> list[str]:
+    """The hashes of the envelopes not applied that wait for an officer of ``node``."""
+    return [e["hash"] for e in get(node, "/api/v1/line/not-applied")["envelopes"]]
+
+
+def test_an_envelope_not_applied_while_no_console_was_open_alarms_at_sign_in_until_acknowledged(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    envelope = seal_unappliable(pair.red.directory, "BLUE")  # RED running: it sends it soon
+    wait_for(
+        lambda: [_not_applied_on(node) for node in (pair.blue, pair.red)] == [[envelope.hash]] * 2,
+        what="the envelope not applied, on both nodes",
+    )
+
+    key = f".alarm[data-key='not-applied:{envelope.hash}']"
+    blue, other_blue, red = (open_console(node) for node in (pair.blue, pair.blue, pair.red))
+    for console in (blue, other_blue, red):
+        console.page.locator(key).wait_for()
+        assert envelope.id in console.page.locator(key).inner_text()
+        assert "msg_never_sent" in console.page.locator(key).inner_text()
+    assert f"Envelope {envelope.link_seq} ({envelope.id}) from RED" in blue.page.inner_text(key)
+    assert "НЕ ПРИМЕНЁН" in red.page.inner_text(key)  # noqa: RUF001 - Cyrillic on purpose
+
+    # Acknowledged on one of BLUE's consoles: journaled as the officer's, ended on both.
+    blue.page.locator(key).get_by_role("button", name="Acknowledge", exact=True).click()
+    for console in (blue, other_blue):
+        console.page.locator(key).wait_for(state="detached")
+    assert _not_applied_on(pair.blue) == []
+    (acknowledged,) = journal_of(pair.blue, "envelope.not_applied_acknowledged")
+    assert acknowledged["data"]["hash"] == envelope.hash
+    assert acknowledged["data"]["acknowledged_by"] == "admin"
+
+    # It stays ended after a reload, and on a console opened afresh; RED's own goes on.
+    blue.page.reload()
+    blue.page.wait_for_selector("body[data-ready=true]", state="attached")
+    fresh = open_console(pair.blue)
+    assert blue.page.locator(key).count() == fresh.page.locator(key).count() == 0
+    red.page.reload()
+    red.page.locator(key).wait_for()
+    assert _not_applied_on(pair.red) == [envelope.hash]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openline.domain.envelopes import Envelope
+from openline.domain.envelopes import Envelope, seal
+from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
 
@@ -22,3 +23,19 @@ def seal_unappliable(directory: Path, peer: str) -> Envelope:
         return node.write(lambda uow: seal_for(uow, node, peer, "ack", UNKNOWN_ACK))
     finally:
         node.close()
+
+
+def unappliable_from_red(link_seq: int, prev: str) -> Envelope:
+    """The same acknowledgement as RED's envelope ``link_seq`` to BLUE, for a test that hands
+    it to BLUE's receiver itself (``receiver.apply_batch`` comes after the signature check)."""
+    return seal(
+        envelope_id=f"env_red_{link_seq}",
+        sender="RED",
+        to="BLUE",
+        link_seq=link_seq,
+        prev=prev,
+        sent_at="2026-12-03T12:00:00.000Z",
+        kind="ack",
+        body=UNKNOWN_ACK,
+        sign=SigningKey.generate().sign,
+    )

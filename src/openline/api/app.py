@@ -29,6 +29,7 @@ from openline.api.routes import (
     tracks,
 )
 from openline.api.routes import interop as interop_routes
+from openline.api.routes import line as line_routes
 from openline.api.routes.federation import FederationLimits
 from openline.api.single_flight import SingleFlight
 from openline.line.runner import Line
@@ -80,6 +81,7 @@ def create_app(opened: Node) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=opened.settings.trusted_proxies)
     for router in (
         node.router,
+        line_routes.router,
         messages.router,
         notifications.router,
         notifications.conflicts_router,

@@ -142,6 +142,28 @@ class NodePublic(BaseModel):
     version: str
 
 
+class NotAppliedPublic(BaseModel):
+    """An envelope received but not applied on one of this node's links (docs/line.md)."""
+
+    peer: str = Field(description="The other end of the link.")
+    direction: Literal["from", "to"] = Field(
+        description="from: the peer's envelope, not applied here; to: this node's, not applied "
+        "by the peer"
+    )
+    link_seq: int = Field(description="Its place on the link.")
+    id: str
+    kind: str
+    hash: str
+    reason: str = Field(description="Why it could not be applied, in the receiving node's words.")
+    at: str = Field(description="When this node journaled it.")
+    acknowledged_by: str | None = Field(description="The officer who acknowledged it, if one has.")
+    acknowledged_at: str | None
+
+
+class NotAppliedList(BaseModel):
+    envelopes: list[NotAppliedPublic]
+
+
 def _text(instant: Any) -> str | None:
     return format_utc(instant) if instant is not None else None
 

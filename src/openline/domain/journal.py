@@ -52,6 +52,7 @@ class JournalKind(StrEnum):
     ENVELOPE_RECEIVED = "envelope.received"
     ENVELOPE_NOT_APPLIED = "envelope.not_applied"
     ENVELOPE_DELIVERED_NOT_APPLIED = "envelope.delivered_not_applied"
+    ENVELOPE_NOT_APPLIED_ACKNOWLEDGED = "envelope.not_applied_acknowledged"
     LINE_STATUS = "line.status"
     LINE_DELIVERY_REFUSED = "line.delivery_refused"
     NOTIFICATION_CREATED = "notification.created"

@@ -19,7 +19,7 @@ class Action(StrEnum):
     READ = "read"  # every GET: the node, journal, events, messages, notifications, conflicts
     SEND = "send"  # any message: templates (line-check included) or free text
     SEND_DECONFLICTION_REQUEST = "send-deconfliction-request"  # that one template only
-    ACKNOWLEDGE = "acknowledge"
+    ACKNOWLEDGE = "acknowledge"  # a message, or an envelope received but not applied
     NOTIFY = "notify"  # create, revise and change the status of notifications
     REPORT_TRACKS = "report-tracks"  # post this party's track reports
 
@@ -44,7 +44,7 @@ DESCRIPTIONS = {
     Action.READ: "reading",
     Action.SEND: "sending a message",
     Action.SEND_DECONFLICTION_REQUEST: "sending a deconfliction request",
-    Action.ACKNOWLEDGE: "acknowledging a message",
+    Action.ACKNOWLEDGE: "acknowledging a message or an envelope not applied",
     Action.NOTIFY: "creating or changing a notification",
     Action.REPORT_TRACKS: "reporting tracks",
 }

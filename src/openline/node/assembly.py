@@ -25,6 +25,7 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
 from openline.keys.signing import SigningKey, read_private_key
+from openline.line.not_applied import NotAppliedEnvelopes
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
 from openline.node.settings import ConfigError, Settings, load_settings
@@ -74,6 +75,10 @@ class Node:
         # only (services.tracks), told of new notifications by the commits.
         self.tracker = Tracker()
         self.bus.listen(self.tracker.on_commit)
+        # The envelopes received but not applied on the links, either way: loaded as the node
+        # starts (see start), then kept by the commits.
+        self.not_applied = NotAppliedEnvelopes()
+        self.bus.listen(self.not_applied.on_commit)
         self.database_url = database_url(settings.database_url, directory)
         busy = settings.database_busy_timeout
         self.read_engine: Engine = make_engine(self.database_url, writer=False, busy_timeout_s=busy)
@@ -143,13 +148,14 @@ class Node:
         return self._conflict_finder
 
     def start(self) -> None:
-        """Start the writer thread; in its first write, load the conflict finder and journal
-        the start, with the software version."""
+        """Start the writer thread; in its first write, load the conflict finder and the
+        envelopes not applied, and journal the start, with the software version."""
         self.writer.start()
         self.write(self._starting)
 
     def _starting(self, uow: UnitOfWork) -> None:
         self._conflict_finder = _load_conflict_finder(uow, self.settings)
+        self.not_applied.load(uow.conn)
 
         def unload() -> None:  # the start did not commit: nothing loaded stands
             self._conflict_finder = None

@@ -26,7 +26,12 @@ const WARNINGS_SHOWN = 1000;
 // a sound and a desktop notification each.
 const ALARMS_ONE_BY_ONE = 5;
 
-const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], stop: null };
+// The journal kinds that change which envelopes not applied wait for an acknowledgement.
+const NOT_APPLIED_KINDS = new Set(["envelope.not_applied", "envelope.delivered_not_applied",
+  "envelope.not_applied_acknowledged"]);
+
+const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], notApplied: new Set(),
+  stop: null };
 
 async function start() {
   const browser = navigator.language?.slice(0, 2);
@@ -107,8 +112,8 @@ async function open() {
     detail.templates = templates;
     compose.load(templates);
   });
-  await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), journal.load(node.journal.seq),
-    phrasebook, map.loadBorders()]);
+  await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), refreshNotApplied(),
+    journal.load(node.journal.seq), phrasebook, map.loadBorders()]);
   document.body.dataset.ready = "true"; // every view filled: what the e2e tests wait for
   const stop = new AbortController();
   state.stop = stop;
@@ -169,18 +174,35 @@ function onEntry(frame) {
     soon("tracks", refreshTracks);
   }
   if (kind === "message.overdue") overdue(entry.data.message_id, entry.data.from, entry.data.waiting_for);
-  if (kind === "envelope.not_applied" || kind === "envelope.delivered_not_applied") notApplied(kind, entry.data);
+  if (NOT_APPLIED_KINDS.has(kind)) soon("not-applied", refreshNotApplied);
 }
 
-// An envelope received but not applied (docs/line.md), on either side of its link: the alarm
-// names it. The reason is the receiving node's words, shown as text.
-function notApplied(kind, data) {
-  const received = kind === "envelope.not_applied"; // a peer's envelope this node could not apply
-  const envelope = received ? data.envelope : data;
-  const peer = received ? data.envelope.from : data.to;
-  alarm.raise(`not-applied:${data.hash}`, t(received ? "alarm.not_applied" : "alarm.not_applied_out", {
-    seq: envelope.link_seq, id: envelope.id, peer, reason: data.reason,
-  }));
+// The envelopes received but not applied on the node's links, either way (docs/line.md), that
+// no officer has acknowledged: each raises the alarm naming it, at sign-in and after a reload
+// too, until an officer acknowledges it from its banner (journaled as theirs); then it ends on
+// every console of the node. The reason is the receiving node's words, shown as text.
+async function refreshNotApplied() {
+  const { envelopes } = await api("/api/v1/line/not-applied");
+  const current = new Set(envelopes.map((e) => `not-applied:${e.hash}`));
+  for (const e of envelopes) notApplied(e);
+  for (const key of state.notApplied) if (!current.has(key)) alarm.clear(key, "acknowledged");
+  state.notApplied = current;
+}
+
+function notApplied(e) {
+  const text = t(e.direction === "from" ? "alarm.not_applied" : "alarm.not_applied_out", {
+    seq: e.link_seq, id: e.id, peer: e.peer, reason: e.reason,
+  });
+  alarm.raise(`not-applied:${e.hash}`, text, { actions: [{ label: t("alarm.not_applied_ack"), acknowledges: true,
+    run: async () => {
+      try {
+        await api(`/api/v1/line/not-applied/${e.hash}/ack`, { method: "POST" });
+        return true;
+      } catch (error) {
+        showError(error);
+        return false;
+      }
+    } }] });
 }
 
 async function refreshNode() {

@@ -1,0 +1,119 @@
+"""An envelope received but not applied waits on the node until an officer acknowledges it:
+listed by GET /api/v1/line/not-applied for every role, acknowledged by POST .../ack (an
+officer's action, journaled once), and read again from the journal when the node restarts.
+
+BLUE's API runs in this process; RED's unappliable envelopes are handed to BLUE's receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+
+from openline.api.app import create_app
+from openline.domain.envelopes import Envelope, first_prev
+from openline.domain.roles import Role
+from openline.line import receiver
+from openline.node.assembly import Node
+from openline.services.operators import create_token
+from openline.services.setup import NewNode
+from tests.support.nodes import FakeClock, InProcess
+from tests.support.unappliable import unappliable_from_red
+
+LISTED = "/api/v1/line/not-applied"
+
+
+def not_applied_on(api: InProcess, count: int) -> list[Envelope]:
+    """``count`` envelopes from RED, in link order, that BLUE receives but cannot apply."""
+    envelopes: list[Envelope] = []
+    for n in range(1, count + 1):
+        envelopes.append(unappliable_from_red(n, envelopes[-1].hash if envelopes else first_prev()))
+    api.node.write(receiver.apply_batch(api.node, list(envelopes), "test"))
+    return envelopes
+
+
+def ack(api: InProcess, envelope: Envelope, token: str) -> dict[str, object]:
+    response = api.client.post(f"{LISTED}/{envelope.hash}/ack", headers=api.auth(token))
+    return {"status": response.status_code, **response.json()}
+
+
+def acknowledgements(api: InProcess) -> list[dict[str, object]]:
+    page = api.client.get("/api/v1/journal", params={"kind": "envelope.not_applied_acknowledged"})
+    return [entry["data"] for entry in page.json()["entries"]]
+
+
+def test_an_envelope_not_applied_waits_until_one_officer_acknowledges_it(api: InProcess):
+    tokens = {role: create_token(api.node, f"{role.value}-1", role) for role in Role}
+    (envelope,) = not_applied_on(api, 1)
+
+    listed = api.client.get(LISTED, headers=api.auth(tokens[Role.PLANNER]))
+
+    assert listed.status_code == 200
+    (held,) = listed.json()["envelopes"]
+    assert held == {
+        "peer": "RED",
+        "direction": "from",
+        "link_seq": 1,
+        "id": "env_red_1",
+        "kind": "ack",
+        "hash": envelope.hash,
+        "reason": held["reason"],
+        "at": "2024-12-03T12:00:00.000Z",
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+    }
+    assert "no message 'msg_never_sent'" in held["reason"]
+
+    assert ack(api, envelope, tokens[Role.PLANNER])["status"] == 403
+    api.clock.advance(minutes=5)
+    acknowledged = ack(api, envelope, tokens[Role.DUTY_OFFICER])
+    assert acknowledged == {
+        **held,
+        "status": 200,
+        "acknowledged_by": "duty-officer-1",
+        "acknowledged_at": "2024-12-03T12:05:00.000Z",
+    }
+    assert api.client.get(LISTED).json() == {"envelopes": []}
+    (journaled,) = acknowledgements(api)
+    assert journaled["acknowledged_by"] == "duty-officer-1"
+    assert (journaled["peer"], journaled["link_seq"], journaled["hash"]) == (
+        "RED",
+        1,
+        envelope.hash,
+    )
+
+    # A second officer finds the first one's acknowledgement; nothing more is journaled.
+    assert ack(api, envelope, tokens[Role.ADMINISTRATOR]) == acknowledged
+    assert len(acknowledgements(api)) == 1
+
+
+def test_acknowledging_what_is_not_there_is_refused(api: InProcess):
+    unknown = api.client.post(f"{LISTED}/{'0' * 64}/ack")
+    malformed = api.client.post(f"{LISTED}/not-a-hash/ack")
+
+    assert unknown.status_code == 404
+    assert "received but not applied" in unknown.json()["error"]["message"]
+    assert malformed.status_code == 422
+    assert acknowledgements(api) == []
+
+
+@contextmanager
+def serving(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
+    node = Node.open(node_dir.directory, environ={}, clock=clock)
+    with TestClient(create_app(node)) as client:
+        client.headers["Authorization"] = f"Bearer {node_dir.token}"
+        yield InProcess(client, node, node_dir.token, clock)
+
+
+def test_after_a_restart_the_node_still_knows_which_wait_for_an_acknowledgement(
+    node_dir: NewNode, clock: FakeClock
+):
+    with serving(node_dir, clock) as api:
+        first, second = not_applied_on(api, 2)
+        assert ack(api, first, api.token)["status"] == 200
+
+    with serving(node_dir, clock) as api:
+        (waiting,) = api.client.get(LISTED).json()["envelopes"]
+        assert (waiting["link_seq"], waiting["hash"]) == (2, second.hash)
+        assert ack(api, first, api.token)["acknowledged_by"] == "admin"
