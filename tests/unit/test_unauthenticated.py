@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from openline.api import auth
+from openline.api import auth, unverified
 from openline.api.auth import OperatorAuth
 from openline.api.limits import OTHER_CLIENTS, Counted, RefusalTally
 from openline.node.assembly import Node
@@ -196,8 +196,8 @@ def test_a_flood_without_tokens_is_journaled_once_and_counted(node: Node):
             await call(guard, "10.0.0.1", None)
         for n in range(auth.BAD_TOKEN_BURST + 5):
             await call(guard, "10.0.0.1", f"olt_guess{n}")
-        clock.now += auth.UNAUTHENTICATED_PERIOD_S
-        await guard.summarise_due()  # what its summariser does as the period ends
+        clock.now += unverified.PERIOD_S
+        await guard.unverified.summarise_due()  # what its summariser does as the period ends
 
     asyncio.run(scenario())
 
@@ -217,7 +217,7 @@ def test_a_flood_without_tokens_is_journaled_once_and_counted(node: Node):
             "too many unknown operator tokens from this address": 5,
             "unknown operator token": auth.BAD_TOKEN_BURST,
         },
-        "period_s": auth.UNAUTHENTICATED_PERIOD_S,
+        "period_s": unverified.PERIOD_S,
     }
 
 

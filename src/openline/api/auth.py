@@ -7,14 +7,14 @@ and so that no endpoint can forget it.
 Whoever can reach the node can send such requests, as fast as they like, so neither what is
 journaled nor what is checked may grow with their rate (docs/security.md, "Journal growth from
 each source"): the refusals are journaled per client address and period (the first in full,
-with its path quoted short, the rest counted in one summary entry), and an address sending
-unknown tokens faster than ``BAD_TOKEN_RATE`` gets 429s, its further tokens not even looked up.
+with its path quoted short, the rest counted in one summary entry: ``api/unverified.py``, which
+the federation endpoint's unverified refusals share), and an address sending unknown tokens
+faster than ``BAD_TOKEN_RATE`` gets 429s, its further tokens not even looked up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,21 +23,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openline.api.client_address import client_address
 from openline.api.errors import error_response, too_many_requests
-from openline.api.limits import RateLimiter, RefusalTally
+from openline.api.limits import RateLimiter
+from openline.api.unverified import STATE_KEY, UnverifiedRefusals
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote_if_unusual
 from openline.node.assembly import Node
 from openline.services.operators import Operator, operator_for_token
 
-log = logging.getLogger(__name__)
-
 PROTECTED_PREFIX = "/api/"
 RECOGNISED_SECONDS = 60.0
 MAX_RECOGNISED = 10_000
-# Refusals journaled: per address, the first of each period in full, the rest counted; at
-# most UNAUTHENTICATED_MAX_CLIENTS addresses a period each their own, the others together.
-UNAUTHENTICATED_PERIOD_S = 10.0
-UNAUTHENTICATED_MAX_CLIENTS = 32
 PATH_SHOWN = 200  # characters of a refused request's path in its journal entry
 METHOD_SHOWN = 16
 # Tokens not recognised taken from one address: one a second on average, and 60 at once (a
@@ -69,10 +64,7 @@ class OperatorAuth:
         # is kept with the name: a token's role never changes.
         self._recognised: dict[str, tuple[Operator, float]] = {}
         self.bad_tokens = RateLimiter(BAD_TOKEN_RATE, BAD_TOKEN_BURST, clock=clock)
-        self.refusals = RefusalTally(
-            UNAUTHENTICATED_PERIOD_S, UNAUTHENTICATED_MAX_CLIENTS, clock=clock
-        )
-        self._summariser: asyncio.Task[None] | None = None
+        self.unverified = UnverifiedRefusals(node, clock)
 
     def _known(self, token: str) -> Operator | None:
         known = self._recognised.get(token)
@@ -90,6 +82,8 @@ class OperatorAuth:
         if scope["type"] == "lifespan":
             await self.app(scope, self._summarising_at_shutdown(receive), send)
             return
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[STATE_KEY] = self.unverified  # for the routes after
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -123,18 +117,13 @@ class OperatorAuth:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
         client, reason = client_address(scope), refusal.reason
-        if self.refusals.note(client, reason):
-            event = {
-                "reason": reason,
-                "method": quote_if_unusual(scope["method"], METHOD_SHOWN),
-                "path": quote_if_unusual(scope["path"], PATH_SHOWN),
-                "client": client,
-            }
-            await self.node.write_async(
-                lambda uow: uow.record(JournalKind.SECURITY_UNAUTHENTICATED, event)
-            )
-        else:
-            self._summarise_when_due()
+        event = {
+            "reason": reason,
+            "method": quote_if_unusual(scope["method"], METHOD_SHOWN),
+            "path": quote_if_unusual(scope["path"], PATH_SHOWN),
+            "client": client,
+        }
+        await self.unverified.journal(client, reason, JournalKind.SECURITY_UNAUTHENTICATED, event)
         if refusal.retry_after_s:
             response = too_many_requests(
                 f"{reason} ({client}): over the limit of {BAD_TOKEN_RATE:g} a second (bursts "
@@ -150,20 +139,6 @@ class OperatorAuth:
             )
         await response(scope, receive, send)
 
-    def _summarise_when_due(self) -> None:
-        if self._summariser is None or self._summariser.done():
-            self._summariser = asyncio.create_task(self._summarise())
-
-    async def _summarise(self) -> None:
-        """Journal each period's counts as it ends, while there are any."""
-        while (wait := self.refusals.seconds_to_due()) is not None:
-            await asyncio.sleep(wait)
-            try:
-                await self.summarise_due()
-            except Exception as exc:  # the node stopped meanwhile: these counts are lost
-                log.warning("the counts of refused API requests could not be journaled: %s", exc)
-                return
-
     def _summarising_at_shutdown(self, receive: Receive) -> Receive:
         """``receive`` of the app's lifespan, journaling the counts kept before the app hears
         of the shutdown (and stops the node's writer)."""
@@ -171,18 +146,10 @@ class OperatorAuth:
         async def receive_then_summarise() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
-                await self.summarise_due(stopping=True)
+                await self.unverified.summarise_due(stopping=True)
             return message
 
         return receive_then_summarise
-
-    async def summarise_due(self, *, stopping: bool = False) -> None:
-        """Journal the counts of the periods that have ended (all of them, when stopping)."""
-        tally = self.refusals.close() if stopping else self.refusals.due()
-        counted = [c.to_json(self.refusals.period_s) for c in tally]
-        if counted:
-            kind = JournalKind.SECURITY_UNAUTHENTICATED_COUNTED
-            await self.node.write_async(lambda uow: [uow.record(kind, c) for c in counted])
 
 
 @dataclass(frozen=True)

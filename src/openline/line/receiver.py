@@ -118,10 +118,23 @@ def check_alone(
     return checked
 
 
-def apply_batch(node: Node, checked: list[Checked], client: str | None) -> Operation[list[Outcome]]:
+def unverified_refusals(checked: list[Checked]) -> list[Refused]:
+    """The refusals of the envelopes of ``checked`` no peer's key verified, in order."""
+    return [item.refused for item in checked if isinstance(item, _Rejected)]
+
+
+def apply_batch(
+    node: Node, checked: list[Checked], client: str | None, *, unverified_in_full: bool = True
+) -> Operation[list[Outcome]]:
+    """Apply the envelopes a peer's key verified, each in its place, and journal the refusals.
+
+    ``unverified_in_full``: whether the first refusal of an envelope no key verified is
+    journaled in full; the others are not (the federation endpoint counts them).
+    """
+
     def apply(uow: UnitOfWork) -> list[Outcome]:
         heads: dict[str, tuple[int, str]] = {}
-        refusals = _Refusals(uow, client)
+        refusals = _Refusals(uow, client, unverified_in_full)
         outcomes = [_apply_one(uow, node, item, heads, refusals) for item in checked]
         refusals.summarise()
         now = format_utc(node.clock())
@@ -133,25 +146,43 @@ def apply_batch(node: Node, checked: list[Checked], client: str | None) -> Opera
 
 
 class _Refusals:
-    """The refusals of one batch, journaled as security events: the first
-    ``JOURNALED_IN_FULL`` each in full, with what the envelope claimed to be, and the rest
-    counted in one summary entry. So a peer (or whoever holds its key) that sends batches of
-    forgeries grows the journal by at most two entries a request, and the federation
-    endpoint's rate limit bounds the requests."""
+    """The refusals of one batch, journaled as security events, with what the envelope claimed
+    to be.
+
+    Of envelopes a peer's key verified (a gap, a replay, a broken link): the first
+    ``JOURNALED_IN_FULL`` each in full and the rest counted in one summary entry, so a peer (or
+    whoever holds its key) grows the journal by at most two entries a request, and the
+    endpoint's per-peer rate limit bounds the requests. Of envelopes no key verified (shape,
+    addressee, sender, signature: anyone can send them): the first in full if
+    ``unverified_in_full``, none of the others, which the endpoint counts per address and period
+    (``api/unverified.py``) whatever their rate.
+    """
 
     JOURNALED_IN_FULL = 1
 
-    def __init__(self, uow: UnitOfWork, client: str | None) -> None:
+    def __init__(self, uow: UnitOfWork, client: str | None, unverified_in_full: bool) -> None:
         self.uow, self.client = uow, client
         self.in_full = 0
+        self.unverified_in_full = unverified_in_full
         self.counted: dict[str, int] = {}
 
     def refuse(
-        self, raw: dict[str, Any], refused: Refused, envelope_hash: str | None = None
+        self,
+        raw: dict[str, Any],
+        refused: Refused,
+        envelope_hash: str | None = None,
+        *,
+        verified: bool,
     ) -> Outcome:
         link_seq, envelope_id = _short(raw.get("link_seq")), raw.get("id")
-        if self.in_full < self.JOURNALED_IN_FULL:
-            self.in_full += 1
+        if verified:
+            in_full = self.in_full < self.JOURNALED_IN_FULL
+            self.in_full += in_full
+            if not in_full:
+                self.counted[refused.code] = self.counted.get(refused.code, 0) + 1
+        else:
+            in_full, self.unverified_in_full = self.unverified_in_full, False
+        if in_full:
             self.uow.record(
                 JournalKind.SECURITY_ENVELOPE_REFUSED,
                 {
@@ -165,8 +196,6 @@ class _Refusals:
                     "client": self.client,
                 },
             )
-        else:
-            self.counted[refused.code] = self.counted.get(refused.code, 0) + 1
         return Outcome(link_seq, _short(envelope_id), refused=refused)
 
     def summarise(self) -> None:
@@ -190,7 +219,7 @@ def _apply_one(
 ) -> Outcome:
     if isinstance(item, _Rejected):
         raw = item.raw if isinstance(item.raw, dict) else {}
-        return refusals.refuse(raw, item.refused)
+        return refusals.refuse(raw, item.refused, verified=False)
     envelope = item
     if envelope.sender not in heads:
         heads[envelope.sender] = store.last_applied(uow.conn, envelope.sender)
@@ -224,7 +253,7 @@ def _apply_one(
             receipt = _receipted(uow, node, envelope, not_applied=_why_not(envelope, exc))
         heads[envelope.sender] = (envelope.link_seq, envelope.hash)
         return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
-    outcome = refusals.refuse(envelope.to_json(), refused, envelope.hash)
+    outcome = refusals.refuse(envelope.to_json(), refused, envelope.hash, verified=True)
     return Outcome(outcome.link_seq, outcome.id, refused=outcome.refused, expected_seq=seq + 1)
 
 

@@ -9,6 +9,10 @@ limit of the client's address; once the signatures are checked, the limit of the
 signed the batch, which then pays for it instead of the address. A flood gets 429s and one
 journal entry per burst, so neither the node's time nor its journal can be flooded, and
 forgeries claiming to come from a peer spend their own address's budget, never the peer's.
+
+What no peer's key verified (a malformed or too large request, an envelope refused before its
+signature verified) is journaled like a request without a token (``api/unverified.py``): per
+address and period the first in full, the rest counted, whatever the rate.
 """
 
 from __future__ import annotations
@@ -27,16 +31,21 @@ from openline.api.client_address import client_address
 from openline.api.deps import LineDep, NodeDep
 from openline.api.errors import error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
+from openline.api.unverified import of_request
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
-from openline.line.receiver import Checked, apply_batch, check_alone
+from openline.line.receiver import Checked, apply_batch, check_alone, unverified_refusals
 from openline.node.assembly import Node
 from openline.node.settings import Settings
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 MAX_BATCH = 2000
 INLINE_CHECK_MAX = 16
+# What each unverified refusal is counted as, per address and period.
+MALFORMED = "federation: malformed request"
+TOO_LARGE = "federation: request too large"
+ENVELOPE_REFUSED = "federation: envelope refused, {code}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ async def receive_envelopes(
         payload = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"the body is not JSON: {exc}"
-    envelopes = await _envelopes(payload, problem, node, client)
+    envelopes = await _envelopes(payload, problem, request.scope)
     # A few envelopes are checked here (a signature is 40 us); a big batch on a worker thread,
     # so the event loop keeps serving operators meanwhile.
     if len(envelopes) <= INLINE_CHECK_MAX:
@@ -90,7 +99,15 @@ async def receive_envelopes(
     limited = await _peer_rate_limited(limits, node, client, checked)
     if limited is not None:
         return limited
-    outcomes = await node.write_async(apply_batch(node, checked, client))
+    refusals = of_request(request.scope)
+    in_full = [
+        refusals.take(client, ENVELOPE_REFUSED.format(code=refused.code))
+        for refused in unverified_refusals(checked)
+    ]
+    first_in_full = bool(in_full) and in_full[0]
+    outcomes = await node.write_async(
+        apply_batch(node, checked, client, unverified_in_full=first_in_full)
+    )
     body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
     return Response(body, media_type="application/json")
 
@@ -141,21 +158,19 @@ async def _rate_limited(
 
 async def journal_too_large(scope: Scope, limit: int) -> None:
     """Journal a federation request refused for its size, within the rate limit of its address
-    (its body is never read, so it names no peer)."""
+    (its body is never read, so it names no peer), the first of its address and period in full."""
     if not scope["path"].startswith(router.prefix):
         return
     app = scope["app"]
     client = client_address(scope)
     if not app.state.federation_limits.by_address.admit(client).allowed:
         return  # in a burst of refusals: journaled once, as it began
-    node: Node = app.state.node
     event = {"reason": f"the request body is over the limit of {limit} bytes", "client": client}
-    await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_TOO_LARGE, event))
+    kind = JournalKind.SECURITY_FEDERATION_TOO_LARGE
+    await of_request(scope).journal(client, TOO_LARGE, kind, event)
 
 
-async def _envelopes(
-    payload: object, problem: str | None, node: Node, client: str | None
-) -> list[object]:
+async def _envelopes(payload: object, problem: str | None, scope: Scope) -> list[object]:
     if problem is None:
         envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
         if not isinstance(envelopes, list) or not envelopes:
@@ -164,6 +179,8 @@ async def _envelopes(
             problem = f"{len(envelopes)} envelopes in one batch, over the limit of {MAX_BATCH}"
         else:
             return envelopes
+    client = client_address(scope)
     event = {"reason": problem, "client": client}
-    await node.write_async(lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_MALFORMED, event))
+    kind = JournalKind.SECURITY_FEDERATION_MALFORMED
+    await of_request(scope).journal(client, MALFORMED, kind, event)
     raise InvalidInput(problem, field="envelopes")
