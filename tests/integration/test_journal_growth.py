@@ -23,11 +23,13 @@ import httpx
 import pytest
 
 from openline.api import auth, unverified
+from openline.api.routes import federation
 from openline.keys.signing import SigningKey
-from tests.support.hostile import client_at, running_pair
+from tests.support.hostile import client_at, counted_refusals, running_pair
 from tests.support.operator import assert_flash_gets_through
 from tests.support.processes import Pair, RunningNode
 from tests.support.red import FEDERATION, Red
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -294,7 +296,28 @@ def test_each_unauthenticated_source_at_its_limit_grows_the_journal_within_its_b
     print(f"{window:.1f} s, by source (answers, entries, bytes): {grown}")
     assert 429 in sources[1].statuses
     assert 429 in sources[5].statuses
+    malformed, refused = sources[2], sources[4]
+    assert_each_refusal_kept(blue, malformed.address, MALFORMED, malformed.statuses.count(422))
+    assert_each_refusal_kept(blue, refused.address, REFUSED, 20 * refused.statuses.count(200))
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+
+
+MALFORMED = ("security.federation_malformed", federation.MALFORMED)
+REFUSED = ("security.envelope_refused", federation.ENVELOPE_REFUSED.format(code="malformed"))
+
+
+def assert_each_refusal_kept(
+    node: RunningNode, address: str, journaled: tuple[str, str], refusals: int
+) -> None:
+    """Each of the ``refusals`` of ``address``'s requests is journaled: in full, as the kind
+    ``journaled[0]``, or counted under the reason ``journaled[1]`` as its period ends."""
+    kind, reason = journaled
+
+    def kept() -> int:
+        in_full = [e for e in security_entries(node, 0, address) if e["kind"] == kind]
+        return len(in_full) + counted_refusals(node, address)[reason]
+
+    wait_for(lambda: kept() == refusals, timeout=2 * unverified.PERIOD_S, what=f"{refusals}")
 
 
 def test_the_counts_of_a_period_cut_short_by_a_stop_are_journaled(pair: Pair):
