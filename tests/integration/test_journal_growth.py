@@ -296,13 +296,15 @@ def test_each_unauthenticated_source_at_its_limit_grows_the_journal_within_its_b
     print(f"{window:.1f} s, by source (answers, entries, bytes): {grown}")
     assert 429 in sources[1].statuses
     assert 429 in sources[5].statuses
-    malformed, refused = sources[2], sources[4]
+    malformed, too_large, refused = sources[2], sources[3], sources[4]
     assert_each_refusal_kept(blue, malformed.address, MALFORMED, malformed.statuses.count(422))
+    assert_each_refusal_kept(blue, too_large.address, TOO_LARGE, too_large.statuses.count(413))
     assert_each_refusal_kept(blue, refused.address, REFUSED, 20 * refused.statuses.count(200))
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
 
 
 MALFORMED = ("security.federation_malformed", federation.MALFORMED)
+TOO_LARGE = ("security.federation_too_large", federation.TOO_LARGE)
 REFUSED = ("security.envelope_refused", federation.ENVELOPE_REFUSED.format(code="malformed"))
 
 

@@ -157,14 +157,13 @@ async def _rate_limited(
 
 
 async def journal_too_large(scope: Scope, limit: int) -> None:
-    """Journal a federation request refused for its size, within the rate limit of its address
-    (its body is never read, so it names no peer), the first of its address and period in full."""
+    """Journal a federation request refused for its size (its body is never read, so it names
+    no peer): the first of its address and period in full, the others counted. It spends its
+    address's allowance like any request; its answer is 413 either way."""
     if not scope["path"].startswith(router.prefix):
         return
-    app = scope["app"]
     client = client_address(scope)
-    if not app.state.federation_limits.by_address.admit(client).allowed:
-        return  # in a burst of refusals: journaled once, as it began
+    scope["app"].state.federation_limits.by_address.admit(client)
     event = {"reason": f"the request body is over the limit of {limit} bytes", "client": client}
     kind = JournalKind.SECURITY_FEDERATION_TOO_LARGE
     await of_request(scope).journal(client, TOO_LARGE, kind, event)
