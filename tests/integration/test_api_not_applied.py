@@ -74,7 +74,7 @@ def test_an_envelope_not_applied_waits_until_one_officer_acknowledges_it(api: In
         "acknowledged_by": "duty-officer-1",
         "acknowledged_at": "2024-12-03T12:05:00.000Z",
     }
-    assert api.client.get(LISTED).json() == {"envelopes": []}
+    assert api.client.get(LISTED).json() == {"envelopes": [], "total": 0}
     (journaled,) = acknowledgements(api)
     assert journaled["acknowledged_by"] == "duty-officer-1"
     assert (journaled["peer"], journaled["link_seq"], journaled["hash"]) == (
@@ -86,6 +86,16 @@ def test_an_envelope_not_applied_waits_until_one_officer_acknowledges_it(api: In
     # A second officer finds the first one's acknowledgement; nothing more is journaled.
     assert ack(api, envelope, tokens[Role.ADMINISTRATOR]) == acknowledged
     assert len(acknowledgements(api)) == 1
+
+
+def test_the_oldest_are_listed_first_up_to_the_limit_and_all_are_counted(api: InProcess):
+    not_applied_on(api, 3)
+
+    listed = api.client.get(LISTED, params={"limit": 2}).json()
+
+    assert [held["link_seq"] for held in listed["envelopes"]] == [1, 2]
+    assert listed["total"] == 3
+    assert api.client.get(LISTED, params={"limit": 1001}).status_code == 422
 
 
 def test_acknowledging_what_is_not_there_is_refused(api: InProcess):

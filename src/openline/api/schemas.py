@@ -161,7 +161,8 @@ class NotAppliedPublic(BaseModel):
 
 
 class NotAppliedList(BaseModel):
-    envelopes: list[NotAppliedPublic]
+    envelopes: list[NotAppliedPublic] = Field(description="The oldest `limit` of them.")
+    total: int = Field(description="How many wait for an acknowledgement in all.")
 
 
 def _text(instant: Any) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from openline.api.deps import NodeDep, Operator, requires
 from openline.api.schemas import NotAppliedList, NotAppliedPublic
@@ -14,15 +14,24 @@ from openline.services.not_applied import acknowledgement
 
 router = APIRouter(prefix="/api/v1/line", tags=["line"])
 
+# A peer of another version may send one unappliable envelope after another: the answer, and
+# the console's banners, stay bounded; the oldest come first, and `total` counts them all.
+MAX_LISTED = 1000
+
 EnvelopeHash = Annotated[
     str, Path(pattern=r"^[0-9a-f]{64}$", description="The envelope's hash (SHA-256, in hex).")
 ]
 
 
 @router.get("/not-applied", response_model=NotAppliedList, dependencies=requires(Action.READ))
-def not_applied(node: NodeDep, _operator: Operator) -> NotAppliedList:
+def not_applied(
+    node: NodeDep, _operator: Operator, limit: Annotated[int, Query(ge=1, le=MAX_LISTED)] = 100
+) -> NotAppliedList:
     waiting = node.not_applied.unacknowledged()
-    return NotAppliedList(envelopes=[NotAppliedPublic(**held.to_json()) for held in waiting])
+    return NotAppliedList(
+        envelopes=[NotAppliedPublic(**held.to_json()) for held in waiting[:limit]],
+        total=len(waiting),
+    )
 
 
 @router.post(
