@@ -46,6 +46,7 @@ INLINE_CHECK_MAX = 16
 MALFORMED = "federation: malformed request"
 TOO_LARGE = "federation: request too large"
 ENVELOPE_REFUSED = "federation: envelope refused, {code}"
+RATE_LIMITED = "federation: over its address's rate limit"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ async def receive_envelopes(
     except BodyTooLarge as too_large:
         await journal_too_large(request.scope, too_large.limit)
         raise
-    limited = await _rate_limited(limits.by_address, node, client, None)
+    limited = await _rate_limited(limits.by_address, node, client, None, request.scope)
     if limited is not None:
         return limited
     payload: object = None
@@ -96,7 +97,7 @@ async def receive_envelopes(
         checked = check_alone(node, envelopes, keys)
     else:
         checked = await asyncio.to_thread(check_alone, node, envelopes, keys)
-    limited = await _peer_rate_limited(limits, node, client, checked)
+    limited = await _peer_rate_limited(limits, node, client, checked, request.scope)
     if limited is not None:
         return limited
     refusals = of_request(request.scope)
@@ -113,7 +114,7 @@ async def receive_envelopes(
 
 
 async def _peer_rate_limited(
-    limits: FederationLimits, node: Node, client: str | None, checked: list[Checked]
+    limits: FederationLimits, node: Node, client: str | None, checked: list[Checked], scope: Scope
 ) -> Response | None:
     """A batch holding envelopes whose signatures verified is the signing peers' to pay for,
     not its address's: None if within each such peer's rate, else the 429 to answer."""
@@ -121,17 +122,19 @@ async def _peer_rate_limited(
     if signers:
         limits.by_address.refund(client)
     for peer in signers:
-        limited = await _rate_limited(limits.by_peer, node, client, peer)
+        limited = await _rate_limited(limits.by_peer, node, client, peer, scope)
         if limited is not None:
             return limited
     return None
 
 
 async def _rate_limited(
-    limiter: RateLimiter, node: Node, client: str | None, peer: str | None
+    limiter: RateLimiter, node: Node, client: str | None, peer: str | None, scope: Scope
 ) -> Response | None:
     """None if the request is within the rate of its peer (``peer``, verified) or its address
-    (``peer`` None); else the 429 to answer."""
+    (``peer`` None); else the 429 to answer. The first refusal of a burst is journaled: a
+    verified peer's at once, an address's through the tally of unverified refusals, so that
+    bursts from ever new addresses add a bounded number of entries too."""
     admission = limiter.admit(peer or client)
     if admission.allowed:
         return None
@@ -142,9 +145,11 @@ async def _rate_limited(
             "limit_per_s": limiter.rate,
             "burst": limiter.burst,
         }
-        await node.write_async(
-            lambda uow: uow.record(JournalKind.SECURITY_FEDERATION_RATE_LIMITED, event)
-        )
+        kind = JournalKind.SECURITY_FEDERATION_RATE_LIMITED
+        if peer is None:
+            await of_request(scope).journal(client, RATE_LIMITED, kind, event)
+        else:
+            await node.write_async(lambda uow: uow.record(kind, event))
     who = f"{peer} (at {client})" if peer else client
     response = error_response(
         429,
