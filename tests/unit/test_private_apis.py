@@ -8,14 +8,16 @@ node to slow clients (docs/reliability.md, "Dependencies"):
   ``Geod.inv`` and ``Geod.fwd``. Their signatures are checked here; tests/unit/test_geodesy.py
   holds their results to the public calls' bit for bit.
 - uvicorn's ``HttpToolsProtocol`` (openline.api.server), extended with a deadline for reading
-  each request: the methods it overrides, the attributes it reads, and its answers, which must
-  be those of uvicorn's own protocol.
+  each request and with its 400 (what its parser cannot read) in the one error shape: the
+  methods it overrides, the attributes it reads, and its answers, which must be those of
+  uvicorn's own protocol but for that 400's body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +54,7 @@ def test_pyprojs_in_place_geodesics_take_the_arguments_geodesy_gives(
         ("connection_lost", ["self", "exc"]),
         ("on_message_begin", ["self"]),
         ("on_message_complete", ["self"]),
+        ("send_400_response", ["self", "msg"]),
     ],
 )
 def test_uvicorns_httptools_protocol_has_the_methods_the_node_extends(
@@ -140,7 +143,16 @@ def test_the_timed_protocol_answers_as_uvicorns_own() -> None:
     theirs = asyncio.run(answers("httptools"))
     assert theirs[1].endswith(b"POST /messages hello")
     assert theirs[3].startswith(b"HTTP/1.1 400 ")
-    assert asyncio.run(answers(timed_protocol(30.0))) == theirs
+    ours = asyncio.run(answers(timed_protocol(30.0)))
+    assert ours[:3] == theirs[:3]
+    # What the parser cannot read: the same 400, its body in the one error shape.
+    head, _, body = ours[3].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"content-type: application/json" in head
+    assert b"connection: close" in head
+    assert json.loads(body)["error"]["code"] == "malformed_request"
+    assert theirs[3].endswith(b"Invalid HTTP request received.")
+    assert json.loads(body)["error"]["message"].endswith("Invalid HTTP request received.")
 
 
 def test_a_request_sent_too_slowly_is_cut_after_one_answered_slowly() -> None:
