@@ -108,6 +108,72 @@ def test_acknowledging_what_is_not_there_is_refused(api: InProcess):
     assert acknowledgements(api) == []
 
 
+def test_an_officer_acknowledges_all_those_seen_at_once_each_journaled_as_theirs(api: InProcess):
+    tokens = {role: create_token(api.node, f"{role.value}-1", role) for role in Role}
+    envelopes = not_applied_on(api, 8)
+    first, *seen = envelopes[:7]
+    assert ack(api, first, tokens[Role.DUTY_OFFICER])["status"] == 200
+    hashes = [envelope.hash for envelope in [first, *seen]]
+
+    refused = api.client.post(
+        f"{LISTED}/ack", json={"hashes": hashes}, headers=api.auth(tokens[Role.PLANNER])
+    )
+    assert refused.status_code == 403
+    api.clock.advance(minutes=1)
+    answered = api.client.post(
+        f"{LISTED}/ack", json={"hashes": hashes}, headers=api.auth(tokens[Role.ADMINISTRATOR])
+    )
+
+    assert answered.status_code == 200
+    held = answered.json()["envelopes"]
+    assert [each["link_seq"] for each in held] == list(range(1, 8))
+    # The first was already acknowledged: the answer is that acknowledgement, journaled once.
+    assert [each["acknowledged_by"] for each in held] == ["duty-officer-1"] + [
+        "administrator-1"
+    ] * 6
+    assert {each["acknowledged_at"] for each in held[1:]} == {"2024-12-03T12:01:00.000Z"}
+    journaled = acknowledgements(api)
+    assert [(each["link_seq"], each["acknowledged_by"]) for each in journaled] == [
+        (1, "duty-officer-1"),
+        *((n, "administrator-1") for n in range(2, 8)),
+    ]
+    # The one the officer did not see still waits.
+    listed = api.client.get(LISTED).json()
+    assert [each["hash"] for each in listed["envelopes"]] == [envelopes[7].hash]
+    assert listed["total"] == 1
+
+
+def test_a_malformed_or_unknown_list_acknowledges_none_of_it(api: InProcess):
+    (envelope,) = not_applied_on(api, 1)
+    known = envelope.hash
+    malformed = [
+        {},
+        {"hashes": []},
+        {"hashes": known},
+        {"hashes": [known, "not-a-hash"]},
+        {"hashes": [known.upper()]},
+        {"hashes": [known] * 1001},
+        {"hashes": [known], "also": 1},
+        [known],
+    ]
+    for body in malformed:
+        answer = api.client.post(f"{LISTED}/ack", json=body)
+        assert answer.status_code == 422, body
+        assert answer.json()["error"]["code"], body
+
+    unknown = api.client.post(f"{LISTED}/ack", json={"hashes": [known, "0" * 64]})
+
+    assert unknown.status_code == 404
+    assert "no envelope '000000" in unknown.json()["error"]["message"]
+    assert acknowledgements(api) == []
+    assert [each["hash"] for each in api.client.get(LISTED).json()["envelopes"]] == [known]
+    # At most 1000 in one request, a hash repeated acknowledged once.
+    answered = api.client.post(f"{LISTED}/ack", json={"hashes": [known] * 1000})
+    assert answered.status_code == 200
+    assert len(answered.json()["envelopes"]) == 1000
+    assert len(acknowledgements(api)) == 1
+
+
 @contextmanager
 def serving(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
     node = Node.open(node_dir.directory, environ={}, clock=clock)

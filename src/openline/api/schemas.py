@@ -165,6 +165,29 @@ class NotAppliedList(BaseModel):
     total: int = Field(description="How many wait for an acknowledgement in all.")
 
 
+# At most this many envelopes not applied acknowledged in one request: ten of the console's lists.
+MAX_ACKNOWLEDGED = 1000
+ENVELOPE_HASH = r"^[0-9a-f]{64}$"
+
+
+class NotAppliedAcknowledgement(BaseModel):
+    """The envelopes not applied an officer acknowledges at once: those the console showed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hashes: list[Annotated[str, Field(pattern=ENVELOPE_HASH)]] = Field(
+        min_length=1,
+        max_length=MAX_ACKNOWLEDGED,
+        description="The envelopes' hashes (SHA-256, in hex), as listed.",
+    )
+
+
+class NotAppliedAcknowledged(BaseModel):
+    envelopes: list[NotAppliedPublic] = Field(
+        description="Each acknowledged, in the order asked: by this officer, or by the one before."
+    )
+
+
 def _text(instant: Any) -> str | None:
     return format_utc(instant) if instant is not None else None
 

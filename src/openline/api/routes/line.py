@@ -8,9 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from openline.api.deps import NodeDep, Operator, requires
-from openline.api.schemas import NotAppliedList, NotAppliedPublic
+from openline.api.schemas import (
+    ENVELOPE_HASH,
+    NotAppliedAcknowledged,
+    NotAppliedAcknowledgement,
+    NotAppliedList,
+    NotAppliedPublic,
+)
 from openline.domain.roles import Action
-from openline.services.not_applied import acknowledgement
+from openline.node.assembly import Node
+from openline.services.not_applied import acknowledgements
 
 router = APIRouter(prefix="/api/v1/line", tags=["line"])
 
@@ -19,7 +26,7 @@ router = APIRouter(prefix="/api/v1/line", tags=["line"])
 MAX_LISTED = 1000
 
 EnvelopeHash = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{64}$", description="The envelope's hash (SHA-256, in hex).")
+    str, Path(pattern=ENVELOPE_HASH, description="The envelope's hash (SHA-256, in hex).")
 ]
 
 
@@ -34,13 +41,23 @@ def not_applied(
     )
 
 
-@router.post(
-    "/not-applied/{envelope_hash}/ack",
-    response_model=NotAppliedPublic,
-    dependencies=requires(Action.ACKNOWLEDGE),
-)
+@router.post("/not-applied/{envelope_hash}/ack", dependencies=requires(Action.ACKNOWLEDGE))
 async def acknowledge(
     envelope_hash: EnvelopeHash, node: NodeDep, operator: Operator
 ) -> NotAppliedPublic:
-    held = await node.write_async(acknowledgement(node, envelope_hash, operator))
-    return NotAppliedPublic(**held.to_json())
+    (acknowledged,) = await _acknowledged(node, [envelope_hash], operator)
+    return acknowledged
+
+
+@router.post("/not-applied/ack", dependencies=requires(Action.ACKNOWLEDGE))
+async def acknowledge_all(
+    asked: NotAppliedAcknowledgement, node: NodeDep, operator: Operator
+) -> NotAppliedAcknowledged:
+    """Those the officer saw, at once (the console's "Acknowledge all"): each journaled as if
+    acknowledged alone, all or none."""
+    return NotAppliedAcknowledged(envelopes=await _acknowledged(node, asked.hashes, operator))
+
+
+async def _acknowledged(node: Node, hashes: list[str], operator: str) -> list[NotAppliedPublic]:
+    held = await node.write_async(acknowledgements(node, hashes, operator))
+    return [NotAppliedPublic(**each.to_json()) for each in held]
