@@ -7,8 +7,10 @@ returns once committed, so each step is done when its call returns.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -17,9 +19,11 @@ from typing import Any
 import pytest
 
 from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.domain.errors import Unavailable
 from openline.domain.proximity_episodes import GRACE_S
 from openline.domain.timeutil import format_utc
 from openline.domain.tracks import parse_reports
+from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
 from openline.services import tracks
 from openline.services.setup import NewNode
@@ -28,6 +32,8 @@ from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
 from tests.support.nodes import FakeClock, InProcess, link, silent_card
 from tests.support.tracks import track_report
+
+STOP_BOUND_S = 5.0  # a node stops within this, whatever its finding is doing (loaded machine)
 
 
 @contextmanager
@@ -198,6 +204,46 @@ def test_the_warnings_are_found_outside_the_writer_which_goes_on_meanwhile(
         ticking.join()
 
     assert len(node.write(tracks.current_warnings(node)).warnings) == 1
+
+
+def test_a_node_stops_at_once_while_a_finding_runs_and_holds_nothing_after_its_stop(
+    node_dir: NewNode, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+):
+    finding, go_on = threading.Event(), threading.Event()
+    find = tracks.find_warnings
+
+    def endless_find(*args: Any) -> Any:  # a saturated sky on a loaded machine
+        finding.set()
+        go_on.wait(timeout=STOP_BOUND_S * 4)
+        return find(*args)
+
+    monkeypatch.setattr(tracks, "find_warnings", endless_find)
+
+    async def run_until_a_finding_then_stop(node: Node) -> None:
+        loop = TrackLoop(node)
+        loop.start()
+        while not finding.is_set():
+            await asyncio.sleep(0.01)
+        await loop.stop()
+
+    with started(node_dir, clock, OPENLINE_TRACK_INTERVAL="0.05") as node:
+        from_red(node, report(clock, "R1", lon=38.5, heading_deg=270, alt_m=3100))
+        post(node, report(clock, "B1"))
+        began = time.monotonic()
+        asyncio.run(run_until_a_finding_then_stop(node))  # as the API's lifespan ends
+        node.stop()
+        took = time.monotonic() - began
+        go_on.set()  # the finding ends after the stop: what it found is held nowhere
+        for thread in threading.enumerate():
+            if thread.name == "openline-track-interval":
+                thread.join(timeout=STOP_BOUND_S)
+
+        assert took < STOP_BOUND_S
+        with pytest.raises(Unavailable, match="the node is stopping"):
+            node.write(tracks.current_warnings(node))
+        entries = node.read(lambda conn: journal_store.read_entries(conn, limit=5000))
+        assert entries[-1].kind == "node.stopped"
+        assert not [e for e in entries if e.kind.startswith("proximity.")]
 
 
 def test_a_peers_report_already_stale_is_dropped_and_a_malformed_one_refused(

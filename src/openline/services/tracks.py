@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -152,18 +153,21 @@ class Finding(NamedTuple):
     limits: rules.ProximityRules
 
 
-def tick(node: Node) -> None:
-    """What ``TrackLoop`` does every ``track_interval`` (from a worker thread: it waits on the
-    writer). In one operation, forget stale tracks and seal the latest reports of our changed
-    tracks for the peers; then, if anything the warnings depend on changed, find them again
-    **outside the writer** (a saturated sky takes seconds, during which the line goes on);
-    in a second operation, hold them and journal the cycle's opened and cleared warnings."""
+def tick(node: Node, stopping: threading.Event | None = None) -> None:
+    """What ``TrackLoop`` does every ``track_interval`` (from a thread of its own: it waits on
+    the writer). In one operation, forget stale tracks and seal the latest reports of our
+    changed tracks for the peers; then, if anything the warnings depend on changed, find them
+    again **outside the writer** (a saturated sky takes seconds, during which the line goes
+    on); in a second operation, hold them and journal the cycle's opened and cleared warnings
+    (unless the node began ``stopping`` meanwhile: it holds nothing more)."""
     finding = node.write(_age_and_seal(node))
     found, took = None, 0.0
     if finding is not None:
         started = time.monotonic()
         found = find_warnings(*finding)
         took = time.monotonic() - started
+    if stopping is not None and stopping.is_set():
+        return
     node.write(_hold_warnings(node, found, took))
 
 

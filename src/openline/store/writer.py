@@ -118,6 +118,9 @@ class Writer:
         self._on_commit = on_commit
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        # Once told to stop, nothing more is queued (it would wait for ever behind the stop).
+        self._accepting = threading.Lock()
+        self._stopped = False
         # The writer thread keeps one connection open: checking one out of the pool for each
         # commit cost a fifth of a millisecond on every hop of the line.
         self._conn: Connection | None = None
@@ -125,23 +128,30 @@ class Writer:
 
     def start(self) -> None:
         if self._thread is None:
+            self._stopped = False
             self._thread = threading.Thread(target=self._loop, name="openline-writer", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Finish what is queued, then stop."""
+        """Finish what is queued, then stop: a write submitted from now on is refused."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            with self._accepting:
+                self._stopped = True
+                self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
 
     def submit(self, operation: Operation[T]) -> Future[T]:
         future: Future[T] = Future()
-        if self._thread is None:
-            # Not started (one-shot commands such as `openline token create`): run it now.
-            self._commit([(operation, future)], self._engine.connect)
-        else:
-            self._queue.put((operation, future))
+        with self._accepting:
+            if self._stopped:
+                future.set_exception(Unavailable("the node is stopping: this write was not kept"))
+                return future
+            if self._thread is not None:
+                self._queue.put((operation, future))
+                return future
+        # Not started (one-shot commands such as `openline token create`): run it now.
+        self._commit([(operation, future)], self._engine.connect)
         return future
 
     def run(self, operation: Operation[T]) -> T:
