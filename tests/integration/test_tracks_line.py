@@ -88,12 +88,15 @@ def test_converging_tracks_give_the_same_warning_on_both_nodes_journaled_once(pa
     key = approach_key(TrackRef("BLUE", "B1"), TrackRef("RED", "R1"))
 
     wait_for(lambda: on_both(pair, key), timeout=10, what="the warning on both nodes")
-    # A newer report: no new entry.
-    post_tracks(pair.blue, track_report("B1", lat=35.0, lon=38.001, heading_deg=90))
+    # A newer report: no new entry. Each node finds the warning again at its next track
+    # interval (BLUE too: not in the POST), so both are waited for at the newer report.
+    newer = track_report("B1", lat=35.0, lon=38.001, heading_deg=90)
+    post_tracks(pair.blue, newer)
+    newer_ref = {"party": "BLUE", "track_id": "B1", "time": newer["time"]}
     wait_for(
-        lambda: warnings_of(pair.red)[key]["a"] == warnings_of(pair.blue)[key]["a"],
+        lambda: all(warnings_of(n)[key]["a"] == newer_ref for n in (pair.blue, pair.red)),
         timeout=10,
-        what="B1's newer report on RED",
+        what="the warning found from B1's newer report on both nodes",
     )
 
     on_blue, on_red = warnings_of(pair.blue)[key], warnings_of(pair.red)[key]
