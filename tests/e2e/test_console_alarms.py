@@ -20,7 +20,7 @@ from tests.support.console import (
 from tests.support.operator import get, journal_of
 from tests.support.processes import Pair, RunningNode
 from tests.support.tracks import post_tracks, track_report
-from tests.support.unappliable import seal_unappliable
+from tests.support.unappliable import seal_unappliable, seal_unappliables
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -304,3 +304,37 @@ def test_an_envelope_not_applied_while_no_console_was_open_alarms_at_sign_in_unt
     red.page.reload()
     red.page.locator(key).wait_for()
     assert _not_applied_on(pair.red) == [envelope.hash]
+
+
+def test_many_envelopes_not_applied_raise_one_alarm_that_acknowledges_them_all(
+    pair: Pair, open_console: OpenConsole
+) -> None:
+    envelopes = seal_unappliables(pair.red.directory, "BLUE", 8)  # a peer of another version
+    hashes = [envelope.hash for envelope in envelopes]
+    wait_for(lambda: _not_applied_on(pair.blue) == hashes, what="the 8 not applied on BLUE")
+
+    blue = open_console(pair.blue)
+    page = blue.page
+    many = page.locator(f".alarm[data-key='not-applied:many:{hashes[0]}']")
+    many.wait_for()
+    assert page.locator(".alarm[data-key^='not-applied:']").count() == 1
+    assert page.locator("#alarms").get_attribute("data-beeps") == "1"
+    text = many.inner_text()
+    assert "8 envelopes received but NOT APPLIED" in text
+    for first in envelopes[:3]:
+        assert f"Envelope {first.link_seq} ({first.id}) from RED" in text
+    assert "msg_never_sent" in text
+    assert envelopes[3].id not in text
+
+    many.get_by_role("button", name="Acknowledge all", exact=True).click()
+    many.wait_for(state="detached")
+    assert _not_applied_on(pair.blue) == []
+    acknowledged = journal_of(pair.blue, "envelope.not_applied_acknowledged")
+    assert sorted(entry["data"]["hash"] for entry in acknowledged) == sorted(hashes)
+    assert {entry["data"]["acknowledged_by"] for entry in acknowledged} == {"admin"}
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", state="attached")
+    assert page.locator(".alarm[data-key^='not-applied:']").count() == 0
+    # RED's officers acknowledge for RED: there they still wait.
+    wait_for(lambda: _not_applied_on(pair.red) == hashes, what="the 8 still waiting on RED")

@@ -18,9 +18,17 @@ UNKNOWN_ACK = {"message_id": "msg_never_sent", "by": "duty", "at": "2026-12-03T1
 def seal_unappliable(directory: Path, peer: str) -> Envelope:
     """Seal it in the node at ``directory`` (running or not: a second process writes through
     the same writer code, under the database's lock) for ``peer``."""
+    (envelope,) = seal_unappliables(directory, peer, 1)
+    return envelope
+
+
+def seal_unappliables(directory: Path, peer: str, count: int) -> list[Envelope]:
+    """``count`` of them, one after another on the link, as :func:`seal_unappliable` seals one."""
     node = Node.open(directory, environ={})
     try:
-        return node.write(lambda uow: seal_for(uow, node, peer, "ack", UNKNOWN_ACK))
+        return node.write(
+            lambda uow: [seal_for(uow, node, peer, "ack", UNKNOWN_ACK) for _ in range(count)]
+        )
     finally:
         node.close()
 

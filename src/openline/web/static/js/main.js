@@ -22,16 +22,20 @@ const NODE_POLL_MS = 5000;
 const TRACK_POLL_MS = 3000;
 // The open warnings shown: the API's largest page, sorted by key; the count is of them all.
 const WARNINGS_SHOWN = 1000;
-// More warnings new at once than this (a busy sky) raise one alarm for them all, not a banner,
-// a sound and a desktop notification each.
+// More warnings (or envelopes not applied) new at once than this raise one alarm for them all,
+// not a banner, a sound and a desktop notification each.
 const ALARMS_ONE_BY_ONE = 5;
 
+// The envelopes not applied the console lists (the most one "Acknowledge all" acknowledges), and
+// how many of them an alarm for many names.
+const NOT_APPLIED_SHOWN = 1000;
+const NOT_APPLIED_NAMED = 3;
 // The journal kinds that change which envelopes not applied wait for an acknowledgement.
 const NOT_APPLIED_KINDS = new Set(["envelope.not_applied", "envelope.delivered_not_applied",
   "envelope.not_applied_acknowledged"]);
 
 const state = { node: null, notifications: [], conflicts: [], tracks: [], warnings: [], notApplied: new Set(),
-  stop: null };
+  notAppliedMany: new Map(), stop: null };
 
 async function start() {
   const browser = navigator.language?.slice(0, 2);
@@ -178,31 +182,61 @@ function onEntry(frame) {
 }
 
 // The envelopes received but not applied on the node's links, either way (docs/line.md), that
-// no officer has acknowledged: each raises the alarm naming it, at sign-in and after a reload
-// too, until an officer acknowledges it from its banner (journaled as theirs); then it ends on
-// every console of the node. The reason is the receiving node's words, shown as text.
+// no officer has acknowledged: each new one raises the alarm naming it, at sign-in and after a
+// reload too, until an officer acknowledges it from its banner (journaled as theirs); then it
+// ends on every console of the node. More than a few new at once (a peer of another version
+// whose every envelope is unappliable) raise one alarm for them all, naming how many and the
+// first ones, whose "Acknowledge all" acknowledges those it covers in one request.
+// The reason is the receiving node's words, shown as text.
 async function refreshNotApplied() {
-  const { envelopes } = await api("/api/v1/line/not-applied");
-  const current = new Set(envelopes.map((e) => `not-applied:${e.hash}`));
-  for (const e of envelopes) notApplied(e);
-  for (const key of state.notApplied) if (!current.has(key)) alarm.clear(key, "acknowledged");
-  state.notApplied = current;
+  const { envelopes, total } = await api(`/api/v1/line/not-applied?limit=${NOT_APPLIED_SHOWN}`);
+  const listed = new Set(envelopes.map((e) => e.hash));
+  const fresh = envelopes.filter((e) => !state.notApplied.has(e.hash));
+  if (fresh.length > ALARMS_ONE_BY_ONE) notAppliedMany(fresh, total);
+  else for (const e of fresh) notApplied(e);
+  for (const hash of state.notApplied) if (!listed.has(hash)) alarm.clear(`not-applied:${hash}`, "acknowledged");
+  for (const [key, hashes] of state.notAppliedMany) {
+    if (hashes.some((hash) => listed.has(hash))) continue;
+    alarm.clear(key, "acknowledged");
+    state.notAppliedMany.delete(key);
+  }
+  state.notApplied = listed;
+}
+
+function notAppliedText(e) {
+  return t(e.direction === "from" ? "alarm.not_applied" : "alarm.not_applied_out", {
+    seq: e.link_seq, id: e.id, peer: e.peer, reason: e.reason,
+  });
 }
 
 function notApplied(e) {
-  const text = t(e.direction === "from" ? "alarm.not_applied" : "alarm.not_applied_out", {
-    seq: e.link_seq, id: e.id, peer: e.peer, reason: e.reason,
+  alarm.raise(`not-applied:${e.hash}`, notAppliedText(e), {
+    actions: [acknowledging("alarm.not_applied_ack", `/api/v1/line/not-applied/${e.hash}/ack`)],
   });
-  alarm.raise(`not-applied:${e.hash}`, text, { actions: [{ label: t("alarm.not_applied_ack"), acknowledges: true,
-    run: async () => {
-      try {
-        await api(`/api/v1/line/not-applied/${e.hash}/ack`, { method: "POST" });
-        return true;
-      } catch (error) {
-        showError(error);
-        return false;
-      }
-    } }] });
+}
+
+function notAppliedMany(fresh, total) {
+  const key = `not-applied:many:${fresh[0].hash}`;
+  const hashes = fresh.map((e) => e.hash);
+  state.notAppliedMany.set(key, hashes);
+  const first = fresh.slice(0, NOT_APPLIED_NAMED).map(notAppliedText).join(" · ");
+  alarm.raise(key, t("alarm.not_applied_many", { count: total, first }), {
+    actions: [acknowledging("alarm.not_applied_ack_all", "/api/v1/line/not-applied/ack", { hashes })],
+  });
+}
+
+// A banner's button that acknowledges on the node, as the officer's; a refusal is shown and the
+// alarm stays.
+function acknowledging(label, path, body) {
+  return { label: t(label), acknowledges: true, run: async () => {
+    try {
+      await api(path, { method: "POST", body });
+      return true;
+    } catch (error) {
+      showError(error);
+      return false;
+    }
+  } };
 }
 
 async function refreshNode() {
