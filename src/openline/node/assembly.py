@@ -25,9 +25,9 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
 from openline.keys.signing import SigningKey, read_private_key
-from openline.line.not_applied import NotAppliedEnvelopes
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
+from openline.node.not_applied import NotAppliedEnvelopes
 from openline.node.settings import ConfigError, Settings, load_settings
 from openline.node.tracker import Tracker
 from openline.store.database import (

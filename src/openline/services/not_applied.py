@@ -9,8 +9,8 @@ from openline.domain.errors import NotFound
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc
-from openline.line.not_applied import NotApplied
 from openline.node.assembly import Node
+from openline.node.not_applied import NotApplied
 from openline.store.writer import Operation, UnitOfWork
 
 
