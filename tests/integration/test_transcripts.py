@@ -149,3 +149,115 @@ def test_an_export_range_that_ends_before_it_starts_is_refused(exports: tuple[Pa
     )
     assert result.returncode == 1
     assert "is not after --from" in result.stderr
+
+
+LINE_CHECKS = ("line_check", "line_check_reply")
+
+
+def envelope_kind(entry: dict[str, Any]) -> str | None:
+    data = entry["data"]
+    return data["envelope"]["kind"] if "envelope" in data else data.get("kind")
+
+
+def is_line_check(entry: dict[str, Any]) -> bool:
+    return entry["kind"].startswith("envelope.") and envelope_kind(entry) in LINE_CHECKS
+
+
+@pytest.fixture(scope="module")
+def filtered(exports: tuple[Path, Path]) -> Path:
+    """BLUE's journal exported with --hide line-checks."""
+    result = run_openline("journal", "export", exports[0].parent / "blue", "--hide", "line-checks")
+    assert result.returncode == 0, result.stderr
+    path = exports[0].parent / "blue-filtered.jsonl"
+    path.write_text(result.stdout, encoding="utf-8")
+    return path
+
+
+def verify_file(path: Path) -> Any:
+    return run_openline("journal", "verify-transcript", path)
+
+
+def test_a_filtered_export_holds_every_entry_but_the_line_checks(
+    exports: tuple[Path, Path], filtered: Path
+):
+    whole = lines_of(exports[0])[1:]
+    header, *kept = lines_of(filtered)
+    line_checks = [entry for entry in whole if is_line_check(entry)]
+
+    assert kept == [entry for entry in whole if not is_line_check(entry)]
+    assert line_checks  # the nodes checked the line every second while messages crossed
+    assert any(envelope_kind(entry) == "message" for entry in kept)  # the messages' envelopes stay
+    assert header["left_out"]["filter"] == "line-checks"
+    assert header["left_out"]["entries"] == len(line_checks)
+    assert header["left_out"]["kept"] == len(kept)
+
+
+def test_a_filtered_export_verifies_and_names_its_gaps(filtered: Path):
+    header, *kept = lines_of(filtered)
+    result = verify_file(filtered)
+
+    assert result.returncode == 0, result.stderr
+    assert f"transcript intact: {len(kept)} entries verified" in result.stdout
+    first, last = next(
+        gap for gap in header["left_out"]["ranges"] if gap[0] > kept[0]["seq"]
+    )  # a gap between two kept entries
+    gap = f"entry {first}" if first == last else f"entries {first} to {last}"
+    assert f"{gap} left out (line-checks), as the header declares" in result.stdout
+
+
+def test_the_whole_export_verifies_on_its_own(exports: tuple[Path, Path]):
+    result = verify_file(exports[0])
+
+    assert result.returncode == 0, result.stderr
+    assert "left out" not in result.stdout
+
+
+def drop_a_kept_message_entry(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = first(lines, "message.created")
+    return lines[:index] + lines[index + 1 :]
+
+
+def drop_the_last_entry(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return lines[:-1]
+
+
+def alter_a_kept_message(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = first(lines, "message.created")
+    lines[index]["data"]["id"] = "forged"
+    return lines
+
+
+def swap_a_signature(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    index = first(lines, "message.created")
+    lines[index]["sig"] = lines[index + 1]["sig"]
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (drop_a_kept_message_entry, "entries are missing or out of order"),
+        (drop_the_last_entry, "entries are kept, but the transcript holds"),
+        (alter_a_kept_message, "does not match its hash (altered)"),
+        (swap_a_signature, "its signature does not verify"),
+    ],
+    ids=["one more entry removed", "last entry removed", "entry altered", "signature swapped"],
+)
+def test_a_changed_filtered_export_fails_verification_naming_it(
+    filtered: Path,
+    tmp_path: Path,
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    named: str,
+):
+    result = verify_file(rewritten(filtered, tmp_path, change))
+
+    assert result.returncode == 1
+    assert named in result.stderr, result.stderr
+    assert "BROKEN" in result.stderr
+
+
+def test_cross_verify_refuses_a_filtered_export(exports: tuple[Path, Path], filtered: Path):
+    result = cross(filtered, exports[1])
+
+    assert result.returncode == 1
+    assert "cross-verify needs the whole record; export it again without --hide" in result.stderr

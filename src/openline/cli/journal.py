@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from openline.cli.common import node_argument, opened, reported_errors
+from openline.domain.transcripts import HIDE_FILTERS
 
 
 @click.group()
@@ -35,19 +36,47 @@ def journal_verify(directory: Path) -> None:
 @node_argument
 @click.option("--from", "since", default=None, help="Entries at or after this UTC instant.")
 @click.option("--to", "until", default=None, help="Entries before this UTC instant.")
-def journal_export(directory: Path, since: str | None, until: str | None) -> None:
+@click.option(
+    "--hide",
+    type=click.Choice(sorted(HIDE_FILTERS)),
+    default=None,
+    help="Leave out these entries (the header declares them); each entry kept still verifies.",
+)
+def journal_export(directory: Path, since: str | None, until: str | None, hide: str | None) -> None:
     """Write the journal as a signed transcript (JSON Lines) on stdout."""
     from openline.domain.timeutil import parse_utc
     from openline.services.transcripts import export_transcript
 
     with reported_errors(), opened(directory) as node:
-        count = export_transcript(
+        count, left = export_transcript(
             node,
             sys.stdout,
             since=parse_utc(since, field="--from") if since else None,
             until=parse_utc(until, field="--to") if until else None,
+            hide=hide,
         )
-    click.echo(f"{count} journal entries exported", err=True)
+    left_out = f" ({left} left out: {hide})" if hide else ""
+    click.echo(f"{count} journal entries exported{left_out}", err=True)
+
+
+@journal.command("verify-transcript")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def journal_verify_transcript(path: Path) -> None:
+    """Check one transcript: every entry's hash and signature, the chain between consecutive
+    entries, and each gap against what its header declares left out; exit 1 naming problems."""
+    from openline.services.transcripts import verify_transcript_file
+
+    with reported_errors():
+        transcript = verify_transcript_file(path)
+    left_out = transcript.left_out or {}
+    for gap in transcript.gaps:
+        click.echo(f"{gap} left out ({left_out.get('filter')}), as the header declares")
+    if not transcript.problems:
+        click.echo(f"transcript intact: {len(transcript.entries)} entries verified")
+        return
+    for problem in transcript.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    sys.exit(1)
 
 
 @journal.command("cross-verify")

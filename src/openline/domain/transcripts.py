@@ -25,6 +25,25 @@ from openline.domain.journal import JournalKind, signing_bytes
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
+# A filtered transcript's header says what it leaves out: the filter, how many entries, and the
+# runs of sequence numbers left out (``[first, last]``), so every gap in its chain is declared,
+# and how many entries it keeps.
+LEFT_OUT_KEY = "left_out"
+# The envelopes that only check the line: their entries are most of a journal.
+LINE_CHECK_ENVELOPES = frozenset(("line_check", "line_check_reply"))
+
+
+def is_line_check(kind: str, data: Mapping[str, Any]) -> bool:
+    """Whether a journal entry records a line-check envelope (sealed, delivered or received)."""
+    if not kind.startswith("envelope."):
+        return False
+    envelope = data.get("envelope")
+    envelope_kind = envelope.get("kind") if isinstance(envelope, dict) else data.get("kind")
+    return envelope_kind in LINE_CHECK_ENVELOPES
+
+
+# What ``openline journal export --hide`` can leave out, by name.
+HIDE_FILTERS: dict[str, Callable[[str, Mapping[str, Any]], bool]] = {"line-checks": is_line_check}
 
 KeyFor = Callable[[str], Callable[[bytes, bytes], bool]]
 
@@ -51,6 +70,14 @@ class Transcript:
     header: dict[str, Any]
     entries: list[dict[str, Any]]
     problems: list[str] = field(default_factory=list)
+    # The gaps the header declares, as found between consecutive entries ("entries 4 to 9").
+    gaps: list[str] = field(default_factory=list)
+
+    @property
+    def left_out(self) -> dict[str, Any] | None:
+        """What a filtered transcript leaves out (filter, entries, ranges), or None if whole."""
+        declared = self.header.get(LEFT_OUT_KEY)
+        return declared if isinstance(declared, dict) else None
 
     @property
     def party(self) -> str:
@@ -96,13 +123,64 @@ def read_transcript(name: str, lines: Iterable[str], verify_with: KeyFor) -> Tra
     unsigned = {k: v for k, v in header.items() if k != "sig"}
     if not verify(canonical_json(unsigned), _signature(header.get("sig"))):
         transcript.problems.append(f"{name}: the header's signature does not verify")
+    declared = _declared_ranges(transcript)
     previous: dict[str, Any] | None = None
     for entry in entries:
-        problem = _entry_problem(entry, previous, verify)
+        gap = _gap(previous, entry)
+        if gap is not None and gap in declared:
+            declared.remove(gap)
+            transcript.gaps.append(_entries(*gap))
+            problem = _entry_problem(entry, None, verify)
+        else:
+            problem = _entry_problem(entry, previous, verify)
         if problem:
             transcript.problems.append(f"{name}: entry {entry.get('seq')}: {problem}")
         previous = entry
+    for first, last in sorted(declared):
+        if entries and not _at_an_end(first, last, entries):
+            transcript.problems.append(
+                f"{name}: the header declares {_entries(first, last)} left out, but the entries "
+                "around them are not in the transcript (removed)"
+            )
     return transcript
+
+
+def _declared_ranges(transcript: Transcript) -> set[tuple[int, int]]:
+    """The runs of entries the header says are left out; a problem if they do not add up."""
+    left_out = transcript.left_out
+    if left_out is None:
+        return set()
+    ranges = {(int(first), int(last)) for first, last in left_out.get("ranges", [])}
+    if sum(last - first + 1 for first, last in ranges) != left_out.get("entries"):
+        transcript.problems.append(
+            f"{transcript.name}: the header's ranges left out do not add up to its "
+            f"{left_out.get('entries')} entries"
+        )
+    if len(transcript.entries) != left_out.get("kept"):
+        transcript.problems.append(
+            f"{transcript.name}: the header says {left_out.get('kept')} entries are kept, but "
+            f"the transcript holds {len(transcript.entries)} (removed or added)"
+        )
+    return ranges
+
+
+def _gap(previous: dict[str, Any] | None, entry: dict[str, Any]) -> tuple[int, int] | None:
+    """The sequence numbers missing between two consecutive entries, if any."""
+    if previous is None:
+        return None
+    before, after = previous.get("seq"), entry.get("seq")
+    if not isinstance(before, int) or not isinstance(after, int) or after <= before + 1:
+        return None
+    return before + 1, after - 1
+
+
+def _at_an_end(first: int, last: int, entries: list[dict[str, Any]]) -> bool:
+    """Whether a declared run lies just before the first entry or just after the last."""
+    return last + 1 == entries[0].get("seq") or first - 1 == entries[-1].get("seq")
+
+
+def _entries(first: int, last: int) -> str:
+    return f"entry {first}" if first == last else f"entries {first} to {last}"
 
 
 def _entry_problem(
