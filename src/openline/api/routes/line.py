@@ -15,11 +15,12 @@ from openline.api.schemas import (
     NotAppliedList,
     NotAppliedPublic,
 )
+from openline.api.strict_json import StrictJSONRoute
 from openline.domain.roles import Action
 from openline.node.assembly import Node
 from openline.services.not_applied import acknowledgements
 
-router = APIRouter(prefix="/api/v1/line", tags=["line"])
+router = APIRouter(prefix="/api/v1/line", tags=["line"], route_class=StrictJSONRoute)
 
 # A peer of another version may send one unappliable envelope after another: the answer, and
 # the console's banners, stay bounded; the oldest come first, and `total` counts them all.
