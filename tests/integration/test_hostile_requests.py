@@ -28,6 +28,7 @@ from openline.domain.strict_json import MAX_DEPTH
 from openline.keys.signing import SigningKey
 from openline.node.settings import Settings
 from openline.store.database import SQLITE_FILE
+from tests.support.backend import sqlite_only
 from tests.support.hostile import ALIAS_BOMB, client_at, counted_refusals, nested, running_pair
 from tests.support.nodes import make_node_dir
 from tests.support.operator import assert_flash_gets_through, journal_of
@@ -41,7 +42,13 @@ from tests.support.processes import (
 from tests.support.red import FEDERATION, Red
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    sqlite_only(
+        "the HTTP edge (limits, parsing, headers, logs, the SQLite file's modes) does not "
+        "depend on the database; a pair runs once"
+    ),
+]
 
 RATE = 20  # federation requests a second, per address and per peer
 BURST = 40
