@@ -12,22 +12,27 @@ from __future__ import annotations
 
 import pytest
 
-# The longest files, longest first, as ``pytest --durations`` measured them on SQLite
-# (seconds per file on a busy two-core machine, where the suite took 24 minutes).
+# The longest files first: the API fuzzing (three files of one test each) and the runs of
+# faults, then files of several tests of tens of seconds. The figures are the seconds of each
+# file's longest test in CI's run at commit a9c5aea (``pytest --durations``, SQLite, two cores).
 LONGEST = (
-    "tests/integration/test_crash_consistency.py",  # 361
-    "tests/fuzz/test_fuzz_other_operations.py",  # the API fuzzing, 509 in all, in three files
-    "tests/fuzz/test_fuzz_notifications.py",
-    "tests/fuzz/test_fuzz_messages_and_journal.py",
-    "tests/integration/test_line_faults.py",  # 214
-    "tests/integration/test_line.py",  # 140
-    "tests/integration/test_network_faults.py",  # 126
-    "tests/integration/test_demo.py",  # 101
-    "tests/e2e/test_console.py",  # 77
-    "tests/integration/test_misbehaving_peer.py",  # 72
-    "tests/integration/test_serve_process.py",  # 70
-    "tests/e2e/test_console_tracks.py",  # 48
-    "tests/integration/test_tls.py",  # 40
+    "tests/fuzz/test_fuzz_notifications.py",  # 323
+    "tests/fuzz/test_fuzz_other_operations.py",  # 238
+    "tests/integration/test_crash_consistency.py",  # 221
+    "tests/fuzz/test_fuzz_messages_and_journal.py",  # 111
+    "tests/integration/test_line_faults.py",  # 55
+    "tests/integration/test_network_faults.py",  # 21, and five more of 12 to 19
+    "tests/e2e/test_console_detail.py",  # 50
+    "tests/integration/test_line.py",
+    "tests/e2e/test_console_alarms.py",  # 20, 17, 9
+    "tests/integration/test_busy_sky.py",  # 27
+    "tests/integration/test_demo.py",  # 24
+    "tests/e2e/test_console.py",
+    "tests/integration/test_misbehaving_peer.py",
+    "tests/integration/test_serve_process.py",  # 14, 11
+    "tests/integration/test_journal_growth.py",  # 19
+    "tests/integration/test_tls.py",  # 18, 11, 9
+    "tests/e2e/test_console_tracks.py",
 )
 
 
