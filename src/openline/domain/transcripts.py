@@ -33,9 +33,21 @@ LEFT_OUT_KEY = "left_out"
 LINE_CHECK_ENVELOPES = frozenset(("line_check", "line_check_reply"))
 
 
+# The entries that record one envelope on its way: sealed, delivered, received (applied or not).
+ENVELOPE_ENTRIES = frozenset(
+    (
+        JournalKind.ENVELOPE_QUEUED,
+        JournalKind.ENVELOPE_DELIVERED,
+        JournalKind.ENVELOPE_RECEIVED,
+        JournalKind.ENVELOPE_NOT_APPLIED,
+        JournalKind.ENVELOPE_DELIVERED_NOT_APPLIED,
+    )
+)
+
+
 def is_line_check(kind: str, data: Mapping[str, Any]) -> bool:
     """Whether a journal entry records a line-check envelope (sealed, delivered or received)."""
-    if not kind.startswith("envelope."):
+    if kind not in ENVELOPE_ENTRIES:
         return False
     envelope = data.get("envelope")
     envelope_kind = envelope.get("kind") if isinstance(envelope, dict) else data.get("kind")
