@@ -40,7 +40,10 @@ class PublicKey:
             raise InvalidInput(f"public key {text!r} is not a base64 Ed25519 key: {exc}") from None
 
     def to_base64(self) -> str:
-        return base64.b64encode(bytes(self._key)).decode("ascii")
+        return base64.b64encode(self.to_bytes()).decode("ascii")
+
+    def to_bytes(self) -> bytes:
+        return bytes(self._key)
 
     def verify(self, data: bytes, signature: bytes) -> bool:
         try:
