@@ -115,11 +115,13 @@ def _adjacent(e: _Edge, f: _Edge) -> bool:
     return j - i == 1 or (i == 0 and j == m - 1)
 
 
-def _edges(rings: Sequence[Sequence[Point]]) -> list[_Edge]:
+def _edges(rings: Sequence[Sequence[Point]], closed: bool) -> list[_Edge]:
     edges: list[_Edge] = []
     for r, ring in enumerate(rings):
-        m = len(ring) - 1
-        for k in range(m):
+        # An open path's first and last edges do not meet: counting one edge more than it has
+        # (the missing closing edge) keeps them from being taken as adjacent.
+        m = len(ring) - 1 if closed else len(ring)
+        for k in range(len(ring) - 1):
             (x1, y1), (x2, y2) = ring[k], ring[k + 1]
             edges.append((r, k, m, x1, y1, x2, y2))
     return edges
@@ -132,20 +134,22 @@ def _meet(e: _Edge, f: _Edge) -> bool:
 
 
 def find_crossing(
-    rings: Sequence[Sequence[Point]],
+    rings: Sequence[Sequence[Point]], *, closed: bool = True
 ) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """A pair of edges, as ``((ring, edge), (ring, edge))``, that touch or cross; or None.
 
     Each ring is closed (first point = last) with no two consecutive points equal; edge ``k``
     of a ring goes from its point ``k`` to point ``k + 1``. Consecutive edges may share their
-    vertex but must not fold back onto each other; any other contact is reported. This is the
+    vertex but must not fold back onto each other; any other contact is reported. With
+    ``closed=False`` the rings are open paths (a corridor's axis): their first and last edges
+    are not consecutive. This is the
     Shamos-Hoey sweep: a vertical line moves left to right over the edges' ends, keeps the
     edges it cuts in order of height, and tests each edge only against its neighbours in that
     order, in O(n log n) comparisons (plus a fast list shift per event). The answer is the same
     for the same rings; the tests check that it finds a pair exactly when testing every pair
     of edges does.
     """
-    edges = _edges(rings)
+    edges = _edges(rings, closed)
     hit = _sweep(edges)
     if hit is None:
         return None

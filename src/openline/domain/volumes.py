@@ -1,7 +1,8 @@
 """4D volumes: a footprint on the ground, an altitude band and a time window.
 
-A footprint is a polygon (an exterior ring and its holes), several polygons, or a circle, in
-WGS84 degrees; its edges are geodesics. This module reads volumes from the API's JSON and from
+A footprint is a polygon (an exterior ring and its holes), several polygons, a circle, or a
+corridor (every point within a half width of a path), in WGS84 degrees; its edges are
+geodesics. This module reads volumes from the API's JSON and from
 peers' records and refuses, naming the exact place (``volumes[2].geometry.coordinates[0][5]``),
 anything the conflict engine could not handle exactly. The rules and their messages are listed
 in docs/notifications.md.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from openline.domain.errors import InvalidInput
@@ -44,7 +46,8 @@ class Limits:
     max_area_km2: float = 1_000_000.0  # per polygon footprint
     max_radius_m: float = 1_000_000.0  # per circle footprint
     max_duration: timedelta = timedelta(days=366)  # per volume's time window
-    max_edge_km: float = 500.0  # per polygon edge: see docs/notifications.md
+    max_edge_km: float = 500.0  # per polygon edge or corridor leg: see docs/notifications.md
+    max_half_width_m: float = 100_000.0  # per corridor
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,22 @@ class Circle:
         return {"circle": {"lat": self.lat, "lon": self.lon, "radius_m": self.radius_m}}
 
 
-Footprint = Polygon | MultiPolygon | Circle
+@dataclass(frozen=True)
+class Corridor:
+    """Every point within ``half_width_m`` (on the surface) of a path: the geodesic legs from
+    each (lon, lat) position to the next, as given."""
+
+    path: tuple[Point, ...]
+    half_width_m: float
+
+    def to_json(self) -> dict[str, dict[str, Any]]:
+        """``{"corridor": {"path": [[lon, lat], ...], "half_width_m"}}``."""
+        path = [[lon, lat] for lon, lat in self.path]
+        return {"corridor": {"path": path, "half_width_m": self.half_width_m}}
+
+
+Footprint = Polygon | MultiPolygon | Circle | Corridor
+SHAPES = ("geometry", "circle", "corridor")  # the members that give a volume's footprint
 
 
 @dataclass(frozen=True)
@@ -161,15 +179,12 @@ _BAND_AND_WINDOW = ("altitude_lower_m", "altitude_upper_m", "time_start", "time_
 def parse_volume(value: Any, *, index: int, limits: Limits) -> Volume4D:
     """Read one volume of the API's JSON (``volumes[index]``), or say exactly what is wrong."""
     where = f"volumes[{index}]"
-    if isinstance(value, Mapping) and "geometry" in value and "circle" in value:
-        raise invalid_at(where, "give either geometry or circle, not both")
-    shape = "circle" if isinstance(value, Mapping) and "circle" in value else "geometry"
+    given = [k for k in SHAPES if isinstance(value, Mapping) and k in value]
+    if len(given) > 1:
+        raise invalid_at(where, f"give either {given[0]} or {given[1]}, not both")
+    shape = given[0] if given else "geometry"
     v = members(value, where, (shape, *_BAND_AND_WINDOW))
-    footprint: Footprint = (
-        _circle(v["circle"], f"{where}.circle", limits)
-        if shape == "circle"
-        else _geometry(v["geometry"], f"{where}.geometry", limits)
-    )
+    footprint = _FOOTPRINT_READERS[shape](v[shape], f"{where}.{shape}", limits)
     lower = _altitude(v["altitude_lower_m"], f"{where}.altitude_lower_m")
     upper = _altitude(v["altitude_upper_m"], f"{where}.altitude_upper_m")
     if lower > upper:
@@ -219,6 +234,53 @@ def _circle(value: Any, where: str, limits: Limits) -> Circle:
     return Circle(lat, lon, radius)
 
 
+def corridor(value: Any, where: str, limits: Limits) -> Corridor:
+    """Read ``{"path": [[lon, lat], ...], "half_width_m": W}``, or say exactly what is wrong:
+    fewer than two distinct positions, a width of 0 or over the limit, a leg over the edge
+    limit, or a path that touches or crosses itself (one footprint must read one way along
+    its axis; a route that comes back over itself is given as several corridors, as a
+    movement's legs are)."""
+    c = members(value, where, ("path", "half_width_m"))
+    width = finite_number(c["half_width_m"], f"{where}.half_width_m")
+    if not 0 < width <= limits.max_half_width_m:
+        raise invalid_at(
+            f"{where}.half_width_m",
+            f"{width:g} m is not more than 0 and at most {limits.max_half_width_m:g} m",
+        )
+    positions = list_of(c["path"], f"{where}.path", "[lon, lat] positions")
+    if len(positions) - 1 > limits.max_vertices:
+        raise invalid_at(
+            f"{where}.path",
+            f"{len(positions) - 1} legs, over the limit of {limits.max_vertices} per volume",
+        )
+    path = tuple(_position(p, f"{where}.path[{i}]") for i, p in enumerate(positions))
+    if len(set(path)) < 2:
+        raise invalid_at(
+            f"{where}.path",
+            f"the path has only {len(set(path))} distinct position; a corridor needs at least 2",
+        )
+    axis = _prepare(path, f"{where}.path", 0, 0, limits, closed=False)
+    crossing = find_crossing([axis.points], closed=False)
+    if crossing is not None:
+        (_, ea), (_, eb) = crossing
+        raise invalid_at(
+            axis.where,
+            f"the path touches or crosses itself: the leg {_leg(axis, ea)} meets the leg "
+            f"{_leg(axis, eb)}; give a path that comes back over itself as several corridors",
+        )
+    found = Corridor(path, width)
+    area_km2 = footprint_area_km2(found)
+    if area_km2 > limits.max_area_km2:
+        raise invalid_at(
+            where, f"the area is {area_km2:.6g} km², over the limit of {limits.max_area_km2:g} km²"
+        )
+    return found
+
+
+def _leg(axis: _Ring, k: int) -> str:
+    return f"from position {axis.positions[k]} to {axis.positions[k + 1]}"
+
+
 def _geometry(value: Any, where: str, limits: Limits) -> Polygon | MultiPolygon:
     g = members(value, where, ("type", "coordinates"))
     coords = list_of(g["coordinates"], f"{where}.coordinates", "rings")
@@ -252,6 +314,9 @@ def _geometry(value: Any, where: str, limits: Limits) -> Polygon | MultiPolygon:
     if g["type"] == "Polygon":
         return polygons[0]
     return MultiPolygon(tuple(polygons))
+
+
+_FOOTPRINT_READERS = {"geometry": _geometry, "circle": _circle, "corridor": corridor}
 
 
 def _ring(value: Any, where: str) -> tuple[Point, ...]:
@@ -332,12 +397,18 @@ def _prepare_all(polygons: list[Polygon], wheres: list[str], limits: Limits) -> 
 
 
 def _prepare(
-    ring: tuple[Point, ...], where: str, polygon: int, number: int, limits: Limits
+    ring: tuple[Point, ...],
+    where: str,
+    polygon: int,
+    number: int,
+    limits: Limits,
+    *,
+    closed: bool = True,
 ) -> _Ring:
     keep = [0] + [i for i in range(1, len(ring)) if ring[i] != ring[i - 1]]
     points = [ring[i] for i in keep]
     lons = unwrap([x for x, _ in points])
-    if abs(lons[-1] - lons[0]) > 180.0:
+    if closed and abs(lons[-1] - lons[0]) > 180.0:
         raise invalid_at(
             where, "a ring that encircles a pole is not supported: split it or use a circle"
         )
@@ -409,9 +480,15 @@ def _polygon_where(rings: list[_Ring]) -> str:
 
 
 def footprint_area_km2(footprint: Footprint) -> float:
-    """The footprint's area on the authalic sphere of WGS84 (within 0.5 % of the ellipsoid)."""
+    """The footprint's area on the authalic sphere of WGS84 (within 0.5 % of the ellipsoid);
+    a corridor's as a band of its width along its length with a round cap at each end (at
+    most that: where the legs turn, the bands overlap)."""
     if isinstance(footprint, Circle):
         return cap_area_m2(footprint.radius_m) / 1e6
+    if isinstance(footprint, Corridor):
+        length = sum(great_circle_m(a, b) for a, b in pairwise(footprint.path))
+        width = footprint.half_width_m
+        return (2 * width * length + cap_area_m2(width)) / 1e6
     polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
     return sum(_polygon_area_m2(p) for p in polygons) / 1e6
 

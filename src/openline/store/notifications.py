@@ -58,6 +58,7 @@ _NO_LIMITS = Limits(
     max_area_km2=1e12,
     max_radius_m=1e9,
     max_edge_km=1e9,
+    max_half_width_m=1e9,
 )
 
 
