@@ -124,12 +124,19 @@ def unverified_refusals(checked: list[Checked]) -> list[Refused]:
 
 
 def apply_batch(
-    node: Node, checked: list[Checked], client: str | None, *, unverified_in_full: bool = True
+    node: Node,
+    checked: list[Checked],
+    client: str | None,
+    *,
+    unverified_in_full: bool = True,
+    heard: bool = True,
 ) -> Operation[list[Outcome]]:
     """Apply the envelopes a peer's key verified, each in its place, and journal the refusals.
 
     ``unverified_in_full``: whether the first refusal of an envelope no key verified is
-    journaled in full; the others are not (the federation endpoint counts them).
+    journaled in full; the others are not (the federation endpoint counts them). ``heard``:
+    whether the batch came over the network (a courier bundle says nothing of the line's
+    state).
     """
 
     def apply(uow: UnitOfWork) -> list[Outcome]:
@@ -138,7 +145,7 @@ def apply_batch(
         outcomes = [_apply_one(uow, node, item, heads, refusals) for item in checked]
         refusals.summarise()
         now = format_utc(node.clock())
-        for sender in heads:
+        for sender in heads if heard else ():
             store.mark_heard(uow.conn, sender, now)
         return outcomes
 

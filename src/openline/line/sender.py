@@ -112,7 +112,9 @@ class PeerLink:
             raise DeliveryFailed(f"{self.party} answered without results") from None
         receipts, refusal = await asyncio.to_thread(self._check_results, batch, results)
         if receipts:
-            await self.node.write_async(lambda uow: self._store_receipts(uow, receipts))
+            await self.node.write_async(
+                lambda uow: store_receipts(uow, self.node, self.party, receipts)
+            )
             self.delivered += len(receipts)
         if refusal is not None:
             raise DeliveryFailed(refusal)
@@ -132,59 +134,15 @@ class PeerLink:
                     f"{refused if refused is not None else result!r}"
                 )
             try:
-                receipt = rules.check_receipt(
-                    result.get("receipt"), outgoing.hash, self._key.verify
+                receipt = check_receipt_of(
+                    outgoing, result.get("receipt"), self.node.party, self.party, self._key
                 )
             except BadReceipt as exc:
-                return receipts, f"bad receipt from {self.party}: {exc}"
-            if (receipt.link_seq, receipt.sender, receipt.receiver) != (
-                outgoing.link_seq,
-                self.node.party,
-                self.party,
-            ):
-                return receipts, f"receipt from {self.party} for the wrong envelope: {receipt}"
+                return receipts, str(exc)
             receipts.append((outgoing, receipt))
         if len(results) < len(batch):
             return receipts, f"{self.party} answered {len(results)} results for {len(batch)}"
         return receipts, None
-
-    def _store_receipts(self, uow: UnitOfWork, receipts: list[tuple[Outgoing, Receipt]]) -> None:
-        now = format_utc(self.node.clock())
-        for outgoing, receipt in receipts:
-            receipt_json = receipt.to_json()
-            store.record_receipt(
-                uow.conn,
-                self.party,
-                outgoing.link_seq,
-                canonical_json(receipt_json).decode("utf-8"),
-                now,
-            )
-            data = {
-                "to": self.party,
-                "link_seq": outgoing.link_seq,
-                "id": outgoing.id,
-                "kind": outgoing.kind,
-                "hash": outgoing.hash,
-                "receipt": receipt_json,
-            }
-            if receipt.not_applied is not None:  # delivered, but what it carries is not there
-                log.warning(
-                    "line to %s: envelope %d (%s) delivered but not applied: %s",
-                    self.party,
-                    outgoing.link_seq,
-                    outgoing.id,
-                    receipt.not_applied[:200],
-                )
-                uow.record(
-                    JournalKind.ENVELOPE_DELIVERED_NOT_APPLIED,
-                    {**data, "reason": receipt.not_applied},
-                )
-                continue
-            uow.record(JournalKind.ENVELOPE_DELIVERED, data)
-            if outgoing.kind == "message":
-                message_id = json.loads(outgoing.envelope)["body"]["id"]
-                record_delivery(uow, self.node, self.party, message_id)
-        store.mark_heard(uow.conn, self.party, now)
 
     async def _note_problem(self, text: str) -> None:
         """Log a failure when it starts (its repeats only at debug level: a peer still starting
@@ -201,3 +159,64 @@ class PeerLink:
             await self.node.write_async(
                 lambda uow: uow.record(JournalKind.LINE_DELIVERY_REFUSED, event)
             )
+
+
+def check_receipt_of(
+    outgoing: Outgoing, value: object, sender: str, party: str, key: PublicKey
+) -> Receipt:
+    """``value`` as the receipt of ``party`` for ``outgoing`` (sent by ``sender``), whatever
+    carried it; ``BadReceipt`` saying why it is not."""
+    try:
+        receipt = rules.check_receipt(value, outgoing.hash, key.verify)
+    except BadReceipt as exc:
+        raise BadReceipt(f"bad receipt from {party}: {exc}") from None
+    if (receipt.link_seq, receipt.sender, receipt.receiver) != (outgoing.link_seq, sender, party):
+        raise BadReceipt(f"receipt from {party} for the wrong envelope: {receipt}")
+    return receipt
+
+
+def store_receipts(
+    uow: UnitOfWork,
+    node: Node,
+    party: str,
+    receipts: list[tuple[Outgoing, Receipt]],
+    *,
+    heard: bool = True,
+) -> None:
+    """Store ``party``'s receipts for envelopes of the outbox and journal each delivery, once:
+    an envelope receipted already (the network and a courier bundle both carried it) is
+    skipped. ``heard``: whether they came over the network (a courier bundle says nothing of
+    the line's state)."""
+    now = format_utc(node.clock())
+    for outgoing, receipt in receipts:
+        receipt_json = receipt.to_json()
+        text = canonical_json(receipt_json).decode("utf-8")
+        if not store.record_receipt(uow.conn, party, outgoing.link_seq, text, now):
+            continue  # receipted already, by another carrier (a courier bundle, say)
+        data = {
+            "to": party,
+            "link_seq": outgoing.link_seq,
+            "id": outgoing.id,
+            "kind": outgoing.kind,
+            "hash": outgoing.hash,
+            "receipt": receipt_json,
+        }
+        if receipt.not_applied is not None:  # delivered, but what it carries is not there
+            log.warning(
+                "line to %s: envelope %d (%s) delivered but not applied: %s",
+                party,
+                outgoing.link_seq,
+                outgoing.id,
+                receipt.not_applied[:200],
+            )
+            uow.record(
+                JournalKind.ENVELOPE_DELIVERED_NOT_APPLIED,
+                {**data, "reason": receipt.not_applied},
+            )
+            continue
+        uow.record(JournalKind.ENVELOPE_DELIVERED, data)
+        if outgoing.kind == "message":
+            message_id = json.loads(outgoing.envelope)["body"]["id"]
+            record_delivery(uow, node, party, message_id)
+    if heard:
+        store.mark_heard(uow.conn, party, now)

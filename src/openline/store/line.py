@@ -31,6 +31,7 @@ _RECEIPT = Prepared(
     .where(
         (envelopes_out.c.peer == bindparam("key_peer"))
         & (envelopes_out.c.link_seq == bindparam("key_seq"))
+        & envelopes_out.c.receipt.is_(None)
     )
     .values(receipt=bindparam("receipt"), delivered_at=bindparam("delivered_at"))
 )
@@ -156,10 +157,19 @@ def count_waiting(conn: Connection, peer: str) -> int:
 
 def record_receipt(
     conn: Connection, peer: str, link_seq: int, receipt: str, delivered_at: str
-) -> None:
-    _RECEIPT.run(
-        conn,
-        {"key_peer": peer, "key_seq": link_seq, "receipt": receipt, "delivered_at": delivered_at},
+) -> bool:
+    """Store the receipt of an envelope still waiting for one; False if it had one already."""
+    return (
+        _RECEIPT.run(
+            conn,
+            {
+                "key_peer": peer,
+                "key_seq": link_seq,
+                "receipt": receipt,
+                "delivered_at": delivered_at,
+            },
+        )
+        == 1
     )
 
 
