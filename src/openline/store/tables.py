@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 metadata = MetaData()
 
@@ -161,4 +172,33 @@ conflicts = Table(
     Index("ix_conflicts_a", "a_id"),
     Index("ix_conflicts_b", "b_id"),
     Index("ix_conflicts_state", "state", "key"),
+)
+
+# Witnessing (docs/journal.md#witnessing), migration 0009. The peers' checkpoints this node
+# cosigned, each as offered (the signed note) with our cosignature line: the largest of an
+# origin is what the next offer must be consistent with.
+witnessed_checkpoints = Table(
+    "witnessed_checkpoints",
+    metadata,
+    Column("origin", String(200), primary_key=True),
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("peer", String(16), nullable=False),
+    Column("checkpoint", Text, nullable=False),
+    Column("cosignature", Text, nullable=False),
+    Column("cosigned_at", TIME, nullable=False),
+)
+
+# The cosignatures of this node's own checkpoints its witnesses sent back, one per witness and
+# tree size: what a proof of an entry shows besides the node's own signature.
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("witness", String(240), primary_key=True),
+    Column("peer", String(16), nullable=False),
+    Column("checkpoint", Text, nullable=False),
+    Column("cosignature", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("received_at", TIME, nullable=False),
+    Index("ix_cosignatures_peer", "peer", "size"),
 )
