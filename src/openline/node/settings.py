@@ -209,6 +209,23 @@ class Settings(BaseModel):
         "as base maps; empty: none, the map has the borders and the grid only.",
     )
 
+    # The TAK bridge (docs/tak.md): relative paths are in the node directory.
+    tak_url: str = Field(
+        "",
+        max_length=500,
+        description="The TAK server this node streams Cursor-on-Target to and takes position "
+        "reports from: tcp://HOST:PORT, udp://HOST:PORT or tls://HOST:PORT; empty: none.",
+    )
+    tak_client_cert: str = Field(
+        "", description="PEM client certificate for a tls:// tak_url (required there)."
+    )
+    tak_client_key: str = Field("", description="PEM private key of tak_client_cert.")
+    tak_ca_file: str = Field(
+        "",
+        description="PEM CA certificates that vouch for the TAK server's certificate; empty: "
+        "the system's.",
+    )
+
     @field_validator("url")
     @classmethod
     def _reachable_url(cls, url: str, info: ValidationInfo) -> str:
@@ -217,6 +234,19 @@ class Settings(BaseModel):
                 f"host {info.data['host']} listens on every address, so it is no address for "
                 "peers and operators: set url to the one they reach this node at"
             )
+        return url
+
+    @field_validator("tak_url")
+    @classmethod
+    def _tak_url(cls, url: str) -> str:
+        if not url:
+            return url
+        scheme, _, rest = url.partition("://")
+        host, _, port = rest.rpartition(":")
+        if scheme not in ("tcp", "udp", "tls") or not host or not port.isdigit():
+            raise ValueError("expected tcp://HOST:PORT, udp://HOST:PORT or tls://HOST:PORT")
+        if not 1 <= int(port) <= 65535:
+            raise ValueError(f"port {port} is outside 1 to 65535")
         return url
 
     @field_validator("separation_minima", mode="before")
