@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,12 +20,11 @@ from pyproj import Geod
 
 from openline.domain.volumes import Circle, Footprint, Polygon
 from openline.geo.footprints import Shape, distance_m, distances_m
-from tests.support.geographiclib import geographiclib_tool
+from tests.support.geographiclib import GeodSolve, geodsolve_runner, lon180
 
 GEOD = Geod(ellps="WGS84")
 TOLERANCE_M = 0.01
 Point = tuple[float, float]  # lon, lat
-GeodSolve = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)
@@ -59,27 +56,7 @@ CIRCLE_RADIUS_M = 500.0
 @pytest.fixture(scope="module")
 def geodsolve() -> GeodSolve:
     """Run GeodSolve once over many lines; the numbers of each output line."""
-    path = geographiclib_tool("GeodSolve")
-
-    def run(options: Sequence[str], lines: Sequence[str]) -> list[list[float]]:
-        result = subprocess.run(
-            [path, "-p", "9", *options],
-            input="".join(f"{line}\n" for line in lines),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        output = [[float(x) for x in line.split()] for line in result.stdout.splitlines()]
-        assert len(output) == len(lines), result.stderr
-        return output
-
-    return run
-
-
-def lon180(lon: float) -> float:
-    """A longitude as a footprint gives it, in [-180, 180]."""
-    return lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
+    return geodsolve_runner()
 
 
 @dataclass(frozen=True)

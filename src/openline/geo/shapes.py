@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from openline.domain.volumes import Circle, MultiPolygon, Polygon
+from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon
 from openline.geo.arrays import FloatArray, IntArray
 from openline.geo.geodesy import (
     MIN_METRES_PER_DEGREE_LAT,
@@ -47,7 +47,10 @@ class Shape:
     A polygon footprint is its vertices (every ring of every polygon, one array) with the
     geodesic edge from each vertex to the next of its ring. A circle is its centre, a single
     vertex with no edge, widened by ``radius_m``: a geodesic disc is every point within its
-    radius of the centre, so its distance to anything is the centre's minus the radius.
+    radius of the centre, so its distance to anything is the centre's minus the radius. A
+    corridor is its path, widened by its half width the same way; the path is laid out as a
+    ring that goes along it and comes back (each leg twice, once each way), whose turns seen
+    from any point add up to nothing: it holds no point inside, and its edges are the legs.
     """
 
     lon: FloatArray  # vertices, degrees, as given
@@ -58,7 +61,7 @@ class Shape:
     edge_az: FloatArray  # the edge from each vertex: azimuth at its start
     edge_back_az: FloatArray  # azimuth at its end, pointing back to its start
     edge_m: FloatArray  # its length
-    radius_m: float  # a circle's radius, 0 for polygons
+    radius_m: float  # a circle's radius, a corridor's half width, 0 for polygons
     cap_lon: float  # a geodesic disc holding the whole footprint
     cap_lat: float
     cap_radius_m: float  # infinite when the footprint is too large for a cap
@@ -68,10 +71,14 @@ class Shape:
     runs: _Runs  # runs of consecutive edges with their caps, for large footprints
 
     @classmethod
-    def of(cls, footprint: Polygon | MultiPolygon | Circle) -> Shape:
+    def of(cls, footprint: Footprint) -> Shape:
         """The shape of a footprint of :mod:`openline.domain.volumes` (already validated)."""
         if isinstance(footprint, Circle):
             return _circle_shape(footprint)
+        if isinstance(footprint, Corridor):
+            path = _clean(footprint.path)
+            there_and_back = path + path[-2:0:-1]
+            return _polygon_shape([[there_and_back]], radius=footprint.half_width_m)
         polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
         return _polygon_shape([[_clean(ring) for ring in p.rings] for p in polygons])
 
@@ -118,7 +125,8 @@ def _circle_shape(circle: Circle) -> Shape:
     )  # fmt: skip
 
 
-def _polygon_shape(polygons: list[list[list[tuple[float, float]]]]) -> Shape:
+def _polygon_shape(polygons: list[list[list[tuple[float, float]]]], radius: float = 0.0) -> Shape:
+    """The shape of polygons' rings, widened by ``radius`` (a corridor's path and width)."""
     rings = [ring for polygon in polygons for ring in polygon]
     lon = np.array([p[0] for ring in rings for p in ring])
     lat = np.array([p[1] for ring in rings for p in ring])
@@ -136,9 +144,11 @@ def _polygon_shape(polygons: list[list[list[tuple[float, float]]]]) -> Shape:
         lats = np.concatenate([lat[shell], *(extreme[shell] for extreme in reached)])
         parts.append((float(lons.min()), float(lons.max()), float(lats.min()), float(lats.max())))
         first += sum(len(r) for r in polygon)
+    cap_lon, cap_lat, cap_radius = _cap(lon, lat)
     return _assembled(
-        (lon, lat, edge_az, edge_back_az, edge_m), (nxt, ring), n_rings=len(rings), radius=0.0,
-        cap=_cap(lon, lat), parts=tuple(parts), runs=_runs(lon, lat, starts, sizes),
+        (lon, lat, edge_az, edge_back_az, edge_m), (nxt, ring), n_rings=len(rings),
+        radius=radius, cap=(cap_lon, cap_lat, cap_radius + radius), parts=tuple(parts),
+        runs=_runs(lon, lat, starts, sizes),
     )  # fmt: skip
 
 
