@@ -72,6 +72,7 @@ class JournalKind(StrEnum):
     SECURITY_FEDERATION_MALFORMED = "security.federation_malformed"
     SECURITY_FEDERATION_RATE_LIMITED = "security.federation_rate_limited"
     SECURITY_FEDERATION_TOO_LARGE = "security.federation_too_large"
+    SECURITY_CHECKPOINT_REFUSED = "security.checkpoint_refused"
     TAK_COT_DROPPED = "tak.cot_dropped"
 
 
