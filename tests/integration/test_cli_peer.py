@@ -48,7 +48,8 @@ def test_peer_list_shows_each_peer_with_its_url_and_pin(
     empty = run_openline("peer", "list", node_dir.directory)
     green = make_node_dir(tmp_path / "green", party="GREEN")
     green_url = "https://green.example:8470"  # a pin is for a peer served over https
-    card = {**json.loads(run_openline("card", green.directory).stdout), "url": green_url}
+    card = {**json.loads(run_openline("card", green.directory).stdout), "urls": [green_url]}
+    card.pop("url")
     green_card = tmp_path / "green-card.json"
     green_card.write_text(json.dumps(card), encoding="utf-8")
     run_openline("peer", "add", node_dir.directory, red_card)
@@ -79,9 +80,25 @@ def bad_card(tmp_path: Path, text: str) -> Path:
         (lambda card: json.dumps({**card, "party": "red"}), "party"),
         (lambda card: json.dumps({**card, "extra": 1}), "extra"),
         (lambda card: json.dumps({**card, "public_key": SHORT_KEY}), "not a base64 Ed25519"),
-        (lambda card: json.dumps({**card, "url": "http://elsewhere:1"}), "different card"),
+        (
+            lambda card: json.dumps({**card, "url": "http://else:1", "urls": ["http://else:1"]}),
+            "different card",
+        ),
+        (
+            lambda card: json.dumps({**card, "url": "ftp://else", "urls": ["ftp://else"]}),
+            "urls.0: Value error, url 'ftp://else' is not an http:// or https:// URL",
+        ),
+        (lambda card: json.dumps({**card, "urls": ["http://else:1"]}), "the first of urls"),
     ],
-    ids=["not JSON", "bad party code", "unknown member", "not a key", "another card for RED"],
+    ids=[
+        "not JSON",
+        "bad party code",
+        "unknown member",
+        "not a key",
+        "another card for RED",
+        "a URL not http(s)",
+        "url not the first of urls",
+    ],
 )
 def test_a_bad_card_is_refused_with_a_message_and_changes_nothing(
     node_dir: NewNode,

@@ -94,7 +94,7 @@ def current_revision(engine: Engine) -> str | None:
 def test_the_migrations_have_one_head(fresh_url: str):
     heads = ScriptDirectory.from_config(alembic_config(fresh_url)).get_heads()
 
-    assert heads == ["0009"]
+    assert heads == ["0010"]
 
 
 @pytest.mark.parametrize("which", ["fresh", "made by init"])
@@ -107,7 +107,7 @@ def test_the_migrated_database_matches_the_declared_tables(
     engine = engine_for(url)
 
     assert differences(engine) == []
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
     assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
@@ -132,7 +132,7 @@ def test_migrating_a_node_twice_changes_nothing(node_dir: NewNode, node_url: str
 
     assert schema(engine) == schema_before
     assert contents(engine) == contents_before
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
 
 
 def test_a_downgraded_database_migrates_back_to_the_same_schema(fresh_url: str, engine_for: Any):
@@ -196,3 +196,31 @@ def test_instants_stored_with_a_short_year_are_written_with_four_digits_and_noth
         **fields,
         "short": '{"description": "0001-01-01T00:00:00.000Z", "time": "0999-12-31T23:00:00.000Z"}',
     }
+
+
+def test_peers_linked_before_paths_keep_their_one_url_and_pin_as_their_one_path(
+    fresh_url: str, engine_for: Any
+):
+    command.upgrade(alembic_config(fresh_url), "0009")
+    engine = engine_for(fresh_url)
+    with engine.begin() as conn:
+        for party, url, pin in [
+            ("RED", "http://127.0.0.1:8471", None),
+            ("GREEN", "https://green.example.org", "sha256/" + "A" * 43 + "="),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO peers (party, name, lang, url, public_key, added_at, tls_pin) "
+                    "VALUES (:party, 'x', 'en', :url, :key, '2026-12-03T12:00:00.000Z', :pin)"
+                ),
+                {"party": party, "url": url, "key": "k" * 43, "pin": pin},
+            )
+
+    migrate(fresh_url)
+
+    with engine.connect() as conn:
+        paths = conn.execute(text("SELECT * FROM peer_paths ORDER BY peer")).all()
+    assert [tuple(row) for row in paths] == [
+        ("GREEN", 0, "https://green.example.org", "sha256/" + "A" * 43 + "=", None),
+        ("RED", 0, "http://127.0.0.1:8471", None, None),
+    ]

@@ -190,7 +190,7 @@ def test_tls_self_signed_writes_a_private_key_and_prints_the_pin_peers_give(tmp_
 def test_a_pin_that_cannot_be_used_is_refused_naming_it(
     node_dir: NewNode, pin: str, url: str, complaint: str
 ):
-    red = silent_card().model_copy(update={"url": url})
+    red = silent_card().model_copy(update={"urls": (url,)})
 
     with pytest.raises(InvalidInput, match=complaint) as refused:
         pin_peer(node_dir.directory, red, pin)

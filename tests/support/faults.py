@@ -90,7 +90,7 @@ def link_through(directory: Path, peer_directory: Path, url: str) -> None:
     its address replaced by ``url`` (a fault proxy in front of that node)."""
     peer = Node.open(peer_directory, environ={})
     try:
-        card = peer.card().model_copy(update={"url": url})
+        card = peer.card().model_copy(update={"urls": (url,)})
     finally:
         peer.close()
     link(directory, card)

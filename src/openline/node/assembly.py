@@ -135,7 +135,7 @@ class Node:
             party=self.settings.party,
             name=self.settings.name,
             lang=self.settings.lang,
-            url=self.settings.public_url,
+            urls=(self.settings.public_url,),
             public_key=self.key.public_key.to_base64(),
         )
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from openline.domain.envelopes import Envelope, first_prev
 from openline.domain.parties import Card, Peer
+from openline.domain.paths import DirectPath, PeerPath, RelayPath
 from openline.store.prepared import Prepared
-from openline.store.tables import envelopes_in, envelopes_out, peers
+from openline.store.tables import envelopes_in, envelopes_out, peer_paths, peers
 
 # Prebuilt: executed with parameters, compiled once (docs/performance.md).
 _INSERT_OUT = Prepared(insert(envelopes_out))
@@ -47,7 +50,41 @@ _WAITING = envelopes_out.c.receipt.is_(None)
 
 
 def insert_peer(conn: Connection, card: Card, added_at: str, tls_pin: str | None = None) -> None:
-    conn.execute(insert(peers).values(**card.model_dump(), added_at=added_at, tls_pin=tls_pin))
+    """Link ``card``'s party: its paths are its card's URLs in order, each https one pinned to
+    ``tls_pin`` if given (one node, one certificate, whichever way it is reached)."""
+    several = json.dumps(list(card.urls)) if len(card.urls) > 1 else None
+    conn.execute(
+        insert(peers).values(
+            party=card.party,
+            name=card.name,
+            lang=card.lang,
+            url=card.url,
+            public_key=card.public_key,
+            added_at=added_at,
+            tls_pin=tls_pin,
+            urls=several,
+        )
+    )
+    paths = [DirectPath(url, tls_pin if url.startswith("https://") else None) for url in card.urls]
+    replace_paths(conn, card.party, paths)
+
+
+def replace_paths(conn: Connection, party: str, paths: Sequence[PeerPath]) -> None:
+    """Make ``paths``, in this order, the ways this node reaches ``party``."""
+    conn.execute(delete(peer_paths).where(peer_paths.c.peer == party))
+    conn.execute(
+        insert(peer_paths),
+        [
+            {
+                "peer": party,
+                "position": position,
+                "url": path.url if isinstance(path, DirectPath) else None,
+                "tls_pin": path.tls_pin if isinstance(path, DirectPath) else None,
+                "relay": path.relay if isinstance(path, RelayPath) else None,
+            }
+            for position, path in enumerate(paths)
+        ],
+    )
 
 
 _PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("party")))
@@ -59,24 +96,51 @@ def peer_exists(conn: Connection, party: str) -> bool:
 
 def get_peer(conn: Connection, party: str) -> Peer | None:
     row = conn.execute(select(peers).where(peers.c.party == party)).first()
-    return _peer(row) if row else None
+    return _peer(row, _paths(conn, party)[party]) if row else None
 
 
 def list_peers(conn: Connection) -> list[Peer]:
-    return [_peer(row) for row in conn.execute(select(peers).order_by(peers.c.party))]
+    paths = _paths(conn)
+    rows = conn.execute(select(peers).order_by(peers.c.party))
+    return [_peer(row, paths[row.party]) for row in rows]
 
 
 def mark_heard(conn: Connection, party: str, heard_at: str) -> None:
     _HEARD.run(conn, {"key_party": party, "heard_at": heard_at})
 
 
-def _peer(row: object) -> Peer:
+def _paths(conn: Connection, party: str | None = None) -> dict[str, tuple[PeerPath, ...]]:
+    query = select(peer_paths).order_by(peer_paths.c.peer, peer_paths.c.position)
+    if party is not None:
+        query = query.where(peer_paths.c.peer == party)
+    found: dict[str, list[PeerPath]] = {}
+    for row in conn.execute(query):
+        path: PeerPath = (
+            RelayPath(row.relay) if row.relay is not None else DirectPath(row.url, row.tls_pin)
+        )
+        found.setdefault(row.peer, []).append(path)
+    return _Paths({peer: tuple(paths) for peer, paths in found.items()})
+
+
+class _Paths(dict[str, tuple[PeerPath, ...]]):
+    """A peer without a path row (none should be) has no paths, not a KeyError."""
+
+    def __missing__(self, key: str) -> tuple[PeerPath, ...]:
+        return ()
+
+
+def _peer(row: object, paths: tuple[PeerPath, ...]) -> Peer:
     m = row._mapping  # type: ignore[attr-defined]
+    urls = tuple(json.loads(m["urls"])) if m["urls"] else (m["url"],)
     card = Card(
-        party=m["party"], name=m["name"], lang=m["lang"], url=m["url"], public_key=m["public_key"]
+        party=m["party"], name=m["name"], lang=m["lang"], urls=urls, public_key=m["public_key"]
     )
     return Peer(
-        card=card, added_at=m["added_at"], last_heard_at=m["last_heard_at"], tls_pin=m["tls_pin"]
+        card=card,
+        added_at=m["added_at"],
+        last_heard_at=m["last_heard_at"],
+        tls_pin=m["tls_pin"],
+        paths=paths,
     )
 
 

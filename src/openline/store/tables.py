@@ -86,6 +86,22 @@ peers = Table(
     # The peer's TLS pin (``sha256/...`` of its public key or ``cert-sha256/...`` of its
     # certificate, openline/tls.py); without one its https connections get CA verification.
     Column("tls_pin", String(80), nullable=True),
+    # The card's URLs as JSON, when it gave more than one (``url`` is the first); migration 0010.
+    Column("urls", Text, nullable=True),
+)
+
+# The paths this node reaches each peer by, in order of preference (position 0 first): a
+# direct URL with its TLS pin if any, or a relay (the party code of a node both ends have
+# linked), which is then the last. Made from the card's URLs as the peer is linked, replaced
+# by `openline peer paths` and `openline peer via` (docs/line.md#paths); migration 0010.
+peer_paths = Table(
+    "peer_paths",
+    metadata,
+    Column("peer", String(16), ForeignKey("peers.party"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("url", String(500), nullable=True),
+    Column("tls_pin", String(80), nullable=True),
+    Column("relay", String(16), nullable=True),
 )
 
 # The outbox: every envelope this node sealed for a peer, in link order, with the peer's
