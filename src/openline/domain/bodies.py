@@ -19,6 +19,7 @@ from openline.domain.notifications import Notification
 from openline.domain.timeutil import parse_utc
 from openline.domain.tracks import TrackReport, parse_reports
 from openline.domain.volumes import Limits
+from openline.domain.witnessing import read_offer, read_reply
 
 NOTIFICATION_LIMITS = Limits()
 
@@ -100,6 +101,8 @@ READERS: dict[str, Callable[[Mapping[str, Any], Link], object]] = {
     "notification": read_notification,
     "notification_update": read_notification,
     "track": read_tracks,
+    "checkpoint": read_offer,  # witnessing: domain/witnessing.py
+    "cosignature": read_reply,
 }
 
 

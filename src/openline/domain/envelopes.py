@@ -37,6 +37,8 @@ KINDS = (
     "notification",
     "notification_update",
     "track",
+    "checkpoint",
+    "cosignature",
 )
 _ENVELOPE_KEYS = frozenset(
     ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")
