@@ -8,7 +8,7 @@ import pytest
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import parse_notification_draft
-from openline.domain.volumes import Circle, Limits, Polygon
+from openline.domain.volumes import Circle, Corridor, Limits, Polygon
 from openline.interop.geojson import notification_body
 
 WHEN = {
@@ -32,6 +32,7 @@ def test_a_collection_becomes_one_volume_per_feature_with_kind_and_title_from_th
                 {"type": "Polygon", "coordinates": [RING]}, kind="uav-operation", title="Survey"
             ),
             feature({"type": "Point", "coordinates": [36.2, 35.2]}, radius_m=500),
+            feature({"type": "LineString", "coordinates": RING[:3]}, half_width_m=250),
         ],
     }
 
@@ -45,6 +46,8 @@ def test_a_collection_becomes_one_volume_per_feature_with_kind_and_title_from_th
     )
     assert isinstance(draft.volumes[0].footprint, Polygon)
     assert draft.volumes[1].footprint == Circle(lat=35.2, lon=36.2, radius_m=500.0)
+    path = ((36.0, 35.0), (36.1, 35.0), (36.1, 35.1))
+    assert draft.volumes[2].footprint == Corridor(path, half_width_m=250.0)
 
 
 def test_options_win_over_the_properties():
@@ -67,6 +70,10 @@ def test_options_win_over_the_properties():
         (
             feature({"type": "Point", "coordinates": [36, 35]}, kind="zone", title="t"),
             "features[0].properties.radius_m",
+        ),
+        (
+            feature({"type": "LineString", "coordinates": RING[:2]}, kind="zone", title="t"),
+            "features[0].properties.half_width_m",
         ),
         (
             {

@@ -423,8 +423,16 @@ SAMPLES: Mapping[str, list[Any]] = {
         {"type": "Polygon", "coordinates": [RING], "bbox": [0, 0, 1, 1]},
         {"type": "Polygon"},
         [RING],
+        {"corridor": {"path": RING[:2], "half_width_m": 500}},
+        {"corridor": {"path": RING[:1], "half_width_m": 500}},
+        {"corridor": {"path": RING[:2], "half_width_m": 0}},
+        {"corridor": {"path": RING[:2], "half_width_m": 1_000_001}},
+        {"corridor": {"path": RING[:2]}},
+        {"corridor": {"path": [[37.0, 91.0], *RING[1:2]], "half_width_m": 5}},
+        {"corridor": {"path": RING[:2], "half_width_m": 5}, "type": "LineString"},
     ],
     "language": ["en", "fra", "EN", "e", "engl", "e1", 5],
+    "notification": ["ntf_01JEXAMPLE", "", "ntf 1", " ntf", "n" * 64, "n" * 65, 5, None],
 }
 
 

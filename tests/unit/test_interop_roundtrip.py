@@ -40,6 +40,23 @@ def star_rings(draw: st.DrawFn) -> list[list[float]]:
 
 
 @st.composite
+def corridor_paths(draw: st.DrawFn) -> list[list[float]]:
+    """A path that goes on in one general direction (each leg within 45 degrees of it), so
+    it cannot come back over itself."""
+    lat = draw(st.floats(-70, 70))
+    lon = draw(st.floats(-179.5, 179.5))
+    heading = draw(st.floats(0, 360))
+    path = [[lon, lat]]
+    for _ in range(draw(st.integers(1, 8))):
+        bearing = heading + draw(st.floats(-45, 45))
+        (x,), (y,), _ = forward(
+            [path[-1][0]], [path[-1][1]], [bearing], [draw(st.floats(100, 50_000))]
+        )
+        path.append([float(x), float(y)])
+    return path
+
+
+@st.composite
 def instants(draw: st.DrawFn) -> tuple[datetime, datetime]:
     start = NOW + timedelta(milliseconds=draw(st.integers(-(10**10), 10**10)))
     length = timedelta(milliseconds=draw(st.integers(1, 10**10)))
@@ -47,12 +64,19 @@ def instants(draw: st.DrawFn) -> tuple[datetime, datetime]:
 
 
 @st.composite
-def volumes(draw: st.DrawFn) -> dict[str, Any]:
+def volumes(draw: st.DrawFn, corridors: bool = False) -> dict[str, Any]:
     start, end = draw(instants())
     lower = draw(st.floats(-500, 20_000))
     upper = draw(st.floats(lower, 30_000))
-    if draw(st.booleans()):
+    if corridors and draw(st.booleans()):
         shape: dict[str, Any] = {
+            "corridor": {
+                "path": draw(corridor_paths()),
+                "half_width_m": draw(st.floats(1, 100_000)),
+            }
+        }
+    elif draw(st.booleans()):
+        shape = {
             "circle": {
                 "lat": draw(st.floats(-89, 89)),
                 "lon": draw(st.floats(-180, 180)),
@@ -73,6 +97,8 @@ def volumes(draw: st.DrawFn) -> dict[str, Any]:
 def positions(volume: dict[str, Any]) -> list[tuple[float, float]]:
     if "circle" in volume:
         return [(volume["circle"]["lon"], volume["circle"]["lat"])]
+    if "corridor" in volume:
+        return [tuple(p) for p in volume["corridor"]["path"]]  # type: ignore[misc]
     return [tuple(p) for ring in volume["geometry"]["coordinates"] for p in ring]  # type: ignore[misc]
 
 
@@ -84,6 +110,8 @@ def assert_same_place(before: dict[str, Any], after: dict[str, Any]) -> None:
     )
     assert max(metres) <= CM
     assert before.get("circle", {}).get("radius_m") == after.get("circle", {}).get("radius_m")
+    width = before.get("corridor", {}).get("half_width_m")
+    assert width == after.get("corridor", {}).get("half_width_m")
     for key in ("time_start", "time_end", "altitude_lower_m", "altitude_upper_m"):
         assert before[key] == after[key]
 
@@ -93,7 +121,7 @@ def feature_back_as_volume(feature: dict[str, Any]) -> dict[str, Any]:
 
 
 @PROPERTY
-@given(st.lists(volumes(), min_size=1, max_size=4))
+@given(st.lists(volumes(corridors=True), min_size=1, max_size=4))
 def test_geojson_to_a_notification_and_back_keeps_every_vertex_and_time(
     items: list[dict[str, Any]],
 ):

@@ -69,14 +69,14 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "imminent-activity-warning": (
         {
-            "area": SQUARE,
+            "area": {"corridor": {"path": [[36, 35], [36.5, 35.2]], "half_width_m": 500}},
             "time_window": WINDOW,
             "altitude_band": BAND,
             "activity": "Artillery fire",
             "remarks": "Danger close",
         },
         {
-            "area": SQUARE_CHECKED,
+            "area": {"corridor": {"path": [[36.0, 35.0], [36.5, 35.2]], "half_width_m": 500.0}},
             "time_window": WINDOW_CHECKED,
             "altitude_band": BAND_CHECKED,
             "activity": "Artillery fire",
@@ -133,6 +133,7 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "time_window": {"start": "2024-12-03T12:00:00Z", "end": "2024-12-04T00:00:00Z"},
             "unit": "Convoy 7",
             "vehicles": 0,
+            "notification": "ntf_01JEXAMPLE",
             "remarks": "Humanitarian",
         },
         {
@@ -141,6 +142,7 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "time_window": {"start": "2024-12-03T12:00:00.000Z", "end": "2024-12-04T00:00:00.000Z"},
             "unit": "Convoy 7",
             "vehicles": 0,
+            "notification": "ntf_01JEXAMPLE",
             "remarks": "Humanitarian",
         },
     ),
@@ -488,6 +490,38 @@ BAD_INPUTS = [
         ),
         "fields.area.coordinates[0][0]",
         "heights go in altitude_band",
+    ),
+    (
+        "corridor of one position",
+        with_fields(
+            "planned-operation", area={"corridor": {"path": [[36, 35]], "half_width_m": 5}}
+        ),
+        "fields.area.corridor.path",
+        "a path needs 2 to",
+    ),
+    (
+        "corridor width 0",
+        with_fields(
+            "planned-operation",
+            area={"corridor": {"path": [[36, 35], [36.1, 35]], "half_width_m": 0}},
+        ),
+        "fields.area.corridor.half_width_m",
+        "0 m is not more than 0",
+    ),
+    (
+        "corridor position with a height",
+        with_fields(
+            "planned-operation",
+            area={"corridor": {"path": [[36, 35], [36.1, 35, 9]], "half_width_m": 5}},
+        ),
+        "fields.area.corridor.path[1]",
+        "heights go in altitude_band",
+    ),
+    (
+        "movement notification id with a space",
+        with_fields("movement-notice", notification="ntf 1"),
+        "fields.notification",
+        "holds a space",
     ),
     (
         "circle centre latitude 91",

@@ -136,10 +136,13 @@ def check_altitude_band(value: Any, field: str) -> dict[str, float]:
 
 
 def check_area(value: Any, field: str) -> dict[str, Any]:
-    """A GeoJSON Polygon (lon, lat order) or ``{"circle": {"lat", "lon", "radius_m"}}``.
+    """A GeoJSON Polygon (lon, lat order), ``{"circle": {"lat", "lon", "radius_m"}}`` or
+    ``{"corridor": {"path": [[lon, lat], ...], "half_width_m"}}``.
 
     Only the shape is checked here; the geometry engine checks self-intersection and limits.
     """
+    if isinstance(value, Mapping) and "corridor" in value:
+        return {"corridor": _check_corridor(value, field)}
     if isinstance(value, Mapping) and "circle" in value:
         _mapping(value, field, ("circle",))
         circle = _mapping(value["circle"], f"{field}.circle", ("lat", "lon", "radius_m"))
@@ -161,9 +164,31 @@ def check_area(value: Any, field: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": checked}
 
 
+def _check_corridor(value: Mapping[str, Any], field: str) -> dict[str, Any]:
+    _mapping(value, field, ("corridor",))
+    corridor = _mapping(value["corridor"], f"{field}.corridor", ("path", "half_width_m"))
+    width = finite_number(corridor["half_width_m"], f"{field}.corridor.half_width_m")
+    if not 0 < width <= MAX_RADIUS_M:
+        raise _fail(
+            f"{field}.corridor.half_width_m",
+            f"{width:.10g} m is not more than 0 and at most {MAX_RADIUS_M:.0f} m",
+        )
+    path = corridor["path"]
+    if not isinstance(path, list) or not 2 <= len(path) <= MAX_AREA_VERTICES:
+        raise _fail(f"{field}.corridor.path", f"a path needs 2 to {MAX_AREA_VERTICES} positions")
+    return {"path": _positions(path, f"{field}.corridor.path"), "half_width_m": width}
+
+
 def _check_ring(ring: Any, field: str) -> list[list[float]]:
     if not isinstance(ring, list) or not 4 <= len(ring) <= MAX_AREA_VERTICES:
         raise _fail(field, f"a ring needs 4 to {MAX_AREA_VERTICES} positions, first = last")
+    positions = _positions(ring, field)
+    if positions[0] != positions[-1]:
+        raise _fail(field, "the ring is not closed: its first and last positions differ")
+    return positions
+
+
+def _positions(ring: list[Any], field: str) -> list[list[float]]:
     positions = []
     for i, position in enumerate(ring):
         if not isinstance(position, list) or len(position) != 2:
@@ -177,9 +202,16 @@ def _check_ring(ring: Any, field: str) -> list[list[float]]:
                 check_latitude(position[1], f"{field}[{i}][1]"),
             ]
         )
-    if positions[0] != positions[-1]:
-        raise _fail(field, "the ring is not closed: its first and last positions differ")
     return positions
+
+
+def check_notification_id(value: Any, field: str) -> str:
+    """A notification's id (``ntf_...``), as a movement-notice names the movement it is about."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not value.isprintable():
+        raise _fail(field, f"{quote(value)} is not a notification id such as ntf_01J...")
+    if value != value.strip() or " " in value:
+        raise _fail(field, f"{quote(value)} is not a notification id: it holds a space")
+    return value
 
 
 def check_language_tag(value: Any, field: str) -> str:
@@ -198,6 +230,7 @@ FIELD_KINDS: Mapping[str, Checker] = {
     "area": check_area,
     "altitude_band": check_altitude_band,
     "language": check_language_tag,
+    "notification": check_notification_id,
 }
 
 
@@ -285,6 +318,7 @@ TEMPLATES: Mapping[str, Template] = {
             ("time_window", "time_window", REQ),
             ("unit", "callsign", OPT),
             ("vehicles", "count", OPT),
+            ("notification", "notification", OPT),
             ("remarks", "text", OPT),
         ),
         _t("line-check", ("remarks", "text", OPT)),

@@ -92,7 +92,27 @@ def _area() -> dict[str, Any]:
             )
         }
     )
-    return {"oneOf": [polygon, circle]}
+    corridor = _object(
+        {
+            "corridor": _object(
+                {
+                    "path": {
+                        "type": "array",
+                        "items": position,
+                        "minItems": 2,
+                        "maxItems": pb.MAX_AREA_VERTICES,
+                    },
+                    "half_width_m": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": pb.MAX_RADIUS_M,
+                    },
+                },
+                "every point within half_width_m of the geodesic path",
+            )
+        }
+    )
+    return {"oneOf": [polygon, circle, corridor]}
 
 
 def _altitude() -> dict[str, Any]:
@@ -128,4 +148,6 @@ def field_schema(kind: str) -> dict[str, Any]:
         return _altitude()
     if kind == "language":
         return {"type": "string", "pattern": pb.LANGUAGE_TAG.pattern}
+    if kind == "notification":
+        return {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^\S+$"}
     raise KeyError(f"no JSON Schema for the field kind {kind!r}")

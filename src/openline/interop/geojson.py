@@ -1,7 +1,8 @@
 """GeoJSON in: a Feature or FeatureCollection read as the body of a notification.
 
-Each Feature is one volume: its geometry (Polygon or MultiPolygon, or a Point with a
-``radius_m`` property for a circle) and, in its properties, ``altitude_lower_m``,
+Each Feature is one volume: its geometry (Polygon or MultiPolygon, a Point with a
+``radius_m`` property for a circle, or a LineString with a ``half_width_m`` property for a
+corridor along it) and, in its properties, ``altitude_lower_m``,
 ``altitude_upper_m``, ``time_start`` and ``time_end``. The notification's ``kind`` and ``title``
 come from the caller or else from the first feature's properties. Only the shape of the file is
 read here; every rule on the volumes is the notification's own (openline.domain.notifications),
@@ -94,6 +95,15 @@ def _volume(feature: Mapping[str, Any], where: str) -> dict[str, Any]:
             "lat": coordinates[1],
             "radius_m": properties["radius_m"],
         }
+    elif geometry.get("type") == "LineString":
+        if "half_width_m" not in properties:
+            raise InvalidInput(
+                f"{where}.properties.half_width_m: a LineString is a corridor and needs "
+                "half_width_m (every point within it of the line)",
+                field=f"{where}.properties.half_width_m",
+            )
+        path = geometry.get("coordinates")
+        volume["corridor"] = {"path": path, "half_width_m": properties["half_width_m"]}
     else:
         volume["geometry"] = dict(geometry)
     for name in VOLUME_PROPERTIES:
@@ -113,7 +123,8 @@ NOTIFICATION_PROPERTIES = ("notification", "kind", "title", "owner", "status", "
 
 def volume_feature(volume: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
     """One Openline volume as a GeoJSON Feature: its geometry as it is, a circle as a Point
-    with a ``radius_m`` property (GeoJSON has no circle)."""
+    with a ``radius_m`` property, a corridor as a LineString with a ``half_width_m`` property
+    (GeoJSON has neither)."""
     props = dict(properties)
     if "circle" in volume:
         circle = volume["circle"]
@@ -122,6 +133,9 @@ def volume_feature(volume: Mapping[str, Any], properties: Mapping[str, Any]) -> 
             "coordinates": [circle["lon"], circle["lat"]],
         }
         props["radius_m"] = circle["radius_m"]
+    elif "corridor" in volume:
+        geometry = {"type": "LineString", "coordinates": volume["corridor"]["path"]}
+        props["half_width_m"] = volume["corridor"]["half_width_m"]
     else:
         geometry = volume["geometry"]
     for name in VOLUME_PROPERTIES:

@@ -30,7 +30,7 @@ from openline.domain.notifications import Notification, NotificationDraft, Statu
 from openline.domain.quoting import quote
 from openline.domain.separation import Rule
 from openline.domain.timeutil import format_utc
-from openline.domain.volumes import Circle, Footprint, MultiPolygon
+from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon
 from openline.i18n import catalogue
 from openline.node.assembly import Node
 from openline.services.outbox import arrived_on, require_peer, seal_for
@@ -297,7 +297,7 @@ def _request_text(
 
 
 def _area(footprint: Footprint) -> dict[str, Any]:
-    if isinstance(footprint, Circle):
+    if isinstance(footprint, Circle | Corridor):
         return footprint.to_json()
     # The template takes one polygon: a multipolygon's first.
     polygon = footprint.polygons[0] if isinstance(footprint, MultiPolygon) else footprint
