@@ -41,6 +41,7 @@ class JournalKind(StrEnum):
     NODE_STOPPED = "node.stopped"
     OPERATOR_TOKEN_CREATED = "operator.token_created"  # noqa: S105 - a kind, not a secret
     PEER_ADDED = "peer.added"
+    PEER_PATHS_CHANGED = "peer.paths_changed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_DELIVERED = "message.delivered"
@@ -55,6 +56,7 @@ class JournalKind(StrEnum):
     ENVELOPE_NOT_APPLIED_ACKNOWLEDGED = "envelope.not_applied_acknowledged"
     LINE_STATUS = "line.status"
     LINE_DELIVERY_REFUSED = "line.delivery_refused"
+    LINE_PATH_STATUS = "line.path_status"
     NOTIFICATION_CREATED = "notification.created"
     NOTIFICATION_UPDATED = "notification.updated"
     NOTIFICATION_RECEIVED = "notification.received"
