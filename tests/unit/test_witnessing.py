@@ -7,48 +7,17 @@ from typing import Any
 import pytest
 
 from openline.domain.errors import InvalidInput
-from openline.domain.merkle import (
-    Frontier,
-    completed_nodes,
-    consistency_proof,
-    leaf_hash,
-    root_hash,
-)
-from openline.domain.signed_note import Checkpoint, checkpoint_origin, cosigner_name
+from openline.domain.signed_note import cosigner_name
 from openline.domain.witnessing import Offer, Reply, Verdict, judge, read_offer, read_reply
-from openline.keys.notes import cosign, sign_checkpoint
+from openline.keys.notes import cosign
 from openline.keys.signing import SigningKey
+from tests.support.witnessing import Tree
 
 BLUE_KEY = SigningKey(b"\x0b" * 32)
 RED_KEY = SigningKey(b"\x0d" * 32)
-ORIGIN = checkpoint_origin("BLUE", BLUE_KEY.public_key.to_bytes())
-
-
-class Tree:
-    """A journal's tree grown leaf by leaf, as a node keeps it."""
-
-    def __init__(self, entries: list[bytes]) -> None:
-        self.nodes: dict[tuple[int, int], bytes] = {}
-        frontier = Frontier()
-        for index, entry in enumerate(entries):
-            frontier, hashes = frontier.append(leaf_hash(entry))
-            self.nodes.update(zip(completed_nodes(index), hashes, strict=True))
-
-    def read(self, ids: Any) -> dict[tuple[int, int], bytes]:
-        return {node: self.nodes[node] for node in ids}
-
-    def checkpoint(self, size: int) -> Checkpoint:
-        return Checkpoint(ORIGIN, size, root_hash(size, self.read))
-
-    def offer(self, size: int, from_size: int) -> Offer:
-        note = sign_checkpoint(self.checkpoint(size), BLUE_KEY)
-        proof = consistency_proof(from_size, size, self.read) if from_size else []
-        return Offer(note, self.checkpoint(size), from_size, tuple(proof))
-
-
 ENTRIES = [f"entry {i}".encode() for i in range(40)]
-HONEST = Tree(ENTRIES)
-REWRITTEN = Tree([*ENTRIES[:5], b"entry 5, rewritten", *ENTRIES[6:]])
+HONEST = Tree("BLUE", BLUE_KEY, ENTRIES)
+REWRITTEN = Tree("BLUE", BLUE_KEY, [*ENTRIES[:5], b"entry 5, rewritten", *ENTRIES[6:]])
 
 
 def test_the_first_checkpoint_seen_is_cosigned() -> None:
