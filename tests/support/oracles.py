@@ -11,11 +11,11 @@ from openline.domain.polygons import Point, _edges, _meet
 
 
 def find_crossing_brute(
-    rings: Sequence[Sequence[Point]],
+    rings: Sequence[Sequence[Point]], *, closed: bool = True
 ) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """The first pair of edges, as ``((ring, edge), (ring, edge))``, that touch or cross, by
-    testing every pair; or None."""
-    edges = _edges(rings)
+    testing every pair; or None. ``closed=False``: the rings are open paths."""
+    edges = _edges(rings, closed)
     for a, e in enumerate(edges):
         for f in edges[a + 1 :]:
             if _meet(e, f):

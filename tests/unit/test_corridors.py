@@ -1,15 +1,25 @@
-"""Corridors: a path with a half width. Every refusal names its place; valid ones read back."""
+"""Corridors (a path with a half width) and movements on a timetable (a route whose legs are
+corridors): every refusal names its place; valid ones read back."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openline.domain.errors import InvalidInput
+from openline.domain.movements import leg_name
+from openline.domain.notifications import Notification, new_notification, parse_notification_draft
+from openline.domain.polygons import find_crossing
 from openline.domain.volumes import Corridor, Limits, footprint_area_km2, parse_volume
+from tests.support.oracles import find_crossing_brute
 
 LIMITS = Limits()
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 WHERE = "volumes[0].corridor"
 
 
@@ -145,3 +155,192 @@ def test_a_path_over_the_vertex_limit_is_refused_before_it_is_read() -> None:
         parse_volume(corridor_volume(path), index=0, limits=limits)
     assert caught.value.field == f"{WHERE}.path"
     assert "4 legs, over the limit of 3" in caught.value.message
+
+
+# --- the sweep on open paths ---------------------------------------------------------------
+
+grid_paths = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(grid_paths)
+def test_the_sweep_finds_a_path_touching_itself_exactly_when_testing_every_pair_does(
+    raw: list[tuple[int, int]],
+) -> None:
+    path = [(float(x), float(y)) for x, y in raw]
+    path = [p for i, p in enumerate(path) if i == 0 or p != path[i - 1]]
+    if len(path) < 2:
+        return
+    swept = find_crossing([path], closed=False)
+    assert (swept is None) == (find_crossing_brute([path], closed=False) is None)
+
+
+def test_a_path_whose_ends_meet_is_not_taken_for_a_closed_ring() -> None:
+    # As a ring, edges 0 and 2 would be consecutive (sharing the first point); as a path
+    # they are not, and the path's end on its start is a touch.
+    assert find_crossing([[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]], closed=False)
+    assert find_crossing([[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]]) is None
+
+
+# --- movements on a timetable --------------------------------------------------------------
+
+
+def route(*waypoints: tuple[float, float, str], **changes: Any) -> dict[str, Any]:
+    return {
+        "waypoints": [{"lon": x, "lat": y, "time": t} for x, y, t in waypoints],
+        "half_width_m": 500,
+        "time_tolerance_s": 600,
+        "altitude_lower_m": 0,
+        "altitude_upper_m": 50,
+        **changes,
+    }
+
+
+CONVOY = route(
+    (37.0, 55.0, "2026-12-03T08:00:00Z"),
+    (37.2, 55.1, "2026-12-03T09:00:00Z"),
+    (37.2, 55.1, "2026-12-03T09:30:00Z"),  # a halt
+    (37.5, 55.1, "2026-12-03T11:00:00Z"),
+)
+
+
+def movement(value: dict[str, Any], kind: str = "movement") -> dict[str, Any]:
+    return {"kind": kind, "title": "Convoy 7", "route": value, "share_with": ["RED"]}
+
+
+def test_a_route_becomes_one_volume_per_leg_over_the_window_it_can_be_there() -> None:
+    draft = parse_notification_draft(movement(CONVOY), limits=LIMITS)
+    legs = [v.to_json() for v in draft.volumes]
+    assert [leg.get("corridor", leg.get("circle")) for leg in legs] == [
+        {"path": [[37.0, 55.0], [37.2, 55.1]], "half_width_m": 500.0},
+        {"lat": 55.1, "lon": 37.2, "radius_m": 500.0},
+        {"path": [[37.2, 55.1], [37.5, 55.1]], "half_width_m": 500.0},
+    ]
+    assert [(leg["time_start"], leg["time_end"]) for leg in legs] == [
+        ("2026-12-03T07:50:00.000Z", "2026-12-03T09:10:00.000Z"),
+        ("2026-12-03T08:50:00.000Z", "2026-12-03T09:40:00.000Z"),
+        ("2026-12-03T09:20:00.000Z", "2026-12-03T11:10:00.000Z"),
+    ]
+    assert {(leg["altitude_lower_m"], leg["altitude_upper_m"]) for leg in legs} == {(0.0, 50.0)}
+    assert draft.route is not None
+    assert leg_name(draft.route, 2) == (
+        "leg 3 (waypoint 2 2026-12-03T09:30:00.000Z to waypoint 3 2026-12-03T11:00:00.000Z)"
+    )
+
+
+def test_a_movement_record_crosses_the_line_with_its_route_and_reads_back_the_same() -> None:
+    draft = parse_notification_draft(movement(CONVOY), limits=LIMITS)
+    made = new_notification(draft, notification_id="ntf_1", owner="BLUE", now=NOW)
+    record = json.loads(json.dumps(made.to_json()))
+    assert Notification.from_json(record, limits=LIMITS) == made
+    assert record["route"]["waypoints"][3]["time"] == "2026-12-03T11:00:00.000Z"
+
+
+def test_a_record_whose_volumes_are_not_the_legs_of_its_route_is_refused() -> None:
+    draft = parse_notification_draft(movement(CONVOY), limits=LIMITS)
+    record = new_notification(draft, notification_id="ntf_1", owner="BLUE", now=NOW).to_json()
+    record["volumes"][0]["time_end"] = "2026-12-03T18:00:00.000Z"
+    with pytest.raises(InvalidInput) as caught:
+        Notification.from_json(record, limits=LIMITS)
+    assert caught.value.field == "volumes"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "phrase"),
+    [
+        (
+            movement(
+                route(
+                    (37.0, 55.0, "2026-12-03T09:00:00Z"),
+                    (37.1, 55.0, "2026-12-03T10:00:00Z"),
+                    (37.2, 55.0, "2026-12-03T09:59:59Z"),
+                )
+            ),
+            "route.waypoints[2].time",
+            "2026-12-03T09:59:59.000Z is before the previous waypoint's time "
+            "2026-12-03T10:00:00.000Z: the times of a route must not go backwards",
+        ),
+        (
+            movement(
+                route(
+                    (37.0, 55.0, "2026-12-03T09:00:00Z"),
+                    (37.1, 55.0, "2026-12-03T09:00:00Z"),
+                    time_tolerance_s=0,
+                )
+            ),
+            "route.waypoints[1].time",
+            "the movement could never be on this leg",
+        ),
+        (movement(route((37.0, 55.0, "2026-12-03T09:00:00Z"))), "route.waypoints", "at least 2"),
+        (
+            movement(
+                route((37.0, 55.0, "2026-12-03T09:00:00Z"), (45.0, 55.0, "2026-12-04T09:00Z"))
+            ),
+            "route.waypoints[1]",
+            "over the limit of 500 km; add waypoints along it",
+        ),
+        (movement(CONVOY | {"half_width_m": 0}), "route.half_width_m", "0 m is not more than 0"),
+        (
+            movement(CONVOY | {"half_width_m": 200_000}),
+            "route.half_width_m",
+            "at most 100000 m",
+        ),
+        (
+            movement(CONVOY | {"time_tolerance_s": -1}),
+            "route.time_tolerance_s",
+            "-1 s is not from 0",
+        ),
+        (
+            movement(CONVOY | {"altitude_upper_m": -100}),
+            "route.altitude_upper_m",
+            "is below altitude_lower_m",
+        ),
+        (
+            movement(CONVOY | {"waypoints": [{"lon": 37, "lat": 55}, {"lon": 37, "lat": 56}]}),
+            "route.waypoints[0].time",
+            "time is missing",
+        ),
+        (
+            movement(
+                route((37.0, 55.0, "2026-12-03T09:00:00Z"), (37.1, 55.0, "2027-12-04T09:00:00Z"))
+            ),
+            "route.waypoints[1].time",
+            "over the limit of 366 days",
+        ),
+        (movement(CONVOY, kind="exercise"), "route", "only a movement is given as a route"),
+        (movement(CONVOY) | {"volumes": [{}]}, "route", "either volumes or a route, not both"),
+        (movement(CONVOY | {"speed": 3}), "route.speed", "unknown member 'speed'"),
+    ],
+    ids=[
+        "time goes backwards",
+        "same time without tolerance",
+        "one waypoint",
+        "leg over the edge limit",
+        "width zero",
+        "width over the limit",
+        "negative tolerance",
+        "band upside down",
+        "waypoint without a time",
+        "leg window over the duration limit",
+        "route on another kind",
+        "volumes and route",
+        "unknown member",
+    ],
+)
+def test_a_bad_route_is_refused_naming_its_place(
+    body: dict[str, Any], field: str, phrase: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_notification_draft(body, limits=LIMITS)
+    assert caught.value.field == field
+    assert phrase in caught.value.message
+
+
+def test_a_route_may_come_back_over_itself_each_leg_being_its_own_corridor() -> None:
+    there_and_back = route(
+        (37.0, 55.0, "2026-12-03T08:00:00Z"),
+        (37.2, 55.0, "2026-12-03T09:00:00Z"),
+        (37.0, 55.0, "2026-12-03T10:00:00Z"),
+    )
+    draft = parse_notification_draft(movement(there_and_back), limits=LIMITS)
+    assert len(draft.volumes) == 2

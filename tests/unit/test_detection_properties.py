@@ -70,13 +70,16 @@ class Volume:
 
 def footprint_json(draw: st.DrawFn, place: Place) -> dict[str, object]:
     i, j = draw(st.integers(0, 6)), draw(st.integers(0, 6))
-    figure = draw(st.sampled_from(["rectangle", "triangle", "two", "circle"]))
+    figure = draw(st.sampled_from(["rectangle", "triangle", "two", "circle", "corridor"]))
     if figure == "circle":
         radius = place.metres * draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
         lon, lat = place.point(i, j)
         return {"circle": {"lat": lat, "lon": lon, "radius_m": radius}}
     w, h = draw(st.integers(1, 4)), draw(st.integers(1, 3))
     corners = [(i, j), (i + w, j), (i + w, j + h), (i, j + h)]
+    if figure == "corridor":  # along three sides of the rectangle
+        width = place.metres * draw(st.sampled_from([0.25, 0.5, 1.0]))
+        return {"corridor": {"path": [place.point(*c) for c in corners[:3]], "half_width_m": width}}
     if figure == "triangle":
         corners = corners[:3]
     ring = [place.point(*c) for c in [*corners, corners[0]]]

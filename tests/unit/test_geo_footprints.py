@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from openline.domain.volumes import Circle, Footprint, MultiPolygon, Polygon
+from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon, Polygon
 from openline.geo import combinations, shapes
 from openline.geo.footprints import Shape, distance_m, distances_m, nearest_points
 
@@ -70,6 +71,8 @@ def segment_distance(p: Point, a: Point, b: Point) -> float:
 def edges(footprint: Footprint) -> list[tuple[Point, Point]]:
     if isinstance(footprint, Circle):
         return []
+    if isinstance(footprint, Corridor):
+        return list(pairwise(footprint.path))
     polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
     return [(r[k], r[k + 1]) for p in polygons for r in p.rings for k in range(len(r) - 1)]
 
@@ -77,10 +80,14 @@ def edges(footprint: Footprint) -> list[tuple[Point, Point]]:
 def vertices(footprint: Footprint) -> list[Point]:
     if isinstance(footprint, Circle):
         return [(footprint.lon, footprint.lat)]
+    if isinstance(footprint, Corridor):
+        return list(footprint.path)
     return [a for a, _ in edges(footprint)]
 
 
 def radius(footprint: Footprint) -> float:
+    if isinstance(footprint, Corridor):
+        return footprint.half_width_m
     return footprint.radius_m if isinstance(footprint, Circle) else 0.0
 
 
@@ -368,8 +375,13 @@ def star_azimuths(draw: st.DrawFn) -> list[float]:
 @st.composite
 def footprints_near(draw: st.DrawFn, centre: Point) -> Footprint:
     size = draw(st.floats(200, 30_000))
-    if draw(st.booleans()) and draw(st.booleans()):
+    figure = draw(st.sampled_from(["circle", "corridor", "star", "star"]))
+    if figure == "circle":
         return Circle(lat=centre[1], lon=centre[0], radius_m=size)
+    if figure == "corridor":  # a path through the centre, turning at it
+        azimuths = draw(star_azimuths())
+        ends = [at(centre, az, size) for az in azimuths[:2]]
+        return Corridor((ends[0], centre, ends[1]), draw(st.floats(1, size)))
     return star(centre, size, draw(star_azimuths()))
 
 
@@ -491,11 +503,12 @@ def test_boxes_hold_the_footprint_and_its_pad(
     for along, azimuth, out in draws:
         if isinstance(footprint, Circle):
             edge_point = at((footprint.lon, footprint.lat), azimuth, footprint.radius_m)
-        else:
+        else:  # a point of an edge, or of a corridor's path widened by its half width
             (a, b) = edges(footprint)[int(along * 1e6) % len(edges(footprint))]
             az, _, length = GEOD.inv(a[0], a[1], b[0], b[1])
             edge_point = at(a, az, along * length)
-        assert inside(boxes, at(edge_point, azimuth, out * pad)), (edge_point, azimuth, out)
+        reach = out * (pad + (radius(footprint) if isinstance(footprint, Corridor) else 0.0))
+        assert inside(boxes, at(edge_point, azimuth, reach)), (edge_point, azimuth, out)
 
 
 def test_boxes_include_the_poleward_bow_of_a_long_edge() -> None:

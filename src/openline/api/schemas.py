@@ -116,7 +116,8 @@ class CardPublic(BaseModel):
     party: str
     name: str
     lang: str
-    url: str
+    url: str = Field(description="The preferred URL: the first of urls.")
+    urls: list[str] = Field(description="The node's URLs, in order of preference.")
     public_key: str
 
 
@@ -125,14 +126,32 @@ class JournalHead(BaseModel):
     hash: str
 
 
+class PathPublic(BaseModel):
+    via: str = Field(description="The path as deliveries record it: its URL, or relay:PARTY.")
+    url: str | None = Field(description="A direct path's URL; null for a relay.")
+    tls_pin: str | None = Field(description="The pin its https certificate must match.")
+    relay: str | None = Field(description="A relay path's party; null for a direct path.")
+    status: Literal["up", "down", "unknown"] = Field(
+        description="up: its last delivery or check got the peer's signed answer; down: it "
+        "failed; unknown: not checked yet"
+    )
+    last_check_at: str | None = Field(description="Its last delivery or check, either way.")
+    problem: str | None = Field(description="Why it is down, in words.")
+
+
 class PeerPublic(CardPublic):
     status: Literal["up", "degraded", "down"] = Field(
-        description="up: heard within two line-check intervals, nothing waiting; degraded: "
-        "heard, but envelopes wait or delivery is retrying; down: not heard for two intervals"
+        description="up: heard within two line-check intervals, nothing waiting, the "
+        "preferred path up; degraded: heard, but envelopes wait, delivery is retrying, only a "
+        "backup path works or none does; down: not heard for two intervals"
     )
     reason: str
     last_heard_at: str | None
     waiting: int = Field(description="Envelopes for this peer still without a receipt.")
+    paths: list[PathPublic] = Field(description="The paths to the peer, the preferred first.")
+    carrying: str | None = Field(
+        description="The via of the path the last batch went by (null before the first)."
+    )
 
 
 class NodePublic(BaseModel):
@@ -260,7 +279,44 @@ VOLUME_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
             },
         ),
+        _volume(
+            "corridor",
+            {
+                "type": "object",
+                "description": "Every point within half_width_m of the geodesic path.",
+                "properties": {
+                    "path": {"type": "array", "items": _POSITION, "minItems": 2},
+                    "half_width_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 100_000},
+                },
+                "required": ["path", "half_width_m"],
+                "additionalProperties": False,
+            },
+        ),
     ]
+}
+_WAYPOINT = {
+    "type": "object",
+    "properties": {
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "time": {"type": "string", "format": "date-time"},
+    },
+    "required": ["lon", "lat", "time"],
+    "additionalProperties": False,
+}
+ROUTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A movement's timetable: each leg becomes a corridor volume over the window "
+    "it can be on it (docs/notifications.md).",
+    "properties": {
+        "waypoints": {"type": "array", "items": _WAYPOINT, "minItems": 2},
+        "half_width_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 100_000},
+        "time_tolerance_s": {"type": "number", "minimum": 0, "maximum": 86_400},
+        "altitude_lower_m": _BAND_AND_WINDOW["altitude_lower_m"],
+        "altitude_upper_m": _BAND_AND_WINDOW["altitude_upper_m"],
+    },
+    "required": ["waypoints", "half_width_m", "altitude_lower_m", "altitude_upper_m"],
+    "additionalProperties": False,
 }
 
 
@@ -274,10 +330,18 @@ class NotificationCreate(BaseModel):
         json_schema_extra={"enum": [kind.value for kind in Kind]},
     )
     title: str = Field(description="What the operators of every party read.")
-    volumes: list[dict[str, Any]] = Field(
-        description="Volume4D: a geometry (GeoJSON Polygon or MultiPolygon) or a circle, "
-        "altitude_lower_m, altitude_upper_m, time_start, time_end.",
+    volumes: list[dict[str, Any]] | None = Field(
+        None,
+        description="Volume4D: a geometry (GeoJSON Polygon or MultiPolygon), a circle or a "
+        "corridor, altitude_lower_m, altitude_upper_m, time_start, time_end. Required unless a "
+        "movement gives a route.",
         json_schema_extra={"items": VOLUME_SCHEMA},
+    )
+    route: dict[str, Any] | None = Field(
+        None,
+        description="A movement only, in place of volumes: waypoints with times, half_width_m, "
+        "time_tolerance_s and the altitude band; its legs become the volumes.",
+        json_schema_extra=ROUTE_SCHEMA,
     )
     share_with: list[str] = Field(
         default_factory=list,
@@ -364,6 +428,9 @@ class NotificationPublic(BaseModel):
     updated_at: str
     version: int
     reference: str | None = None
+    route: dict[str, Any] | None = Field(
+        None, description="A movement's timetable: volume i is its leg i (waypoint i to i + 1)."
+    )
     conflicts: list[ConflictPublic] | None = Field(
         None, description="Its open conflicts (in answers to a change)."
     )

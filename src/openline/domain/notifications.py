@@ -2,7 +2,9 @@
 
 A notification (an air operation, a protected site, a zone...) has one owner party, a status
 that moves planned -> active -> completed or cancelled, and one or more ``Volume4D``: a
-footprint on the ground (polygon, multipolygon or circle), an altitude band and a time window.
+footprint on the ground (polygon, multipolygon, circle or corridor), an altitude band and a
+time window; a movement may be given as a route on a timetable (``openline.domain.movements``),
+which makes its volumes.
 This module holds the notification and its lifecycle, and reads notifications from the API's
 JSON and from peers' records; the volumes themselves are ``openline.domain.volumes``. The rules
 and messages are listed in docs/notifications.md.
@@ -17,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from openline.domain.errors import Conflict
+from openline.domain.movements import Route, parse_route
 from openline.domain.parties import check_party_code
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import (
@@ -77,6 +80,7 @@ class NotificationDraft:
     volumes: tuple[Volume4D, ...]
     share_with: tuple[str, ...] = ()
     reference: str | None = None  # the outside document it comes from, e.g. NOTAM A3799/24
+    route: Route | None = None  # a movement's timetable, which made the volumes
 
 
 _RECORD_KEYS = (
@@ -110,12 +114,16 @@ class Notification:
     # The outside document it was made from (a NOTAM number such as A3799/24), so that a
     # NOTAMR or NOTAMC finds the notification it replaces or cancels; None when typed in.
     reference: str | None = None
+    # A movement given as a route on a timetable: its volumes are the route's legs, in order.
+    route: Route | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The notification as the journal keeps it and the line carries it (JSON-ready); its
-        ``reference`` only when it has one, so a record without one reads the same on a node that
-        predates references."""
-        reference = {} if self.reference is None else {"reference": self.reference}
+        ``reference`` and ``route`` only when it has them, so a record without them reads the
+        same on a node that predates them."""
+        reference: dict[str, Any] = {} if self.reference is None else {"reference": self.reference}
+        if self.route is not None:
+            reference["route"] = self.route.to_json()
         return {
             "id": self.id,
             "owner": self.owner,
@@ -134,7 +142,7 @@ class Notification:
     def from_json(cls, record: Any, *, limits: Limits) -> Notification:
         """A notification received from a peer (as :meth:`to_json` wrote it), checked as
         strictly as one made here."""
-        r = members(record, "", _RECORD_KEYS, ("reference",))
+        r = members(record, "", _RECORD_KEYS, ("reference", "route"))
         ident = r["id"]
         if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
             raise invalid_at("id", f"{ident!r:.80} is not a notification id")
@@ -161,7 +169,21 @@ class Notification:
             updated_at=updated_at,
             version=version,
             reference=_reference(r.get("reference")),
+            route=_route_of(r, limits),
         )
+
+
+def _route_of(record: Mapping[str, Any], limits: Limits) -> Route | None:
+    """A record's route, whose legs must be its volumes (a peer cannot show one route and
+    announce other volumes)."""
+    if "route" not in record:
+        return None
+    if record["kind"] != Kind.MOVEMENT:
+        raise invalid_at("route", "only a movement is given as a route")
+    route = parse_route(record["route"], limits=limits)
+    if [v.to_json() for v in route.volumes()] != record["volumes"]:
+        raise invalid_at("volumes", "the volumes are not the legs of the route")
+    return route
 
 
 def _kind(value: Any, where: str = "kind") -> Kind:
@@ -216,6 +238,7 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
         volumes=draft.volumes,
         share_with=share_with,
         reference=draft.reference,
+        route=draft.route,
         updated_at=now,
         version=notification.version + 1,
     )
@@ -237,6 +260,7 @@ def new_notification(
         updated_at=now,
         version=1,
         reference=draft.reference,
+        route=draft.route,
     )
 
 
@@ -291,13 +315,28 @@ def _volumes(value: Any, limits: Limits) -> tuple[Volume4D, ...]:
 
 
 def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
-    """Read ``{kind, title, volumes, share_with?, reference?}`` from the API's JSON, or say
-    what is wrong."""
-    draft = members(body, "", ("kind", "title", "volumes"), ("share_with", "reference"))
+    """Read ``{kind, title, volumes, share_with?, reference?}`` from the API's JSON, or a
+    movement's ``{kind: "movement", title, route, ...}`` (its volumes made from the route),
+    or say what is wrong."""
+    if isinstance(body, Mapping):  # the API's model gives null for the one not given
+        body = {k: v for k, v in body.items() if v is not None or k not in ("volumes", "route")}
+    given = [k for k in ("volumes", "route") if isinstance(body, Mapping) and body.get(k)]
+    shape = "route" if given == ["route"] else "volumes"
+    optional = ("share_with", "reference", "route" if shape == "volumes" else "volumes")
+    draft = members(body, "", ("kind", "title", shape), optional)
+    if len(given) == 2:
+        raise invalid_at("route", "give either volumes or a route, not both")
+    kind = _kind(draft["kind"])
+    route = None
+    if shape == "route":
+        if kind != Kind.MOVEMENT:
+            raise invalid_at("route", f"only a movement is given as a route, not {kind}")
+        route = parse_route(draft["route"], limits=limits)
     return NotificationDraft(
-        kind=_kind(draft["kind"]),
+        kind=kind,
         title=_title(draft["title"]),
-        volumes=_volumes(draft["volumes"], limits),
-        share_with=_share_with(draft.get("share_with", [])),
+        volumes=route.volumes() if route else _volumes(draft["volumes"], limits),
+        share_with=_share_with(draft.get("share_with") or []),
         reference=_reference(draft.get("reference")),
+        route=route,
     )

@@ -115,7 +115,7 @@ def _adjacent(e: _Edge, f: _Edge) -> bool:
     return j - i == 1 or (i == 0 and j == m - 1)
 
 
-def _edges(rings: Sequence[Sequence[Point]], closed: bool) -> list[_Edge]:
+def _edges(rings: Sequence[Sequence[Point]], closed: bool = True) -> list[_Edge]:
     edges: list[_Edge] = []
     for r, ring in enumerate(rings):
         # An open path's first and last edges do not meet: counting one edge more than it has

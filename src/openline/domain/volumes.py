@@ -185,31 +185,42 @@ def parse_volume(value: Any, *, index: int, limits: Limits) -> Volume4D:
     shape = given[0] if given else "geometry"
     v = members(value, where, (shape, *_BAND_AND_WINDOW))
     footprint = _FOOTPRINT_READERS[shape](v[shape], f"{where}.{shape}", limits)
-    lower = _altitude(v["altitude_lower_m"], f"{where}.altitude_lower_m")
-    upper = _altitude(v["altitude_upper_m"], f"{where}.altitude_upper_m")
-    if lower > upper:
-        raise invalid_at(
-            f"{where}.altitude_upper_m", f"{upper:g} m is below altitude_lower_m {lower:g} m"
-        )
+    lower, upper = altitude_band(v, where)
     start = instant_ms(v["time_start"], f"{where}.time_start")
     end = instant_ms(v["time_end"], f"{where}.time_end")
     if end <= start:
         raise invalid_at(
             f"{where}.time_end", f"{format_utc(end)} is not after time_start {format_utc(start)}"
         )
-    if end - start > limits.max_duration:
+    check_duration(end - start, f"{where}.time_end", limits)
+    return Volume4D(footprint, lower, upper, start, end)
+
+
+def check_duration(span: timedelta, where: str, limits: Limits) -> None:
+    """Refuse a time window longer than the limit."""
+    if span > limits.max_duration:
         raise invalid_at(
-            f"{where}.time_end",
-            f"the time window is {_days(end - start)} long, over the limit of "
+            where,
+            f"the time window is {_days(span)} long, over the limit of "
             f"{_days(limits.max_duration)}",
         )
-    return Volume4D(footprint, lower, upper, start, end)
 
 
 def _days(span: timedelta) -> str:
     if span < timedelta(days=1):
         return f"{span / timedelta(hours=1):.6g} h"
     return f"{span / timedelta(days=1):.6g} days"
+
+
+def altitude_band(value: Mapping[str, Any], where: str) -> tuple[float, float]:
+    """``altitude_lower_m`` and ``altitude_upper_m`` of ``value``, checked."""
+    lower = _altitude(value["altitude_lower_m"], f"{where}.altitude_lower_m")
+    upper = _altitude(value["altitude_upper_m"], f"{where}.altitude_upper_m")
+    if lower > upper:
+        raise invalid_at(
+            f"{where}.altitude_upper_m", f"{upper:g} m is below altitude_lower_m {lower:g} m"
+        )
+    return lower, upper
 
 
 def _altitude(value: Any, where: str) -> float:
@@ -241,12 +252,7 @@ def corridor(value: Any, where: str, limits: Limits) -> Corridor:
     its axis; a route that comes back over itself is given as several corridors, as a
     movement's legs are)."""
     c = members(value, where, ("path", "half_width_m"))
-    width = finite_number(c["half_width_m"], f"{where}.half_width_m")
-    if not 0 < width <= limits.max_half_width_m:
-        raise invalid_at(
-            f"{where}.half_width_m",
-            f"{width:g} m is not more than 0 and at most {limits.max_half_width_m:g} m",
-        )
+    width = half_width(c["half_width_m"], f"{where}.half_width_m", limits)
     positions = list_of(c["path"], f"{where}.path", "[lon, lat] positions")
     if len(positions) - 1 > limits.max_vertices:
         raise invalid_at(
@@ -275,6 +281,16 @@ def corridor(value: Any, where: str, limits: Limits) -> Corridor:
             where, f"the area is {area_km2:.6g} km², over the limit of {limits.max_area_km2:g} km²"
         )
     return found
+
+
+def half_width(value: Any, where: str, limits: Limits) -> float:
+    """A corridor's half width in metres: more than 0, at most the limit."""
+    width = finite_number(value, where)
+    if not 0 < width <= limits.max_half_width_m:
+        raise invalid_at(
+            where, f"{width:g} m is not more than 0 and at most {limits.max_half_width_m:g} m"
+        )
+    return width
 
 
 def _leg(axis: _Ring, k: int) -> str:
