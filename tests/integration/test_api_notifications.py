@@ -22,6 +22,7 @@ from openline.services import notifications as service
 from openline.services.setup import NewNode
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
+from tests.support.boxes import box_to
 from tests.support.nodes import FakeClock, InProcess, link, silent_card
 from tests.support.waiting import wait_for
 
@@ -57,6 +58,7 @@ class Red:
 
     key: SigningKey
     client: TestClient
+    blue: SigningKey
     sealed: list[Envelope] = field(default_factory=list)
 
     def send(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +73,7 @@ class Red:
             kind=kind,
             body=record,
             sign=self.key.sign,
+            box=box_to(self.key, self.blue),
         )
         response = self.client.post(
             "/federation/v1/envelopes", json={"envelopes": [envelope.to_json()]}
@@ -115,7 +118,7 @@ def blue(
     with TestClient(create_app(node)) as client:
         client.headers["Authorization"] = f"Bearer {node_dir.token}"
         wait_for(lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")))
-        yield InProcess(client, node, node_dir.token, clock), Red(key, client)
+        yield InProcess(client, node, node_dir.token, clock), Red(key, client, node.key)
 
 
 def kinds_after(api: InProcess, seq: int) -> list[str]:

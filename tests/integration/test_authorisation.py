@@ -32,6 +32,7 @@ from openline.keys.signing import SigningKey
 from openline.services.operators import create_token
 from openline.store.database import SQLITE_FILE
 from openline.store.tables import operator_tokens
+from tests.support.boxes import ANY_BOX
 from tests.support.nodes import InProcess, make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import run_openline, start_node
@@ -399,6 +400,7 @@ def test_an_operator_token_does_not_make_an_unsigned_envelope_acceptable(api: In
         kind="message",
         body=red_message().to_json(),
         sign=SigningKey.generate().sign,  # not RED's key
+        box=ANY_BOX,
     )
     before = stored(api)
 

@@ -27,6 +27,7 @@ from openline.store.database import database_url
 from openline.store.journal import read_head
 from openline.store.line import count_waiting, has_waiting, last_applied
 from openline.store.writer import UnitOfWork
+from tests.support.boxes import ANY_BOX
 from tests.support.nodes import InProcess
 from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
 from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
@@ -291,6 +292,7 @@ def line_check_reply_from_red(link_seq: int = 1) -> Envelope:
         kind="line_check_reply",
         body={"answers": "env_blue_1"},
         sign=SigningKey.generate().sign,  # apply_batch comes after the signature check
+        box=ANY_BOX,
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from openline.domain.envelopes import Envelope
 from openline.keys.signing import SigningKey
+from tests.support.boxes import altered
 from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import run_openline, start_node
@@ -79,9 +80,9 @@ def test_a_forged_envelope_signed_with_another_key_is_refused(red: Red):
 
 
 def test_an_envelope_altered_after_signing_is_refused(red: Red):
-    altered = red.envelope(1).to_json()
-    altered["body"]["fields"]["text"] = "cease fire withdrawn"
-    assert refusal(red, altered)["refused"]["code"] == "bad_signature"
+    changed = red.envelope(1).to_json()
+    changed["body"]["box"] = altered(changed["body"]["box"])
+    assert refusal(red, changed)["refused"]["code"] == "bad_signature"
 
 
 def test_a_replayed_envelope_with_other_content_at_an_applied_place_is_refused(red: Red):

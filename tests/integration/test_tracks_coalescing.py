@@ -30,6 +30,7 @@ from openline.services.setup import NewNode
 from openline.store import journal as journal_store
 from openline.store import line as line_store
 from openline.store.writer import UnitOfWork
+from tests.support.boxes import ANY_BOX, opened
 from tests.support.nodes import FakeClock, InProcess, link, silent_card
 from tests.support.tracks import track_report
 
@@ -75,6 +76,7 @@ def from_red(node: Node, *items: dict[str, Any]) -> None:
         kind="track",
         body={"tracks": list(items)},
         sign=lambda _data: b"\0" * 64,
+        box=ANY_BOX,
     )
     node.write(lambda uow: tracks.apply_incoming(uow, node, envelope))
 
@@ -82,8 +84,14 @@ def from_red(node: Node, *items: dict[str, Any]) -> None:
 def sealed_tracks(node: Node) -> list[list[dict[str, Any]]]:
     """The bodies' tracks of every track envelope waiting for RED."""
     waiting = node.read(lambda conn: line_store.waiting(conn, "RED", limit=1000))
+    red = node.read(lambda conn: line_store.get_peer(conn, "RED"))
+    assert red is not None
     envelopes = [json.loads(w.envelope) for w in waiting]
-    return [e["body"]["tracks"] for e in envelopes if e["kind"] == "track"]
+    return [
+        opened(e, node.key, red.card.public_key)["tracks"]
+        for e in envelopes
+        if e["kind"] == "track"
+    ]
 
 
 def journaled(node: Node, kind: str) -> list[dict[str, Any]]:
@@ -348,6 +356,7 @@ def test_the_receiver_applies_a_track_envelope_and_receipts_a_bad_one_as_not_app
             kind="track",
             body={"tracks": [report(clock, "R1", lat=lat)]},
             sign=lambda _data: b"\0" * 64,
+            box=ANY_BOX,
         )
 
     good = envelope(1, first_prev(), 35.0)

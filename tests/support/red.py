@@ -13,6 +13,7 @@ from openline.domain.messages import Message, Recipient
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import parse_utc
 from openline.keys.signing import SigningKey
+from tests.support.boxes import box_to, node_key
 from tests.support.processes import SHARED_TLS, RunningNode
 
 FEDERATION = "/federation/v1/envelopes"
@@ -39,6 +40,7 @@ class Red:
             "kind": "message",
             "body": red_message(n).to_json(),
             "sign": (key or self.key).sign,
+            "box": box_to(self.key, node_key(self.blue.directory)),
         }
         fields.update(changes)
         return seal(**fields)

@@ -11,6 +11,7 @@ from openline.domain.envelopes import Envelope, seal
 from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
+from tests.support.boxes import ANY_BOX
 
 UNKNOWN_ACK = {"message_id": "msg_never_sent", "by": "duty", "at": "2026-12-03T12:00:00.000Z"}
 
@@ -46,4 +47,5 @@ def unappliable_from_red(link_seq: int, prev: str) -> Envelope:
         kind="ack",
         body=UNKNOWN_ACK,
         sign=SigningKey.generate().sign,
+        box=ANY_BOX,
     )

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import BadReceipt, Refused, check_receipt, issue_receipt, seal
+from openline.keys.boxes import UnreadableBox, box_between
 from openline.keys.signing import SigningKey
+from tests.support.boxes import altered, box_to
 
 KEY = SigningKey.generate()
 OTHER = SigningKey.generate()
@@ -28,6 +30,7 @@ def sealed(**changes: Any) -> rules.Envelope:
         "kind": "message",
         "body": {"id": "msg_1", "to": ["RED"], "text": "x"},
         "sign": KEY.sign,
+        "box": box_to(KEY, OTHER),
     }
     fields.update(changes)
     return seal(**fields)
@@ -66,7 +69,9 @@ def test_an_opened_envelope_is_the_one_sealed_and_its_signature_holds():
         (lambda e: e | {"sent_at": "yesterday"}, rules.MALFORMED),
         (lambda e: e | {"extra": 1}, rules.MALFORMED),
         (lambda e: {k: v for k, v in e.items() if k != "sig"}, rules.MALFORMED),
-        (lambda e: e | {"body": {"text": "y" * 20_000}}, rules.TOO_LARGE),
+        (lambda e: e | {"body": {"id": "msg_1", "text": "in the clear"}}, rules.MALFORMED),
+        (lambda e: e | {"body": {"box": 1}}, rules.MALFORMED),
+        (lambda e: e | {"body": {"box": "y" * 20_000}}, rules.TOO_LARGE),
     ],
     ids=[
         "version",
@@ -78,6 +83,8 @@ def test_an_opened_envelope_is_the_one_sealed_and_its_signature_holds():
         "sent_at",
         "extra member",
         "no sig",
+        "body in the clear",
+        "box not text",
         "too large",
     ],
 )
@@ -140,3 +147,54 @@ def test_a_long_reason_not_to_apply_is_cut_to_the_bound_when_the_receipt_is_issu
         sealed(), "2024-12-03T12:00:01.000Z", OTHER.sign, not_applied="y" * 9999
     )
     assert receipt.not_applied == "y" * rules.NOT_APPLIED_MAX_CHARS
+
+
+def test_a_body_crosses_encrypted_and_opens_only_between_its_sender_and_addressee():
+    envelope = sealed()
+    carried = rules.open_envelope(envelope.to_json(), max_bytes=10_000)
+    assert carried.body == {}
+    assert b"msg_1" not in envelope.signed
+    for own, other in [(OTHER, KEY), (KEY, OTHER)]:  # the addressee, and the sender its outbox
+        opened = rules.open_body(carried, box_between(own, other.public_key.to_base64()).open)
+        assert opened.body == {"id": "msg_1", "to": ["RED"], "text": "x"}
+        assert opened.hash == envelope.hash
+    stranger = box_between(SigningKey.generate(), KEY.public_key.to_base64())
+    with pytest.raises(rules.Unreadable, match="does not open with the key"):
+        rules.open_body(carried, stranger.open)
+
+
+def test_the_signature_covers_the_box_so_a_carrier_can_check_but_not_change_it():
+    envelope = sealed().to_json()
+    carried = rules.open_envelope(envelope, max_bytes=10_000)
+    rules.check_signature(carried, KEY.public_key.verify)  # without any key to open it
+    changed = envelope | {"body": {"box": altered(envelope["body"]["box"])}}
+    with pytest.raises(Refused) as refused:
+        rules.check_signature(rules.open_envelope(changed, max_bytes=10_000), KEY.public_key.verify)
+    assert refused.value.code == rules.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("plaintext", "said"),
+    [
+        (b"not json", "holds no JSON"),
+        (b"[1, 2]", "no JSON object but list"),
+        (b'{"text": "\\u0000"}', "holds no JSON"),
+    ],
+)
+def test_a_box_its_sender_signed_that_holds_no_body_is_unreadable(plaintext: bytes, said: str):
+    pair = box_between(KEY, OTHER.public_key.to_base64())
+    envelope = rules.open_envelope(
+        sealed(box=lambda _body: pair.seal(plaintext)).to_json(), max_bytes=10_000
+    )
+    with pytest.raises(rules.Unreadable, match=said):
+        rules.open_body(envelope, pair.open)
+
+
+@pytest.mark.parametrize(
+    ("box", "said"),
+    [("not base64!", "not base64"), ("AAAA", "shorter than any box")],
+)
+def test_a_box_that_is_not_one_is_unreadable(box: str, said: str):
+    pair = box_between(OTHER, KEY.public_key.to_base64())
+    with pytest.raises(UnreadableBox, match=said):
+        pair.open(box)

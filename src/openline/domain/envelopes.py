@@ -7,9 +7,15 @@ the RFC 8785 canonical JSON of every other member, and the envelope's hash is th
 those same bytes. A receipt is the receiver's signature over an envelope's hash: proof of
 delivery, kept by the sender.
 
+The body crosses the line encrypted to the addressee, always: ``body`` is ``{"box": TEXT}``,
+the canonical JSON of what the envelope carries boxed between the sender's key and the
+addressee's (``openline.keys.boxes``). The signature covers the box, not the plaintext, so
+whoever carries an envelope (a relay) can check who sealed it and that nothing changed, without
+reading it, and can forge nothing; the addressee checks the signature before it opens the box.
+
 This module checks everything that can be checked on one envelope alone (shape, size,
-addressing, signature); the order on the link is checked by the receiver against what it has
-applied (``openline.line.receiver``).
+addressing, signature, the box); the order on the link is checked by the receiver against what
+it has applied (``openline.line.receiver``).
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ import binascii
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from openline.domain import strict_json
 from openline.domain.canonical import canonical_json
+from openline.domain.errors import OpenlineError
 from openline.domain.journal import GENESIS_HASH
 from openline.domain.quoting import quote, quote_all
 
@@ -65,6 +73,10 @@ _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 Signer = Callable[[bytes], bytes]
 Verifier = Callable[[bytes, bytes], bool]
+# The body's canonical JSON boxed to the addressee, as text; and what opens such a box again
+# (raising OpenlineError, saying why, when it does not open).
+Boxer = Callable[[bytes], str]
+Unboxer = Callable[[str], bytes]
 
 
 class Refused(Exception):
@@ -87,6 +99,7 @@ SEQUENCE_GAP = "sequence_gap"
 BROKEN_LINK = "broken_link"
 CONFLICTING_REPLAY = "conflicting_replay"
 INVALID_BODY = "invalid_body"
+RELAY_NOT_ALLOWED = "relay_not_allowed"  # a relay asked to carry for a pair it does not relay
 
 
 def envelope_hash(signed: bytes) -> str:
@@ -104,10 +117,15 @@ class Envelope:
     prev: str
     sent_at: str
     kind: str
-    body: Mapping[str, Any]
+    box: str  # the body, boxed to the addressee: what crosses the line and is signed
     sig: str
     signed: bytes
     hash: str
+    # What the envelope carries, in the clear: known to its sender, and to its addressee once
+    # opened (open_body); empty while it is still boxed, or if its box did not open (why, in
+    # ``unreadable``: the receiver then takes it in its place as not applied).
+    body: Mapping[str, Any] = field(default_factory=dict)
+    unreadable: str | None = None
 
     def unsigned(self) -> dict[str, Any]:
         """The envelope without its signature: the members whose canonical JSON is signed.
@@ -121,7 +139,7 @@ class Envelope:
             "prev": self.prev,
             "sent_at": self.sent_at,
             "kind": self.kind,
-            "body": dict(self.body),
+            "body": {"box": self.box},
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -151,8 +169,10 @@ def seal(
     kind: str,
     body: Mapping[str, Any],
     sign: Signer,
+    box: Boxer,
 ) -> Envelope:
-    """A new envelope, signed by ``sign`` (the sender's key)."""
+    """A new envelope, its body boxed by ``box`` (to the addressee's key) and the whole signed
+    by ``sign`` (the sender's key)."""
     if kind not in KINDS:
         raise ValueError(f"envelope kind {kind!r} is not one of {', '.join(KINDS)}")
     unsigned = Envelope(
@@ -163,10 +183,11 @@ def seal(
         prev=prev,
         sent_at=sent_at,
         kind=kind,
-        body=dict(body),
+        box=box(canonical_json(body)),
         sig="",
         signed=b"",
         hash="",
+        body=dict(body),
     )
     signed = canonical_json(unsigned.unsigned())
     return replace(
@@ -201,8 +222,9 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
         raise Refused(MALFORMED, f"link_seq {quote(seq)} is not a whole number from 1")
     if value["kind"] not in KINDS:
         raise Refused(MALFORMED, f"kind {quote(value['kind'])} is not one of {', '.join(KINDS)}")
-    if not isinstance(value["body"], dict):
-        raise Refused(MALFORMED, "body is not a JSON object")
+    body = value["body"]
+    if not isinstance(body, dict) or set(body) != {"box"} or not isinstance(body["box"], str):
+        raise Refused(MALFORMED, 'body is not {"box": TEXT}: a body crosses the line encrypted')
     if not isinstance(value["sig"], str):
         raise Refused(MALFORMED, "sig is not base64 text")
     unsigned = {k: v for k, v in value.items() if k != "sig"}
@@ -221,7 +243,7 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
         prev=value["prev"],
         sent_at=value["sent_at"],
         kind=value["kind"],
-        body=value["body"],
+        box=body["box"],
         sig=value["sig"],
         signed=signed,
         hash=envelope_hash(signed),
@@ -242,6 +264,28 @@ def check_signature(envelope: Envelope, verify: Verifier) -> None:
             f"signature of envelope {quote(envelope.link_seq)} does not verify with "
             f"{envelope.sender}'s key",
         )
+
+
+def open_body(envelope: Envelope, unbox: Unboxer) -> Envelope:
+    """The envelope with its body opened by ``unbox`` (the key between its sender and this
+    node): call it once its signature holds. ``Unreadable`` if the box does not open or holds
+    no JSON object."""
+    try:
+        plaintext = unbox(envelope.box)
+    except OpenlineError as exc:
+        raise Unreadable(exc.message) from None
+    try:
+        body = strict_json.loads(plaintext)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"its box holds no JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise Unreadable(f"its box holds no JSON object but {type(body).__name__}")
+    return replace(envelope, body=body)
+
+
+class Unreadable(OpenlineError):
+    """A body whose box its own sender signed but that does not open, or holds no JSON object:
+    received but not applied, like any body that cannot be applied."""
 
 
 def _decode_signature(text: str) -> bytes:

@@ -67,6 +67,11 @@ class SigningKey:
     def sign(self, data: bytes) -> bytes:
         return bytes(self._key.sign(data).signature)
 
+    @property
+    def seed(self) -> bytes:
+        """The 32-byte seed, for the key derived from this one (``openline.keys.boxes``)."""
+        return bytes(self._key)
+
     def to_pem(self) -> str:
         der = _PKCS8_ED25519_PREFIX + bytes(self._key)
         body = base64.b64encode(der).decode("ascii")

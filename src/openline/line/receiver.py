@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
@@ -26,6 +26,7 @@ from openline.domain.errors import OpenlineError
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote, quote_if_unusual
 from openline.domain.timeutil import format_utc
+from openline.keys.boxes import box_between
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
@@ -68,11 +69,14 @@ class Outcome:
     receipt: dict[str, Any] | None = None
     refused: Refused | None = None
     expected_seq: int | None = None
+    held: bool = False  # a relay holds it, its addressee's receipt not back yet (line/relay.py)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"link_seq": self.link_seq, "id": self.id}
         if self.receipt is not None:
             out["receipt"] = self.receipt
+        if self.held:
+            out["held"] = True
         if self.refused is not None:
             out["refused"] = {"code": self.refused.code, "reason": self.refused.reason}
         if self.expected_seq is not None:
@@ -81,30 +85,35 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class _Rejected:
+class Rejected:
+    """An envelope refused before any peer's key verified it, as it came."""
+
     raw: object
     refused: Refused
 
 
-Checked = Envelope | _Rejected
+Checked = Envelope | Rejected
 
 
 def check_alone(
-    node: Node, raw_envelopes: Sequence[object], keys: Mapping[str, PublicKey]
+    node: Node,
+    raw_envelopes: Sequence[object],
+    keys: Mapping[str, PublicKey],
+    *,
+    relaying: bool = False,
 ) -> list[Checked]:
-    """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes).
+    """Shape, size, addressee, sender and signature of each envelope (CPU work, no writes),
+    then its body opened.
 
-    ``keys``: the peers' keys, as the running line last read them.
+    ``keys``: the peers' keys, as the running line last read them. ``relaying``: the envelopes
+    came for this node to relay (line/relay.py): addressed to another party, and left boxed.
     """
     checked: list[Checked] = []
     for raw in raw_envelopes:
         try:
             envelope = rules.open_envelope(raw, max_bytes=node.settings.max_envelope_bytes)
-            if envelope.to != node.party:
-                raise Refused(
-                    rules.WRONG_RECIPIENT,
-                    f"envelope addressed to {envelope.to}, and this node is {node.party}",
-                )
+            if (envelope.to == node.party) == relaying:
+                raise Refused(rules.WRONG_RECIPIENT, _misaddressed(node, envelope, relaying))
             key = keys.get(envelope.sender)
             if key is None:
                 raise Refused(
@@ -112,15 +121,30 @@ def check_alone(
                 )
             rules.check_signature(envelope, key.verify)
         except Refused as refused:
-            checked.append(_Rejected(raw, refused))
+            checked.append(Rejected(raw, refused))
         else:
-            checked.append(envelope)
+            checked.append(envelope if relaying else _opened(node, envelope, key))
     return checked
+
+
+def _misaddressed(node: Node, envelope: Envelope, relaying: bool) -> str:
+    if relaying:
+        return f"envelope addressed to {node.party} itself: deliver it, a relay relays to others"
+    return f"envelope addressed to {envelope.to}, and this node is {node.party}"
+
+
+def _opened(node: Node, envelope: Envelope, key: PublicKey) -> Envelope:
+    """The envelope with its body opened; one its sender signed whose box does not open says
+    why, and takes its place as not applied (its sender alone could have sealed it so)."""
+    try:
+        return rules.open_body(envelope, box_between(node.key, key.to_base64()).open)
+    except rules.Unreadable as exc:
+        return replace(envelope, unreadable=exc.message)
 
 
 def unverified_refusals(checked: list[Checked]) -> list[Refused]:
     """The refusals of the envelopes of ``checked`` no peer's key verified, in order."""
-    return [item.refused for item in checked if isinstance(item, _Rejected)]
+    return [item.refused for item in checked if isinstance(item, Rejected)]
 
 
 def apply_batch(
@@ -130,19 +154,21 @@ def apply_batch(
     *,
     unverified_in_full: bool = True,
     heard: bool = True,
+    via: str | None = None,
 ) -> Operation[list[Outcome]]:
     """Apply the envelopes a peer's key verified, each in its place, and journal the refusals.
 
     ``unverified_in_full``: whether the first refusal of an envelope no key verified is
     journaled in full; the others are not (the federation endpoint counts them). ``heard``:
     whether the batch came over the network (a courier bundle says nothing of the line's
-    state).
+    state). ``via``: what carried the envelopes, when not their sender itself (``bundle``,
+    ``relay:PARTY``: openline.domain.paths), recorded in their entries.
     """
 
     def apply(uow: UnitOfWork) -> list[Outcome]:
         heads: dict[str, tuple[int, str]] = {}
-        refusals = _Refusals(uow, client, unverified_in_full)
-        outcomes = [_apply_one(uow, node, item, heads, refusals) for item in checked]
+        refusals = Refusals(uow, client, unverified_in_full)
+        outcomes = [_apply_one(uow, node, item, heads, refusals, via=via) for item in checked]
         refusals.summarise()
         now = format_utc(node.clock())
         for sender in heads if heard else ():
@@ -152,7 +178,7 @@ def apply_batch(
     return apply
 
 
-class _Refusals:
+class Refusals:
     """The refusals of one batch, journaled as security events, with what the envelope claimed
     to be.
 
@@ -222,9 +248,11 @@ def _apply_one(
     node: Node,
     item: Checked,
     heads: dict[str, tuple[int, str]],
-    refusals: _Refusals,
+    refusals: Refusals,
+    *,
+    via: str | None,
 ) -> Outcome:
-    if isinstance(item, _Rejected):
+    if isinstance(item, Rejected):
         raw = item.raw if isinstance(item.raw, dict) else {}
         return refusals.refuse(raw, item.refused, verified=False)
     envelope = item
@@ -253,28 +281,35 @@ def _apply_one(
         )
     else:
         try:
-            receipt = uow.attempt(lambda: _apply(uow, node, envelope))
+            receipt = uow.attempt(lambda: _apply(uow, node, envelope, via))
         except _THE_DATABASES_OWN_TROUBLE:
             raise  # not the envelope's fault: the batch fails, and the sender sends it again
         except Exception as exc:  # whatever its body made fail: not applied, and the link goes on
-            receipt = _receipted(uow, node, envelope, not_applied=_why_not(envelope, exc))
+            receipt = _receipted(uow, node, envelope, via, not_applied=_why_not(envelope, exc))
         heads[envelope.sender] = (envelope.link_seq, envelope.hash)
         return Outcome(envelope.link_seq, envelope.id, receipt=receipt)
     outcome = refusals.refuse(envelope.to_json(), refused, envelope.hash, verified=True)
     return Outcome(outcome.link_seq, outcome.id, refused=outcome.refused, expected_seq=seq + 1)
 
 
-def _apply(uow: UnitOfWork, node: Node, envelope: Envelope) -> dict[str, Any]:
+def _apply(uow: UnitOfWork, node: Node, envelope: Envelope, via: str | None) -> dict[str, Any]:
+    if envelope.unreadable is not None:
+        raise rules.Unreadable(envelope.unreadable)
     handler = HANDLERS.get(envelope.kind)
     if handler is None:
         raise OpenlineError(f"this node does not take {envelope.kind} envelopes yet")
-    receipt = _receipted(uow, node, envelope)
+    receipt = _receipted(uow, node, envelope, via)
     handler(uow, node, envelope)
     return receipt
 
 
 def _receipted(
-    uow: UnitOfWork, node: Node, envelope: Envelope, *, not_applied: str | None = None
+    uow: UnitOfWork,
+    node: Node,
+    envelope: Envelope,
+    via: str | None,
+    *,
+    not_applied: str | None = None,
 ) -> dict[str, Any]:
     """Take ``envelope`` in its place on the link and issue its receipt: applied (the handler
     runs next, in the same savepoint), or received but not applied, saying why. Either way
@@ -283,6 +318,8 @@ def _receipted(
     receipt = rules.issue_receipt(envelope, now, node.key.sign, not_applied=not_applied).to_json()
     store.insert_applied(uow.conn, envelope, canonical_json(receipt).decode("utf-8"), now)
     data = {"envelope": envelope.to_json(), "hash": envelope.hash, "receipt": receipt}
+    if via is not None:
+        data["via"] = via
     if not_applied is None:
         uow.record(JournalKind.ENVELOPE_RECEIVED, data)
     else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from typing import Any
@@ -28,6 +27,7 @@ from openline.keys.signing import PublicKey
 from openline.keys.tls import pin_mismatch
 from openline.node.assembly import Node
 from openline.services.messages import record_delivery
+from openline.services.outbox import body_sealed
 from openline.store import line as store
 from openline.store.line import Outgoing
 from openline.store.writer import UnitOfWork
@@ -216,7 +216,7 @@ def store_receipts(
             continue
         uow.record(JournalKind.ENVELOPE_DELIVERED, data)
         if outgoing.kind == "message":
-            message_id = json.loads(outgoing.envelope)["body"]["id"]
+            message_id = body_sealed(uow, node, party, outgoing.envelope)["id"]
             record_delivery(uow, node, party, message_id)
     if heard:
         store.mark_heard(uow.conn, party, now)

@@ -1,12 +1,14 @@
 """Sealing envelopes into the durable outbox, in the same transaction as what they carry.
 
-An envelope is signed and stored with the next ``link_seq`` of its link in the writer's
-transaction, so a message the API accepted is in the outbox once the API answers, and the
-link's order is the order of commits. The line's sender delivers it from there.
+An envelope's body is encrypted to its addressee, then the envelope is signed and stored with
+the next ``link_seq`` of its link in the writer's transaction, so a message the API accepted is
+in the outbox once the API answers, and the link's order is the order of commits. The line's
+sender delivers it from there.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +17,7 @@ from openline.domain.envelopes import Envelope, seal
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
+from openline.keys.boxes import PairBox, box_between
 from openline.node.assembly import Node
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
@@ -38,6 +41,7 @@ def seal_for(
         ) from None
     now = node.clock()
     link_seq, prev = store.last_sealed(uow.conn, peer)
+    box = box_to(uow, node, peer)
     envelope = seal(
         envelope_id=node.new_id("env", now),
         sender=node.party,
@@ -48,6 +52,7 @@ def seal_for(
         kind=kind,
         body=body,
         sign=node.key.sign,
+        box=box.seal,
     )
     size = len(envelope.signed) + len(envelope.sig)
     limit = node.settings.max_envelope_bytes
@@ -69,6 +74,23 @@ def seal_for(
         },
     )
     return envelope
+
+
+def box_to(uow: UnitOfWork, node: Node, peer: str) -> PairBox:
+    """The box between this node's key and ``peer``'s, as linked: every body crosses the line
+    encrypted to its addressee (docs/line.md#encryption-and-relays)."""
+    linked = store.get_peer(uow.conn, peer)
+    if linked is None:
+        raise InvalidInput(f"this node has no line to {peer!r}", field="to")
+    return box_between(node.key, linked.card.public_key)
+
+
+def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> dict[str, Any]:
+    """The body of an envelope this node sealed for ``peer``, read back from its outbox (the
+    box opens on both ends of the pair)."""
+    box = json.loads(envelope_text)["body"]["box"]
+    opened: dict[str, Any] = json.loads(box_to(uow, node, peer).open(box))
+    return opened
 
 
 def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
