@@ -18,6 +18,7 @@ from openline.api.headers import SecurityHeaders
 from openline.api.limits import RefuseNul, RequestSizeLimit
 from openline.api.routes import (
     basemap,
+    bundles,
     console,
     events,
     federation,
@@ -32,6 +33,7 @@ from openline.api.routes import interop as interop_routes
 from openline.api.routes import line as line_routes
 from openline.api.routes.federation import FederationLimits
 from openline.api.single_flight import SingleFlight
+from openline.domain.bundles import max_bundle_bytes
 from openline.line.runner import Line
 from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
@@ -69,7 +71,10 @@ def create_app(opened: Node) -> FastAPI:
     app.add_middleware(
         RequestSizeLimit,
         max_bytes=opened.settings.max_request_bytes,
-        by_prefix={"/federation/": 4 * opened.settings.max_envelope_bytes},
+        by_prefix={
+            "/federation/": 4 * opened.settings.max_envelope_bytes,
+            bundles.router.prefix: max_bundle_bytes(opened.settings.max_envelope_bytes),
+        },
         on_refused_early=federation.journal_too_large,
     )
     app.state.federation_limits = FederationLimits.of(opened.settings)
@@ -92,6 +97,7 @@ def create_app(opened: Node) -> FastAPI:
         tiles.router,
         basemap.router,
         interop_routes.router,
+        bundles.router,
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)

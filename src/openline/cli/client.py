@@ -58,6 +58,10 @@ class NodeClient:
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.fetch(method, path, **kwargs).json()
+
+    def fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The node's answer, whatever its type; an error answer raised as ``ApiError``."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -72,4 +76,4 @@ class NodeClient:
             raise ApiError(
                 response.status_code, error["code"], error["message"], error.get("field")
             )
-        return response.json()
+        return response

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from openline import __version__
+from openline.cli.bundle import bundle
 from openline.cli.common import reported_errors
 from openline.cli.coord import coord
 from openline.cli.interop import export, import_file
@@ -101,5 +102,6 @@ for command in (
     import_file,
     export,
     tls,
+    bundle,
 ):
     main.add_command(command)

@@ -182,17 +182,20 @@ def store_receipts(
     receipts: list[tuple[Outgoing, Receipt]],
     *,
     heard: bool = True,
-) -> None:
+    via: str | None = None,
+) -> int:
     """Store ``party``'s receipts for envelopes of the outbox and journal each delivery, once:
     an envelope receipted already (the network and a courier bundle both carried it) is
     skipped. ``heard``: whether they came over the network (a courier bundle says nothing of
-    the line's state)."""
+    the line's state). Returns how many were stored."""
     now = format_utc(node.clock())
+    stored = 0
     for outgoing, receipt in receipts:
         receipt_json = receipt.to_json()
         text = canonical_json(receipt_json).decode("utf-8")
         if not store.record_receipt(uow.conn, party, outgoing.link_seq, text, now):
             continue  # receipted already, by another carrier (a courier bundle, say)
+        stored += 1
         data = {
             "to": party,
             "link_seq": outgoing.link_seq,
@@ -201,6 +204,8 @@ def store_receipts(
             "hash": outgoing.hash,
             "receipt": receipt_json,
         }
+        if via is not None:
+            data["via"] = via
         if receipt.not_applied is not None:  # delivered, but what it carries is not there
             log.warning(
                 "line to %s: envelope %d (%s) delivered but not applied: %s",
@@ -220,3 +225,4 @@ def store_receipts(
             record_delivery(uow, node, party, message_id)
     if heard:
         store.mark_heard(uow.conn, party, now)
+    return stored

@@ -100,17 +100,23 @@ async def receive_envelopes(
     limited = await _peer_rate_limited(limits, node, client, checked, request.scope)
     if limited is not None:
         return limited
-    refusals = of_request(request.scope)
-    in_full = [
-        refusals.take(client, ENVELOPE_REFUSED.format(code=refused.code))
-        for refused in unverified_refusals(checked)
-    ]
-    first_in_full = bool(in_full) and in_full[0]
+    first_in_full = tally_unverified(request.scope, client, checked)
     outcomes = await node.write_async(
         apply_batch(node, checked, client, unverified_in_full=first_in_full)
     )
     body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
     return Response(body, media_type="application/json")
+
+
+def tally_unverified(scope: Scope, client: str | None, checked: list[Checked]) -> bool:
+    """Count the refusals of ``checked`` no peer's key verified in the client's tally; whether
+    the first of them is to be journaled in full (the first of its address and period)."""
+    refusals = of_request(scope)
+    in_full = [
+        refusals.take(client, ENVELOPE_REFUSED.format(code=refused.code))
+        for refused in unverified_refusals(checked)
+    ]
+    return bool(in_full) and in_full[0]
 
 
 async def _peer_rate_limited(

@@ -1,0 +1,220 @@
+"""Courier bundles (issue 19, item 4): with every network between BLUE and RED cut, what each
+has to say crosses as files carried by hand, each envelope applied once, in order, with its
+receipt carried back; a bundle imported twice, an older one after a newer, applies nothing; one
+altered, addressed elsewhere or not a bundle at all is refused whole.
+
+BLUE and RED run as real ``openline serve`` processes and reach each other only through a fault
+proxy each; the network is cut by stopping both proxies, and comes back when they start again.
+Bundles are written and read with the real ``openline bundle`` command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.faults import (
+    ProxiedPair,
+    assert_journals_verify_and_agree,
+    journal,
+    start_proxied_pair,
+)
+from tests.support.operator import assert_flash_gets_through, send, state
+from tests.support.processes import RunningNode, run_openline
+
+pytestmark = pytest.mark.slow
+
+ENV = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
+# What importing a bundle may change: everything but the line's own doings, which go on by
+# themselves (its status, and a line check sealed each interval once the last is receipted).
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[ProxiedPair]:
+    pair = start_proxied_pair(tmp_path, ENV, seed=19)
+    try:
+        yield pair
+    finally:
+        pair.stop()
+
+
+def cut(pair: ProxiedPair) -> None:
+    pair.to_red.stop()
+    pair.to_blue.stop()
+
+
+def restore(pair: ProxiedPair) -> None:
+    pair.to_red.start()
+    pair.to_blue.start()
+
+
+def export(node: RunningNode, party: str, out: Path) -> Path:
+    done = run_openline("bundle", "export", node.directory, "--to", party, "--out", out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def import_(node: RunningNode, bundle: Path, reply: Path | None = None) -> dict[str, Any]:
+    extra = ["--reply", str(reply)] if reply is not None else []
+    done = run_openline("bundle", "import", node.directory, bundle, "--json", *extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+def effects(node: RunningNode) -> list[tuple[str, Any]]:
+    """The node's journal but the line's own doings: what an import may have changed."""
+    return [(e["kind"], e["data"]) for e in journal(node) if not _line_itself(e)]
+
+
+def _line_itself(entry: dict[str, Any]) -> bool:
+    if entry["kind"] == "envelope.queued":
+        return bool(entry["data"]["kind"] == "line_check")
+    return bool(entry["kind"].startswith("line."))
+
+
+def received_ids(node: RunningNode, sender: str) -> list[str]:
+    """The ids of the messages from ``sender`` in the order ``node`` received them."""
+    return [
+        e["data"]["id"]
+        for e in journal(node)
+        if e["kind"] == "message.received" and e["data"]["from"] == sender
+    ]
+
+
+def sent(node: RunningNode, to: str, count: int, tag: str) -> list[str]:
+    return [send(node, [to], f"{tag} {n}", precedence="routine")["id"] for n in range(count)]
+
+
+def applies_nothing(node: RunningNode, bundle: Path) -> None:
+    before = effects(node)
+    answer = import_(node, bundle)
+    assert answer["envelopes"]["applied"] == 0, answer
+    assert answer["receipts"]["stored"] == 0, answer
+    assert answer["envelopes"]["refused"] == []
+    assert effects(node) == before
+
+
+def test_with_every_network_cut_bundles_carry_the_line_both_ways_exactly_once(
+    proxied: ProxiedPair, tmp_path: Path
+):
+    blue, red = proxied.pair.blue, proxied.pair.red
+    cut(proxied)
+    first = sent(blue, "RED", 20, "BLUE first")
+    answers = sent(red, "BLUE", 3, "RED")
+
+    # BLUE -> RED by hand; RED's reply carries the receipts and RED's own three back.
+    b1 = export(blue, "RED", tmp_path / "b1.bundle")
+    one = import_(red, b1, reply=tmp_path / "r1.bundle")
+    assert one["bundle"]["from"] == "BLUE"
+    assert one["envelopes"]["applied"] >= 20
+    assert received_ids(red, "BLUE") == first
+    applies_nothing(red, b1)  # the same bundle again
+
+    second = sent(blue, "RED", 5, "BLUE second")
+    b2 = export(blue, "RED", tmp_path / "b2.bundle")  # the first 20 still wait for receipts
+    two = import_(red, b2, reply=tmp_path / "r2.bundle")
+    assert two["envelopes"]["already_applied"] >= 20
+    assert received_ids(red, "BLUE") == first + second
+    applies_nothing(red, b1)  # an older bundle after a newer one
+
+    back = import_(blue, tmp_path / "r2.bundle", reply=tmp_path / "b3.bundle")
+    assert back["receipts"]["stored"] >= 25
+    for message_id in first + second:
+        assert state(blue, message_id) == "delivered"
+    assert received_ids(blue, "RED") == answers
+    applies_nothing(blue, tmp_path / "r1.bundle")  # the older reply, after the newer
+
+    # BLUE's reply to RED's reply: the receipts of RED's three.
+    import_(red, tmp_path / "b3.bundle")
+    for message_id in answers:
+        assert state(red, message_id) == "delivered"
+    for node, count in ((blue, 25), (red, 3)):  # each delivery records what carried it
+        entries = journal(node)
+        delivered = [e["data"] for e in entries if e["kind"] == "envelope.delivered"]
+        assert [d["via"] for d in delivered if d["kind"] == "message"] == ["bundle"] * count
+        received = [e["data"] for e in entries if e["kind"] == "envelope.received"]
+        messages = [r for r in received if r["envelope"]["kind"] == "message"]
+        assert [r["via"] for r in messages] == ["bundle"] * (28 - count)
+
+    # One byte changed anywhere: refused whole, journaled, nothing applied.
+    sent(blue, "RED", 1, "BLUE third")
+    data = bytearray(export(blue, "RED", tmp_path / "b4.bundle").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / "b4-altered.bundle").write_bytes(bytes(data))
+    before = effects(red)
+    refused = run_openline("bundle", "import", red.directory, tmp_path / "b4-altered.bundle")
+    assert refused.returncode == 1
+    assert "not what BLUE signed" in refused.stderr
+    assert "altered or cut short" in refused.stderr
+    (entry,) = [data for kind, data in effects(red)[len(before) :]]
+    assert entry["code"] == "bad_signature"
+    assert entry["from"] == "BLUE"
+    assert [k for k, _ in effects(red)[len(before) :]] == ["security.envelope_refused"]
+
+    restore(proxied)
+    assert_flash_gets_through(blue, red, "RED")
+    assert_flash_gets_through(red, blue, "BLUE")
+    assert_journals_verify_and_agree(proxied.pair, tmp_path)
+
+
+BAD_FILES = [
+    pytest.param(b"", "no header line", id="empty"),
+    pytest.param(b"PK\x03\x04 not a bundle at all\n", "not a JSON header", id="not a bundle"),
+    pytest.param(b'{"party": "BLUE", "urls": []}\n', "no 'openline_bundle'", id="a card"),
+]
+
+
+def test_a_bundle_for_another_party_or_not_a_bundle_is_refused_naming_it_nothing_applied(
+    proxied: ProxiedPair, tmp_path: Path
+):
+    blue, red = proxied.pair.blue, proxied.pair.red
+    cut(proxied)
+    sent(blue, "RED", 2, "BLUE")
+    bundle = export(blue, "RED", tmp_path / "for-red.bundle")
+    truncated = tmp_path / "truncated.bundle"
+    truncated.write_bytes(bundle.read_bytes()[:-40])
+    cases: list[tuple[RunningNode, Path, str]] = [
+        (blue, bundle, "is addressed to RED, and this node is BLUE"),
+        (red, truncated, "altered or cut short"),
+    ]
+    for n, case in enumerate(BAD_FILES):
+        path = tmp_path / f"bad-{n}.bundle"
+        data, words = case.values
+        path.write_bytes(data)  # type: ignore[arg-type]
+        cases.append((red, path, str(words)))
+    for node, path, words in cases:
+        before = received_ids(node, "BLUE" if node is red else "RED")
+        refused = run_openline("bundle", "import", node.directory, path)
+        assert refused.returncode == 1, refused.stdout
+        assert words in refused.stderr, refused.stderr
+        assert received_ids(node, "BLUE" if node is red else "RED") == before
+
+    # The API: the one error shape, the status naming what is wrong.
+    with red.client() as client:
+        for path, status, code in (
+            (tmp_path / "bad-1.bundle", 422, "malformed"),
+            (bundle, 200, None),
+        ):
+            answer = client.post("/api/v1/bundles", content=path.read_bytes())
+            assert answer.status_code == status, answer.text
+            if code is not None:
+                assert answer.json()["error"]["code"] == code
+                assert answer.json()["error"]["field"] == "bundle"
+        unknown = client.get("/api/v1/bundles/GREEN")
+        assert unknown.status_code == 404
+        assert "no line to 'GREEN'" in unknown.json()["error"]["message"]
+        assert client.get("/api/v1/bundles/red%20team").status_code == 422
+    planner = run_openline("token", "create", red.directory, "--operator", "p", "--role", "planner")
+    headers = {"Authorization": f"Bearer {planner.stdout.strip()}"}
+    with httpx.Client(base_url=red.url, headers=headers, timeout=30) as client:
+        assert client.get("/api/v1/bundles/BLUE").status_code == 403
+        assert client.post("/api/v1/bundles", content=bundle.read_bytes()).status_code == 403
+
+    restore(proxied)
+    assert_flash_gets_through(blue, red, "RED")
