@@ -97,9 +97,14 @@ def make_pair(base: Path, env: dict[str, str]) -> tuple[NewNode, NewNode]:
     return blue, red
 
 
-def start_pair(base: Path, env: dict[str, str]) -> Pair:
-    """BLUE and RED made in ``base``, linked, and started with ``env``, side by side."""
-    launched = [launch_node(new.directory, new.token, env) for new in make_pair(base, env)]
+def start_pair(base: Path, env: dict[str, str], blue_env: dict[str, str] | None = None) -> Pair:
+    """BLUE and RED made in ``base``, linked, and started with ``env``, side by side; BLUE
+    with ``blue_env`` over it."""
+    made_blue, made_red = make_pair(base, env)
+    launched = [
+        launch_node(made_blue.directory, made_blue.token, {**env, **(blue_env or {})}),
+        launch_node(made_red.directory, made_red.token, env),
+    ]
     try:
         blue, red = (answering(node) for node in launched)
     except BaseException:
