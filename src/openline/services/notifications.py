@@ -31,7 +31,7 @@ from openline.domain.quoting import quote
 from openline.domain.separation import Rule
 from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon
-from openline.i18n import catalogue
+from openline.i18n import Catalogue, catalogue
 from openline.node.assembly import Node
 from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
@@ -286,13 +286,28 @@ def _request_text(
 ) -> str:
     """What a deconfliction request asks, in the sending node's language."""
     words = catalogue(lang)
+    own_volume, their_volume = clash.volumes if own.id < theirs.id else clash.volumes[::-1]
     return words.text(
         "requests.deconfliction",
-        own=own.title,
-        theirs=theirs.title,
+        own=_named(words, own, own_volume),
+        theirs=_named(words, theirs, their_volume),
         rule=words.text(f"rules.{rule.value}"),
         conflict=key,
         distance=words.text("units.m", n=f"{clash.distance_m:.0f}"),
+    )
+
+
+def _named(words: Catalogue, notification: Notification, volume: int) -> str:
+    """A notification's title; a movement's with the leg that clashes (volume i is leg i)."""
+    if notification.route is None:
+        return notification.title
+    start, end = notification.route.waypoints[volume : volume + 2]
+    return words.text(
+        "requests.leg",
+        title=notification.title,
+        n=str(volume + 1),
+        start=format_utc(start.time),
+        end=format_utc(end.time),
     )
 
 

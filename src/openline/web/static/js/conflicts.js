@@ -10,6 +10,7 @@ const ANY_HEIGHT_M = 100000;
 
 export function renderConflicts(view, conflicts, notifications, { map, party, onRequest }) {
   const titles = new Map(notifications.map((n) => [n.id, n.title]));
+  const routes = new Map(notifications.filter((n) => n.route).map((n) => [n.id, n.route]));
   const side = (s) => el("span", { class: "side" }, el("strong", { dir: "ltr" }, s.owner), " ", t(`kind.${s.kind}`), " · ", titles.get(s.notification) ?? s.notification);
   view.replaceChildren(
     conflicts.length
@@ -20,6 +21,7 @@ export function renderConflicts(view, conflicts, notifications, { map, party, on
               c.altitude_band ? `${metres(c.altitude_band.lower_m)}–${metres(c.altitude_band.upper_m)}` : "",
               c.time_window ? ` · ${utc(c.time_window.start)} – ${utc(c.time_window.end)}` : ""),
             minima(c),
+            legs(c, routes),
             el("div", { class: "actions" },
               el("button", { type: "button", class: "show", onclick: () => map.focus([c.a.notification, c.b.notification]) }, t("conflicts.show")),
               asks(c, party)
@@ -55,6 +57,23 @@ function minima(c) {
     row("lateral", apart("conflicts.lateral", clash.distance_m, m.lateral_m, metres)),
     row("vertical", vertical),
     row("time", time));
+}
+
+// A movement given as a route: the legs that clash (volume i is leg i, waypoint i to i + 1),
+// each with the times it is due at its ends.
+function legs(c, routes) {
+  const items = [];
+  for (const [side, position] of [[c.a, 0], [c.b, 1]]) {
+    const route = routes.get(side.notification);
+    if (!route) continue;
+    const numbers = [...new Set(c.clashes.map((clash) => clash.volumes[position]))].sort((x, y) => x - y);
+    for (const i of numbers) {
+      const [from, to] = [route.waypoints[i], route.waypoints[i + 1]];
+      items.push(el("li", { class: "leg", dataset: { owner: side.owner, leg: i + 1 } },
+        t("conflicts.leg", { owner: side.owner, n: i + 1, from: utc(from.time), to: utc(to.time) })));
+    }
+  }
+  return items.length ? el("ul", { class: "legs" }, items) : null;
 }
 
 // The closest pair of volumes: the clash the card explains.

@@ -7,6 +7,7 @@
 
 import { api, token } from "./api.js";
 import { addPanes, drawBaseMap } from "./basemap.js";
+import { corridorLayer, routeLayer } from "./corridors.js";
 import { t } from "./i18n.js";
 import { el, latestOnly } from "./util.js";
 
@@ -135,6 +136,7 @@ export class OpsMap {
         className: `notification ${owner}${inConflict ? " conflicted" : ""} kind-${n.kind}`,
       };
       const group = L.featureGroup(n.volumes.map((v) => volumeLayer(v, style)));
+      if (n.route) routeLayer(n.route, { ...style, className: `${style.className} movement-route` }).addTo(group);
       // Titles come from other parties: shown as text, never as HTML.
       const label = () => text(`${n.owner} · ${t(`kind.${n.kind}`)} · ${n.title}`);
       group.bindTooltip(label());
@@ -265,7 +267,7 @@ export class OpsMap {
       interactive: false, className: "message-shape" };
     this.message = L.featureGroup(places.map(({ kind, value }) => (kind === "point"
       ? L.circleMarker([value.lat, value.lon], { ...style, radius: 8 })
-      : volumeLayer(value.circle ? value : { geometry: value }, style)))).addTo(this.map);
+      : volumeLayer(value.circle || value.corridor ? value : { geometry: value }, style)))).addTo(this.map);
     this.map.fitBounds(this.message.getBounds(), { padding: [60, 60], maxZoom: 12 });
   }
 
@@ -314,6 +316,7 @@ function volumeLayer(volume, style) {
     const { lat, lon, radius_m: radius } = volume.circle;
     return L.circle([lat, lon], { ...style, radius });
   }
+  if (volume.corridor) return corridorLayer(volume.corridor, style);
   return L.geoJSON(volume.geometry, { style: () => style });
 }
 
