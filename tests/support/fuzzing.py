@@ -307,9 +307,17 @@ def instant(minutes: int) -> str:
 def footprints(draw: st.DrawFn) -> dict[str, Any]:
     lat = draw(st.floats(CENTRE_LAT - 0.5, CENTRE_LAT + 0.5))
     lon = draw(st.floats(CENTRE_LON - 0.5, CENTRE_LON + 0.5))
-    if draw(st.booleans()):
+    figure = draw(st.sampled_from(["circle", "corridor", "star"]))
+    if figure == "circle":
         radius = draw(st.floats(1, 60_000))
         return {"circle": {"lat": lat, "lon": lon, "radius_m": radius}}
+    if figure == "corridor":  # a path of a few random steps: it may touch itself, or stand still
+        path = [[round(lon, 4), round(lat, 4)]]
+        for _ in range(draw(st.integers(0, 6))):
+            x, y = path[-1]
+            step = draw(st.tuples(st.floats(-0.2, 0.2), st.floats(-0.2, 0.2)))
+            path.append([round(x + step[0], 4), round(y + step[1], 4)])
+        return {"corridor": {"path": path, "half_width_m": draw(st.floats(0, 120_000))}}
     # A star of n points at random distances around (lon, lat): convex or not, sometimes
     # degenerate; its positions rounded so that some repeat.
     n = draw(st.integers(3, 12))
@@ -337,13 +345,43 @@ def volumes(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-notifications = st.fixed_dictionaries(
-    {
-        "kind": st.sampled_from(list(Kind)).map(str),
-        "title": st.text(min_size=1, max_size=40).filter(str.strip),
-        "volumes": st.lists(volumes(), min_size=1, max_size=3),
-        "share_with": st.sampled_from([[], ["RED"]]),
+@st.composite
+def routes(draw: st.DrawFn) -> dict[str, Any]:
+    """A movement's timetable near the centre: its steps in space and time random, so that
+    some go backwards in time, stand still or run over 500 km."""
+    lon, lat, minute = CENTRE_LON, CENTRE_LAT, draw(st.integers(-600, 600))
+    waypoints = []
+    for _ in range(draw(st.integers(1, 6))):
+        waypoints.append({"lon": round(lon, 4), "lat": round(lat, 4), "time": instant(minute)})
+        lon += draw(st.sampled_from([0.0, 0.05, -0.1, 0.3, 6.0]))
+        lat += draw(st.floats(-0.1, 0.1))
+        minute += draw(st.integers(-5, 120))
+    return {
+        "waypoints": waypoints,
+        "half_width_m": draw(st.sampled_from([0, 50, 500, 5_000, 200_000])),
+        "time_tolerance_s": draw(st.integers(-1, 3_600)),
+        "altitude_lower_m": 0,
+        "altitude_upper_m": draw(st.integers(-10, 500)),
     }
+
+
+notifications = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(list(Kind)).map(str),
+            "title": st.text(min_size=1, max_size=40).filter(str.strip),
+            "volumes": st.lists(volumes(), min_size=1, max_size=3),
+            "share_with": st.sampled_from([[], ["RED"]]),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["movement", "movement", "exercise"]),
+            "title": st.just("Convoy"),
+            "route": routes(),
+            "share_with": st.sampled_from([[], ["RED"]]),
+        }
+    ),
 )
 
 
