@@ -2,7 +2,8 @@
 
 Data: random volumes over a 600 km by 600 km region around 35°N 38°E, polygons of 4 to 12
 vertices and circles, 200 m to 20 km across, time windows of 1 to 12 h over 30 days, altitude
-bands within 0 to 15,000 m; a fixed seed.
+bands within 0 to 15,000 m; a fixed seed. ``--corridors SHARE`` makes that share of them
+corridors instead: paths of 1 to 5 legs wandering over the same span, 100 m to 2 km either side.
 
 1. One new volume checked against 10^4, 10^5 and 10^6 stored: p50 and p99 of the index work
    alone (``Detector.candidates``) and of the whole check (``Detector.hits_for``: index plus
@@ -36,7 +37,7 @@ import numpy as np
 import shapely
 
 from node_bench import machine_facts
-from openline.domain.volumes import Circle, Polygon
+from openline.domain.volumes import Circle, Corridor, Polygon
 from openline.geo.detection import Detector
 from openline.geo.footprints import Shape
 
@@ -58,9 +59,9 @@ Minima = tuple[float, float, float]
 class Volumes:
     """Columns of random volumes: footprints (domain objects and shapely lon/lat geometries)."""
 
-    footprints: list[Polygon | Circle]
+    footprints: list[Polygon | Circle | Corridor]
     geoms: list[shapely.Geometry]
-    radius: np.ndarray  # circles: radius in metres; polygons 0
+    radius: np.ndarray  # circles: radius in metres; corridors: half width; polygons 0
     t0: np.ndarray
     t1: np.ndarray
     lower: np.ndarray
@@ -70,16 +71,25 @@ class Volumes:
         return len(self.footprints)
 
 
-def random_volumes(count: int, seed: int) -> Volumes:
+def random_volumes(count: int, seed: int, corridors: float = 0.0) -> Volumes:
     rng = np.random.default_rng(seed)
     lon = rng.uniform(34.7, 41.3, count)  # about 600 km at 35°N
     lat = rng.uniform(32.3, 37.7, count)
     across = np.exp(rng.uniform(math.log(200.0), math.log(20_000.0), count))
     circle = rng.random(count) < 0.5
-    footprints: list[Polygon | Circle] = []
+    # Drawn after the rest, so that --corridors 0 gives the same volumes as before.
+    corridor = np.random.default_rng(seed + 7).random(count) < corridors
+    radius = np.where(circle, across / 2, 0.0)
+    footprints: list[Polygon | Circle | Corridor] = []
     geoms: list[shapely.Geometry] = []
     for i in range(count):
         r = across[i] / 2
+        if corridor[i]:
+            radius[i] = float(np.exp(rng.uniform(math.log(100.0), math.log(2_000.0))))
+            path = _random_path(rng, float(lon[i]), float(lat[i]), r)
+            footprints.append(Corridor(path, float(radius[i])))
+            geoms.append(shapely.LineString(path).buffer(radius[i] / METRES_PER_DEG, 16))
+            continue
         if circle[i]:
             footprints.append(Circle(float(lat[i]), float(lon[i]), float(r)))
             geoms.append(shapely.Point(lon[i], lat[i]).buffer(r / METRES_PER_DEG, 16))
@@ -96,12 +106,28 @@ def random_volumes(count: int, seed: int) -> Volumes:
     return Volumes(
         footprints,
         geoms,
-        np.where(circle, across / 2, 0.0),
+        radius,
         t0,
         t0 + rng.integers(3_600_000, 12 * 3_600_000, count, endpoint=True),
         lower,
         np.minimum(lower + rng.uniform(50, 3000, count), 15_000),
     )
+
+
+def _random_path(
+    rng: np.random.Generator, lon: float, lat: float, reach: float
+) -> tuple[tuple[float, float], ...]:
+    """1 to 5 legs, each turning up to 60 degrees from the last, over about ``2 * reach``."""
+    legs = int(rng.integers(1, 6))
+    heading = rng.uniform(0, 2 * math.pi)
+    step = 2 * reach / legs
+    path = [(lon, lat)]
+    for _ in range(legs):
+        heading += rng.uniform(-math.pi / 3, math.pi / 3)
+        x, y = path[-1]
+        x += step * math.sin(heading) / (METRES_PER_DEG * math.cos(math.radians(y)))
+        path.append((x, y + step * math.cos(heading) / METRES_PER_DEG))
+    return tuple(path)
 
 
 def table(minima: tuple[float, float, float]) -> np.ndarray:
@@ -263,6 +289,8 @@ def _copy_row(vol: Volumes, i: int) -> str:
     f = vol.footprints[i]
     if isinstance(f, Circle):
         wkt = f"SRID=4326;POINT({f.lon!r} {f.lat!r})"
+    elif isinstance(f, Corridor):  # a line and its half width, as a circle is a point and r
+        wkt = "SRID=4326;LINESTRING(" + ",".join(f"{x!r} {y!r}" for x, y in f.path) + ")"
     else:
         wkt = "SRID=4326;POLYGON((" + ",".join(f"{x!r} {y!r}" for x, y in f.rings[0]) + "))"
     t = f'["{_stamp(int(vol.t0[i]))}","{_stamp(int(vol.t1[i]))}"]'
@@ -468,14 +496,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=100_000, help="volumes for all pairs")
     parser.add_argument("--probes", type=int, default=1000, help="new volumes checked at each size")
     parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument(
+        "--corridors", type=float, default=0.0, help="the share of volumes that are corridors"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
-    volumes = random_volumes(max(*sizes, args.pairs), SEED)
-    probes = random_volumes(args.probes, SEED + 1)
+    volumes = random_volumes(max(*sizes, args.pairs), SEED, args.corridors)
+    probes = random_volumes(args.probes, SEED + 1, args.corridors)
     report = Report()
     with tempfile.TemporaryDirectory(prefix="openline-decon-") as work:
         pg: PostGIS | None = None
