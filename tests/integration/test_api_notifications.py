@@ -43,6 +43,28 @@ def square(lon: float, lat: float, size: float = 0.1, **changes: Any) -> dict[st
     return volume
 
 
+def corridor(path: list[list[float]], half_width_m: float = 500.0) -> dict[str, Any]:
+    volume = square(36, 35)
+    del volume["geometry"]
+    return {"corridor": {"path": path, "half_width_m": half_width_m}, **volume}
+
+
+def route(*times: str, **changes: Any) -> dict[str, Any]:
+    """A movement along the parallel 35 N from 36 E, a tenth of a degree a leg, at these times."""
+    waypoints = [{"lon": 36 + k / 10, "lat": 35, "time": t} for k, t in enumerate(times)]
+    return {
+        "kind": "movement",
+        "title": "Convoy",
+        "route": {
+            "waypoints": waypoints,
+            "half_width_m": 200,
+            "altitude_lower_m": 0,
+            "altitude_upper_m": 10,
+            **changes,
+        },
+    }
+
+
 def body(kind: str = "air-operation", *volumes: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -164,6 +186,16 @@ def test_a_notification_is_stored_listed_and_journaled(blue: tuple[InProcess, Re
             },
             "volumes[0].geometry.coordinates[0]",
         ),
+        (
+            corridor([[36.0, 35.0], [36.0, 35.0]]),
+            "volumes[0].corridor.path",
+        ),
+        (corridor([[36.0, 35.0], [36.2, 35.1]], 0), "volumes[0].corridor.half_width_m"),
+        (corridor([[36.0, 35.0], [36.2, 35.1]], 100_001), "volumes[0].corridor.half_width_m"),
+        (
+            corridor([[36.0, 35.0], [36.2, 35.0], [36.2, 35.2], [36.1, 34.9]]),
+            "volumes[0].corridor.path",
+        ),
     ],
 )
 def test_a_bad_volume_is_refused_naming_it_and_nothing_is_kept(
@@ -178,6 +210,51 @@ def test_a_bad_volume_is_refused_naming_it_and_nothing_is_kept(
     assert response.json()["error"]["field"] == where
     assert api.client.get("/api/v1/notifications").json()["notifications"] == []
     assert head(api) == before
+
+
+def test_a_movement_given_as_a_route_is_stored_as_its_legs_with_the_route(
+    blue: tuple[InProcess, Red],
+):
+    api, _red = blue
+    times = ("2026-12-03T12:00:00Z", "2026-12-03T13:00:00Z", "2026-12-03T14:00:00Z")
+
+    response = api.client.post("/api/v1/notifications", json=route(*times))
+
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert [v["corridor"]["path"] for v in made["volumes"]] == [
+        [[36.0, 35.0], [36.1, 35.0]],
+        [[36.1, 35.0], [36.2, 35.0]],
+    ]
+    assert [v["time_start"] for v in made["volumes"]] == [T0, "2026-12-03T13:00:00.000Z"]
+    assert made["route"]["waypoints"][2]["time"] == T1
+    assert api.client.get(f"/api/v1/notifications/{made['id']}").json()["route"] == made["route"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "where"),
+    [
+        (route("2026-12-03T12:00:00Z", "2026-12-03T11:59:00Z"), "route.waypoints[1].time"),
+        (route("2026-12-03T12:00:00Z"), "route.waypoints"),
+        (
+            route("2026-12-03T12:00:00Z", "2026-12-03T13:00:00Z", half_width_m=0),
+            "route.half_width_m",
+        ),
+        ({**route(T0, T1), "kind": "exercise"}, "route"),
+        ({"kind": "movement", "title": "Convoy"}, "volumes"),
+    ],
+)
+def test_a_bad_route_is_refused_naming_its_place_and_nothing_is_kept(
+    blue: tuple[InProcess, Red], sent: dict[str, Any], where: str
+):
+    api, _red = blue
+
+    response = api.client.post("/api/v1/notifications", json=sent)
+
+    assert response.status_code == 422, response.text
+    assert set(response.json()) == {"error"}
+    assert response.json()["error"]["field"] == where
+    assert api.client.get("/api/v1/notifications").json()["notifications"] == []
 
 
 def test_sharing_with_a_party_with_no_line_is_refused(blue: tuple[InProcess, Red]):
