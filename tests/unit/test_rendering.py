@@ -84,6 +84,7 @@ FULL: Mapping[str, dict[str, Any]] = {
         "time_window": WINDOW,
         "unit": "CONVOY 7",
         "vehicles": 22,
+        "notification": "ntf_01JEXAMPLE0000000000000000",
         "remarks": "Humanitarian convoy.",
     },
     "line-check": {"remarks": "Hourly check."},
@@ -266,6 +267,23 @@ def test_a_polygon_shows_its_vertex_count_and_each_vertex(lang: str) -> None:
     assert len(value) == 8
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_corridor_shows_its_width_and_each_point_of_its_path(lang: str) -> None:
+    area = {
+        "corridor": {"path": [[37.15, 36.2], [37.3, 36.25], [37.4, 36.2]], "half_width_m": 2000}
+    }
+    fields = {**FULL["imminent-activity-warning"], "area": area}
+    value = _value(render_message(message("imminent-activity-warning", fields), lang), "area")
+    words = catalogue(lang)
+    lines = value.split("\n")
+    width = words.text("units.m", n=2000)
+    vertices = words.plural("plurals.vertices", 3)
+    assert lines[0] == words.text("words.corridor", width=width, vertices=vertices)
+    last = f"{run(format_dd(36.2, 37.4), lang)} ({run(format_mgrs(36.2, 37.4), lang)})"
+    assert lines[3] == f"  3. {last}"
+    assert len(lines) == 4
+
+
 @pytest.mark.parametrize(
     ("lang", "more"),
     [
@@ -302,6 +320,7 @@ def test_the_rendering_reads_as_an_operator_would_read_it() -> None:
         " to 2024-12-03T15:30:00.000Z (031530ZDEC24)",
         "Unit: CONVOY 7",
         "Vehicles: 22 vehicles",
+        "Movement notification: ntf_01JEXAMPLE0000000000000000",
         "Remarks: Humanitarian convoy.",
     ]
 

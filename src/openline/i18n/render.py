@@ -96,6 +96,14 @@ class Renderer:
                 centre=self.point(circle["lat"], circle["lon"]),
                 radius=self.metres(circle["radius_m"]),
             )
+        if "corridor" in area:  # its path is open: every position is a vertex
+            corridor = area["corridor"]
+            path = corridor["path"]
+            counted = self.words.plural("plurals.vertices", len(path))
+            head = self.words.text(
+                "words.corridor", width=self.metres(corridor["half_width_m"]), vertices=counted
+            )
+            return "\n".join([head, *self._vertices(path, MAX_LISTED_VERTICES)])
         lines: list[str] = []
         budget = MAX_LISTED_VERTICES
         for number, ring in enumerate(area["coordinates"]):
@@ -107,15 +115,18 @@ class Renderer:
                 lines.append(
                     self.words.text("words.excluded_area", number=number, vertices=counted)
                 )
-            listed = vertices[:budget]
-            budget -= len(listed)
-            lines.extend(
-                f"{INDENT}{i}. {self.point(lat, lon)}" for i, (lon, lat) in enumerate(listed, 1)
-            )
-            if len(vertices) > len(listed):
-                more = self.words.plural("plurals.more_vertices", len(vertices) - len(listed))
-                lines.append(f"{INDENT}{more}")
+            lines.extend(self._vertices(vertices, budget))
+            budget -= min(budget, len(vertices))
         return "\n".join(lines)
+
+    def _vertices(self, vertices: list[list[float]], budget: int) -> list[str]:
+        """Each vertex numbered on its own line, up to ``budget``, then how many more."""
+        listed = vertices[:budget]
+        lines = [f"{INDENT}{i}. {self.point(lat, lon)}" for i, (lon, lat) in enumerate(listed, 1)]
+        if len(vertices) > len(listed):
+            more = self.words.plural("plurals.more_vertices", len(vertices) - len(listed))
+            lines.append(f"{INDENT}{more}")
+        return lines
 
     def line(self, label: str, value: str) -> str:
         """``label: value``; a value of several lines continues on indented lines."""
