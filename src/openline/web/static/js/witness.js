@@ -1,7 +1,9 @@
 // Witnessing's alarm: a peer offered a checkpoint of its journal that is not consistent with one
 // this node cosigned, so it rewrote or forked its history (docs/journal.md#witnessing). The node
-// refused it and journaled both checkpoints as evidence; each such entry raises the alarm, at the
-// highest level, at sign-in and after a reload too, until an officer dismisses it.
+// refused it and journaled both checkpoints as evidence. That raises the alarm, at the highest
+// level, at sign-in and after a reload too, until an officer dismisses it: once for each
+// checkpoint a peer's history departs from, however often it offers its rewritten one again (at
+// every line check), so one rewrite is one alarm.
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
@@ -13,7 +15,7 @@ const FORKS_SHOWN = 20;
 
 export function raiseFork(alarm, entry) {
   const d = entry.data;
-  alarm.raise(`fork:${entry.seq}`, t("alarm.fork", {
+  alarm.raise(`fork:${d.peer}:${d.cosigned_size}`, t("alarm.fork", {
     peer: d.peer, size: d.size, cosigned: d.cosigned_size, reason: d.reason, seq: entry.seq,
   }), { level: "flash" });
 }
