@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from openline.domain.errors import InvalidInput
 from openline.domain.movements import leg_name
 from openline.domain.notifications import Notification, new_notification, parse_notification_draft
 from openline.domain.polygons import find_crossing
-from openline.domain.volumes import Corridor, Limits, footprint_area_km2, parse_volume
+from openline.domain.volumes import Corridor, Limits, Polygon, footprint_area_km2, parse_volume
+from openline.geo.footprints import Shape, distance_m
+from openline.geo.outlines import leg_outlines
+from openline.interop.formats import export
 from tests.support.oracles import find_crossing_brute
 
 LIMITS = Limits()
@@ -344,3 +348,39 @@ def test_a_route_may_come_back_over_itself_each_leg_being_its_own_corridor() -> 
     )
     draft = parse_notification_draft(movement(there_and_back), limits=LIMITS)
     assert len(draft.volumes) == 2
+
+
+# --- outlines for formats without corridors (F3548) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "width"),
+    [
+        (((37.0, 55.0), (37.5, 55.2), (38.0, 55.1)), 2_000.0),
+        (((179.9, -16.0), (-179.8, -16.1)), 500.0),  # across the antimeridian
+        (((10.0, 89.0), (100.0, 89.3)), 3_000.0),  # near the pole
+        (((0.0, 0.0), (4.4, 0.0)), 100_000.0),  # a 490 km leg, the widest corridor
+    ],
+)
+def test_each_legs_outline_holds_the_corridor_and_no_more_than_a_few_percent_beyond(
+    path: tuple[tuple[float, float], ...], width: float
+) -> None:
+    rings = leg_outlines(path, width)
+    assert len(rings) == len(path) - 1
+    for (a, b), ring in zip(pairwise(path), rings, strict=True):
+        leg = Shape.of(Corridor((a, b), width))
+        boundary = Shape.of(Corridor(tuple(ring), 1e-6))
+        # The leg's corridor lies inside the ring (its axis is inside, the ring never touches
+        # it), and the ring is within a few per cent of the width from it.
+        assert distance_m(Shape.of(Polygon((tuple(ring),))), Shape.of(Corridor((a, b), 1e-6))) == 0
+        apart = distance_m(boundary, leg)
+        assert 0 < apart < 0.1 * width
+
+
+def test_a_corridor_exports_to_f3548_as_a_polygon_round_each_leg() -> None:
+    volume = parse_volume(corridor_volume(ROUTE), index=0, limits=LIMITS).to_json()
+    record = {"id": "ntf_1", "owner": "BLUE", "version": 1, "status": "planned",
+              "kind": "movement", "title": "Convoy", "volumes": [volume]}  # fmt: skip
+    (intent,) = export("f3548", [record])["operational_intents"]
+    outlines = [v["volume"]["outline_polygon"]["vertices"] for v in intent["details"]["volumes"]]
+    assert [len(vertices) for vertices in outlines] == [10, 10]

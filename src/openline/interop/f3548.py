@@ -31,6 +31,7 @@ from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
 from openline.domain.timeutil import format_utc, parse_utc, within_the_years
 from openline.domain.volumes import Limits, invalid_at
+from openline.geo.outlines import leg_outlines
 from openline.interop.notam_text import HEIGHT_UNITS_M
 from openline.interop.plans import Draft, ImportPlan, Reading, object_at, plan_of
 
@@ -124,9 +125,10 @@ def _time(value: Any, where: str) -> str:
 
 
 def volume_to_f3548(volume: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Openline's volume JSON as F3548 Volume4Ds: one, or one per polygon of a MultiPolygon.
-    F3548 has no holes: a polygon's holes are left out, so the volume claims more airspace,
-    never less."""
+    """Openline's volume JSON as F3548 Volume4Ds: one, or one per polygon of a MultiPolygon, or
+    one per leg of a corridor. F3548 has no holes and no corridors: a polygon's holes are left
+    out, and a corridor's leg is a polygon round it, so the volume claims more airspace, never
+    less."""
     band = {
         "altitude_lower": {"value": volume["altitude_lower_m"], "reference": "W84", "units": "M"},
         "altitude_upper": {"value": volume["altitude_upper_m"], "reference": "W84", "units": "M"},
@@ -144,6 +146,13 @@ def volume_to_f3548(volume: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "radius": {"value": c["radius_m"], "units": "M"},
                 }
             }
+        ]
+    elif "corridor" in volume:  # F3548 has no corridor: a polygon round each leg
+        corridor = volume["corridor"]
+        rings = leg_outlines([tuple(p) for p in corridor["path"]], corridor["half_width_m"])
+        outlines = [
+            {"outline_polygon": {"vertices": [{"lat": lat, "lng": lon} for lon, lat in ring[:-1]]}}
+            for ring in rings
         ]
     else:
         geometry = volume["geometry"]
