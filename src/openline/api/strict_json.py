@@ -5,16 +5,18 @@ surrogate, naming where they are, before any handler sees it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from openline.domain.strict_json import NotStrictJSON, loads
 
 # ``loads`` is named here too, for the routes that read their body themselves (federation).
-__all__ = ["NotStrictJSON", "StrictJSONRequest", "StrictJSONRoute", "loads"]
+__all__ = ["NotStrictJSON", "StrictJSONRequest", "StrictJSONRoute", "loads", "strict_if_json"]
 
 
 class StrictJSONRequest(Request):
@@ -34,3 +36,15 @@ class StrictJSONRoute(APIRoute):
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict
+
+
+def strict_if_json(request: Request, data: bytes) -> None:
+    """A body sent as JSON is held to the API's strict JSON, refused (400) as every JSON body
+    is when it is malformed or holds a NUL or a lone surrogate."""
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        loads(data)
+    except json.JSONDecodeError as error:
+        problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+        raise RequestValidationError([{**problem, "ctx": {"error": error.msg}}]) from None

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from openline.api.client_address import client_address
 from openline.api.deps import LineDep, NodeDep, Operator, requires
 from openline.api.routes.federation import tally_unverified
-from openline.api.strict_json import StrictJSONRoute
+from openline.api.strict_json import StrictJSONRoute, strict_if_json
 from openline.domain.bundles import file_name
 from openline.domain.roles import Action
 from openline.line.bundles import import_bundle
@@ -64,6 +64,7 @@ async def download(party: Party, node: NodeDep, _operator: Operator) -> Response
 async def upload(request: Request, node: NodeDep, line: LineDep, _operator: Operator) -> Response:
     client = client_address(request.scope)
     data = await request.body()
+    strict_if_json(request, data)  # a body sent as JSON is held to the API's strict JSON
     imported = await import_bundle(
         node,
         data,

@@ -4,14 +4,12 @@ notifications out (docs/interop.md)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 
 from openline.api.deps import NodeDep, Operator, requires
-from openline.domain import strict_json
+from openline.api.strict_json import strict_if_json
 from openline.domain.roles import Action
 from openline.interop.formats import EXPORT_FORMATS, IMPORT_FORMATS
 from openline.services import interop as service
@@ -45,7 +43,7 @@ async def import_file(
     failed (item, message, text). With ``dry_run``, the GeoJSON FeatureCollection of what
     would be notified."""
     data = await request.body()
-    _strict_if_json(request, data)
+    strict_if_json(request, data)
     if dry_run:
         schema = service.ed318_schema(node.settings, node.directory.path)
         return await asyncio.to_thread(
@@ -53,18 +51,6 @@ async def import_file(
         )
     report = await service.import_file(node, format_name, data, operator)
     return report.to_json()
-
-
-def _strict_if_json(request: Request, data: bytes) -> None:
-    """A body sent as JSON is held to the API's strict JSON, refused (400) as every JSON body
-    is when it is malformed or holds a NUL or a lone surrogate."""
-    if "json" not in request.headers.get("content-type", ""):
-        return
-    try:
-        strict_json.loads(data)
-    except json.JSONDecodeError as error:
-        problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
-        raise RequestValidationError([{**problem, "ctx": {"error": error.msg}}]) from None
 
 
 @router.get("/exports/{format_name}", dependencies=requires(Action.READ))
