@@ -200,7 +200,7 @@ def test_a_pin_that_cannot_be_used_is_refused_naming_it(
 
 
 def test_a_pinned_peer_is_never_re_pinned_silently(node_dir: NewNode):
-    red = silent_card().model_copy(update={"url": "https://127.0.0.1:9"})
+    red = silent_card().model_copy(update={"urls": ("https://127.0.0.1:9",)})
     pin_peer(node_dir.directory, red, WRONG_PIN)
     pin_peer(node_dir.directory, red, WRONG_PIN)  # the same again changes nothing
 
@@ -212,7 +212,7 @@ def test_a_pinned_peer_is_never_re_pinned_silently(node_dir: NewNode):
 
 def test_peer_add_with_a_malformed_pin_exits_1_naming_the_pin(node_dir: NewNode, tmp_path: Path):
     card = tmp_path / "red-card.json"
-    red = silent_card().model_copy(update={"url": "https://127.0.0.1:9"})
+    red = silent_card().model_copy(update={"urls": ("https://127.0.0.1:9",)})
     card.write_text(json.dumps(red.model_dump()), encoding="utf-8")
 
     added = run_openline("peer", "add", node_dir.directory, card, "--pin", "sha256/tooshort")

@@ -7,17 +7,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openline.domain.line import LineReading, LineStatus, line_status
+from openline.domain.paths import PathStatus
+
+UP, DOWN, UNKNOWN = PathStatus.UP, PathStatus.DOWN, PathStatus.UNKNOWN
 
 NOW = datetime(2024, 12, 3, 12, 0, tzinfo=UTC)
 
 
-def reading(heard_s_ago: float | None, waiting_s: float | None = None, failed: bool = False):
+def reading(
+    heard_s_ago: float | None,
+    waiting_s: float | None = None,
+    failed: bool = False,
+    paths: tuple[PathStatus, ...] = (),
+):
     return LineReading(
         now=NOW,
         interval_s=60,
         last_heard=None if heard_s_ago is None else NOW - timedelta(seconds=heard_s_ago),
         oldest_waiting=None if waiting_s is None else NOW - timedelta(seconds=waiting_s),
         last_attempt_failed=failed,
+        paths=paths,
+        carrying="http://backup:8470",
     )
 
 
@@ -48,3 +58,38 @@ def reading(heard_s_ago: float | None, waiting_s: float | None = None, failed: b
 )
 def test_status(case: LineReading, status: LineStatus):
     assert line_status(case)[0] is status
+
+
+@pytest.mark.parametrize(
+    ("paths", "status"),
+    [
+        ((UP,), LineStatus.UP),
+        ((UP, DOWN), LineStatus.UP),
+        ((UP, UP, DOWN), LineStatus.UP),
+        ((DOWN, UP), LineStatus.DEGRADED),
+        ((DOWN, DOWN, UP), LineStatus.DEGRADED),
+        ((UNKNOWN, UP), LineStatus.UP),
+        ((DOWN, DOWN), LineStatus.DEGRADED),
+    ],
+    ids=[
+        "one path up",
+        "the preferred up, a backup down",
+        "two up, one down",
+        "only the backup up",
+        "only the last path up",
+        "the preferred not checked yet",
+        "no path up, though heard within two intervals",
+    ],
+)
+def test_a_line_carried_by_a_backup_path_is_degraded(paths: tuple[PathStatus, ...], status):
+    judged, reason = line_status(reading(5, paths=paths))
+
+    assert judged is status
+    if status is LineStatus.DEGRADED and UP in paths:
+        assert reason == "the preferred path is down; by a backup: http://backup:8470"
+    if status is LineStatus.DEGRADED and UP not in paths:
+        assert reason == "no path answers"
+
+
+def test_a_silent_peer_is_down_whatever_its_paths_say():
+    assert line_status(reading(121, paths=(DOWN, UP)))[0] is LineStatus.DOWN

@@ -14,7 +14,13 @@ from openline.cli.common import NODE_DIR, emit_json, node_argument, opened, repo
 @click.option("--party", required=True, help="This party's code, e.g. BLUE.")
 @click.option("--name", required=True, help="The party's display name.")
 @click.option("--lang", required=True, help="Operators' language: en, ru, fr or ar.")
-@click.option("--url", default=None, help="URL peers and operators reach the node at.")
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    help="URL peers and operators reach the node at; again for each further URL peers may "
+    "reach it at, in order of preference (the card's urls).",
+)
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8470).")
 @click.option(
@@ -30,19 +36,26 @@ def init(
     party: str,
     name: str,
     lang: str,
-    url: str | None,
+    urls: tuple[str, ...],
     host: str | None,
     port: int | None,
     database_url: str | None,
     operator: str,
 ) -> None:
     """Create a new node in DIR and print its first operator token (shown only once)."""
+    from openline.domain.paths import check_path_url
     from openline.services.setup import init_node
 
-    values: dict[str, str | int] = {"party": party, "name": name, "lang": lang}
-    optional = {"url": url, "host": host, "port": port, "database_url": database_url}
+    values: dict[str, str | int | list[str]] = {"party": party, "name": name, "lang": lang}
+    optional = {"host": host, "port": port, "database_url": database_url}
     values.update({k: v for k, v in optional.items() if v is not None})
     with reported_errors():
+        for url in urls:
+            check_path_url(url, field="--url")
+        if urls:
+            values["url"] = urls[0]
+        if urls[1:]:
+            values["backup_urls"] = list(urls[1:])
         created = init_node(directory, values, operator=operator)
     click.echo(
         f"Created node {party} in {directory}; it will serve at {created.card_url}", err=True

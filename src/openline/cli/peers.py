@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from openline.cli.common import node_argument, node_directory, opened, reported_errors
+from openline.cli.common import (
+    EXISTING_NODE,
+    NODE_HELP,
+    node_argument,
+    node_directory,
+    opened,
+    reported_errors,
+)
+from openline.domain.paths import PeerPath, RelayPath
 
 
 @click.group()
@@ -44,7 +52,8 @@ def peer_add(directory: Path, card_file: Path, pin: str | None) -> None:
 @peer.command("list")
 @node_argument
 def peer_list(directory: Path) -> None:
-    """List the peers this node is linked to: party, name, URL and TLS pin (if pinned)."""
+    """List the peers this node is linked to: party, name, and each path in order of
+    preference (its URL and TLS pin, or the relay)."""
     from openline.services.peers import linked_peers
 
     with reported_errors(), opened(directory) as node:
@@ -53,4 +62,41 @@ def peer_list(directory: Path) -> None:
         click.echo("no peers: link one with `openline peer add`", err=True)
     for linked in found:
         card = linked.card
-        click.echo(f"{card.party:<16} {card.name}  {card.url}  pin {linked.tls_pin or 'none'}")
+        shown = [_path_text(path) for path in linked.paths] or ["no path"]
+        click.echo(f"{card.party:<16} {card.name}  {shown[0]}")
+        for text in shown[1:]:
+            click.echo(f"{'':<16} then {text}")
+
+
+@peer.command("paths")
+@click.option("--node", "node_flag", type=EXISTING_NODE, default=None, help=NODE_HELP)
+@click.argument("words", nargs=-1, metavar="[DIR] PARTY URL [URL ...]")
+def peer_paths(node_flag: Path | None, words: tuple[str, ...]) -> None:
+    """Replace the paths to the linked peer PARTY by the URLs given, the first preferred.
+
+    Each URL is http:// or https://, with its TLS pin after a '#' if it is to be pinned:
+    https://red.example.org:8470#sha256/BASE64. A relay path (`openline peer via`) stays the
+    last. The peer's key and card do not change; a running node uses the new paths within a
+    second.
+    """
+    from openline.services.paths import replace_direct_paths
+
+    if node_flag is None and words:
+        node_flag, words = (
+            EXISTING_NODE.convert(words[0], None, click.get_current_context()),
+            words[1:],
+        )
+    if node_flag is None or len(words) < 2:
+        raise click.UsageError("give DIR (or --node DIR), PARTY and at least one URL")
+    party, *specs = words
+    with reported_errors(), opened(node_flag) as node:
+        changed = replace_direct_paths(node, party, specs)
+    click.echo(f"paths to {changed.party}, the first preferred:")
+    for number, path in enumerate(changed.paths, start=1):
+        click.echo(f"  {number}. {_path_text(path)}")
+
+
+def _path_text(path: PeerPath) -> str:
+    if isinstance(path, RelayPath):
+        return f"relay through {path.relay}"
+    return f"{path.url}  pin {path.tls_pin or 'none'}"

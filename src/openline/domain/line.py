@@ -4,6 +4,11 @@
 intervals and nothing is waiting. ``degraded``: heard within two intervals, but envelopes wait
 in the outbox longer than one interval, or the last attempt to deliver failed. ``down``: not
 heard for longer than two intervals, or never.
+
+With several paths to the peer (``domain/paths.py``): a line that would be ``up`` is
+``degraded`` while its preferred path is not up and a backup path (or the relay) carries the
+traffic. A line none of whose paths works is ``degraded``, then ``down`` once not heard for two
+intervals, as with one path.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from openline.domain.paths import PathStatus
 
 
 class LineStatus(StrEnum):
@@ -28,6 +35,8 @@ class LineReading:
     last_heard: datetime | None
     oldest_waiting: datetime | None  # the oldest envelope without a receipt, if any
     last_attempt_failed: bool
+    paths: tuple[PathStatus, ...] = ()  # each path's status, the preferred first
+    carrying: str | None = None  # the via of the path the last batch went by
 
 
 def line_status(reading: LineReading) -> tuple[LineStatus, str]:
@@ -43,4 +52,13 @@ def line_status(reading: LineReading) -> tuple[LineStatus, str]:
     if reading.oldest_waiting is not None and reading.now - reading.oldest_waiting > interval:
         waited = (reading.now - reading.oldest_waiting).total_seconds()
         return LineStatus.DEGRADED, f"envelopes waiting for {waited:.1f} s"
+    if backup_only(reading.paths):
+        return LineStatus.DEGRADED, f"the preferred path is down; by a backup: {reading.carrying}"
+    if reading.paths and all(path is PathStatus.DOWN for path in reading.paths):
+        return LineStatus.DEGRADED, "no path answers"
     return LineStatus.UP, "heard recently, nothing waiting"
+
+
+def backup_only(paths: tuple[PathStatus, ...]) -> bool:
+    """Whether the preferred path is down and only a backup path works."""
+    return bool(paths) and paths[0] is PathStatus.DOWN and PathStatus.UP in paths[1:]

@@ -1,4 +1,5 @@
-"""The running line of a node: a sender per peer, line checks, and the status of each line.
+"""The running line of a node: a sender per peer, line checks, and the status of each line
+and of each path to a peer (docs/line.md#paths).
 
 Started and stopped with the node's API (``api/app.py``). It learns of new envelopes from the
 journal's commits (``EventBus.listen``) and of peers added by ``openline peer add`` from the
@@ -22,11 +23,13 @@ from sqlalchemy import Connection
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
+from openline.domain.paths import DirectPath, PathStatus, PeerPath
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.keys.signing import PublicKey
 from openline.keys.tls import peer_verification
 from openline.line.escalation import due_alarms, escalate
 from openline.line.loops import kept_running
+from openline.line.paths import Carrier, DirectCarrier
 from openline.line.sender import PeerLink
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
@@ -45,6 +48,8 @@ class PeerState:
     reason: str
     last_heard_at: str | None
     waiting: int
+    paths: tuple[dict[str, Any], ...] = ()  # each path and its status, the preferred first
+    carrying: str | None = None  # the via of the path the last batch went by
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,8 @@ class PeerState:
             "reason": self.reason,
             "last_heard_at": self.last_heard_at,
             "waiting": self.waiting,
+            "paths": list(self.paths),
+            "carrying": self.carrying,
         }
 
 
@@ -72,7 +79,7 @@ class Line:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
-        self._pinned_http: list[httpx.AsyncClient] = []  # one per pinned peer (docs/security.md)
+        self._pinned_http: dict[str, httpx.AsyncClient] = {}  # by pin (docs/security.md)
         self._keys: dict[str, PublicKey] = {}
 
     @property
@@ -95,6 +102,7 @@ class Line:
         await self._judge()  # peers, links and a first status before the API answers
         self._spawn(self._watch)
         self._spawn(self._check_lines)
+        self._spawn(self._check_paths)
         self._spawn(self._escalate)
 
     async def stop(self) -> None:
@@ -105,7 +113,7 @@ class Line:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        for http in [self._http, *self._pinned_http]:
+        for http in [self._http, *self._pinned_http.values()]:
             if http is not None:
                 await http.aclose()
         self._pinned_http.clear()
@@ -114,14 +122,25 @@ class Line:
     def _client(verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), verify=verify)
 
-    def _client_for(self, peer: Peer) -> httpx.AsyncClient:
-        """The shared client, or for a pinned peer a client of its own that trusts only the
-        certificates its pin matches."""
+    def _client_for(self, tls_pin: str | None) -> httpx.AsyncClient:
+        """The shared client, or for a pinned path a client of its pin's that trusts only the
+        certificates the pin matches."""
         assert self._http is not None
-        if peer.tls_pin is None:
+        if tls_pin is None:
             return self._http
-        self._pinned_http.append(self._client(peer_verification(peer.tls_pin)))
-        return self._pinned_http[-1]
+        if tls_pin not in self._pinned_http:
+            self._pinned_http[tls_pin] = self._client(peer_verification(tls_pin))
+        return self._pinned_http[tls_pin]
+
+    def _carriers(self, peer: Peer) -> list[Carrier]:
+        """A carrier for each path of ``peer`` this node can use, in order."""
+        return [c for c in (self._carrier(peer, path) for path in peer.paths) if c is not None]
+
+    def _carrier(self, peer: Peer, path: PeerPath) -> Carrier | None:
+        if isinstance(path, DirectPath):
+            return DirectCarrier(path, peer.party, self._client_for(path.tls_pin))
+        log.warning("line to %s: %s is not a path this node can use yet", peer.party, path.via)
+        return None
 
     def snapshot(self) -> list[PeerState]:
         return [self.states[party] for party in sorted(self.states)]
@@ -157,9 +176,12 @@ class Line:
         for seen in observed:
             link = self.links.get(seen.peer.party)
             if link is None:
-                http = self._client_for(seen.peer)
-                link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, http)
+                carriers = self._carriers(seen.peer)
+                link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, carriers)
                 self._spawn(link.run)
+            elif link.peer.paths != seen.peer.paths:  # `openline peer paths` while running
+                link.use(seen.peer, self._carriers(seen.peer))
+            carrying = link.carrying.via if link.carrying is not None else None
             status, reason = line_status(
                 LineReading(
                     now=now,
@@ -167,17 +189,23 @@ class Line:
                     last_heard=_instant(seen.peer.last_heard_at),
                     oldest_waiting=_instant(seen.oldest_waiting),
                     last_attempt_failed=link.last_attempt_failed,
+                    paths=tuple(path.status for path in link.paths),
+                    carrying=carrying,
                 )
             )
             if link.problem is not None and status is not LineStatus.UP:
                 reason = f"{reason}: {link.problem}"
             before = self.states.get(seen.peer.party)
-            state = PeerState(seen.peer, status, reason, seen.peer.last_heard_at, seen.waiting)
+            paths = tuple(path.to_json() for path in link.paths)
+            state = PeerState(
+                seen.peer, status, reason, seen.peer.last_heard_at, seen.waiting, paths, carrying
+            )
+            changes.extend(_path_changes(state, before))
             self.states[seen.peer.party] = state
             if before is None or before.status is not status:
-                changes.append((state, before.status.value if before else None))
+                changes.append(_line_change(state, before, now))
         if changes:
-            await self.node.write_async(lambda uow: _journal_changes(uow, changes, now))
+            await self.node.write_async(lambda uow: _journal_changes(uow, changes))
 
     async def _check_lines(self) -> None:
         """Every interval, a line check to each peer (one at a time: never a pile of them)."""
@@ -185,6 +213,14 @@ class Line:
             for party in list(self.links):
                 await self.node.write_async(partial(self._line_check, party=party))
             await asyncio.sleep(self.interval)
+
+    async def _check_paths(self) -> None:
+        """Every interval, a check of each path to each peer that carried nothing meanwhile,
+        all peers at once (a path that does not answer holds up no other)."""
+        while True:
+            await asyncio.sleep(self.interval)
+            links = list(self.links.values())
+            await asyncio.gather(*(link.check_paths(self.interval) for link in links))
 
     async def _escalate(self) -> None:
         """Overdue messages: alarms and reminders, checked every tick."""
@@ -209,21 +245,45 @@ def _observe(conn: Connection) -> list[_Observed]:
     ]
 
 
-def _journal_changes(
-    uow: UnitOfWork, changes: list[tuple[PeerState, str | None]], now: Any
-) -> None:
-    for state, was in changes:
-        uow.record(
-            JournalKind.LINE_STATUS,
+_Change = tuple[JournalKind, dict[str, Any]]
+
+
+def _line_change(state: PeerState, before: PeerState | None, now: Any) -> _Change:
+    return JournalKind.LINE_STATUS, {
+        "peer": state.peer.party,
+        "status": state.status.value,
+        "was": before.status.value if before else None,
+        "reason": state.reason,
+        "last_heard_at": state.last_heard_at,
+        "carrying": state.carrying,
+        "at": format_utc(now),
+    }
+
+
+def _path_changes(state: PeerState, before: PeerState | None) -> list[_Change]:
+    """A ``line.path_status`` for each path whose status changed from one known status to
+    another (a path not yet checked has nothing to say)."""
+    was = {path["via"]: path["status"] for path in before.paths} if before else {}
+    return [
+        (
+            JournalKind.LINE_PATH_STATUS,
             {
                 "peer": state.peer.party,
-                "status": state.status.value,
-                "was": was,
-                "reason": state.reason,
-                "last_heard_at": state.last_heard_at,
-                "at": format_utc(now),
+                "via": path["via"],
+                "status": path["status"],
+                "was": was.get(path["via"], PathStatus.UNKNOWN.value),
+                "problem": path["problem"],
+                "at": path["last_check_at"],
             },
         )
+        for path in state.paths
+        if path["status"] != was.get(path["via"], PathStatus.UNKNOWN.value)
+    ]
+
+
+def _journal_changes(uow: UnitOfWork, changes: list[_Change]) -> None:
+    for kind, data in changes:
+        uow.record(kind, data)
 
 
 def _instant(text: str | None) -> Any:

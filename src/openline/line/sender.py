@@ -1,10 +1,13 @@
 """Delivering one peer's outbox: batches in link order, retried until each has its receipt.
 
 One ``PeerLink`` per peer runs on the node's event loop. It posts the waiting envelopes, oldest
-first, in batches to the peer's ``/federation/v1/envelopes``, checks the signed receipt of each,
-stores the receipts durably, and goes on with the next batch. One batch is in flight at a time,
-so the peer always sees the link in order; envelopes queued meanwhile make the next batch
-bigger. On any failure it retries with exponential backoff capped at ``MAX_BACKOFF_S``.
+first, in batches to the peer by one of its paths (``line/paths.py``), checks the signed receipt
+of each, stores the receipts durably, and goes on with the next batch. One batch is in flight
+at a time, so the peer always sees the link in order; envelopes queued meanwhile make the next
+batch bigger. Each batch goes by the first path that is up; when it fails there it goes at
+once by the next (``domain.paths.sending_order``), and only when every path failed does the
+sender wait, with exponential backoff capped at ``MAX_BACKOFF_S``. Every line-check interval,
+``check_paths`` checks the paths that carried nothing meanwhile.
 """
 
 from __future__ import annotations
@@ -13,18 +16,18 @@ import asyncio
 import contextlib
 import logging
 import random
+from datetime import timedelta
 from typing import Any
-
-import httpx
 
 from openline.domain import envelopes as rules
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import BadReceipt, Receipt
 from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
+from openline.domain.paths import PathStatus, sending_order
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
-from openline.keys.tls import pin_mismatch
+from openline.line.paths import Carrier, PathFailed, PathState
 from openline.node.assembly import Node
 from openline.services.messages import record_delivery
 from openline.services.outbox import body_sealed
@@ -37,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500
 FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 2.0
-FEDERATION_PATH = "/federation/v1/envelopes"
+MIN_CHECK_TIMEOUT_S = 2.0
 
 
 class DeliveryFailed(Exception):
@@ -45,17 +48,26 @@ class DeliveryFailed(Exception):
 
 
 class PeerLink:
-    def __init__(self, node: Node, peer: Peer, http: httpx.AsyncClient) -> None:
+    def __init__(self, node: Node, peer: Peer, carriers: list[Carrier]) -> None:
         self.node = node
         self.peer = peer
         self.party = peer.party
         self._key = PublicKey.from_base64(peer.card.public_key)
-        self._http = http
-        self._url = peer.card.url.rstrip("/") + FEDERATION_PATH
+        self.paths = [PathState(carrier) for carrier in carriers]  # in order of preference
+        self.carrying: PathState | None = None  # the path the last batch went by
         self.wake = asyncio.Event()
         self.last_attempt_failed = False
         self.problem: str | None = None  # the last failure, in words; None once delivering
         self.delivered = 0
+
+    def use(self, peer: Peer, carriers: list[Carrier]) -> None:
+        """Go on by ``peer``'s paths as they are now (replaced while the node runs), keeping
+        what is known of those it had already."""
+        known = {state.carrier.path: state for state in self.paths}
+        self.peer = peer
+        self.paths = [known.get(carrier.path) or PathState(carrier) for carrier in carriers]
+        if self.carrying not in self.paths:
+            self.carrying = None
 
     async def run(self) -> None:
         failures = 0
@@ -69,7 +81,7 @@ class PeerLink:
                     await asyncio.wait_for(self.wake.wait(), timeout=5.0)
                 continue
             try:
-                await self._deliver(batch)
+                await self._deliver_by_a_path(batch)
             except DeliveryFailed as exc:
                 failures += 1
                 self.last_attempt_failed = True
@@ -92,32 +104,60 @@ class PeerLink:
             batch.append(outgoing)
         return batch
 
-    async def _deliver(self, batch: list[Outgoing]) -> None:
+    async def _deliver_by_a_path(self, batch: list[Outgoing]) -> None:
+        """Deliver ``batch`` by the first path that carries it, trying each in
+        ``sending_order``; DeliveryFailed when none did, or when the peer refused."""
+        if not self.paths:
+            raise DeliveryFailed(f"{self.party} has no path this node can use")
         body = ('{"envelopes":[' + ",".join(o.envelope for o in batch) + "]}").encode("utf-8")
-        try:
-            response = await self._http.post(
-                self._url, content=body, headers={"Content-Type": "application/json"}
-            )
-        except httpx.HTTPError as exc:
-            if (mismatch := pin_mismatch(exc)) is not None:  # refused, and journaled as such
-                raise DeliveryFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
-            raise DeliveryFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
-        if response.status_code != 200:
-            raise DeliveryFailed(
-                f"{self.party} answered {response.status_code}: {response.text[:300]}"
-            )
-        try:
-            results = response.json()["results"]
-        except (ValueError, KeyError, TypeError):
-            raise DeliveryFailed(f"{self.party} answered without results") from None
+        failures = []
+        for index in sending_order([path.status for path in self.paths]):
+            path = self.paths[index]
+            try:
+                results = await path.carrier.post(body)
+            except PathFailed as exc:
+                path.found(self._now(), problem=str(exc))
+                failures.append(str(exc))
+                continue
+            path.found(self._now())
+            self.carrying = path
+            await self._take_results(batch, results, path.via)
+            return
+        raise DeliveryFailed("; ".join(failures))
+
+    async def _take_results(self, batch: list[Outgoing], results: object, via: str) -> None:
         receipts, refusal = await asyncio.to_thread(self._check_results, batch, results)
         if receipts:
             await self.node.write_async(
-                lambda uow: store_receipts(uow, self.node, self.party, receipts)
+                lambda uow: store_receipts(uow, self.node, self.party, receipts, via=via)
             )
             self.delivered += len(receipts)
         if refusal is not None:
             raise DeliveryFailed(refusal)
+
+    async def check_paths(self, interval_s: float) -> None:
+        """Check each path that carried nothing in the last ``interval_s``: post again by it
+        the last envelope the peer receipted, which the peer answers with the receipt it gave,
+        signed, applying and journaling nothing. So a path is up only when the peer's own node
+        answered on it. Before any envelope is receipted, the deliveries are the checks."""
+        last = await self.node.read_async(lambda conn: store.last_receipted(conn, self.party))
+        if last is None:
+            return
+        body = ('{"envelopes":[' + last.envelope + "]}").encode("utf-8")
+        timeout = max(MIN_CHECK_TIMEOUT_S, interval_s)
+        since = format_utc(self.node.clock() - timedelta(seconds=interval_s))
+        for path in list(self.paths):
+            if path.status is PathStatus.UP and (path.checked_at or "") >= since:
+                continue  # it carried a batch, or was checked, within the interval
+            try:
+                results = await path.carrier.post(body, timeout=timeout)
+                _, refusal = self._check_results([last], results)  # one receipt: no thread
+            except PathFailed as exc:
+                refusal = str(exc)
+            path.found(self._now(), problem=refusal)
+
+    def _now(self) -> str:
+        return format_utc(self.node.clock())
 
     def _check_results(
         self, batch: list[Outgoing], results: object
@@ -181,13 +221,15 @@ def store_receipts(
     party: str,
     receipts: list[tuple[Outgoing, Receipt]],
     *,
+    via: str,
     heard: bool = True,
-    via: str | None = None,
 ) -> int:
     """Store ``party``'s receipts for envelopes of the outbox and journal each delivery, once:
     an envelope receipted already (the network and a courier bundle both carried it) is
-    skipped. ``heard``: whether they came over the network (a courier bundle says nothing of
-    the line's state). Returns how many were stored."""
+    skipped. ``via``: what carried the envelopes and brought the receipts, as each delivery's
+    journal entry records it (``openline.domain.paths``: a direct path's URL, ``relay:PARTY``
+    or ``bundle``). ``heard``: whether they came over the network (a courier bundle says
+    nothing of the line's state). Returns how many were stored."""
     now = format_utc(node.clock())
     stored = 0
     for outgoing, receipt in receipts:
@@ -203,9 +245,8 @@ def store_receipts(
             "kind": outgoing.kind,
             "hash": outgoing.hash,
             "receipt": receipt_json,
+            "via": via,
         }
-        if via is not None:
-            data["via"] = via
         if receipt.not_applied is not None:  # delivered, but what it carries is not there
             log.warning(
                 "line to %s: envelope %d (%s) delivered but not applied: %s",

@@ -135,7 +135,7 @@ class Node:
             party=self.settings.party,
             name=self.settings.name,
             lang=self.settings.lang,
-            urls=(self.settings.public_url,),
+            urls=(self.settings.public_url, *self.settings.backup_urls),
             public_key=self.key.public_key.to_base64(),
         )
 

@@ -20,7 +20,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from openline.domain.errors import InvalidInput, OpenlineError
-from openline.domain.parties import PartyCode
+from openline.domain.parties import NodeUrl, PartyCode
 from openline.domain.precedence import Precedence
 from openline.domain.separation import SeparationRules, separation_rules
 
@@ -53,6 +53,13 @@ class Settings(BaseModel):
         max_length=500,
         validate_default=True,
         description="URL at which operators and peers reach this node; empty: http://HOST:PORT.",
+    )
+    backup_urls: list[NodeUrl] = Field(
+        [],
+        max_length=7,
+        description="Further URLs at which peers reach this node, in order of preference after "
+        "url: the card's other paths (docs/line.md#paths). From the environment: separated by "
+        "commas, or a JSON list.",
     )
     database_url: str = Field(
         "",
@@ -263,16 +270,15 @@ class Settings(BaseModel):
             raise ValueError(exc.message) from None
         return value
 
+    @field_validator("backup_urls", mode="before")
+    @classmethod
+    def _listed_urls(cls, value: Any) -> Any:
+        return _listed(value)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _addresses_or_networks(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().startswith("["):  # from the environment
-            try:
-                value = json.loads(value)
-            except ValueError as exc:
-                raise ValueError(f"not valid JSON: {exc}") from None
-        elif isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        value = _listed(value)
         for entry in value if isinstance(value, list) else ():
             try:
                 if "/" in str(entry):
@@ -295,6 +301,18 @@ class Settings(BaseModel):
     @property
     def ack_deadlines(self) -> dict[Precedence, int]:
         return {p: getattr(self, f"ack_deadline_{p.value}") for p in Precedence}
+
+
+def _listed(value: Any) -> Any:
+    """A list as the environment gives it (a JSON list, or separated by commas) as a list."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON: {exc}") from None
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 def env_name(setting: str) -> str:
@@ -350,7 +368,7 @@ def _explain(exc: ValidationError, path: Path, from_env: Mapping[str, str]) -> C
     return ConfigError(f"{where}={error.get('input')!r}: {error['msg']}")
 
 
-def write_config_file(path: Path, values: Mapping[str, str | int | float]) -> None:
+def write_config_file(path: Path, values: Mapping[str, str | int | float | list[str]]) -> None:
     """Write the settings an administrator chose; every other setting keeps its default."""
     unknown = [key for key in values if key not in Settings.model_fields]
     if unknown:

@@ -41,7 +41,7 @@ class NewNode:
 
 def init_node(
     target: Path,
-    values: dict[str, str | int],
+    values: dict[str, str | int | list[str]],
     *,
     operator: str = "admin",
 ) -> NewNode:
@@ -66,7 +66,9 @@ def init_node(
     return NewNode(target, settings.public_url, operator, token)
 
 
-def _build(staging: Path, values: dict[str, str | int], settings: Settings, operator: str) -> str:
+def _build(
+    staging: Path, values: dict[str, str | int | list[str]], settings: Settings, operator: str
+) -> str:
     directory = NodeDirectory(staging)
     write_config_file(directory.config_file, values)
     write_private_key(directory.key_file, SigningKey.generate())

@@ -159,6 +159,17 @@ class Outgoing:
     queued_at: str
 
 
+# An Outgoing's columns, in its fields' order.
+_OUTGOING = (
+    envelopes_out.c.link_seq,
+    envelopes_out.c.id,
+    envelopes_out.c.kind,
+    envelopes_out.c.hash,
+    envelopes_out.c.envelope,
+    envelopes_out.c.queued_at,
+)
+
+
 def last_sealed(conn: Connection, peer: str) -> tuple[int, str]:
     """The link_seq and hash of the last envelope sealed for ``peer`` (0 and genesis if none)."""
     row = _LAST_OUT.first(conn, {"peer": peer})
@@ -185,19 +196,23 @@ def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> Non
 def waiting(conn: Connection, peer: str, *, limit: int) -> list[Outgoing]:
     """Envelopes for ``peer`` without a receipt, oldest first."""
     rows = conn.execute(
-        select(
-            envelopes_out.c.link_seq,
-            envelopes_out.c.id,
-            envelopes_out.c.kind,
-            envelopes_out.c.hash,
-            envelopes_out.c.envelope,
-            envelopes_out.c.queued_at,
-        )
+        select(*_OUTGOING)
         .where((envelopes_out.c.peer == peer) & _WAITING)
         .order_by(envelopes_out.c.link_seq)
         .limit(limit)
     )
     return [Outgoing(*row) for row in rows]
+
+
+def last_receipted(conn: Connection, peer: str) -> Outgoing | None:
+    """The last envelope for ``peer`` that has its receipt: what a path is checked with."""
+    row = conn.execute(
+        select(*_OUTGOING)
+        .where((envelopes_out.c.peer == peer) & envelopes_out.c.receipt.is_not(None))
+        .order_by(envelopes_out.c.link_seq.desc())
+        .limit(1)
+    ).first()
+    return Outgoing(*row) if row else None
 
 
 def oldest_waiting(conn: Connection, peer: str) -> str | None:
