@@ -384,3 +384,9 @@ def test_a_corridor_exports_to_f3548_as_a_polygon_round_each_leg() -> None:
     (intent,) = export("f3548", [record])["operational_intents"]
     outlines = [v["volume"]["outline_polygon"]["vertices"] for v in intent["details"]["volumes"]]
     assert [len(vertices) for vertices in outlines] == [10, 10]
+
+
+def test_an_empty_route_is_refused_as_a_route_not_as_missing_volumes() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_notification_draft(movement({}), limits=LIMITS)
+    assert caught.value.field == "route.waypoints"

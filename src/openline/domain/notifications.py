@@ -320,7 +320,7 @@ def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
     or say what is wrong."""
     if isinstance(body, Mapping):  # the API's model gives null for the one not given
         body = {k: v for k, v in body.items() if v is not None or k not in ("volumes", "route")}
-    given = [k for k in ("volumes", "route") if isinstance(body, Mapping) and body.get(k)]
+    given = [k for k in ("volumes", "route") if isinstance(body, Mapping) and k in body]
     shape = "route" if given == ["route"] else "volumes"
     optional = ("share_with", "reference", "route" if shape == "volumes" else "volumes")
     draft = members(body, "", ("kind", "title", shape), optional)
