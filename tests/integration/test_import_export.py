@@ -71,13 +71,13 @@ def test_a_notam_file_is_stored_as_notifications_that_carry_their_notam_number(a
     assert answer.status_code == 200, answer.text
     done = answer.json()
     (made,) = done["created"]
-    assert made["reference"] == "A1234/26"
+    assert made["reference"] == "LCCC A1234/26"
     assert made["kind"] == "firing"
     (error,) = done["errors"]
     assert error["item"] == "NOTAM A1235/26"
     assert error["field"] == "B)"
     stored = notifications(api)[made["id"]]
-    assert stored["reference"] == "A1234/26"
+    assert stored["reference"] == "LCCC A1234/26"
     assert stored["status"] == "planned"
 
 
@@ -87,7 +87,7 @@ def test_a_notamr_cancels_what_it_replaces_and_a_notamc_cancels_the_replacement(
     replaced = import_text(api, "notam", REPLACE).json()
     (new,) = replaced["created"]
     assert [c["id"] for c in replaced["cancelled"]] == [first]
-    assert new["reference"] == "A1240/26"
+    assert new["reference"] == "LCCC A1240/26"
 
     cancelled = import_text(api, "notam", CANCEL).json()
     assert cancelled["created"] == []
@@ -104,8 +104,8 @@ def test_a_notamc_of_a_notam_not_held_is_reported_and_changes_nothing(api: InPro
     (error,) = done["errors"]
     assert error["item"] == "NOTAM A1241/26"
     assert error["message"] == (
-        "NOTAM A1241/26 cancels A1240/26, but no live notification here was made from "
-        "A1240/26: nothing was cancelled"
+        "NOTAM A1241/26 cancels LCCC A1240/26, but no live notification here was made from "
+        "LCCC A1240/26: nothing was cancelled"
     )
     assert notifications(api) == before
 
@@ -116,7 +116,7 @@ def test_a_notamr_of_a_notam_not_held_creates_the_new_one_and_warns(api: InProce
     assert len(done["created"]) == 1
     assert done["errors"] == []
     (warning,) = done["warnings"]
-    assert "no live notification here was made from A1234/26" in warning["message"]
+    assert "no live notification here was made from LCCC A1234/26" in warning["message"]
 
 
 def test_the_same_notam_imported_twice_is_refused_the_second_time(api: InProcess):
@@ -125,7 +125,7 @@ def test_the_same_notam_imported_twice_is_refused_the_second_time(api: InProcess
     again = import_text(api, "notam", GOOD).json()
 
     assert again["created"] == []
-    assert "A1234/26 is already notified here" in again["errors"][0]["message"]
+    assert "LCCC A1234/26 is already notified here" in again["errors"][0]["message"]
     assert len(notifications(api)) == 1
 
 
@@ -240,7 +240,7 @@ def test_openline_import_and_export_work_against_a_running_node(
     assert "1 records: 1 notifications created" in zone.stdout
     assert exported.returncode == 0, exported.stderr
     references = [f["properties"]["reference"] for f in json.loads(exported.stdout)["features"]]
-    assert sorted(references) == ["A1234/26", "ABC1234"]
+    assert sorted(references) == ["ABC1234", "LCCC A1234/26"]
 
 
 @needs_shared_data()
@@ -269,7 +269,7 @@ def test_a_dry_run_through_the_api_answers_the_collection_and_stores_nothing(api
 
     assert answer.status_code == 200, answer.text
     collection = answer.json()
-    assert [f["properties"]["notam_id"] for f in collection["features"]] == ["A1234/26"]
+    assert [f["properties"]["notam_id"] for f in collection["features"]] == ["LCCC A1234/26"]
     assert collection["errors"][0]["item"] == "NOTAM A1235/26"
     assert notifications(api) == {}
 

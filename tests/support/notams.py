@@ -1,5 +1,9 @@
 """NOTAMs in ICAO's text form for the import tests: a good one, one with a bad time, a NOTAMR
-replacing the good one and a NOTAMC cancelling the replacement."""
+replacing the good one and a NOTAMC cancelling the replacement; and the corpus of public NOTAMs
+in tests/data/notams."""
+
+import json
+from pathlib import Path
 
 GOOD = """(A1234/26 NOTAMN
 Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
@@ -20,3 +24,17 @@ CANCEL = """(A1241/26 NOTAMC A1240/26
 Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
 A) LCCC B) 2612031400
 E) FIRING CANCELLED)"""
+
+
+def corpus(name: str) -> list[str]:
+    """The NOTAMs of tests/data/notams/NAME.json, as their source wrote them (SOURCES.md)."""
+    path = Path(__file__).parent.parent / "data" / "notams" / f"{name}.json"
+    return list(json.loads(path.read_text(encoding="utf-8"))["notams"])
+
+
+def numbered(name: str, number: str) -> str:
+    """The NOTAM of the corpus whose header gives ``number``."""
+    for text in corpus(name):
+        if text.strip().lstrip("(").startswith(f"{number} "):
+            return text
+    raise LookupError(f"no NOTAM {number} in tests/data/notams/{name}.json")

@@ -17,16 +17,18 @@ from openline.interop.notam import (
     FL_M,
     PERM_HORIZON,
     UNL_M,
-    NotamAction,
     NotamError,
+    parse_file,
+    parse_notam,
+    split_notams,
+)
+from openline.interop.notam_drafts import (
+    NotamAction,
     action,
     altitudes,
     drafts,
     footprints,
     limit_m,
-    parse_file,
-    parse_notam,
-    split_notams,
     windows,
 )
 from openline.interop.notam_text import FT_M, AreaTextError, angle, parse_position
@@ -323,9 +325,10 @@ def test_a_notamn_is_created_with_a_draft_the_api_accepts() -> None:
     result = action(
         parse_notam(notam("DANGER AREA 095200N1104200E-095200N1110900E-094000N1110900E"))
     )
+    # a number is unique within its office: the reference is keyed by A)
     assert (result.action, result.notam_id, result.replaces) == (
         "create",
-        "A1234/26",
+        "LCCC A1234/26",
         None,
     )
     (body,) = result.drafts
@@ -337,12 +340,12 @@ def test_a_notamn_is_created_with_a_draft_the_api_accepts() -> None:
 
 def test_a_notamr_replaces_and_a_notamc_cancels() -> None:
     replace = action(parse_notam(notam("RWY CLSD", header="A1235/26 NOTAMR A1234/26")))
-    assert (replace.action, replace.replaces) == ("replace", "A1234/26")
+    assert (replace.action, replace.replaces) == ("replace", "LCCC A1234/26")
     assert replace.drafts
     raw = f"A1236/26 NOTAMC A1235/26\nQ) {Q}\nA) LCCC B) 2612031300\nE) CANCELLED"
     cancel = action(parse_notam(raw))
     assert cancel == NotamAction(
-        action=Action.CANCEL, notam_id="A1236/26", replaces="A1235/26", drafts=[]
+        action=Action.CANCEL, notam_id="LCCC A1236/26", replaces="LCCC A1235/26", drafts=[]
     )
 
 
@@ -416,7 +419,7 @@ def test_the_dry_run_is_one_feature_per_volume() -> None:
     features = collection["features"]
     assert len(features) == 3
     props = features[0]["properties"]
-    assert props["notam_id"] == "A1234/26"
+    assert props["notam_id"] == "LCCC A1234/26"
     assert (props["time_start"], props["time_end"]) == (
         "2026-12-03T08:00:00.000Z",
         "2026-12-03T10:00:00.000Z",
@@ -480,7 +483,7 @@ def test_a_file_with_bad_notams_keeps_the_good_ones_and_reports_each_bad_one() -
     bad_b = notam("X", header="A0002/26 NOTAMN", b="SOON")
     bad_d = notam("X", header="A0003/26 NOTAMN", d="SR-SS")
     plan = notam_plan("\n\n".join([ONE, bad_b, TWO, bad_d]), limits=Limits())
-    assert [r.notam_id for r in plan.records] == ["A1234/26", "A1235/26"]
+    assert [r.notam_id for r in plan.records] == ["LCCC A1234/26", "LCCC A1235/26"]
     assert [e.field for e in plan.errors] == ["B)", "D)"]
     assert "A0002/26" in plan.errors[0].item
     assert "A0003/26" in plan.errors[1].item
@@ -509,8 +512,10 @@ def test_the_dbrgn_notam_parses_and_its_schedule_expands() -> None:
         ("05 0000", "05 2259"),
     ]
     # The Q-line radius 999 NM (the whole FIR) is over the largest circle a volume may have.
-    with pytest.raises(NotamError, match="radius_m"):
+    whole_fir = r"circle of 999 NM \(1850 km, the whole FIR\) is over"
+    with pytest.raises(NotamError, match=whole_fir) as error:
         action(parsed)
+    assert error.value.field == "Q)"
 
 
 def test_a_weekday_range_may_wrap_past_sunday() -> None:

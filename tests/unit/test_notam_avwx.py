@@ -21,13 +21,8 @@ import pytest
 
 from openline.domain.volumes import Limits
 from openline.interop.formats import dry_run, notam_plan
-from openline.interop.notam import (
-    UNL_M,
-    Notam,
-    action,
-    parse_notam,
-    windows,
-)
+from openline.interop.notam import UNL_M, Notam, parse_notam
+from openline.interop.notam_drafts import action, windows
 from openline.interop.notam_text import FT_M
 from tests.support.shared_data import SHARED_DATA, needs_shared_data
 

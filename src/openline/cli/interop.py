@@ -66,6 +66,8 @@ def import_file(  # keyword-only: click passes every option by name
             schema = _ed318_schema(schema_dir, directory) if format_name == "ed318" else None
             collection = plan_of(format_name, data, now=datetime.now(UTC), ed318_schema=schema)
         errors = collection.pop("errors")
+        for warning in collection.pop("warnings"):
+            click.echo(f"warning: {warning['item']}: {warning['message']}", err=True)
         emit_json(collection)
         _exit_on(errors)
         return

@@ -16,7 +16,7 @@ from typing import Any
 from openline.domain.errors import InvalidInput
 from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
-from openline.interop import f3548, geojson, geozones, notam
+from openline.interop import f3548, geojson, geozones, notam, notam_drafts
 from openline.interop.plans import (
     Draft,
     ImportPlan,
@@ -90,14 +90,15 @@ def _document(name: str, text: str) -> Any:
 
 
 def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
-    """Every NOTAM of the file; each keeps its number as the notifications' reference."""
+    """Every NOTAM of the file; each keeps its number, keyed by its office, as the
+    notifications' reference."""
     out = ImportPlan()
     for index, piece in enumerate(notam.split_notams(text)):
         number = notam.number_of(piece)
         item = f"NOTAM {number}" if number else f"NOTAM {index + 1} of the file"
         try:
             parsed = notam.parse_notam(piece)
-            act = notam.action(parsed, limits=limits)
+            act = notam_drafts.action(parsed, limits=limits)
         except notam.NotamError as error:
             out.errors.append(RecordError(item, error.message, excerpt(piece), error.field))
             continue
@@ -113,6 +114,7 @@ def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
                 reference=reference,
                 replaces=act.replaces,
                 notam_id=reference,
+                warnings=tuple(act.warnings),
             )
         )
     return out
@@ -171,7 +173,8 @@ def export(name: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def dry_run(plan: ImportPlan) -> dict[str, Any]:
     """The plan as a GeoJSON FeatureCollection: one Feature per volume of every draft, with
     the record's item, action, reference (and ``notam_id`` for a NOTAM), kind and title; and
-    the records that failed under ``errors``."""
+    the records that failed under ``errors``, what a reader should know of the others (a long
+    edge divided) under ``warnings``."""
     features = []
     for record in plan.records:
         common = {
@@ -186,8 +189,10 @@ def dry_run(plan: ImportPlan) -> dict[str, Any]:
             for volume in body["volumes"]:
                 properties = {**common, "kind": body["kind"], "title": body["title"]}
                 features.append(geojson.volume_feature(volume, properties))
+    warnings = [{"item": r.item, "message": w} for r in plan.records for w in r.warnings]
     return {
         "type": "FeatureCollection",
         "features": features,
         "errors": [error.to_json() for error in plan.errors],
+        "warnings": warnings,
     }

@@ -1,52 +1,47 @@
-"""ICAO NOTAMs in: parsed into records, then into notification drafts.
+"""NOTAMs in, ICAO's and Russia's domestic ones: a file split into NOTAMs, each read.
 
 Pure: text in, data out; nothing is stored or sent. ``parse_file`` splits a file into NOTAMs and
-parses each (a bad one is reported, the others still parse); ``action`` turns one into what the
-node should do (create, replace, cancel) with the bodies POST /api/v1/notifications takes. A
-whole file becomes an import plan, and its dry run a GeoJSON FeatureCollection, in
-``interop.formats`` (``notam_plan``, ``dry_run``), as every format does. docs/interop.md lists
-what is read and the choices made (PERM horizon, UNL ceiling, AGL).
+parses each (a bad one is reported, the others still parse); a multi-part NOTAM (``PART 1 OF
+2``) is joined into one (``join_parts``). A NOTAM written in Russian is read through the Russian
+vocabulary (``openline.interop.notam_ru``): one reader, two vocabularies
+(``openline.interop.notam_words``). ``openline.interop.notam_drafts`` turns a record into what
+the node should do; a whole file becomes an import plan, and its dry run a GeoJSON
+FeatureCollection, in ``interop.formats``. docs/interop.md lists what is read and the choices
+made (PERM horizon, UNL ceiling, AGL).
 """
+
+# Russian words are written in Cyrillic on purpose (RUF001 and RUF002 warn of Cyrillic look-alikes).
+# ruff: noqa: RUF001, RUF002
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from openline.domain.errors import InvalidInput
-from openline.domain.notifications import MAX_TITLE_CHARS, Kind
-from openline.domain.timeutil import format_utc
-from openline.domain.volumes import Limits
-from openline.interop.notam_schedule import ScheduleError, expand
-from openline.interop.notam_text import (
-    FT_M,
-    NM_M,
-    AreaTextError,
-    CircleArea,
-    PolygonArea,
-    angle,
-    areas,
-)
-from openline.interop.plans import Action, NotificationBody, bodies, within_duration
+from openline.interop.notam_ru import RUSSIAN
+from openline.interop.notam_text import FT_M, angle
+from openline.interop.notam_words import ICAO, ITEMS, Vocabulary
 
 PERM_HORIZON = timedelta(days=365)  # a PERM NOTAM is notified for a year from B)
 UNL_M = 999 * 100 * FT_M  # UNL and the Q-line's 999: FL999, 30,449.52 m
 FL_M = 100 * FT_M
 
-_ORDER = "QABCDEFG"
-_ITEM = re.compile(r"(?:^|(?<=\s))([A-GQ])\)\s*")
-_HEADER = re.compile(
-    r"^\(?\s*(?P<id>[A-Z]?\d{1,5}/\d{2,3})\s+(?P<type>NOTAM[NRC])(?:\s+(?P<ref>[A-Z]?\d{1,5}/\d{2,3}))?"
+_NUMBER = r"[A-ZА-ЯЁ]?\d{1,5}/\d{2,3}"
+_TYPE = r"NOTAM[NRC]|НОТАМ[НЗРОЦ]"
+_HEADER = re.compile(rf"^\(?\s*(?P<id>{_NUMBER})\s+(?P<type>{_TYPE})(?:\s+(?P<ref>{_NUMBER}))?")
+_START = re.compile(rf"^\s*\(?\s*{_NUMBER}\s+(?:{_TYPE})(?!\w)", re.MULTILINE)
+_RUSSIAN = re.compile(r"НОТАМ[НЗРОЦ]|(?:^|\s)[ЩЕ]\)")
+_PART = re.compile(r"^\s*PART\s+(\d{1,2})\s+OF\s+(\d{1,2})\b\s*")  # E) begins with it
+_PART_IN_A = re.compile(r"\s*\bPART\s+(\d{1,2})\s+OF\s+(\d{1,2})\b")  # or A) ends with it
+_PART_END = re.compile(r"\s*\b(?:END\s+(?:OF\s+)?)?PART\s+\d{1,2}\s+OF\s+\d{1,2}\b\.?\s*$")
+# Lines a G) may be followed by that are no part of it: a part's end, a system's trailer.
+_TRAILER = re.compile(
+    r"^(?:(?:END\s+(?:OF\s+)?)?PART\s+\d{1,2}\s+OF\s+\d{1,2}|CREATED:|SOURCE:|NNNN|\)$)"
+    r"|\b(?:SEQUENCE CHECK|EXPECTED\b.*\bRECEIVED|DUPLICATE NOTAM|TRANSACTION ROLLED BACK)\b"
 )
-_START = re.compile(r"^\s*\(?\s*[A-Z]?\d{1,5}/\d{2,3}\s+NOTAM[NRC]\b", re.MULTILINE)
 _TIME = re.compile(r"^(\d{10})\s*(EST)?$")
-_LIMIT = re.compile(
-    r"^(?:(?P<sfc>SFC|GND)|(?P<unl>UNL)|FL\s?(?P<fl>\d{1,3})"
-    r"|(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>FT|M)\s*(?P<ref>AMSL|MSL|AGL|SFC|GND)?)$"
-)
 
 
 class NotamError(InvalidInput):
@@ -65,7 +60,8 @@ class NotamId:
 
     @property
     def number(self) -> int:
-        return int(self.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").split("/")[0])
+        digits = self.text[1:] if self.text[0].isalpha() else self.text
+        return int(digits.split("/")[0])
 
     @property
     def year(self) -> int:
@@ -114,10 +110,26 @@ class Notam:
     lower: str | None
     upper: str | None
     raw: str
+    area_text: str = ""  # E) in ICAO's words, for reading its areas (``text`` as written)
+    words: Vocabulary = ICAO
 
     @property
     def permanent(self) -> bool:
         return self.end is None
+
+    @property
+    def office(self) -> str | None:
+        """The issuing office: the first A) location, else the Q-line's FIR."""
+        if self.locations:
+            return self.locations[0]
+        return self.q.fir if self.q and self.q.fir else None
+
+    def key(self, number: NotamId | None) -> str | None:
+        """A NOTAM number as a reference: unique within its office, so keyed by it
+        (``LCCC A1234/26``)."""
+        if number is None:
+            return None
+        return f"{self.office} {number}" if self.office else str(number)
 
 
 @dataclass(frozen=True)
@@ -133,11 +145,12 @@ def split_notams(text: str) -> list[str]:
     for block in _by_blank_lines(text):
         bounds = sorted({0, *(m.start() for m in _START.finditer(block))})
         pieces += [block[a:b] for a, b in zip(bounds, [*bounds[1:], len(block)], strict=True)]
-    return [p.strip() for p in pieces if p.strip()]
+    return join_parts([p.strip() for p in pieces if p.strip()])
 
 
 def _by_blank_lines(text: str) -> list[str]:
-    return [p for p in re.split(r"\n\s*\n(?=\s*(?:\(|[A-Z]?\d{1,5}/\d|Q\)))", text) if p.strip()]
+    starts = r"\n\s*\n(?=\s*(?:\(|[A-ZА-ЯЁ]?\d{1,5}/\d|[QЩ]\)))"
+    return [p for p in re.split(starts, text) if p.strip()]
 
 
 def number_of(raw: str) -> str | None:
@@ -161,62 +174,159 @@ def parse_file(text: str) -> FileResult:
     return FileResult(notams, errors)
 
 
+def vocabulary_of(text: str) -> Vocabulary:
+    """Russian for a NOTAM written in Cyrillic (НОТАМН, Щ), Е)), else ICAO's."""
+    return RUSSIAN if _RUSSIAN.search(text) else ICAO
+
+
 def parse_notam(raw: str) -> Notam:
-    """One NOTAM, or NotamError naming the item and the text that could not be read."""
+    """One NOTAM, ICAO's or Russian, or NotamError naming the item (as the NOTAM writes it) and
+    the text that could not be read."""
+    if isinstance(raw, MissingParts):
+        raise NotamError(f"{raw.missing}: a multi-part NOTAM is read whole", field="E)")
     text = raw.replace("\r\n", "\n").strip()
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
+    words = vocabulary_of(text)
     header = _HEADER.match(text)
-    items = _items(text)
+    items = _items(text, words)
+    label = words.label
     if "B" not in items:
-        raise NotamError(f"B) is missing in {text[:60]!r}", field="B)")
+        raise NotamError(f"{label('B')} is missing in {text[:60]!r}", field=label("B"))
     if "E" not in items:
-        raise NotamError("E) is missing", field="E)")
-    kind = header.group("type") if header else "NOTAMN"
+        raise NotamError(f"{label('E')} is missing", field=label("E"))
+    kind = words.types.get(header.group("type"), "") if header else "NOTAMN"
+    if not kind:
+        assert header is not None
+        raise NotamError(f"{header.group('type')!r} is not a NOTAM type here", field="header")
     ref = header.group("ref") if header else None
     if kind == "NOTAMC" and ref is None:
         raise NotamError("NOTAMC names no NOTAM to cancel", field="header")
-    start, _ = _time(items["B"], "B)")
-    until = items.get("C")
+    start, _ = _time(items["B"], label("B"))
+    until = words.until(items["C"]) if "C" in items else None
     if until is None and kind != "NOTAMC":
-        raise NotamError("C) is missing (give an end time or PERM)", field="C)")
-    end, estimated = (None, False) if until is None or until == "PERM" else _time(until, "C)")
+        raise NotamError(f"{label('C')} is missing (give an end time or PERM)", field=label("C"))
+    end, estimated = (None, False) if until is None or until == "PERM" else _time(until, label("C"))
     if end is not None and end <= start:
-        raise NotamError(f"C) {until} is not after B) {items['B']}", field="C)")
+        raise NotamError(
+            f"{label('C')} {items['C']} is not after {label('B')} {items['B']}", field=label("C")
+        )
     return Notam(
         id=NotamId(header.group("id")) if header else None,
         type=kind,
         ref=NotamId(ref) if ref else None,
-        q=_qline(items["Q"]) if "Q" in items else None,
-        locations=tuple(items.get("A", "").split()),
+        q=_qline(words.qline(items["Q"]), label("Q")) if "Q" in items else None,
+        locations=tuple(words.locations(_PART_IN_A.sub("", items.get("A", ""))).split()),
         start=start,
         end=end,
         end_estimated=estimated,
         schedule=items.get("D"),
-        text=items["E"],
+        text=_e_text(items["E"]),
         lower=items.get("F"),
-        upper=items.get("G"),
+        upper=_limit_line(items["G"], label("G")) if "G" in items else None,
         raw=raw,
+        area_text=words.area_text(_e_text(items["E"])),
+        words=words,
     )
 
 
-def _items(text: str) -> dict[str, str]:
+def _e_text(text: str) -> str:
+    """E) without the part marks of a multi-part NOTAM (``PART 2 OF 2``, ``END PART 1 OF 2``)."""
+    return _PART_END.sub("", _PART.sub("", text, count=1))
+
+
+def _limit_line(text: str, item: str) -> str:
+    """G)'s limit: its first line; the lines after it may only be a trailer (``PART 2 OF 2``,
+    a system's sequence-check text), else the limit is ambiguous."""
+    first, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    first = _PART_END.sub("", first)
+    for line in rest:
+        if not _TRAILER.search(line.upper()):
+            raise NotamError(
+                f"{item} {text!r:.80} is followed by {line!r:.40}, which is no limit and no "
+                "trailer: which is the limit?",
+                field=item,
+            )
+    return first
+
+
+def _items(text: str, words: Vocabulary = ICAO) -> dict[str, str]:
     # F) and G) only follow E); a "G)" inside E)'s text before F) is text, not an item.
-    matches = list(_ITEM.finditer(text))
+    letters = "".join(words.letters.values())
+    found = re.finditer(rf"(?:^|(?<=\s))([{letters}])\)\s*", text)
+    matches = [(words.item_of(m.group(1)) or "", m) for m in found]
     items: dict[str, str] = {}
-    kept: list[re.Match[str]] = []
-    for match in matches:
-        letter = match.group(1)
-        if letter in items or (kept and _ORDER.index(letter) <= _ORDER.index(kept[-1].group(1))):
+    kept: list[tuple[str, re.Match[str]]] = []
+    for letter, match in matches:
+        if letter in items or (kept and ITEMS.index(letter) <= ITEMS.index(kept[-1][0])):
             continue
-        kept.append(match)
+        kept.append((letter, match))
         items[letter] = ""
     if not kept:  # no item at all: the caller names the first one missing
         return items
-    for match, following in zip(kept, [*kept[1:], None], strict=True):
-        stop = following.start() if following else len(text)
-        items[match.group(1)] = text[match.end() : stop].strip()
+    for (letter, match), following in zip(kept, [*kept[1:], None], strict=True):
+        stop = following[1].start() if following else len(text)
+        items[letter] = text[match.end() : stop].strip()
     return items
+
+
+class MissingParts(str):
+    """A multi-part NOTAM some of whose parts the file does not hold: its first part's text,
+    and which parts are missing."""
+
+    def __new__(cls, text: str, missing: str) -> MissingParts:
+        made = super().__new__(cls, text)
+        made.missing = missing
+        return made
+
+    missing: str
+
+
+def join_parts(pieces: list[str]) -> list[str]:
+    """The NOTAMs of a file with each multi-part NOTAM (E) beginning ``PART n OF m``) made one:
+    part 1's items up to E), every part's E) in order, the last part's F) and G). A part missing
+    is reported as an error of that NOTAM when it is read."""
+    out: list[str] = []
+    parts: dict[str, dict[int, str]] = {}
+    counts: dict[str, int] = {}
+    for piece in pieces:
+        number = number_of(piece)
+        items = _items(_unwrapped(piece), vocabulary_of(piece))
+        part = _PART_IN_A.search(items.get("A", "")) or _PART.match(items.get("E", ""))
+        if number is None or part is None:
+            out.append(piece)
+            continue
+        if number not in parts:
+            out.append(number)  # its place in the file, filled in below
+        parts.setdefault(number, {})[int(part.group(1))] = piece
+        counts[number] = int(part.group(2))
+    return [_joined(parts[p], counts[p]) if p in parts else p for p in out]
+
+
+def _unwrapped(piece: str) -> str:
+    text = piece.strip()
+    return text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+
+
+def _joined(parts: dict[int, str], count: int) -> str:  # or MissingParts
+    missing = [n for n in range(1, count + 1) if n not in parts]
+    first = _unwrapped(parts[min(parts)])
+    if missing:
+        return MissingParts(first, f"PART {', '.join(map(str, missing))} OF {count} is missing")
+    words = vocabulary_of(first)
+    texts = []
+    for n in range(1, count + 1):
+        items = _items(_unwrapped(parts[n]), words)
+        texts.append(_e_text(items.get("E", "")))
+    last = _items(_unwrapped(parts[count]), words)
+    head = first[: _item_start(first, "E", words)]
+    tail = "".join(f"\n{words.label(i)} {last[i]}" for i in "FG" if i in last)
+    return f"{head}{words.label('E')} {chr(10).join(texts)}{tail}"
+
+
+def _item_start(text: str, item: str, words: Vocabulary) -> int:
+    match = re.search(rf"(?:^|(?<=\s)){re.escape(words.label(item))}", text)
+    return match.start() if match else len(text)
 
 
 def _time(text: str, item: str) -> tuple[datetime, bool]:
@@ -231,18 +341,20 @@ def _time(text: str, item: str) -> tuple[datetime, bool]:
     return value, match.group(2) is not None
 
 
-def _qline(text: str) -> QLine:
+def _qline(text: str, item: str = "Q)") -> QLine:
     fields = [f.strip() for f in text.split("/")]
     if len(fields) == 7 and fields[1] == "undefined":  # an FAA export that lost code/traffic
         fields = [fields[0], "", "", *fields[2:]]
     if len(fields) != 8:
-        raise NotamError(f"Q) {text!r:.80} has {len(fields)} fields, not 8", field="Q)")
+        raise NotamError(f"{item} {text!r:.80} has {len(fields)} fields, not 8", field=item)
     fir, code, traffic, purpose, scope, lower, upper, where = fields
     if code and not re.fullmatch(r"Q[A-Z]{4}", code):
-        raise NotamError(f"Q) code {code!r} is not Q and four letters", field="Q)")
+        raise NotamError(f"{item} code {code!r} is not Q and four letters", field=item)
     position = re.fullmatch(r"(\d{4})([NS])(\d{5})([EW])(\d{3})?", where)
     if where and position is None:
-        raise NotamError(f"Q) {where!r} is not a position and radius (5130N00027W005)", field="Q)")
+        raise NotamError(
+            f"{item} {where!r} is not a position and radius (5130N00027W005)", field=item
+        )
     lat = lon = None
     radius = None
     if position:
@@ -255,192 +367,17 @@ def _qline(text: str) -> QLine:
         traffic=traffic or None,
         purpose=purpose or None,
         scope=scope or None,
-        lower_fl=_level(lower),
-        upper_fl=_level(upper),
+        lower_fl=_level(lower, item),
+        upper_fl=_level(upper, item),
         lat=lat,
         lon=lon,
         radius_nm=radius,
     )
 
 
-def _level(text: str) -> int | None:
+def _level(text: str, item: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise NotamError(f"Q) flight level {text!r} is not three digits", field="Q)")
+        raise NotamError(f"{item} flight level {text!r} is not three digits", field=item)
     return int(text)
-
-
-# --- limits, windows, areas --------------------------------------------------------------
-
-
-def limit_m(text: str, item: str) -> float:
-    """An F) or G) limit in metres; AGL heights are taken above the ellipsoid (see docs)."""
-    match = _LIMIT.match(" ".join(text.upper().split()))
-    if match is None:
-        raise NotamError(
-            f"{item} {text!r:.60} is not a limit (SFC, GND, UNL, FL100, 5000FT AMSL, 1500M AMSL, "
-            "500FT AGL)",
-            field=item,
-        )
-    if match.group("sfc"):
-        return 0.0
-    if match.group("unl"):
-        return UNL_M
-    if match.group("fl"):
-        return int(match.group("fl")) * FL_M
-    return float(match.group("n")) * (FT_M if match.group("unit") == "FT" else 1.0)
-
-
-def altitudes(notam: Notam) -> tuple[float, float]:
-    """The lower and upper limits in metres: F)/G), or else the Q-line's flight levels."""
-    q = notam.q
-    lower = (
-        limit_m(notam.lower, "F)")
-        if notam.lower
-        else (q.lower_fl * FL_M if q and q.lower_fl is not None else 0.0)
-    )
-    upper = (
-        limit_m(notam.upper, "G)")
-        if notam.upper
-        else (q.upper_fl * FL_M if q and q.upper_fl is not None else UNL_M)
-    )
-    if upper < lower:
-        raise NotamError(
-            f"G) {notam.upper or upper} is below F) {notam.lower or lower}", field="G)"
-        )
-    return lower, upper
-
-
-def end_of(notam: Notam) -> datetime:
-    return notam.end if notam.end is not None else notam.start + PERM_HORIZON
-
-
-def windows(notam: Notam, limits: Limits | None = None) -> list[tuple[datetime, datetime]]:
-    """The UTC windows of D) within B)-C), or B)-C) itself; any longer than the volume limit is
-    cut into consecutive pieces."""
-    end = end_of(notam)
-    if notam.schedule:
-        try:
-            found = expand(notam.schedule, notam.start, end)
-        except ScheduleError as error:
-            raise NotamError(f"D) {error}", field="D)") from None
-    else:
-        found = [(notam.start, end)]
-    return within_duration(found, limits or Limits())
-
-
-def footprints(notam: Notam) -> list[dict[str, Any]]:
-    """The areas of E) as volume footprints, or else the Q-line's circle."""
-    try:
-        found = areas(notam.text)
-    except AreaTextError as error:
-        raise NotamError(f"E) {error}", field="E)") from None
-    out: list[dict[str, Any]] = []
-    for area in found:
-        if isinstance(area, PolygonArea):
-            ring = [[lon, lat] for lon, lat in area.ring]
-            out.append({"geometry": {"type": "Polygon", "coordinates": [ring]}})
-        elif isinstance(area, CircleArea):
-            circle = {"lat": area.lat, "lon": area.lon, "radius_m": area.radius_m}
-            out.append({"circle": circle})
-    if out:
-        return out
-    q = notam.q
-    if q is None or q.lat is None or q.lon is None or not q.radius_nm:
-        raise NotamError(
-            "E) describes no area and the Q-line gives no position and radius", field="E)"
-        )
-    return [{"circle": {"lat": q.lat, "lon": q.lon, "radius_m": q.radius_nm * NM_M}}]
-
-
-# --- drafts and actions ------------------------------------------------------------------
-
-_KIND_WORDS: Sequence[tuple[Kind, re.Pattern[str]]] = (
-    (Kind.LAUNCH, re.compile(r"\b(?:LAUNCH(?:ES|ING)?|ROCKET LAUNCH|SPACE LAUNCH|RE-?ENTRY)\b")),
-    (Kind.FIRING, re.compile(r"\b(?:FIRING|GUNFIRE|MISSILE|LIVE FIRE|ARTILLERY)\b")),
-    (Kind.EXERCISE, re.compile(r"\b(?:EXERCISE|EXER|MIL EX)\b")),
-)
-# Q-code subjects (ICAO Doc 8126): WM missile, gun or rocket firing; WE exercises; RD danger,
-# RP prohibited, RR restricted, RT temporary restricted area; RM military operating area.
-# Any other W (navigation warning: an activity dangerous to flight) is a danger area too.
-_KIND_SUBJECTS = {
-    "WM": Kind.FIRING,
-    "WE": Kind.EXERCISE,
-    "RD": Kind.DANGER_AREA,
-    "RP": Kind.DANGER_AREA,
-    "RR": Kind.DANGER_AREA,
-    "RT": Kind.DANGER_AREA,
-    "RM": Kind.DANGER_AREA,
-}
-
-
-def kind_of(notam: Notam) -> Kind:
-    """The notification kind: from the E) text's words first, then the Q-code's subject."""
-    for kind, words in _KIND_WORDS:
-        if words.search(notam.text.upper()):
-            return kind
-    subject = notam.q.subject if notam.q else None
-    if subject in _KIND_SUBJECTS:
-        return _KIND_SUBJECTS[subject]
-    return Kind.DANGER_AREA if subject and subject[0] == "W" else Kind.ZONE
-
-
-def title_of(notam: Notam) -> str:
-    first_line = " ".join(notam.text.split())
-    name = f"{notam.id} " if notam.id else ""
-    return (name + first_line)[:MAX_TITLE_CHARS]
-
-
-def drafts(notam: Notam, *, limits: Limits | None = None) -> list[NotificationBody]:
-    """The bodies of POST /api/v1/notifications, checked by the same rules the API applies:
-    one, or several when the NOTAM has more volumes (areas x windows) than one notification may
-    hold (``max_volumes``), each titled "(part i/n)"."""
-    limits = limits or Limits()
-    lower, upper = altitudes(notam)
-    volumes = [
-        {
-            **footprint,
-            "altitude_lower_m": lower,
-            "altitude_upper_m": upper,
-            "time_start": format_utc(begin),
-            "time_end": format_utc(stop),
-        }
-        for footprint in footprints(notam)
-        for begin, stop in windows(notam, limits)
-    ]
-    try:
-        return bodies(
-            kind=kind_of(notam).value,
-            title=title_of(notam),
-            volumes=volumes,
-            reference=None,
-            limits=limits,
-        )
-    except InvalidInput as error:
-        raise NotamError(error.message, field=error.field) from None
-
-
-@dataclass(frozen=True)
-class NotamAction:
-    """What one NOTAM asks of a node: create its drafts (NOTAMN), replace what ``replaces``
-    names with them (NOTAMR), or cancel it (NOTAMC, no drafts)."""
-
-    action: Action
-    notam_id: str | None
-    replaces: str | None
-    drafts: list[NotificationBody]
-
-
-_ACTIONS = {"NOTAMN": Action.CREATE, "NOTAMR": Action.REPLACE, "NOTAMC": Action.CANCEL}
-
-
-def action(notam: Notam, *, limits: Limits | None = None) -> NotamAction:
-    """What the NOTAM asks of a node, its drafts checked by the API's rules."""
-    name = _ACTIONS[notam.type]
-    return NotamAction(
-        action=name,
-        notam_id=str(notam.id) if notam.id else None,
-        replaces=str(notam.ref) if notam.ref else None,
-        drafts=[] if name is Action.CANCEL else drafts(notam, limits=limits),
-    )

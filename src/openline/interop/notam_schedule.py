@@ -7,6 +7,11 @@ the next month), ranges across months (``OCT 29-NOV 07``), weekdays and weekday 
 (``MON WED FRI``, ``MON-FRI``), ``DLY``/``DAILY``, or nothing (every day of B)-C)). Times are
 ``HHMM-HHMM``, a window that ends before it starts runs past midnight (``2200-0600``); ``H24`` is
 the whole day. Sunrise and sunset (``SR``, ``SS``) and exceptions (``EXC``) are refused.
+
+Times are also written ``0900/1300``, ``FM 0900 TO 1300``, ``BTN 0900 AND 1300`` and with a
+trailing ``UTC``; and a schedule may give the times first, their days after them (``0600-1200
+DLY``, ``0230-0400 ON OCT,12``, ``0900-0930 14 AND 1100-1130 15``): such a schedule is read as
+the same groups written days first.
 """
 
 from __future__ import annotations
@@ -84,9 +89,65 @@ def _next_month(day: date, number: int) -> date:
     raise ScheduleError(f"day {number:02d} does not exist")
 
 
+_MONTH = "|".join(MONTHS)
+_DATED = re.compile(r"\b(\d{10})\s*(?:TO|-)\s*(\d{10})\b")
+_SPELLINGS = (
+    (
+        re.compile(
+            r"\b(?:FM|FROM|BTN|BETWEEN)\s+(\d{4})\s*(?:TO|TIL|TILL|UNTIL|AND|-)\s*(\d{4})\b"
+        ),
+        r"\1-\2",
+    ),
+    (re.compile(r"\b(\d{4})\s*(?:/|\bTO\b|\bTIL\b)\s*(\d{4})\b"), r"\1-\2"),
+    (re.compile(r"\b(\d{4})\s+-\s+(\d{4})\b"), r"\1-\2"),
+    (re.compile(r"\b(?:UTC|Z)\b|\.$"), ""),
+    (re.compile(rf"\b({_MONTH})[A-Z]*\b"), r"\1"),  # JUNE, SEPT
+    # ``SEP,29 - OCT,03``: a day range across months, as the usual ``29-OCT 03`` after ``SEP``
+    (
+        re.compile(rf"\b({_MONTH})\s*,?\s*(\d{{1,2}})\s*-\s*({_MONTH})\s*,?\s*(\d{{1,2}})\b"),
+        r"\1 \2-\3 \4",
+    ),
+    (re.compile(rf"\b({_MONTH})\s*,\s*(\d{{1,2}})\b"), r"\1 \2"),
+)
+_TIME_FIRST = re.compile(r"^\s*(?:\d{4}-\d{4}|H24)\b")
+_TIME_OR_H24 = re.compile(r"\d{4}-\d{4}|H24")
+
+
+def in_usual_order(schedule: str) -> str:
+    """``schedule`` with its times written ``HHMM-HHMM`` and, when it gives the times before
+    their days, rewritten days first: ``0900-0930 14 AND 1100-1130 15`` is ``14 0900-0930, 15
+    1100-1130``."""
+    text = _DATED.sub(_dated, schedule.upper())
+    for pattern, spelling in _SPELLINGS:
+        text = pattern.sub(spelling, text)
+    text = text.strip().rstrip(",").strip()
+    if not _TIME_FIRST.match(text):
+        return text
+    groups: list[tuple[list[str], list[str]]] = []
+    for token in re.findall(r"\d{4}-\d{4}|H24|[^\s,]+", text):
+        if _TIME_OR_H24.fullmatch(token):
+            if not groups or groups[-1][1]:
+                groups.append(([], []))
+            groups[-1][0].append(token)
+        elif token not in ("ON", "AND"):
+            groups[-1][1].append(token)
+    return ", ".join(" ".join([*days, *times]) for times, days in groups)
+
+
+def _dated(match: re.Match[str]) -> str:
+    """``2205201000 TO 2205201400``, a window of full date-times, as ``MAY 20 1000-1400``."""
+    try:
+        first, last = (datetime.strptime(t, "%y%m%d%H%M") for t in match.groups())
+    except ValueError:
+        raise ScheduleError(f"{match.group(0)} is not two real dates and times") from None
+    if not timedelta(0) < last - first <= timedelta(days=1):
+        raise ScheduleError(f"{match.group(0)}: a window of full dates and times may last a day")
+    return f"{MONTHS[first.month - 1]} {first.day:02d} {first:%H%M}-{last:%H%M},"
+
+
 def expand(schedule: str, start: datetime, end: datetime) -> list[Window]:
     """The windows of ``schedule`` within ``start``-``end``, sorted, overlaps merged."""
-    groups = _groups(schedule.upper(), _Calendar(start.date()))
+    groups = _groups(in_usual_order(schedule), _Calendar(start.date()))
     windows: list[Window] = []
     for group in groups:
         for day in _days(group, start, end):

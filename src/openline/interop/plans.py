@@ -50,6 +50,7 @@ class ImportRecord:
     reference: str | None = None  # the record's own number, kept on every notification made
     replaces: str | None = None  # the reference a replace or cancel applies to
     notam_id: str | None = None
+    warnings: tuple[str, ...] = ()  # read, with something its importer should know
 
 
 @dataclass(frozen=True)

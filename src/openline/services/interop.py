@@ -8,6 +8,8 @@ cancellations and replacements, are stored together or not at all, and a record 
 the others go on. Every notification is made through the same operations as
 POST /api/v1/notifications, so it is journaled, shared and checked for conflicts the same way.
 
+A NOTAM's reference is its number keyed by its issuing office (``LCCC A1234/26``): numbers are
+unique only within an office, so a NOTAMR or NOTAMC finds its target only within its own office.
 A NOTAMR cancels the live notifications made from the NOTAM it replaces and creates new ones
 under its own number (cancel-and-create, not a revision: the replacement is a new NOTAM, and
 the cancelled one stays in the record under its own number). docs/interop.md.
@@ -33,6 +35,8 @@ from openline.store import notifications as store
 from openline.store.writer import Operation, UnitOfWork
 
 LIVE = (Status.PLANNED, Status.ACTIVE)
+# The office of a NOTAM imported before references named it (migration 0011).
+UNKNOWN_OFFICE = "?"
 
 
 SCHEMA_SETTING = f"the setting ed318_schema_dir ({env_name('ed318_schema_dir')})"
@@ -59,7 +63,7 @@ class Imported:
 @dataclass(frozen=True, slots=True)
 class RecordWarning:
     """A record applied, with something its importer should know (a NOTAMR whose NOTAM is
-    not held here)."""
+    not held here, a long edge divided along its geodesic)."""
 
     item: str
     message: str
@@ -147,6 +151,7 @@ async def import_file(
         except (InvalidInput, NotFound, Conflict) as error:
             report.errors.append(RecordError(record.item, error.message, "", error.field))
             continue
+        report.warnings += [RecordWarning(record.item, w) for w in record.warnings]
         report.created += [Imported(record.item, n) for n in applied.created]
         report.cancelled += [Imported(record.item, n) for n in applied.cancelled]
         if applied.warning:
@@ -173,17 +178,15 @@ def apply_record(node: Node, record: ImportRecord, operator: str) -> Operation[A
         warning = None
         if record.action in (Action.REPLACE, Action.CANCEL):
             targets = _live(uow, node, record.replaces)
-            if not targets and record.action is Action.CANCEL:
-                raise NotFound(
-                    f"{record.item} cancels {record.replaces}, but no live notification here "
-                    f"was made from {record.replaces}: nothing was cancelled",
-                    field="replaces",
-                )
             if not targets:
-                warning = (
-                    f"{record.item} replaces {record.replaces}, but no live notification here "
-                    f"was made from {record.replaces}: its own were created as new"
+                missing = (
+                    f"{record.item} {'cancels' if record.action is Action.CANCEL else 'replaces'}"
+                    f" {record.replaces}, but no live notification here was made from "
+                    f"{record.replaces}{_unknown_office(uow, node, record.replaces)}"
                 )
+                if record.action is Action.CANCEL:
+                    raise NotFound(f"{missing}: nothing was cancelled", field="replaces")
+                warning = f"{missing}: its own were created as new"
             for target in targets:
                 changed, _ = notifications.change_status(
                     node, target.id, Status.CANCELLED, operator
@@ -198,6 +201,13 @@ def apply_record(node: Node, record: ImportRecord, operator: str) -> Operation[A
                     "import its replacement, or cancel it first)",
                     field="reference",
                 )
+            if record.notam_id is not None and (legacy := _legacy(uow, node, record.reference)):
+                raise Conflict(
+                    f"{record.item}: {legacy[0].reference} is already notified here as "
+                    f"{', '.join(n.id for n in legacy)}, imported before references named "
+                    "their office; nothing was created (if it is this NOTAM, cancel it first)",
+                    field="reference",
+                )
         made = [create(uow)[0] for create in creations]
         return Applied(made, gone, warning)
 
@@ -209,6 +219,27 @@ def _live(uow: UnitOfWork, node: Node, reference: str | None) -> list[Notificati
         return []
     found = store.by_reference(uow.conn, reference, owner=node.party)
     return [n for n in found if n.status in LIVE]
+
+
+def _legacy(uow: UnitOfWork, node: Node, reference: str | None) -> list[Notification]:
+    """The live notifications made from the same NOTAM number as ``reference`` (``LCCC
+    A1234/26``) before references named their office (migration 0011: ``? A1234/26``)."""
+    if reference is None or " " not in reference:
+        return []
+    return _live(uow, node, f"{UNKNOWN_OFFICE} {reference.split(' ', 1)[1]}")
+
+
+def _unknown_office(uow: UnitOfWork, node: Node, reference: str | None) -> str:
+    """What an importer should know when only a NOTAM of that number from an unknown office
+    is held: it was left as it is, since NOTAMs are matched only within their office."""
+    legacy = _legacy(uow, node, reference)
+    if not legacy:
+        return ""
+    ids = ", ".join(n.id for n in legacy)
+    return (
+        f" ({ids} was made from {legacy[0].reference}, imported before references named "
+        "their office, and was left as it is: cancel it by hand if it is the same NOTAM)"
+    )
 
 
 def export(node: Node, format_name: str, *, owner: str | None = None) -> dict[str, Any]:
