@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from openline.interop.geozones import SchemaFolder
 
 IMPORT_FORMATS = click.Choice(["notam", "geojson", "ed269", "ed318", "f3548"])
-EXPORT_FORMATS = click.Choice(["geojson", "f3548"])
+EXPORT_FORMATS = click.Choice(["geojson", "f3548", "notam"])
 
 
 @click.command("import")
@@ -140,7 +140,15 @@ def _exit_on(errors: list[dict[str, Any]]) -> None:
 @node_option
 @click.option("--owner", default=None, help="Only this party's notifications.")
 def export(format_name: str, directory: Path, owner: str | None) -> None:
-    """Print every live notification of the node in FORMAT (geojson, f3548)."""
+    """Print every live notification of the node in FORMAT (geojson, f3548, notam).
+
+    notam prints ICAO NOTAM text, one NOTAM per time window of each notification, issued by
+    the node's party as the office; the others print JSON.
+    """
     params = {"owner": owner} if owner else {}
     path = f"/api/v1/exports/{format_name}"
-    emit_json(call_node(directory, lambda c: c.request("GET", path, params=params)))
+    done = call_node(directory, lambda c: c.request("GET", path, params=params))
+    if format_name == "notam":
+        click.echo(done["text"], nl=False)
+    else:
+        emit_json(done)

@@ -16,7 +16,7 @@ from typing import Any
 from openline.domain.errors import InvalidInput
 from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
-from openline.interop import f3548, geojson, geozones, notam, notam_drafts
+from openline.interop import f3548, geojson, geozones, notam, notam_drafts, notam_write
 from openline.interop.plans import (
     Draft,
     ImportPlan,
@@ -29,7 +29,7 @@ from openline.interop.plans import (
 from openline.interop.yaml_text import load_yaml
 
 IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548")
-EXPORT_FORMATS = ("geojson", "f3548")
+EXPORT_FORMATS = ("geojson", "f3548", "notam")
 
 
 def check_format(name: str, allowed: Sequence[str], what: str) -> str:
@@ -162,11 +162,16 @@ def _feature_named(message: str, indexes: Sequence[int]) -> str:
     return f"features[{indexes[int(number)]}]{rest}"
 
 
-def export(name: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Notification records (as the API gives them) in an export format."""
+def export(
+    name: str, records: Sequence[Mapping[str, Any]], *, office: str = "ZZZZ"
+) -> dict[str, Any]:
+    """Notification records (as the API gives them) in an export format; NOTAM text (under
+    ``office``) as ``{"format": "notam", "text": ...}``."""
     check_format(name, EXPORT_FORMATS, "exported")
     if name == "geojson":
         return geojson.export(records)
+    if name == "notam":
+        return {"format": "notam", "text": notam_write.notam_text(records, office=office)}
     return f3548.export(records)
 
 

@@ -255,4 +255,5 @@ def export(node: Node, format_name: str, *, owner: str | None = None) -> dict[st
         if len(page) < notifications.MAX_PAGE:
             break
         after = page[-1].id
-    return formats.export(format_name, records)
+    # NOTAMs exported are this node's: its party code is the office that issues them
+    return formats.export(format_name, records, office=node.party)
