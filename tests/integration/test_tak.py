@@ -27,9 +27,18 @@ import xmlschema
 
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.domain.tracks import TrackRef, approach_key
+from openline.keys.tls import write_self_signed
 from tests.support.backend import sqlite_only
+from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
-from tests.support.processes import Pair, RunningNode, make_pair, run_openline, start_pair
+from tests.support.processes import (
+    Pair,
+    RunningNode,
+    make_pair,
+    run_openline,
+    start_node,
+    start_pair,
+)
 from tests.support.tak import CotClient, Received, pli, taky_server
 from tests.support.tracks import post_tracks, track_report
 from tests.support.waiting import wait_for
@@ -340,3 +349,66 @@ def test_tak_test_says_whether_the_nodes_tak_server_answers(tmp_path: Path):
     )
     assert bad.returncode == 1
     assert "OPENLINE_TAK_URL" in bad.stderr
+
+
+def test_a_tls_tak_server_takes_the_node_by_its_client_certificate(tmp_path: Path):
+    with taky_server(tmp_path / "taky", tls=True) as taky:
+        certs = taky.directory
+        blue = make_node_dir(tmp_path / "blue", port=free_port())
+        link(blue.directory, silent_card())
+        env = {
+            "OPENLINE_TAK_URL": taky.url,
+            "OPENLINE_TAK_CLIENT_CERT": str(certs / "node.pem"),
+            "OPENLINE_TAK_CLIENT_KEY": str(certs / "node.key"),
+            "OPENLINE_TAK_CA_FILE": str(certs / "ca.pem"),
+        }
+        ok = run_openline("tak", "test", "--node", blue.directory, env=env)
+        assert ok.returncode == 0, ok.stderr
+        assert f"TAK server {taky.url}: connected, and it answered a ping" in ok.stdout
+        # A certificate the TAK server's CA did not sign: the server closes the connection.
+        cert, key, _ = write_self_signed(tmp_path / "stranger", ["127.0.0.1"], 1)
+        stranger = {
+            **env,
+            "OPENLINE_TAK_CLIENT_CERT": str(cert),
+            "OPENLINE_TAK_CLIENT_KEY": str(key),
+        }
+        refused = run_openline("tak", "test", "--node", blue.directory, env=stranger)
+        assert refused.returncode == 1
+        assert f"TAK server {taky.url}:" in refused.stderr
+        # Without the TAK server's CA, the node does not trust the server.
+        untrusted = {k: v for k, v in env.items() if k != "OPENLINE_TAK_CA_FILE"}
+        distrust = run_openline("tak", "test", "--node", blue.directory, env=untrusted)
+        assert distrust.returncode == 1
+        assert "its certificate is not trusted (self-signed certificate in" in distrust.stderr
+        assert "set tak_ca_file" in distrust.stderr
+
+        # The bridge over TLS: a device with its own certificate sees BLUE's notification,
+        # and its position report becomes BLUE's track.
+        device = CotClient(
+            taky.url,
+            PYTAK_TLS_CLIENT_CERT=str(certs / "device.pem"),
+            PYTAK_TLS_CLIENT_KEY=str(certs / "device.key"),
+            PYTAK_TLS_CLIENT_CAFILE=str(certs / "ca.pem"),
+        )
+        node = start_node(blue.directory, blue.token, env)
+        try:
+            circle = {"circle": {"lat": 36.0, "lon": 40.0, "radius_m": 1500}}
+            made = notify(
+                node,
+                {
+                    "kind": "protected-site",
+                    "title": "Hospital",
+                    "volumes": [volume(circle, datetime.now(UTC))],
+                },
+            )
+            shape = device.latest(f"openline.{made['id']}.v0")
+            assert (shape.type, shape.event.lat, shape.event.lon) == ("u-d-c-c", 36.0, 40.0)
+            device.send(pli("ANDROID-over-tls", 36.2, 40.2))
+            wait_for(
+                lambda: ("BLUE", "ANDROID-over-tls") in tracks_of(node),
+                timeout=10,
+                what="the device's report over TLS as BLUE's track",
+            )
+        finally:
+            device.close()
+            node.stop_surely()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import subprocess
 import sys
@@ -15,10 +16,15 @@ import warnings
 from collections.abc import Iterator
 from configparser import ConfigParser
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import takproto
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support.ports import free_port
 from tests.support.waiting import wait_for
@@ -38,25 +44,36 @@ root_dir = {root}
 port = {port}
 
 [ssl]
-enabled = false
+enabled = {ssl}
+client_cert_required = true
+ca = {directory}/ca.pem
+cert = {directory}/server.pem
+key = {directory}/server.key
 """
 
 
 @dataclass
 class Taky:
-    """taky serving CoT over TCP on 127.0.0.1:``port``."""
+    """taky serving CoT on 127.0.0.1:``port``: over TCP, or over TLS with the certificates of
+    ``write_certificates(directory)``, taking only clients whose certificate its CA signed."""
 
     directory: Path
     port: int
+    tls: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"tcp://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'tcp'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         config = self.directory / "taky.conf"
-        config.write_text(TAKY_CONFIG.format(root=self.directory, port=self.port))
+        ssl = "true" if self.tls else "false"
+        config.write_text(
+            TAKY_CONFIG.format(
+                root=self.directory, port=self.port, ssl=ssl, directory=self.directory
+            )
+        )
         taky = Path(sys.executable).parent / "taky"
         with (self.directory / "taky.log").open("ab") as log:
             self.process = subprocess.Popen(
@@ -83,9 +100,11 @@ class Taky:
 
 
 @contextlib.contextmanager
-def taky_server(directory: Path) -> Iterator[Taky]:
+def taky_server(directory: Path, *, tls: bool = False) -> Iterator[Taky]:
     directory.mkdir(parents=True, exist_ok=True)
-    server = Taky(directory, free_port())
+    if tls:
+        write_certificates(directory)
+    server = Taky(directory, free_port(), tls)
     server.start()
     try:
         yield server
@@ -113,9 +132,9 @@ class CotClient:
     """A CoT client of a TAK server, as a TAK device is: it reads every event the server
     relays (in a thread of its own) and sends events of its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **tls: str) -> None:
         parser = ConfigParser()
-        parser["client"] = {"COT_URL": url}
+        parser["client"] = {"COT_URL": url, **tls}
         self.config = parser["client"]
         self.received: list[Received] = []
         self._loop = asyncio.new_event_loop()
@@ -124,6 +143,7 @@ class CotClient:
         self._thread = threading.Thread(target=self._run, name="cot-client", daemon=True)
         self._thread.start()
         if not self._connected.wait(20):
+            self.close()
             raise RuntimeError(f"the CoT client could not connect to {url}")
 
     def _run(self) -> None:
@@ -132,7 +152,9 @@ class CotClient:
             self._loop.run_until_complete(self._read())
 
     async def _read(self) -> None:
-        reader, writer = await pytak.protocol_factory(self.config)
+        with warnings.catch_warnings():  # pytak's TLS context still sets OP_NO_TLSv1
+            warnings.filterwarnings("ignore", "ssl.OP_NO_SSL", DeprecationWarning)
+            reader, writer = await pytak.protocol_factory(self.config)
         self._sender = pytak.TXWorker(asyncio.Queue(), self.config, writer)
         receiver = pytak.RXWorker(asyncio.Queue(), self.config, reader)
         self._connected.set()
@@ -142,6 +164,8 @@ class CotClient:
                 self.received.append(Received(data, message.cotEvent))
         finally:
             writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
 
     def send(self, xml: bytes) -> None:
         done = asyncio.run_coroutine_threadsafe(self._sender.send_data(xml), self._loop)
@@ -177,3 +201,50 @@ def pli(
         f'<__group name="Cyan" role="Team Member"/><takv platform="ATAK-CIV" version="5.1"/>'
         f'<track speed="12.5" course="271.0"/></detail></event>'
     ).encode()
+
+
+def write_certificates(directory: Path) -> None:
+    """A TAK server's certificates, as its administrator makes them: a CA (``ca.pem``), the
+    server's certificate for 127.0.0.1 (``server.pem``, ``server.key``), and two clients'
+    (``node.pem``/``node.key`` for Openline, ``device.pem``/``device.key`` for a device)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Openline tests TAK CA")])
+    ca = _certificate(ca_name, ca_key.public_key(), ca_name, ca_key, ca=True)
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    for name in ("server", "node", "device"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        cert = _certificate(subject, key.public_key(), ca_name, ca_key, ca=False)
+        (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (directory / f"{name}.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+
+def _certificate(
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    *,
+    ca: bool,
+) -> x509.Certificate:
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())

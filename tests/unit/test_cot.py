@@ -26,7 +26,7 @@ from openline.domain.tracks import (
 )
 from openline.domain.volumes import Limits
 from openline.geo.geodesy import inverse
-from openline.interop import cot
+from openline.interop import cot, cot_in
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parents[1] / "data" / "cot" / "Event.xsd")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -225,7 +225,7 @@ def pli(
 
 
 def test_a_friendly_position_report_becomes_a_track_reports_members() -> None:
-    assert cot.position_report(pli()) == {
+    assert cot_in.position_report(pli()) == {
         "track_id": "ANDROID-0123abcd",
         "time": "2026-12-07T08:00:00.000Z",
         "lat": 36.1,
@@ -249,14 +249,14 @@ def test_a_friendly_position_report_becomes_a_track_reports_members() -> None:
     ],
 )
 def test_position_reports_read_what_tak_devices_write(data: bytes, member: str, value: Any) -> None:
-    found = cot.position_report(data)
+    found = cot_in.position_report(data)
     assert found is not None
     assert found[member] == value
 
 
 def test_a_uid_openline_cannot_hold_as_a_track_id_is_hashed_the_same_each_time() -> None:
-    first = cot.position_report(pli(uid="GPS unit 7 (crew)"))
-    again = cot.position_report(pli(uid="GPS unit 7 (crew)"))
+    first = cot_in.position_report(pli(uid="GPS unit 7 (crew)"))
+    again = cot_in.position_report(pli(uid="GPS unit 7 (crew)"))
     assert first is not None
     assert again is not None
     assert first["track_id"] == again["track_id"]
@@ -274,7 +274,7 @@ def test_a_uid_openline_cannot_hold_as_a_track_id_is_hashed_the_same_each_time()
     ],
 )
 def test_other_events_are_not_position_reports(data: bytes) -> None:
-    assert cot.position_report(data) is None
+    assert cot_in.position_report(data) is None
 
 
 BILLION_LAUGHS = (
@@ -291,7 +291,7 @@ BILLION_LAUGHS = (
         (b"\xff\xfe garbage", "not XML"),
         (BILLION_LAUGHS, "DOCTYPE"),
         (b"<ping/>", "not event"),
-        (pli() + b" " * cot.MAX_EVENT_BYTES, "bytes, over the"),
+        (pli() + b" " * cot_in.MAX_EVENT_BYTES, "bytes, over the"),
         (pli(point='lat="95.0" lon="38.2" hae="0" ce="1" le="1"'), "lat 95.0 is outside -90 to 90"),
         (pli(point='lat="36" lon="-181" hae="0" ce="1" le="1"'), "lon -181 is outside"),
         (pli(point='lat="nan" lon="38" hae="0" ce="1" le="1"'), "lat nan is outside"),
@@ -303,5 +303,5 @@ BILLION_LAUGHS = (
     ],
 )
 def test_what_cannot_be_taken_is_refused_naming_why(data: bytes, reason: str) -> None:
-    with pytest.raises(cot.BadCot, match=reason.replace("(", r"\(")):
-        cot.position_report(data)
+    with pytest.raises(cot_in.BadCot, match=reason.replace("(", r"\(")):
+        cot_in.position_report(data)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,7 +35,8 @@ from openline.domain.conflicts import StoredConflict
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.notifications import Notification
-from openline.interop import cot
+from openline.domain.timeutil import system_clock
+from openline.interop import cot, cot_in
 from openline.line.loops import kept_running
 from openline.node.assembly import Node
 from openline.node.settings import Settings
@@ -51,6 +53,7 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
+ANSWER_WAIT_S = 5.0  # openline tak test: how long the TAK server has to answer its ping
 RECONNECT_S = 5.0  # between attempts while the TAK server cannot be reached
 MAX_CONFLICTS = 10_000  # open conflicts drawn at once
 DROPS_PERIOD_S = 10.0  # drops are journaled at most once a period, counted
@@ -99,16 +102,61 @@ async def connect(settings: Settings, directory: Path) -> tuple[pytak.TXWorker, 
             pytak.protocol_factory(config), timeout=CONNECT_TIMEOUT_S
         )
     except (OSError, TimeoutError, SyntaxError, ValueError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ConnectionError(f"TAK server {settings.tak_url}: {reason}") from None
+        raise ConnectionError(f"TAK server {settings.tak_url}: {_why(exc)}") from None
     return pytak.TXWorker(asyncio.Queue(), config, writer), pytak.RXWorker(
         asyncio.Queue(), config, reader
     )
 
 
-def close(sender: pytak.TXWorker) -> None:
+def _why(exc: BaseException) -> str:
+    """Why pytak could not connect, in Openline's settings' terms (pytak names its own)."""
+    cause = exc.__cause__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (
+            f"its certificate is not trusted ({cause.verify_message}): set tak_ca_file to the "
+            "CA that signed it"
+        )
+    if isinstance(exc, ValueError) and cause is not None:  # pytak: a certificate file unread
+        return f"the client certificate or key cannot be used ({cause})"
+    return str(exc) or type(exc).__name__
+
+
+async def check(settings: Settings, directory: Path) -> str:
+    """What ``openline tak test`` says: connect as the bridge does, send a TAK ping and, over
+    TCP or TLS, wait for the server to send something back. Raises ``ConnectionError`` when
+    it cannot connect, or closes the connection (as a TLS server does with a certificate it
+    refuses)."""
+    sender, receiver = await connect(settings, directory)
+    try:
+        await sender.send_data(cot.ping(now=system_clock()).xml)
+        if settings.tak_url.startswith("udp://"):
+            return "connected, and a ping sent (UDP: nothing comes back to confirm it arrived)"
+        answer = await asyncio.wait_for(receiver.readcot(), ANSWER_WAIT_S)
+    except TimeoutError:
+        return (
+            f"connected, and a ping sent; nothing came back within {ANSWER_WAIT_S:g} s "
+            "(not every TAK server answers a ping)"
+        )
+    except OSError as exc:  # ConnectionError, ssl.SSLError
+        answer = reason = f" ({exc})"
+    else:
+        reason = ""
+    finally:
+        await close(sender)
+    if answer is None or reason:
+        raise ConnectionError(
+            f"TAK server {settings.tak_url}: it closed the connection after the ping{reason}; "
+            "does it accept this node's client certificate?"
+        )
+    return "connected, and it answered a ping"
+
+
+async def close(sender: pytak.TXWorker) -> None:
+    """Close the connection and wait until it is (a UDP socket closes at once)."""
     with contextlib.suppress(Exception):  # already closed by the server: nothing to undo
         sender.writer.close()
+        if hasattr(sender.writer, "wait_closed"):
+            await sender.writer.wait_closed()
 
 
 @dataclass
@@ -195,7 +243,7 @@ class TakBridge:
             receiving.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError, EOFError):
                 await receiving
-            close(sender)
+            await close(sender)
 
     # --- out ------------------------------------------------------------------------------------
 
@@ -258,7 +306,7 @@ class TakBridge:
                 data = await receiver.readcot()
             except asyncio.LimitOverrunError as exc:  # over the reader's 64 KiB: skip it
                 await _skip_event(receiver.reader, exc.consumed)
-                self.drops.add(f"an event over {cot.MAX_EVENT_BYTES} bytes")
+                self.drops.add(f"an event over {cot_in.MAX_EVENT_BYTES} bytes")
                 continue
             if data is None:
                 raise EOFError("the TAK server closed the connection")
@@ -268,12 +316,12 @@ class TakBridge:
         """One event from the TAK server: a position report becomes a report of this party's
         track; anything that cannot be taken is dropped and counted."""
         try:
-            body = cot.position_report(data)
+            body = cot_in.position_report(data)
             if body is None:
                 return
             reports = tracks.parse(self.node, [body])
             await self.node.write_async(tracks.report(self.node, reports))
-        except (cot.BadCot, InvalidInput) as exc:
+        except (cot_in.BadCot, InvalidInput) as exc:
             self.drops.add(str(exc))
             return
         self.from_tak[body["track_id"]] = time.monotonic()
