@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import takproto
 import xmlschema
 
 from openline.domain.timeutil import format_utc, parse_utc
@@ -412,3 +413,40 @@ def test_a_tls_tak_server_takes_the_node_by_its_client_certificate(tmp_path: Pat
         finally:
             device.close()
             node.stop_surely()
+
+
+def test_over_udp_the_node_sends_its_events_as_datagrams(tmp_path: Path):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(20)
+    url = f"udp://127.0.0.1:{listener.getsockname()[1]}"
+    blue = make_node_dir(tmp_path / "blue", port=free_port())
+    link(blue.directory, silent_card())
+    try:
+        tested = run_openline(
+            "tak", "test", "--node", blue.directory, env={"OPENLINE_TAK_URL": url}
+        )
+        assert tested.returncode == 0, tested.stderr
+        assert "a ping sent (UDP: nothing comes back" in tested.stdout
+        ping = takproto.parse_proto(takproto.xml2proto(listener.recv(65536))).cotEvent
+        assert ping.type == "t-x-c-t"
+
+        node = start_node(blue.directory, blue.token, {"OPENLINE_TAK_URL": url})
+        try:
+            circle = {"circle": {"lat": 36.0, "lon": 40.0, "radius_m": 1500}}
+            made = notify(
+                node,
+                {
+                    "kind": "exercise",
+                    "title": "Drill",
+                    "volumes": [volume(circle, datetime.now(UTC))],
+                },
+            )
+            datagram = listener.recv(65536)
+            SCHEMA.validate(datagram.decode())
+            event = takproto.parse_proto(takproto.xml2proto(datagram)).cotEvent
+            assert (event.uid, event.type) == (f"openline.{made['id']}.v0", "u-d-c-c")
+        finally:
+            node.stop_surely()
+    finally:
+        listener.close()

@@ -79,8 +79,10 @@ def pytak_config(settings: Settings, directory: Path) -> SectionProxy:
         return str(directory / value) if value else ""
 
     parser = ConfigParser(interpolation=None)
+    # UDP sends only: pytak would otherwise bind a reader to the server's own address.
+    url = settings.tak_url.replace("udp://", "udp+wo://", 1)
     parser["openline"] = {
-        "COT_URL": settings.tak_url,
+        "COT_URL": url,
         "PYTAK_TLS_CLIENT_CERT": path(settings.tak_client_cert),
         "PYTAK_TLS_CLIENT_KEY": path(settings.tak_client_key),
         "PYTAK_TLS_CLIENT_CAFILE": path(settings.tak_ca_file),
@@ -301,6 +303,8 @@ class TakBridge:
     # --- in -------------------------------------------------------------------------------------
 
     async def _receive(self, receiver: pytak.RXWorker) -> None:
+        if receiver.reader is None:  # UDP: nothing comes in
+            await asyncio.Event().wait()
         while True:
             try:
                 data = await receiver.readcot()
