@@ -1,5 +1,6 @@
 // The line, large, in the top bar: each peer with the status of the line to it and when it was
-// last heard. A line going down raises the alarm; coming back clears it.
+// last heard, and with several paths to it, each path's status and the one carrying the
+// traffic (paths.js). A line going down raises the alarm; coming back clears it.
 //
 // The status never lies: what the console shows is what its node said, so when the console has
 // lost its own node (the event stream broken and the node not answering) it cannot know the
@@ -7,6 +8,7 @@
 // never the last status heard; the node answering again brings the true status back.
 
 import { t } from "./i18n.js";
+import { backupOf, pathsOf } from "./paths.js";
 import { el, utc } from "./util.js";
 
 export class LineView {
@@ -57,13 +59,15 @@ export class LineView {
     }
     this.element.replaceChildren(...this.peers.map((p) =>
       this.peer(p.party, p.status,
-        p.last_heard_at ? t("line.heard", { time: utc(p.last_heard_at) }) : t("line.never"), p.reason)));
+        p.last_heard_at ? t("line.heard", { time: utc(p.last_heard_at) }) : t("line.never"), p.reason,
+        backupOf(p), pathsOf(p))));
   }
 
-  peer(party, status, heard, reason) {
+  peer(party, status, heard, reason, ...paths) {
     return el("div", { class: `peer status-${status}`, dataset: { peer: party, status }, title: reason },
       el("span", { class: "name", dir: "ltr" }, party),
       el("span", { class: "status" }, t(`line.${status}`)),
-      el("span", { class: "heard" }, heard));
+      el("span", { class: "heard" }, heard),
+      ...paths);
   }
 }

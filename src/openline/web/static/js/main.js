@@ -173,7 +173,7 @@ function onEntry(frame) {
   journal.add(entry);
   if (kind.startsWith("message.")) soon("messages", refreshMessages);
   if (kind.startsWith("notification.") || kind.startsWith("conflict.")) soon("map", refreshMap);
-  if (kind === "line.status") soon("node", refreshNode);
+  if (kind === "line.status" || kind === "line.path_status") soon("node", refreshNode);
   // A warning opened or cleared, or a peer's track envelope applied: the tracks moved.
   if (kind.startsWith("proximity.") || (kind === "envelope.received" && entry.data.envelope?.kind === "track")) {
     soon("tracks", refreshTracks);
