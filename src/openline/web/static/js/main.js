@@ -3,6 +3,7 @@
 
 import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
+import { Bundles } from "./bundles.js";
 import { Compose } from "./compose.js";
 import { renderConflicts } from "./conflicts.js";
 import { MessageDetail } from "./detail.js";
@@ -83,6 +84,7 @@ async function open() {
   $("token").value = "";
 
   journal = new Journal({ view: $("tab-journal"), onError: showError });
+  new Bundles({ dialog: $("bundles"), button: $("bundles-button"), peers: node.peers, onError: showError });
   const languages = new Map([node.party, ...node.peers].map((card) => [card.party, card.lang]));
   detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages,
     onAcknowledge: (id) => messages.acknowledge(id),
