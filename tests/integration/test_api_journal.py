@@ -15,10 +15,18 @@ from typing import Any
 import pytest
 
 from openline.domain.canonical import canonical_json
-from openline.domain.journal import GENESIS_HASH, JournalEntry, verify_chain
+from openline.domain.checkpoints import NodeKey, checked_checkpoint
+from openline.domain.journal import (
+    GENESIS_HASH,
+    ChainReport,
+    CheckedCheckpoint,
+    JournalEntry,
+    verify_chain,
+)
 from openline.domain.roles import Role
 from openline.keys.signing import PublicKey, SigningKey
 from openline.services.operators import create_token
+from openline.store.journal import read_checkpoint_covering
 from tests.support.nodes import InProcess
 
 JOURNAL = "/api/v1/journal"
@@ -51,6 +59,20 @@ def as_entry(public: dict[str, Any]) -> JournalEntry:
 
 def node_key(api: InProcess) -> PublicKey:
     return PublicKey.from_base64(api.client.get("/api/v1/node").json()["party"]["public_key"])
+
+
+def newest_checkpoint(api: InProcess, key: PublicKey) -> list[CheckedCheckpoint]:
+    """The node's newest checkpoint, read for checking with ``key``: the entries carry no
+    signature of their own, the checkpoint signs them all."""
+    found = api.node.read(lambda conn: read_checkpoint_covering(conn, 0))
+    assert found is not None
+    size, note = found
+    node = NodeKey("BLUE", key.to_bytes(), key.verify)
+    return [checked_checkpoint(size, note, node, lambda raw: PublicKey(raw).verify)]
+
+
+def verify_with(api: InProcess, journal: list[JournalEntry], key: PublicKey) -> ChainReport:
+    return verify_chain(journal, key.verify, checkpoints=newest_checkpoint(api, key))
 
 
 def send_and_ack(api: InProcess) -> None:
@@ -239,20 +261,21 @@ def test_the_journal_from_the_api_verifies_with_the_public_key_from_the_api(api:
     unauthenticated(api)
     journal = [as_entry(e) for e in entries(api)]
 
-    report = verify_chain(journal, node_key(api).verify)
+    report = verify_with(api, journal, node_key(api))
 
     assert report.intact, report
     assert report.verified == len(journal) == 13
+    assert report.checkpoints == 1
 
 
 def test_the_journal_does_not_verify_with_another_key(api: InProcess):
     journal = [as_entry(e) for e in entries(api)]
 
-    report = verify_chain(journal, SigningKey.generate().public_key.verify)
+    report = verify_with(api, journal, SigningKey.generate().public_key)
 
-    assert report.bad_seq == 1
+    assert report.bad_checkpoint == len(journal)
     assert report.reason is not None
-    assert "signature" in report.reason
+    assert "another node's checkpoint, or another key's" in report.reason
 
 
 def altered_text(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
@@ -285,9 +308,9 @@ def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_cha
     send(api, ["BLUE"], text="hi")  # entry 8: message.created, entry 9: message.delivered
     journal = [as_entry(e) for e in entries(api)]
     assert journal[7].kind == "message.created"
-    assert verify_chain(journal, node_key(api).verify).intact
+    assert verify_with(api, journal, node_key(api)).intact
 
-    report = verify_chain(tamper(journal, 8), node_key(api).verify)
+    report = verify_with(api, tamper(journal, 8), node_key(api))
 
     assert report.bad_seq == bad_seq
     assert report.verified == 7

@@ -2,8 +2,11 @@
 SQLite file itself: `openline journal verify` must fail and name the first bad entry, whatever
 was changed, removed, inserted or swapped.
 
-What a hash chain cannot show by itself (the newest entries cut off, or the whole journal
-rewritten by someone holding node.key) is for the peers' receipts; docs/architecture.md.
+The entries carry no signature of their own: each commit's checkpoint signs the Merkle tree
+over them (docs/journal.md), so a forgery chained, hashed and placed in the tree exactly as the
+node would place it is still caught. What the node's own key could rewrite is for its peers'
+cosignatures; the journals from before checkpoints, whose entries are signed one by one, are
+tested in test_journal_checkpoints.py.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from openline.domain.journal import make_entry, signing_bytes
+from openline.domain.journal import GENESIS_HASH, make_entry, signing_bytes
+from openline.domain.merkle import Frontier, leaf_hash
 from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.store.writer import UnitOfWork
@@ -29,17 +33,18 @@ from tests.support.nodes import link, make_node_dir, silent_card
 from tests.support.ports import free_port
 from tests.support.processes import run_openline, start_node
 
-COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig")
+COLUMNS = ("seq", "at", "kind", "data", "prev_hash", "hash", "sig", "tree")
 B64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
 Row = dict[str, Any]
-SELECT_ALL = "SELECT seq, at, kind, data, prev_hash, hash, sig FROM journal ORDER BY seq"
+SELECT_ALL = "SELECT seq, at, kind, data, prev_hash, hash, sig, tree FROM journal ORDER BY seq"
+# The entry's content: the columns swapped, replaced and replayed below (its tree nodes stay).
 REPLACE_ROW = (
     "UPDATE journal SET at = :at, kind = :kind, data = :data, prev_hash = :prev_hash,"
     " hash = :hash, sig = :sig WHERE seq = :seq"
 )
 INSERT_ROW = (
-    "INSERT INTO journal (seq, at, kind, data, prev_hash, hash, sig)"
-    " VALUES (:seq, :at, :kind, :data, :prev_hash, :hash, :sig)"
+    "INSERT INTO journal (seq, at, kind, data, prev_hash, hash, sig, tree)"
+    " VALUES (:seq, :at, :kind, :data, :prev_hash, :hash, :sig, :tree)"
 )
 
 
@@ -63,7 +68,7 @@ def read_rows(directory: Path) -> list[Row]:
     with engine.connect() as conn:
         rows = conn.execute(text(SELECT_ALL)).all()
     engine.dispose()
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    return [{**dict(zip(COLUMNS, row, strict=True)), "tree": bytes(row[-1])} for row in rows]
 
 
 def execute(directory: Path, sql: str, **parameters: Any) -> None:
@@ -90,21 +95,30 @@ def make_room_at(directory: Path, seq: int) -> None:
 
 
 def forged(
+    rows: list[Row],
     seq: int,
-    prev_hash: str,
     data: dict[str, Any],
-    key: SigningKey,
+    key: SigningKey | None = None,
     kind: str = "message.acknowledged",
 ) -> Row:
+    """An entry made as the node would make it after ``rows[:seq - 1]``: chained, hashed and
+    with its Merkle tree nodes; signed with ``key`` (as entries were before checkpoints) if
+    given."""
+    before = [r for r in rows if r["seq"] < seq]
     entry = make_entry(
         seq=seq,
         at="2024-12-03T12:00:00.000Z",
         kind=kind,
         data=data,
-        prev_hash=prev_hash,
-        sign=key.sign,
+        prev_hash=before[-1]["hash"] if before else GENESIS_HASH,
+        sign=key.sign if key else None,
     )
-    return {c: getattr(entry, c) for c in COLUMNS}
+    frontier = Frontier()
+    for row in before:
+        body = signing_bytes(row["seq"], row["at"], row["kind"], row["data"], row["prev_hash"])
+        frontier, _completed = frontier.append(leaf_hash(body))
+    _frontier, completed = frontier.append(leaf_hash(entry.body()))
+    return {**{c: getattr(entry, c) for c in COLUMNS[:-1]}, "tree": b"".join(completed)}
 
 
 def seq_of(rows: list[Row], kind: str, text: str) -> int:
@@ -191,20 +205,24 @@ def _in_a_message_id(rows: list[Row]) -> tuple[int, bytes, int]:
     return seq_of(rows, "message.delivered", created["id"]), needle, len(needle) - 3
 
 
-def _in_a_signature(rows: list[Row]) -> tuple[int, bytes, int]:
+def _in_a_tree_node(rows: list[Row]) -> tuple[int, bytes, int]:
     (acknowledged,) = [r for r in rows if r["kind"] == "message.acknowledged"]
-    sig = acknowledged["sig"]
-    letter = next(i for i, c in enumerate(sig) if i >= 20 and c.isalpha())
-    return acknowledged["seq"], sig.encode(), letter
+    return acknowledged["seq"], acknowledged["tree"], 17
+
+
+def _in_a_hash(rows: list[Row]) -> tuple[int, bytes, int]:
+    last = rows[-1]  # the hash of any other is also the prev_hash of the one after it
+    return last["seq"], last["hash"].encode(), 20
 
 
 ONE_BYTE = {
     "in a message's free text": (_in_free_text, 0x01),
     "in the message id of a delivery": (_in_a_message_id, 0x01),
-    "in a signature (a letter's case)": (_in_a_signature, 0x20),
+    "in its leaf in the Merkle tree": (_in_a_tree_node, 0x01),
+    "in its hash (a letter's case)": (_in_a_hash, 0x20),
     # The high bit set on an ASCII byte leaves bytes that are not UTF-8 at all.
     "in a message's free text, leaving invalid UTF-8": (_in_free_text, 0x80),
-    "in a signature, leaving invalid UTF-8": (_in_a_signature, 0x80),
+    "in its hash, leaving invalid UTF-8": (_in_a_hash, 0x80),
 }
 
 
@@ -287,16 +305,22 @@ ALTERATIONS: dict[str, tuple[str, Callable[[Row, list[Row]], Any]]] = {
     "data: a number instead of text": ("data", lambda r, rows: 7),
     "prev_hash: an older entry's hash": ("prev_hash", lambda r, rows: rows[0]["hash"]),
     "hash: the same hash in capitals": ("hash", lambda r, rows: r["hash"].upper()),
-    "sig: another entry's genuine signature": ("sig", lambda r, rows: rows[0]["sig"]),
+    "sig: a signature of its own, by another key": ("sig", lambda r, rows: _signed_by_another(r)),
     "sig: not base64": ("sig", lambda r, rows: "!" * 88),
-    "sig: bytes instead of text": ("sig", lambda r, rows: base64.b64decode(r["sig"])),
-    "sig: only unused bits changed": (
-        "sig",
-        # The last character before "==" carries 4 bits the decoder ignores: flipping one of
-        # them decodes to the very same signature, yet the stored entry was changed.
-        lambda r, rows: r["sig"][:85] + B64[B64.index(r["sig"][85]) ^ 1] + r["sig"][86:],
+    "sig: bytes instead of text": ("sig", lambda r, rows: bytes(64)),
+    "tree: its leaf's first bit": (
+        "tree",
+        lambda r, rows: bytes([r["tree"][0] ^ 1]) + r["tree"][1:],
     ),
+    "tree: one node hash more": ("tree", lambda r, rows: r["tree"] + r["tree"][:32]),
+    "tree: another entry's nodes": ("tree", lambda r, rows: rows[0]["tree"]),
+    "tree: text instead of bytes": ("tree", lambda r, rows: r["tree"].hex()),
 }
+
+
+def _signed_by_another(row: Row) -> str:
+    body = signing_bytes(row["seq"], row["at"], row["kind"], row["data"], row["prev_hash"])
+    return base64.b64encode(SigningKey.generate().sign(body)).decode("ascii")
 
 
 @pytest.mark.parametrize(("column", "alter"), ALTERATIONS.values(), ids=ALTERATIONS.keys())
@@ -305,11 +329,12 @@ def test_an_altered_column_of_an_entry_is_named(
 ):
     rows = read_rows(node)
     created = seq_of(rows, "message.created", "tamper-target-3")
-    target = row(rows, created if column == "data" else created + 1)  # + 1: its delivery
+    # + 1: its delivery
+    target = row(rows, created if column == "data" else created + 1)
     changed = alter(target, rows)
     assert changed != target[column]
-    if on_postgresql() and not isinstance(changed, str | int):
-        pytest.skip("SQLite only: PostgreSQL keeps no bytes in a text column")
+    if on_postgresql() and isinstance(changed, bytes) != (column == "tree"):
+        pytest.skip("SQLite only: PostgreSQL keeps no bytes in a text column, nor text in bytes")
 
     update = f"UPDATE journal SET {column} = :value WHERE seq = :seq"  # noqa: S608 - ours
     execute(node, update, value=changed, seq=target["seq"])
@@ -332,8 +357,9 @@ def test_an_entry_moved_to_the_end_by_its_seq_is_missed_where_it_was(node: Path)
 def test_a_forged_entry_inserted_in_the_middle_is_named(node: Path):
     rows = read_rows(node)
     seq = _a_message(rows)
-    # Chained and hashed exactly as the node would: only the signature gives it away.
-    forgery = forged(seq, row(rows, seq - 1)["hash"], {"by": "intruder"}, SigningKey.generate())
+    # Chained, hashed and put in the tree exactly as the node would: only its signature, or
+    # none, gives it away.
+    forgery = forged(rows, seq, {"by": "intruder"}, SigningKey.generate())
 
     make_room_at(node, seq)
     insert_row(node, forgery)
@@ -345,11 +371,22 @@ def test_a_forged_entry_inserted_in_the_middle_is_named(node: Path):
 def test_a_forged_entry_appended_after_the_last_is_named(node: Path):
     rows = read_rows(node)
     head = rows[-1]
-    forgery = forged(head["seq"] + 1, head["hash"], {"by": "intruder"}, SigningKey.generate())
+    forgery = forged(rows, head["seq"] + 1, {"by": "intruder"}, SigningKey.generate())
 
     insert_row(node, forgery)
 
     assert_names(verify(node), head["seq"] + 1, verified=head["seq"])
+
+
+def test_an_unsigned_entry_appended_after_the_last_checkpoint_is_named(node: Path):
+    rows = read_rows(node)
+    head = rows[-1]
+
+    insert_row(node, forged(rows, head["seq"] + 1, {"by": "intruder"}))
+
+    result = verify(node)
+    assert_names(result, head["seq"] + 1, verified=head["seq"])
+    assert "no checkpoint signs it" in result.stderr
 
 
 def test_a_genuine_entry_replayed_in_another_place_is_named(node: Path):
@@ -374,7 +411,7 @@ def test_a_journal_rewritten_from_an_entry_on_with_fresh_hashes_fails_at_its_sig
         body = signing_bytes(original["seq"], original["at"], original["kind"], data, prev_hash)
         rewritten = {**original, "data": data, "prev_hash": prev_hash}
         rewritten["hash"] = prev_hash = hashlib.sha256(body).hexdigest()
-        replace_row(node, original["seq"], rewritten)  # the old signatures stay
+        replace_row(node, original["seq"], rewritten)  # the old tree nodes stay
 
     result = verify(node)
 
@@ -385,12 +422,12 @@ def test_a_journal_rewritten_from_an_entry_on_with_fresh_hashes_fails_at_its_sig
 def test_a_journal_signed_by_another_key_fails_at_its_first_entry(node: Path):
     rows = read_rows(node)
     other = SigningKey.generate()
-    prev_hash = rows[0]["prev_hash"]
+    rewritten: list[Row] = []
     for original in rows:
         data = json.loads(original["data"])
-        again = forged(original["seq"], prev_hash, data, other, kind=original["kind"])
-        replace_row(node, original["seq"], again)
-        prev_hash = again["hash"]
+        again = forged(rewritten, original["seq"], data, other, kind=original["kind"])
+        execute(node, REPLACE_ROW.replace(" WHERE", ", tree = :tree WHERE"), **again)
+        rewritten.append(again)
 
     assert_names(verify(node), 1, verified=0)
 
@@ -426,10 +463,9 @@ def long_node(long_pristine: Path, tmp_path: Path) -> Path:
 
 
 def _break_signature(directory: Path, seq: int) -> None:
-    (genuine_elsewhere,) = [r["sig"] for r in read_rows(directory) if r["seq"] == 1]
-    execute(
-        directory, "UPDATE journal SET sig = :sig WHERE seq = :seq", sig=genuine_elsewhere, seq=seq
-    )
+    (target,) = [r for r in read_rows(directory) if r["seq"] == seq]
+    forged_sig = _signed_by_another(target)
+    execute(directory, "UPDATE journal SET sig = :sig WHERE seq = :seq", sig=forged_sig, seq=seq)
 
 
 def _delete(directory: Path, seq: int) -> None:

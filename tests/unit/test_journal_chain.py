@@ -251,7 +251,7 @@ def flip_sig_padding_bit(entries: list[JournalEntry]) -> list[JournalEntry]:
         (resign_with_other_key, 3, 2, "signature does not verify"),
         (rehash_changed_data, 3, 2, "signature does not verify"),
         (set_sig("not base64!"), 3, 2, "not valid base64"),
-        (set_sig(""), 3, 2, "does not verify"),
+        (set_sig(""), 3, 2, "no checkpoint signs it"),
         (flip_sig_padding_bit, 3, 2, "not valid base64"),
         (set_sig(base64.b64encode(b"\x00" * 64).decode("ascii")), 3, 2, "does not verify"),
         (set_sig(base64.b64encode(b"short").decode("ascii")), 3, 2, "does not verify"),

@@ -19,16 +19,25 @@ def journal() -> None:
 @journal.command("verify")
 @node_argument
 def journal_verify(directory: Path) -> None:
-    """Recompute every hash and signature; exit 1 naming the first bad entry."""
+    """Recompute every hash and the Merkle tree, check every checkpoint's signature and
+    cosignatures; exit 1 naming the first bad entry or checkpoint."""
     from openline.services.journal import verify_journal
 
     with reported_errors(), opened(directory) as node:
         report = verify_journal(node)
+    signed = f"{report.checkpoints} checkpoints and {report.cosignatures} cosignatures verified"
     if report.intact:
         click.echo(f"journal intact: {report.verified} entries verified")
+        click.echo(f"({signed})", err=True)
         return
-    click.echo(f"journal broken at entry {report.bad_seq}: {report.reason}", err=True)
+    where = (
+        f"entry {report.bad_seq}"
+        if report.bad_seq is not None
+        else f"the checkpoint of tree size {report.bad_checkpoint}"
+    )
+    click.echo(f"journal broken at {where}: {report.reason}", err=True)
     click.echo(f"({report.verified} entries before it verified)", err=True)
+    click.echo(f"({signed} before it)", err=True)
     sys.exit(1)
 
 

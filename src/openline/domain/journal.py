@@ -1,9 +1,13 @@
-"""The journal: each node's append-only, hash-chained, signed record of what it did and saw.
+"""The journal: each node's append-only, hash-chained record of what it did and saw, kept as a
+Merkle tree whose checkpoints the node signs (a transparency log, docs/journal.md).
 
 An entry is ``{seq, at, kind, data, prev_hash, hash, sig}``. ``hash`` is the SHA-256 of the
-RFC 8785 canonical JSON of ``{at, data, kind, prev_hash, seq}``, and ``sig`` is the node's
-Ed25519 signature over those same bytes. Each entry names the hash of the one before it, so
-changing, removing, inserting or reordering any entry breaks the chain at that entry.
+RFC 8785 canonical JSON of ``{at, data, kind, prev_hash, seq}`` (the entry's bytes), and each
+entry names the hash of the one before it, so changing, removing, inserting or reordering any
+entry breaks the chain at that entry. The entry's bytes are also a leaf of the journal's
+RFC 9162 Merkle tree (domain/merkle.py), and every commit's checkpoint, signed by the node,
+covers the tree up to its last entry. Entries written before checkpoints carry their own
+Ed25519 signature in ``sig``, over the same bytes; entries written since carry none (``""``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from openline.domain.canonical import canonical_json
+from openline.domain.merkle import Frontier, leaf_hash
 
 GENESIS_HASH = "0" * 64
 # The largest sequence number the journal's seq column keeps (an INTEGER: 32 bits on
@@ -84,7 +89,8 @@ class JournalKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """One journal entry as stored: ``data`` is kept as its canonical JSON text."""
+    """One journal entry as stored: ``data`` is kept as its canonical JSON text; ``tree``, when
+    read from the database, holds the hashes of the Merkle tree nodes the entry completes."""
 
     seq: int
     at: str
@@ -93,6 +99,7 @@ class JournalEntry:
     prev_hash: str
     hash: str
     sig: str
+    tree: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the API shows it, with ``data`` as an object."""
@@ -106,6 +113,10 @@ class JournalEntry:
             "sig": self.sig,
         }
 
+    def body(self) -> bytes:
+        """The entry's bytes: what its hash and its leaf in the Merkle tree are taken over."""
+        return signing_bytes(self.seq, self.at, self.kind, self.data, self.prev_hash)
+
 
 # For a str, json.dumps(text, ensure_ascii=False) is exactly this C encoder's output, and that is
 # the RFC 8785 form of a string; calling it directly skips json.dumps's per-call set-up, which
@@ -114,10 +125,11 @@ _json_string: Callable[[str], str] = encode_basestring
 
 
 def signing_bytes(seq: int, at: str, kind: str, data: str, prev_hash: str) -> bytes:
-    """The canonical JSON of ``{at, data, kind, prev_hash, seq}`` that is hashed and signed.
+    """The canonical JSON of ``{at, data, kind, prev_hash, seq}``: the entry's bytes, hashed
+    for the chain and as a leaf of the tree (and signed, in entries from before checkpoints).
 
     ``data`` is already canonical JSON text, so it is embedded as it is: the verifier rebuilds
-    exactly the bytes the writer signed without parsing and re-serialising every entry.
+    exactly the bytes the writer wrote without parsing and re-serialising every entry.
     """
     return (
         f'{{"at":{_json_string(at)},"data":{data},"kind":{_json_string(kind)},'
@@ -126,9 +138,17 @@ def signing_bytes(seq: int, at: str, kind: str, data: str, prev_hash: str) -> by
 
 
 def make_entry(
-    *, seq: int, at: str, kind: str, data: Mapping[str, Any], prev_hash: str, sign: Signer
+    *,
+    seq: int,
+    at: str,
+    kind: str,
+    data: Mapping[str, Any],
+    prev_hash: str,
+    sign: Signer | None = None,
 ) -> JournalEntry:
-    """A new entry after the one whose hash is ``prev_hash``, hashed and signed."""
+    """A new entry after the one whose hash is ``prev_hash``, hashed. The commit's checkpoint
+    signs it; with ``sign``, it carries its own signature instead, as entries written before
+    checkpoints did (the form the journal still verifies in an older journal)."""
     kind = str(kind)  # a JournalKind is kept as the plain text it stands for
     data_json = canonical_json(dict(data)).decode("utf-8")
     body = signing_bytes(seq, at, kind, data_json, prev_hash)
@@ -139,77 +159,206 @@ def make_entry(
         data=data_json,
         prev_hash=prev_hash,
         hash=hashlib.sha256(body).hexdigest(),
-        sig=base64.b64encode(sign(body)).decode("ascii"),
+        sig=base64.b64encode(sign(body)).decode("ascii") if sign else "",
     )
 
 
 @dataclass(frozen=True)
 class ChainReport:
-    """What verification found: how many entries held, and the first one that did not."""
+    """What verification found: how many entries held, and the first entry (``bad_seq``) or
+    checkpoint (``bad_checkpoint``, by its tree size) that did not."""
 
     verified: int
     bad_seq: int | None = None
     reason: str | None = None
+    bad_checkpoint: int | None = None
+    checkpoints: int = 0
+    cosignatures: int = 0
 
     @property
     def intact(self) -> bool:
-        return self.bad_seq is None
+        return self.bad_seq is None and self.bad_checkpoint is None
 
 
 def verify_chain(
     entries: Iterable[JournalEntry],
     check_signature: SignatureCheck,
     *,
+    checkpoints: Iterable[CheckedCheckpoint] = (),
     executor: Executor | None = None,
     chunk_size: int = 1024,
 ) -> ChainReport:
-    """Walk the entries in stored order and report the first one that breaks the chain.
+    """Walk the entries in stored order and report the first one, or the first checkpoint,
+    that does not hold.
 
-    Sequence numbers, links and hashes are checked here, in order. Signatures, which take most
-    of the time, are checked in chunks of ``chunk_size``: on ``executor``'s threads when one is
-    given (libsodium releases the GIL while it verifies), else here. Either way the report is
-    the same: the first bad entry in stored order, and how many entries before it held.
+    Sequence numbers, links, hashes, the Merkle tree (its nodes as stored, when the entries
+    carry them, and each checkpoint's root) are checked here, in order; ``checkpoints`` come in
+    order of tree size, already read from their notes (``domain/checkpoints.py``). Every entry
+    must be signed by a checkpoint covering it, or, in the part of the journal written before
+    checkpoints, carry its own signature. Signatures, which take most of the time, are checked
+    in chunks of ``chunk_size``: on ``executor``'s threads when one is given (libsodium
+    releases the GIL while it verifies), else here. Either way the report is the same: the
+    first bad entry or checkpoint in stored order, and how many entries before it held.
     """
-    chunks = _linked_chunks(entries, chunk_size)
-    verified = 0
-    for chunk, broken, first_bad in _signature_checks(chunks, check_signature, executor):
+    walk = _Walk(check_signature, iter(checkpoints))
+    chunks = walk.chunks(entries, chunk_size)
+    for chunk, broken, first_bad in _signature_checks(chunks, executor):
         if first_bad is not None:
-            return ChainReport(verified + first_bad, chunk[first_bad][0], _BAD_SIGNATURE)
-        verified += len(chunk)
+            return walk.report_bad_signature(chunk[first_bad])
         if broken is not None:
-            return ChainReport(verified, *broken)
-    return ChainReport(verified)
+            return walk.report(broken)
+    return walk.report(None)
 
 
 _BAD_SIGNATURE = "its signature does not verify against the node key"
 _ALTERED = "its content does not match its hash (altered)"
+_TREE_ALTERED = (
+    "its content does not match its leaf in the Merkle tree that the checkpoint signatures "
+    "cover (altered)"
+)
 
-# (seq, signed bytes, signature) of an entry whose place in the chain and hash hold.
-_Signed = tuple[int, bytes, bytes]
-# The first entry whose place in the chain or hash does not hold: (seq, reason).
-_Broken = tuple[int, str]
+# Where a signature is: an entry (seq, 0, 0) or the checkpoint of tree size n (n, 1, m), which
+# comes after entry n in stored order; m is the size of the checkpoint before it (0 if none).
+# (seq, 2, 0) is an entry found bad only at the end: no checkpoint signs it.
+_Place = tuple[int, int, int]
+# One signature to check: where, the signed bytes, the signature and the key's check.
+_Signed = tuple[_Place, bytes, bytes, SignatureCheck]
+# The first entry or checkpoint whose place, hash or tree does not hold: (place, reason).
+_Broken = tuple[_Place, str]
 _Chunk = tuple[list[_Signed], _Broken | None]
 
 
-def _linked_chunks(entries: Iterable[JournalEntry], size: int) -> Iterator[_Chunk]:
-    """Chunks of entries whose links hold; the last one carries the first broken entry, if any."""
-    expected_seq, prev_hash = 1, GENESIS_HASH
-    chunk: list[_Signed] = []
-    for entry in entries:
+@dataclass(frozen=True)
+class CheckedCheckpoint:
+    """A checkpoint as verification needs it: its tree size and root, and the signatures its
+    note holds (the node's and its witnesses' cosignatures), each with the bytes it signs and
+    the check of its key; or, for a note that cannot be read, what is wrong with it."""
+
+    size: int
+    root: bytes = b""
+    signatures: tuple[tuple[str, bytes, bytes, SignatureCheck], ...] = ()
+    problem: str | None = None
+
+
+class _Walk:
+    """The state of one verification: the tree so far and the next checkpoint."""
+
+    def __init__(self, check: SignatureCheck, checkpoints: Iterator[CheckedCheckpoint]) -> None:
+        self._check = check
+        self._checkpoints = checkpoints
+        self._next = next(checkpoints, None)
+        self._frontier = Frontier()
+        self._signed_up_to = 0  # entries covered by a checkpoint or their own signature
+        self._last_checkpoint = 0
+        self.checkpoints = 0
+        self.cosignatures = 0
+        self._entries = 0  # the last entry's seq
+        self._walked = 0  # how many entries were walked with their links holding
+
+    def chunks(self, entries: Iterable[JournalEntry], size: int) -> Iterator[_Chunk]:
+        """Chunks of signatures to check; the last one carries the first broken place, if any."""
+        expected_seq, prev_hash = 1, GENESIS_HASH
+        chunk: list[_Signed] = []
+        for entry in entries:
+            checked = self._entry(entry, expected_seq, prev_hash)
+            if isinstance(checked, tuple) and isinstance(checked[1], str):
+                yield chunk, checked
+                return
+            assert not isinstance(checked, tuple)
+            chunk.extend(checked)
+            expected_seq, prev_hash = entry.seq + 1, entry.hash
+            self._entries = entry.seq
+            self._walked += 1
+            broken = self._checkpoints_at(entry.seq, chunk)
+            if broken is not None:
+                yield chunk, broken
+                return
+            if len(chunk) >= size:
+                yield chunk, None
+                chunk = []
+        yield chunk, self._end()
+
+    def _entry(
+        self, entry: JournalEntry, expected_seq: int, prev_hash: str
+    ) -> list[_Signed] | _Broken:
         checked = _check_links(entry, expected_seq, prev_hash)
         if isinstance(checked, str):
-            yield chunk, (entry.seq, checked)
-            return
-        chunk.append(checked)
-        if len(chunk) == size:
-            yield chunk, None
-            chunk = []
-        expected_seq, prev_hash = entry.seq + 1, entry.hash
-    yield chunk, None
+            return (entry.seq, 0, 0), checked
+        body, signature = checked
+        self._frontier, completed = self._frontier.append(leaf_hash(body))
+        if entry.tree is not None and entry.tree != b"".join(completed):
+            return (entry.seq, 0, 0), _TREE_ALTERED
+        if signature is None:  # a checkpoint must sign it
+            return []
+        if self._signed_up_to == entry.seq - 1:
+            self._signed_up_to = entry.seq
+        return [((entry.seq, 0, 0), body, signature, self._check)]
+
+    def _checkpoints_at(self, seq: int, chunk: list[_Signed]) -> _Broken | None:
+        """Check every checkpoint of tree size ``seq`` against the tree (their signatures go
+        into ``chunk``); a checkpoint of a size already passed is out of order."""
+        while self._next is not None and self._next.size <= seq:
+            checkpoint, self._next = self._next, next(self._checkpoints, None)
+            place = (checkpoint.size, 1, self._last_checkpoint)
+            if checkpoint.problem is not None:
+                return place, checkpoint.problem
+            if checkpoint.size <= self._last_checkpoint:
+                return place, f"it follows the checkpoint of size {self._last_checkpoint}"
+            if checkpoint.root != self._frontier.root():
+                return place, (
+                    "its root hash is not the root of the journal's first "
+                    f"{checkpoint.size} entries (entries or checkpoint altered)"
+                )
+            for who, message, signature, check in checkpoint.signatures:
+                chunk.append((place, message, signature, check))
+                self.cosignatures += who != "node"
+            self._last_checkpoint = self._signed_up_to = checkpoint.size
+            self.checkpoints += 1
+        return None
+
+    def _end(self) -> _Broken | None:
+        if self._next is not None:
+            return (self._next.size, 1, self._last_checkpoint), (
+                f"it covers {self._next.size} entries, but the journal ends at entry "
+                f"{self._entries} (entries removed from its end)"
+            )
+        if self._signed_up_to < self._entries:
+            first = self._signed_up_to + 1
+            return (first, 2, 0), (
+                f"no checkpoint signs it: the journal's last checkpoint covers "
+                f"{self._last_checkpoint} entries (appended after the last commit)"
+            )
+        return None
+
+    def report(self, broken: _Broken | None) -> ChainReport:
+        if broken is None:
+            return self._report(self._entries)
+        (where, what, before), reason = broken
+        if what == 0:  # every entry walked before it held
+            return self._report(self._walked, bad_seq=where, reason=reason)
+        if what == 2:  # found at the end: the entries before it held
+            return self._report(where - 1, bad_seq=where, reason=reason)
+        return self._report(before, bad_checkpoint=where, reason=reason)
+
+    def report_bad_signature(self, signed: _Signed) -> ChainReport:
+        (where, what, before), _body, _signature, _check = signed
+        if what == 0:
+            return self._report(where - 1, bad_seq=where, reason=_BAD_SIGNATURE)
+        return self._report(
+            before,
+            bad_checkpoint=where,
+            reason="a signature in its note does not verify (the node's, or a witness's "
+            "cosignature)",
+        )
+
+    def _report(self, verified: int, **bad: Any) -> ChainReport:
+        return ChainReport(
+            verified, checkpoints=self.checkpoints, cosignatures=self.cosignatures, **bad
+        )
 
 
 def _signature_checks(
-    chunks: Iterator[_Chunk], check_signature: SignatureCheck, executor: Executor | None
+    chunks: Iterator[_Chunk], executor: Executor | None
 ) -> Iterator[tuple[list[_Signed], _Broken | None, int | None]]:
     """Each chunk with the index of its first bad signature (or None), in order.
 
@@ -218,14 +367,12 @@ def _signature_checks(
     """
     if executor is None:
         for chunk, broken in chunks:
-            yield chunk, broken, _first_bad_signature(chunk, check_signature)
+            yield chunk, broken, _first_bad_signature(chunk)
         return
     ahead: deque[tuple[Future[int | None], list[_Signed], _Broken | None]] = deque()
     try:
         for chunk, broken in chunks:
-            ahead.append(
-                (executor.submit(_first_bad_signature, chunk, check_signature), chunk, broken)
-            )
+            ahead.append((executor.submit(_first_bad_signature, chunk), chunk, broken))
             if len(ahead) > _LOOK_AHEAD:
                 future, done, done_broken = ahead.popleft()
                 yield done, done_broken, future.result()
@@ -240,15 +387,18 @@ def _signature_checks(
 _LOOK_AHEAD = 8
 
 
-def _first_bad_signature(chunk: list[_Signed], check_signature: SignatureCheck) -> int | None:
-    for index, (_seq, body, signature) in enumerate(chunk):
-        if not check_signature(body, signature):
+def _first_bad_signature(chunk: list[_Signed]) -> int | None:
+    for index, (_place, body, signature, check) in enumerate(chunk):
+        if not check(body, signature):
             return index
     return None
 
 
-def _check_links(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Signed | str:
-    """The entry's signed bytes and signature if its place and hash hold, else what is wrong."""
+def _check_links(
+    entry: JournalEntry, expected_seq: int, prev_hash: str
+) -> tuple[bytes, bytes | None] | str:
+    """The entry's bytes and own signature (None if it has none) if its place and hash hold,
+    else what is wrong."""
     if entry.seq != expected_seq:
         if entry.seq > expected_seq:
             missing = (
@@ -261,11 +411,13 @@ def _check_links(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Sig
     if entry.prev_hash != prev_hash:
         return "its prev_hash is not the hash of the entry before it (removed, inserted or moved)"
     try:
-        body = signing_bytes(entry.seq, entry.at, entry.kind, entry.data, entry.prev_hash)
+        body = entry.body()
     except (TypeError, UnicodeEncodeError):  # SQLite keeps any type in any column
         return _ALTERED
     if hashlib.sha256(body).hexdigest() != entry.hash:
         return _ALTERED
+    if entry.sig == "":
+        return body, None
     try:
         signature = base64.b64decode(entry.sig, validate=True)
     except (ValueError, TypeError):
@@ -274,7 +426,7 @@ def _check_links(entry: JournalEntry, expected_seq: int, prev_hash: str) -> _Sig
     # decode to the same signature: only the one canonical encoding is accepted.
     if base64.b64encode(signature).decode("ascii") != entry.sig:
         return "its signature is not valid base64 (altered)"
-    return entry.seq, body, signature
+    return body, signature
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,14 @@
 checked against each other.
 
 A transcript is JSON Lines. The first line is a header signed by the node: its card, the cards
-of its peers, the range and the entries it holds. Every other line is one journal entry, signed
-as the journal signs it. ``cross_verify`` checks each transcript on its own (every hash, every
-signature, the chain between consecutive entries), then compares what the two nodes recorded
+of its peers, the range, the entries it holds and the journal's newest checkpoint. Every other
+line is one journal entry as the journal holds it. An entry from before checkpoints carries its
+own signature; every other one is signed by the header's checkpoint: the header holds the
+inclusion proof in the checkpoint's Merkle tree of the last entry of each run of consecutive
+entries (``inclusion``, by seq), and each entry before it in the run is linked to it by the hash
+chain. So each entry is written exactly as in the whole transcript, filtered or not.
+``cross_verify`` checks each transcript on its own (every hash, every signature and proof, the
+chain between consecutive entries), then compares what the two nodes recorded
 of the envelopes between them: the same envelopes, with the same hashes, in the same order on
 each link, and the receipts the sender holds are the ones the receiver issued. Every
 difference is named.
@@ -21,10 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openline.domain.canonical import canonical_json
+from openline.domain.checkpoints import NodeKey, read_checkpoint
+from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind, signing_bytes
+from openline.domain.merkle import leaf_hash, verify_inclusion
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
+# The header's checkpoint (its signed note), and the inclusion proofs in its tree (by seq).
+CHECKPOINT_KEY = "checkpoint"
+INCLUSION_KEY = "inclusion"
 # A filtered transcript's header says what it leaves out: the filter, how many entries, and the
 # runs of sequence numbers left out (``[first, last]``), so every gap in its chain is declared,
 # and how many entries it keeps.
@@ -136,18 +147,11 @@ def read_transcript(name: str, lines: Iterable[str], verify_with: KeyFor) -> Tra
     if not verify(canonical_json(unsigned), _signature(header.get("sig"))):
         transcript.problems.append(f"{name}: the header's signature does not verify")
     declared = _declared_ranges(transcript)
-    previous: dict[str, Any] | None = None
-    for entry in entries:
-        gap = _gap(previous, entry)
-        if gap is not None and gap in declared:
-            declared.remove(gap)
-            transcript.gaps.append(_entries(*gap))
-            problem = _entry_problem(entry, None, verify)
-        else:
-            problem = _entry_problem(entry, previous, verify)
+    tree = _checkpoint_tree(transcript, verify_with)
+    problems = _entry_problems(transcript, declared, tree, verify)
+    for entry, problem in zip(entries, problems, strict=True):
         if problem:
             transcript.problems.append(f"{name}: entry {entry.get('seq')}: {problem}")
-        previous = entry
     for first, last in sorted(declared):
         if entries and not _at_an_end(first, last, entries):
             transcript.problems.append(
@@ -195,22 +199,108 @@ def _entries(first: int, last: int) -> str:
     return f"entry {first}" if first == last else f"entries {first} to {last}"
 
 
+def _entry_problems(
+    transcript: Transcript,
+    declared: set[tuple[int, int]],
+    tree: _Tree,
+    verify: Callable[[bytes, bytes], bool],
+) -> list[str]:
+    """What is wrong with each entry ("" if nothing); the declared gaps found are noted."""
+    entries = transcript.entries
+    proofs = transcript.header.get(INCLUSION_KEY)
+    proofs = proofs if isinstance(proofs, dict) else {}
+    previous: dict[str, Any] | None = None
+    problems: list[str] = []
+    for entry in entries:
+        gap = _gap(previous, entry)
+        if gap is not None and gap in declared:
+            declared.remove(gap)
+            transcript.gaps.append(_entries(*gap))
+            problem = _entry_problem(entry, None, verify)
+        else:
+            problem = _entry_problem(entry, previous, verify)
+        problems.append(problem or "")
+        previous = entry
+    # Backwards: an entry with no signature of its own is signed through the one after it.
+    signed_by_next = False  # the entry after this one is signed and links back to it
+    for index in reversed(range(len(entries))):
+        entry, problem = entries[index], problems[index]
+        if not problem and not entry.get("sig"):
+            problem = _unsigned_problem(entry, tree, proofs, signed_by_next) or ""
+        signed_by_next = not problem and index > 0 and _links(entries[index - 1], entry)
+        problems[index] = problem
+    return problems
+
+
+_Tree = tuple[int, bytes] | str  # the header checkpoint's tree size and root, or its problem
+
+
+def _checkpoint_tree(transcript: Transcript, verify_with: KeyFor) -> _Tree:
+    """The tree size and root of the header's checkpoint, once its signatures are checked."""
+    note = transcript.header.get(CHECKPOINT_KEY)
+    if not isinstance(note, str):
+        return "the header holds no checkpoint"
+    card = transcript.header["card"]
+    public_key = base64.b64decode(transcript.key)
+    node = NodeKey(str(card["party"]), public_key, verify_with(transcript.key))
+    try:
+        read = read_checkpoint(note, node, lambda key: verify_with(base64.b64encode(key).decode()))
+    except (InvalidInput, ValueError) as exc:
+        return f"the header's checkpoint cannot be read: {exc}"
+    if not all(check(message, sig) for _who, message, sig, check in read.checked.signatures):
+        return "a signature of the header's checkpoint does not verify"
+    return read.checkpoint.size, read.checkpoint.root_hash
+
+
+def _links(entry: dict[str, Any], following: dict[str, Any]) -> bool:
+    return following.get("seq") == entry.get("seq", 0) + 1 and following.get(
+        "prev_hash"
+    ) == entry.get("hash")
+
+
+def _unsigned_problem(
+    entry: dict[str, Any], tree: _Tree, proofs: dict[str, Any], signed_by_next: bool
+) -> str | None:
+    """Why an entry with no signature of its own is not signed by the checkpoint, if it is not:
+    through the entry after it, or its own inclusion proof."""
+    if signed_by_next:
+        return None
+    if isinstance(tree, str):
+        return f"it carries no signature of its own, and {tree}"
+    size, root = tree
+    proof = proofs.get(str(entry.get("seq")))
+    if not isinstance(proof, list) or not all(isinstance(h, str) for h in proof):
+        return "it carries no signature of its own and no inclusion proof in the checkpoint"
+    try:
+        hashes = [base64.b64decode(h, validate=True) for h in proof]
+        body = _body(entry)
+    except (KeyError, TypeError, ValueError):
+        return "its inclusion proof cannot be read"
+    if not verify_inclusion(entry["seq"] - 1, size, leaf_hash(body), hashes, root):
+        return f"its inclusion proof does not lead to the checkpoint's root (tree size {size})"
+    return None
+
+
+def _body(entry: dict[str, Any]) -> bytes:
+    return signing_bytes(
+        entry["seq"],
+        entry["at"],
+        entry["kind"],
+        canonical_json(entry["data"]).decode("utf-8"),
+        entry["prev_hash"],
+    )
+
+
 def _entry_problem(
     entry: dict[str, Any], previous: dict[str, Any] | None, verify: Callable[[bytes, bytes], bool]
 ) -> str | None:
     try:
-        body = signing_bytes(
-            entry["seq"],
-            entry["at"],
-            entry["kind"],
-            canonical_json(entry["data"]).decode("utf-8"),
-            entry["prev_hash"],
-        )
+        body = _body(entry)
     except (KeyError, TypeError, ValueError) as exc:
         return f"cannot be read ({exc})"
     if hashlib.sha256(body).hexdigest() != entry.get("hash"):
         return "its content does not match its hash (altered)"
-    if not verify(body, _signature(entry.get("sig"))):
+    if entry.get("sig") and not verify(body, _signature(entry.get("sig"))):
         return "its signature does not verify with the node's key"
     if previous is not None:
         if entry["seq"] != previous["seq"] + 1:

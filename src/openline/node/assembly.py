@@ -39,7 +39,7 @@ from openline.store.database import (
     shown,
     sqlite_path,
 )
-from openline.store.journal import JournalAppender
+from openline.store.journal import JournalAppender, checkpoint_signer
 from openline.store.notifications import live_notifications
 from openline.store.writer import Operation, UnitOfWork, Writer
 
@@ -87,7 +87,7 @@ class Node:
         self._write_engine = make_engine(self.database_url, writer=True, busy_timeout_s=busy)
         self.writer = Writer(
             self._write_engine,
-            JournalAppender(key.sign, clock),
+            JournalAppender(checkpoint_signer(settings.party, key), clock),
             max_batch=settings.group_commit_max_batch,
             on_commit=self.bus.publish,
         )

@@ -8,17 +8,20 @@ from functools import partial
 
 from sqlalchemy import Connection
 
+from openline.domain.checkpoints import NodeKey, checked_checkpoint
 from openline.domain.journal import (
     EVERY_ENTRY,
     ChainReport,
     EntryFilter,
     JournalEntry,
+    SignatureCheck,
     verify_chain,
 )
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.journal import (
     iter_all_entries,
+    iter_checkpoints,
     read_entries,
     read_entries_about,
     read_head,
@@ -30,12 +33,26 @@ VERIFY_THREADS = min(8, os.cpu_count() or 1)
 
 
 def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainReport:
-    """Recompute every hash and check every signature, in stored order."""
+    """Recompute every hash and the Merkle tree, and check every checkpoint's root and
+    signatures (the node's and its witnesses' cosignatures) and every entry's own signature
+    (from before checkpoints), in stored order."""
     key = public_key or node.key.public_key
-    with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="openline-verify") as pool:
-        return node.read(
-            lambda conn: verify_chain(iter_all_entries(conn), key.verify, executor=pool)
+    node_key = NodeKey(node.party, key.to_bytes(), key.verify)
+
+    def verify(conn: Connection, pool: ThreadPoolExecutor) -> ChainReport:
+        checkpoints = (
+            checked_checkpoint(size, note, node_key, _key_check)
+            for size, note in iter_checkpoints(conn)
         )
+        entries = iter_all_entries(conn, with_tree=True)
+        return verify_chain(entries, key.verify, checkpoints=checkpoints, executor=pool)
+
+    with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="openline-verify") as pool:
+        return node.read(lambda conn: verify(conn, pool))
+
+
+def _key_check(public_key: bytes) -> SignatureCheck:
+    return PublicKey(public_key).verify
 
 
 def journal_head(node: Node) -> tuple[int, str]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import Connection
+
 from openline import __version__
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalEntry
+from openline.domain.merkle import inclusion_proof
 from openline.domain.timeutil import format_utc
 from openline.domain.transcripts import (
+    CHECKPOINT_KEY,
     HEADER_KEY,
     HIDE_FILTERS,
+    INCLUSION_KEY,
     LEFT_OUT_KEY,
     TRANSCRIPT_VERSION,
     CrossReport,
@@ -26,7 +32,12 @@ from openline.domain.transcripts import (
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store import line as line_store
-from openline.store.journal import iter_all_entries, read_head
+from openline.store.journal import (
+    iter_all_entries,
+    node_reader,
+    read_checkpoint_covering,
+    read_head,
+)
 
 
 def export_transcript(
@@ -68,15 +79,46 @@ def export_transcript(
         up_to = read_head(conn)[0]
         if hide and hidden:
             header[LEFT_OUT_KEY] = _left_out(hide, hidden, selected(iter_all_entries(conn), up_to))
+        kept = (e for e in selected(iter_all_entries(conn), up_to) if not _hides(hidden, e))
+        header.update(_checkpoint_and_proofs(conn, up_to, kept))
         out.write(_line(sign_header(header, node.key.sign)))
         count = left = 0
         for public in selected(iter_all_entries(conn), up_to):
-            if hidden is not None and hidden(public["kind"], public["data"]):
+            if _hides(hidden, public):
                 left += 1
                 continue
             out.write(_line(public))
             count += 1
     return count, left
+
+
+def _hides(hidden: Callable[[str, dict[str, Any]], bool] | None, entry: dict[str, Any]) -> bool:
+    return hidden is not None and hidden(entry["kind"], entry["data"])
+
+
+def _checkpoint_and_proofs(
+    conn: Connection, up_to: int, kept: Iterator[dict[str, Any]]
+) -> dict[str, Any]:
+    """The newest checkpoint, and the inclusion proof in its tree of each entry kept that nothing
+    else signs: one with no signature of its own that is the last of a run of consecutive
+    entries (the entries before it in the run are linked to it by the hash chain)."""
+    checkpoint = read_checkpoint_covering(conn, up_to)
+    if checkpoint is None:  # a journal from before checkpoints: its entries are signed
+        return {}
+    size, note = checkpoint
+    read = node_reader(conn)
+    proofs: dict[str, list[str]] = {}
+    last: dict[str, Any] | None = None
+    for entry in [*kept, None]:
+        if (
+            last is not None
+            and not last["sig"]
+            and (entry is None or entry["seq"] != last["seq"] + 1)
+        ):
+            proof = inclusion_proof(last["seq"] - 1, size, read)
+            proofs[str(last["seq"])] = [base64.b64encode(h).decode("ascii") for h in proof]
+        last = entry
+    return {CHECKPOINT_KEY: note, INCLUSION_KEY: proofs}
 
 
 def _line(record: dict[str, Any]) -> str:

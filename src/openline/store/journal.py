@@ -1,9 +1,11 @@
-"""Journal rows: appending signed entries and reading them back in order."""
+"""Journal rows and checkpoints: appending entries with their Merkle tree nodes, signing one
+checkpoint per commit, and reading them back (entries, tree nodes, checkpoints)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, LargeBinary, cast, func, insert, not_, or_, select
@@ -13,12 +15,22 @@ from openline.domain.journal import (
     GENESIS_HASH,
     EntryFilter,
     JournalEntry,
-    Signer,
     make_entry,
 )
+from openline.domain.merkle import (
+    HASH_SIZE,
+    Frontier,
+    NodeId,
+    NodeReader,
+    last_leaf,
+    leaf_hash,
+)
+from openline.domain.signed_note import Checkpoint, checkpoint_origin
 from openline.domain.timeutil import Clock, format_utc
+from openline.keys.notes import sign_checkpoint
+from openline.keys.signing import SigningKey
 from openline.store.prepared import Prepared
-from openline.store.tables import journal
+from openline.store.tables import journal, journal_checkpoints
 
 _COLUMNS = (
     journal.c.seq,
@@ -115,14 +127,21 @@ def read_entries_about(
     return [e for e in found if any(json.loads(e.data).get(key) == value for key in keys)]
 
 
-def iter_all_entries(conn: Connection, *, chunk: int = 10_000) -> Iterator[JournalEntry]:
-    """Every entry in stored order, read in chunks so memory stays flat on a long journal.
+def iter_all_entries(
+    conn: Connection, *, chunk: int = 10_000, with_tree: bool = False
+) -> Iterator[JournalEntry]:
+    """Every entry in stored order, read in chunks so memory stays flat on a long journal; with
+    ``with_tree``, each with the hashes of the tree nodes it completes, as stored.
 
     Ordered by the table's primary key, not by trusting ``seq`` continuity: a removed entry
     must show up as a gap.
     """
     raw = conn.dialect.name == "sqlite"
-    columns = (journal.c.seq, *(cast(c, LargeBinary) for c in _COLUMNS[1:])) if raw else _COLUMNS
+    columns: tuple[Any, ...] = (
+        (journal.c.seq, *(cast(c, LargeBinary) for c in _COLUMNS[1:])) if raw else _COLUMNS
+    )
+    if with_tree:
+        columns = (*columns, cast(journal.c.tree, LargeBinary))
     after = None
     while True:
         query = select(*columns).order_by(journal.c.seq).limit(chunk)
@@ -132,8 +151,14 @@ def iter_all_entries(conn: Connection, *, chunk: int = 10_000) -> Iterator[Journ
         if not rows:
             return
         for row in rows:
-            yield JournalEntry(row[0], *(_lenient(value) for value in row[1:]))
+            entry = JournalEntry(row[0], *(_lenient(value) for value in row[1:8]))
+            yield replace(entry, tree=_tree(row[8])) if with_tree else entry
         after = rows[-1][0]
+
+
+def _tree(value: Any) -> bytes:
+    # A text or a number written into the blob column by hand is not the tree's bytes.
+    return bytes(value) if isinstance(value, bytes | memoryview) else b"<not bytes>"
 
 
 def _lenient(value: Any) -> Any:
@@ -143,48 +168,83 @@ def _lenient(value: Any) -> Any:
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
+CheckpointSigner = Callable[[int, bytes], str]
+"""Signs the checkpoint of a tree size and root: its signed-note text."""
+
+
+def checkpoint_signer(party: str, key: SigningKey) -> CheckpointSigner:
+    """The node's checkpoints: origin ``openline/<party>/<node key, hex>``, signed by its key."""
+    origin = checkpoint_origin(party, key.public_key.to_bytes())
+
+    def sign(size: int, root: bytes) -> str:
+        return sign_checkpoint(Checkpoint(origin, size, root), key).to_text()
+
+    return sign
+
+
 class JournalAppender:
-    """Appends signed entries inside the writer's transaction.
+    """Appends entries inside the writer's transaction, grows the Merkle tree with them, and
+    signs one checkpoint for the commit (``seal``).
 
     The head (last seq and hash) is read at the start of every transaction, under the
     database's write lock, so another process writing the same journal (``openline token
-    create`` on a running node) never forks the chain.
+    create`` on a running node) never forks the chain. The tree's right edge (its frontier) is
+    kept from the last commit while the head is the one it left, and read from the rows
+    otherwise.
     """
 
-    def __init__(self, sign: Signer, clock: Clock) -> None:
-        self._sign = sign
+    def __init__(self, sign_checkpoint: CheckpointSigner, clock: Clock) -> None:
+        self._sign_checkpoint = sign_checkpoint
         self._clock = clock
         self._head: tuple[int, str] = (0, GENESIS_HASH)
+        self._frontier = Frontier()
+        self._committed: tuple[tuple[int, str], Frontier] | None = None
         self.pending: list[JournalEntry] = []
 
     def begin(self, conn: Connection) -> None:
         self._head = read_head(conn)
+        if self._committed is not None and self._committed[0] == self._head:
+            self._frontier = self._committed[1]
+        else:
+            self._frontier = Frontier.read(self._head[0], node_reader(conn))
         self.pending = []
 
-    def mark(self) -> tuple[tuple[int, str], int]:
-        return self._head, len(self.pending)
+    def mark(self) -> _Mark:
+        return self._head, self._frontier, len(self.pending)
 
-    def rollback_to(self, mark: tuple[tuple[int, str], int]) -> None:
-        self._head, kept = mark
+    def rollback_to(self, mark: _Mark) -> None:
+        self._head, self._frontier, kept = mark
         del self.pending[kept:]
 
     def append(self, conn: Connection, kind: str, data: Mapping[str, Any]) -> JournalEntry:
         seq, prev_hash = self._head
         entry = make_entry(
-            seq=seq + 1,
-            at=format_utc(self._clock()),
-            kind=kind,
-            data=data,
-            prev_hash=prev_hash,
-            sign=self._sign,
+            seq=seq + 1, at=format_utc(self._clock()), kind=kind, data=data, prev_hash=prev_hash
         )
-        _INSERT.run(conn, _row(entry))
+        self._frontier, completed = self._frontier.append(leaf_hash(entry.body()))
+        _INSERT.run(conn, _row(entry, b"".join(completed)))
         self._head = (entry.seq, entry.hash)
         self.pending.append(entry)
         return entry
 
+    def seal(self, conn: Connection) -> None:
+        """Sign the checkpoint of the tree as this commit leaves it, if it appended entries."""
+        if not self.pending:
+            return
+        size, root = self._frontier.size, self._frontier.root()
+        note = self._sign_checkpoint(size, root)
+        _INSERT_CHECKPOINT.run(conn, {"size": size, "at": format_utc(self._clock()), "note": note})
 
-def _row(entry: JournalEntry) -> dict[str, Any]:
+    def committed(self) -> None:
+        """The transaction committed: its head and frontier are the next one's start."""
+        self._committed = (self._head, self._frontier)
+
+
+_Mark = tuple[tuple[int, str], Frontier, int]
+_INSERT_CHECKPOINT = Prepared(insert(journal_checkpoints))
+
+
+def _row(entry: JournalEntry, tree: bytes) -> dict[str, Any]:
     return {
         "seq": entry.seq,
         "at": entry.at,
@@ -193,7 +253,58 @@ def _row(entry: JournalEntry) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
         "sig": entry.sig,
+        "tree": tree,
     }
+
+
+def node_reader(conn: Connection) -> NodeReader:
+    """Reads stored Merkle tree nodes: node ``(level, index)`` is the ``level``-th hash in the
+    ``tree`` column of its last leaf's entry (seq = that leaf's index + 1)."""
+
+    def read(nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        if not nodes:
+            return {}
+        seqs = {last_leaf(node) + 1 for node in nodes}
+        query = select(journal.c.seq, journal.c.tree).where(journal.c.seq.in_(seqs))
+        trees = {seq: bytes(tree) for seq, tree in conn.execute(query)}
+        found = {}
+        for node in nodes:
+            level = node[0]
+            hashes = trees.get(last_leaf(node) + 1, b"")
+            found[node] = hashes[level * HASH_SIZE : (level + 1) * HASH_SIZE]
+            if len(found[node]) != HASH_SIZE:
+                raise KeyError(f"the journal holds no tree node {node}")
+        return found
+
+    return read
+
+
+_CHECKPOINT_COLUMNS = (journal_checkpoints.c.size, journal_checkpoints.c.note)
+
+
+def iter_checkpoints(conn: Connection, *, chunk: int = 10_000) -> Iterator[tuple[int, str]]:
+    """Every checkpoint (tree size, note), smallest first, read in chunks."""
+    after = -1
+    while True:
+        query = select(*_CHECKPOINT_COLUMNS).where(journal_checkpoints.c.size > after)
+        rows = conn.execute(query.order_by(journal_checkpoints.c.size).limit(chunk)).all()
+        yield from ((size, _lenient(note)) for size, note in rows)
+        if len(rows) < chunk:
+            return
+        after = rows[-1][0]
+
+
+def read_checkpoint_covering(conn: Connection, seq: int) -> tuple[int, str] | None:
+    """The newest checkpoint (tree size, note), if it covers entry ``seq``."""
+    query = select(*_CHECKPOINT_COLUMNS).order_by(journal_checkpoints.c.size.desc()).limit(1)
+    row = conn.execute(query).first()
+    return (row[0], row[1]) if row is not None and row[0] >= seq else None
+
+
+def read_entries_at(conn: Connection, seqs: Sequence[int]) -> list[JournalEntry]:
+    """The entries of these sequence numbers that exist, in order."""
+    query = select(*_COLUMNS).where(journal.c.seq.in_(set(seqs))).order_by(journal.c.seq)
+    return [JournalEntry(*row) for row in conn.execute(query)]
 
 
 EntryListener = Callable[[list[JournalEntry]], None]

@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,7 +29,23 @@ journal = Table(
     Column("data", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Each entry's own signature, in journals written before checkpoints (issue 20); empty
+    # since: the commit's checkpoint signs the entry (docs/journal.md).
     Column("sig", String(88), nullable=False),
+    # The hashes of the Merkle tree nodes this entry completes (domain/merkle.py): its leaf,
+    # then each parent it completes going up, 32 bytes each; migration 0012.
+    Column("tree", LargeBinary, nullable=False),
+)
+
+# One signed checkpoint per commit that appended entries: the journal's tree size and root,
+# in the C2SP signed-note text, signed by the node key, followed by any cosignature lines the
+# node holds for it from its witnesses (domain/signed_note.py); migration 0012.
+journal_checkpoints = Table(
+    "journal_checkpoints",
+    metadata,
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("at", TIME, nullable=False),
+    Column("note", Text, nullable=False),
 )
 
 operator_tokens = Table(
