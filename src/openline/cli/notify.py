@@ -50,7 +50,8 @@ def notify(
     as_json: bool,
 ) -> None:
     """Notify the areas in FILE.geojson (one feature per volume, each with altitude_lower_m,
-    altitude_upper_m, time_start and time_end properties; a Point with radius_m is a circle).
+    altitude_upper_m, time_start and time_end properties; a Point with radius_m is a circle,
+    a LineString with half_width_m a corridor along it).
 
     Errors about volumes[N] are about the file's feature N (counted from 0).
     """
