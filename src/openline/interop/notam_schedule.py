@@ -92,6 +92,12 @@ def _next_month(day: date, number: int) -> date:
 _MONTH = "|".join(MONTHS)
 _DATED = re.compile(r"\b(\d{10})\s*(?:TO|-)\s*(\d{10})\b")
 _SPELLINGS = (
+    (re.compile(r"\b(\d{4})\s*(?:UTC|Z)\b"), r"\1"),  # 0931UTC
+    (re.compile(r"\(NEXT DAY\)"), ""),
+    (
+        re.compile(r"(\d)-\s*\n\s*(\d)"),
+        r"\1-\2",
+    ),  # a range broken across a line  # a window past midnight runs into the next day anyway
     (
         re.compile(
             r"\b(?:FM|FROM|BTN|BETWEEN)\s+(\d{4})\s*(?:TO|TIL|TILL|UNTIL|AND|-)\s*(\d{4})\b"
