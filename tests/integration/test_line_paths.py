@@ -12,6 +12,7 @@ entry names the path that carried it.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,3 +193,22 @@ def test_a_cut_path_is_seen_down_by_its_checks_while_nothing_is_sent(two_paths: 
     ]
     assert (entry["via"], entry["was"], entry["status"]) == (two_paths.to_red[1].url, "up", "down")
     assert "does not answer" in entry["problem"]
+    assert event_of(blue, "line.path_status", entry) is not None  # operators hear of it at once
+
+
+def event_of(node: Any, kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The event of ``kind`` carrying ``data`` on ``node``'s event stream, replayed from its
+    start (each journal entry is an event)."""
+    with (
+        node.client() as client,
+        client.stream("GET", "/api/v1/events", params={"after": 0}, timeout=10) as stream,
+    ):
+        event = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == kind:
+                frame: dict[str, Any] = json.loads(line[6:])
+                if frame["data"] == data:
+                    return frame
+    return None
