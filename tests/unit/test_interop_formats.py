@@ -43,15 +43,15 @@ def test_a_notam_file_with_a_bad_record_plans_the_good_ones_and_names_the_bad_on
 
     assert [(r.item, r.action, r.replaces) for r in plan.records] == [
         ("NOTAM A1234/26", Action.CREATE, None),
-        ("NOTAM A1240/26", Action.REPLACE, "A1234/26"),
-        ("NOTAM A1241/26", Action.CANCEL, "A1240/26"),
+        ("NOTAM A1240/26", Action.REPLACE, "LCCC A1234/26"),
+        ("NOTAM A1241/26", Action.CANCEL, "LCCC A1240/26"),
     ]
     (error,) = plan.errors
     assert error.item == "NOTAM A1235/26"
     assert error.field == "B)"
     assert "2613031200" in error.message
     assert error.text.startswith("(A1235/26 NOTAMN Q) LCCC/QWMLW")
-    assert all(body["reference"] == "A1234/26" for body in plan.records[0].drafts)
+    assert all(body["reference"] == "LCCC A1234/26" for body in plan.records[0].drafts)
 
 
 def test_the_dry_run_is_one_feature_per_volume_with_the_notam_and_its_band_and_window():
@@ -59,7 +59,7 @@ def test_the_dry_run_is_one_feature_per_volume_with_the_notam_and_its_band_and_w
 
     polygon, circle = collection["features"]
     assert polygon["geometry"]["type"] == "Polygon"
-    assert polygon["properties"]["notam_id"] == "A1234/26"
+    assert polygon["properties"]["notam_id"] == "LCCC A1234/26"
     assert polygon["properties"]["time_start"] == "2026-12-03T12:00:00.000Z"
     assert polygon["properties"]["time_end"] == "2026-12-03T18:00:00.000Z"
     assert polygon["properties"]["altitude_lower_m"] == 0
@@ -67,7 +67,7 @@ def test_the_dry_run_is_one_feature_per_volume_with_the_notam_and_its_band_and_w
     assert circle["geometry"] == {"type": "Point", "coordinates": [36.0, 35.166666666666664]}
     assert circle["properties"]["radius_m"] == 5 * 1852
     assert circle["properties"]["action"] == "replace"
-    assert circle["properties"]["replaces"] == "A1234/26"
+    assert circle["properties"]["replaces"] == "LCCC A1234/26"
     assert collection["errors"] == []
 
 
@@ -218,7 +218,7 @@ def test_openline_import_dry_run_prints_the_collection_and_exits_1_naming_each_b
 
     assert result.exit_code == 1
     collection = json.loads(result.stdout)
-    assert [f["properties"]["notam_id"] for f in collection["features"]] == ["A1234/26"]
+    assert [f["properties"]["notam_id"] for f in collection["features"]] == ["LCCC A1234/26"]
     assert "error: NOTAM A1235/26: B) '2613031200' is not a real date and time [B)]" in (
         result.stderr
     )
