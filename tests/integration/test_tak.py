@@ -138,6 +138,12 @@ def test_two_nodes_notifications_conflict_tracks_and_warning_reach_a_tak_client(
             "share_with": ["BLUE"],
         },
     )
+    path = [[45.0, 30.0], [45.2, 30.0], [45.2, 30.2]]
+    corridor = {"corridor": {"path": path, "half_width_m": 2000}}
+    blue_route = notify(
+        pair.blue,
+        {"kind": "uav-operation", "title": "Drone route", "volumes": [volume(corridor, now)]},
+    )
     post_tracks(pair.blue, b1 := track_report("B1", lat=35.0, lon=38.0, heading_deg=90))
     post_tracks(pair.red, r1 := track_report("R1", lat=35.0, lon=38.5, heading_deg=270, alt_m=3100))
 
@@ -157,6 +163,13 @@ def test_two_nodes_notifications_conflict_tracks_and_warning_reach_a_tak_client(
     assert red_shape.event.startTime == ms(now + timedelta(minutes=30))
     assert b'<ellipse major="3000.0" minor="3000.0" angle="360"/>' in red_shape.xml
     assert b'kind="artillery" owner="RED"' in red_shape.xml
+
+    # A corridor: its outline, rounded at both ends, with its half width.
+    route = client.latest(f"openline.{blue_route['id']}.v0")
+    assert route.type == "u-d-f"
+    assert route.xml.count(b"<link point=") == 2 * len(path) + 2 * 7 + 1
+    assert b'half_width_m="2000.0"' in route.xml
+    assert route.event.staleTime == ms(now + timedelta(hours=2))
 
     # Their conflict: an alert at the first notification's volume, until the overlap ends.
     wait_for(lambda: open_conflicts(pair.blue), timeout=10, what="the conflict on BLUE")

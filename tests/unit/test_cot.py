@@ -107,6 +107,8 @@ def test_a_corridor_is_drawn_as_its_outline_with_rounded_ends() -> None:
         for point in re.findall(r'<link point="([^"]+)"/>', shape.xml.decode())
     ]
     assert len(ring) == 2 * len(path) + 2 * (cot.CAP_POINTS - 1) + 1
+    assert b'half_width_m="1000.0"' in shape.xml
+    assert b"1000 m either side of its path" in shape.xml
     assert ring[0] == ring[-1]
     _, _, first_offset = inverse(38.0, 36.0, ring[0][1], ring[0][0])
     _, _, last_offset = inverse(38.1, 36.1, ring[2][1], ring[2][0])

@@ -166,7 +166,7 @@ def _shape(
     etree.SubElement(detail, "strokeWeight", value="3.0")
     etree.SubElement(detail, "fillColor", value=_argb(colour & 0x00FFFFFF | _FILL_ALPHA))
     etree.SubElement(detail, "labels_on", value="true")
-    etree.SubElement(
+    openline = etree.SubElement(
         detail,
         "openline",
         notification=notification.id,
@@ -180,6 +180,8 @@ def _shape(
         time_start=format_utc(volume.time_start),
         time_end=format_utc(volume.time_end),
     )
+    if isinstance(footprint, Corridor):
+        openline.set("half_width_m", _decimal(footprint.half_width_m, 1))
     return _done(uid, cot_type, event)
 
 
@@ -251,13 +253,16 @@ def _colour(notification: Notification, *, own: bool) -> int:
 
 
 def _shape_remarks(notification: Notification, volume: Volume4D, footprint: Any) -> str:
-    holes = (
-        " (holes not drawn)" if isinstance(footprint, Polygon) and len(footprint.rings) > 1 else ""
-    )
+    if isinstance(footprint, Corridor):
+        what = f", {footprint.half_width_m:g} m either side of its path"
+    elif isinstance(footprint, Polygon) and len(footprint.rings) > 1:
+        what = " (holes not drawn)"
+    else:
+        what = ""
     return (
         f"{notification.kind.value} of {notification.owner}, {notification.status.value}: "
         f"{format_utc(volume.time_start)} to {format_utc(volume.time_end)}, "
-        f"{volume.altitude_lower_m:g} m to {volume.altitude_upper_m:g} m (WGS84){holes}"
+        f"{volume.altitude_lower_m:g} m to {volume.altitude_upper_m:g} m (WGS84){what}"
     )
 
 
