@@ -26,6 +26,7 @@ from tests.support.faults import (
 )
 from tests.support.operator import assert_flash_gets_through, send, state
 from tests.support.processes import RunningNode, run_openline
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +219,65 @@ def test_a_bundle_for_another_party_or_not_a_bundle_is_refused_naming_it_nothing
 
     restore(proxied)
     assert_flash_gets_through(blue, red, "RED")
+
+
+def delivered_once(node: RunningNode, party: str) -> list[tuple[int, str]]:
+    """(link_seq, via) of each delivery ``node`` journaled to ``party``; failing if one
+    envelope was journaled delivered twice."""
+    found = [
+        (e["data"]["link_seq"], e["data"]["via"])
+        for e in journal(node)
+        if e["kind"] == "envelope.delivered" and e["data"]["to"] == party
+    ]
+    places = [seq for seq, _ in found]
+    assert len(places) == len(set(places)), f"an envelope to {party} delivered twice"
+    return found
+
+
+def test_a_mixed_run_direct_bundle_and_direct_again_applies_everything_once_in_order(
+    proxied: ProxiedPair, tmp_path: Path
+):
+    blue, red = proxied.pair.blue, proxied.pair.red
+    to_red, to_blue = [], []
+
+    def exchange(tag: str) -> None:
+        to_red.extend(sent(blue, "RED", 10, f"BLUE {tag}"))
+        to_blue.extend(sent(red, "BLUE", 5, f"RED {tag}"))
+
+    def all_delivered() -> bool:
+        return all(state(blue, i) == "delivered" for i in to_red) and all(
+            state(red, i) == "delivered" for i in to_blue
+        )
+
+    exchange("direct")
+    wait_for(all_delivered, what="the direct leg's deliveries")
+
+    cut(proxied)
+    exchange("by bundle")
+    export(blue, "RED", tmp_path / "blue.bundle")
+    export(red, "BLUE", tmp_path / "red.bundle")
+    import_(red, tmp_path / "blue.bundle", reply=tmp_path / "red-reply.bundle")
+    import_(blue, tmp_path / "red.bundle", reply=tmp_path / "blue-reply.bundle")
+    assert received_ids(red, "BLUE") == to_red
+    assert received_ids(blue, "RED") == to_blue
+    # The network comes back before the replies do: each receipt comes by whichever is first.
+    restore(proxied)
+    import_(blue, tmp_path / "red-reply.bundle")
+    import_(red, tmp_path / "blue-reply.bundle")
+    wait_for(all_delivered, what="the bundle leg's receipts")
+
+    exchange("direct again")
+    wait_for(all_delivered, what="the last leg's deliveries")
+    assert received_ids(red, "BLUE") == to_red
+    assert received_ids(blue, "RED") == to_blue
+    # Each envelope journaled delivered once, by whatever brought its receipt back first;
+    # each message of the bundle leg received by bundle.
+    for node, party, by_bundle in ((blue, "RED", 5), (red, "BLUE", 10)):
+        carriers = {via for _, via in delivered_once(node, party)}
+        assert carriers <= {"bundle", proxied.to_red.url, proxied.to_blue.url}, carriers
+        received = [e["data"] for e in journal(node) if e["kind"] == "envelope.received"]
+        kinds = [r["envelope"]["kind"] for r in received if r.get("via") == "bundle"]
+        assert kinds.count("message") == by_bundle
+    assert_journals_verify_and_agree(proxied.pair, tmp_path)
+    assert_flash_gets_through(blue, red, "RED")
+    assert_flash_gets_through(red, blue, "BLUE")
