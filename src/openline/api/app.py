@@ -35,6 +35,7 @@ from openline.api.routes.federation import FederationLimits
 from openline.api.single_flight import SingleFlight
 from openline.domain.bundles import max_bundle_bytes
 from openline.line.runner import Line
+from openline.line.tak import TakBridge
 from openline.line.tracks import TrackLoop
 from openline.node.assembly import Node
 from openline.services.journal import verify_journal
@@ -48,11 +49,14 @@ def create_app(opened: Node) -> FastAPI:
         opened.start()
         line = app.state.line = Line(opened)
         track_loop = TrackLoop(opened)
+        tak_bridge = TakBridge(opened)  # runs only when tak_url is set (docs/tak.md)
         try:
             await line.start()
             track_loop.start()
+            tak_bridge.start()
             yield
         finally:
+            await tak_bridge.stop()
             await track_loop.stop()
             await line.stop()
             opened.bus.close()

@@ -26,6 +26,7 @@ from openline.cli.notify import conflicts, notify
 from openline.cli.peers import peer
 from openline.cli.simulate import simulate
 from openline.cli.status import status, templates
+from openline.cli.tak import tak
 from openline.cli.tls import tls
 from openline.cli.tokens import token
 
@@ -102,6 +103,7 @@ for command in (
     import_file,
     export,
     tls,
+    tak,
     bundle,
 ):
     main.add_command(command)
