@@ -3,7 +3,10 @@ offer its witnesses: for the tests that play a party (honest, or rewriting its h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from openline.domain.merkle import (
     Frontier,
@@ -17,6 +20,10 @@ from openline.domain.signed_note import Checkpoint, checkpoint_origin
 from openline.domain.witnessing import Offer
 from openline.keys.notes import sign_checkpoint
 from openline.keys.signing import SigningKey
+from tests.support.nodes import link, make_node_dir, silent_card
+from tests.support.ports import free_port
+from tests.support.processes import start_node
+from tests.support.red import Red
 
 
 class Tree:
@@ -43,3 +50,26 @@ class Tree:
         note = sign_checkpoint(self.checkpoint(size), key or self.key)
         proof = consistency_proof(from_size, size, self.read) if from_size else []
         return Offer(note, self.checkpoint(size), from_size, tuple(proof))
+
+
+@contextmanager
+def blue_witnessing_red(base: Path) -> Iterator[Red]:
+    """A real BLUE node linked to RED, and the test speaking for RED with RED's key."""
+    key = SigningKey.generate()
+    created = make_node_dir(base / "blue", port=free_port())
+    link(created.directory, silent_card(key=key))
+    blue = start_node(created.directory, created.token)
+    try:
+        yield Red(key, blue, [])
+    finally:
+        blue.stop_surely()
+
+
+def offer_to_blue(red: Red, offered: Offer) -> dict[str, Any]:
+    """RED's next envelope on its link to BLUE: a checkpoint offered; BLUE's receipt of it."""
+    envelope = red.envelope(len(red.sealed) + 1, kind="checkpoint", body=offered.to_body())
+    (result,) = red.post(envelope)
+    assert "receipt" in result, result
+    red.sealed.append(envelope)
+    receipt: dict[str, Any] = result["receipt"]
+    return receipt

@@ -30,7 +30,7 @@ from openline.keys.boxes import box_between
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
-from openline.services import messages, notifications, tracks
+from openline.services import messages, notifications, tracks, witness
 from openline.services.outbox import seal_for
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
@@ -57,6 +57,8 @@ HANDLERS: dict[str, Handler] = {
     "notification": notifications.apply_incoming,
     "notification_update": notifications.apply_incoming,
     "track": tracks.apply_incoming,
+    "checkpoint": witness.apply_checkpoint,
+    "cosignature": witness.apply_cosignature,
 }
 
 

@@ -33,6 +33,7 @@ from openline.line.paths import Carrier, DirectCarrier
 from openline.line.sender import PeerLink
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
+from openline.services.witness import offer_checkpoint
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
 
@@ -232,6 +233,7 @@ class Line:
     def _line_check(self, uow: UnitOfWork, *, party: str) -> None:
         if not store.has_waiting(uow.conn, party, "line_check"):
             seal_for(uow, self.node, party, "line_check", {"interval_s": self.interval})
+        offer_checkpoint(uow, self.node, party)  # the peer as witness: docs/journal.md
 
 
 def _observe(conn: Connection) -> list[_Observed]:

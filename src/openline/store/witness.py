@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
-from openline.store.tables import cosignatures, witnessed_checkpoints
+from openline.store.tables import cosignatures, journal_checkpoints, witnessed_checkpoints
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,17 @@ def insert_cosignature(conn: Connection, held: Held) -> bool:
     if exists is None:
         conn.execute(insert(t).values(**held.__dict__))
     return exists is None
+
+
+def attach_cosignature(conn: Connection, size: int, text: str, line: str) -> bool:
+    """Add a cosignature line to this node's checkpoint of ``size`` entries, if that
+    checkpoint's note text is ``text``: the checkpoint then shows it as its proofs do."""
+    t = journal_checkpoints
+    note = conn.execute(select(t.c.note).where(t.c.size == size)).scalar()
+    if note is None or not note.startswith(text + "\n"):
+        return False
+    conn.execute(update(t).where(t.c.size == size).values(note=note + line))
+    return True
 
 
 def cosigned_size(conn: Connection, peer: str) -> int:
