@@ -270,3 +270,35 @@ def test_cross_verify_refuses_a_filtered_export(exports: tuple[Path, Path], filt
 
     assert result.returncode == 1
     assert "cross-verify needs the whole record; export it again without --hide" in result.stderr
+
+
+def test_a_message_proof_shows_it_created_delivered_with_the_receipt_and_acknowledged(
+    exports: tuple[Path, Path], tmp_path: Path
+):
+    blue, red = exports
+    (acknowledged,) = [e for e in lines_of(blue)[1:] if e["kind"] == "message.acknowledged"]
+    message_id = acknowledged["data"]["message_id"]
+    proof = tmp_path / "proof.json"
+    red_card = tmp_path / "red-card.json"
+    red_card.write_text(json.dumps(lines_of(red)[0]["card"]), encoding="utf-8")
+
+    made = run_openline("journal", "prove", blue.with_suffix(""), "--message", message_id)
+    proof.write_text(made.stdout, encoding="utf-8")
+    checked = run_openline("journal", "check-proof", proof)
+    against_red = run_openline("journal", "check-proof", proof, "--card", red_card)
+
+    assert made.returncode == 0, made.stderr
+    assert checked.returncode == 0, checked.stderr
+    kinds = [line.split()[3] for line in checked.stdout.splitlines() if line.startswith("entry")]
+    assert kinds == [
+        "message.created",
+        "envelope.delivered",
+        "message.delivered",
+        "message.acknowledged",
+    ]
+    (receipt,) = [json.loads(e["entry"]) for e in json.loads(made.stdout)["entries"][1:2]]
+    assert receipt["data"]["to"] == "RED"
+    assert receipt["data"]["receipt"]  # RED's signed receipt of the message's envelope
+    assert against_red.returncode == 1
+    assert "not the card given (RED)" in against_red.stderr
+

@@ -565,3 +565,21 @@ ListedEntry = Annotated[JournalEntry, AsJson(JOURNAL_ENTRY_SCHEMA)]
 class JournalPage(BaseModel):
     entries: list[ListedEntry]
     head: JournalHead
+
+
+class ProvenEntryPublic(BaseModel):
+    entry: str = Field(description="The entry's bytes (RFC 8785 canonical JSON), as text.")
+    hash: str = Field(description="SHA-256 of the entry's bytes, hex.")
+    sig: str = Field(description="The entry's own signature (journals from before checkpoints).")
+    inclusion: list[str] = Field(description="Its inclusion proof in the checkpoint's tree.")
+
+
+class JournalProof(BaseModel):
+    """A proof of journal entries, checked offline by `openline journal check-proof`
+    (docs/journal.md, "Proofs")."""
+
+    openline_proof: int
+    card: dict[str, Any] = Field(description="The node's card.")
+    checkpoint: str = Field(description="The signed note, with every cosignature held.")
+    entries: list[ProvenEntryPublic]
+    sig: str = Field(description="The node's signature of the rest of the document.")

@@ -1,13 +1,16 @@
-"""``openline journal``: verify the node's journal, export it, check two transcripts."""
+"""``openline journal``: verify the node's journal, prove entries and check proofs, export it,
+check two transcripts."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from openline.cli.common import node_argument, opened, reported_errors
+from openline.domain.journal import MAX_SEQ
 from openline.domain.transcripts import HIDE_FILTERS
 
 
@@ -39,6 +42,80 @@ def journal_verify(directory: Path) -> None:
     click.echo(f"({report.verified} entries before it verified)", err=True)
     click.echo(f"({signed} before it)", err=True)
     sys.exit(1)
+
+
+@journal.command("prove")
+@node_argument
+@click.argument("seq", type=click.IntRange(1, MAX_SEQ), required=False)
+@click.option("--message", "message_id", default=None, help="Prove a message's entries instead.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the proof to this file (default: stdout).",
+)
+def journal_prove(
+    directory: Path, seq: int | None, message_id: str | None, out: Path | None
+) -> None:
+    """Write a self-contained proof of entry SEQ, or of the entries showing a message created,
+    delivered (with the peer's receipt) and acknowledged: each entry, its inclusion proof, the
+    checkpoint with the node's signature and every cosignature held, and the node's card."""
+    from openline.services.journal import prove_entry, prove_message
+
+    if (seq is None) == (message_id is None):
+        raise click.UsageError("give either SEQ or --message ID")
+    with reported_errors(), opened(directory) as node:
+        proof = prove_entry(node, seq) if seq is not None else prove_message(node, str(message_id))
+    text = json.dumps(proof, ensure_ascii=False, indent=1) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    click.echo(f"proof of {len(proof['entries'])} entries written", err=True)
+
+
+@journal.command("check-proof")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--card",
+    "card_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The card (JSON) of the party the proof should be from; default: the card it carries.",
+)
+def journal_check_proof(path: Path, card_path: Path | None) -> None:
+    """Check a proof offline: each entry's inclusion proof leads to the checkpoint's root, and
+    the checkpoint and the proof are signed by the card's key; exit 1 naming what failed."""
+    from openline.domain.proofs import check_proof
+    from openline.keys.signing import PublicKey
+
+    with reported_errors():
+        card = _read_card(card_path) if card_path is not None else None
+        report = check_proof(path.read_bytes(), lambda key: PublicKey(key).verify, card)
+    if not report.holds:
+        for problem in report.problems:
+            click.echo(f"FAILED: {problem}", err=True)
+        sys.exit(1)
+    for entry in report.entries:
+        click.echo(f"entry {entry['seq']}  {entry['at']}  {entry['kind']}")
+    witnessed = ", ".join(f"{w.party} ({w.public_key.hex()[:16]}…)" for w in report.witnesses)
+    click.echo(
+        f"proof holds: {len(report.entries)} entries in {report.party}'s journal of "
+        f"{report.tree_size} entries, signed by its key"
+        + (f", cosigned by {witnessed}" if witnessed else ", cosigned by no witness")
+    )
+
+
+def _read_card(path: Path) -> dict[str, object]:
+    from openline.domain.errors import InvalidInput
+
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"{path} cannot be read as a card (JSON): {exc}") from None
+    if not isinstance(card, dict):
+        raise InvalidInput(f"{path} is not a card: not a JSON object")
+    return card
 
 
 @journal.command("export")

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Connection
 
 from openline.domain.checkpoints import NodeKey, checked_checkpoint
+from openline.domain.errors import Conflict, NotFound
 from openline.domain.journal import (
     EVERY_ENTRY,
     ChainReport,
     EntryFilter,
     JournalEntry,
+    JournalKind,
     SignatureCheck,
     verify_chain,
 )
+from openline.domain.merkle import inclusion_proof
+from openline.domain.proofs import ProvenEntry, make_proof
+from openline.domain.quoting import quote
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.journal import (
     iter_all_entries,
     iter_checkpoints,
+    node_reader,
+    read_checkpoint_covering,
+    read_cosigned_checkpoint,
     read_entries,
     read_entries_about,
+    read_entries_at,
     read_head,
 )
+from openline.store.witness import Held, all_cosignatures, cosignatures_at
 
 # Signature checks run on this many threads: libsodium releases the GIL while it verifies, so
 # they use every core, and most of verification's time is spent there (docs/performance.md).
@@ -40,8 +52,9 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
     node_key = NodeKey(node.party, key.to_bytes(), key.verify)
 
     def verify(conn: Connection, pool: ThreadPoolExecutor) -> ChainReport:
+        held = _cosignature_lines(all_cosignatures(conn))
         checkpoints = (
-            checked_checkpoint(size, note, node_key, _key_check)
+            checked_checkpoint(size, note + held.get(size, ""), node_key, _key_check)
             for size, note in iter_checkpoints(conn)
         )
         entries = iter_all_entries(conn, with_tree=True)
@@ -53,6 +66,83 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
 
 def _key_check(public_key: bytes) -> SignatureCheck:
     return PublicKey(public_key).verify
+
+
+def _cosignature_lines(held: list[Held]) -> dict[int, str]:
+    """The cosignature lines held of each of this node's checkpoints, by tree size."""
+    lines: dict[int, str] = {}
+    for cosignature in held:
+        lines[cosignature.size] = lines.get(cosignature.size, "") + cosignature.cosignature
+    return lines
+
+
+def prove_entry(node: Node, seq: int) -> dict[str, Any]:
+    """A proof of entry ``seq`` (docs/journal.md, "Proofs")."""
+    return node.read(lambda conn: _proof(node, conn, [seq]))
+
+
+def prove_message(node: Node, message_id: str) -> dict[str, Any]:
+    """One proof of the entries that show a message created (or received), delivered with the
+    peer's receipt, and acknowledged: its own entries, and the receipt of each delivery."""
+
+    def read(conn: Connection) -> dict[str, Any]:
+        about = read_entries_about(conn, message_id, MESSAGE_KEYS, after=0, limit=MAX_PROVEN)
+        if not about:
+            raise NotFound(f"the journal holds no entry about message {quote(message_id)}")
+        deliveries = [e for e in about if e.kind == JournalKind.MESSAGE_DELIVERED]
+        before = read_entries_at(conn, [e.seq - 1 for e in deliveries])
+        receipts = [
+            receipt.seq
+            for delivery in deliveries
+            for receipt in before
+            if receipt.seq == delivery.seq - 1 and _is_receipt_of(receipt, delivery)
+        ]
+        return _proof(node, conn, sorted({e.seq for e in about} | set(receipts)))
+
+    return node.read(read)
+
+
+# A message's entries in one proof: its creation, a delivery and an acknowledgement per
+# recipient, reminders and overdue marks; more than this many is not one message's story.
+MAX_PROVEN = 1000
+
+
+def _is_receipt_of(entry: JournalEntry, delivery: JournalEntry) -> bool:
+    """Whether ``entry`` is the envelope delivery whose receipt made ``delivery``: the sender
+    records the receipt of a message's envelope, then the message delivered, together."""
+    if entry.kind != JournalKind.ENVELOPE_DELIVERED:
+        return False
+    data, delivered = json.loads(entry.data), json.loads(delivery.data)
+    return bool(data.get("kind") == "message" and data.get("to") == delivered.get("party"))
+
+
+def _proof(node: Node, conn: Connection, seqs: list[int]) -> dict[str, Any]:
+    entries = read_entries_at(conn, seqs)
+    found = {e.seq for e in entries}
+    missing = [seq for seq in seqs if seq not in found]
+    if missing:
+        raise NotFound(f"the journal holds no entry {missing[0]}")
+    size, note = _proving_checkpoint(conn, max(seqs))
+    read = node_reader(conn)
+    proven = [
+        ProvenEntry(e.seq, e.body(), e.hash, e.sig, tuple(inclusion_proof(e.seq - 1, size, read)))
+        for e in entries
+    ]
+    return make_proof(node.card().model_dump(), note, proven, node.key.sign)
+
+
+def _proving_checkpoint(conn: Connection, seq: int) -> tuple[int, str]:
+    """The checkpoint a proof of entries up to ``seq`` is made against: the largest one a
+    witness cosigned, if it covers them, else the newest; with every cosignature held."""
+    cosigned = read_cosigned_checkpoint(conn, seq)
+    found = cosigned or read_checkpoint_covering(conn, seq)
+    if found is None:
+        raise Conflict(
+            f"no checkpoint covers entry {seq} yet: this journal's entries are signed one by "
+            "one (from before checkpoints) until the node's next commit signs one"
+        )
+    size, note = found
+    return size, note + _cosignature_lines(cosignatures_at(conn, size)).get(size, "")
 
 
 def journal_head(node: Node) -> tuple[int, str]:

@@ -30,7 +30,7 @@ from openline.domain.timeutil import Clock, format_utc
 from openline.keys.notes import sign_checkpoint
 from openline.keys.signing import SigningKey
 from openline.store.prepared import Prepared
-from openline.store.tables import journal, journal_checkpoints
+from openline.store.tables import cosignatures, journal, journal_checkpoints
 
 _COLUMNS = (
     journal.c.seq,
@@ -299,6 +299,16 @@ def read_checkpoint_covering(conn: Connection, seq: int) -> tuple[int, str] | No
     query = select(*_CHECKPOINT_COLUMNS).order_by(journal_checkpoints.c.size.desc()).limit(1)
     row = conn.execute(query).first()
     return (row[0], row[1]) if row is not None and row[0] >= seq else None
+
+
+def read_cosigned_checkpoint(conn: Connection, seq: int) -> tuple[int, str] | None:
+    """The largest checkpoint (tree size, note) a witness cosigned, if it covers entry ``seq``."""
+    size = conn.execute(select(func.max(cosignatures.c.size))).scalar()
+    if size is None or size < seq:
+        return None
+    query = select(*_CHECKPOINT_COLUMNS).where(journal_checkpoints.c.size == size)
+    row = conn.execute(query).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def read_entries_at(conn: Connection, seqs: Sequence[int]) -> list[JournalEntry]:

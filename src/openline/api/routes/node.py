@@ -5,16 +5,28 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from openline import __version__
 from openline.api.deps import LineDep, NodeDep, Operator, requires
-from openline.api.schemas import CardPublic, JournalHead, JournalPage, NodePublic, PeerPublic
+from openline.api.schemas import (
+    CardPublic,
+    JournalHead,
+    JournalPage,
+    JournalProof,
+    NodePublic,
+    PeerPublic,
+)
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import MAX_SEQ, EntryFilter
 from openline.domain.quoting import quote
 from openline.domain.roles import Action
-from openline.services.journal import journal_about_message, journal_head, journal_page
+from openline.services.journal import (
+    journal_about_message,
+    journal_head,
+    journal_page,
+    prove_entry,
+)
 
 MAX_KIND_FILTERS = 40
 MAX_SEARCH_CHARS = 200
@@ -92,6 +104,17 @@ def journal(
         only = EntryFilter(kinds=_kinds(kind, "kind"), hidden=_kinds(hide, "hide"), text=q)
         entries, seq, head_hash = journal_page(node, after, limit, before=before, only=only)
     return JournalPage(entries=entries, head=JournalHead(seq=seq, hash=head_hash))
+
+
+@router.get("/journal/{seq}/proof", response_model=JournalProof, dependencies=requires(Action.READ))
+def journal_proof(
+    node: NodeDep,
+    _operator: Operator,
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ, description="The entry to prove.")],
+) -> JournalProof:
+    """A self-contained proof of one entry, as `openline journal prove` writes it: the entry,
+    its inclusion proof, the checkpoint with every cosignature held, the node's card."""
+    return JournalProof(**prove_entry(node, seq))
 
 
 def _kinds(values: list[str], name: str) -> tuple[str, ...]:
