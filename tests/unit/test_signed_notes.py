@@ -10,6 +10,8 @@ C2SP tlog-cosignature and signed-note specifications.
 from __future__ import annotations
 
 import base64
+import re
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +195,23 @@ def test_a_malformed_checkpoint_is_refused_naming_why(text: str, says: str) -> N
 def test_a_mangled_verifier_key_is_refused(vkey: str) -> None:
     with pytest.raises(NoteError):
         parse_verifier_key(vkey)
+
+
+def test_the_cosigned_checkpoint_shown_in_journal_md_verifies() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "journal.md").read_text("utf-8")
+    (example,) = [
+        block
+        for block in re.findall(r"```\n(.*?)```", text, flags=re.DOTALL)
+        if "/witness " in block and "\n1042\n" in block
+    ]
+    blue = PublicKey.from_base64("GWZftUNm0Fjqymk7s/EMd+Yg9XqdOyTjaCYkhJwwSiE=")
+    red = PublicKey.from_base64("L200rBh5Qms9Xs4mKU1lOBCwHMw0srZdFGWOQC/NttE=")
+    note = parse_note(example)
+    origin = checkpoint_origin("BLUE", blue.to_bytes())
+    assert parse_checkpoint(note.text).origin == origin
+    assert verify_note(note, origin, blue)
+    name = cosigner_name("RED", red.to_bytes())
+    (line,) = note.signatures_by(name, key_id(name, COSIGNATURE_V1, red.to_bytes()))
+    cosignature = Cosignature.from_note_signature(line)
+    assert cosignature.timestamp == 1796601600
+    assert verify_cosignature(note.text, cosignature, name, red)
