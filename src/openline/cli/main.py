@@ -24,6 +24,7 @@ from openline.cli.messages import ack, inbox, send, show
 from openline.cli.node import card, init, serve
 from openline.cli.notify import conflicts, notify
 from openline.cli.peers import peer
+from openline.cli.relay import relay
 from openline.cli.simulate import simulate
 from openline.cli.status import status, templates
 from openline.cli.tak import tak
@@ -87,6 +88,7 @@ for command in (
     init,
     card,
     peer,
+    relay,
     token,
     serve,
     status,

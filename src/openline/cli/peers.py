@@ -14,6 +14,7 @@ from openline.cli.common import (
     opened,
     reported_errors,
 )
+from openline.domain.parties import Peer
 from openline.domain.paths import PeerPath, RelayPath
 
 
@@ -91,6 +92,33 @@ def peer_paths(node_flag: Path | None, words: tuple[str, ...]) -> None:
     party, *specs = words
     with reported_errors(), opened(node_flag) as node:
         changed = replace_direct_paths(node, party, specs)
+    _echo_paths(changed)
+
+
+@peer.command("via")
+@click.option("--node", "node_flag", type=EXISTING_NODE, default=None, help=NODE_HELP)
+@click.argument("words", nargs=-1, metavar="[DIR] PARTY RELAY_PARTY")
+def peer_via(node_flag: Path | None, words: tuple[str, ...]) -> None:
+    """Reach the linked peer PARTY through RELAY_PARTY's node as the last path.
+
+    RELAY_PARTY is a party both ends have linked, whose node allows it (openline relay allow
+    there); it carries the envelopes but cannot read them (bodies are encrypted to PARTY) nor
+    forge them (they are signed). A relay path already there is replaced.
+    """
+    from openline.services.relay import relay_through
+
+    if node_flag is None and len(words) == 3:
+        node_flag = EXISTING_NODE.convert(words[0], None, click.get_current_context())
+        words = words[1:]
+    if node_flag is None or len(words) != 2:
+        raise click.UsageError("give DIR (or --node DIR), PARTY and RELAY_PARTY")
+    party, relay = words
+    with reported_errors(), opened(node_flag) as node:
+        changed = relay_through(node, party, relay)
+    _echo_paths(changed)
+
+
+def _echo_paths(changed: Peer) -> None:
     click.echo(f"paths to {changed.party}, the first preferred:")
     for number, path in enumerate(changed.paths, start=1):
         click.echo(f"  {number}. {_path_text(path)}")

@@ -28,8 +28,10 @@ from openline.domain.timeutil import format_utc, parse_utc
 from openline.keys.signing import PublicKey
 from openline.keys.tls import peer_verification
 from openline.line.escalation import due_alarms, escalate
+from openline.line.forwarder import Forwarder
 from openline.line.loops import kept_running
 from openline.line.paths import Carrier, DirectCarrier
+from openline.line.relay import relay_carrier
 from openline.line.sender import PeerLink
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
@@ -82,6 +84,9 @@ class Line:
         self._http: httpx.AsyncClient | None = None
         self._pinned_http: dict[str, httpx.AsyncClient] = {}  # by pin (docs/security.md)
         self._keys: dict[str, PublicKey] = {}
+        self._peers: dict[str, Peer] = {}  # as last read: a relay path goes by its relay's paths
+        # What this node holds as a relay for others, forwarded (line/forwarder.py).
+        self.forwarder = Forwarder(node, lambda path: self._client_for(path.tls_pin))
 
     @property
     def keys(self) -> Mapping[str, PublicKey]:
@@ -105,6 +110,7 @@ class Line:
         self._spawn(self._check_lines)
         self._spawn(self._check_paths)
         self._spawn(self._escalate)
+        self._spawn(self.forwarder.run)
 
     async def stop(self) -> None:
         self.node.bus.unlisten(self._on_commit)
@@ -140,8 +146,8 @@ class Line:
     def _carrier(self, peer: Peer, path: PeerPath) -> Carrier | None:
         if isinstance(path, DirectPath):
             return DirectCarrier(path, peer.party, self._client_for(path.tls_pin))
-        log.warning("line to %s: %s is not a path this node can use yet", peer.party, path.via)
-        return None
+        relay = self._peers.get(path.relay)
+        return relay_carrier(path, peer.party, relay, lambda via: self._client_for(via.tls_pin))
 
     def snapshot(self) -> list[PeerState]:
         return [self.states[party] for party in sorted(self.states)]
@@ -167,6 +173,7 @@ class Line:
     async def _judge(self) -> None:
         """Read every peer's state, start links for new peers, journal changes of status."""
         observed = await self.node.read_async(_observe)
+        self._peers = {seen.peer.party: seen.peer for seen in observed}
         self._keys = {
             seen.peer.party: self._keys.get(seen.peer.party)
             or PublicKey.from_base64(seen.peer.card.public_key)

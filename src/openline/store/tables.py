@@ -159,6 +159,43 @@ envelopes_in = Table(
     Column("received_at", TIME, nullable=False),
 )
 
+# The pairs of parties this node relays between (``openline relay allow``), each pair once,
+# its two party codes in alphabetical order (docs/line.md#encryption-and-relays).
+relay_pairs = Table(
+    "relay_pairs",
+    metadata,
+    Column("party_a", String(16), primary_key=True),
+    Column("party_b", String(16), primary_key=True),
+    Column("allowed_at", TIME, nullable=False),
+)
+
+# What this node holds as a relay: envelopes one party sent another through it, as they came
+# (their bodies boxed to the addressee: this node cannot open them), with the addressee's
+# receipt once it came back, or why the addressee refused one (then it waits for its sender
+# to send it again).
+relayed = Table(
+    "relayed",
+    metadata,
+    Column("sender", String(16), primary_key=True),
+    Column("addressee", String(16), primary_key=True),
+    Column("link_seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("held_at", TIME, nullable=False),
+    Column("receipt", Text, nullable=True),
+    Column("forwarded_at", TIME, nullable=True),
+    Column("refused", Text, nullable=True),
+    Index(
+        "ix_relayed_waiting",
+        "addressee",
+        "sender",
+        "link_seq",
+        sqlite_where=text("receipt IS NULL"),
+        postgresql_where=text("receipt IS NULL"),
+    ),
+)
+
 # How often each overdue message has been escalated, and when last: the alarm repeats every
 # escalation_repeat_interval until every recipient has acknowledged.
 escalations = Table(

@@ -1,4 +1,6 @@
 """/federation/v1/envelopes: where peers deliver envelopes; signed receipts go back.
+/federation/v1/relay: where a peer hands this node envelopes to relay to another
+(``openline.line.relay``).
 
 No operator token here: every envelope carries its sender's signature, which is what this
 endpoint checks (``openline.line.receiver``). The answer lists, in order, a receipt or a
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -29,13 +33,23 @@ from starlette.types import Scope
 from openline.api import strict_json
 from openline.api.client_address import client_address
 from openline.api.deps import LineDep, NodeDep
-from openline.api.errors import error_response
+from openline.api.errors import ErrorResponse, error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.api.unverified import of_request
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
-from openline.line.receiver import Checked, apply_batch, check_alone, unverified_refusals
+from openline.domain.paths import relay_via
+from openline.domain.quoting import quote
+from openline.line import relay
+from openline.line.receiver import (
+    Checked,
+    Outcome,
+    apply_batch,
+    check_alone,
+    unverified_refusals,
+)
+from openline.line.runner import Line
 from openline.node.assembly import Node
 from openline.node.settings import Settings
 
@@ -47,6 +61,7 @@ MALFORMED = "federation: malformed request"
 TOO_LARGE = "federation: request too large"
 ENVELOPE_REFUSED = "federation: envelope refused, {code}"
 RATE_LIMITED = "federation: over its address's rate limit"
+NOT_RELAYED = "This node does not relay between the sender and the addressee (relay_not_allowed)."
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,75 @@ async def receive_envelopes(
     line: LineDep,
     limits: Annotated[FederationLimits, Depends(get_limits)],
 ) -> Response:
+    taken = await _checked_batch(request, node, line, limits, relaying=False)
+    if isinstance(taken, Response):
+        return taken
+    outcomes = await node.write_async(
+        apply_batch(
+            node,
+            taken.checked,
+            taken.client,
+            unverified_in_full=taken.first_in_full,
+            via=taken.via,
+        )
+    )
+    return _results(outcomes)
+
+
+@router.post(
+    "/relay",
+    summary="Hand this node a batch of signed envelopes to relay to another party",
+    responses={403: {"model": ErrorResponse, "description": NOT_RELAYED}},
+)
+async def relay_envelopes(
+    request: Request,
+    node: NodeDep,
+    line: LineDep,
+    limits: Annotated[FederationLimits, Depends(get_limits)],
+) -> Response:
+    """Held here and forwarded to their addressee; each answered with the addressee's receipt
+    once it is back (waiting for it up to ``relay.RELAY_WAIT_S``), else ``"held": true``: the sender
+    posts again (docs/line.md#encryption-and-relays). 403 when this node does not relay for
+    the pair."""
+    taken = await _checked_batch(request, node, line, limits, relaying=True)
+    if isinstance(taken, Response):
+        return taken
+    checked, client = taken.checked, taken.client
+    refused = await node.read_async(lambda conn: relay.not_allowed(conn, node, checked))
+    if refused is not None:
+        await node.write_async(relay.journal_not_allowed(checked, refused, client))
+        return error_response(403, refused.code, refused.reason, field="envelopes")
+    outcomes = await node.write_async(
+        relay.hold_batch(node, checked, client, unverified_in_full=taken.first_in_full)
+    )
+    deadline = asyncio.get_running_loop().time() + relay.RELAY_WAIT_S
+    while any(outcome.held for outcome in outcomes):
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            break
+        await line.forwarder.wait_for_receipts(left)
+        outcomes = await node.read_async(partial(relay.answers, outcomes=outcomes, checked=checked))
+    return _results(outcomes)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    checked: list[Checked]
+    client: str | None
+    first_in_full: bool  # whether the first refusal no peer's key verified is journaled in full
+    via: str | None  # the relay that carried the batch, as it names itself (None: its sender)
+
+
+async def _checked_batch(
+    request: Request,
+    node: Node,
+    line: Line,
+    limits: FederationLimits,
+    *,
+    relaying: bool,
+) -> _Checked | Response:
+    """The batch of the request, each envelope checked alone (``check_alone``), or the
+    response that refuses the request (413, 429, 422)."""
     client = client_address(request.scope)
     keys = line.keys
     try:
@@ -90,22 +174,15 @@ async def receive_envelopes(
         payload = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"the body is not JSON: {exc}"
-    envelopes = await _envelopes(payload, problem, request.scope)
+    envelopes, via = await _envelopes(payload, problem, keys, request.scope)
     # A few envelopes are checked here (a signature is 40 us); a big batch on a worker thread,
     # so the event loop keeps serving operators meanwhile.
-    if len(envelopes) <= INLINE_CHECK_MAX:
-        checked = check_alone(node, envelopes, keys)
-    else:
-        checked = await asyncio.to_thread(check_alone, node, envelopes, keys)
+    check = partial(check_alone, node, envelopes, keys, relaying=relaying)
+    checked = check() if len(envelopes) <= INLINE_CHECK_MAX else await asyncio.to_thread(check)
     limited = await _peer_rate_limited(limits, node, client, checked, request.scope)
     if limited is not None:
         return limited
-    first_in_full = tally_unverified(request.scope, client, checked)
-    outcomes = await node.write_async(
-        apply_batch(node, checked, client, unverified_in_full=first_in_full)
-    )
-    body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
-    return Response(body, media_type="application/json")
+    return _Checked(checked, client, tally_unverified(request.scope, client, checked), via)
 
 
 def tally_unverified(scope: Scope, client: str | None, checked: list[Checked]) -> bool:
@@ -117,6 +194,11 @@ def tally_unverified(scope: Scope, client: str | None, checked: list[Checked]) -
         for refused in unverified_refusals(checked)
     ]
     return bool(in_full) and in_full[0]
+
+
+def _results(outcomes: list[Outcome]) -> Response:
+    body = json.dumps({"results": [o.to_json() for o in outcomes]}, ensure_ascii=False)
+    return Response(body, media_type="application/json")
 
 
 async def _peer_rate_limited(
@@ -180,15 +262,24 @@ async def journal_too_large(scope: Scope, limit: int) -> None:
     await of_request(scope).journal(client, TOO_LARGE, kind, event)
 
 
-async def _envelopes(payload: object, problem: str | None, scope: Scope) -> list[object]:
+async def _envelopes(
+    payload: object, problem: str | None, peers: Mapping[str, object], scope: Scope
+) -> tuple[list[object], str | None]:
+    """The batch's envelopes, and the ``via`` of a relay that names itself (``"relay"``: a
+    peer of this node); a 422, journaled, for anything else."""
     if problem is None:
         envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
+        relayed_by = payload.get("relay") if isinstance(payload, dict) else None
         if not isinstance(envelopes, list) or not envelopes:
             problem = 'expected {"envelopes": [...]} with at least one envelope'
         elif len(envelopes) > MAX_BATCH:
             problem = f"{len(envelopes)} envelopes in one batch, over the limit of {MAX_BATCH}"
+        elif relayed_by is not None and (
+            not isinstance(relayed_by, str) or relayed_by not in peers
+        ):
+            problem = f"relay {quote(relayed_by, 40)} is not a peer of this node"
         else:
-            return envelopes
+            return envelopes, relay_via(relayed_by) if relayed_by is not None else None
     client = client_address(scope)
     event = {"reason": problem, "client": client}
     kind = JournalKind.SECURITY_FEDERATION_MALFORMED
