@@ -22,12 +22,12 @@ from openline.interop.notam import (
     parse_notam,
     split_notams,
 )
+from openline.interop.notam_areas import footprints
 from openline.interop.notam_drafts import (
     NotamAction,
     action,
     altitudes,
     drafts,
-    footprints,
     limit_m,
     windows,
 )

@@ -13,9 +13,14 @@ from fractions import Fraction
 import pytest
 
 from openline.domain.polygons import great_circle_m
-from openline.geo.geodesy import inverse
+from openline.domain.volumes import Circle, Limits, parse_volume
+from openline.geo.footprints import distance_m
+from openline.geo.geodesy import forward, inverse
+from openline.geo.shapes import Shape
 from openline.interop.notam import NotamError, parse_notam, split_notams
+from openline.interop.notam_areas import NotamSettings
 from openline.interop.notam_drafts import UNL_M, action, altitudes, windows
+from openline.interop.notam_text import NM_M
 from tests.support.notams import numbered
 
 
@@ -204,3 +209,36 @@ def test_a_coordinate_broken_by_a_line_break_is_read_whole() -> None:
 def test_an_area_bounded_by_named_points_is_refused_naming_the_point() -> None:
     with pytest.raises(NotamError, match=r"'GURIN' after 'N220216E1130000' is a named point"):
         action(parse_notam(numbered("international", "A2400/21")))
+
+
+def test_a_circle_within_the_nodes_notam_max_circle_km_is_read_as_sectors_that_cover_it() -> None:
+    raw = numbered("international", "A0043/21").replace(
+        "E) A TEMPORARY", "E) WI 600NM RADIUS OF 370000N0890000E A TEMPORARY"
+    )
+    settings = NotamSettings(max_circle_m=2_000_000.0)
+    done = action(parse_notam(raw), settings=settings)
+    radius = 600 * NM_M
+    sectors = [
+        parse_volume(v, index=i, limits=Limits()).footprint
+        for i, v in enumerate(done.drafts[0]["volumes"])
+        if v["time_start"] == "2021-01-11T02:50:00.000Z"
+        and v.get("geometry", {}).get("coordinates", [[None]])[0][0] == [89.0, 37.0]
+    ]
+    assert len(sectors) == 5  # each within a volume's 1,000,000 km², the rules accept them all
+    assert any("a circle of 1111.2 km radius is over the 1000 km" in w for w in done.warnings)
+    centre = (dms(89, 0), dms(37, 0))
+    shapes = [Shape.of(s) for s in sectors]
+    for azimuth in range(0, 360, 5):  # the circle's edge is inside the sectors
+        lon, lat, _ = forward(centre[0], centre[1], azimuth, radius - 1.0)
+        edge = Shape.of(Circle(lat=float(lat[0]), lon=float(lon[0]), radius_m=0.5))
+        assert min(distance_m(edge, s) for s in shapes) == 0.0, azimuth
+    corners = [p for s in sectors for p in s.rings[0]]
+    farthest = max(geodesic_m(list(centre), list(p)) for p in corners)
+    assert radius < farthest < radius * 1.01  # and they reach little beyond it
+
+
+def test_unl_is_read_as_the_nodes_notam_unlimited_m() -> None:
+    notam = parse_notam(numbered("international", "A0043/21"))
+    settings = NotamSettings(unlimited_m=60_000.0)
+    volumes = action(notam, settings=settings).drafts[0]["volumes"]
+    assert {v["altitude_upper_m"] for v in volumes} == {60_000.0}

@@ -16,7 +16,15 @@ from typing import Any
 from openline.domain.errors import InvalidInput
 from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
-from openline.interop import f3548, geojson, geozones, notam, notam_drafts, notam_write
+from openline.interop import (
+    f3548,
+    geojson,
+    geozones,
+    notam,
+    notam_areas,
+    notam_drafts,
+    notam_write,
+)
 from openline.interop.plans import (
     Draft,
     ImportPlan,
@@ -47,6 +55,7 @@ def read_plan(
     now: datetime,
     limits: Limits | None = None,
     ed318_schema: geozones.SchemaFolder | None = None,
+    notam_settings: notam_areas.NotamSettings | None = None,
 ) -> ImportPlan:
     """What the file asks of a node. An error in a record is reported in the plan and the other
     records go on; a file that cannot be read at all raises ``InvalidInput``, and so does an
@@ -57,7 +66,7 @@ def read_plan(
         schema = ed318_schema or geozones.SchemaFolder(None, "an ED-318 schema folder")
         schema.validator()  # refused before the file is read: the file is not at fault
     if name == "notam":
-        return notam_plan(text, limits=limits)
+        return notam_plan(text, limits=limits, settings=notam_settings)
     document = _document(name, text)
     if name == "geojson":
         return geojson_plan(document, limits=limits)
@@ -89,16 +98,18 @@ def _document(name: str, text: str) -> Any:
     return document
 
 
-def notam_plan(text: str, *, limits: Limits) -> ImportPlan:
+def notam_plan(
+    text: str, *, limits: Limits, settings: notam_areas.NotamSettings | None = None
+) -> ImportPlan:
     """Every NOTAM of the file; each keeps its number, keyed by its office, as the
-    notifications' reference."""
+    notifications' reference. ``settings``: what the node accepts beyond a volume's limits."""
     out = ImportPlan()
     for index, piece in enumerate(notam.split_notams(text)):
         number = notam.number_of(piece)
         item = f"NOTAM {number}" if number else f"NOTAM {index + 1} of the file"
         try:
             parsed = notam.parse_notam(piece)
-            act = notam_drafts.action(parsed, limits=limits)
+            act = notam_drafts.action(parsed, limits=limits, settings=settings)
         except notam.NotamError as error:
             out.errors.append(RecordError(item, error.message, excerpt(piece), error.field))
             continue

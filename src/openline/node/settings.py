@@ -207,6 +207,21 @@ class Settings(BaseModel):
         description="Folder holding EUROCONTROL's ED-318 JSON schema (Schema_GeoZones.json and "
         "the files it refers to); empty: ED-318 imports are refused.",
     )
+    # NOTAM imports beyond a volume's own limits (docs/interop.md#areas-e).
+    notam_max_circle_km: float = Field(
+        1000.0,
+        ge=1000.0,
+        le=5000.0,
+        description="Largest circle radius (km) a NOTAM import accepts: one over a volume's "
+        "1,000 km is read as polygons round its centre that cover it, with a warning.",
+    )
+    notam_unlimited_m: float = Field(
+        30449.52,
+        ge=1000.0,
+        le=100_000.0,
+        description="The height (m) a NOTAM's UNL, and its Q-line's 999, is imported as: "
+        "FL999 by default.",
+    )
 
     # The console's base map (docs/console.md#map-tiles): relative to the node directory.
     map_tiles_dir: str = Field(

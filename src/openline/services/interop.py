@@ -27,6 +27,7 @@ from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.notifications import Notification, Status
 from openline.interop import formats
 from openline.interop.geozones import SchemaFolder
+from openline.interop.notam_areas import NotamSettings
 from openline.interop.plans import Action, ImportPlan, ImportRecord, RecordError
 from openline.node.assembly import Node
 from openline.node.settings import Settings, env_name
@@ -100,25 +101,45 @@ def ed318_schema(settings: Settings, directory: Path) -> SchemaFolder:
     return SchemaFolder(directory / folder if folder else None, SCHEMA_SETTING)
 
 
+def notam_settings(settings: Settings) -> NotamSettings:
+    """What a node's settings accept of a NOTAM beyond a volume's own limits."""
+    return NotamSettings(
+        max_circle_m=settings.notam_max_circle_km * 1000.0,
+        unlimited_m=settings.notam_unlimited_m,
+    )
+
+
 def read_plan(node: Node, format_name: str, data: bytes | str) -> ImportPlan:
     """The plan of a file, with the notification limits the API applies and the node's ED-318
-    schema."""
+    schema and NOTAM settings."""
     return formats.read_plan(
         format_name,
         _text(data),
         now=node.clock(),
         limits=notifications.LIMITS,
         ed318_schema=ed318_schema(node.settings, node.directory.path),
+        notam_settings=notam_settings(node.settings),
     )
 
 
 def dry_run(
-    format_name: str, data: bytes | str, *, now: datetime, ed318_schema: SchemaFolder | None
+    format_name: str,
+    data: bytes | str,
+    *,
+    now: datetime,
+    ed318_schema: SchemaFolder | None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The plan of a file as a GeoJSON FeatureCollection (its failed records under
-    ``errors``); nothing is stored, no node is needed (an ED-318 file needs ``ed318_schema``)."""
+    ``errors``); nothing is stored, no node is needed (an ED-318 file needs ``ed318_schema``;
+    a node's ``settings`` give its NOTAM settings, else the defaults)."""
     plan = formats.read_plan(
-        format_name, _text(data), now=now, limits=notifications.LIMITS, ed318_schema=ed318_schema
+        format_name,
+        _text(data),
+        now=now,
+        limits=notifications.LIMITS,
+        ed318_schema=ed318_schema,
+        notam_settings=notam_settings(settings) if settings else None,
     )
     return formats.dry_run(plan)
 

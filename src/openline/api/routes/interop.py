@@ -47,7 +47,12 @@ async def import_file(
     if dry_run:
         schema = service.ed318_schema(node.settings, node.directory.path)
         return await asyncio.to_thread(
-            service.dry_run, format_name, data, now=node.clock(), ed318_schema=schema
+            service.dry_run,
+            format_name,
+            data,
+            now=node.clock(),
+            ed318_schema=schema,
+            settings=node.settings,
         )
     report = await service.import_file(node, format_name, data, operator)
     return report.to_json()
