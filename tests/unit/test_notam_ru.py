@@ -16,7 +16,7 @@ import pytest
 from openline.domain.notifications import parse_notification_draft
 from openline.domain.volumes import Limits
 from openline.interop.formats import notam_plan
-from openline.interop.notam import FL_M, NotamError, parse_notam
+from openline.interop.notam import FL_M, NotamError, parse_notam, split_notams
 from openline.interop.notam_drafts import action, altitudes, windows
 from openline.interop.notam_text import NM_M
 from openline.interop.plans import Action
@@ -263,3 +263,26 @@ def test_the_title_keeps_the_russian_text_and_an_english_node_names_the_kind_of_
     assert json.loads(english.read_text())[f"kind.{body['kind']}"] == "Danger area"
     firing = russian("СТРЕЛЬБЫ ОКРУЖНОСТЬ РАДИУС 2КМ ЦЕНТР 551000С0372000В.")
     assert action(parse_notam(firing)).drafts[0]["kind"] == "firing"
+
+
+def test_a_notam_in_parts_numbered_after_its_number_is_read_as_one() -> None:
+    def part(letter: str, e: str, tail: str = "") -> str:
+        return (
+            f"(К0336/22{letter}02 НОТАМН\nЩ)УУВЖ/ЩРТЦА/ИЖ/БО/В/000/100/5515С03730В005\n"
+            f"А)УУВЖ Б)2404010600 Ц)2404052100\nЕ){e}{tail})"
+        )
+
+    first = part(
+        "А", "ЗАПРЕЩЕНО ИСПОЛЬЗОВАНИЕ ВОЗДУШНОГО ПРОСТРАНСТВА:\n1. РАЙОН: 551512С0373015В-"
+    )
+    second = part(
+        "Б", "551512С0374015В-550512С0374015В-551512С0373015В.", "\nФ)ПОВЕРХНОСТЬ Г)ЭШ100"
+    )
+    (whole,) = split_notams(f"{first}\n{second}")
+    notam = parse_notam(whole)
+    assert str(notam.id) == "К0336/22"
+    (area,) = volumes(whole)
+    assert len(area["geometry"]["coordinates"][0]) == 4  # the chain across the two parts
+    assert area["altitude_upper_m"] == 100 * FL_M  # part 2's Г)
+    with pytest.raises(NotamError, match="PART 2 OF 2 is missing"):
+        parse_notam(split_notams(first)[0])

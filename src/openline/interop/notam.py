@@ -10,8 +10,8 @@ FeatureCollection, in ``interop.formats``. docs/interop.md lists what is read an
 made (PERM horizon, UNL ceiling, AGL).
 """
 
-# Russian words are written in Cyrillic on purpose (RUF001 and RUF002 warn of Cyrillic look-alikes).
-# ruff: noqa: RUF001, RUF002
+# Russian words are in Cyrillic on purpose (RUF001, RUF002, RUF003 warn of Cyrillic look-alikes).
+# ruff: noqa: RUF001, RUF002, RUF003
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from openline.domain.errors import InvalidInput
-from openline.interop.notam_ru import RUSSIAN
+from openline.interop.notam_ru import RUSSIAN, TELEGRAPH
 from openline.interop.notam_text import FT_M, angle
 from openline.interop.notam_words import ICAO, ITEMS, Vocabulary
 
@@ -30,8 +30,13 @@ FL_M = 100 * FT_M
 
 _NUMBER = r"[A-ZА-ЯЁ]?\d{1,5}/\d{2,3}"
 _TYPE = r"NOTAM[NRC]|НОТАМ[НЗРОЦ]"
-_HEADER = re.compile(rf"^\(?\s*(?P<id>{_NUMBER})\s+(?P<type>{_TYPE})(?:\s+(?P<ref>{_NUMBER}))?")
-_START = re.compile(rf"^\s*\(?\s*{_NUMBER}\s+(?:{_TYPE})(?!\w)", re.MULTILINE)
+# A part of a multi-part NOTAM may follow its number: a letter, the part (A, B, C... or in the
+# Russian telegraph alphabet А, Б, Ц...), and how many parts: ``У0336/22Б04`` is part 2 of 4.
+_PART_OF = r"(?P<part>[A-ZА-Я])(?P<parts>\d{2})"
+_HEADER = re.compile(
+    rf"^\(?\s*(?P<id>{_NUMBER})(?:{_PART_OF})?\s+(?P<type>{_TYPE})(?:\s+(?P<ref>{_NUMBER}))?"
+)
+_START = re.compile(rf"^\s*\(?\s*{_NUMBER}(?:[A-ZА-Я]\d{{2}})?\s+(?:{_TYPE})(?!\w)", re.MULTILINE)
 _RUSSIAN = re.compile(r"НОТАМ[НЗРОЦ]|(?:^|\s)[ЩЕ]\)")
 _PART = re.compile(r"^\s*PART\s+(\d{1,2})\s+OF\s+(\d{1,2})\b\s*")  # E) begins with it
 _PART_IN_A = re.compile(r"\s*\bPART\s+(\d{1,2})\s+OF\s+(\d{1,2})\b")  # or A) ends with it
@@ -283,24 +288,35 @@ class MissingParts(str):
 
 
 def join_parts(pieces: list[str]) -> list[str]:
-    """The NOTAMs of a file with each multi-part NOTAM (E) beginning ``PART n OF m``) made one:
-    part 1's items up to E), every part's E) in order, the last part's F) and G). A part missing
-    is reported as an error of that NOTAM when it is read."""
+    """The NOTAMs of a file with each multi-part NOTAM (``PART n OF m`` at the end of A) or the
+    start of E), or a part after the number: ``У0336/22Б04``) made one: part 1's items up to E),
+    every part's E) in order, the last part's F) and G). A part missing is reported as an error
+    of that NOTAM when it is read."""
     out: list[str] = []
     parts: dict[str, dict[int, str]] = {}
     counts: dict[str, int] = {}
     for piece in pieces:
         number = number_of(piece)
-        items = _items(_unwrapped(piece), vocabulary_of(piece))
-        part = _PART_IN_A.search(items.get("A", "")) or _PART.match(items.get("E", ""))
+        part = _part_of(piece)
         if number is None or part is None:
             out.append(piece)
             continue
         if number not in parts:
             out.append(number)  # its place in the file, filled in below
-        parts.setdefault(number, {})[int(part.group(1))] = piece
-        counts[number] = int(part.group(2))
+        parts.setdefault(number, {})[part[0]] = piece
+        counts[number] = part[1]
     return [_joined(parts[p], counts[p]) if p in parts else p for p in out]
+
+
+def _part_of(piece: str) -> tuple[int, int] | None:
+    """Which part of how many ``piece`` is, if it is one."""
+    header = _HEADER.match(piece.strip())
+    if header and header.group("part"):
+        letter = header.group("part").translate(TELEGRAPH)
+        return ord(letter) - ord("A") + 1, int(header.group("parts"))
+    items = _items(_unwrapped(piece), vocabulary_of(piece))
+    part = _PART_IN_A.search(items.get("A", "")) or _PART.match(items.get("E", ""))
+    return (int(part.group(1)), int(part.group(2))) if part else None
 
 
 def _unwrapped(piece: str) -> str:

@@ -27,7 +27,7 @@ from openline.interop.notam_words import Vocabulary
 
 # ICAO's Latin letters in the Russian telegraph alphabet (MTK-2), as Q-codes and location
 # indicators are written in Russian NOTAMs.
-_TELEGRAPH = str.maketrans("АБЦДЕФГХИЙКЛМНОПЩРСТУЖВЬЫЗ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+TELEGRAPH = str.maketrans("АБЦДЕФГХИЙКЛМНОПЩРСТУЖВЬЫЗ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _HEMISPHERES = str.maketrans("СЮВЗ", "NSEW")
 _DIGITS = r"\d{4}(?:\d{2}(?:[.,]\d+)?)?"
 _LON_DIGITS = r"\d{5}(?:\d{2}(?:[.,]\d+)?)?"
@@ -151,12 +151,12 @@ def qline(text: str) -> str:
             + position.group(4).translate(_HEMISPHERES)
             + (position.group(5) or "")
         )
-    return "/".join([*(f.upper().translate(_TELEGRAPH) for f in letters), where])
+    return "/".join([*(f.upper().translate(TELEGRAPH) for f in letters), where])
 
 
 def locations(text: str) -> str:
     """A): ``УУВЖ`` is UUWV."""
-    return text.upper().translate(_TELEGRAPH)
+    return text.upper().translate(TELEGRAPH)
 
 
 def until(text: str) -> str:
