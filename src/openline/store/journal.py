@@ -151,8 +151,8 @@ def iter_all_entries(
         if not rows:
             return
         for row in rows:
-            entry = JournalEntry(row[0], *(_lenient(value) for value in row[1:8]))
-            yield replace(entry, tree=_tree(row[8])) if with_tree else entry
+            entry = JournalEntry(row[0], *(_lenient(value) for value in row[1:7]))
+            yield replace(entry, tree=_tree(row[7])) if with_tree else entry
         after = rows[-1][0]
 
 
