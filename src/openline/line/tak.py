@@ -36,6 +36,7 @@ from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.notifications import Notification
 from openline.domain.timeutil import system_clock
+from openline.domain.tracks import Approach, OpenWarning, TrackReport
 from openline.interop import cot, cot_in
 from openline.line.loops import kept_running
 from openline.node.assembly import Node
@@ -140,17 +141,19 @@ async def check(settings: Settings, directory: Path) -> str:
             "(not every TAK server answers a ping)"
         )
     except OSError as exc:  # ConnectionError, ssl.SSLError
-        answer = reason = f" ({exc})"
-    else:
-        reason = ""
+        raise _closed(settings, f" ({exc})") from None
     finally:
         await close(sender)
-    if answer is None or reason:
-        raise ConnectionError(
-            f"TAK server {settings.tak_url}: it closed the connection after the ping{reason}; "
-            "does it accept this node's client certificate?"
-        )
+    if answer is None:
+        raise _closed(settings, "")
     return "connected, and it answered a ping"
+
+
+def _closed(settings: Settings, detail: str) -> ConnectionError:
+    return ConnectionError(
+        f"TAK server {settings.tak_url}: it closed the connection after the ping{detail}; "
+        "does it accept this node's client certificate?"
+    )
 
 
 async def close(sender: pytak.TXWorker) -> None:
@@ -285,7 +288,9 @@ class TakBridge:
         events.extend(_conflict_alerts(open_conflicts, live))
         return events
 
-    def _track_events(self, held: list[Any], warnings: list[Any]) -> Iterator[cot.Event]:
+    def _track_events(
+        self, held: list[TrackReport], warnings: list[OpenWarning]
+    ) -> Iterator[cot.Event]:
         party, stale_after = self.node.party, self.node.settings.track_stale_after
         forgotten = time.monotonic() - stale_after - RECONNECT_S
         self.from_tak = {uid: at for uid, at in self.from_tak.items() if at > forgotten}
@@ -295,10 +300,11 @@ class TakBridge:
             if not (own and report.track_id in self.from_tak):
                 yield cot.track_unit(report, own=own, stale_after_s=stale_after)
         for warning in warnings:
-            track = warning.warning.a if hasattr(warning.warning, "a") else warning.warning.track
-            report = reports.get((track.party, track.track_id))
-            if report is not None:
-                yield cot.warning_alert(warning, at=report, stale_after_s=stale_after)
+            found = warning.warning
+            track = found.a if isinstance(found, Approach) else found.track
+            at = reports.get((track.party, track.track_id))
+            if at is not None:  # its track is held (a warning outlives it by a grace)
+                yield cot.warning_alert(warning, at=at, stale_after_s=stale_after)
 
     # --- in -------------------------------------------------------------------------------------
 
