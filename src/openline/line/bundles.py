@@ -34,6 +34,7 @@ from openline.store.line import Outgoing
 from openline.store.writer import Operation, UnitOfWork
 
 BAD_RECEIPT = "bad_receipt"
+EVERY = 2**62  # the waiting envelopes a bundle's receipts are checked against: all of them
 
 
 class BundleRefused(InvalidInput):
@@ -140,7 +141,7 @@ def _receipts(
     passed over (the network or an earlier bundle brought them)."""
     if not values:
         return []
-    waiting = {o.link_seq: o for o in node.read(lambda c: store.waiting(c, party, limit=10**9))}
+    waiting = {o.link_seq: o for o in node.read(lambda c: store.waiting(c, party, limit=EVERY))}
     checked = []
     for value in values:
         seq = value.get("link_seq") if isinstance(value, dict) else None
