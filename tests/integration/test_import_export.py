@@ -231,6 +231,7 @@ def test_openline_import_and_export_work_against_a_running_node(
     imported = run_openline("import", "notam", file, "--node", running_node.directory)
     zone = run_openline("import", "ed318", circle, "--node", running_node.directory)
     exported = run_openline("export", "geojson", "--node", running_node.directory)
+    as_notams = run_openline("export", "notam", "--node", running_node.directory)
 
     assert imported.returncode == 1
     assert "created ntf_" in imported.stdout
@@ -239,8 +240,25 @@ def test_openline_import_and_export_work_against_a_running_node(
     assert zone.returncode == 0, zone.stderr
     assert "1 records: 1 notifications created" in zone.stdout
     assert exported.returncode == 0, exported.stderr
-    references = [f["properties"]["reference"] for f in json.loads(exported.stdout)["features"]]
+    features = json.loads(exported.stdout)["features"]
+    references = [f["properties"]["reference"] for f in features]
     assert sorted(references) == ["ABC1234", "LCCC A1234/26"]
+    # the NOTAM text, read back by a dry run, gives the same volumes
+    assert as_notams.returncode == 0, as_notams.stderr
+    assert as_notams.stdout.startswith("(A0001/")
+    (tmp_path / "out.txt").write_text(as_notams.stdout, encoding="utf-8")
+    again = run_openline("import", "notam", tmp_path / "out.txt", "--dry-run")
+    assert again.returncode == 0, again.stderr
+    assert sorted(map(volume_of, json.loads(again.stdout)["features"])) == sorted(
+        map(volume_of, features)
+    )
+
+
+def volume_of(feature: dict[str, Any]) -> str:
+    """A GeoJSON feature's volume: its shape, radius, limits and window."""
+    props = feature["properties"]
+    names = ("radius_m", "altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
+    return json.dumps([feature["geometry"], *(props.get(n) for n in names)])
 
 
 @needs_shared_data()
