@@ -114,6 +114,7 @@ bench: install bench-packages
 	$(BIN)/python bench/line_bench.py --database postgresql
 	$(BIN)/python bench/bundle_bench.py
 	$(BIN)/python bench/paths_bench.py
+	$(BIN)/python bench/relay_bench.py
 	$(BIN)/python bench/proximity_bench.py
 	$(BIN)/python bench/deconfliction_bench.py
 
