@@ -6,7 +6,8 @@ proof from the last one that peer cosigned (``offer_checkpoint``). The peer, as 
 checks the node's signature and the proof against the checkpoint it holds, cosigns and sends
 the cosignature back (``apply_checkpoint``), or, for a checkpoint not consistent with one it
 cosigned, refuses it: a security event in its journal, raised as an alarm on its console. The
-node keeps each cosignature it receives (``apply_cosignature``), which its proofs then show.
+node keeps each cosignature it receives (``apply_cosignature``), which its proofs and its
+verification then show beside the checkpoint (``services/journal.py``).
 Every peer is a witness; a third party's node (a neutral liaison) becomes one when both
 parties link it as a peer.
 """
@@ -153,14 +154,12 @@ def apply_cosignature(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         raise InvalidInput(
             f"cosignature: not {envelope.sender}'s cosignature of this checkpoint ({name})"
         )
-    held = _held(reply, envelope.sender, node)
-    if not store.insert_cosignature(uow.conn, held):
-        return  # kept already: a witness answering with the checkpoint it holds
-    if not store.attach_cosignature(uow.conn, held.size, held.checkpoint, held.cosignature):
+    if not store.holds_checkpoint(uow.conn, reply.checkpoint.size, reply.note.text):
         raise InvalidInput(
-            f"cosignature: this node's checkpoint of {held.size} entries is not the one "
-            f"{envelope.sender} cosigned"
+            f"cosignature: this node's checkpoint of {reply.checkpoint.size} entries is not "
+            f"the one {envelope.sender} cosigned"
         )
+    store.insert_cosignature(uow.conn, _held(reply, envelope.sender, node))
 
 
 def _held(reply: Reply, peer: str, node: Node) -> store.Held:

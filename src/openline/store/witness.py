@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from openline.store.tables import cosignatures, journal_checkpoints, witnessed_checkpoints
 
@@ -59,15 +59,11 @@ def insert_cosignature(conn: Connection, held: Held) -> bool:
     return exists is None
 
 
-def attach_cosignature(conn: Connection, size: int, text: str, line: str) -> bool:
-    """Add a cosignature line to this node's checkpoint of ``size`` entries, if that
-    checkpoint's note text is ``text``: the checkpoint then shows it as its proofs do."""
+def holds_checkpoint(conn: Connection, size: int, text: str) -> bool:
+    """Whether this node's checkpoint of ``size`` entries has the note text ``text``."""
     t = journal_checkpoints
     note = conn.execute(select(t.c.note).where(t.c.size == size)).scalar()
-    if note is None or not note.startswith(text + "\n"):
-        return False
-    conn.execute(update(t).where(t.c.size == size).values(note=note + line))
-    return True
+    return note is not None and note.startswith(text + "\n")
 
 
 def cosigned_size(conn: Connection, peer: str) -> int:
