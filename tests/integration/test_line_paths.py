@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 
 from openline.domain.timeutil import format_utc
-from openline.line.sender import MAX_BACKOFF_S
+from openline.line.sender import MAX_BACKOFF_S, MIN_CHECK_TIMEOUT_S
 from openline.node.assembly import Node
 from openline.services.paths import replace_direct_paths
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.support.faults import journal, link_through
 from tests.support.nodes import make_node_dir
-from tests.support.operator import assert_flash_gets_through, get
+from tests.support.operator import assert_flash_gets_through, get, send, state
 from tests.support.ports import free_port
 from tests.support.processes import Pair, start_node
 from tests.support.streams import Stream, assert_line_intact, finish, wait_until_sent
@@ -51,10 +51,10 @@ class TwoPaths:
     to_red: list[FaultProxy]  # BLUE's paths to RED, the preferred first
     to_blue: list[FaultProxy]
 
-    def cut(self, path: int) -> str:
+    def cut(self, path: int, how: dict[Fault, float] = CUT) -> str:
         """Cut path ``path`` (0 or 1) both ways; when, as the journals write instants."""
         for proxy in (self.to_red[path], self.to_blue[path]):
-            proxy.set_weights(CUT)
+            proxy.set_weights(how)
         return format_utc(datetime.now(UTC))
 
     def restore(self, path: int) -> None:
@@ -212,3 +212,29 @@ def event_of(node: Any, kind: str, data: dict[str, Any]) -> dict[str, Any] | Non
                 if frame["data"] == data:
                     return frame
     return None
+
+
+def test_a_path_that_hangs_is_left_for_the_backup_within_an_interval_and_a_check(
+    two_paths: TwoPaths,
+):
+    blue, red = two_paths.pair.blue, two_paths.pair.red
+    via = [proxy.url for proxy in two_paths.to_red]
+    wait_for_line(blue, "RED", "up", ["up", "up"], "both paths to RED checked up")
+
+    cut_at = two_paths.cut(0, {Fault.HANG: 1.0})  # requests held, connections left open
+    message = send(blue, ["RED"], "through a link gone silent")
+    wait_for(lambda: state(blue, message["id"]) == "delivered", what="the message's delivery")
+
+    delivered = [e for e in journal(blue) if e["kind"] == "envelope.delivered"]
+    # (a batch already answered on path 1 as it was cut may still be receipted by it)
+    first_by_backup = min(
+        e["at"] for e in delivered if e["at"] > cut_at and e["data"]["via"] == via[1]
+    )
+    took_s = _seconds(first_by_backup) - _seconds(cut_at)
+    # The next check finds path 1 down (its resend unanswered within the check's timeout), and
+    # the batch waiting on it goes by path 2; a second's slack for a busy machine.
+    assert took_s <= INTERVAL_S + MIN_CHECK_TIMEOUT_S + 1.0, f"left after {took_s:.2f} s"
+    line = line_to(blue, "RED")
+    assert path_statuses(line) == ["down", "up"]
+    assert "does not answer" in line["paths"][0]["problem"]
+    assert_flash_gets_through(blue, red, "RED")

@@ -11,7 +11,9 @@ some of them the ways a real network does:
   at the same time as the original;
 - ``truncate``: forwards only the first part of the request, then closes both sides;
 - ``reorder``: holds the request back and closes the sender's connection, so that the sender
-  retries; the held request goes to the peer after the next one has been answered.
+  retries; the held request goes to the peer after the next one has been answered;
+- ``hang``: holds the request, never forwarded, and the sender's connection open, until the
+  proxy stops: a link that went silent without closing.
 
 It understands just enough HTTP to find where a request and an answer end (``Content-Length``,
 or a chunked answer), which is all the line between nodes uses. It runs on its own thread and
@@ -40,6 +42,7 @@ class Fault(StrEnum):
     DUPLICATE = "duplicate"
     TRUNCATE = "truncate"
     REORDER = "reorder"
+    HANG = "hang"
 
 
 class _Closed(Exception):
@@ -168,6 +171,8 @@ class FaultProxy:
         if fault is Fault.TRUNCATE:
             await self._truncate(request)
             return False
+        if fault is Fault.HANG:
+            await asyncio.Event().wait()  # until the proxy stops and cancels this connection
         if fault is Fault.DROP and self._random.random() < 0.5:
             return False  # dropped before it reached the peer
         if fault is Fault.DELAY:

@@ -13,7 +13,8 @@ the running line, which journals each change (``line.path_status``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -86,6 +87,10 @@ class PathState:
     status: PathStatus = PathStatus.UNKNOWN
     checked_at: str | None = None  # the last delivery or check on it, either way
     problem: str | None = None  # why it is down, in words
+    in_flight: bool = False  # a batch is on its way by it
+    # Set when its check finds it down while a batch is in flight by it and another path is
+    # up: the sender then leaves that batch for the other path instead of waiting it out.
+    abandon: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
 
     @property
     def via(self) -> str:

@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500
 FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 2.0
-MIN_CHECK_TIMEOUT_S = 2.0
+# A path check waits for the peer's answer this long: the interval, within 2 s to 10 s (one
+# envelope answered from the peer's table; a path slower than that is as good as down).
+MIN_CHECK_TIMEOUT_S, MAX_CHECK_TIMEOUT_S = 2.0, 10.0
 
 
 class DeliveryFailed(Exception):
@@ -114,7 +116,7 @@ class PeerLink:
         for index in sending_order([path.status for path in self.paths]):
             path = self.paths[index]
             try:
-                results = await path.carrier.post(body)
+                results = await self._post(path, body)
             except PathFailed as exc:
                 path.found(self._now(), problem=str(exc))
                 failures.append(str(exc))
@@ -124,6 +126,25 @@ class PeerLink:
             await self._take_results(batch, results, path.via)
             return
         raise DeliveryFailed("; ".join(failures))
+
+    async def _post(self, path: PathState, body: bytes) -> object:
+        """The results of ``body`` by ``path``, or PathFailed: when it fails, or when its check
+        finds it down while the batch is on its way and another path is up (a path that
+        hangs is left for a backup within a check, not after the client's 30 s timeout)."""
+        path.abandon.clear()
+        path.in_flight = True
+        post = asyncio.ensure_future(path.carrier.post(body))
+        abandoned = asyncio.ensure_future(path.abandon.wait())
+        try:
+            done, _ = await asyncio.wait({post, abandoned}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            path.in_flight = False
+            abandoned.cancel()
+            if not post.done():
+                post.cancel()  # left for another path, or the node is stopping
+        if post not in done:
+            raise PathFailed(f"{path.problem} (the batch on its way there is left)")
+        return post.result()
 
     async def _take_results(self, batch: list[Outgoing], results: object, via: str) -> None:
         receipts, refusal = await asyncio.to_thread(self._check_results, batch, results)
@@ -136,25 +157,37 @@ class PeerLink:
             raise DeliveryFailed(refusal)
 
     async def check_paths(self, interval_s: float) -> None:
-        """Check each path that carried nothing in the last ``interval_s``: post again by it
-        the last envelope the peer receipted, which the peer answers with the receipt it gave,
-        signed, applying and journaling nothing. So a path is up only when the peer's own node
-        answered on it. Before any envelope is receipted, the deliveries are the checks."""
+        """Check each path that carried nothing in the last ``interval_s``, or that a batch is
+        on its way by: post again by it the last envelope the peer receipted, which the peer
+        answers with the receipt it gave, signed, applying and journaling nothing. So a path
+        is up only when the peer's own node answered on it, and one that hangs is found down
+        within a check's timeout. Before any envelope is receipted, the deliveries are the
+        checks."""
         last = await self.node.read_async(lambda conn: store.last_receipted(conn, self.party))
         if last is None:
             return
-        body = ('{"envelopes":[' + last.envelope + "]}").encode("utf-8")
-        timeout = max(MIN_CHECK_TIMEOUT_S, interval_s)
+        timeout = min(MAX_CHECK_TIMEOUT_S, max(MIN_CHECK_TIMEOUT_S, interval_s))
         since = format_utc(self.node.clock() - timedelta(seconds=interval_s))
-        for path in list(self.paths):
-            if path.status is PathStatus.UP and (path.checked_at or "") >= since:
-                continue  # it carried a batch, or was checked, within the interval
-            try:
-                results = await path.carrier.post(body, timeout=timeout)
-                _, refusal = self._check_results([last], results)  # one receipt: no thread
-            except PathFailed as exc:
-                refusal = str(exc)
-            path.found(self._now(), problem=refusal)
+        due = [
+            path
+            for path in self.paths
+            if path.in_flight or path.status is not PathStatus.UP or (path.checked_at or "") < since
+        ]  # not those that carried a batch, or were checked, within the interval
+        await asyncio.gather(*(self._check(path, last, timeout) for path in due))
+
+    async def _check(self, path: PathState, last: Outgoing, timeout: float) -> None:
+        body = ('{"envelopes":[' + last.envelope + "]}").encode("utf-8")
+        try:
+            results = await path.carrier.post(body, timeout=timeout)
+            _, refusal = self._check_results([last], results)  # one receipt: no thread
+        except PathFailed as exc:
+            refusal = str(exc)
+        path.found(self._now(), problem=refusal)
+        if refusal is not None and path.in_flight and self._another_up(path):
+            path.abandon.set()
+
+    def _another_up(self, path: PathState) -> bool:
+        return any(other.status is PathStatus.UP for other in self.paths if other is not path)
 
     def _now(self) -> str:
         return format_utc(self.node.clock())
