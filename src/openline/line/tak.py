@@ -204,6 +204,7 @@ class TakBridge:
         self._plans: list[cot.Event] = []
         self._plans_changed = True
         self._task: asyncio.Task[None] | None = None
+        self._unreachable = False  # the last attempt to connect failed
 
     def start(self) -> None:
         if not self.node.settings.tak_url:
@@ -231,9 +232,13 @@ class TakBridge:
         try:
             sender, receiver = await connect(self.node.settings, self.node.directory.path)
         except ConnectionError as exc:
-            log.warning("%s; trying again in %g s", exc, RECONNECT_S)
+            # Said once while the server stays out of reach, then at debug every attempt.
+            level = logging.DEBUG if self._unreachable else logging.WARNING
+            log.log(level, "%s; trying again every %g s", exc, RECONNECT_S)
+            self._unreachable = True
             return
         log.info("connected to the TAK server %s", self.node.settings.tak_url)
+        self._unreachable = False
         self.sent.clear()
         receiving = asyncio.create_task(self._receive(receiver))
         try:
