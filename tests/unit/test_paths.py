@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from openline.domain.errors import InvalidInput
+from openline.domain.parties import Card
 from openline.domain.paths import (
     BUNDLE_VIA,
     DirectPath,
@@ -137,3 +138,22 @@ def test_each_carrier_is_named_the_same_way_in_every_delivery():
 )
 def test_the_sender_tries_the_paths_up_first_in_order_of_preference(statuses, order):
     assert sending_order(statuses) == order
+
+
+KEY = "0Q7y1hbF0c3k3rjQe4B5kUgX0xwGx8w8b0mW8u5pXyE="
+CARD = {"party": "RED", "name": "Russian forces command", "lang": "ru", "public_key": KEY}
+
+
+def test_a_card_of_before_with_one_url_still_reads_as_a_card_of_one_path():
+    card = Card.model_validate({**CARD, "url": "http://10.0.0.2:8470"})
+
+    assert card.urls == ("http://10.0.0.2:8470",)
+    assert card.model_dump() == {**CARD, "urls": ("http://10.0.0.2:8470",), "url": card.url}
+
+
+def test_a_card_now_gives_its_urls_in_order_and_the_first_as_url_for_older_nodes():
+    urls = ["https://red.example.org", "http://10.0.0.2:8470"]
+    card = Card.model_validate({**CARD, "urls": urls})
+
+    assert Card.model_validate(card.model_dump()) == card
+    assert (card.url, list(card.urls)) == (urls[0], urls)
