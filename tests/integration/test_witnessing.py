@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ from openline.domain.merkle import Frontier, inclusion_proof, leaf_hash, verify_
 from openline.domain.signed_note import (
     Checkpoint,
     Cosignature,
-    SignedNote,
     checkpoint_origin,
     cosigner_name,
     parse_checkpoint,
@@ -37,7 +37,7 @@ from tests.support.backend import node_engine, sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.operator import assert_flash_gets_through, journal_of, send, state
 from tests.support.ports import free_port
-from tests.support.processes import RunningNode, answering, launch_node
+from tests.support.processes import RunningNode, answering, launch_node, run_openline
 from tests.support.waiting import wait_for
 
 pytestmark = sqlite_only("nothing here depends on the database: the writer and store are shared")
@@ -109,10 +109,9 @@ def cosignatures_flow_both_ways_and_through_the_third_party(trio: dict[str, Runn
             kept = read(trio[witness], lambda c, o=origin, s=held: _witnessed(c, o, s.size))
             assert parse_note(kept.checkpoint).text == held.checkpoint
             assert verify_note(parse_note(kept.checkpoint), origin, key)
-            # and the owner's checkpoint of that size shows the cosignature, as proofs do
+            # and the owner's checkpoint of that size is the one cosigned
             note = read(trio[owner], lambda c, s=held: _checkpoint_note(c, s.size))
             assert note.startswith(held.checkpoint + "\n")
-            assert held.cosignature in note
     assert journal_of(trio["RED"], JournalKind.SECURITY_CHECKPOINT_REFUSED) == []
 
 
@@ -144,6 +143,7 @@ def a_party_that_rewrites_its_history_is_refused_by_its_witnesses(
         if e["data"]["id"] == message["id"]
     )
     origin = checkpoint_origin("BLUE", public_key(blue).to_bytes())
+    red_name = cosigner_name("RED", public_key(red).to_bytes())
     wait_for(
         lambda: _held_size(red, origin) >= created and _held_size(liaison, origin) >= created,
         what="RED and LIAISON cosigning a checkpoint of BLUE's that covers the message",
@@ -154,7 +154,16 @@ def a_party_that_rewrites_its_history_is_refused_by_its_witnesses(
     honest = _inclusion(blue, created, cosigned.size)
     assert verify_inclusion(created - 1, cosigned.size, *honest, cosigned_root)
 
+    honest_proof = _proof(blue, created, "honest")
+    assert honest_proof.returncode == 0, honest_proof.stderr
+    assert "cosigned by RED" in honest_proof.stdout
     _rewrite(blue, created, "Open fire on grid 37S DA 1234 5678")
+    # Its proof of the entry, drawn from the rewritten journal, fails on RED's cosignature.
+    rewritten_proof = _proof(blue, created, "rewritten")
+    assert rewritten_proof.returncode == 1
+    assert f"FAILED: the checkpoint's signature by witness {red_name} does not verify" in (
+        rewritten_proof.stdout + rewritten_proof.stderr
+    )
     blue = trio["BLUE"] = answering(launch_node(blue.directory, blue.token, ENV))
 
     for witness in (red, liaison):
@@ -178,6 +187,14 @@ def a_party_that_rewrites_its_history_is_refused_by_its_witnesses(
 
     assert_flash_gets_through(blue, red, "RED")
     assert_flash_gets_through(red, blue, "BLUE")
+
+
+def _proof(node: RunningNode, seq: int, name: str) -> subprocess.CompletedProcess[str]:
+    """``openline journal prove`` of entry ``seq``, then ``check-proof`` of the file."""
+    path = node.directory.parent / f"{name}-proof.json"
+    proved = run_openline("journal", "prove", node.directory, str(seq), "--out", path)
+    assert proved.returncode == 0, proved.stderr
+    return run_openline("journal", "check-proof", path)
 
 
 def _held_size(witness: RunningNode, origin: str) -> int:
@@ -241,12 +258,9 @@ def _rewrite_rows(conn: Connection, key: SigningKey, origin: str, seq: int, text
             },
         )
         prev = digest
-    notes = conn.execute(text("SELECT size, note FROM journal_checkpoints")).all()
-    for size, old in notes:
-        # Re-signed; the witnesses' cosignature lines kept, as if they still held.
-        witnessed = [s for s in parse_note(old).signatures if s.name != origin]
-        signed = sign_checkpoint(Checkpoint(origin, size, roots[size]), key)
-        note = SignedNote(signed.text, (*signed.signatures, *witnessed)).to_text()
+    # Every checkpoint re-signed; the cosignatures held are left as they were.
+    for (size,) in conn.execute(text("SELECT size FROM journal_checkpoints")).all():
+        note = sign_checkpoint(Checkpoint(origin, size, roots[size]), key).to_text()
         conn.execute(
             text("UPDATE journal_checkpoints SET note = :note WHERE size = :size"),
             {"note": note, "size": size},
