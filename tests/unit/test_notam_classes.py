@@ -206,6 +206,20 @@ def test_a_coordinate_broken_by_a_line_break_is_read_whole() -> None:
     assert len(ring_of("A1500/21")) == 6
 
 
+def test_a_numbered_area_after_a_line_ending_in_a_digit_stays_apart() -> None:
+    raw = (
+        "A0001/26 NOTAMN\nQ) LCCC/QRDCA/IV/BO/W/000/100/3500N03600E010\n"
+        "A) LCCC B) 2612031200 C) 2612031800\nE) DANGER AREAS:\n"
+        "1. AREA 350000N0360000E-350000N0361500E-344800N0361500E SFC-FL100\n"
+        "2. CIRCLE RADIUS 2KM CENTRE 351000N0360000E SFC-FL050\nF) SFC G) FL100"
+    )
+    area, circle = action(parse_notam(raw)).drafts[0]["volumes"]
+    assert len(area["geometry"]["coordinates"][0]) == 4
+    assert area["altitude_upper_m"] == 100 * 30.48
+    assert circle["circle"]["radius_m"] == 2000.0
+    assert circle["altitude_upper_m"] == 50 * 30.48
+
+
 def test_an_area_bounded_by_named_points_is_refused_naming_the_point() -> None:
     with pytest.raises(NotamError, match=r"'GURIN' after 'N220216E1130000' is a named point"):
         action(parse_notam(numbered("international", "A2400/21")))

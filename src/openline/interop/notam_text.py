@@ -53,7 +53,8 @@ _LIMIT = r"(?:SFC|GND|UNL|FL\s?\d{1,3}|\d+(?:\.\d+)?\s?(?:FT|M)(?:\s?(?:AMSL|MSL
 _LIMIT_PAIR = re.compile(rf"(?<![\w.])({_LIMIT})\s*-\s*({_LIMIT})(?!\w)")
 _NUMBERED = re.compile(r"(?m)^\s*\d{1,2}[.)]\s+")
 # A line break inside a position: between two digits, or between digits and their hemisphere.
-_BROKEN = re.compile(r"(\d)[ \t]*\n[ \t]*(?=\d|[NSEW](?:\d|\b))")
+# A line that starts a numbered area (``2. ``) is never part of the line before.
+_BROKEN = re.compile(r"(\d)[ \t]*\n[ \t]*(?=\d(?!\d?[.)]\s)|[NSEW](?:\d|\b))")
 # ``12 30 15N 119 40 05E``, ``44 15 00 S``: degrees, minutes and seconds apart.
 _SPACED = re.compile(r"(?<![\d.])(\d{2,3}) (\d{2}) (\d{2}(?:\.\d+)?) ?([NSEW])(?![A-Z])")
 
