@@ -129,6 +129,6 @@ def test_random_positions_are_written_to_read_back_to_the_same_float() -> None:
 )
 def test_what_a_notam_cannot_say_is_refused_naming_the_volume(volume: dict, words: str) -> None:
     base = {"altitude_lower_m": 0.0, "altitude_upper_m": 100.0, **window(3)}
-    record = {"kind": "zone", "title": "x", "volumes": [{**base, **volume}]}
-    with pytest.raises(InvalidInput, match=words):
+    record = {"id": "ntf_1", "kind": "zone", "title": "x", "volumes": [{**base, **volume}]}
+    with pytest.raises(InvalidInput, match=f"^notification ntf_1: .*{words}"):
         notam_text([record], office="BLUE")

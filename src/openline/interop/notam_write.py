@@ -50,7 +50,11 @@ def notam_text(
     out, number = [], first
     for record in records:
         for volumes in _by_window(record):
-            out.append(_notam(record, volumes, office, f"{series}{number:04d}"))
+            try:
+                out.append(_notam(record, volumes, office, f"{series}{number:04d}"))
+            except InvalidInput as error:
+                named = f"notification {record['id']}: " if record.get("id") else ""
+                raise InvalidInput(named + error.message, field=error.field) from None
             number += 1
     return "\n\n".join(out) + ("\n" if out else "")
 
