@@ -5,12 +5,15 @@ altered, addressed elsewhere or not a bundle at all is refused whole.
 
 BLUE and RED run as real ``openline serve`` processes and reach each other only through a fault
 proxy each; the network is cut by stopping both proxies, and comes back when they start again.
-Bundles are written and read with the real ``openline bundle`` command.
+Bundles are written and read with the real ``openline bundle`` command. The mixed run adds
+GREEN, which relays between them (tests/support/relaying.py): direct, by relay, by bundle, and
+direct again.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.backend import sqlite_only
 from tests.support.faults import (
     ProxiedPair,
     assert_journals_verify_and_agree,
@@ -25,7 +29,8 @@ from tests.support.faults import (
     start_proxied_pair,
 )
 from tests.support.operator import assert_flash_gets_through, send, state
-from tests.support.processes import RunningNode, run_openline
+from tests.support.processes import Pair, RunningNode, run_openline
+from tests.support.relaying import Three, relay_through_green, three_nodes
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -242,11 +247,18 @@ def delivered_once(node: RunningNode, party: str) -> list[tuple[int, str]]:
     return found
 
 
-def test_a_mixed_run_direct_bundle_and_direct_again_applies_everything_once_in_order(
-    proxied: ProxiedPair, tmp_path: Path
+@sqlite_only("three nodes: nothing in it depends on the database, and CI's run stays short")
+def test_a_mixed_run_direct_relay_bundle_and_direct_again_applies_everything_once_in_order(
+    tmp_path: Path,
 ):
-    blue, red = proxied.pair.blue, proxied.pair.red
-    to_red, to_blue = [], []
+    with three_nodes(tmp_path, ENV) as three:
+        mixed_run(three, tmp_path)
+
+
+def mixed_run(three: Three, tmp_path: Path) -> None:
+    blue, red = three.blue, three.red
+    to_red: list[str] = []
+    to_blue: list[str] = []
 
     def exchange(tag: str) -> None:
         to_red.extend(sent(blue, "RED", 10, f"BLUE {tag}"))
@@ -260,7 +272,13 @@ def test_a_mixed_run_direct_bundle_and_direct_again_applies_everything_once_in_o
     exchange("direct")
     wait_for(all_delivered, what="the direct leg's deliveries")
 
-    cut(proxied)
+    relay_through_green(three)
+    three.to_red.stop()  # both direct paths cut: GREEN carries the line
+    three.to_blue.stop()
+    exchange("by relay")
+    wait_for(all_delivered, what="the relay leg's deliveries")
+
+    three.green.stop_surely()  # and now every network between BLUE and RED
     exchange("by bundle")
     export(blue, "RED", tmp_path / "blue.bundle")
     export(red, "BLUE", tmp_path / "red.bundle")
@@ -268,24 +286,27 @@ def test_a_mixed_run_direct_bundle_and_direct_again_applies_everything_once_in_o
     import_(blue, tmp_path / "red.bundle", reply=tmp_path / "blue-reply.bundle")
     assert received_ids(red, "BLUE") == to_red
     assert received_ids(blue, "RED") == to_blue
-    # The network comes back before the replies do: each receipt comes by whichever is first.
-    restore(proxied)
+    # The direct paths come back before the replies do: each receipt comes by whichever is
+    # first.
+    three.to_red.start()
+    three.to_blue.start()
     import_(blue, tmp_path / "red-reply.bundle")
     import_(red, tmp_path / "blue-reply.bundle")
     wait_for(all_delivered, what="the bundle leg's receipts")
 
     exchange("direct again")
     wait_for(all_delivered, what="the last leg's deliveries")
-    assert received_ids(red, "BLUE") == to_red
+    assert received_ids(red, "BLUE") == to_red  # every one once, in the order sent
     assert received_ids(blue, "RED") == to_blue
-    # Each envelope journaled delivered once, by whatever brought its receipt back first;
-    # each message of the bundle leg received by bundle.
-    for node, party, by_bundle in ((blue, "RED", 5), (red, "BLUE", 10)):
-        carriers = {via for _, via in delivered_once(node, party)}
-        assert carriers <= {"bundle", proxied.to_red.url, proxied.to_blue.url}, carriers
+    # Each envelope journaled delivered once, by whatever brought its receipt back first; each
+    # message of the relay leg received by relay, of the bundle leg by bundle.
+    paths = {"relay:GREEN", "bundle", three.to_red.url, three.to_blue.url}
+    for node, party, count in ((blue, "RED", 5), (red, "BLUE", 10)):
+        assert {via for _, via in delivered_once(node, party)} <= paths
         received = [e["data"] for e in journal(node) if e["kind"] == "envelope.received"]
-        kinds = [r["envelope"]["kind"] for r in received if r.get("via") == "bundle"]
-        assert kinds.count("message") == by_bundle
-    assert_journals_verify_and_agree(proxied.pair, tmp_path)
+        carried = Counter(r.get("via") for r in received if r["envelope"]["kind"] == "message")
+        assert carried["relay:GREEN"] == count
+        assert carried["bundle"] == count
+    assert_journals_verify_and_agree(Pair(blue, red, ENV), tmp_path)
     assert_flash_gets_through(blue, red, "RED")
     assert_flash_gets_through(red, blue, "BLUE")

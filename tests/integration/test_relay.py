@@ -13,7 +13,6 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,13 @@ import pytest
 
 from openline.domain.canonical import canonical_json
 from openline.domain.envelopes import first_prev, seal
-from openline.node.assembly import Node
 from openline.store.database import SQLITE_FILE
 from tests.support.backend import sqlite_only
 from tests.support.boxes import altered, box_to, node_key
-from tests.support.faultproxy import Fault, FaultProxy
-from tests.support.faults import assert_journals_verify_and_agree, link_through
-from tests.support.nodes import link, make_node_dir
+from tests.support.faults import assert_journals_verify_and_agree
 from tests.support.operator import assert_flash_gets_through, get, journal_of, send, state
-from tests.support.ports import free_port
-from tests.support.processes import Pair, RunningNode, run_openline, start_node
+from tests.support.processes import Pair, RunningNode, run_openline
+from tests.support.relaying import Three, three_nodes
 from tests.support.waiting import wait_for
 
 pytestmark = sqlite_only("GREEN's database file is searched for the bodies' words")
@@ -40,54 +36,10 @@ ENV = {"OPENLINE_LINE_CHECK_INTERVAL": "1"}
 MARK = f"MARK{uuid.uuid4().hex[:12].upper()}"  # in every body sent: never to be seen on GREEN
 
 
-@dataclass
-class Three:
-    blue: RunningNode
-    red: RunningNode
-    green: RunningNode
-    to_red: FaultProxy  # BLUE's direct path to RED
-    to_blue: FaultProxy  # RED's direct path to BLUE
-    green_to_red: FaultProxy  # GREEN's path to RED
-
-
 @pytest.fixture
 def three(tmp_path: Path) -> Iterator[Three]:
-    made = {
-        party: make_node_dir(tmp_path / party.lower(), party=party, lang=lang, port=free_port())
-        for party, lang in (("BLUE", "en"), ("RED", "ru"), ("GREEN", "fr"))
-    }
-    blue, red, green = (made[p].directory for p in ("BLUE", "RED", "GREEN"))
-    proxies = [
-        FaultProxy(_port(target), {Fault.NONE: 1}, seed=n).start()
-        for n, target in enumerate((red, blue, red))
-    ]
-    nodes: list[RunningNode] = []
-    try:
-        link_through(blue, red, proxies[0].url)
-        link_through(red, blue, proxies[1].url)
-        link_through(green, red, proxies[2].url)
-        for directory, other in ((blue, green), (green, blue), (red, green)):
-            link(directory, _card(other))
-        for party in ("BLUE", "RED", "GREEN"):
-            nodes.append(start_node(made[party].directory, made[party].token, ENV))
-        yield Three(*nodes, *proxies)
-    finally:
-        for node in nodes:
-            node.stop_surely()
-        for proxy in proxies:
-            proxy.stop()
-
-
-def _card(directory: Path) -> Any:
-    node = Node.open(directory, environ={})
-    try:
-        return node.card()
-    finally:
-        node.close()
-
-
-def _port(directory: Path) -> int:
-    return int(_card(directory).url.rsplit(":", 1)[1])
+    with three_nodes(tmp_path, ENV) as made:
+        yield made
 
 
 def test_both_direct_paths_cut_the_line_goes_through_green_which_reads_and_forges_nothing(
