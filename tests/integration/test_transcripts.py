@@ -154,7 +154,7 @@ def test_an_export_range_that_ends_before_it_starts_is_refused(exports: tuple[Pa
     assert "is not after --from" in result.stderr
 
 
-LINE_CHECKS = ("line_check", "line_check_reply")
+LINE_CHECKS = ("line_check", "line_check_reply", "checkpoint", "cosignature")
 
 
 def envelope_kind(entry: dict[str, Any]) -> str | None:
@@ -189,6 +189,7 @@ def test_a_filtered_export_holds_every_entry_but_the_line_checks(
 
     assert kept == [entry for entry in whole if not is_line_check(entry)]
     assert line_checks  # the nodes checked the line every second while messages crossed
+    assert {envelope_kind(entry) for entry in line_checks} == set(LINE_CHECKS)  # witnessing too
     assert any(envelope_kind(entry) == "message" for entry in kept)  # the messages' envelopes stay
     assert header["left_out"]["filter"] == "line-checks"
     assert header["left_out"]["entries"] == len(line_checks)

@@ -40,8 +40,10 @@ INCLUSION_KEY = "inclusion"
 # runs of sequence numbers left out (``[first, last]``), so every gap in its chain is declared,
 # and how many entries it keeps.
 LEFT_OUT_KEY = "left_out"
-# The envelopes that only check the line: their entries are most of a journal.
-LINE_CHECK_ENVELOPES = frozenset(("line_check", "line_check_reply"))
+# The envelopes that only keep the line up: its checks, and the checkpoints offered to the peer
+# as witness with each check and its cosignatures back (docs/journal.md#witnessing). Their
+# entries are most of a journal.
+LINE_CHECK_ENVELOPES = frozenset(("line_check", "line_check_reply", "checkpoint", "cosignature"))
 
 
 # The entries that record one envelope on its way: sealed, delivered, received (applied or not).
