@@ -7,31 +7,16 @@ import json
 from typing import Any
 
 from tests.support.nodes import InProcess
+from tests.support.notams import SQUARE, volume
 
-SQUARE = [[36.0, 35.0], [36.25, 35.0], [36.25, 34.8], [36.0, 34.8], [36.0, 35.0]]
-WINDOW = {"time_start": "2026-12-03T12:00:00.000Z", "time_end": "2026-12-03T18:00:00.000Z"}
+POLYGON = {"geometry": {"type": "Polygon", "coordinates": [SQUARE]}}
 BODY = {
     "kind": "firing",
     "title": "Artillery firing",
     "volumes": [
-        {
-            "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
-            "altitude_lower_m": 0,
-            "altitude_upper_m": 3048,
-            **WINDOW,
-        },
-        {
-            "circle": {"lat": 35.1234567, "lon": 36.7654321, "radius_m": 2500.5},
-            "altitude_lower_m": 152.4,
-            "altitude_upper_m": 4000,
-            **WINDOW,
-        },
-        {
-            "corridor": {"path": [[36.0, 35.2], [36.3, 35.4]], "half_width_m": 750},
-            "altitude_lower_m": 0,
-            "altitude_upper_m": 120,
-            **WINDOW,
-        },
+        volume(POLYGON, 0, 3048),
+        volume({"circle": {"lat": 35.1234567, "lon": 36.7654321, "radius_m": 2500.5}}, 152.4, 4000),
+        volume({"corridor": {"path": [[36.0, 35.2], [36.3, 35.4]], "half_width_m": 750}}, 0, 120),
     ],
 }
 

@@ -4,6 +4,7 @@ in tests/data/notams."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 GOOD = """(A1234/26 NOTAMN
 Q) LCCC/QWMLW/IV/BO/W/000/100/3512N03601E005
@@ -38,3 +39,19 @@ def numbered(name: str, number: str) -> str:
         if text.strip().lstrip("(").startswith(f"{number} "):
             return text
     raise LookupError(f"no NOTAM {number} in tests/data/notams/{name}.json")
+
+
+SQUARE = [[36.0, 35.0], [36.25, 35.0], [36.25, 34.8], [36.0, 34.8], [36.0, 35.0]]
+
+
+def volume(
+    footprint: dict[str, Any],
+    lower: float,
+    upper: float,
+    start: str = "2026-12-03T12:00",
+    end: str = "2026-12-03T18:00",
+) -> dict[str, Any]:
+    """A volume of a notification as the API gives it: ``footprint`` between ``lower`` and
+    ``upper`` (m) from ``start`` to ``end`` (UTC, to the minute)."""
+    times = {"time_start": f"{start}:00.000Z", "time_end": f"{end}:00.000Z"}
+    return {**footprint, "altitude_lower_m": lower, "altitude_upper_m": upper, **times}

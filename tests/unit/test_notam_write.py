@@ -14,55 +14,33 @@ from openline.domain.volumes import Limits
 from openline.interop.formats import notam_plan
 from openline.interop.notam_text import parse_position
 from openline.interop.notam_write import notam_text, position
+from tests.support.notams import SQUARE, volume
 
-
-def window(day: int, start: str = "12:00", end: str = "18:00") -> dict[str, str]:
-    return {
-        "time_start": f"2026-12-{day:02d}T{start}:00.000Z",
-        "time_end": f"2026-12-{day:02d}T{end}:00.000Z",
-    }
-
-
-SQUARE = [[36.0, 35.0], [36.25, 35.0], [36.25, 34.8], [36.0, 34.8], [36.0, 35.0]]
+POLYGON = {"geometry": {"type": "Polygon", "coordinates": [SQUARE]}}
+CIRCLE = {"circle": {"lat": 35.123456789, "lon": 36.987654321, "radius_m": 2500.5}}
+ROAD = [[-0.4512, 51.4775], [-0.1278, 51.5074], [0.0, 51.6]]
 RECORDS: list[dict[str, Any]] = [
     {
         "kind": "firing",
         "title": "Artillery firing near 351000N0360000E (G) range)",
         "reference": None,
         "volumes": [
-            {
-                "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
-                "altitude_lower_m": 0.0,
-                "altitude_upper_m": 3048.0,
-                **window(3),
-            },
-            {
-                "circle": {"lat": 35.123456789, "lon": 36.987654321, "radius_m": 2500.5},
-                "altitude_lower_m": 152.4,
-                "altitude_upper_m": 30449.520000000004,
-                **window(3),
-            },
-            {
-                "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
-                "altitude_lower_m": 0.0,
-                "altitude_upper_m": 3048.0,
-                **window(4, "22:00", "23:59"),
-            },
+            volume(POLYGON, 0.0, 3048.0),
+            volume(CIRCLE, 152.4, 30449.520000000004),
+            volume(POLYGON, 0.0, 3048.0, "2026-12-04T22:00", "2026-12-04T23:59"),
         ],
     },
     {
         "kind": "ground-operation",
         "title": "Convoy along the coast road",
         "volumes": [
-            {
-                "corridor": {
-                    "path": [[-0.4512, 51.4775], [-0.1278, 51.5074], [0.0, 51.6]],
-                    "half_width_m": 750.0,
-                },
-                "altitude_lower_m": 0.0,
-                "altitude_upper_m": 120.0,
-                **window(5, "06:00", "09:30"),
-            },
+            volume(
+                {"corridor": {"path": ROAD, "half_width_m": 750.0}},
+                0.0,
+                120.0,
+                "2026-12-05T06:00",
+                "2026-12-05T09:30",
+            )
         ],
     },
 ]
@@ -108,7 +86,7 @@ def test_random_positions_are_written_to_read_back_to_the_same_float() -> None:
 
 
 @pytest.mark.parametrize(
-    ("volume", "words"),
+    ("changed", "words"),
     [
         (
             {"geometry": {"type": "Polygon", "coordinates": [SQUARE, SQUARE]}},
@@ -127,8 +105,8 @@ def test_random_positions_are_written_to_read_back_to_the_same_float() -> None:
         ),
     ],
 )
-def test_what_a_notam_cannot_say_is_refused_naming_the_volume(volume: dict, words: str) -> None:
-    base = {"altitude_lower_m": 0.0, "altitude_upper_m": 100.0, **window(3)}
-    record = {"id": "ntf_1", "kind": "zone", "title": "x", "volumes": [{**base, **volume}]}
+def test_what_a_notam_cannot_say_is_refused_naming_the_volume(changed: dict, words: str) -> None:
+    base = volume({}, 0.0, 100.0)
+    record = {"id": "ntf_1", "kind": "zone", "title": "x", "volumes": [{**base, **changed}]}
     with pytest.raises(InvalidInput, match=f"^notification ntf_1: .*{words}"):
         notam_text([record], office="BLUE")
