@@ -154,10 +154,15 @@ def a_party_that_rewrites_its_history_is_refused_by_its_witnesses(
     honest = _inclusion(blue, created, cosigned.size)
     assert verify_inclusion(created - 1, cosigned.size, *honest, cosigned_root)
 
+    assert run_openline("journal", "verify", blue.directory).returncode == 0
     honest_proof = _proof(blue, created, "honest")
     assert honest_proof.returncode == 0, honest_proof.stderr
     assert "cosigned by RED" in honest_proof.stdout
     _rewrite(blue, created, "Open fire on grid 37S DA 1234 5678")
+    # Its own verification finds the witnesses' cosignatures kept no longer verify.
+    verified = run_openline("journal", "verify", blue.directory)
+    assert verified.returncode == 1
+    assert "journal broken at the checkpoint of tree size" in verified.stderr
     # Its proof of the entry, drawn from the rewritten journal, fails on RED's cosignature.
     rewritten_proof = _proof(blue, created, "rewritten")
     assert rewritten_proof.returncode == 1
