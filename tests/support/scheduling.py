@@ -24,6 +24,7 @@ LONGEST = (
     "tests/integration/test_line_paths.py",  # 45, 17, 14 (this machine, at 1b564cb)
     "tests/integration/test_network_faults.py",  # 21, and five more of 12 to 19
     "tests/integration/test_bundles.py",  # 25, 20, 15 (this machine, at 61f3e10)
+    "tests/integration/test_witnessing.py",  # 26 (this machine, at 06b6a7f)
     "tests/e2e/test_console_detail.py",  # 50
     "tests/integration/test_line.py",
     "tests/e2e/test_console_alarms.py",  # 20, 17, 9
