@@ -38,8 +38,8 @@ journal = Table(
 )
 
 # One signed checkpoint per commit that appended entries: the journal's tree size and root,
-# in the C2SP signed-note text, signed by the node key, followed by any cosignature lines the
-# node holds for it from its witnesses (domain/signed_note.py); migration 0012.
+# in the C2SP signed-note text, signed by the node key (domain/signed_note.py); the
+# cosignatures its witnesses send back are kept in ``cosignatures``; migration 0012.
 journal_checkpoints = Table(
     "journal_checkpoints",
     metadata,
@@ -242,6 +242,39 @@ conflicts = Table(
     Index("ix_conflicts_a", "a_id"),
     Index("ix_conflicts_b", "b_id"),
     Index("ix_conflicts_state", "state", "key"),
+)
+
+# Issue 22, migration 0014. Each live version of a notification shared with a party, awaiting
+# that party's acknowledgement (on the owner's node one row per party shared with; on the
+# party's node its own row), with who acknowledged it and when, and its escalation's alarms.
+notification_acks = Table(
+    "notification_acks",
+    metadata,
+    Column("notification", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("party", String(16), primary_key=True),
+    Column("owner", String(16), nullable=False),
+    Column("deadline", TIME, nullable=False),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_at", TIME, nullable=True),
+    Column("alarms", Integer, nullable=False, server_default="0"),
+    Column("last_alarm_at", TIME, nullable=True),
+    Index("ix_notification_acks_waiting", "acknowledged_at", "deadline"),
+)
+
+# The proposals made to resolve a conflict, by either party, under the conflict's key: the
+# record both nodes hold (domain/resolutions.py), its state (waiting, accepted, superseded) and
+# who of the other party accepted it, when.
+conflict_resolutions = Table(
+    "conflict_resolutions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("key", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("accepted_by", String(64), nullable=True),
+    Column("accepted_at", TIME, nullable=True),
+    Index("ix_conflict_resolutions_key", "key", "id"),
 )
 
 # Witnessing (docs/journal.md#witnessing), migration 0009. The peers' checkpoints this node
