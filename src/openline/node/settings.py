@@ -19,6 +19,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from openline.domain.acknowledgements import deadline_table
 from openline.domain.errors import InvalidInput, OpenlineError
 from openline.domain.parties import NodeUrl, PartyCode
 from openline.domain.precedence import Precedence
@@ -87,6 +88,12 @@ class Settings(BaseModel):
     )
     ack_deadline_routine: int = Field(
         21600, gt=0, description="Seconds to acknowledge a routine message."
+    )
+    notification_ack_deadlines: str | dict[str, int] = Field(
+        "default",
+        description="Seconds a party shared a notification has to acknowledge each version, "
+        "by kind: 'default' (protected-site and movement 1800, every other kind 10800) or a "
+        "table KIND = seconds over the defaults; from the environment, 'default' or JSON.",
     )
     escalation_repeat_interval: float = Field(
         300.0,
@@ -285,6 +292,22 @@ class Settings(BaseModel):
             raise ValueError(exc.message) from None
         return value
 
+    @field_validator("notification_ack_deadlines", mode="before")
+    @classmethod
+    def _ack_deadline_table(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("{"):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+        if isinstance(value, str) and value != "default":
+            raise ValueError(f"{value!r:.40} is neither 'default' nor a table KIND = seconds")
+        try:
+            deadline_table({} if value == "default" else value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value
+
     @field_validator("backup_urls", mode="before")
     @classmethod
     def _listed_urls(cls, value: Any) -> Any:
@@ -312,6 +335,12 @@ class Settings(BaseModel):
     def public_url(self) -> str:
         scheme = "https" if self.tls_cert_file else "http"
         return self.url or f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def notification_deadlines(self) -> dict[str, int]:
+        """Seconds to acknowledge a shared notification, by kind (domain/acknowledgements.py)."""
+        given = self.notification_ack_deadlines
+        return deadline_table({} if isinstance(given, str) else given)
 
     @property
     def ack_deadlines(self) -> dict[Precedence, int]:
