@@ -37,7 +37,14 @@ from tests.support.backend import node_engine, sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.operator import assert_flash_gets_through, journal_of, send, state
 from tests.support.ports import free_port
-from tests.support.processes import RunningNode, answering, launch_node, run_openline
+from tests.support.processes import (
+    RunningNode,
+    answering,
+    launch_node,
+    run_openline,
+    start_pair,
+    stop_pair,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = sqlite_only("nothing here depends on the database: the writer and store are shared")
@@ -270,3 +277,22 @@ def _rewrite_rows(conn: Connection, key: SigningKey, origin: str, seq: int, text
             text("UPDATE journal_checkpoints SET note = :note WHERE size = :size"),
             {"note": note, "size": size},
         )
+
+
+def test_a_busy_journal_is_offered_to_its_witness_between_line_checks(tmp_path: Path) -> None:
+    """Line checks an hour apart: the cosignatures that follow BLUE's journal as it grows by
+    messages come from witnessing under load, once it grows by 40 entries."""
+    env = {"OPENLINE_LINE_CHECK_INTERVAL": "3600", "OPENLINE_WITNESS_AFTER_ENTRIES": "40"}
+    pair = start_pair(tmp_path, env)
+    try:
+        wait_for(lambda: cosigned_by(pair.blue, "RED"), what="RED cosigning at the first check")
+        first = max(held.size for held in cosigned_by(pair.blue, "RED"))
+        for n in range(25):
+            send(pair.blue, ["RED"], f"Convoy {n} passing checkpoint C", precedence="routine")
+        wait_for(
+            lambda: max(held.size for held in cosigned_by(pair.blue, "RED")) >= first + 40,
+            what="RED cosigning BLUE's grown journal before the next line check",
+        )
+        assert len(journal_of(pair.blue, JournalKind.ENVELOPE_QUEUED)) < 100  # no offer storm
+    finally:
+        stop_pair(pair)

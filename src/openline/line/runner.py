@@ -33,6 +33,7 @@ from openline.line.loops import kept_running
 from openline.line.paths import Carrier, DirectCarrier
 from openline.line.relay import relay_carrier
 from openline.line.sender import PeerLink
+from openline.line.witnessing import offer_under_load
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
 from openline.services.witness import offer_checkpoint
@@ -110,6 +111,7 @@ class Line:
         self._spawn(self._check_lines)
         self._spawn(self._check_paths)
         self._spawn(self._escalate)
+        self._spawn(partial(offer_under_load, self.node, lambda: list(self.links)))
         self._spawn(self.forwarder.run)
 
     async def stop(self) -> None:

@@ -77,6 +77,14 @@ class Settings(BaseModel):
     line_check_interval: float = Field(
         60.0, gt=0, le=86400, description="Seconds between automatic line checks to each peer."
     )
+    witness_after_entries: int = Field(
+        10_000,
+        ge=1,
+        le=2**31 - 1,
+        description="Entries the journal may grow by, beyond the checkpoint a peer last "
+        "cosigned, before the node offers the peer a newer one between line checks "
+        "(witnessing under load, docs/journal.md#witnessing).",
+    )
     ack_deadline_flash: int = Field(
         600, gt=0, description="Seconds to acknowledge a flash message before it is overdue."
     )
