@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import CheckedCheckpoint, SignatureCheck
@@ -43,9 +44,14 @@ class NodeKey:
     public_key: bytes
     check: SignatureCheck
 
-    @property
+    @cached_property
     def origin(self) -> str:
         return checkpoint_origin(self.party, self.public_key)
+
+    @cached_property
+    def key_id(self) -> bytes:
+        """The key ID of the node's signature lines (its origin is the key's name)."""
+        return key_id(self.origin, ED25519, self.public_key)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def read_checkpoint(note_text: str, node: NodeKey, key_check: KeyCheck) -> ReadC
             f"the checkpoint's origin is {checkpoint.origin}, not this node's {node.origin} "
             "(another node's checkpoint, or another key's)"
         )
-    own = note.signatures_by(node.origin, key_id(node.origin, ED25519, node.public_key))
+    own = note.signatures_by(node.origin, node.key_id)
     if not own:
         raise InvalidInput(f"the checkpoint carries no signature by the node key ({node.origin})")
     text = note.text.encode("utf-8")

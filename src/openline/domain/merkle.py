@@ -225,9 +225,11 @@ class Frontier:
         """The frontier with one more leaf, and the hashes of the nodes this leaf completes:
         ``(0, size)`` first, then its parent ``(1, size >> 1)`` and so on up, while each is the
         right child of its parent."""
+        index = self.size
+        if not index & 1:  # a left child: nothing completed above it
+            return Frontier(index + 1, (*self.hashes, leaf)), [leaf]
         completed = [leaf]
         kept = list(self.hashes)
-        index = self.size
         while index & 1:
             completed.append(node_hash(kept.pop(), completed[-1]))
             index >>= 1

@@ -245,7 +245,10 @@ def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
 
 
 def _printable(text: str) -> bool:
-    return all(ord(ch) >= 0x20 for ch in text)
+    return _CONTROL.search(text) is None
+
+
+_CONTROL = re.compile("[\x00-\x1f]")  # what ord(ch) < 0x20 is, one regex search, not a loop
 
 
 def _b64decode(text: str, *, what: str) -> bytes:

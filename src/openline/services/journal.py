@@ -135,14 +135,16 @@ def _proving_checkpoint(conn: Connection, seq: int) -> tuple[int, str]:
     """The checkpoint a proof of entries up to ``seq`` is made against: the largest one a
     witness cosigned, if it covers them, else the newest; with every cosignature held."""
     cosigned = read_cosigned_checkpoint(conn, seq)
-    found = cosigned or read_checkpoint_covering(conn, seq)
-    if found is None:
+    if cosigned is not None:
+        size, note = cosigned
+        return size, note + _cosignature_lines(cosignatures_at(conn, size)).get(size, "")
+    newest = read_checkpoint_covering(conn, seq)  # newer than any cosigned: none held for it
+    if newest is None:
         raise Conflict(
             f"no checkpoint covers entry {seq} yet: this journal's entries are signed one by "
             "one (from before checkpoints) until the node's next commit signs one"
         )
-    size, note = found
-    return size, note + _cosignature_lines(cosignatures_at(conn, size)).get(size, "")
+    return newest
 
 
 def journal_head(node: Node) -> tuple[int, str]:

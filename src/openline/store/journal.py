@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, LargeBinary, cast, func, insert, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    LargeBinary,
+    Select,
+    bindparam,
+    cast,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.exc import OperationalError
 
 from openline.domain.journal import (
     EVERY_ENTRY,
@@ -136,24 +148,43 @@ def iter_all_entries(
     Ordered by the table's primary key, not by trusting ``seq`` continuity: a removed entry
     must show up as a gap.
     """
-    raw = conn.dialect.name == "sqlite"
-    columns: tuple[Any, ...] = (
-        (journal.c.seq, *(cast(c, LargeBinary) for c in _COLUMNS[1:])) if raw else _COLUMNS
-    )
-    if with_tree:
-        columns = (*columns, cast(journal.c.tree, LargeBinary))
+    columns: tuple[Any, ...] = (*_COLUMNS, journal.c.tree) if with_tree else _COLUMNS
     after = None
     while True:
         query = select(*columns).order_by(journal.c.seq).limit(chunk)
         if after is not None:
             query = query.where(journal.c.seq > after)
-        rows = conn.execute(query).all()
+        rows = _read_rows(conn, query)
         if not rows:
             return
-        for row in rows:
-            entry = JournalEntry(row[0], *(_lenient(value) for value in row[1:7]))
-            yield replace(entry, tree=_tree(row[7])) if with_tree else entry
+        if with_tree:
+            for row in rows:
+                seq, at, kind, data, prev_hash, hash_, sig, tree = row
+                yield JournalEntry(seq, at, kind, data, prev_hash, hash_, sig, _tree(tree))
+        else:
+            yield from (JournalEntry(*row) for row in rows)
         after = rows[-1][0]
+
+
+def _read_rows(conn: Connection, query: Select[Any]) -> Sequence[Any]:
+    """The rows, with every text as stored: SQLite keeps whatever bytes it is given in a text
+    column, and a byte changed on disk can leave invalid UTF-8, which SQLite's driver refuses to
+    read at all. Then the chunk is read again as bytes, and the undecodable ones are kept as
+    they are, so that the entry reaches the verifier and is named as altered."""
+    if conn.dialect.name != "sqlite":
+        return conn.execute(query).all()
+    try:
+        with conn.begin_nested():
+            return conn.execute(query).all()
+    except OperationalError:
+        pass
+    raw = query.with_only_columns(
+        *(c if c.name in ("seq", "tree") else cast(c, LargeBinary) for c in query.selected_columns)
+    )
+    return [
+        (row[0], *(_lenient(value) for value in row[1:7]), *row[7:])
+        for row in conn.execute(raw).all()
+    ]
 
 
 def _tree(value: Any) -> bytes:
@@ -264,9 +295,8 @@ def node_reader(conn: Connection) -> NodeReader:
     def read(nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
         if not nodes:
             return {}
-        seqs = {last_leaf(node) + 1 for node in nodes}
-        query = select(journal.c.seq, journal.c.tree).where(journal.c.seq.in_(seqs))
-        trees = {seq: bytes(tree) for seq, tree in conn.execute(query)}
+        seqs = sorted({last_leaf(node) + 1 for node in nodes})
+        trees = {seq: bytes(tree) for seq, tree in _rows_at(conn, _TREE_COLUMNS, seqs)}
         found = {}
         for node in nodes:
             level = node[0]
@@ -277,6 +307,24 @@ def node_reader(conn: Connection) -> NodeReader:
         return found
 
     return read
+
+
+_TREE_COLUMNS = (journal.c.seq, journal.c.tree)
+# Rows by seq, a statement compiled once for each number of seqs asked for (a proof asks for
+# a few dozen): built per call, SQLAlchemy took most of a proof's time.
+_AT_SEQS: dict[tuple[tuple[Any, ...], int], Prepared] = {}
+
+
+def _rows_at(conn: Connection, columns: tuple[Any, ...], seqs: Sequence[int]) -> list[Any]:
+    if not seqs:
+        return []
+    key = (columns, len(seqs))
+    prepared = _AT_SEQS.get(key)
+    if prepared is None:
+        wanted: list[Any] = [bindparam(f"seq_{n}") for n in range(len(seqs))]
+        query = select(*columns).where(journal.c.seq.in_(wanted)).order_by(journal.c.seq)
+        prepared = _AT_SEQS[key] = Prepared(query)
+    return prepared.all(conn, {f"seq_{n}": seq for n, seq in enumerate(seqs)})
 
 
 _CHECKPOINT_COLUMNS = (journal_checkpoints.c.size, journal_checkpoints.c.note)
@@ -294,27 +342,33 @@ def iter_checkpoints(conn: Connection, *, chunk: int = 10_000) -> Iterator[tuple
         after = rows[-1][0]
 
 
+_NEWEST_CHECKPOINT = Prepared(
+    select(*_CHECKPOINT_COLUMNS).order_by(journal_checkpoints.c.size.desc()).limit(1)
+)
+_CHECKPOINT_AT = Prepared(
+    select(*_CHECKPOINT_COLUMNS).where(journal_checkpoints.c.size == bindparam("size"))
+)
+_LARGEST_COSIGNED = Prepared(select(func.max(cosignatures.c.size)))
+
+
 def read_checkpoint_covering(conn: Connection, seq: int) -> tuple[int, str] | None:
     """The newest checkpoint (tree size, note), if it covers entry ``seq``."""
-    query = select(*_CHECKPOINT_COLUMNS).order_by(journal_checkpoints.c.size.desc()).limit(1)
-    row = conn.execute(query).first()
+    row = _NEWEST_CHECKPOINT.first(conn, {})
     return (row[0], row[1]) if row is not None and row[0] >= seq else None
 
 
 def read_cosigned_checkpoint(conn: Connection, seq: int) -> tuple[int, str] | None:
     """The largest checkpoint (tree size, note) a witness cosigned, if it covers entry ``seq``."""
-    size = conn.execute(select(func.max(cosignatures.c.size))).scalar()
-    if size is None or size < seq:
+    largest = _LARGEST_COSIGNED.first(conn, {})
+    if largest is None or largest[0] is None or largest[0] < seq:
         return None
-    query = select(*_CHECKPOINT_COLUMNS).where(journal_checkpoints.c.size == size)
-    row = conn.execute(query).first()
+    row = _CHECKPOINT_AT.first(conn, {"size": largest[0]})
     return (row[0], row[1]) if row is not None else None
 
 
 def read_entries_at(conn: Connection, seqs: Sequence[int]) -> list[JournalEntry]:
     """The entries of these sequence numbers that exist, in order."""
-    query = select(*_COLUMNS).where(journal.c.seq.in_(set(seqs))).order_by(journal.c.seq)
-    return [JournalEntry(*row) for row in conn.execute(query)]
+    return [JournalEntry(*row) for row in _rows_at(conn, _COLUMNS, sorted(set(seqs)))]
 
 
 EntryListener = Callable[[list[JournalEntry]], None]

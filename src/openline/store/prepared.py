@@ -77,3 +77,13 @@ class Prepared:
             return tuple(row) if row is not None else None
         finally:
             cursor.close()
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of a query, each a tuple in the order of its columns."""
+        compiled = self._compiled(conn)
+        cursor = self._cursor(conn)
+        try:
+            cursor.execute(compiled.sql, self._params(compiled, params))
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
