@@ -34,6 +34,7 @@ from openline.store.line import Outgoing
 from openline.store.writer import Operation, UnitOfWork
 
 BAD_RECEIPT = "bad_receipt"
+PART = 1000  # envelopes applied in one transaction, the next part checked meanwhile
 EVERY = 2**62  # the waiting envelopes a bundle's receipts are checked against: all of them
 
 
@@ -49,10 +50,11 @@ class BundleRefused(InvalidInput):
 
 @dataclass(frozen=True)
 class Opened:
-    """A bundle checked whole, its envelopes checked alone, its receipts checked."""
+    """A bundle checked whole and its receipts checked; its envelopes still to be checked
+    alone, as the receiver checks every envelope."""
 
     bundle: Bundle
-    checked: list[Checked]
+    envelopes: list[object]
     receipts: list[tuple[Outgoing, Receipt]]
 
 
@@ -98,24 +100,52 @@ async def import_bundle(
     """Check, apply and answer the bundle ``data``; ``BundleRefused`` (journaled) if it is
     refused whole. ``keys``: the peers' keys, as the running line last read them;
     ``unverified_in_full``: whether the first refusal of an envelope no key verified is
-    journaled in full (the federation endpoint's tally, ``apply_batch``)."""
+    journaled in full (the federation endpoint's tally, ``apply_batch``).
+
+    The envelopes go in parts of ``PART``, each checked on a worker thread while the writer
+    applies the one before, each applied in a transaction of its own (the first with the
+    receipts), so a large bundle holds the writer for a part at a time, not for the whole
+    bundle, and other writes go between. An import cut short leaves the parts before it
+    applied: the same bundle again applies the rest.
+    """
     try:
         opened = await asyncio.to_thread(open_bundle, node, data, keys)
     except Refused as refused:
         await node.write_async(refusal_entry(data, refused, client))
         raise BundleRefused(refused) from None
-    in_full = unverified_in_full(opened.checked)
-    imported = await node.write_async(apply_bundle(node, opened, client, in_full))
-    answered = [o.receipt for o in imported.outcomes if o.receipt is not None]
-    reply = await asyncio.to_thread(
-        export_bundle, node, opened.bundle.header.sender, receipts_also=answered
-    )
-    return replace(imported, reply=reply)
+    sender, header = opened.bundle.header.sender, opened.bundle.header
+    envelopes = opened.envelopes
+    parts = [envelopes[at : at + PART] for at in range(0, len(envelopes), PART)] or [[]]
+    done = Imported(opened.bundle.summary(), [], 0, header.receipts, 0)
+    checking = _checking(node, parts[0], keys)
+    for n, _part in enumerate(parts):
+        checked = await checking
+        if n + 1 < len(parts):
+            checking = _checking(node, parts[n + 1], keys)
+        part = await node.write_async(
+            apply_part(
+                node,
+                sender,
+                checked,
+                receipts=opened.receipts if n == 0 else [],
+                client=client,
+                unverified_in_full=unverified_in_full(checked),
+            )
+        )
+        done = replace(
+            done,
+            outcomes=done.outcomes + part.outcomes,
+            applied=done.applied + part.applied,
+            receipts_stored=done.receipts_stored + part.receipts_stored,
+        )
+    answered = [o.receipt for o in done.outcomes if o.receipt is not None]
+    reply = await asyncio.to_thread(export_bundle, node, sender, receipts_also=answered)
+    return replace(done, reply=reply)
 
 
 def open_bundle(node: Node, data: bytes, keys: Mapping[str, PublicKey]) -> Opened:
     """Check a bundle whole (``Refused`` if it is not one for this node from a peer, signed
-    over all it holds), then each envelope alone and each receipt (CPU work, no writes)."""
+    over all it holds), then each receipt (CPU work, no writes)."""
     bundle = read_bundle(data, max_bytes=max_bundle_bytes(node.settings.max_envelope_bytes))
     header = bundle.header
     if header.to != node.party:
@@ -131,7 +161,7 @@ def open_bundle(node: Node, data: bytes, keys: Mapping[str, PublicKey]) -> Opene
         )
     contents = check_bundle(bundle, key.verify)
     receipts = _receipts(node, header.sender, key, contents.receipts)
-    return Opened(bundle, check_alone(node, contents.envelopes, keys), receipts)
+    return Opened(bundle, contents.envelopes, receipts)
 
 
 def _receipts(
@@ -155,28 +185,34 @@ def _receipts(
     return checked
 
 
-def apply_bundle(
-    node: Node, opened: Opened, client: str | None, unverified_in_full: bool
+def _checking(
+    node: Node, envelopes: list[object], keys: Mapping[str, PublicKey]
+) -> asyncio.Task[list[Checked]]:
+    """Each envelope of a part checked alone, as the receiver checks them, on a worker thread."""
+    return asyncio.create_task(asyncio.to_thread(check_alone, node, envelopes, keys))
+
+
+def apply_part(
+    node: Node,
+    sender: str,
+    checked: list[Checked],
+    *,
+    receipts: list[tuple[Outgoing, Receipt]],
+    client: str | None,
+    unverified_in_full: bool,
 ) -> Operation[Imported]:
-    """Apply an opened bundle in one transaction, through the receiver and the sender's
-    receipt storage."""
-    sender = opened.bundle.header.sender
+    """Apply a part of a bundle's envelopes, and its receipts, in one transaction, through the
+    receiver and the sender's receipt storage."""
     batch = apply_batch(
-        node,
-        opened.checked,
-        client,
-        unverified_in_full=unverified_in_full,
-        heard=False,
-        via=BUNDLE_VIA,
+        node, checked, client, unverified_in_full=unverified_in_full, heard=False, via=BUNDLE_VIA
     )
 
     def apply(uow: UnitOfWork) -> Imported:
         head = store.last_applied(uow.conn, sender)[0]
         outcomes = batch(uow)
-        stored = store_receipts(uow, node, sender, opened.receipts, via=BUNDLE_VIA, heard=False)
+        stored = store_receipts(uow, node, sender, receipts, via=BUNDLE_VIA, heard=False)
         applied = sum(1 for o in outcomes if o.receipt and o.receipt["link_seq"] > head)
-        header = opened.bundle.header
-        return Imported(opened.bundle.summary(), outcomes, applied, header.receipts, stored)
+        return Imported({}, outcomes, applied, len(receipts), stored)
 
     return apply
 

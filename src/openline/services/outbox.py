@@ -79,10 +79,10 @@ def seal_for(
 def box_to(uow: UnitOfWork, node: Node, peer: str) -> PairBox:
     """The box between this node's key and ``peer``'s, as linked: every body crosses the line
     encrypted to its addressee (docs/line.md#encryption-and-relays)."""
-    linked = store.get_peer(uow.conn, peer)
-    if linked is None:
+    public_key = store.peer_public_key(uow.conn, peer)
+    if public_key is None:
         raise InvalidInput(f"this node has no line to {peer!r}", field="to")
-    return box_between(node.key, linked.card.public_key)
+    return box_between(node.key, public_key)
 
 
 def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> dict[str, Any]:

@@ -88,10 +88,18 @@ def replace_paths(conn: Connection, party: str, paths: Sequence[PeerPath]) -> No
 
 
 _PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("party")))
+_PUBLIC_KEY = Prepared(select(peers.c.public_key).where(peers.c.party == bindparam("party")))
 
 
 def peer_exists(conn: Connection, party: str) -> bool:
     return _PEER_EXISTS.first(conn, {"party": party}) is not None
+
+
+def peer_public_key(conn: Connection, party: str) -> str | None:
+    """A linked peer's public key, as its card gives it (base64); None if not linked. One
+    indexed read, for what needs the key alone (the box of each envelope sealed or receipted)."""
+    row = _PUBLIC_KEY.first(conn, {"party": party})
+    return None if row is None else str(row[0])
 
 
 def get_peer(conn: Connection, party: str) -> Peer | None:
