@@ -397,7 +397,10 @@ class ConflictPublic(BaseModel):
 
     key: str
     rule: str = Field(description="separation, protected-site or zone.")
-    state: str = Field(description="open, or cleared once the notifications no longer clash.")
+    state: str = Field(
+        description="open (nothing proposed), proposed (a proposal waits), agreed (one was "
+        "accepted) or cleared (the notifications no longer clash)."
+    )
     a: ConflictingNotificationPublic = Field(description="The notification whose id sorts first.")
     b: ConflictingNotificationPublic
     minima: MinimaPublic = Field(description="The separation minima applied.")
@@ -410,10 +413,77 @@ class ConflictPublic(BaseModel):
     opened_at: str
     updated_at: str
     cleared_at: str | None
+    resolution: ProposalPublic | None = Field(
+        None, description="The latest proposal to resolve it, waiting or accepted."
+    )
+    revise: str | None = Field(
+        None,
+        description="The notification whose owner agreed to a delay, reroute or cancellation, "
+        "and has it to revise.",
+    )
 
     @classmethod
-    def of(cls, stored: StoredConflict) -> ConflictPublic:
-        return cls.model_validate(stored.to_json())
+    def of(cls, stored: StoredConflict | dict[str, Any]) -> ConflictPublic:
+        return cls.model_validate(stored if isinstance(stored, dict) else stored.to_json())
+
+
+class WindowPublic(BaseModel):
+    start: str
+    end: str
+
+
+class ProposalCreate(BaseModel):
+    """``{outcome, text, window?}``: window (only and always) for a delay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(
+        description="proceed, joint, delay, reroute, cancel or object.",
+        json_schema_extra={"enum": ["proceed", "joint", "delay", "reroute", "cancel", "object"]},
+    )
+    text: str = Field(description="What is proposed, in a few words.")
+    window: dict[str, Any] | None = Field(None, description="A delay's new window {start, end}.")
+
+
+class ProposalPublic(BaseModel):
+    id: str
+    key: str = Field(description="The conflict's key.")
+    outcome: str
+    text: str
+    window: WindowPublic | None
+    party: str = Field(description="The party that proposed it.")
+    by: str = Field(description="Its operator.")
+    at: str
+    counters: str | None = Field(description="The other party's proposal it answers, if any.")
+    state: str = Field(description="waiting, accepted or superseded (by a later proposal).")
+    accepted_by: str | None = Field(description="The other party's operator who accepted it.")
+    accepted_at: str | None
+
+
+class ProposalList(BaseModel):
+    proposals: list[ProposalPublic]
+
+
+ConflictPublic.model_rebuild()  # its resolution is a ProposalPublic, defined after it
+
+
+class AcknowledgementPublic(BaseModel):
+    """One version of a notification awaiting one party's acknowledgement, or acknowledged."""
+
+    notification: str
+    version: int
+    owner: str
+    party: str = Field(description="The party asked to acknowledge it.")
+    deadline: str
+    state: str = Field(description="waiting, overdue or acknowledged.")
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    kind: str | None = None
+    title: str | None = None
+
+
+class AcknowledgementList(BaseModel):
+    acknowledgements: list[AcknowledgementPublic]
 
 
 class NotificationPublic(BaseModel):

@@ -48,9 +48,7 @@ def deadline_table(given: Mapping[str, Any]) -> dict[str, int]:
 def asks(notification: Notification) -> bool:
     """Whether this version asks the parties it is shared with to acknowledge it: a live one
     does; completing or cancelling asks nothing more."""
-    return notification.status in (Status.PLANNED, Status.ACTIVE) and bool(
-        notification.share_with
-    )
+    return notification.status in (Status.PLANNED, Status.ACTIVE) and bool(notification.share_with)
 
 
 def deadline_of(notification: Notification, deadlines: Mapping[str, int]) -> datetime:
@@ -113,7 +111,9 @@ class NotificationAck:
 def read_ack(body: Mapping[str, Any]) -> NotificationAck:
     """A ``notification_ack`` envelope's body."""
     if set(body) != {"notification", "version", "by", "at"}:
-        raise InvalidInput("a notification acknowledgement has exactly notification, version, by, at")
+        raise InvalidInput(
+            "a notification acknowledgement has exactly notification, version, by, at"
+        )
     notification, version, by = body["notification"], body["version"], body["by"]
     _check_reference(notification, version)
     if not isinstance(by, str) or not 0 < len(by) <= 64:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from openline.domain import acknowledgements, resolutions
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Message
 from openline.domain.notifications import Notification
@@ -88,6 +89,22 @@ def read_tracks(body: Mapping[str, Any], link: Link) -> list[TrackReport]:
         raise InvalidInput(f"track: {exc.message}", field=exc.field) from None
 
 
+def read_notification_ack(body: Mapping[str, Any], _link: Link) -> acknowledgements.NotificationAck:
+    return acknowledgements.read_ack(body)
+
+
+def read_notification_reminder(body: Mapping[str, Any], _link: Link) -> tuple[str, int]:
+    return acknowledgements.read_reminder(body)
+
+
+def read_proposal(body: Mapping[str, Any], link: Link) -> resolutions.Proposal:
+    return resolutions.read_proposal(body, link.sender)
+
+
+def read_acceptance(body: Mapping[str, Any], _link: Link) -> resolutions.Acceptance:
+    return resolutions.read_acceptance(body)
+
+
 def _anything(_body: Mapping[str, Any], _link: Link) -> None:
     """Line checks and their replies: the receiver reads nothing of the body."""
 
@@ -103,6 +120,10 @@ READERS: dict[str, Callable[[Mapping[str, Any], Link], object]] = {
     "track": read_tracks,
     "checkpoint": read_offer,  # witnessing: domain/witnessing.py
     "cosignature": read_reply,
+    "notification_ack": read_notification_ack,  # domain/acknowledgements.py
+    "notification_reminder": read_notification_reminder,
+    "resolution": read_proposal,  # domain/resolutions.py
+    "resolution_accept": read_acceptance,
 }
 
 

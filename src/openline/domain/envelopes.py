@@ -47,6 +47,10 @@ KINDS = (
     "track",
     "checkpoint",
     "cosignature",
+    "notification_ack",
+    "notification_reminder",
+    "resolution",
+    "resolution_accept",
 )
 _ENVELOPE_KEYS = frozenset(
     ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")

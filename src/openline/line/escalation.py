@@ -7,6 +7,11 @@ acknowledged it, which the peer's node journals as ``message.reminder``. On a re
 node an unacknowledged message in the inbox raises its own ``message.overdue``, line or no
 line. The alarm repeats every ``escalation_repeat_interval`` seconds until every recipient
 has acknowledged.
+
+A version of a notification shared with a party and not acknowledged by its deadline is
+escalated by the same loop, at the same repeat interval: ``notification.ack_overdue`` on the
+owner's node and the party's, and a ``notification_reminder`` envelope from the owner
+(services/acknowledgements.py).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
 from openline.node.assembly import Node
+from openline.services import acknowledgements
 from openline.services.outbox import arrived_on, seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
@@ -26,15 +32,16 @@ from openline.store.writer import Operation, UnitOfWork
 Due = list[tuple[str, str, str, list[str]]]
 
 
-def due_alarms(node: Node) -> Due:
-    """What must be escalated now (a read: most ticks find nothing to write)."""
+def due_alarms(node: Node) -> bool:
+    """Whether anything must be escalated now (a read: most ticks find nothing to write)."""
     now = node.clock()
     repeat = timedelta(seconds=node.settings.escalation_repeat_interval)
-    return node.read(
+    messages: Due = node.read(
         lambda conn: store.overdue_unacknowledged(
             conn, party=node.party, now=format_utc(now), alarm_before=format_utc(now - repeat)
         )
     )
+    return bool(messages) or acknowledgements.any_overdue(node, now, now - repeat)
 
 
 def escalate(node: Node) -> Operation[int]:
@@ -65,7 +72,7 @@ def escalate(node: Node) -> Operation[int]:
             for party in _holding(uow, message_id, waiting_for, node.party):
                 body = {"message_id": message_id, "deadline": deadline, "alarm": alarms}
                 seal_for(uow, node, party, "reminder", body)
-        return len(due)
+        return len(due) + acknowledgements.raise_overdue(uow, node, now, now - repeat)
 
     return run
 

@@ -30,7 +30,14 @@ from openline.keys.boxes import box_between
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
-from openline.services import messages, notifications, tracks, witness
+from openline.services import (
+    acknowledgements,
+    messages,
+    notifications,
+    resolutions,
+    tracks,
+    witness,
+)
 from openline.services.outbox import seal_for
 from openline.store import line as store
 from openline.store.writer import Operation, UnitOfWork
@@ -59,6 +66,10 @@ HANDLERS: dict[str, Handler] = {
     "track": tracks.apply_incoming,
     "checkpoint": witness.apply_checkpoint,
     "cosignature": witness.apply_cosignature,
+    "notification_ack": acknowledgements.apply_ack,
+    "notification_reminder": acknowledgements.apply_reminder,
+    "resolution": resolutions.apply_proposal,
+    "resolution_accept": resolutions.apply_acceptance,
 }
 
 

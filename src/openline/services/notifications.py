@@ -33,6 +33,7 @@ from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon
 from openline.i18n import Catalogue, catalogue
 from openline.node.assembly import Node
+from openline.services import acknowledgements
 from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
 from openline.store.writer import Operation, UnitOfWork
@@ -61,6 +62,7 @@ def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Cha
         uow.record(JournalKind.NOTIFICATION_CREATED, {**record, "by": operator})
         for party in notification.share_with:
             seal_for(uow, node, party, "notification", record)
+        acknowledgements.ask(uow, node, notification)
         return notification, _detect(uow, node, notification)
 
     return store_new
@@ -135,6 +137,7 @@ def _save_and_share(
     for party in updated.share_with:
         kind = "notification_update" if party in current.share_with else "notification"
         seal_for(uow, node, party, kind, record)
+    acknowledgements.ask(uow, node, updated)
 
 
 # --- what the line brings in ---------------------------------------------------------------
@@ -161,6 +164,7 @@ def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
             "envelope": envelope.id,
         },
     )
+    acknowledgements.ask(uow, node, notification)
     _detect(uow, node, notification)
 
 

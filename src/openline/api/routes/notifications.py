@@ -1,4 +1,5 @@
-"""/api/v1/notifications and /api/v1/conflicts: notify, revise, withdraw; list conflicts."""
+"""/api/v1/notifications and /api/v1/conflicts: notify, revise, withdraw, acknowledge a peer's
+notification; list conflicts, propose and accept their resolution."""
 
 from __future__ import annotations
 
@@ -8,32 +9,48 @@ from fastapi import APIRouter, Query, Response
 
 from openline.api.deps import NodeDep, Operator, requires
 from openline.api.schemas import (
+    AcknowledgementList,
+    AcknowledgementPublic,
     ConflictList,
     ConflictPublic,
     MessageCreate,
     NotificationCreate,
     NotificationList,
     NotificationPublic,
+    ProposalCreate,
+    ProposalList,
+    ProposalPublic,
     StatusChange,
 )
 from openline.api.strict_json import StrictJSONRoute
 from openline.domain.conflicts import StoredConflict
 from openline.domain.notifications import Notification, Status
+from openline.domain.resolutions import Proposal, parse_draft
 from openline.domain.roles import Action
+from openline.node.assembly import Node
+from openline.services import acknowledgements, resolutions
 from openline.services import notifications as service
 
 router = APIRouter(
     prefix="/api/v1/notifications", tags=["notifications"], route_class=StrictJSONRoute
 )
-conflicts_router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"])
+conflicts_router = APIRouter(
+    prefix="/api/v1/conflicts", tags=["conflicts"], route_class=StrictJSONRoute
+)
 
 
 def _public(
     notification: Notification, conflicts: list[StoredConflict] | None = None
 ) -> NotificationPublic:
     record = notification.to_json()
-    listed = None if conflicts is None else [ConflictPublic.of(c) for c in conflicts]
-    return NotificationPublic.model_validate({**record, "conflicts": listed})
+    return NotificationPublic.model_validate({**record, "conflicts": conflicts})
+
+
+def _with_conflicts(
+    node: Node, notification: Notification, conflicts: list[StoredConflict]
+) -> NotificationPublic:
+    listed = [ConflictPublic.of(c) for c in resolutions.with_resolutions(node, conflicts)]
+    return NotificationPublic.model_validate({**notification.to_json(), "conflicts": listed})
 
 
 @router.post(
@@ -45,7 +62,7 @@ async def notify(
     draft = service.parse_draft(body.model_dump())
     notification, conflicts = await node.write_async(service.create(node, draft, operator))
     response.headers["Location"] = f"{router.prefix}/{notification.id}"
-    return _public(notification, conflicts)
+    return _with_conflicts(node, notification, conflicts)
 
 
 @router.get("", response_model=NotificationList, dependencies=requires(Action.READ))
@@ -61,6 +78,16 @@ def list_notifications(
         node, live_only=status == "live", owner=owner, limit=limit, after=after
     )
     return NotificationList(notifications=[_public(n) for n in found])
+
+
+@router.get(
+    "/to-acknowledge", response_model=AcknowledgementList, dependencies=requires(Action.READ)
+)
+def to_acknowledge(node: NodeDep, _operator: Operator) -> AcknowledgementList:
+    """The current versions of peers' notifications this party has yet to acknowledge, soonest
+    deadline first."""
+    waiting = acknowledgements.waiting_for_us(node)
+    return AcknowledgementList.model_validate({"acknowledgements": waiting})
 
 
 @router.get(
@@ -82,7 +109,7 @@ async def revise(
     notification, conflicts = await node.write_async(
         service.revise(node, notification_id, draft, operator)
     )
-    return _public(notification, conflicts)
+    return _with_conflicts(node, notification, conflicts)
 
 
 @router.post(
@@ -96,7 +123,35 @@ async def change_status(
     notification, conflicts = await node.write_async(
         service.change_status(node, notification_id, Status(body.status), operator)
     )
-    return _public(notification, conflicts)
+    return _with_conflicts(node, notification, conflicts)
+
+
+@router.post(
+    "/{notification_id}/ack",
+    response_model=AcknowledgementPublic,
+    dependencies=requires(Action.READ),
+)
+async def acknowledge(
+    notification_id: str, node: NodeDep, operator: Operator
+) -> AcknowledgementPublic:
+    """A person of this party takes note of the current version of a peer's notification."""
+    done = await node.write_async(acknowledgements.acknowledge(node, notification_id, operator))
+    return AcknowledgementPublic.model_validate(done.to_json(node.clock()))
+
+
+@router.get(
+    "/{notification_id}/acks",
+    response_model=AcknowledgementList,
+    dependencies=requires(Action.READ),
+)
+def acknowledgements_of(
+    notification_id: str, node: NodeDep, _operator: Operator
+) -> AcknowledgementList:
+    """Who was asked to acknowledge which version, who did and when (the owner sees every
+    party; a party its own)."""
+    service.get_notification(node, notification_id)
+    found = acknowledgements.of_notification(node, notification_id)
+    return AcknowledgementList.model_validate({"acknowledgements": found})
 
 
 @conflicts_router.get("", response_model=ConflictList, dependencies=requires(Action.READ))
@@ -110,12 +165,52 @@ def list_conflicts(
     found = service.list_conflicts(
         node, state=None if state == "all" else state, notification_id=notification, limit=limit
     )
-    return ConflictList(conflicts=[ConflictPublic.of(c) for c in found])
+    shown = resolutions.with_resolutions(node, found)
+    return ConflictList(conflicts=[ConflictPublic.of(c) for c in shown])
 
 
 @conflicts_router.get("/{key}", response_model=ConflictPublic, dependencies=requires(Action.READ))
 def get_conflict(key: str, node: NodeDep, _operator: Operator) -> ConflictPublic:
-    return ConflictPublic.of(service.get_conflict(node, key))
+    (shown,) = resolutions.with_resolutions(node, [service.get_conflict(node, key)])
+    return ConflictPublic.of(shown)
+
+
+def _proposal(proposal: Proposal) -> ProposalPublic:
+    return ProposalPublic.model_validate(proposal.to_json())
+
+
+@conflicts_router.get(
+    "/{key}/resolution", response_model=ProposalList, dependencies=requires(Action.READ)
+)
+def resolution_thread(key: str, node: NodeDep, _operator: Operator) -> ProposalList:
+    """The conflict's proposals, oldest first."""
+    return ProposalList(proposals=[_proposal(p) for p in resolutions.thread(node, key)])
+
+
+@conflicts_router.post(
+    "/{key}/resolution",
+    status_code=201,
+    response_model=ProposalPublic,
+    dependencies=requires(Action.SEND_DECONFLICTION_REQUEST),
+)
+async def propose(
+    key: str, body: ProposalCreate, node: NodeDep, operator: Operator
+) -> ProposalPublic:
+    """Propose an outcome (or counter the other party's proposal); it crosses the line."""
+    draft = parse_draft(
+        body.model_dump(exclude_none=True), max_text_bytes=node.settings.max_text_bytes
+    )
+    return _proposal(await node.write_async(resolutions.propose(node, key, draft, operator)))
+
+
+@conflicts_router.post(
+    "/{key}/resolution/{proposal_id}/accept",
+    response_model=ProposalPublic,
+    dependencies=requires(Action.SEND_DECONFLICTION_REQUEST),
+)
+async def accept(key: str, proposal_id: str, node: NodeDep, operator: Operator) -> ProposalPublic:
+    """Accept the other party's proposal: the conflict is agreed, on both nodes."""
+    return _proposal(await node.write_async(resolutions.accept(node, key, proposal_id, operator)))
 
 
 @conflicts_router.get(
