@@ -21,7 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
+from openline.domain.bundles import write_bundle
+from openline.keys.signing import SigningKey
 from tests.support.backend import sqlite_only
+from tests.support.boxes import node_key
 from tests.support.faults import (
     ProxiedPair,
     assert_journals_verify_and_agree,
@@ -209,6 +212,21 @@ def test_a_bundle_for_another_party_or_not_a_bundle_is_refused_naming_it_nothing
         assert words in refused.stderr, refused.stderr
         assert received_ids(node, "BLUE" if node is red else "RED") == before
 
+    # Signed by BLUE's own key but out of order (its first envelope left out): each envelope
+    # refused by the receiver as the federation endpoint refuses it, with the same events.
+    gapped, left_out = resigned_without_first_envelope(bundle, node_key(blue.directory))
+    refused = run_openline("bundle", "import", red.directory, gapped)
+    assert refused.returncode == 1
+    gap = f"gap: envelope {left_out + 1} from BLUE, expected {left_out}"
+    assert f"first link_seq {left_out + 1}: {gap}" in refused.stderr
+    (event,) = [e["data"] for e in journal(red) if e["kind"] == "security.envelope_refused"][-1:]
+    assert (event["code"], event["link_seq"], event["reason"]) == (
+        "sequence_gap",
+        left_out + 1,
+        gap,
+    )
+    assert received_ids(red, "BLUE") == []
+
     # The API: the one error shape, the status naming what is wrong.
     with red.client() as client:
         for path, status, code in (
@@ -310,3 +328,24 @@ def mixed_run(three: Three, tmp_path: Path) -> None:
     assert_journals_verify_and_agree(Pair(blue, red, ENV), tmp_path)
     assert_flash_gets_through(blue, red, "RED")
     assert_flash_gets_through(red, blue, "BLUE")
+
+
+def resigned_without_first_envelope(bundle: Path, key: SigningKey) -> tuple[Path, int]:
+    """``bundle`` written again without its first envelope, signed with ``key``; and the
+    link_seq of the envelope left out."""
+    header, first, *rest = bundle.read_bytes().decode("utf-8").split("\n")[:-1]
+    read = json.loads(header)
+    envelopes = rest[: read["envelopes"] - 1]
+    path = bundle.with_name("gapped.bundle")
+    path.write_bytes(
+        write_bundle(
+            bundle_id=read["id"],
+            sender=read["from"],
+            to=read["to"],
+            created_at=read["created_at"],
+            envelopes=envelopes,
+            receipts=[json.loads(line) for line in rest[len(envelopes) :]],
+            sign=key.sign,
+        )
+    )
+    return path, int(json.loads(first)["link_seq"])
