@@ -24,7 +24,12 @@ from openline.domain.errors import InvalidInput
 if TYPE_CHECKING:
     from openline.interop.geozones import SchemaFolder
 
-IMPORT_FORMATS = click.Choice(["notam", "geojson", "ed269", "ed318", "f3548"])
+IMPORT_FORMATS = click.Choice(["notam", "geojson", "ed269", "ed318", "f3548", "csv", "xlsx"])
+# What the node is told a file is (an XLSX workbook is bytes, every other format text).
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 EXPORT_FORMATS = click.Choice(["geojson", "f3548", "notam"])
 
 
@@ -41,6 +46,11 @@ EXPORT_FORMATS = click.Choice(["geojson", "f3548", "notam"])
     "the node's ed318_schema_dir.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the node's answer as JSON.")
+@click.option(
+    "--template",
+    is_flag=True,
+    help="csv or xlsx: write the spreadsheet of sites to fill in to FILE; import nothing.",
+)
 def import_file(  # keyword-only: click passes every option by name
     *,
     format_name: str,
@@ -49,15 +59,20 @@ def import_file(  # keyword-only: click passes every option by name
     dry_run: bool,
     schema_dir: Path | None,
     as_json: bool,
+    template: bool,
 ) -> None:
-    """Import FILE (FORMAT: notam, geojson, ed269, ed318, f3548) as notifications.
+    """Import FILE (FORMAT: notam, geojson, ed269, ed318, f3548, csv, xlsx) as notifications.
 
     With --dry-run, print the GeoJSON FeatureCollection of what would be notified (one feature
     per volume) and store nothing; no node is needed, but an ED-318 file needs --schema DIR
-    (or --node DIR with ed318_schema_dir set).
+    (or --node DIR with ed318_schema_dir set). csv and xlsx are spreadsheets of sites and
+    movements, one a row; --template writes one to fill in.
     """
     if schema_dir is not None and format_name != "ed318":
         raise click.UsageError(f"--schema is for ed318 files, not {format_name}")
+    if template:
+        _write_template(format_name, file)
+        return
     data = _read(file)
     if dry_run:
         from openline.services.interop import dry_run as plan_of
@@ -80,7 +95,7 @@ def import_file(  # keyword-only: click passes every option by name
             "ed318_schema_dir (OPENLINE_ED318_SCHEMA_DIR)"
         )
     path = f"/api/v1/imports/{format_name}"
-    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    headers = {"Content-Type": CONTENT_TYPES.get(format_name, "text/plain; charset=utf-8")}
     done = call_node(directory, lambda c: c.request("POST", path, content=data, headers=headers))
     if as_json:
         emit_json(done)
@@ -102,6 +117,19 @@ def _ed318_schema(schema_dir: Path | None, directory: Path | None) -> SchemaFold
 
     found = ed318_schema(load_settings(directory, os.environ), directory)
     return SchemaFolder(found.path, f"--schema DIR, or {found.named} of {directory},")
+
+
+def _write_template(format_name: str, file: Path) -> None:
+    from openline.interop import spreadsheets
+
+    if format_name not in spreadsheets.FORMATS:
+        raise click.UsageError(f"--template is for csv and xlsx, not {format_name}")
+    with reported_errors():
+        try:
+            file.write_bytes(spreadsheets.template(format_name))
+        except OSError as exc:
+            raise InvalidInput(f"{file} cannot be written: {exc.strerror}") from None
+    click.echo(f"wrote the {format_name} template of sites to {file}")
 
 
 def _read(file: Path) -> bytes:

@@ -24,6 +24,7 @@ from openline.interop import (
     notam_areas,
     notam_drafts,
     notam_write,
+    spreadsheets,
 )
 from openline.interop.plans import (
     Draft,
@@ -36,7 +37,9 @@ from openline.interop.plans import (
 )
 from openline.interop.yaml_text import load_yaml
 
-IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548")
+IMPORT_FORMATS = ("notam", "geojson", "ed269", "ed318", "f3548", *spreadsheets.FORMATS)
+# Read as the bytes they are; every other format as UTF-8 text.
+BINARY_FORMATS = ("xlsx",)
 EXPORT_FORMATS = ("geojson", "f3548", "notam")
 
 
@@ -50,18 +53,25 @@ def check_format(name: str, allowed: Sequence[str], what: str) -> str:
 
 def read_plan(
     name: str,
-    text: str,
+    text: str | bytes,
     *,
     now: datetime,
     limits: Limits | None = None,
     ed318_schema: geozones.SchemaFolder | None = None,
     notam_settings: notam_areas.NotamSettings | None = None,
 ) -> ImportPlan:
-    """What the file asks of a node. An error in a record is reported in the plan and the other
-    records go on; a file that cannot be read at all raises ``InvalidInput``, and so does an
-    ED-318 file without ``ed318_schema`` to check it against (never read unchecked)."""
+    """What the file asks of a node (an xlsx file as its bytes, any other as text). An error in
+    a record is reported in the plan and the other records go on; a file that cannot be read at
+    all raises ``InvalidInput``, and so does an ED-318 file without ``ed318_schema`` to check it
+    against (never read unchecked)."""
     check_format(name, IMPORT_FORMATS, "imported")
     limits = limits or Limits()
+    if (name in BINARY_FORMATS) != isinstance(text, bytes):  # the caller's mistake
+        raise TypeError(f"a {name} file is read as {'bytes' if name in BINARY_FORMATS else 'text'}")
+    if isinstance(text, bytes):
+        return spreadsheets.plan_xlsx(text, now=now, limits=limits)
+    if name == "csv":
+        return spreadsheets.plan_csv(text, now=now, limits=limits)
     if name == "ed318":
         schema = ed318_schema or geozones.SchemaFolder(None, "an ED-318 schema folder")
         schema.validator()  # refused before the file is read: the file is not at fault

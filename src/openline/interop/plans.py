@@ -32,6 +32,7 @@ class NotificationBody(TypedDict):
     title: str
     volumes: list[dict[str, Any]]
     reference: NotRequired[str]
+    share_with: NotRequired[list[str]]  # a spreadsheet's row may name the parties
 
 
 class Action(StrEnum):

@@ -1,5 +1,5 @@
-"""Importing files of NOTAMs, geozones, F3548 intents or GeoJSON as notifications, and exporting
-notifications.
+"""Importing files of NOTAMs, geozones, F3548 intents, GeoJSON or spreadsheets of sites (CSV,
+XLSX) as notifications, and exporting notifications.
 
 An import reads the whole file into a plan first (openline.interop.formats), then applies it
 record by record, each record one writer operation: a NOTAM's notifications, or a NOTAMR's
@@ -114,7 +114,7 @@ def read_plan(node: Node, format_name: str, data: bytes | str) -> ImportPlan:
     schema and NOTAM settings."""
     return formats.read_plan(
         format_name,
-        _text(data),
+        _contents(format_name, data),
         now=node.clock(),
         limits=notifications.LIMITS,
         ed318_schema=ed318_schema(node.settings, node.directory.path),
@@ -135,13 +135,20 @@ def dry_run(
     a node's ``settings`` give its NOTAM settings, else the defaults)."""
     plan = formats.read_plan(
         format_name,
-        _text(data),
+        _contents(format_name, data),
         now=now,
         limits=notifications.LIMITS,
         ed318_schema=ed318_schema,
         notam_settings=notam_settings(settings) if settings else None,
     )
     return formats.dry_run(plan)
+
+
+def _contents(format_name: str, data: bytes | str) -> bytes | str:
+    """What the format's reader takes: an XLSX workbook's bytes, any other file's text."""
+    if format_name in formats.BINARY_FORMATS:
+        return data.encode() if isinstance(data, str) else data
+    return _text(data)
 
 
 def _text(data: bytes | str) -> str:

@@ -1,5 +1,5 @@
-"""/api/v1/imports and /api/v1/exports: files of NOTAMs, geozones, F3548 intents or GeoJSON in,
-notifications out (docs/interop.md)."""
+"""/api/v1/imports and /api/v1/exports: files of NOTAMs, geozones, F3548 intents, GeoJSON or
+spreadsheets of sites (CSV, XLSX) in, notifications out (docs/interop.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from openline.api.deps import NodeDep, Operator, requires
 from openline.api.strict_json import strict_if_json
 from openline.domain.roles import Action
+from openline.interop import spreadsheets
 from openline.interop.formats import EXPORT_FORMATS, IMPORT_FORMATS
 from openline.services import interop as service
 
@@ -21,11 +23,13 @@ router = APIRouter(prefix="/api/v1", tags=["interop"])
 _FILE = {
     "requestBody": {
         "required": True,
-        "description": "The file as it is (NOTAM text, JSON, or YAML for InterUSS intents), "
-        "within the request size limit.",
+        "description": "The file as it is (NOTAM text, JSON, YAML for InterUSS intents, CSV, "
+        "or an XLSX workbook's bytes), within the request size limit.",
         "content": {
             "text/plain": {"schema": {"type": "string"}},
             "application/json": {"schema": {}},
+            spreadsheets.CSV_TYPE: {"schema": {"type": "string"}},
+            spreadsheets.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -56,6 +60,23 @@ async def import_file(
         )
     report = await service.import_file(node, format_name, data, operator)
     return report.to_json()
+
+
+@router.get(
+    "/imports/{format_name}/template",
+    dependencies=requires(Action.READ),
+    response_class=Response,
+    responses={200: {"content": {spreadsheets.CSV_TYPE: {}, spreadsheets.XLSX_TYPE: {}}}},
+)
+def template(
+    format_name: Annotated[str, Path(json_schema_extra={"enum": list(spreadsheets.FORMATS)})],
+    _operator: Operator,
+) -> Response:
+    """The spreadsheet of sites to fill in (every column, a row of each spelling), as a file."""
+    data = spreadsheets.template(format_name)
+    media = spreadsheets.XLSX_TYPE if format_name == "xlsx" else spreadsheets.CSV_TYPE
+    disposition = f'attachment; filename="openline-sites.{format_name}"'
+    return Response(data, media_type=media, headers={"Content-Disposition": disposition})
 
 
 @router.get("/exports/{format_name}", dependencies=requires(Action.READ))
