@@ -1,7 +1,8 @@
 """The journal through the node's API: what each change records, paging, the head, and proof.
 
 An outside reviewer holding only the API's answers and the node's public key (from
-``GET /api/v1/node``) must be able to check every entry with the domain's ``verify_chain``.
+``GET /api/v1/node``) must be able to check every entry with the domain's ``verify_chain``,
+against the newest checkpoint (from ``GET /api/v1/journal/{seq}/proof``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from openline.domain.journal import (
 from openline.domain.roles import Role
 from openline.keys.signing import PublicKey, SigningKey
 from openline.services.operators import create_token
-from openline.store.journal import read_checkpoint_covering
 from tests.support.nodes import InProcess
 
 JOURNAL = "/api/v1/journal"
@@ -62,13 +62,12 @@ def node_key(api: InProcess) -> PublicKey:
 
 
 def newest_checkpoint(api: InProcess, key: PublicKey) -> list[CheckedCheckpoint]:
-    """The node's newest checkpoint, read for checking with ``key``: the entries carry no
-    signature of their own, the checkpoint signs them all."""
-    found = api.node.read(lambda conn: read_checkpoint_covering(conn, 0))
-    assert found is not None
-    size, note = found
+    """The node's newest checkpoint, from the API's proof of its last entry, read for checking
+    with ``key``: the entries carry no signature of their own, the checkpoint signs them all."""
+    head = api.client.get("/api/v1/node").json()["journal"]["seq"]
+    note = api.client.get(f"/api/v1/journal/{head}/proof").json()["checkpoint"]
     node = NodeKey("BLUE", key.to_bytes(), key.verify)
-    return [checked_checkpoint(size, note, node, lambda raw: PublicKey(raw).verify)]
+    return [checked_checkpoint(head, note, node, lambda raw: PublicKey(raw).verify)]
 
 
 def verify_with(api: InProcess, journal: list[JournalEntry], key: PublicKey) -> ChainReport:
