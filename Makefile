@@ -112,6 +112,7 @@ bench: install bench-packages
 	$(BIN)/python bench/node_bench.py --database postgresql
 	$(BIN)/python bench/line_bench.py --database sqlite
 	$(BIN)/python bench/line_bench.py --database postgresql
+	$(BIN)/python bench/journal_bench.py
 	$(BIN)/python bench/bundle_bench.py
 	$(BIN)/python bench/paths_bench.py
 	$(BIN)/python bench/relay_bench.py
