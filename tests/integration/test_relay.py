@@ -75,8 +75,8 @@ def assert_delivered_in_order_and_acknowledged(
 ) -> None:
     ids = [message["id"] for message in sent]
     wait_for(lambda: all(state(sender, i) == "delivered" for i in ids), what="the deliveries")
-    inbox = get(receiver, "/api/v1/messages", box="in")["messages"]
-    assert [m["id"] for m in reversed(inbox)] == ids  # each once, in order
+    received = [e["data"]["id"] for e in journal_of(receiver, "message.received")]
+    assert received == ids  # each once, in the order sent
     with receiver.client() as client:
         for message_id in ids:
             assert client.post(f"/api/v1/messages/{message_id}/ack").status_code == 200
@@ -161,7 +161,11 @@ def assert_the_deliveries_say_green_carried_them(three: Three, ids: list[str]) -
     held = [e["data"] for e in journal_of(three.green, "relay.held")]
     forwarded = [e["data"] for e in journal_of(three.green, "relay.forwarded")]
     assert {(d["from"], d["to"]) for d in forwarded} == {("BLUE", "RED"), ("RED", "BLUE")}
-    assert len(forwarded) == len({(d["from"], d["to"], d["link_seq"]) for d in held})
+    places = [(d["from"], d["to"], d["link_seq"]) for d in forwarded]
+    assert len(places) == len(set(places))  # each forwarded once
+    assert set(places) <= {(d["from"], d["to"], d["link_seq"]) for d in held}
+    hashes = {d["hash"] for d in by_message}
+    assert hashes <= {d["hash"] for d in forwarded}  # BLUE's messages, by GREEN
     assert all(set(d) == {"from", "to", "link_seq", "id", "hash", "size"} for d in held)
 
 

@@ -57,27 +57,28 @@ class Forwarder:
         while True:
             self.wake.clear()  # before reading: an envelope held after this wakes us again
             links = await self.node.read_async(store.links_waiting)
-            if not links:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=5.0)
-                continue
             done = [await self._forward(sender, addressee) for sender, addressee in links]
-            if all(done):
+            if False in done:
+                failures += 1
+                wait = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(failures, 10))
+                wait *= random.uniform(0.75, 1)  # noqa: S311 - jitter
+            elif True in done:
                 failures = 0
                 continue
-            failures += 1
-            delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(failures, 10))
+            else:  # nothing to send, or only what waits behind a refused envelope
+                wait = 5.0
             with contextlib.suppress(TimeoutError):  # a new envelope held goes at once
-                await asyncio.wait_for(self.wake.wait(), timeout=delay * random.uniform(0.75, 1))  # noqa: S311
+                await asyncio.wait_for(self.wake.wait(), timeout=wait)
 
-    async def _forward(self, sender: str, addressee: str) -> bool:
-        """Deliver one batch of the link; False if it did not get through."""
+    async def _forward(self, sender: str, addressee: str) -> bool | None:
+        """Deliver one batch of the link: True if it got through, False if not, None if the
+        link has nothing to send."""
         batch = await self.node.read_async(
             lambda conn: store.waiting(conn, sender, addressee, limit=MAX_BATCH)
         )
         peer = await self.node.read_async(lambda conn: line_store.get_peer(conn, addressee))
         if not batch or peer is None:
-            return True
+            return None
         # "relay" names this node to the addressee, which records it as the envelopes' via.
         envelopes = ",".join(h.envelope for h in batch)
         body = f'{{"envelopes":[{envelopes}],"relay":"{self.node.party}"}}'.encode()
@@ -89,7 +90,10 @@ class Forwarder:
             except PathFailed as exc:
                 failures.append(str(exc))
                 continue
-            return await self._take_results(peer, batch, results)
+            through = await self._take_results(peer, batch, results)
+            if through:
+                self._problems.pop((sender, addressee), None)  # logged again if it comes back
+            return through
         self._note((sender, addressee), "; ".join(failures) or f"{addressee} has no direct path")
         return False
 
