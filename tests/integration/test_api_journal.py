@@ -122,20 +122,22 @@ def test_a_started_node_has_journaled_its_creation_and_its_start(api: InProcess)
     journal = entries(api)
 
     # The api fixture links RED, whose node never answers: the line judges it down at once
-    # and queues its first line check.
+    # and queues its first line check, and with it the checkpoint RED is to witness.
     assert [e["kind"] for e in journal] == [
         *FIRST_KINDS,
         "peer.added",
         "node.started",
         "line.status",
         "envelope.queued",
+        "envelope.queued",
     ]
-    assert [e["seq"] for e in journal] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e["seq"] for e in journal] == [1, 2, 3, 4, 5, 6, 7, 8]
     card = api.client.get("/api/v1/node").json()
     assert journal[0]["data"]["card"] == card["party"]
     assert journal[4]["data"] == {"version": card["version"]}
     assert journal[5]["data"]["status"] == "down"
     assert journal[6]["data"]["kind"] == "line_check"
+    assert journal[7]["data"]["kind"] == "checkpoint"
 
 
 @pytest.mark.parametrize(("name", "action", "added"), ACTIONS, ids=[a[0] for a in ACTIONS])
@@ -224,12 +226,12 @@ def test_paging_with_after_and_limit_walks_the_whole_journal_once(api: InProcess
     assert [e["seq"] for e in walked] == list(range(1, len(whole) + 1))
 
 
-@pytest.mark.parametrize("after", [0, 3, 14, 15, 16, 10_000])
+@pytest.mark.parametrize("after", [0, 3, 15, 16, 17, 10_000])
 def test_after_returns_exactly_the_entries_that_follow_it(api: InProcess, after: int):
     for n in range(4):
         send(api, ["BLUE"], text=f"m{n}")
     whole = entries(api)
-    assert len(whole) == 15  # 7 from the api fixture (see the first test), 2 per message
+    assert len(whole) == 16  # 8 from the api fixture (see the first test), 2 per message
 
     assert entries(api, after=after) == [e for e in whole if e["seq"] > after]
 
@@ -263,7 +265,7 @@ def test_the_journal_from_the_api_verifies_with_the_public_key_from_the_api(api:
     report = verify_with(api, journal, node_key(api))
 
     assert report.intact, report
-    assert report.verified == len(journal) == 13
+    assert report.verified == len(journal) == 14
     assert report.checkpoints == 1
 
 
@@ -298,21 +300,21 @@ def swapped(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
 
 @pytest.mark.parametrize(
     ("tamper", "bad_seq"),
-    [(altered_text, 8), (removed, 9), (swapped, 9)],
+    [(altered_text, 9), (removed, 10), (swapped, 10)],
     ids=["altered", "removed", "swapped"],
 )
 def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_change(
     api: InProcess, tamper: Callable[[list[JournalEntry], int], list[JournalEntry]], bad_seq: int
 ):
-    send(api, ["BLUE"], text="hi")  # entry 8: message.created, entry 9: message.delivered
+    send(api, ["BLUE"], text="hi")  # entry 9: message.created, entry 10: message.delivered
     journal = [as_entry(e) for e in entries(api)]
-    assert journal[7].kind == "message.created"
+    assert journal[8].kind == "message.created"
     assert verify_with(api, journal, node_key(api)).intact
 
-    report = verify_with(api, tamper(journal, 8), node_key(api))
+    report = verify_with(api, tamper(journal, 9), node_key(api))
 
     assert report.bad_seq == bad_seq
-    assert report.verified == 7
+    assert report.verified == 8
 
 
 def test_about_gives_exactly_a_messages_own_entries_however_far_back(api: InProcess):
