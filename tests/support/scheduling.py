@@ -22,6 +22,7 @@ LONGEST = (
     "tests/fuzz/test_fuzz_messages_and_journal.py",  # 111
     "tests/integration/test_line_faults.py",  # 55
     "tests/integration/test_line_paths.py",  # 45, 17, 14 (this machine, at 1b564cb)
+    "tests/integration/test_relay.py",  # 35 to 58 (this machine, at 2fabb50)
     "tests/integration/test_network_faults.py",  # 21, and five more of 12 to 19
     "tests/integration/test_bundles.py",  # 25, 20, 15 (this machine, at 61f3e10)
     "tests/integration/test_witnessing.py",  # 26 (this machine, at 06b6a7f)
