@@ -47,6 +47,19 @@ export async function api(path, { method = "GET", body, signal } = {}) {
   return answer;
 }
 
+// A request whose body or answer is a file (a courier bundle, a spreadsheet), with the operator's
+// token: the Response as it came, or the node's refusal (the one error shape) thrown.
+export async function fileRequest(path, { method = "GET", body, type } = {}) {
+  const headers = { Authorization: `Bearer ${token.get()}` };
+  if (body !== undefined) headers["Content-Type"] = type;
+  const response = await fetch(path, { method, headers, body });
+  if (!response.ok) {
+    const error = (await response.json().catch(() => null))?.error ?? {};
+    throw new ApiError(response.status, error.code ?? "http", error.message ?? response.statusText);
+  }
+  return response;
+}
+
 // The journal as server-sent events, read with fetch so that the token travels in a header
 // (EventSource cannot set one). Reconnects with Last-Event-ID after any break, so no entry is
 // missed; `after` is the journal head the console already shows. `onState` hears "up" when the

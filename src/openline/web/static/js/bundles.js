@@ -5,9 +5,9 @@
 // as a download at once. The files are the node's own (GET /api/v1/bundles/{party}, POST
 // /api/v1/bundles): the console neither reads nor changes them.
 
-import { token } from "./api.js";
+import { fileRequest } from "./api.js";
 import { t } from "./i18n.js";
-import { el } from "./util.js";
+import { el, fileNameOf, saveFile } from "./util.js";
 
 const MEDIA_TYPE = "application/vnd.openline.bundle";
 
@@ -40,9 +40,8 @@ export class Bundles {
   async download(party) {
     this.result.replaceChildren(); // what the last one said is gone at once
     try {
-      const response = await send(`/api/v1/bundles/${encodeURIComponent(party)}`);
-      const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "");
-      this.offer(await response.blob(), name ? name[1] : `${party}.bundle`);
+      const response = await fileRequest(`/api/v1/bundles/${encodeURIComponent(party)}`);
+      saveFile(await response.blob(), fileNameOf(response, `${party}.bundle`));
       const left = Number(response.headers.get("X-Openline-Left-Waiting") ?? 0);
       this.say(t("bundles.downloaded", { peer: party,
         envelopes: response.headers.get("X-Openline-Envelopes"),
@@ -58,7 +57,8 @@ export class Bundles {
     if (!file) return;
     this.result.replaceChildren();
     try {
-      const response = await send("/api/v1/bundles", { method: "POST", body: await file.arrayBuffer() });
+      const response = await fileRequest("/api/v1/bundles",
+        { method: "POST", body: await file.arrayBuffer(), type: MEDIA_TYPE });
       const answer = await response.json();
       const { bundle, envelopes, receipts, reply } = answer;
       const link = el("a", { class: "bundle-reply", download: reply.file_name,
@@ -73,13 +73,6 @@ export class Bundles {
     }
   }
 
-  // The browser saves the file where the officer's downloads go.
-  offer(blob, name) {
-    const link = el("a", { href: URL.createObjectURL(blob), download: name });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-  }
-
   say(text, ...more) {
     this.result.className = "bundle-result";
     this.result.replaceChildren(el("p", {}, text), ...more);
@@ -90,16 +83,4 @@ export class Bundles {
     this.result.replaceChildren(el("p", { role: "alert" }, t("bundles.refused", { message: error.message })));
     this.onError(error);
   }
-}
-
-// The request with the operator's token; the node's refusal (the one error shape) thrown.
-async function send(path, { method = "GET", body } = {}) {
-  const headers = { Authorization: `Bearer ${token.get()}` };
-  if (body !== undefined) headers["Content-Type"] = MEDIA_TYPE;
-  const response = await fetch(path, { method, headers, body });
-  if (!response.ok) {
-    const answer = await response.json().catch(() => null);
-    throw new Error(answer?.error?.message ?? response.statusText);
-  }
-  return response;
 }

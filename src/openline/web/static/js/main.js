@@ -8,6 +8,7 @@ import { Compose } from "./compose.js";
 import { renderConflicts } from "./conflicts.js";
 import { MessageDetail } from "./detail.js";
 import { language, loadLanguage, t } from "./i18n.js";
+import { SiteImport } from "./imports.js";
 import { Journal } from "./journal.js";
 import { LineView } from "./line.js";
 import { OpsMap } from "./map.js";
@@ -85,6 +86,7 @@ async function open() {
 
   journal = new Journal({ view: $("tab-journal"), onError: showError });
   new Bundles({ dialog: $("bundles"), button: $("bundles-button"), peers: node.peers, onError: showError });
+  new SiteImport({ dialog: $("imports"), button: $("imports-button"), onError: showError, onDone: refreshMap });
   const languages = new Map([node.party, ...node.peers].map((card) => [card.party, card.lang]));
   detail = new MessageDetail({ dialog: $("detail"), party: node.party.party, languages,
     onAcknowledge: (id) => messages.acknowledge(id),

@@ -79,3 +79,16 @@ export function latestOnly(task) {
   };
   return run;
 }
+
+// The browser saves the file where the officer's downloads go.
+export function saveFile(blob, name) {
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+// The file name a download's Content-Disposition gives, else `fallback`.
+export function fileNameOf(response, fallback) {
+  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "");
+  return name ? name[1] : fallback;
+}
