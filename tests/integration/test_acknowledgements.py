@@ -17,8 +17,14 @@ from typing import Any
 import pytest
 
 from tests.support.operator import assert_flash_gets_through, get, journal_of
-from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
-from tests.support.processes import start_pair, stop_pair
+from tests.support.processes import (
+    Pair,
+    RunningNode,
+    export_transcripts,
+    run_openline,
+    start_pair,
+    stop_pair,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -132,8 +138,9 @@ def test_red_acknowledges_blues_protected_site_and_a_revision_unacknowledged_tur
     reminder = journal_of(pair.red, "notification.ack_reminder")[0]["data"]
     assert (reminder["notification"], reminder["version"], reminder["from"]) == (site, 2, "BLUE")
 
-    with pair.red.client() as red:
-        assert red.post(f"/api/v1/notifications/{site}/ack").status_code == 200
+    by_cli = run_openline("notify-ack", "--node", pair.red.directory, site)
+    assert by_cli.returncode == 0, by_cli.stderr
+    assert by_cli.stdout.startswith(f"{site} version 2 of BLUE: acknowledged by local-cli at ")
     wait_for(
         lambda: [a["state"] for a in acks_of(pair.blue, site)] == ["acknowledged"] * 2,
         what="both versions acknowledged on BLUE",

@@ -22,7 +22,7 @@ from openline.cli.interop import export, import_file
 from openline.cli.journal import journal
 from openline.cli.messages import ack, inbox, send, show
 from openline.cli.node import card, init, serve
-from openline.cli.notify import conflicts, notify
+from openline.cli.notify import conflicts, notify, notify_ack
 from openline.cli.peers import peer
 from openline.cli.relay import relay
 from openline.cli.simulate import simulate
@@ -100,6 +100,7 @@ for command in (
     journal,
     coord,
     notify,
+    notify_ack,
     conflicts,
     simulate,
     import_file,

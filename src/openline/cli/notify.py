@@ -1,4 +1,5 @@
-"""``openline notify`` and ``openline conflicts``: announce areas, see what clashes.
+"""``openline notify``, ``openline notify-ack`` and ``openline conflicts``: announce areas,
+acknowledge a peer's, see what clashes.
 
 Both talk to the running node over its API, like ``send``: the node stays the one writer, and
 shares and checks the notification in the same step as it stores it.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -133,3 +135,21 @@ def conflicts(directory: Path, state: str, as_json: bool) -> None:
     for conflict in found:
         suffix = "" if conflict["state"] == "open" else f" [{conflict['state']}]"
         click.echo(_conflict_line(conflict) + suffix)
+
+
+@click.command("notify-ack")
+@node_option
+@click.argument("notification_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the acknowledgement as JSON.")
+def notify_ack(directory: Path, notification_id: str, as_json: bool) -> None:
+    """Acknowledge the current version of a peer's notification, as the local CLI's operator
+    (docs/notifications.md#acknowledgement)."""
+    path = f"/api/v1/notifications/{quote(notification_id, safe='')}/ack"
+    done = call_node(directory, lambda c: c.request("POST", path))
+    if as_json:
+        emit_json(done)
+        return
+    click.echo(
+        f"{done['notification']} version {done['version']} of {done['owner']}: acknowledged by "
+        f"{done['acknowledged_by']} at {done['acknowledged_at']}"
+    )

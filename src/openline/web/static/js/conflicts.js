@@ -3,12 +3,13 @@
 // clash) and, when this party is in it, fills in the request to the other party in one click.
 
 import { t } from "./i18n.js";
+import { resolutionOf } from "./resolutions.js";
 import { duration, el, metres, utc } from "./util.js";
 
 // A vertical minimum this large is "any height" (docs/deconfliction.md).
 const ANY_HEIGHT_M = 100000;
 
-export function renderConflicts(view, conflicts, notifications, { map, party, onRequest }) {
+export function renderConflicts(view, conflicts, notifications, { map, party, onRequest, onError, onChanged }) {
   const titles = new Map(notifications.map((n) => [n.id, n.title]));
   const routes = new Map(notifications.filter((n) => n.route).map((n) => [n.id, n.route]));
   const side = (s) => el("span", { class: "side" }, el("strong", { dir: "ltr" }, s.owner), " ", t(`kind.${s.kind}`), " · ", titles.get(s.notification) ?? s.notification);
@@ -22,6 +23,7 @@ export function renderConflicts(view, conflicts, notifications, { map, party, on
               c.time_window ? ` · ${utc(c.time_window.start)} – ${utc(c.time_window.end)}` : ""),
             minima(c),
             legs(c, routes),
+            asks(c, party) ? resolutionOf(c, { party, onError, onChanged }) : null,
             el("div", { class: "actions" },
               el("button", { type: "button", class: "show", onclick: () => map.focus([c.a.notification, c.b.notification]) }, t("conflicts.show")),
               asks(c, party)

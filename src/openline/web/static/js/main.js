@@ -1,6 +1,7 @@
 // The operator console: signs in, then keeps every view current from the node's event stream
 // (no reloads). Each journal entry's kind says which view to refresh.
 
+import { Acknowledgements } from "./acknowledgements.js";
 import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Bundles } from "./bundles.js";
@@ -12,6 +13,7 @@ import { SiteImport } from "./imports.js";
 import { Journal } from "./journal.js";
 import { LineView } from "./line.js";
 import { OpsMap } from "./map.js";
+import { remindToRevise } from "./resolutions.js";
 import { Messages } from "./messages.js";
 import { setUpNotifyForm } from "./notify.js";
 import { alarmText, renderWarnings } from "./proximity.js";
@@ -72,7 +74,7 @@ async function signIn(event) {
 
 const alarm = new Alarm({ banner: $("alarms"), log: $("alarm-log"), logButton: $("alarm-log-button") });
 const line = new LineView({ element: $("line"), alarm });
-let messages, detail, journal, map, tracks, compose;
+let messages, detail, journal, map, tracks, compose, acks;
 
 async function open() {
   const node = await api("/api/v1/node");
@@ -95,11 +97,12 @@ async function open() {
       compose.replyTo(message);
       selectTab("compose");
     } });
-  messages = new Messages({ inbox: $("tab-inbox"), outbox: $("tab-outbox"), detail, onError: showError });
+  messages = new Messages({ inbox: $("inbox"), outbox: $("tab-outbox"), detail, onError: showError });
   map = new OpsMap({ element: $("map"), party: node.party.party, cursorDd: $("cursor-dd"),
     cursorMgrs: $("cursor-mgrs"), onError: showError,
     tools: { draw: $("draw"), finish: $("finish"), cancel: $("cancel"), hint: $("map-hint") } });
   tracks = new TrackLayer(map);
+  acks = new Acknowledgements({ view: $("acks"), alarm, party: node.party.party, onError: showError });
   compose = new Compose({ view: $("tab-compose"), peers: node.peers, map, onError: showError,
     onSent: (message) => {
       map.cancel();
@@ -121,7 +124,7 @@ async function open() {
     detail.templates = templates;
     compose.load(templates);
   });
-  await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), refreshNotApplied(),
+  await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), refreshNotApplied(), acks.refresh(),
     journal.load(node.journal.seq), phrasebook, map.loadBorders(), raiseForks(alarm, node.journal.seq)]);
   document.body.dataset.ready = "true"; // every view filled: what the e2e tests wait for
   const stop = new AbortController();
@@ -177,6 +180,10 @@ function onEntry(frame) {
   journal.add(entry);
   if (kind.startsWith("message.")) soon("messages", refreshMessages);
   if (kind.startsWith("notification.") || kind.startsWith("conflict.")) soon("map", refreshMap);
+  if (kind.startsWith("notification.")) {
+    soon("acks", () => acks.refresh());
+    acks.onEntry(kind, entry.data);
+  }
   if (kind === "line.status" || kind === "line.path_status") soon("node", refreshNode);
   // A warning opened or cleared, or a peer's track envelope applied: the tracks moved.
   if (kind.startsWith("proximity.") || (kind === "envelope.received" && entry.data.envelope?.kind === "track")) {
@@ -317,7 +324,8 @@ async function refreshMap() {
   for (const key of previous) if (!current.has(key)) alarm.clear(`conflict:${key}`);
   map.show(state.notifications, state.conflicts);
   renderConflicts($("tab-conflicts"), state.conflicts, state.notifications,
-    { map, party: state.node.party.party, onRequest: requestDeconfliction });
+    { map, party: state.node.party.party, onRequest: requestDeconfliction, onError: showError, onChanged: refreshMap });
+  remindToRevise(alarm, state.conflicts, state.node.party.party);
   $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
 }
 
@@ -373,6 +381,7 @@ async function refreshTracks() {
 function tick() {
   $("utc").textContent = new Date().toISOString().slice(11, 19);
   messages?.tick();
+  acks?.tick();
 }
 
 function setUpTabs() {
