@@ -302,4 +302,3 @@ def test_a_message_proof_shows_it_created_delivered_with_the_receipt_and_acknowl
     assert receipt["data"]["receipt"]  # RED's signed receipt of the message's envelope
     assert against_red.returncode == 1
     assert "not the card given (RED)" in against_red.stderr
-
