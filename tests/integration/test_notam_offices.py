@@ -3,6 +3,9 @@ two NOTAMs, a NOTAMR or NOTAMC finds its target only within its own office, and 
 imported before references named their office (``? A1234/26``, migration 0011) is named to the
 importer and left as it is."""
 
+# A Russian NOTAM is in Cyrillic on purpose (RUF001 warns of Cyrillic look-alikes).
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 from typing import Any
@@ -88,3 +91,24 @@ def test_a_notam_of_an_unknown_office_is_named_and_never_taken_for_an_offices_ow
         f"({old} was made from ? A1234/26, imported before references named" in (warning["message"])
     )
     assert old in live(api)
+
+
+RUSSIAN = """(К3153/19 НОТАМН
+Щ)УУВЖ/ЩРТЦА/ИЖ/БО/В/000/120/5612С03709В004
+А)УУВЖ Б)2612031200 Ц)2612031800
+Е)ЗАПРЕЩЕНО ИСПОЛЬЗОВАНИЕ ВОЗДУШНОГО ПРОСТРАНСТВА РАЙОН:
+560930С0370830В-561048С0370319В-561304С0370248В-560930С0370830В.
+Ф)ПОВЕРХНОСТЬ Г)ЭШ120)"""
+
+
+def test_a_russian_notam_and_its_replacement_are_imported_keyed_by_their_office(
+    api: InProcess,
+):
+    first = imported(api, RUSSIAN)
+    (made,) = first["created"]
+    assert (made["kind"], made["reference"]) == ("danger-area", "UUWV К3153/19")
+    assert made["title"].startswith("К3153/19 ЗАПРЕЩЕНО ИСПОЛЬЗОВАНИЕ")
+    replacing = RUSSIAN.replace("(К3153/19 НОТАМН", "(К3160/19 НОТАМЗ К3153/19")
+    second = imported(api, replacing)
+    assert [c["id"] for c in second["cancelled"]] == [made["id"]]
+    assert list(live(api).values()) == ["UUWV К3160/19"]
