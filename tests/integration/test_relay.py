@@ -58,9 +58,11 @@ def test_both_direct_paths_cut_the_line_goes_through_green_which_reads_and_forge
     from_blue = [send(three.blue, ["RED"], f"{MARK} blue {n}", "immediate") for n in range(5)]
     from_red = [send(three.red, ["BLUE"], f"{MARK} red {n}", "immediate") for n in range(3)]
     notified = notify(three.blue, "RED", f"{MARK} convoy")
+    answered = notify(three.red, "BLUE", f"{MARK} firing")
     assert_delivered_in_order_and_acknowledged(from_blue, three.blue, three.red)
     assert_delivered_in_order_and_acknowledged(from_red, three.red, three.blue)
     wait_for(lambda: has_notification(three.red, notified["id"]), what="the notification on RED")
+    wait_for(lambda: has_notification(three.blue, answered["id"]), what="RED's on BLUE")
 
     assert_the_deliveries_say_green_carried_them(three, [m["id"] for m in from_blue])
     assert_an_envelope_altered_on_green_is_refused_by_red_then_delivered(three)
