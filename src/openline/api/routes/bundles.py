@@ -24,6 +24,15 @@ from openline.domain.roles import Action
 from openline.line.bundles import import_bundle
 from openline.services.bundles import export_bundle
 
+# The body is the bundle's file as it is, read raw (any content type): declared here for the
+# OpenAPI document only, as text, which is what a bundle is (UTF-8, a JSON value a line).
+_FILE = {
+    "requestBody": {
+        "required": True,
+        "description": "The bundle's file as it is, at most 16 times max_envelope_bytes.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
 router = APIRouter(prefix="/api/v1/bundles", tags=["bundles"], route_class=StrictJSONRoute)
 MEDIA_TYPE = "application/vnd.openline.bundle"
 
@@ -56,9 +65,7 @@ async def download(party: Party, node: NodeDep, _operator: Operator) -> Response
 @router.post(
     "",
     summary="Import a courier bundle from a peer; the answer carries the reply bundle",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
-    },
+    openapi_extra=_FILE,
     dependencies=requires(Action.SEND),
 )
 async def upload(request: Request, node: NodeDep, line: LineDep, _operator: Operator) -> Response:
