@@ -199,11 +199,8 @@ def test_a_mangled_verifier_key_is_refused(vkey: str) -> None:
 
 def test_the_cosigned_checkpoint_shown_in_journal_md_verifies() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "journal.md").read_text("utf-8")
-    (example,) = [
-        block
-        for block in re.findall(r"```\n(.*?)```", text, flags=re.DOTALL)
-        if "/witness " in block and "\n1042\n" in block
-    ]
+    # The example is the one code block that is a whole signed note of BLUE's.
+    (example,) = re.findall(r"^```\n(openline/BLUE/[0-9a-f]{64}\n.*?)^```$", text, re.M | re.S)
     blue = PublicKey.from_base64("GWZftUNm0Fjqymk7s/EMd+Yg9XqdOyTjaCYkhJwwSiE=")
     red = PublicKey.from_base64("L200rBh5Qms9Xs4mKU1lOBCwHMw0srZdFGWOQC/NttE=")
     note = parse_note(example)
