@@ -647,6 +647,23 @@ def _cli_verify(directory: Path) -> tuple[int, float]:
 # -- output --------------------------------------------------------------------------------
 
 
+def report_one(name: str, facts: dict[str, str], section: Section) -> None:
+    """A benchmark's report: its name, the machine's facts, its figures and verdicts."""
+    print(f"Openline {name} benchmark (make bench)")
+    for key, value in facts.items():
+        print(f"  {key}: {value}")
+    print_section(section)
+
+
+def run(main: Callable[[list[str]], int]) -> None:
+    """Run a benchmark's ``main`` on the command line; Ctrl-C ends it, its servers stopped."""
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        err.print("interrupted: every server this run started has been stopped")
+        sys.exit(130)
+
+
 def print_section(section: Section) -> None:
     table = Table(title=section.title, title_justify="left")
     table.add_column("what")
