@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     LargeBinary,
     Select,
     bindparam,
@@ -20,7 +21,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import OperationalError
 
 from openline.domain.journal import (
     EVERY_ENTRY,
@@ -146,15 +146,11 @@ def iter_all_entries(
     ``with_tree``, each with the hashes of the tree nodes it completes, as stored.
 
     Ordered by the table's primary key, not by trusting ``seq`` continuity: a removed entry
-    must show up as a gap.
+    must show up as a gap (and one given a seq below 1, out of order).
     """
-    columns: tuple[Any, ...] = (*_COLUMNS, journal.c.tree) if with_tree else _COLUMNS
-    after = None
+    after = -(2**31)  # the smallest seq the column holds (32 bits on PostgreSQL)
     while True:
-        query = select(*columns).order_by(journal.c.seq).limit(chunk)
-        if after is not None:
-            query = query.where(journal.c.seq > after)
-        rows = _read_rows(conn, query)
+        rows = _read_rows(conn, with_tree, after, chunk)
         if not rows:
             return
         if with_tree:
@@ -166,24 +162,40 @@ def iter_all_entries(
         after = rows[-1][0]
 
 
-def _read_rows(conn: Connection, query: Select[Any]) -> Sequence[Any]:
-    """The rows, with every text as stored: SQLite keeps whatever bytes it is given in a text
-    column, and a byte changed on disk can leave invalid UTF-8, which SQLite's driver refuses to
-    read at all. Then the chunk is read again as bytes, and the undecodable ones are kept as
-    they are, so that the entry reaches the verifier and is named as altered."""
+def _after(columns: tuple[Any, ...]) -> Select[Any]:
+    query = select(*columns).where(journal.c.seq > bindparam("after"))
+    return query.order_by(journal.c.seq).limit(bindparam("chunk", type_=Integer))
+
+
+# Read on the driver's cursor: SQLAlchemy's rows took a third of verification's time.
+_ALL_AFTER = {
+    False: Prepared(_after(_COLUMNS)),
+    True: Prepared(_after((*_COLUMNS, journal.c.tree))),
+}
+
+
+def _read_rows(conn: Connection, with_tree: bool, after: int, chunk: int) -> Sequence[Any]:
+    """A chunk of rows, with every text as stored: SQLite keeps whatever bytes it is given in a
+    text column, and a byte changed on disk can leave invalid UTF-8, which SQLite's driver
+    refuses to read at all. Then the chunk is read again as bytes, and the undecodable ones are
+    kept as they are, so that the entry reaches the verifier and is named as altered."""
+    prepared = _ALL_AFTER[with_tree]
+    params = {"after": after, "chunk": chunk}
     if conn.dialect.name != "sqlite":
-        return conn.execute(query).all()
+        return prepared.all(conn, params)
     try:
-        with conn.begin_nested():
-            return conn.execute(query).all()
-    except OperationalError:
+        return prepared.all(conn, params)
+    except conn.dialect.loaded_dbapi.OperationalError:
         pass
-    raw = query.with_only_columns(
-        *(c if c.name in ("seq", "tree") else cast(c, LargeBinary) for c in query.selected_columns)
+    raw = prepared.statement.with_only_columns(  # type: ignore[attr-defined]
+        *(
+            c if c.name in ("seq", "tree") else cast(c, LargeBinary)
+            for c in prepared.statement.selected_columns  # type: ignore[attr-defined]
+        )
     )
     return [
         (row[0], *(_lenient(value) for value in row[1:7]), *row[7:])
-        for row in conn.execute(raw).all()
+        for row in conn.execute(raw, params).all()
     ]
 
 
