@@ -26,6 +26,7 @@ LONGEST = (
     "tests/integration/test_network_faults.py",  # 21, and five more of 12 to 19
     "tests/integration/test_bundles.py",  # 25, 20, 15 (this machine, at 61f3e10)
     "tests/integration/test_witnessing.py",  # 26 (this machine, at 06b6a7f)
+    "tests/integration/test_journal_crash.py",  # 17 to 21 (this machine, loaded, at c1c9acc)
     "tests/integration/test_acknowledgements.py",  # 36 (this machine, loaded, at bd3a315)
     "tests/e2e/test_console_resolutions.py",  # 33 (this machine, loaded, at bd3a315)
     "tests/integration/test_resolutions.py",  # 26 to 32 (this machine, loaded, at b29f651)
