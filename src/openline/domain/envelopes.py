@@ -51,6 +51,7 @@ KINDS = (
     "notification_reminder",
     "resolution",
     "resolution_accept",
+    "conflict_report",
 )
 _ENVELOPE_KEYS = frozenset(
     ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")
