@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openline.domain import acknowledgements, resolutions
+from openline.domain import acknowledgements, conflict_reports, resolutions
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Message
 from openline.domain.notifications import Notification
@@ -105,6 +105,10 @@ def read_acceptance(body: Mapping[str, Any], _link: Link) -> resolutions.Accepta
     return resolutions.read_acceptance(body)
 
 
+def read_conflict_report(body: Mapping[str, Any], link: Link) -> conflict_reports.ConflictReport:
+    return conflict_reports.read_report(body, link.sender, link.receiver)
+
+
 def _anything(_body: Mapping[str, Any], _link: Link) -> None:
     """Line checks and their replies: the receiver reads nothing of the body."""
 
@@ -124,6 +128,7 @@ READERS: dict[str, Callable[[Mapping[str, Any], Link], object]] = {
     "notification_reminder": read_notification_reminder,
     "resolution": read_proposal,  # domain/resolutions.py
     "resolution_accept": read_acceptance,
+    "conflict_report": read_conflict_report,  # domain/conflict_reports.py
 }
 
 
