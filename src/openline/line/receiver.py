@@ -70,6 +70,7 @@ HANDLERS: dict[str, Handler] = {
     "notification_reminder": acknowledgements.apply_reminder,
     "resolution": resolutions.apply_proposal,
     "resolution_accept": resolutions.apply_acceptance,
+    "conflict_report": notifications.apply_conflict_report,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from openline.domain import notifications as rules
 from openline.domain.bodies import NOTIFICATION_LIMITS, read_notification
+from openline.domain.conflict_reports import ConflictReport, other_owner, read_report
 from openline.domain.conflicts import (
     AltitudeBand,
     Clash,
@@ -200,21 +201,60 @@ def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[Sto
         if before is None:
             store.open_conflict(uow.conn, conflict, at)
             uow.record(JournalKind.CONFLICT_OPENED, conflict.to_json())
+            _report(uow, node, ConflictReport("opened", at, conflict, {}))
         elif before.conflict != conflict:
             store.change_conflict(uow.conn, conflict, at)
             uow.record(JournalKind.CONFLICT_UPDATED, conflict.to_json())
     for key in sorted(set(held) - set(now_conflicting)):
         store.clear_conflict(uow.conn, key, at)
-        uow.record(
-            JournalKind.CONFLICT_CLEARED,
-            {
-                "key": key,
-                "because": notification.id,
-                "status": notification.status.value,
-                "version": notification.version,
-            },
-        )
+        cause = {
+            "because": notification.id,
+            "status": notification.status.value,
+            "version": notification.version,
+        }
+        uow.record(JournalKind.CONFLICT_CLEARED, {"key": key, **cause})
+        _report(uow, node, ConflictReport("cleared", at, held[key].conflict, cause))
     return list(store.open_conflicts_of(uow.conn, notification.id).values())
+
+
+def _report(uow: UnitOfWork, node: Node, report: ConflictReport) -> None:
+    """Tell the other owner of a conflict between our notification and theirs that this node
+    opened or cleared it, when our notification is shared with them (they hold both): their
+    node journals what it did not see itself (apply_conflict_report)."""
+    conflict = report.conflict
+    peer = other_owner(conflict, node.party)
+    if peer is None:
+        return
+    ours = conflict.a if conflict.a.owner == node.party else conflict.b
+    held = store.get_notification(uow.conn, ours.notification)
+    if held is not None and peer in held.share_with:
+        seal_for(uow, node, peer, "conflict_report", report.to_json())
+
+
+def apply_conflict_report(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
+    """The other owner's node opened or cleared a conflict between its notification and ours.
+    What this node journaled itself stands; what it did not see (a conflict that opened and
+    cleared again there while a revision of ours was on its way) is journaled now, as reported,
+    so that both journals hold every conflict either side opened or cleared: an opening this
+    node never had is kept cleared, its clearing awaited; a clearing it awaited is journaled."""
+    report = read_report(envelope.body, envelope.sender, node.party)
+    conflict = report.conflict
+    ids = (conflict.a.notification, conflict.b.notification)
+    if any(store.get_notification(uow.conn, i) is None for i in ids):
+        return  # not both held here: nothing to compare it with
+    stored = store.get_conflict(uow.conn, conflict.key)
+    reported = {"reported_by": envelope.sender, "at": report.at}
+    if report.event == "opened" and stored is None:
+        store.insert_reported_conflict(uow.conn, conflict, report.at)
+        uow.record(JournalKind.CONFLICT_OPENED, {**conflict.to_json(), **reported})
+    elif (
+        report.event == "cleared"
+        and stored is not None
+        and stored.state == "cleared"
+        and stored.cleared_at is None
+    ):
+        store.clear_conflict(uow.conn, conflict.key, report.at)
+        uow.record(JournalKind.CONFLICT_CLEARED, {"key": conflict.key, **report.cause, **reported})
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -143,19 +143,30 @@ def list_conflicts(
 
 def open_conflict(conn: Connection, conflict: DetectedConflict, at: str) -> None:
     """Open a conflict, or open again one that was cleared, under its key."""
-    values = {
+    values = _opened(conflict, "open", at)
+    done = conn.execute(update(conflicts).where(conflicts.c.key == conflict.key).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(conflicts).values(key=conflict.key, **values))
+
+
+def insert_reported_conflict(conn: Connection, conflict: DetectedConflict, at: str) -> None:
+    """A conflict this node never found, which the other owner's node opened at ``at``: kept
+    cleared, its clearing not yet heard (``cleared_at`` null) until that node reports it."""
+    conn.execute(insert(conflicts).values(key=conflict.key, **_opened(conflict, "cleared", at)))
+
+
+def _opened(conflict: DetectedConflict, state: str, at: str) -> dict[str, Any]:
+    """A conflicts row's values for a conflict opened at ``at``."""
+    return {
         "a_id": conflict.a.notification,
         "b_id": conflict.b.notification,
         "rule": conflict.rule.value,
-        "state": "open",
+        "state": state,
         "record": _text(conflict),
         "opened_at": at,
         "updated_at": at,
         "cleared_at": None,
     }
-    done = conn.execute(update(conflicts).where(conflicts.c.key == conflict.key).values(**values))
-    if done.rowcount == 0:
-        conn.execute(insert(conflicts).values(key=conflict.key, **values))
 
 
 def change_conflict(conn: Connection, conflict: DetectedConflict, at: str) -> None:
