@@ -34,6 +34,8 @@ LONGEST = (
     "tests/integration/test_line.py",
     "tests/e2e/test_console_alarms.py",  # 20, 17, 9
     "tests/integration/test_busy_sky.py",  # 27
+    "tests/integration/test_conflicts_both_sides.py",  # 23 with its pair (this machine, 4829ad5)
+    "tests/integration/test_spreadsheet_import.py",  # 11, and 12 short (this machine, 9e69675)
     "tests/integration/test_demo.py",  # 24
     "tests/e2e/test_console.py",
     "tests/integration/test_misbehaving_peer.py",
