@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import openpyxl
 import pytest
 
 from openline.geo.coords import format_dms, format_mgrs
-from openline.interop.spreadsheets import COLUMNS, TEMPLATE_ROWS, XLSX_TYPE
+from openline.interop.spreadsheets import COLUMNS, MAX_UNPACKED_BYTES, TEMPLATE_ROWS, XLSX_TYPE
 from tests.support.nodes import InProcess
 from tests.support.processes import run_openline
 
@@ -255,3 +256,20 @@ def test_openline_import_template_and_dry_run_read_the_sheet_without_a_node(tmp_
     assert f"error: row {row + 1}: column location: MGRS '37SCA3456071'" in planned.stderr
     assert refused.returncode != 0
     assert "the xlsx file cannot be read" in refused.stderr
+
+
+def test_a_workbook_that_unpacks_to_more_than_a_sheet_of_sites_may_hold_is_refused(
+    api: InProcess,
+):
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("xl/sharedStrings.xml", b"\0" * (MAX_UNPACKED_BYTES + 1))
+    assert len(packed.getvalue()) < 100_000
+
+    answer = post(api, "xlsx", packed.getvalue())
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["message"] == (
+        f"the xlsx file unpacks to {MAX_UNPACKED_BYTES + 1} bytes, over the "
+        f"{MAX_UNPACKED_BYTES} a workbook of sites may hold"
+    )

@@ -55,6 +55,9 @@ COLUMNS = (
 )
 REQUIRED = ("name", "kind")
 MAX_ROWS = 10_000  # rows of sites in one file; a bigger file is refused before any is read
+# What an XLSX workbook (a zip of XML files) may hold unpacked: a small file that unpacks to
+# gigabytes is refused before openpyxl reads any of it.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # A row without start or end: from the moment of the import, for a year (a site stays).
 DEFAULT_SPAN = timedelta(days=365)
 POINT_SEPARATOR = ";"  # between the points of a polygon, and the parties of share_with
@@ -107,6 +110,7 @@ def plan_xlsx(data: bytes, *, now: datetime, limits: Limits) -> ImportPlan:
 
     if not data:
         raise InvalidInput("the xlsx file is empty: it needs a header row naming its columns")
+    _check_unpacked(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as error:
@@ -120,6 +124,21 @@ def plan_xlsx(data: bytes, *, now: datetime, limits: Limits) -> ImportPlan:
         raise InvalidInput(f"the xlsx file cannot be read (cut short?): {error}") from None
     finally:
         workbook.close()
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse a workbook that would unpack to more than ``MAX_UNPACKED_BYTES`` (as its zip
+    directory says; the zip reader checks each part's size as it reads it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as packed:
+            unpacked = sum(part.file_size for part in packed.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise InvalidInput("the xlsx file cannot be read: not an XLSX workbook") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InvalidInput(
+            f"the xlsx file unpacks to {unpacked} bytes, over the {MAX_UNPACKED_BYTES} a "
+            "workbook of sites may hold"
+        )
 
 
 def _numbered(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, Sequence[Any]]]:
