@@ -3,9 +3,11 @@
 BLUE's air operation and RED's ground operation clash. RED proposes a delay of BLUE's
 operation, with its new window; the proposal crosses the line; BLUE accepts it. Both nodes
 journal the same agreement, both list the conflict as agreed with BLUE's notification to
-revise, and the transcripts cross-verify. Bad input on the way: a window that ends before it
-starts, an acceptance of one's own proposal, a proposal accepted twice, and, once BLUE cancels
-its operation, a proposal on the cleared conflict: each a 4xx naming the field, nothing sent.
+revise, and the transcripts cross-verify. BLUE revises to the agreed window: the conflict
+clears; moved back, it opens again with a new thread. Bad input on the way: a window that ends
+before it starts, an acceptance of one's own proposal, a proposal accepted twice, and, once BLUE
+cancels its operation, a proposal on the cleared conflict: each a 4xx naming the field, nothing
+sent.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def ground_operation() -> dict[str, Any]:
         "altitude_lower_m": 0,
         "altitude_upper_m": 50,
         "time_start": "2026-12-03T13:00:00Z",
-        "time_end": "2026-12-03T18:00:00Z",
+        "time_end": "2026-12-03T14:00:00Z",
     }
     return {
         "kind": "ground-operation",
@@ -51,6 +53,12 @@ def notify(node: RunningNode, body: dict[str, Any]) -> str:
         made = client.post("/api/v1/notifications", json=body)
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
+
+
+def revise(node: RunningNode, notification_id: str, body: dict[str, Any]) -> None:
+    with node.client() as client:
+        revised = client.put(f"/api/v1/notifications/{notification_id}", json=body)
+    assert revised.status_code == 200, revised.text
 
 
 def conflict_on(node: RunningNode, key: str) -> dict[str, Any]:
@@ -139,6 +147,25 @@ def test_a_delay_proposed_by_red_and_accepted_by_blue_is_agreed_on_both_nodes(
     assert agreed_blue == agreed_red
     assert agreed_blue[0]["accepted_by"] == "BLUE"
     assert agreed_blue[0]["resolution"]["id"] == proposal["id"]
+
+    # BLUE revises its operation to the agreed window: the conflict clears on both nodes,
+    # still showing what was agreed.
+    delayed = air_operation()
+    delayed["volumes"][0] |= {
+        "time_start": "2026-12-03T15:00:00Z",
+        "time_end": "2026-12-03T17:00:00Z",
+    }
+    revise(pair.blue, ours, delayed)
+    wait_for(lambda: conflict_on(pair.red, key)["state"] == "cleared", what="cleared on RED")
+    assert conflict_on(pair.blue, key)["state"] == "cleared"
+    assert conflict_on(pair.blue, key)["resolution"]["state"] == "accepted"
+
+    # Moved back, it clashes again: a new episode, open, its earlier thread closed.
+    revise(pair.blue, ours, air_operation())
+    wait_for(lambda: conflict_on(pair.red, key)["state"] == "open", what="open again on RED")
+    for node in (pair.blue, pair.red):
+        assert conflict_on(node, key)["resolution"] is None
+        assert [p["state"] for p in thread(node, key)] == ["closed"]
 
     # BLUE cancels its operation: the conflict clears, and takes no proposal any more.
     with pair.blue.client() as blue:

@@ -455,7 +455,10 @@ class ProposalPublic(BaseModel):
     by: str = Field(description="Its operator.")
     at: str
     counters: str | None = Field(description="The other party's proposal it answers, if any.")
-    state: str = Field(description="waiting, accepted or superseded (by a later proposal).")
+    state: str = Field(
+        description="waiting, accepted, superseded (by a later proposal) or closed (the "
+        "conflict cleared and opened again)."
+    )
     accepted_by: str | None = Field(description="The other party's operator who accepted it.")
     accepted_at: str | None
 

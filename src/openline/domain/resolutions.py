@@ -5,7 +5,8 @@ for ``delay``, the new window. It crosses the line as a ``resolution`` envelope;
 as a ``resolution_accept`` envelope. A new proposal on the same conflict, by either party,
 supersedes the one waiting (a counter). A conflict's state reads ``open`` (nothing proposed),
 ``proposed`` (a proposal waits), ``agreed`` (one was accepted) or ``cleared`` (its
-notifications no longer clash, whatever was said).
+notifications no longer clash, whatever was said). A conflict that clears and opens again
+starts a new thread: the proposals of its earlier opening are ``closed``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ProposalState(StrEnum):
     WAITING = "waiting"
     ACCEPTED = "accepted"
     SUPERSEDED = "superseded"  # countered by a later proposal
+    CLOSED = "closed"  # made before the conflict cleared and opened again: a past episode
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from openline.node.assembly import Node
 from openline.services import acknowledgements
 from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
+from openline.store import resolutions as resolutions_store
 from openline.store.writer import Operation, UnitOfWork
 
 MAX_PAGE = 1000
@@ -200,6 +201,7 @@ def _detect(uow: UnitOfWork, node: Node, notification: Notification) -> list[Sto
         before = held.get(key)
         if before is None:
             store.open_conflict(uow.conn, conflict, at)
+            resolutions_store.close_thread(uow.conn, key)  # a new episode, a new thread
             uow.record(JournalKind.CONFLICT_OPENED, conflict.to_json())
             _report(uow, node, ConflictReport("opened", at, conflict, {}))
         elif before.conflict != conflict:

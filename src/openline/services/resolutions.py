@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from openline.domain.bodies import read_acceptance, read_proposal
+from openline.domain.conflict_reports import other_owner
 from openline.domain.conflicts import DetectedConflict, StoredConflict
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import Conflict, InvalidInput, NotFound
@@ -103,14 +104,14 @@ def _live(uow: UnitOfWork, key: str) -> StoredConflict:
 
 
 def _other_party(conflict: DetectedConflict, us: str) -> str:
-    owners = {conflict.a.owner, conflict.b.owner}
-    if us not in owners or len(owners) == 1:
+    other = other_owner(conflict, us)
+    if other is None:
         raise Conflict(
             f"conflict {conflict.key} is between {conflict.a.owner} and {conflict.b.owner}: "
             f"{us} has no other party in it to agree with",
             field="key",
         )
-    return (owners - {us}).pop()
+    return other
 
 
 def _agree(uow: UnitOfWork, conflict: DetectedConflict, accepted: Proposal, by: str) -> None:
@@ -187,11 +188,12 @@ def with_resolutions(node: Node, conflicts: list[StoredConflict]) -> list[dict[s
 
 
 def _shown(stored: StoredConflict, proposals: list[Proposal]) -> dict[str, Any]:
-    latest = next((p for p in reversed(proposals) if p.state is not ProposalState.SUPERSEDED), None)
+    current = (ProposalState.WAITING, ProposalState.ACCEPTED)  # not superseded, not closed
+    latest = next((p for p in reversed(proposals) if p.state in current), None)
     revise = None
     if latest is not None and latest.state is ProposalState.ACCEPTED:
-        accepting = ({stored.conflict.a.owner, stored.conflict.b.owner} - {latest.party}).pop()
-        revise = _to_revise(stored.conflict, latest, accepting)
+        accepting = other_owner(stored.conflict, latest.party)
+        revise = None if accepting is None else _to_revise(stored.conflict, latest, accepting)
     return {
         **stored.to_json(),
         "state": conflict_state(stored.state, proposals),

@@ -17,9 +17,13 @@ from openline.store.tables import conflict_resolutions
 def _proposal(row: Row[Any]) -> Proposal:
     record = json.loads(row.record)
     proposal = read_proposal(record, record["party"])  # stored as it was checked
-    if row.state == ProposalState.ACCEPTED:
-        return proposal.accepted(row.accepted_by, parse_utc(row.accepted_at))
-    return replace(proposal, state=ProposalState(row.state))
+    accepted_at = None if row.accepted_at is None else parse_utc(row.accepted_at)
+    return replace(
+        proposal,
+        state=ProposalState(row.state),
+        accepted_by=row.accepted_by,
+        accepted_at=accepted_at,
+    )
 
 
 def insert_proposal(conn: Connection, proposal: Proposal) -> None:
@@ -39,6 +43,21 @@ def insert_proposal(conn: Connection, proposal: Proposal) -> None:
             record=json.dumps(proposal.record(), ensure_ascii=False),
             state=ProposalState.WAITING.value,
         )
+    )
+
+
+def close_thread(conn: Connection, key: str) -> None:
+    """The conflict opens (again): the proposals of an earlier opening are closed, so that
+    its state reads open and a new thread can begin."""
+    conn.execute(
+        update(conflict_resolutions)
+        .where(
+            (conflict_resolutions.c.key == key)
+            & conflict_resolutions.c.state.in_(
+                (ProposalState.WAITING.value, ProposalState.ACCEPTED.value)
+            )
+        )
+        .values(state=ProposalState.CLOSED.value)
     )
 
 
