@@ -128,7 +128,7 @@ def test_every_conflict_opened_and_cleared_is_journaled_on_both_nodes(pair: Pair
     wait_for(
         lambda: not any(one_sided().values()),
         timeout=30,
-        what=f"the same conflicts journaled on both nodes (one-sided now: {one_sided()})",
+        what=f"the same conflicts journaled on both nodes (one-sided as it began: {one_sided()})",
     )
     on_blue = journal(pair.blue)
     opened = keys_journaled(on_blue, "conflict.opened")
