@@ -2,16 +2,22 @@
 acknowledges BLUE's air operation in one click, with its countdown, from the list atop the
 inbox of what waits for RED's acknowledgement; then proposes a delay of it on the conflict's
 card, which BLUE's officer accepts on BLUE's console; both consoles show the thread agreed, and
-BLUE's reminds it to revise its operation. Two real nodes (BLUE in English, RED in Russian),
-Chromium."""
+BLUE's reminds it to revise its operation. And a protected site left unacknowledged past its
+deadline raises the alarm on both consoles, until RED acknowledges it from the banner. Two real
+nodes (BLUE in English, RED in Russian), Chromium."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from tests.support.catalogues import catalogue
 from tests.support.console import OpenConsole, blue_notifies_over, red_shares_circle
 from tests.support.operator import journal_of
-from tests.support.processes import Pair
+from tests.support.processes import Pair, start_pair, stop_pair
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -101,3 +107,53 @@ def test_red_acknowledges_in_one_click_and_a_delay_it_proposes_is_accepted_on_bl
     assert red.page.locator(f"li.conflict[data-key='{key}'] .revise").count() == 0
     blue.page.locator(f"#alarms [data-key='revise:{key}']").wait_for()
     blue.screenshot("conflict-agreed")
+
+
+@pytest.fixture
+def hurried_pair(tmp_path: Path) -> Iterator[Pair]:
+    """BLUE and RED where a protected site is overdue for acknowledgement after 2 s."""
+    deadlines = json.dumps({"protected-site": 2})
+    env = {"OPENLINE_LINE_CHECK_INTERVAL": "1", "OPENLINE_NOTIFICATION_ACK_DEADLINES": deadlines}
+    running = start_pair(tmp_path, env)
+    try:
+        yield running
+    finally:
+        stop_pair(running)
+
+
+def test_a_protected_site_left_unacknowledged_alarms_on_both_consoles_until_acknowledged(
+    hurried_pair: Pair, open_console: OpenConsole
+) -> None:
+    blue, red = open_console(hurried_pair.blue), open_console(hurried_pair.red)
+    with hurried_pair.blue.client() as client:
+        made = client.post(
+            "/api/v1/notifications",
+            json={
+                "kind": "protected-site",
+                "title": "Field hospital",
+                "volumes": [
+                    {
+                        "circle": {"lat": LAT, "lon": LON, "radius_m": 500},
+                        "altitude_lower_m": 0,
+                        "altitude_upper_m": 100,
+                        "time_start": "2026-12-01T00:00:00Z",
+                        "time_end": "2027-01-01T00:00:00Z",
+                    }
+                ],
+                "share_with": ["RED"],
+            },
+        )
+    assert made.status_code == 201, made.text
+    site = made.json()["id"]
+
+    theirs = red.page.locator(f".alarm[data-key='ack:{site}:1']")
+    ours = blue.page.locator(f".alarm[data-key='ack-out:{site}:1:RED']")
+    theirs.wait_for()
+    ours.wait_for()
+    assert "Field hospital" in theirs.inner_text()
+    assert site in ours.inner_text()
+    theirs.get_by_role("button", name=catalogue("ru")["ack"]).click()  # RED's is in Russian
+    theirs.wait_for(state="detached")
+    ours.wait_for(state="detached")  # BLUE heard RED's acknowledgement
+    (acknowledged,) = journal_of(hurried_pair.blue, "notification.acknowledged")
+    assert (acknowledged["data"]["party"], acknowledged["data"]["version"]) == ("RED", 1)
