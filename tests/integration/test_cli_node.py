@@ -17,6 +17,7 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 import rfc8785
+from pymerkle import InmemoryTree
 from sqlalchemy import text
 
 from tests.support.backend import copy_node, init_args, node_engine, sqlite_only
@@ -253,17 +254,47 @@ def test_card_prints_exactly_the_public_identity(tmp_path: Path, options: list[s
     )
 
 
-def _signature_holds(public_key: str, row: tuple[int, str, str, str, str, str, str]) -> bool:
-    """Check an entry the way a peer would, from the documented format alone: the signature
-    covers the RFC 8785 canonical JSON of {at, data, kind, prev_hash, seq}.
+def newest_checkpoint(directory: Path) -> str:
+    engine = node_engine(directory)
+    with engine.connect() as conn:
+        query = "SELECT note FROM journal_checkpoints ORDER BY size DESC LIMIT 1"
+        note = str(conn.execute(text(query)).scalar_one())
+    engine.dispose()
+    return note
+
+
+def _checkpoint_holds(
+    card: dict[str, str], rows: list[tuple[int, str, str, str, str, str, str]], note: str
+) -> bool:
+    """Check the journal the way a peer would, from the documented format alone
+    (docs/journal.md): each entry's hash covers the RFC 8785 canonical JSON of {at, data, kind,
+    prev_hash, seq}; the entries are the leaves of an RFC 9162 tree (rebuilt by pymerkle), whose
+    root the newest checkpoint names, signed under the origin openline/<party>/<key hex>.
     """
-    seq, at, kind, data, prev_hash, entry_hash, sig = row
-    body = rfc8785.dumps(
-        {"at": at, "data": json.loads(data), "kind": kind, "prev_hash": prev_hash, "seq": seq}
-    )
-    assert hashlib.sha256(body).hexdigest() == entry_hash
+    tree = InmemoryTree(algorithm="sha256")
+    for seq, at, kind, data, prev_hash, entry_hash, _sig in rows:
+        body = rfc8785.dumps(
+            {"at": at, "data": json.loads(data), "kind": kind, "prev_hash": prev_hash, "seq": seq}
+        )
+        assert hashlib.sha256(body).hexdigest() == entry_hash
+        tree.append_entry(body)
+    text_part, _, lines = note.partition("\n\n")
+    origin, size, root = text_part.split("\n")[:3]
+    assert (int(size), base64.b64decode(root)) == (len(rows), tree.get_root(len(rows)))
+    key = base64.b64decode(card["public_key"])
+    name = f"openline/{card['party']}/{key.hex()}"
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + key).digest()[:4]
+    signatures = [
+        base64.b64decode(line.split(" ")[2])
+        for line in lines.splitlines()
+        if line.split(" ")[1] == name
+    ]
+    if origin != name or not signatures:
+        return False
     try:
-        nacl.signing.VerifyKey(base64.b64decode(public_key)).verify(body, base64.b64decode(sig))
+        for signature in signatures:
+            assert signature[:4] == key_id
+            nacl.signing.VerifyKey(key).verify((text_part + "\n").encode(), signature[4:])
     except nacl.exceptions.BadSignatureError:
         return False
     return True
@@ -272,13 +303,16 @@ def _signature_holds(public_key: str, row: tuple[int, str, str, str, str, str, s
 def test_the_cards_public_key_checks_the_nodes_journal_signatures(node_copy: Path, tmp_path: Path):
     other = make_node_dir(tmp_path / "red", party="RED").directory
 
-    ours = json.loads(openline("card", node_copy).stdout)["public_key"]
-    theirs = json.loads(openline("card", other).stdout)["public_key"]
+    ours = json.loads(openline("card", node_copy).stdout)
+    theirs = json.loads(openline("card", other).stdout)
 
     rows = journal_rows(node_copy)
+    note = newest_checkpoint(node_copy)
     assert len(rows) == 3
-    assert all(_signature_holds(ours, row) for row in rows)
-    assert not any(_signature_holds(theirs, row) for row in rows)
+    assert all(sig == "" for *_, sig in rows)  # the commit's checkpoint signs the entries
+    assert _checkpoint_holds(ours, rows, note)
+    assert not _checkpoint_holds({**theirs, "party": "BLUE"}, rows, note)
+    assert not _checkpoint_holds(theirs, rows, note)
 
 
 @pytest.mark.slow
