@@ -6,6 +6,7 @@ notifications to BLUE's federation endpoint as RED's node would.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,6 +323,67 @@ def test_a_peers_notification_is_stored_as_its_and_conflicts_with_ours(blue: tup
     assert conflict["rule"] == "separation"
     assert {conflict["a"]["owner"], conflict["b"]["owner"]} == {"BLUE", "RED"}
     assert conflict["a"]["notification"] == min(ours["id"], "ntf_RED1")
+
+
+def journaled_since(api: InProcess, seq: int, kind: str) -> list[dict[str, Any]]:
+    entries = api.client.get("/api/v1/journal", params={"after": seq, "kind": kind}).json()
+    return [e["data"] for e in entries["entries"]]
+
+
+def test_a_conflict_the_peer_opened_and_cleared_unseen_here_is_journaled_as_reported(
+    blue: tuple[InProcess, Red],
+):
+    api, red = blue
+    ours = api.client.post("/api/v1/notifications", json=body(share_with=["RED"])).json()
+    red.send("notification", red_record("ntf_RED1", volumes=[square(40, 30)]))  # far: none
+    red.send("notification", red_record("ntf_RED2"))  # over ours: opened here, and told RED
+    (held,) = api.client.get("/api/v1/conflicts").json()["conflicts"]
+    assert api.node.read(lambda conn: line_store.has_waiting(conn, "RED", "conflict_report"))
+    # What RED saw of ntf_RED1 against our notification while a revision crossed: the same
+    # conflict as ntf_RED2's, under ntf_RED1's key.
+    seen = {k: held[k] for k in ("rule", "a", "b", "minima", "distance_m", "time_window")}
+    seen |= {"altitude_band": held["altitude_band"], "clashes": held["clashes"]}
+    record = json.loads(json.dumps(seen).replace("ntf_RED2", "ntf_RED1"))
+    key = conflict_key(ours["id"], "ntf_RED1")
+    at = "2026-12-01T12:00:00.000Z"
+    before = head(api)
+
+    opening = {"event": "opened", "at": at, "conflict": {"key": key, **record}}
+    assert "receipt" in red.send("conflict_report", opening)
+
+    (opened,) = journaled_since(api, before, "conflict.opened")
+    assert opened["key"] == key
+    assert (opened["reported_by"], opened["at"]) == ("RED", at)
+    assert [c["key"] for c in api.client.get("/api/v1/conflicts").json()["conflicts"]] == [
+        held["key"]
+    ]  # not open here: its notifications do not clash on this node
+    reported = api.client.get(f"/api/v1/conflicts/{key}").json()
+    assert (reported["state"], reported["opened_at"], reported["cleared_at"]) == (
+        "cleared",
+        at,
+        None,
+    )
+
+    cleared = {
+        "event": "cleared",
+        "at": "2026-12-01T12:00:05.000Z",
+        "conflict": {"key": key, **record},
+    }
+    cause = {"because": "ntf_RED1", "status": "planned", "version": 2}
+    for report in (
+        {**cleared, **cause},
+        {**cleared, **cause},  # again: nothing more
+        {**cleared, **cause, "because": "ntf_RED2", "conflict": held},  # open here: it stands
+    ):
+        assert "receipt" in red.send("conflict_report", report)
+
+    (journaled,) = journaled_since(api, before, "conflict.cleared")
+    assert journaled == {"key": key, **cause, "reported_by": "RED", "at": cleared["at"]}
+    assert api.client.get(f"/api/v1/conflicts/{key}").json()["cleared_at"] == cleared["at"]
+    assert len(journaled_since(api, before, "conflict.opened")) == 1
+    assert [c["key"] for c in api.client.get("/api/v1/conflicts").json()["conflicts"]] == [
+        held["key"]
+    ]
 
 
 def test_a_peers_update_moves_the_conflict_and_its_cancellation_clears_it(

@@ -9,6 +9,7 @@ each change: opened, updated or cleared, each with a journal entry (and so an ev
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,8 @@ from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
 from openline.store import resolutions as resolutions_store
 from openline.store.writer import Operation, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 LIMITS = NOTIFICATION_LIMITS
@@ -229,8 +232,18 @@ def _report(uow: UnitOfWork, node: Node, report: ConflictReport) -> None:
         return
     ours = conflict.a if conflict.a.owner == node.party else conflict.b
     held = store.get_notification(uow.conn, ours.notification)
-    if held is not None and peer in held.share_with:
+    if held is None or peer not in held.share_with:
+        return
+    try:
         seal_for(uow, node, peer, "conflict_report", report.to_json())
+    except InvalidInput as error:  # never stops the change: a record too big for one envelope
+        log.warning(
+            "conflict %s %s is not reported to %s: %s",
+            conflict.key,
+            report.event,
+            peer,
+            error.message,
+        )
 
 
 def apply_conflict_report(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
