@@ -19,7 +19,7 @@ import pytest
 from openline.geo.coords import format_dms, format_mgrs
 from openline.interop.spreadsheets import COLUMNS, MAX_UNPACKED_BYTES, TEMPLATE_ROWS, XLSX_TYPE
 from tests.support.nodes import InProcess
-from tests.support.processes import run_openline
+from tests.support.processes import RunningNode, run_openline
 
 SITES = 1000
 HEADER = ["name", "kind", "location", "lat", "lon", "radius_m", "polygon", "start", "end",
@@ -273,3 +273,31 @@ def test_a_workbook_that_unpacks_to_more_than_a_sheet_of_sites_may_hold_is_refus
         f"the xlsx file unpacks to {MAX_UNPACKED_BYTES + 1} bytes, over the "
         f"{MAX_UNPACKED_BYTES} a workbook of sites may hold"
     )
+
+
+def test_openline_import_xlsx_stores_the_good_rows_in_a_running_node_and_exits_1(
+    running_node: RunningNode, tmp_path: Path
+):
+    sheet = tmp_path / "sites.xlsx"
+    sheet.write_bytes(
+        xlsx_of(
+            [
+                ["Name", "Kind", "Location", "Radius_m"],
+                ["Clinic", "protected-site", "36°12'N 37°09'E", 300],
+                ["Depot", "protected-site", "36.2 37.1", "wide"],
+            ]
+        )
+    )
+
+    done = run_openline("import", "xlsx", sheet, "--node", running_node.directory)
+
+    assert done.returncode == 1
+    assert "created ntf_" in done.stdout
+    assert "2 records: 1 notifications created, 0 cancelled, 1 records failed" in done.stdout
+    assert (
+        "error: row 3: column radius_m: 'wide' is not a number of metres [radius_m]" in done.stderr
+    )
+    with running_node.client() as client:
+        (stored,) = client.get("/api/v1/notifications").json()["notifications"]
+    assert stored["title"] == "Clinic"
+    assert stored["volumes"][0]["circle"]["lat"] == pytest.approx(36.2)
