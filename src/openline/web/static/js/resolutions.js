@@ -9,6 +9,10 @@ import { el, utc } from "./util.js";
 
 const OUTCOMES = ["proceed", "joint", "delay", "reroute", "cancel", "object"];
 const DELAY_MS = 2 * 3600e3;
+// What the officer unfolded and typed stays when an event redraws the cards: the conflicts whose
+// thread is unfolded (read again), and each proposal being written, by conflict key.
+const unfolded = new Set();
+const drafts = new Map();
 
 export function resolutionOf(c, { party, onError, onChanged }) {
   const path = `/api/v1/conflicts/${encodeURIComponent(c.key)}/resolution`;
@@ -31,8 +35,11 @@ export function resolutionOf(c, { party, onError, onChanged }) {
     c.revise && c.state === "agreed" && ownedBy(c, c.revise) === party
       ? el("div", { class: "revise" }, t("resolution.revise", { id: c.revise }))
       : null,
-    el("details", { class: "thread-view", ontoggle: (e) => e.target.open && loadThread(path, thread, onError) },
-      el("summary", {}, t("resolution.thread")), thread),
+    el("details", { class: "thread-view", open: unfolded.has(c.key), ontoggle: (e) => {
+      if (!e.target.open) return unfolded.delete(c.key);
+      unfolded.add(c.key);
+      return loadThread(path, thread, onError);
+    } }, el("summary", {}, t("resolution.thread")), thread),
     c.state === "open" || c.state === "proposed" ? proposeForm(c, (body) => send(path, body)) : null);
 }
 
@@ -68,22 +75,27 @@ async function loadThread(path, list, onError) {
 function proposeForm(c, submit) {
   const after = c.time_window ? Date.parse(c.time_window.end) : Date.now();
   const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+  const draft = drafts.get(c.key) ?? { open: false, outcome: "proceed", text: "", start: iso(after), end: iso(after + DELAY_MS) };
+  drafts.set(c.key, draft);
   const form = el("form", { class: "propose" },
-    el("select", { name: "outcome" }, OUTCOMES.map((o) => el("option", { value: o }, t(`resolution.outcome.${o}`)))),
-    el("input", { name: "text", required: true, placeholder: t("resolution.text") }),
+    el("select", { name: "outcome" }, OUTCOMES.map((o) => el("option", { value: o, selected: o === draft.outcome }, t(`resolution.outcome.${o}`)))),
+    el("input", { name: "text", required: true, placeholder: t("resolution.text"), value: draft.text }),
     el("span", { class: "window" },
-      el("input", { name: "start", value: iso(after), "aria-label": t("resolution.start"), dir: "ltr" }),
-      el("input", { name: "end", value: iso(after + DELAY_MS), "aria-label": t("resolution.end"), dir: "ltr" })),
+      el("input", { name: "start", value: draft.start, "aria-label": t("resolution.start"), dir: "ltr" }),
+      el("input", { name: "end", value: draft.end, "aria-label": t("resolution.end"), dir: "ltr" })),
     el("button", { type: "submit" }, t("resolution.propose")));
   const { outcome, text, start, end } = form.elements;
   const delay = () => { form.querySelector(".window").hidden = outcome.value !== "delay"; };
+  form.addEventListener("input", () => Object.assign(draft, { outcome: outcome.value, text: text.value, start: start.value, end: end.value }));
   outcome.addEventListener("change", delay);
   delay();
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { outcome: outcome.value, text: text.value };
     if (outcome.value === "delay") body.window = { start: start.value, end: end.value };
+    drafts.delete(c.key);
     submit(body);
   });
-  return el("details", { class: "propose-view" }, el("summary", {}, t("resolution.propose")), form);
+  return el("details", { class: "propose-view", open: draft.open, ontoggle: (e) => { draft.open = e.target.open; } },
+    el("summary", {}, t("resolution.propose")), form);
 }
