@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from openline.domain.errors import Conflict
 from openline.domain.journal import GENESIS_HASH, make_entry
 from openline.domain.proofs import check_proof
 from openline.keys.signing import PublicKey, read_private_key
@@ -76,6 +77,15 @@ def test_a_migrated_journal_verifies_by_its_entries_own_signatures(migrated: Pat
 
     assert report.intact, report
     assert (report.verified, report.checkpoints) == (LEGACY_ENTRIES, 0)
+
+
+def test_no_proof_is_made_until_a_checkpoint_covers_the_migrated_entries(migrated: Path):
+    node = Node.open(migrated, environ={})
+    try:
+        with pytest.raises(Conflict, match="no checkpoint covers entry 5 yet"):
+            prove_entry(node, 5)
+    finally:
+        node.close()
 
 
 def test_a_changed_signature_of_a_migrated_entry_is_named(migrated: Path):
