@@ -226,7 +226,12 @@ def open_envelope(value: object, *, max_bytes: int) -> Envelope:
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise Refused(MALFORMED, f"link_seq {quote(seq)} is not a whole number from 1")
     if value["kind"] not in KINDS:
-        raise Refused(MALFORMED, f"kind {quote(value['kind'])} is not one of {', '.join(KINDS)}")
+        # Not the list of kinds: it has grown too long to repeat in every refusal.
+        raise Refused(
+            MALFORMED,
+            f"kind {quote(value['kind'])} is not one of the {len(KINDS)} envelope kinds of this "
+            "node (docs/line.md)",
+        )
     body = value["body"]
     if not isinstance(body, dict) or set(body) != {"box"} or not isinstance(body["box"], str):
         raise Refused(MALFORMED, 'body is not {"box": TEXT}: a body crosses the line encrypted')
