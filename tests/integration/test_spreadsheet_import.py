@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import zipfile
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from tests.support.nodes import InProcess
 from tests.support.processes import RunningNode, run_openline
 
 SITES = 1000
-HEADER = ["name", "kind", "location", "lat", "lon", "radius_m", "polygon", "start", "end",
-          "share_with"]  # fmt: skip
+HEADER = ["name", "kind", "location", "lat", "lon", "radius_m", "polygon", "route", "start",
+          "end", "share_with"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,15 @@ class BadRow:
 
 
 # A circle given by its location, in place of whatever footprint the row had.
-CIRCLE = {"location": "36.2 37.1", "lat": "", "lon": "", "polygon": "", "radius_m": 100}
+CIRCLE = {
+    "location": "36.2 37.1",
+    "lat": "",
+    "lon": "",
+    "polygon": "",
+    "route": "",
+    "radius_m": 100,
+}
+NO_WINDOW = {"start": "", "end": ""}
 BAD_ROWS = {
     "no name": BadRow({"name": ""}, "name", None),
     "unknown kind": BadRow({"kind": "hospital"}, "kind", "hospital"),
@@ -54,9 +63,22 @@ BAD_ROWS = {
         {**CIRCLE, "polygon": "36.1 37.1; 36.2 37.2; 36.1 37.3"}, "polygon", None
     ),
     "end before start": BadRow(
-        {"start": "2026-12-03 12:00", "end": "2026-12-03 10:00"}, "end", "2026-12-03 10:00"
+        {**CIRCLE, "start": "2026-12-03 12:00", "end": "2026-12-03 10:00"},
+        "end",
+        "2026-12-03 10:00",
     ),
     "bad party": BadRow({"share_with": "blue team"}, "share_with", "blue team"),
+    "waypoint without a time": BadRow(
+        {
+            **CIRCLE,
+            **NO_WINDOW,
+            "location": "",
+            "kind": "movement",
+            "route": "36.2 37.1 @ 2026-12-03 06:00; 36.3 37.2",
+        },
+        "route",
+        "waypoint 2 '36.3 37.2'",
+    ),
 }
 
 
@@ -98,6 +120,10 @@ def thousand_sites(seed: int = 22) -> Sheet:
                 "start": "2026-12-03T06:00:00Z",
                 "end": "2026-12-03 18:00",
             }
+        if number % 11 == 0:  # a movement on its route, through the row's place
+            route = f"{lat} {lon} @ 2026-12-03 06:00; {lat + 0.05} {lon} @ 2026-12-03 07:00"
+            cells = {"name": cells["name"], "kind": "movement", "route": route, "radius_m": 300}
+            sheet.points.pop(number, None)
         if number in bad:
             cells |= bad[number].cells
             sheet.points.pop(number, None)
@@ -163,6 +189,9 @@ def test_a_sheet_of_a_thousand_sites_stores_the_good_rows_and_names_every_bad_on
         assert circle["lon"] == pytest.approx(lon, abs=2e-5)
     kinds = {n["kind"] for n in stored.values()}
     assert kinds == {"protected-site", "movement"}
+    routes = [n for n in stored.values() if n.get("route")]
+    assert len(routes) > 50
+    assert all(len(n["volumes"]) == 1 for n in routes)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -187,6 +216,14 @@ def test_the_template_the_console_offers_imports_as_it_is(api: InProcess, fmt: s
     assert stored["Water station"]["volumes"][0]["geometry"]["type"] == "Polygon"
     hospital = stored["Al-Amal Hospital (contact: +963 21 000 0000, duty doctor)"]
     assert hospital["share_with"] == ["RED"]
+    route = stored["Medical convoy 3 (contact: ICRC Aleppo, +963 21 000 0001)"]
+    assert [w["time"] for w in route["route"]["waypoints"]] == [
+        "2026-12-03T06:00:00.000Z",
+        "2026-12-03T07:30:00.000Z",
+        "2026-12-03T09:00:00.000Z",
+    ]
+    assert route["route"]["half_width_m"] == 500
+    assert len(route["volumes"]) == 2
     convoy = stored["Food convoy 12 (contact: convoy lead, radio ch 4)"]
     assert convoy["kind"] == "movement"
     assert convoy["volumes"][0]["time_end"] == "2026-12-03T18:00:00.000Z"
@@ -247,7 +284,9 @@ def test_openline_import_template_and_dry_run_read_the_sheet_without_a_node(tmp_
     refused = run_openline("import", "xlsx", truncated, "--dry-run")
 
     assert planned.returncode == 1
-    assert planned.stdout.count('"type": "Feature"') == len(TEMPLATE_ROWS)
+    items = [f["properties"]["item"] for f in json.loads(planned.stdout)["features"]]
+    assert sorted(set(items)) == sorted(f"row {n}" for n in range(2, len(TEMPLATE_ROWS) + 2))
+    assert items.count("row 6") == 2  # the medical convoy's route: a volume a leg
     row = len(TEMPLATE_ROWS) + 2
     assert (
         f"error: row {row}: column radius_m: is empty: a site given by its location needs a "

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from openline.domain.errors import InvalidInput
+from openline.domain.notifications import parse_notification_draft
 from openline.domain.strict_json import loads
 from openline.domain.volumes import Limits
 from openline.interop import (
@@ -30,6 +31,7 @@ from openline.interop.plans import (
     Draft,
     ImportPlan,
     ImportRecord,
+    NotificationBody,
     Reading,
     RecordError,
     excerpt,
@@ -196,6 +198,14 @@ def export(
     return f3548.export(records)
 
 
+def _volumes(body: NotificationBody) -> list[dict[str, Any]]:
+    """A body's volumes: as given, or a movement's route made into its legs."""
+    if "volumes" in body:
+        return body["volumes"]
+    draft = parse_notification_draft(body, limits=Limits())
+    return [volume.to_json() for volume in draft.volumes]
+
+
 def dry_run(plan: ImportPlan) -> dict[str, Any]:
     """The plan as a GeoJSON FeatureCollection: one Feature per volume of every draft, with
     the record's item, action, reference (and ``notam_id`` for a NOTAM), kind and title; and
@@ -212,7 +222,7 @@ def dry_run(plan: ImportPlan) -> dict[str, Any]:
         if record.notam_id is not None:
             common["notam_id"] = record.notam_id
         for body in record.drafts:
-            for volume in body["volumes"]:
+            for volume in _volumes(body):
                 properties = {**common, "kind": body["kind"], "title": body["title"]}
                 features.append(geojson.volume_feature(volume, properties))
     warnings = [{"item": r.item, "message": w} for r in plan.records for w in r.warnings]

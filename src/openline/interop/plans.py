@@ -30,7 +30,8 @@ class NotificationBody(TypedDict):
 
     kind: str
     title: str
-    volumes: list[dict[str, Any]]
+    volumes: NotRequired[list[dict[str, Any]]]  # or, for a movement, its route
+    route: NotRequired[dict[str, Any]]
     reference: NotRequired[str]
     share_with: NotRequired[list[str]]  # a spreadsheet's row may name the parties
 

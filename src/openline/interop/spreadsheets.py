@@ -45,6 +45,7 @@ COLUMNS = (
     "lon",
     "radius_m",
     "polygon",
+    "route",
     "start",
     "end",
     "altitude_lower_m",
@@ -60,10 +61,15 @@ MAX_ROWS = 10_000  # rows of sites in one file; a bigger file is refused before 
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # A row without start or end: from the moment of the import, for a year (a site stays).
 DEFAULT_SPAN = timedelta(days=365)
-POINT_SEPARATOR = ";"  # between the points of a polygon, and the parties of share_with
+POINT_SEPARATOR = ";"  # between the points of a polygon or a route, and the parties of share_with
+TIME_MARK = "@"  # between a route's waypoint and its time
 
 # Where the API's rules name a problem in a row's body, and the column it came from.
 _FIELD_COLUMNS = (
+    ("route.half_width_m", "radius_m"),
+    ("route.altitude_lower_m", "altitude_lower_m"),
+    ("route.altitude_upper_m", "altitude_upper_m"),
+    ("route", "route"),
     ("title", "name"),
     ("kind", "kind"),
     ("share_with", "share_with"),
@@ -221,18 +227,20 @@ def row_body(row: Row, *, now: datetime) -> NotificationBody:
             column,
             f"name and contact make {len(title)} characters, over the {MAX_TITLE_CHARS} of a title",
         )
-    start = _instant(row.cells.get("start"), "start") or format_utc(now)
-    end = _instant(row.cells.get("end"), "end")
-    if end is None:
-        end = format_utc(datetime.fromisoformat(start.replace("Z", "+00:00")) + DEFAULT_SPAN)
-    volume: dict[str, Any] = {
-        **_footprint(row.cells, cells),
+    body: NotificationBody = {"kind": cells.get("kind", ""), "title": title}
+    band = {
         "altitude_lower_m": _number(row.cells.get("altitude_lower_m"), "altitude_lower_m", 0.0),
         "altitude_upper_m": _number(row.cells.get("altitude_upper_m"), "altitude_upper_m", 0.0),
-        "time_start": start,
-        "time_end": end,
     }
-    body: NotificationBody = {"kind": cells.get("kind", ""), "title": title, "volumes": [volume]}
+    if cells.get("route"):
+        body["route"] = _route(row.cells, cells, band)
+    else:
+        start = _instant(row.cells.get("start"), "start") or format_utc(now)
+        end = _instant(row.cells.get("end"), "end")
+        if end is None:
+            end = format_utc(datetime.fromisoformat(start.replace("Z", "+00:00")) + DEFAULT_SPAN)
+        window = {"time_start": start, "time_end": end}
+        body["volumes"] = [{**_footprint(row.cells, cells), **band, **window}]
     if cells.get("reference"):
         body["reference"] = cells["reference"]
     if cells.get("share_with"):
@@ -268,6 +276,32 @@ def _footprint(values: Mapping[str, Any], cells: Mapping[str, str]) -> dict[str,
         raise RowError("radius_m", "is empty: a site given by its location needs a radius")
     radius = _number(values.get("radius_m"), "radius_m", 0.0)
     return {"circle": {"lat": lat, "lon": lon, "radius_m": radius}}
+
+
+def _route(
+    values: Mapping[str, Any], cells: Mapping[str, str], band: Mapping[str, float]
+) -> dict[str, Any]:
+    """A movement's route: its waypoints (``;`` between them), each a point in any spelling,
+    ``@`` and its time; ``radius_m`` is the corridor's half width."""
+    for column in ("location", "lat", "lon", "polygon", "start", "end"):
+        if cells.get(column):
+            raise RowError(column, "a route gives its own places and times: leave it empty")
+    if not cells.get("radius_m"):
+        raise RowError("radius_m", "is empty: a route needs the corridor's half width")
+    waypoints = []
+    for index, text in enumerate(cells["route"].split(POINT_SEPARATOR), 1):
+        if not text.strip():
+            continue
+        point, mark, time = text.partition(TIME_MARK)
+        if not mark or not time.strip():
+            raise RowError("route", f"waypoint {index} {text.strip()!r:.60} has no '@ TIME'")
+        lat, lon = _point(point, "route", f"waypoint {index} ")
+        waypoints.append({"lat": lat, "lon": lon, "time": _instant(time.strip(), "route")})
+    return {
+        "waypoints": waypoints,
+        "half_width_m": _number(values.get("radius_m"), "radius_m", 0.0),
+        **band,
+    }
 
 
 def _ring(text: str) -> list[list[float]]:
@@ -377,6 +411,15 @@ TEMPLATE_ROWS = (
         "name": "Water station",
         "kind": "protected-site",
         "polygon": "36.21 37.10; 36.21 37.12; 36.23 37.12; 36.23 37.10",
+    },
+    {
+        "name": "Medical convoy 3",
+        "kind": "movement",
+        "route": "36.20 37.10 @ 2026-12-03 06:00; 36.25 37.20 @ 2026-12-03 07:30; "
+        "36.30 37.35 @ 2026-12-03 09:00",
+        "radius_m": 500,
+        "contact": "ICRC Aleppo, +963 21 000 0001",
+        "share_with": "RED",
     },
     {
         "name": "Food convoy 12",
