@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from openline.domain.envelopes import Envelope, first_prev, seal
+from openline.domain.envelopes import Envelope, first_prev, open_envelope, seal
 from openline.domain.errors import InvalidInput, Unavailable
 from openline.domain.messages import free_text_draft
 from openline.keys.signing import SigningKey
@@ -315,6 +315,23 @@ def test_a_fault_in_a_handler_is_receipted_as_not_applied_and_logged_with_its_tr
     (logged,) = [r for r in caplog.records if r.name == receiver.__name__ and r.exc_info]
     assert logged.exc_info is not None
     assert logged.exc_info[0] is KeyError
+
+
+def test_an_envelope_of_a_kind_this_version_does_not_know_is_receipted_as_not_applied(
+    api: InProcess,
+):
+    # A peer upgraded first sends a kind this node does not know yet: its place on the link
+    # is taken and its receipt says why, so the link goes on behind it.
+    known = line_check_reply_from_red()
+    later = open_envelope(known.to_json() | {"kind": "weather_report"}, max_bytes=100_000)
+
+    (outcome,) = api.node.write(receiver.apply_batch(api.node, [later], "test"))
+
+    assert outcome.receipt is not None
+    assert outcome.receipt["not_applied"] == (
+        "weather_report body refused: this node does not take weather_report envelopes yet"
+    )
+    assert api.node.read(lambda conn: last_applied(conn, "RED")) == (1, later.hash)
 
 
 def test_a_failure_of_the_database_itself_fails_the_batch_and_takes_no_place(

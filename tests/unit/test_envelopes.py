@@ -64,7 +64,7 @@ def test_an_opened_envelope_is_the_one_sealed_and_its_signature_holds():
         (lambda e: e | {"link_seq": 0}, rules.MALFORMED),
         (lambda e: e | {"link_seq": True}, rules.MALFORMED),
         (lambda e: e | {"prev": "xyz"}, rules.MALFORMED),
-        (lambda e: e | {"kind": "gossip"}, rules.MALFORMED),
+        (lambda e: e | {"kind": "Gossip!"}, rules.MALFORMED),
         (lambda e: e | {"body": []}, rules.MALFORMED),
         (lambda e: e | {"sent_at": "yesterday"}, rules.MALFORMED),
         (lambda e: e | {"extra": 1}, rules.MALFORMED),
@@ -92,6 +92,13 @@ def test_a_defective_envelope_is_refused_with_its_code(change: Any, code: str):
     with pytest.raises(Refused) as refused:
         rules.open_envelope(change(sealed().to_json()), max_bytes=10_000)
     assert refused.value.code == code
+
+
+def test_a_kind_of_a_later_version_is_still_an_envelope_for_the_receiver_to_answer():
+    # Refusing it would stop the link behind it; the receiver takes it as not applied.
+    opened = rules.open_envelope(sealed().to_json() | {"kind": "gossip"}, max_bytes=10_000)
+    assert opened.kind == "gossip"
+    assert "gossip" not in rules.KINDS
 
 
 @pytest.mark.parametrize("sig", ["", "not base64!", "A" * 88, OTHER.sign(b"x").hex()])
