@@ -141,6 +141,23 @@ def xlsx_of(rows: list[list[Any]]) -> bytes:
     return out.getvalue()
 
 
+def with_entities(workbook: bytes) -> bytes:
+    """``workbook`` with its sheet's XML declaring entities, nested as a "billion laughs" is."""
+    declared = (
+        '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    )
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = declared.encode() + data
+            target.writestr(item, data)
+    return out.getvalue()
+
+
 def csv_of(rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
@@ -251,9 +268,11 @@ TEMPLATE_XLSX = xlsx_of([list(COLUMNS), ["Clinic", "protected-site", "36.2 37.1"
         ("csv", b"name,location\nClinic,36.2 37.1\n", "the header row has no column kind",
          "kind"),
         ("csv", b"\xff\xfename,kind\n", "the file is not UTF-8 text", None),
+        ("xlsx", with_entities(TEMPLATE_XLSX), "the xlsx file cannot be read", None),
     ],
     ids=["not a workbook", "truncated xlsx", "empty xlsx", "empty csv", "blank csv",
-         "unknown column", "unknown column xlsx", "no kind column", "not UTF-8"],
+         "unknown column", "unknown column xlsx", "no kind column", "not UTF-8",
+         "xml entities"],
 )  # fmt: skip
 def test_a_file_that_is_not_a_sheet_of_sites_is_a_422_naming_why(
     api: InProcess, fmt: str, body: bytes, message: str, field: str | None

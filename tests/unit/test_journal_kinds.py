@@ -140,3 +140,12 @@ def test_a_kind_is_stored_as_its_plain_text() -> None:
     assert JournalKind.ENVELOPE_QUEUED == "envelope.queued"
     assert f"{JournalKind.NODE_STARTED}" == "node.started"
     assert type(str(JournalKind.NODE_STARTED)) is str
+
+
+def test_the_consoles_journal_filter_offers_every_family() -> None:
+    # The journal tab's filter (js/journal.js) lists the families; a family missing from it
+    # could be found only under "All kinds".
+    script = (SRC / "web" / "static" / "js" / "journal.js").read_text(encoding="utf-8")
+    listed = re.search(r"const KIND_GROUPS = \[([^\]]*)\]", script)
+    assert listed is not None
+    assert set(re.findall(r'"([a-z]+)"', listed.group(1))) == FAMILIES

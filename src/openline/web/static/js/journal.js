@@ -17,7 +17,7 @@ const MAX_KEPT = 5000; // a long shift's live entries: the oldest go (a page bac
 const SEARCH_PAUSE_MS = 300; // typing settles before the node is asked
 // The kind filter's choices: every kind under each prefix.
 const KIND_GROUPS = ["message", "conflict", "proximity", "notification", "line", "peer", "operator",
-  "node", "security", "envelope"];
+  "node", "security", "envelope", "relay", "tak"];
 
 export class Journal {
   constructor({ view, onError }) {
