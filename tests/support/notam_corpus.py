@@ -6,8 +6,9 @@ NOTAM whose E) gives positions has its areas from them (not the Q-line's circle 
 place), and its areas agree with its own Q-line, which its office wrote apart from E): every
 point of every area lies within the Q-line's circle (with a margin for its rounding to whole
 minutes and nautical miles), or else every position E) writes is a point of an area (some
-offices' Q-lines are far off their areas: a circle of 10 NM for an area 250 NM away). The sample of test_notam_ru.py and test_notam_classes.py is checked
-field by field; this is the check of the whole corpus.
+offices' Q-lines are far off their areas: a circle of 10 NM for an area 250 NM away). The
+sample of test_notam_ru.py and test_notam_classes.py is checked field by field; this is the
+check of the whole corpus.
 
 ``python -m tests.support.notam_corpus`` prints the table of docs/interop.md.
 """
