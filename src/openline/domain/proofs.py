@@ -188,4 +188,3 @@ def _base64(text: object, *, strict: bool = False) -> bytes:
         if strict:
             raise
         return b""
-
