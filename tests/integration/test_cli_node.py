@@ -245,12 +245,13 @@ def test_card_prints_exactly_the_public_identity(tmp_path: Path, options: list[s
 
     assert result.returncode == 0, result.stderr
     card = json.loads(result.stdout)
-    assert set(card) == {"party", "name", "lang", "url", "public_key"}
-    assert (card["party"], card["name"], card["lang"], card["url"]) == (
+    assert set(card) == {"party", "name", "lang", "url", "urls", "public_key"}
+    assert (card["party"], card["name"], card["lang"], card["url"], card["urls"]) == (
         "RED",
         "Red command",
         "ru",
         url,
+        [url],
     )
 
 

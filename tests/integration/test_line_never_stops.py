@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -23,7 +24,7 @@ from openline.line import receiver
 from openline.node.settings import load_settings
 from openline.services.messages import new_message, record_delivery
 from openline.services.outbox import seal_for
-from openline.store.database import database_url
+from openline.store.database import alembic_config, database_url
 from openline.store.journal import read_head
 from openline.store.line import count_waiting, has_waiting, last_applied
 from openline.store.writer import UnitOfWork
@@ -173,8 +174,9 @@ def test_records_an_older_node_stored_with_short_years_read_again_once_it_is_upg
 
 def written_by_an_older_version(directory: Path) -> None:
     """The node's records as Openline wrote them before four-digit years (year 1 as ``1``),
-    in a database of the schema before the repair (0007)."""
+    in a database of the schema before the repair (0007: the later migrations undone)."""
     url = database_url(load_settings(directory, {}).database_url, directory)
+    command.downgrade(alembic_config(url), "0007")
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -182,7 +184,6 @@ def written_by_an_older_version(directory: Path) -> None:
                 "UPDATE notifications SET record = REPLACE(record, '\"0001-', '\"1-')",
                 "UPDATE conflicts SET record = REPLACE(record, '\"0001-', '\"1-')",
                 "UPDATE messages SET fields = REPLACE(fields, '\"0001-', '\"1-')",
-                "UPDATE alembic_version SET version_num = '0007'",
             ):
                 conn.execute(text(statement))
             damaged = conn.execute(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import shutil
 import sqlite3
@@ -118,7 +119,7 @@ def test_a_locked_database_answers_503_keeps_nothing_and_recovers_when_released(
         assert sent.status_code == 201, sent.text
         wait_for(
             lambda: any(
-                "RED answered 503" in e["data"]["problem"]
+                re.search(r"^RED at \S+ answered 503", e["data"]["problem"])
                 for e in journal_of(pair.blue, "line.delivery_refused")
             ),
             what="RED's 503 seen by BLUE's sender",

@@ -69,7 +69,8 @@ def test_status(case: LineReading, status: LineStatus):
         ((DOWN, UP), LineStatus.DEGRADED),
         ((DOWN, DOWN, UP), LineStatus.DEGRADED),
         ((UNKNOWN, UP), LineStatus.UP),
-        ((DOWN, DOWN), LineStatus.DEGRADED),
+        ((DOWN, DOWN), LineStatus.DOWN),
+        ((DOWN,), LineStatus.DOWN),
     ],
     ids=[
         "one path up",
@@ -79,15 +80,16 @@ def test_status(case: LineReading, status: LineStatus):
         "only the last path up",
         "the preferred not checked yet",
         "no path up, though heard within two intervals",
+        "the one path down",
     ],
 )
-def test_a_line_carried_by_a_backup_path_is_degraded(paths: tuple[PathStatus, ...], status):
+def test_a_line_is_degraded_on_a_backup_path_alone_and_down_on_none(paths: tuple[PathStatus, ...], status):
     judged, reason = line_status(reading(5, paths=paths))
 
     assert judged is status
     if status is LineStatus.DEGRADED and UP in paths:
         assert reason == "the preferred path is down; by a backup: http://backup:8470"
-    if status is LineStatus.DEGRADED and UP not in paths:
+    if UP not in paths and UNKNOWN not in paths:
         assert reason == "no path answers"
 
 

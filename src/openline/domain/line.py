@@ -7,8 +7,8 @@ heard for longer than two intervals, or never.
 
 With several paths to the peer (``domain/paths.py``): a line that would be ``up`` is
 ``degraded`` while its preferred path is not up and a backup path (or the relay) carries the
-traffic. A line none of whose paths works is ``degraded``, then ``down`` once not heard for two
-intervals, as with one path.
+traffic. A line none of whose paths works (each one's last delivery or check failed) is
+``down`` at once, whenever the peer was last heard: no path carries anything to it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def line_status(reading: LineReading) -> tuple[LineStatus, str]:
     silent = reading.now - reading.last_heard
     if silent > 2 * interval:
         return LineStatus.DOWN, f"not heard for {silent.total_seconds():.1f} s"
+    if reading.paths and all(path is PathStatus.DOWN for path in reading.paths):
+        return LineStatus.DOWN, "no path answers"
     if reading.last_attempt_failed:
         return LineStatus.DEGRADED, "the last delivery attempt failed; retrying"
     if reading.oldest_waiting is not None and reading.now - reading.oldest_waiting > interval:
@@ -54,8 +56,6 @@ def line_status(reading: LineReading) -> tuple[LineStatus, str]:
         return LineStatus.DEGRADED, f"envelopes waiting for {waited:.1f} s"
     if backup_only(reading.paths):
         return LineStatus.DEGRADED, f"the preferred path is down; by a backup: {reading.carrying}"
-    if reading.paths and all(path is PathStatus.DOWN for path in reading.paths):
-        return LineStatus.DEGRADED, "no path answers"
     return LineStatus.UP, "heard recently, nothing waiting"
 
 
