@@ -83,7 +83,9 @@ def test_status(case: LineReading, status: LineStatus):
         "the one path down",
     ],
 )
-def test_a_line_is_degraded_on_a_backup_path_alone_and_down_on_none(paths: tuple[PathStatus, ...], status):
+def test_a_line_is_degraded_on_a_backup_path_alone_and_down_on_none(
+    paths: tuple[PathStatus, ...], status
+):
     judged, reason = line_status(reading(5, paths=paths))
 
     assert judged is status
