@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -22,11 +23,14 @@ from openline.domain.journal import (
     ChainReport,
     CheckedCheckpoint,
     JournalEntry,
+    JournalKind,
     verify_chain,
 )
 from openline.domain.roles import Role
 from openline.keys.signing import PublicKey, SigningKey
+from openline.services.journal import prove_entry, verify_journal
 from openline.services.operators import create_token
+from openline.store.journal import read_head
 from tests.support.nodes import InProcess
 
 JOURNAL = "/api/v1/journal"
@@ -444,3 +448,28 @@ def test_a_filter_that_is_not_one_is_refused(api: InProcess, params: dict[str, A
     answer = api.client.get(JOURNAL, params=params)
     assert answer.status_code == 422, answer.text
     assert next(iter(params)) in answer.text
+
+
+def test_the_journal_verifies_and_proves_while_the_writer_commits_more(api: InProcess):
+    # Verification reads the entries and the checkpoints over them in two statements: both
+    # must come from one snapshot, or a commit landing between them shows entries that no
+    # checkpoint read signs (PostgreSQL's READ COMMITTED took a snapshot per statement).
+    stop = threading.Event()
+
+    def commit_forever() -> None:
+        while not stop.is_set():
+            api.node.write(
+                lambda uow: [uow.record(JournalKind.NODE_STARTED, {"n": n}) for n in range(20)]
+            )
+
+    writer = threading.Thread(target=commit_forever)
+    writer.start()
+    try:
+        for _ in range(30):
+            report = verify_journal(api.node)
+            assert report.intact, report
+            head = api.node.read(read_head)[0]
+            assert prove_entry(api.node, head)["entries"]
+    finally:
+        stop.set()
+        writer.join()

@@ -26,6 +26,7 @@ from openline.domain.proofs import ProvenEntry, make_proof
 from openline.domain.quoting import quote
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
+from openline.store.database import one_snapshot
 from openline.store.journal import (
     iter_all_entries,
     iter_checkpoints,
@@ -61,7 +62,7 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
         return verify_chain(entries, key.verify, checkpoints=checkpoints, executor=pool)
 
     with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="openline-verify") as pool:
-        return node.read(lambda conn: verify(conn, pool))
+        return node.read(lambda conn: verify(one_snapshot(conn), pool))
 
 
 def _key_check(public_key: bytes) -> SignatureCheck:
@@ -78,7 +79,7 @@ def _cosignature_lines(held: list[Held]) -> dict[int, str]:
 
 def prove_entry(node: Node, seq: int) -> dict[str, Any]:
     """A proof of entry ``seq`` (docs/journal.md, "Proofs")."""
-    return node.read(lambda conn: _proof(node, conn, [seq]))
+    return node.read(lambda conn: _proof(node, one_snapshot(conn), [seq]))
 
 
 def prove_message(node: Node, message_id: str) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def prove_message(node: Node, message_id: str) -> dict[str, Any]:
     peer's receipt, and acknowledged: its own entries, and the receipt of each delivery."""
 
     def read(conn: Connection) -> dict[str, Any]:
+        one_snapshot(conn)
         about = read_entries_about(conn, message_id, MESSAGE_KEYS, after=0, limit=MAX_PROVEN)
         if not about:
             raise NotFound(f"the journal holds no entry about message {quote(message_id)}")

@@ -32,6 +32,7 @@ from openline.domain.transcripts import (
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store import line as line_store
+from openline.store.database import one_snapshot
 from openline.store.journal import (
     iter_all_entries,
     node_reader,
@@ -66,6 +67,7 @@ def export_transcript(
                 yield public
 
     with node.read_engine.connect() as conn:
+        one_snapshot(conn)  # the head, the entries and the checkpoint agree
         peers = [peer.card.model_dump() for peer in line_store.list_peers(conn)]
         header: dict[str, Any] = {
             HEADER_KEY: TRANSCRIPT_VERSION,

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -100,6 +100,17 @@ def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engin
     elif engine.dialect.name == "postgresql" and writer:
         _configure_postgresql_writer(engine)
     return engine
+
+
+def one_snapshot(conn: Connection) -> Connection:
+    """``conn`` (before its first statement) reading one snapshot of the database through its
+    whole transaction, as a reader of several statements that must agree needs (the journal's
+    entries and the checkpoints over them, read while the writer commits more of both).
+    SQLite's read transaction is one already; PostgreSQL's default, READ COMMITTED, takes a new
+    snapshot at each statement, so the transaction is made REPEATABLE READ."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
 
 
 def _configure_postgresql_writer(engine: Engine) -> None:
