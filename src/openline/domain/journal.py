@@ -45,8 +45,11 @@ class JournalKind(StrEnum):
     NODE_STARTED = "node.started"
     NODE_STOPPED = "node.stopped"
     OPERATOR_TOKEN_CREATED = "operator.token_created"  # noqa: S105 - a kind, not a secret
+    OPERATOR_TOKEN_REVOKED = "operator.token_revoked"  # noqa: S105 - a kind, not a secret
     PEER_ADDED = "peer.added"
     PEER_PATHS_CHANGED = "peer.paths_changed"
+    PEER_PIN_CHANGED = "peer.pin_changed"
+    PEER_REMOVED = "peer.removed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_DELIVERED = "message.delivered"
