@@ -44,12 +44,16 @@ class JournalKind(StrEnum):
     NODE_INITIALIZED = "node.initialized"
     NODE_STARTED = "node.started"
     NODE_STOPPED = "node.stopped"
+    NODE_KEY_ROTATED = "node.key_rotated"
     OPERATOR_TOKEN_CREATED = "operator.token_created"  # noqa: S105 - a kind, not a secret
     OPERATOR_TOKEN_REVOKED = "operator.token_revoked"  # noqa: S105 - a kind, not a secret
     PEER_ADDED = "peer.added"
     PEER_PATHS_CHANGED = "peer.paths_changed"
     PEER_PIN_CHANGED = "peer.pin_changed"
     PEER_REMOVED = "peer.removed"
+    PEER_KEY_ROTATED = "peer.key_rotated"
+    PEER_KEY_ROTATION_HELD = "peer.key_rotation_held"
+    PEER_KEY_REPLACED = "peer.key_replaced"
     MESSAGE_CREATED = "message.created"
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_DELIVERED = "message.delivered"
