@@ -215,6 +215,11 @@ class Settings(BaseModel):
         description="PEM CA certificates that vouch for unpinned https peers; empty: the CA "
         "bundle httpx ships with. Pinned peers are checked against their pin instead.",
     )
+    require_key_confirmation: bool = Field(
+        False,
+        description="Hold a peer's key rotation until an administrator confirms the new key's "
+        "fingerprint out of band (openline peer confirm-key); false: take it at once.",
+    )
     # Imports: what ED-318 files are checked against (docs/interop.md#the-ed-318-schema).
     ed318_schema_dir: str = Field(
         "",
