@@ -68,6 +68,7 @@ class JournalKind(StrEnum):
     ENVELOPE_NOT_APPLIED_ACKNOWLEDGED = "envelope.not_applied_acknowledged"
     LINE_STATUS = "line.status"
     LINE_DELIVERY_REFUSED = "line.delivery_refused"
+    LINE_LEADER = "line.leader"
     LINE_PATH_STATUS = "line.path_status"
     NOTIFICATION_CREATED = "notification.created"
     NOTIFICATION_UPDATED = "notification.updated"
