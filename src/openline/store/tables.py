@@ -56,6 +56,10 @@ operator_tokens = Table(
     Column("created_at", TIME, nullable=False),
     # duty-officer, planner or administrator (openline.domain.roles); migration 0005.
     Column("role", String(16), nullable=False, server_default="administrator"),
+    # Refused from expires_at on (if set), and once revoked (by whom); migration 0015.
+    Column("expires_at", TIME, nullable=True),
+    Column("revoked_at", TIME, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
 )
 
 messages = Table(
@@ -119,6 +123,9 @@ peer_paths = Table(
     Column("url", String(500), nullable=True),
     Column("tls_pin", String(80), nullable=True),
     Column("relay", String(16), nullable=True),
+    # The pin before `openline peer pin` rotated it, accepted too until old_pin_until; 0015.
+    Column("old_tls_pin", String(80), nullable=True),
+    Column("old_pin_until", TIME, nullable=True),
 )
 
 # The outbox: every envelope this node sealed for a peer, in link order, with the peer's
