@@ -17,6 +17,7 @@ from openline.domain import acknowledgements, conflict_reports, resolutions
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Message
 from openline.domain.notifications import Notification
+from openline.domain.rotations import Rotation, read_rotation
 from openline.domain.timeutil import parse_utc
 from openline.domain.tracks import TrackReport, parse_reports
 from openline.domain.volumes import Limits
@@ -109,6 +110,10 @@ def read_conflict_report(body: Mapping[str, Any], link: Link) -> conflict_report
     return conflict_reports.read_report(body, link.sender, link.receiver)
 
 
+def read_key_rotation(body: Mapping[str, Any], link: Link) -> Rotation:
+    return read_rotation(body, link.sender)  # its two signatures: keys/rotation.py
+
+
 def _anything(_body: Mapping[str, Any], _link: Link) -> None:
     """Line checks and their replies: the receiver reads nothing of the body."""
 
@@ -129,6 +134,7 @@ READERS: dict[str, Callable[[Mapping[str, Any], Link], object]] = {
     "resolution": read_proposal,  # domain/resolutions.py
     "resolution_accept": read_acceptance,
     "conflict_report": read_conflict_report,  # domain/conflict_reports.py
+    "key_rotation": read_key_rotation,  # domain/rotations.py
 }
 
 

@@ -52,6 +52,7 @@ KINDS = (
     "resolution",
     "resolution_accept",
     "conflict_report",
+    "key_rotation",
 )
 _ENVELOPE_KEYS = frozenset(
     ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")
