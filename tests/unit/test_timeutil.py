@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from openline.domain.errors import InvalidInput
-from openline.domain.timeutil import format_utc, parse_utc, system_clock
+from openline.domain.timeutil import format_utc, parse_duration, parse_utc, system_clock
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,24 @@ def test_the_system_clock_tells_utc() -> None:
     now = system_clock()
     assert now.tzinfo is not None
     assert now.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("12h", 43_200),
+        ("90m", 5_400),
+        ("1d12h", 129_600),
+        ("30s", 30),
+        ("0s", 0),
+        (" 2D ", 172_800),
+    ],
+)
+def test_a_duration_is_read_from_its_days_hours_minutes_and_seconds(text: str, seconds: int):
+    assert parse_duration(text, most=timedelta(days=7)) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["12", "h", "-1h", "1.5h", "1w", "", "12 h", "8d"])
+def test_a_duration_not_written_so_or_too_long_is_refused_naming_the_field(text: str):
+    with pytest.raises(InvalidInput, match="--expires"):
+        parse_duration(text, field="--expires", most=timedelta(days=7))

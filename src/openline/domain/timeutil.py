@@ -6,14 +6,19 @@ year (docs/api.md), so that whatever one node writes its peer reads back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from openline.domain.errors import InvalidInput
 from openline.domain.quoting import quote
 
 Clock = Callable[[], datetime]
+
+DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(?:[0-9]{1,6}[dhms])+")
+_DURATION_PART = re.compile(r"([0-9]+)([dhms])")
 
 
 def system_clock() -> datetime:
@@ -63,3 +68,21 @@ def within_the_years(field: str) -> Iterator[None]:
             f"{field}: the instants it gives fall outside the years 0001 to 9999 in UTC",
             field=field,
         ) from None
+
+
+def parse_duration(text: str, *, field: str = "duration", most: timedelta) -> timedelta:
+    """A duration written as numbers of days, hours, minutes and seconds (``12h``, ``90m``,
+    ``1d12h``, ``0s``), at most ``most``; InvalidInput naming ``field`` otherwise."""
+    written = text.strip().lower()
+    if not _DURATION.fullmatch(written):
+        raise InvalidInput(
+            f"{field} {quote(text)} is not a duration such as 12h, 90m, 1d12h or 30s "
+            "(d days, h hours, m minutes, s seconds)",
+            field=field,
+        )
+    seconds = sum(int(n) * DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(written))
+    if seconds > most.total_seconds():
+        raise InvalidInput(
+            f"{field} {quote(text)} is longer than the most allowed, {most}", field=field
+        )
+    return timedelta(seconds=seconds)
