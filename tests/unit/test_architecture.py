@@ -51,7 +51,7 @@ FORBIDDEN = (
 # The only packages from outside the standard library that domain/ and geo/ may use: the
 # geometry engine (geo/) also takes numpy, pyproj and shapely, as the design says; domain/ not.
 THIRD_PARTY_ALLOWED = {"pydantic", "rfc8785"}
-GEO_ALLOWED = {"numpy", "pyproj", "shapely"}
+GEO_ALLOWED = {"h3", "numpy", "pyproj", "shapely"}
 # Standard library modules that talk to the outside world: the pure layers take what they need
 # (clocks, randomness, executors) injected, and never open a socket, a database or a process.
 STDLIB_IO = {
