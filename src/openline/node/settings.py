@@ -163,6 +163,42 @@ class Settings(BaseModel):
         "zero: a conflict is exactly a 4D intersection) or a table KIND/KIND = [lateral_m, "
         "vertical_m, time_s] over the defaults; from the environment, '0', 'default' or JSON.",
     )
+    # Blind deconfliction (docs/blind.md): both parties must choose the same grid.
+    blind_h3_resolution: int = Field(
+        6,
+        ge=0,
+        le=12,
+        description="The H3 resolution blind notifications are covered at (6: cells of about "
+        "36 km²); both parties must use the same.",
+    )
+    blind_slot_seconds: int = Field(
+        1800,
+        ge=60,
+        le=86400,
+        description="Seconds in each time slot blind notifications are covered by; both "
+        "parties must use the same.",
+    )
+    blind_items_per_day: int = Field(
+        200_000,
+        ge=0,
+        le=10_000_000,
+        description="Most items a peer's blind runs may bring in over 24 hours, its offers "
+        "and replies together; beyond, its runs are refused (journaled) until the day rolls on.",
+    )
+    blind_runs_per_hour: int = Field(
+        60,
+        ge=0,
+        le=100_000,
+        description="Most blind runs a peer may start with this node in an hour; more are "
+        "refused (journaled).",
+    )
+    blind_max_items: int = Field(
+        20_000,
+        ge=1,
+        le=100_000,
+        description="Most items one side of one blind run may hold: a blind notification "
+        "that would make more for a party is refused.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="How much the node logs."
     )
