@@ -149,8 +149,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(argv: list[str], ready_url: str, log: Path, token: str = "") -> Iterator[None]:
-    """Run ``argv`` until it answers ``ready_url``; stop it on the way out, whatever happens."""
+def server(
+    argv: list[str], ready_url: str, log: Path, token: str = ""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` until it answers ``ready_url``, as the process given; stop it on the way
+    out, whatever happens."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with log.open("ab") as output:
         # Its own session: Ctrl-C reaches the bench alone, which then stops the server itself.
@@ -159,7 +162,7 @@ def server(argv: list[str], ready_url: str, log: Path, token: str = "") -> Itera
         )
     try:
         _wait_ready(process, ready_url, headers, log)
-        yield
+        yield process
     finally:
         _stop(process)
 
