@@ -5,6 +5,12 @@ write on the line's hot path (docs/performance.md). The few statements run for e
 and envelope are built with SQLAlchemy Core as usual, compiled once for the connection's
 dialect, and then executed directly through the DB-API cursor, in the same transaction. Only
 columns that need no type conversion (text and integers) go through here.
+
+On PostgreSQL each connection keeps one cursor for these statements: psycopg makes a cursor
+in Python (its adapters, its result machinery), which cost about a twentieth of a message's
+write there, and its client-side cursor holds nothing on the server between statements. A
+SQLite cursor is cheap to make, and one left open on a query it has not read to the end would
+keep its read transaction open: there each statement has a cursor of its own, closed after it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql import ClauseElement
+
+# Where a PostgreSQL connection keeps its cursor: the pool's information about that DB-API
+# connection, which SQLAlchemy clears when the connection is invalidated and replaced.
+_KEPT_CURSOR = "openline_prepared_cursor"
 
 
 @dataclass(frozen=True)
@@ -46,44 +56,59 @@ class Prepared:
             return dict(merged)
         return tuple(merged[name] for name in compiled.order)
 
-    def _cursor(self, conn: Connection) -> Any:
-        return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute with one set of parameters; returns the rows affected."""
         compiled = self._compiled(conn)
-        cursor = self._cursor(conn)
+        cursor, kept = _cursor(conn)
         try:
             cursor.execute(compiled.sql, self._params(compiled, params))
             return int(cursor.rowcount)
         finally:
-            cursor.close()
+            if not kept:
+                cursor.close()
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         compiled = self._compiled(conn)
-        cursor = self._cursor(conn)
+        cursor, kept = _cursor(conn)
         try:
             cursor.executemany(compiled.sql, [self._params(compiled, row) for row in rows])
         finally:
-            cursor.close()
+            if not kept:
+                cursor.close()
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row of a query, as a tuple in the order of its columns."""
         compiled = self._compiled(conn)
-        cursor = self._cursor(conn)
+        cursor, kept = _cursor(conn)
         try:
             cursor.execute(compiled.sql, self._params(compiled, params))
             row = cursor.fetchone()
             return tuple(row) if row is not None else None
         finally:
-            cursor.close()
+            if not kept:
+                cursor.close()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of a query, each a tuple in the order of its columns."""
         compiled = self._compiled(conn)
-        cursor = self._cursor(conn)
+        cursor, kept = _cursor(conn)
         try:
             cursor.execute(compiled.sql, self._params(compiled, params))
             return [tuple(row) for row in cursor.fetchall()]
         finally:
-            cursor.close()
+            if not kept:
+                cursor.close()
+
+
+def _cursor(conn: Connection) -> tuple[Any, bool]:
+    """A DB-API cursor of ``conn``'s connection, and whether the connection keeps it (on
+    PostgreSQL); one it does not keep is closed after its statement."""
+    pooled = conn.connection
+    dbapi = pooled.dbapi_connection
+    assert dbapi is not None
+    if conn.dialect.name != "postgresql":
+        return dbapi.cursor(), False
+    cursor = pooled.info.get(_KEPT_CURSOR)
+    if cursor is None or cursor.closed:
+        cursor = pooled.info[_KEPT_CURSOR] = dbapi.cursor()
+    return cursor, True
