@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -311,4 +312,19 @@ cosignatures = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("received_at", TIME, nullable=False),
     Index("ix_cosignatures_peer", "peer", "size"),
+)
+
+# Several processes, one node (docs/deployment.md), migration 0016: each process serving the
+# node on PostgreSQL, its heartbeat (seconds since the epoch by the database's own clock, so no
+# two machines' clocks are ever compared) and, while it leads, since when and the line as the
+# leader sees it, for the other processes to show.
+node_processes = Table(
+    "node_processes",
+    metadata,
+    Column("process", String(200), primary_key=True),
+    Column("url", String(400), nullable=False),
+    Column("started_at", TIME, nullable=False),
+    Column("heartbeat_s", Float, nullable=False),
+    Column("leader_since", TIME, nullable=True),
+    Column("line", Text, nullable=True),
 )
