@@ -20,6 +20,7 @@ from openline.cli.common import reported_errors
 from openline.cli.coord import coord
 from openline.cli.interop import export, import_file
 from openline.cli.journal import journal
+from openline.cli.keys import key, peer_confirm_key, peer_replace_key
 from openline.cli.messages import ack, inbox, send, show
 from openline.cli.node import card, init, serve
 from openline.cli.notify import conflicts, notify, notify_ack
@@ -108,5 +109,9 @@ for command in (
     tls,
     tak,
     bundle,
+    key,
 ):
     main.add_command(command)
+# A peer's new key taken (cli/keys.py), beside the peer commands of cli/peers.py.
+peer.add_command(peer_confirm_key)
+peer.add_command(peer_replace_key)

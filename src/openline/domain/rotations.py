@@ -27,6 +27,8 @@ from openline.domain.timeutil import parse_utc
 ROTATION_CONTEXT = b"openline/key-rotation/v1\n"
 STATEMENT_MEMBERS = {"party", "old_key", "new_key", "card", "rotated_at"}
 BODY_MEMBERS = {"statement", "old_sig", "new_sig"}
+# The refusal of an envelope signed by a key its sender retired (an envelope refusal's code).
+RETIRED_KEY = "retired_key"
 FINGERPRINT_HEX_DIGITS = 40  # read aloud in groups of four: 160 bits of SHA-256
 
 

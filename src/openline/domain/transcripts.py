@@ -30,6 +30,7 @@ from openline.domain.checkpoints import NodeKey, read_checkpoint
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind, signing_bytes
 from openline.domain.merkle import leaf_hash, verify_inclusion
+from openline.domain.rotations import read_rotation
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
@@ -40,6 +41,10 @@ INCLUSION_KEY = "inclusion"
 # runs of sequence numbers left out (``[first, last]``), so every gap in its chain is declared,
 # and how many entries it keeps.
 LEFT_OUT_KEY = "left_out"
+# The keys the node retired (docs/security.md#key-rotation), oldest first: each with its
+# rotation (signed by it and its successor) and, per peer, the last envelope it sealed
+# ("sealed") and the last it receipted ("receipted"). Absent when the node never rotated.
+RETIRED_KEYS = "retired_keys"
 # The envelopes that only keep the line up: its checks, and the checkpoints offered to the peer
 # as witness with each check and its cosignatures back (docs/journal.md#witnessing). Their
 # entries are most of a journal.
@@ -124,6 +129,14 @@ class Transcript:
         end = str(self.entries[-1]["at"])
         return (start is None or instant >= str(start)) and instant < end
 
+    def key_of(self, peer: str, link_seq: int, signed: str) -> str:
+        """The key the node signed with at ``link_seq`` of its link with ``peer``: its
+        envelopes (``signed`` "sealed") or its receipts of the peer's ("receipted")."""
+        for retired in self.header.get(RETIRED_KEYS, []):
+            if link_seq <= int(retired[signed].get(peer, 0)):
+                return str(retired["public_key"])
+        return self.key
+
     def peer_key(self, party: str) -> str | None:
         for card in self.header.get("peers", []):
             if card.get("party") == party:
@@ -148,6 +161,7 @@ def read_transcript(name: str, lines: Iterable[str], verify_with: KeyFor) -> Tra
     unsigned = {k: v for k, v in header.items() if k != "sig"}
     if not verify(canonical_json(unsigned), _signature(header.get("sig"))):
         transcript.problems.append(f"{name}: the header's signature does not verify")
+    transcript.problems.extend(_key_history_problems(transcript, verify_with))
     declared = _declared_ranges(transcript)
     tree = _checkpoint_tree(transcript, verify_with)
     problems = _entry_problems(transcript, declared, tree, verify)
@@ -231,6 +245,35 @@ def _entry_problems(
             problem = _unsigned_problem(entry, tree, proofs, signed_by_next) or ""
         signed_by_next = not problem and index > 0 and _links(entries[index - 1], entry)
         problems[index] = problem
+    return problems
+
+
+def _key_history_problems(transcript: Transcript, verify_with: KeyFor) -> list[str]:
+    """Each retired key the header lists must hand over, by a rotation both keys signed, to
+    the next one, and the last to the key of the card."""
+    retired = transcript.header.get(RETIRED_KEYS, [])
+    if not isinstance(retired, list):
+        return [f"{transcript.name}: {RETIRED_KEYS} is not a list"]
+    problems = []
+    for index, item in enumerate(retired):
+        successor = retired[index + 1]["public_key"] if index + 1 < len(retired) else None
+        try:
+            rotation = read_rotation(item["rotation"])
+            data = rotation.signed_bytes()
+            holds = (
+                rotation.old_key == item["public_key"]
+                and rotation.new_key == (successor or transcript.key)
+                and verify_with(rotation.old_key)(data, rotation.old_sig)
+                and verify_with(rotation.new_key)(data, rotation.new_sig)
+                and all(isinstance(item[k], dict) for k in ("sealed", "receipted"))
+            )
+        except (InvalidInput, KeyError, TypeError, ValueError):
+            holds = False
+        if not holds:
+            problems.append(
+                f"{transcript.name}: retired key {index + 1} is not handed over to the next by "
+                "a rotation both keys signed"
+            )
     return problems
 
 
@@ -406,7 +449,6 @@ def _compare_link(
     out = link_record(sender, sender.party, receiver.party)
     into = link_record(receiver, sender.party, receiver.party)
     report.differences += out.order_problems + into.order_problems
-    sender_verify, receiver_verify = verify_with(sender.key), verify_with(receiver.key)
     agreed = 0
     for seq in sorted(set(out.sealed) | set(into.received)):
         sealed_hash = out.sealed.get(seq)
@@ -426,7 +468,11 @@ def _compare_link(
                     f"{receiver.name}"
                 )
             continue
-        problem = _received_problem(got, sender_verify, receiver_verify)
+        problem = _received_problem(  # the keys of this place, the node's rotations known
+            got,
+            verify_with(sender.key_of(receiver.party, seq, "sealed")),
+            verify_with(receiver.key_of(sender.party, seq, "receipted")),
+        )
         if problem:
             report.differences.append(f"{name} envelope {seq}: {problem}")
             continue

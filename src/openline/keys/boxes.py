@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from functools import lru_cache
 
 import nacl.bindings
@@ -75,3 +76,16 @@ def _pair_box(own_seed: bytes, other: str) -> PairBox:
     other_public = PublicKey.from_base64(other).to_bytes()
     other_x25519 = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(other_public)
     return PairBox(nacl.bindings.crypto_box_beforenm(other_x25519, own_x25519))
+
+
+def open_by_any(text: str, pairs: Iterable[tuple[SigningKey, str]]) -> bytes:
+    """What a box between one of these pairs of keys holds (this node's key, a peer's public
+    key), the pairs tried in order: a body boxed before either party rotated its key
+    (docs/security.md#key-rotation). ``UnreadableBox`` if none opens it."""
+    failed = UnreadableBox("no key pair to open the body's box with")
+    for own, other in pairs:
+        try:
+            return box_between(own, other).open(text)
+        except UnreadableBox as exc:
+            failed = exc
+    raise failed

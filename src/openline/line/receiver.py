@@ -25,8 +25,9 @@ from openline.domain.envelopes import Envelope, Refused
 from openline.domain.errors import OpenlineError
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote, quote_if_unusual
+from openline.domain.rotations import RETIRED_KEY
 from openline.domain.timeutil import format_utc
-from openline.keys.boxes import box_between
+from openline.keys.boxes import open_by_any
 from openline.keys.signing import PublicKey
 from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
@@ -37,6 +38,13 @@ from openline.services import (
     resolutions,
     tracks,
     witness,
+)
+from openline.services.keys import (
+    apply_rotation,
+    key_after,
+    own_key_pairs,
+    refuse_retired,
+    signer_of,
 )
 from openline.services.outbox import seal_for
 from openline.store import line as store
@@ -71,6 +79,7 @@ HANDLERS: dict[str, Handler] = {
     "resolution": resolutions.apply_proposal,
     "resolution_accept": resolutions.apply_acceptance,
     "conflict_report": notifications.apply_conflict_report,
+    "key_rotation": apply_rotation,
 }
 
 
@@ -104,6 +113,7 @@ class Rejected:
 
     raw: object
     refused: Refused
+    by_retired_key: bool = False  # signed by a key its sender retired: journaled as verified
 
 
 Checked = Envelope | Rejected
@@ -133,11 +143,20 @@ def check_alone(
                 raise Refused(
                     rules.UNKNOWN_SENDER, f"{envelope.sender} is not a peer of {node.party}"
                 )
-            rules.check_signature(envelope, key.verify)
+            signer = signer_of(key, envelope, relaying)  # services/keys.py
+            try:
+                rules.check_signature(envelope, signer.verify)
+            except Refused:
+                refuse_retired(key, envelope)
+                raise
         except Refused as refused:
-            checked.append(Rejected(raw, refused))
+            checked.append(Rejected(raw, refused, refused.code == RETIRED_KEY))
         else:
-            checked.append(envelope if relaying else _opened(node, envelope, key))
+            opened = envelope if relaying else _opened(node, envelope, signer)
+            checked.append(opened)
+            rotated = None if relaying else key_after(node, key, opened)
+            if rotated is not None:  # the rest of the batch is checked with the new key
+                keys = {**keys, envelope.sender: rotated}
     return checked
 
 
@@ -151,7 +170,8 @@ def _opened(node: Node, envelope: Envelope, key: PublicKey) -> Envelope:
     """The envelope with its body opened; one its sender signed whose box does not open says
     why, and takes its place as not applied (its sender alone could have sealed it so)."""
     try:
-        return rules.open_body(envelope, box_between(node.key, key.to_base64()).open)
+        pairs = own_key_pairs(node, key.to_base64())  # its current key first
+        return rules.open_body(envelope, lambda box: open_by_any(box, pairs))
     except rules.Unreadable as exc:
         return replace(envelope, unreadable=exc.message)
 
@@ -268,7 +288,7 @@ def _apply_one(
 ) -> Outcome:
     if isinstance(item, Rejected):
         raw = item.raw if isinstance(item.raw, dict) else {}
-        return refusals.refuse(raw, item.refused, verified=False)
+        return refusals.refuse(raw, item.refused, verified=item.by_retired_key)
     envelope = item
     if envelope.sender not in heads:
         heads[envelope.sender] = store.last_applied(uow.conn, envelope.sender)

@@ -35,6 +35,7 @@ from openline.line.relay import relay_carrier
 from openline.line.sender import PeerLink
 from openline.line.witnessing import offer_under_load
 from openline.node.assembly import Node
+from openline.services.keys import keys_after_changes, keys_differ, peer_keys
 from openline.services.outbox import seal_for
 from openline.services.witness import offer_checkpoint
 from openline.store import line as store
@@ -162,6 +163,8 @@ class Line:
         if self._loop is not None and any(e.kind == JournalKind.ENVELOPE_QUEUED for e in entries):
             with contextlib.suppress(RuntimeError):  # the loop closed: the node is stopping
                 self._loop.call_soon_threadsafe(self._wake_all)
+        # A peer's key changed: its next envelopes are checked with the new key at once.
+        self._keys = keys_after_changes(self._keys, entries)
 
     def _wake_all(self) -> None:
         for link in self.links.values():
@@ -176,11 +179,8 @@ class Line:
         """Read every peer's state, start links for new peers, journal changes of status."""
         observed = await self.node.read_async(_observe)
         self._peers = {seen.peer.party: seen.peer for seen in observed}
-        self._keys = {
-            seen.peer.party: self._keys.get(seen.peer.party)
-            or PublicKey.from_base64(seen.peer.card.public_key)
-            for seen in observed
-        }
+        if keys_differ(self._keys, [seen.peer for seen in observed]):  # added, or rotated
+            self._keys = await self.node.read_async(peer_keys)
         now = self.node.clock()
         changes = []
         for seen in observed:
@@ -189,7 +189,7 @@ class Line:
                 carriers = self._carriers(seen.peer)
                 link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, carriers)
                 self._spawn(link.run)
-            elif link.peer.paths != seen.peer.paths:  # `openline peer paths` while running
+            elif link.peer.paths != seen.peer.paths or link.peer.card != seen.peer.card:
                 link.use(seen.peer, self._carriers(seen.peer))
             carrying = link.carrying.via if link.carrying is not None else None
             status, reason = line_status(

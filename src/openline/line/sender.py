@@ -67,6 +67,7 @@ class PeerLink:
         what is known of those it had already."""
         known = {state.carrier.path: state for state in self.paths}
         self.peer = peer
+        self._key = PublicKey.from_base64(peer.card.public_key)  # rotated, or replaced
         self.paths = [known.get(carrier.path) or PathState(carrier) for carrier in carriers]
         if self.carrying not in self.paths:
             self.carrying = None

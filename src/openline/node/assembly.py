@@ -24,6 +24,7 @@ from openline.domain.ids import IdFactory, new_id
 from openline.domain.journal import JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
+from openline.keys.rotation import KeyHistory, read_key_history
 from openline.keys.signing import SigningKey, read_private_key
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
@@ -61,10 +62,13 @@ class Node:
         *,
         clock: Clock = system_clock,
         ids: IdFactory = new_id,
+        key_history: KeyHistory | None = None,
     ) -> None:
         self.directory = NodeDirectory(directory)
         self.settings = settings
         self.key = key
+        # The keys this node signed with before (openline key rotate): keys/rotation.py.
+        self.key_history = key_history or KeyHistory()
         self.clock = clock
         self.new_id = ids
         self.bus = EventBus()
@@ -111,7 +115,8 @@ class Node:
             # Never start a new, empty journal in place of one that went missing.
             raise ConfigError(f"{sqlite_file} is missing: this node has lost its database")
         try:
-            node = cls(directory, settings, key, clock=clock, ids=ids)
+            history = read_key_history(directory)
+            node = cls(directory, settings, key, clock=clock, ids=ids, key_history=history)
         except (ArgumentError, ImportError) as exc:  # not a URL, or a driver not installed
             raise ConfigError(f"database_url {shown(url)}: {exc}") from None
         try:

@@ -24,6 +24,7 @@ from openline.domain.journal import (
 from openline.domain.merkle import inclusion_proof
 from openline.domain.proofs import ProvenEntry, make_proof
 from openline.domain.quoting import quote
+from openline.domain.signed_note import checkpoint_origin
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.database import one_snapshot
@@ -50,16 +51,25 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
     signatures (the node's and its witnesses' cosignatures) and every entry's own signature
     (from before checkpoints), in stored order."""
     key = public_key or node.key.public_key
-    node_key = NodeKey(node.party, key.to_bytes(), key.verify)
+    history = node.key_history  # the keys it retired, each up to a tree size: keys/rotation.py
+    node_keys: dict[bytes, NodeKey] = {}
+
+    def node_key(size: int) -> NodeKey:
+        signer = history.public_key_at(size, key)
+        raw = signer.to_bytes()
+        if raw not in node_keys:
+            node_keys[raw] = NodeKey(node.party, raw, signer.verify)
+        return node_keys[raw]
 
     def verify(conn: Connection, pool: ThreadPoolExecutor) -> ChainReport:
         held = _cosignature_lines(all_cosignatures(conn))
         checkpoints = (
-            checked_checkpoint(size, note + held.get(size, ""), node_key, _key_check)
+            checked_checkpoint(size, note + held.get(size, ""), node_key(size), _key_check)
             for size, note in iter_checkpoints(conn)
         )
         entries = iter_all_entries(conn, with_tree=True)
-        return verify_chain(entries, key.verify, checkpoints=checkpoints, executor=pool)
+        first = history.first_key(key)  # entries signed one by one came before any rotation
+        return verify_chain(entries, first.verify, checkpoints=checkpoints, executor=pool)
 
     with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="openline-verify") as pool:
         return node.read(lambda conn: verify(one_snapshot(conn), pool))
@@ -124,7 +134,7 @@ def _proof(node: Node, conn: Connection, seqs: list[int]) -> dict[str, Any]:
     missing = [seq for seq in seqs if seq not in found]
     if missing:
         raise NotFound(f"the journal holds no entry {missing[0]}")
-    size, note = _proving_checkpoint(conn, max(seqs))
+    size, note = _proving_checkpoint(node, conn, max(seqs))
     read = node_reader(conn)
     proven = [
         ProvenEntry(e.seq, e.body(), e.hash, e.sig, tuple(inclusion_proof(e.seq - 1, size, read)))
@@ -133,11 +143,17 @@ def _proof(node: Node, conn: Connection, seqs: list[int]) -> dict[str, Any]:
     return make_proof(node.card().model_dump(), note, proven, node.key.sign)
 
 
-def _proving_checkpoint(conn: Connection, seq: int) -> tuple[int, str]:
+def _signed_by(node: Node, note: str) -> bool:
+    """Whether a checkpoint's note is under the node's key now: one signed before the key was
+    rotated would not be checked by the card a proof carries (docs/security.md#key-rotation)."""
+    return note.startswith(checkpoint_origin(node.party, node.key.public_key.to_bytes()) + "\n")
+
+
+def _proving_checkpoint(node: Node, conn: Connection, seq: int) -> tuple[int, str]:
     """The checkpoint a proof of entries up to ``seq`` is made against: the largest one a
     witness cosigned, if it covers them, else the newest; with every cosignature held."""
     cosigned = read_cosigned_checkpoint(conn, seq)
-    if cosigned is not None:
+    if cosigned is not None and _signed_by(node, cosigned[1]):
         size, note = cosigned
         return size, note + _cosignature_lines(cosignatures_at(conn, size)).get(size, "")
     newest = read_checkpoint_covering(conn, seq)  # newer than any cosigned: none held for it

@@ -17,8 +17,9 @@ from openline.domain.envelopes import Envelope, seal
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
 from openline.domain.timeutil import format_utc
-from openline.keys.boxes import PairBox, box_between
+from openline.keys.boxes import PairBox, UnreadableBox, box_between, open_by_any
 from openline.node.assembly import Node
+from openline.store import keys as keys_store
 from openline.store import line as store
 from openline.store.writer import UnitOfWork
 
@@ -89,7 +90,15 @@ def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> d
     """The body of an envelope this node sealed for ``peer``, read back from its outbox (the
     box opens on both ends of the pair)."""
     box = json.loads(envelope_text)["body"]["box"]
-    opened: dict[str, Any] = json.loads(box_to(uow, node, peer).open(box))
+    try:
+        opened: dict[str, Any] = json.loads(box_to(uow, node, peer).open(box))
+    except UnreadableBox:  # sealed before either party rotated its key (services/keys.py)
+        theirs = [store.peer_public_key(uow.conn, peer)] + [
+            change.old_key for change in keys_store.changes_of(uow.conn, peer)
+        ]
+        ours = [node.key, *(retired.key for retired in node.key_history.retired)]
+        pairs = ((own, other) for own in ours for other in theirs if other is not None)
+        opened = json.loads(open_by_any(box, pairs))
     return opened
 
 

@@ -22,6 +22,7 @@ from openline.domain.transcripts import (
     HIDE_FILTERS,
     INCLUSION_KEY,
     LEFT_OUT_KEY,
+    RETIRED_KEYS,
     TRANSCRIPT_VERSION,
     CrossReport,
     Transcript,
@@ -78,6 +79,8 @@ def export_transcript(
             "exported_at": format_utc(node.clock()),
             "version": __version__,
         }
+        if node.key_history.retired:  # its older envelopes and receipts: keys/rotation.py
+            header[RETIRED_KEYS] = node.key_history.to_json()
         up_to = read_head(conn)[0]
         if hide and hidden:
             header[LEFT_OUT_KEY] = _left_out(hide, hidden, selected(iter_all_entries(conn), up_to))

@@ -328,3 +328,22 @@ node_processes = Table(
     Column("leader_since", TIME, nullable=True),
     Column("line", Text, nullable=True),
 )
+
+# Each change of a peer's key (docs/security.md#key-rotation), migration 0017: a rotation the
+# peer signed with both keys, or a key an administrator replaced (openline peer replace-key).
+# ``link_seq`` is the last of the peer's envelopes the old key signs; a rotation held for an
+# administrator's confirmation (require_key_confirmation) is ``held`` until confirmed.
+peer_key_changes = Table(
+    "peer_key_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("party", String(16), nullable=False),
+    Column("old_key", String(44), nullable=False),
+    Column("new_key", String(44), nullable=False),
+    Column("link_seq", Integer, nullable=False),
+    Column("how", String(16), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("changed_at", TIME, nullable=False),
+    Column("rotation", Text, nullable=True),
+    Index("ix_peer_key_changes_party", "party", "state"),
+)

@@ -1,0 +1,92 @@
+"""Issue 27's show: two real nodes, BLUE rotates its key in the middle of 500 messages. Every
+message arrives once and in order; RED journals the switch; an envelope forged with BLUE's old
+key after the switch is refused and journaled; both journals verify, and cross-verify agrees
+across the rotation. (The receiver's rules, one case each: test_key_rotation_rules.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openline.domain.rotations import RETIRED_KEY, fingerprint
+from openline.keys.signing import read_private_key
+from tests.support.backend import sqlite_only
+from tests.support.operator import assert_flash_gets_through, get
+from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
+from tests.support.rotation import forged_line_check
+from tests.support.waiting import wait_for
+
+pytestmark = sqlite_only("the line and the key files, nothing of the store's own")
+
+HALF = 250
+
+
+def send_many(node: RunningNode, first: int, count: int) -> list[str]:
+    """Send ``count`` messages to RED; their ids, in the order sent."""
+    ids = []
+    with node.client() as client:
+        for n in range(first, first + count):
+            sent = client.post(
+                "/api/v1/messages",
+                json={"to": ["RED"], "precedence": "routine", "text": f"n={n}", "lang": "en"},
+            )
+            assert sent.status_code == 201, sent.text
+            ids.append(sent.json()["id"])
+    return ids
+
+
+def received(node: RunningNode) -> list[str]:
+    """The ids of the messages the node received, in the order its journal took them."""
+    entries = get(node, "/api/v1/journal", kind="message.received", limit=5000)["entries"]
+    return [e["data"]["id"] for e in sorted(entries, key=lambda e: e["seq"])]
+
+
+def journal(node: RunningNode, kind: str) -> list[dict[str, Any]]:
+    return [e["data"] for e in get(node, "/api/v1/journal", kind=kind, limit=100)["entries"]]
+
+
+def test_blue_rotates_its_key_in_the_middle_of_500_messages(pair: Pair, tmp_path: Path):
+    sent = send_many(pair.blue, 0, HALF)
+    pair.blue.stop()  # some of the first half may still wait in BLUE's outbox: in flight
+    old_key = read_private_key(pair.blue.directory / "node.key")
+
+    rotated = run_openline("key", "rotate", pair.blue.directory)
+    assert rotated.returncode == 0, rotated.stderr
+    new_key = read_private_key(pair.blue.directory / "node.key").public_key.to_base64()
+    assert f"new key {new_key}  fingerprint {fingerprint(new_key)}" in rotated.stdout
+
+    pair.restart("blue")
+    sent += send_many(pair.blue, HALF, HALF)
+
+    wait_for(lambda: len(received(pair.red)) >= 2 * HALF, timeout=60, what="500 arrivals")
+    assert received(pair.red) == sent  # each once, in order
+    (switch,) = journal(pair.red, "peer.key_rotated")
+    assert (switch["peer"], switch["old_key"], switch["new_key"]) == (
+        "BLUE",
+        old_key.public_key.to_base64(),
+        new_key,
+    )
+    card = {p["party"]: p for p in get(pair.red, "/api/v1/node")["peers"]}["BLUE"]
+    assert card["public_key"] == new_key
+
+    # A forged envelope signed by the old key, after the switch: refused and journaled.
+    red_key = read_private_key(pair.red.directory / "node.key").public_key.to_base64()
+    forged = forged_line_check(old_key, red_key, switch["link_seq"] + 10_000, "0" * 64)
+    with pair.red.client() as client:
+        answer = client.post("/federation/v1/envelopes", json={"envelopes": [forged]})
+    (result,) = answer.json()["results"]
+    assert result["refused"]["code"] == RETIRED_KEY, answer.text
+    (security,) = [
+        e for e in journal(pair.red, "security.envelope_refused") if e["code"] == RETIRED_KEY
+    ]
+    assert security["from"] == "BLUE"
+    assert f"retired after envelope {switch['link_seq']}" in security["reason"]
+
+    assert_flash_gets_through(pair.blue, pair.red, "RED")  # both ways, after the rotation
+    assert_flash_gets_through(pair.red, pair.blue, "BLUE")
+    for node in (pair.blue, pair.red):
+        verified = run_openline("journal", "verify", node.directory)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    blue_file, red_file = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
+    crossed = run_openline("journal", "cross-verify", blue_file, red_file)
+    assert crossed.returncode == 0, crossed.stdout + crossed.stderr
