@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.support.backend import init_args, node_engine, on_postgresql
+from tests.support.backend import init_args, node_engine, on_postgresql, sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, run_openline
@@ -351,6 +351,7 @@ def test_every_message_answered_201_survives_a_sigkill(
     assert verified.stdout == f"journal intact: {len(kinds) + 1} entries verified\n"
 
 
+@sqlite_only("on PostgreSQL several processes serve one node (test_several_processes.py)")
 def test_a_second_serve_of_a_served_node_is_refused_before_it_writes_anything(
     running_node: RunningNode,
 ):
@@ -362,7 +363,10 @@ def test_a_second_serve_of_a_served_node_is_refused_before_it_writes_anything(
     assert second.returncode == 1
     assert second.stderr == (
         f"Error: {running_node.directory} is already being served by process "
-        f"{running_node.process.pid}; stop that `openline serve` first\n"
+        f"{running_node.process.pid}, which holds its serve lock (flock on "
+        f"{running_node.directory}): a node on SQLite is served by one process; stop that "
+        "`openline serve` first (on PostgreSQL several processes serve one node: "
+        "docs/deployment.md)\n"
     )
     # No node.started, no node.stopped: the running node's record holds. (The running node
     # itself may have written meanwhile: its line to RED, which is not running, going down.)

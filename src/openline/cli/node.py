@@ -91,13 +91,18 @@ def serve(directory: Path, tls_cert: Path | None, tls_key: Path | None) -> None:
     from openline.api.server import serve as serve_node
     from openline.node.assembly import Node
     from openline.node.directory import NodeDirectory, served
-    from openline.node.settings import env_name
+    from openline.node.settings import env_name, load_settings
+    from openline.store.database import database_url, sqlite_path
 
     # The flags are the settings of the same names, for this run; paths as the shell gave them.
     flags = {"tls_cert_file": tls_cert, "tls_key_file": tls_key}
     environ = {**os.environ, **{env_name(k): str(v.resolve()) for k, v in flags.items() if v}}
     # Refused before anything is written if another process serves this node already.
-    with reported_errors(), served(NodeDirectory(directory)):
-        node = Node.open(directory, environ=environ, upgrade=True)
-        click.echo(f"Openline node {node.party} serving at {node.settings.public_url}", err=True)
-        serve_node(node)  # a TLS setting naming a missing file raises here, say
+    with reported_errors():
+        configured = load_settings(directory, environ).database_url
+        alone = sqlite_path(database_url(configured, directory)) is not None
+        with served(NodeDirectory(directory), alone=alone):
+            node = Node.open(directory, environ=environ, upgrade=True)
+            serving = f"Openline node {node.party} serving at {node.settings.public_url}"
+            click.echo(serving, err=True)
+            serve_node(node)  # a TLS setting naming a missing file raises here, say

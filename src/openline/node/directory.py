@@ -74,21 +74,28 @@ def move_into_place(staging: Path, target: Path) -> None:
 
 
 @contextmanager
-def served(directory: NodeDirectory) -> Iterator[None]:
-    """Hold the node's serve lock for the whole run, or raise ConfigError if another process
-    holds it: two servers of one node would both write its journal. The lock is the operating
-    system's (flock on DIR itself, so nothing is added to the directory) and goes with the
-    process that held it, however that process ended: a killed node restarts at once. Commands
-    that read the node or add tokens and peers (``card``, ``token create``, ``journal verify``)
-    do not take it."""
+def served(directory: NodeDirectory, *, alone: bool = True) -> Iterator[None]:
+    """Hold the node's serve lock for the whole run, or raise ConfigError naming the lock if
+    another process holds it: a node on SQLite is served by one process, which alone writes
+    its file. The lock is the operating system's (flock on DIR itself, so nothing is added to
+    the directory) and goes with the process that held it, however that process ended: a
+    killed node restarts at once. Commands that read the node or add tokens and peers
+    (``card``, ``token create``, ``journal verify``) do not take it. A node on PostgreSQL
+    (``alone`` False) may be served by several processes (docs/deployment.md): no lock here,
+    the database's own locks keep its journal whole."""
+    if not alone:
+        yield
+        return
     fd = os.open(directory.path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ConfigError(
-                f"{directory.path} is already being served by {_lock_holder(fd)}; "
-                "stop that `openline serve` first"
+                f"{directory.path} is already being served by {_lock_holder(fd)}, which holds "
+                f"its serve lock (flock on {directory.path}): a node on SQLite is served by one "
+                "process; stop that `openline serve` first (on PostgreSQL several processes "
+                "serve one node: docs/deployment.md)"
             ) from None
         yield
     finally:
