@@ -27,6 +27,7 @@ from openline.api.routes import (
     notifications,
     templates,
     tiles,
+    tokens,
     tracks,
 )
 from openline.api.routes import interop as interop_routes
@@ -102,6 +103,7 @@ def create_app(opened: Node) -> FastAPI:
         basemap.router,
         interop_routes.router,
         bundles.router,
+        tokens.router,
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)

@@ -25,10 +25,10 @@ from openline.api.client_address import client_address
 from openline.api.errors import error_response, too_many_requests
 from openline.api.limits import RateLimiter
 from openline.api.unverified import STATE_KEY, UnverifiedRefusals
-from openline.domain.journal import JournalKind
+from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.quoting import quote_if_unusual
 from openline.node.assembly import Node
-from openline.services.operators import Operator, operator_for_token
+from openline.services.operators import Operator, TokenRefused, operator_for_token
 
 PROTECTED_PREFIX = "/api/"
 RECOGNISED_SECONDS = 60.0
@@ -43,6 +43,8 @@ BAD_TOKEN_BURST = 60
 MISSING = "no operator token"
 UNKNOWN = "unknown operator token"
 THROTTLED = "too many unknown operator tokens from this address"
+# The entries after which a token recognised before may no longer be valid.
+TOKEN_CHANGES = frozenset({JournalKind.OPERATOR_TOKEN_REVOKED})
 
 
 def bearer_token(scope: Scope) -> str:
@@ -63,16 +65,33 @@ class OperatorAuth:
         # created a moment ago (even by another process) is found at its first use. The role
         # is kept with the name: a token's role never changes.
         self._recognised: dict[str, tuple[Operator, float]] = {}
+        # ...forgotten at once when a token is revoked, through whichever process of the node
+        # (the commits of all of them reach the bus: node/commits.py).
+        node.bus.listen(self._forget_on_revocation)
+        self._revocations = 0  # so that a look-up that raced a revocation is not remembered
         self.bad_tokens = RateLimiter(BAD_TOKEN_RATE, BAD_TOKEN_BURST, clock=clock)
         self.unverified = UnverifiedRefusals(node, clock)
 
-    def _known(self, token: str) -> Operator | None:
-        known = self._recognised.get(token)
-        return known[0] if known is not None and known[1] > self._clock() else None
+    def _forget_on_revocation(self, entries: list[JournalEntry]) -> None:
+        """On the thread that hands the commits over: a token revoked, all forgotten (the
+        journal names a token by a fingerprint only; the next request of each looks it up)."""
+        if any(entry.kind in TOKEN_CHANGES for entry in entries):
+            self._revocations += 1
+            self._recognised = {}
 
-    async def _looked_up(self, token: str) -> Operator | None:
+    def _known(self, token: str) -> Operator | None:
+        """The operator of a token recognised lately, unless it has expired since (then it is
+        looked up, and refused saying so)."""
+        known = self._recognised.get(token)
+        if known is None or known[1] <= self._clock():
+            return None
+        expires_at = known[0].expires_at
+        return known[0] if expires_at is None or self.node.clock() < expires_at else None
+
+    async def _looked_up(self, token: str) -> Operator | TokenRefused | None:
+        revocations = self._revocations
         operator = await asyncio.to_thread(operator_for_token, self.node, token)
-        if operator is not None:
+        if isinstance(operator, Operator) and revocations == self._revocations:
             if len(self._recognised) >= MAX_RECOGNISED:
                 self._recognised.clear()
             self._recognised[token] = (operator, self._clock() + RECOGNISED_SECONDS)
@@ -113,7 +132,10 @@ class OperatorAuth:
         admission = self.bad_tokens.admit(client_address(scope))
         if not admission.allowed:
             return None, _Refusal(THROTTLED, admission.retry_after_s)
-        return await self._looked_up(token), _Refusal(UNKNOWN)
+        found = await self._looked_up(token)
+        if isinstance(found, TokenRefused):  # this node's, but expired or revoked
+            return None, _Refusal(found.reason, detail=found.detail)
+        return found, _Refusal(UNKNOWN)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
         client, reason = client_address(scope), refusal.reason
@@ -129,6 +151,13 @@ class OperatorAuth:
                 f"{reason} ({client}): over the limit of {BAD_TOKEN_RATE:g} a second (bursts "
                 f"of {BAD_TOKEN_BURST}); try again after the Retry-After seconds",
                 refusal.retry_after_s,
+            )
+        elif refusal.detail:
+            response = error_response(
+                401,
+                "unauthorized",
+                f"{reason}: {refusal.detail}; an administrator can make a new one "
+                "(openline token create DIR --operator NAME)",
             )
         else:
             response = error_response(
@@ -156,3 +185,4 @@ class OperatorAuth:
 class _Refusal:
     reason: str
     retry_after_s: int = 0  # throttled: answered 429 with this Retry-After
+    detail: str = ""  # expired or revoked: since when (and by whom)

@@ -1,13 +1,23 @@
-"""``openline token``: operator tokens, made and listed on the node's files."""
+"""``openline token``: operator tokens, made, listed and revoked on the node's files."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from openline.cli.common import node_argument, opened, reported_errors
+from openline.cli.common import (
+    EXISTING_NODE,
+    NODE_HELP,
+    node_argument,
+    opened,
+    reported_errors,
+)
 from openline.domain.roles import Role
+
+if TYPE_CHECKING:
+    from openline.services.operators import TokenRecord
 
 
 @click.group()
@@ -25,23 +35,64 @@ def token() -> None:
     show_default=True,
     help="What the token may do (docs/security.md).",
 )
-def token_create(directory: Path, operator: str, role: str) -> None:
+@click.option(
+    "--expires",
+    default=None,
+    metavar="DURATION",
+    help="Refuse the token after this long: 12h, 30d, 1d12h (default: never).",
+)
+def token_create(directory: Path, operator: str, role: str, expires: str | None) -> None:
     """Create a token for OPERATOR with ROLE and print it (and nothing else) on stdout."""
     from openline.services.operators import create_token
 
     with reported_errors(), opened(directory) as node:
-        click.echo(create_token(node, operator, Role(role)))
+        click.echo(create_token(node, operator, Role(role), expires=expires))
 
 
 @token.command("list")
 @node_argument
 def token_list(directory: Path) -> None:
-    """List the node's tokens: operator, role, when made, and the token's fingerprint."""
+    """List the node's tokens: operator, role, when made, the token's fingerprint, its state
+    (active, expired, revoked) and its expiry or revocation."""
     from openline.services.operators import list_tokens
 
     with reported_errors(), opened(directory) as node:
         found = list_tokens(node)
     for record in found:
-        click.echo(
-            f"{record.operator:<24} {record.role:<13} {record.created_at}  {record.token_id}"
+        click.echo(_line(record))
+
+
+@token.command("revoke")
+@click.option("--node", "node_flag", type=EXISTING_NODE, default=None, help=NODE_HELP)
+@click.argument("words", nargs=-1, metavar="[DIR] [FINGERPRINT]")
+@click.option("--operator", default=None, help="Revoke every token of this operator.")
+def token_revoke(node_flag: Path | None, words: tuple[str, ...], operator: str | None) -> None:
+    """Revoke the token of FINGERPRINT (as `token list` shows it), or every token of
+    --operator NAME: refused from its next request on, each revocation journaled."""
+    from openline.services.operators import revoke_tokens
+    from openline.services.setup import CLI_OPERATOR
+
+    if node_flag is None and words:
+        node_flag = EXISTING_NODE.convert(words[0], None, click.get_current_context())
+        words = words[1:]
+    if node_flag is None or len(words) > 1 or (not words) == (operator is None):
+        raise click.UsageError(
+            "give DIR (or --node DIR) and a token's FINGERPRINT or --operator NAME, one of the two"
         )
+    fingerprint = words[0] if words else None
+    with reported_errors(), opened(node_flag) as node:
+        revoked = revoke_tokens(node, by=CLI_OPERATOR, token_id=fingerprint, operator=operator)
+    for record in revoked:
+        click.echo(_line(record))
+
+
+def _line(record: TokenRecord) -> str:
+    since = ""
+    if record.revoked_at is not None:
+        since = f"  {record.revoked_at} by {record.revoked_by}"
+    elif record.expires_at is not None:
+        since = f"  until {record.expires_at}"
+    return (
+        f"{record.operator:<24} {record.role:<13} {record.created_at}  {record.token_id}  "
+        f"{record.state.value:<7}{since}"
+    ).rstrip()

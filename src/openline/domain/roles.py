@@ -22,6 +22,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # a message, or an envelope received but not applied
     NOTIFY = "notify"  # create, revise and change the status of notifications
     REPORT_TRACKS = "report-tracks"  # post this party's track reports
+    MANAGE_TOKENS = "manage-tokens"  # revoke operator tokens
 
 
 DECONFLICTION_REQUEST = "deconfliction-request"
@@ -47,6 +48,7 @@ DESCRIPTIONS = {
     Action.ACKNOWLEDGE: "acknowledging a message or an envelope not applied",
     Action.NOTIFY: "creating or changing a notification",
     Action.REPORT_TRACKS: "reporting tracks",
+    Action.MANAGE_TOKENS: "revoking operator tokens",
 }
 
 
