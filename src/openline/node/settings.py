@@ -77,6 +77,13 @@ class Settings(BaseModel):
     line_check_interval: float = Field(
         60.0, gt=0, le=86400, description="Seconds between automatic line checks to each peer."
     )
+    retry_after_cap: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="The most seconds the sender waits before trying a peer again when the "
+        "peer answered 429 or 503 with Retry-After asking for longer.",
+    )
     witness_after_entries: int = Field(
         10_000,
         ge=1,
