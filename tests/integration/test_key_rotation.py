@@ -82,6 +82,9 @@ def test_blue_rotates_its_key_in_the_middle_of_500_messages(pair: Pair, tmp_path
     assert security["from"] == "BLUE"
     assert f"retired after envelope {switch['link_seq']}" in security["reason"]
 
+    for node in (pair.blue, pair.red):  # nothing the rotation left behind went unapplied
+        assert journal(node, "envelope.not_applied") == []
+        assert journal(node, "envelope.delivered_not_applied") == []
     assert_flash_gets_through(pair.blue, pair.red, "RED")  # both ways, after the rotation
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
     for node in (pair.blue, pair.red):

@@ -143,9 +143,12 @@ def _journal_fork(
 def apply_cosignature(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """Keep a peer's cosignature of one of this node's checkpoints, once checked."""
     reply = read_reply(envelope.body)
-    origin = checkpoint_origin(node.party, node.key.public_key.to_bytes())
-    if reply.checkpoint.origin != origin or not verify_note(
-        reply.note, origin, node.key.public_key
+    # Its own key now, or one it retired since the checkpoint was offered (keys/rotation.py).
+    keys = [node.key.public_key, *(old.key.public_key for old in node.key_history.retired)]
+    if not any(
+        reply.checkpoint.origin == (origin := checkpoint_origin(node.party, key.to_bytes()))
+        and verify_note(reply.note, origin, key)
+        for key in keys
     ):
         raise InvalidInput(f"cosignature: the checkpoint is not one {node.party} signed")
     key = _peer_key(uow, envelope.sender)
