@@ -19,6 +19,7 @@ import { setUpNotifyForm } from "./notify.js";
 import { alarmText, renderWarnings } from "./proximity.js";
 import { DEFAULT_LOOKAHEAD_S, TrackLayer } from "./tracks.js";
 import { FORK_KIND, raiseFork, raiseForks } from "./witness.js";
+import { KEY_KINDS, raiseKeyChange, raiseKeyChanges } from "./keys.js";
 
 const $ = (id) => document.getElementById(id);
 const NODE_POLL_MS = 5000;
@@ -125,7 +126,8 @@ async function open() {
     compose.load(templates);
   });
   await Promise.all([refreshMessages(), refreshMap(), refreshTracks(), refreshNotApplied(), acks.refresh(),
-    journal.load(node.journal.seq), phrasebook, map.loadBorders(), raiseForks(alarm, node.journal.seq)]);
+    journal.load(node.journal.seq), phrasebook, map.loadBorders(), raiseForks(alarm, node.journal.seq),
+    raiseKeyChanges(alarm, node.journal.seq)]);
   document.body.dataset.ready = "true"; // every view filled: what the e2e tests wait for
   const stop = new AbortController();
   state.stop = stop;
@@ -192,6 +194,7 @@ function onEntry(frame) {
   if (kind === "message.overdue") overdue(entry.data.message_id, entry.data.from, entry.data.waiting_for);
   if (NOT_APPLIED_KINDS.has(kind)) soon("not-applied", refreshNotApplied);
   if (kind === FORK_KIND) raiseFork(alarm, entry);
+  if (KEY_KINDS.has(kind)) raiseKeyChange(alarm, entry);
 }
 
 // The envelopes received but not applied on the node's links, either way (docs/line.md), that
