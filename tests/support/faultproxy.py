@@ -13,7 +13,11 @@ some of them the ways a real network does:
 - ``reorder``: holds the request back and closes the sender's connection, so that the sender
   retries; the held request goes to the peer after the next one has been answered;
 - ``hang``: holds the request, never forwarded, and the sender's connection open, until the
-  proxy stops: a link that went silent without closing.
+  proxy stops: a link that went silent without closing;
+- ``busy``: answers itself, never forwarding, ``429 Too Many Requests`` with ``Retry-After:``
+  ``retry_after`` (a peer asking to be left alone for a while).
+
+``log`` holds each request's time (``time.monotonic()``) and what was done to it.
 
 It understands just enough HTTP to find where a request and an answer end (``Content-Length``,
 or a chunked answer), which is all the line between nodes uses. It runs on its own thread and
@@ -24,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from enum import StrEnum
@@ -43,6 +49,7 @@ class Fault(StrEnum):
     TRUNCATE = "truncate"
     REORDER = "reorder"
     HANG = "hang"
+    BUSY = "busy"
 
 
 class _Closed(Exception):
@@ -63,11 +70,14 @@ class FaultProxy:
         *,
         seed: int,
         max_delay_s: float = 0.3,
+        retry_after: str = "3",
     ) -> None:
         self.target_port = target_port
         self.port = 0
         self.max_delay_s = max_delay_s
+        self.retry_after = retry_after
         self.injected: Counter[Fault] = Counter()
+        self.log: list[tuple[float, Fault]] = []
         self._weights = dict(weights)
         self._random = random.Random(seed)
         self._held: bytes | None = None
@@ -165,6 +175,11 @@ class FaultProxy:
         if fault is Fault.REORDER and self._held is not None:
             fault = Fault.NONE  # one request held back at a time
         self.injected[fault] += 1
+        self.log.append((time.monotonic(), fault))
+        if fault is Fault.BUSY:
+            link.client.write(_busy(self.retry_after))
+            await link.client.drain()
+            return True
         if fault is Fault.REORDER:
             self._held = request
             return False
@@ -241,6 +256,18 @@ def _quiet_when_cancelled(loop: asyncio.AbstractEventLoop, context: dict[str, An
     stops (asyncio reports those from its own callback)."""
     if not isinstance(context.get("exception"), asyncio.CancelledError):
         loop.default_exception_handler(context)
+
+
+def _busy(retry_after: str) -> bytes:
+    """A 429 in Openline's one error shape, asking to be left alone for ``retry_after``."""
+    body = json.dumps(
+        {"error": {"code": "rate_limited", "message": "busy: the fault proxy says so"}}
+    ).encode()
+    head = (
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+        f"retry-after: {retry_after}\r\ncontent-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
 
 
 async def _connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

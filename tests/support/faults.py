@@ -108,6 +108,12 @@ class ProxiedPair:
         for proxy in (self.to_red, self.to_blue):
             proxy.set_weights(weights)
 
+    def __enter__(self) -> ProxiedPair:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         try:
             for node in (self.pair.blue, self.pair.red):

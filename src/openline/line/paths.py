@@ -14,7 +14,9 @@ the running line, which journals each change (``line.path_status``).
 from __future__ import annotations
 
 import asyncio
+import email.utils
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -23,10 +25,30 @@ from openline.domain.paths import DirectPath, PathStatus, PeerPath
 from openline.keys.tls import pin_mismatch
 
 FEDERATION_PATH = "/federation/v1/envelopes"
+BUSY = (429, 503)  # answers whose Retry-After the sender honours (docs/line.md#retry-after)
 
 
 class PathFailed(Exception):
-    """A path did not carry a batch; the words say why, for the operator."""
+    """A path did not carry a batch; the words say why, for the operator. ``retry_after_s``:
+    how long the peer asked to be left alone (a 429 or 503 with Retry-After), if it did."""
+
+    def __init__(self, words: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(words)
+        self.retry_after_s = retry_after_s
+
+
+def retry_after_s(value: str | None, now: datetime) -> float | None:
+    """The seconds a ``Retry-After`` header asks for, as delta-seconds or an HTTP date (from
+    ``now``; none for a date past); None when there is none or it cannot be read."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # "-0000": UTC
+    return max(0.0, (when - now).total_seconds())
 
 
 class Carrier(Protocol):
@@ -68,9 +90,11 @@ class DirectCarrier:
                 raise PathFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
             raise PathFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
         if response.status_code != 200:
+            asked = response.headers.get("retry-after") if response.status_code in BUSY else None
             raise PathFailed(
                 f"{self.party} at {self._url} answered {response.status_code}: "
-                f"{response.text[:300]}"
+                f"{response.text[:300]}",
+                retry_after_s=retry_after_s(asked, datetime.now(UTC)) if asked else None,
             )
         try:
             results: object = response.json()["results"]
@@ -88,6 +112,7 @@ class PathState:
     checked_at: str | None = None  # the last delivery or check on it, either way
     problem: str | None = None  # why it is down, in words
     in_flight: bool = False  # a batch is on its way by it
+    quiet_until: float = 0.0  # the loop's time until which its peer asked not to be posted to
     # Set when its check finds it down while a batch is in flight by it and another path is
     # up: the sender then leaves that batch for the other path instead of waiting it out.
     abandon: asyncio.Event = field(default_factory=asyncio.Event, compare=False)

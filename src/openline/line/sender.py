@@ -6,8 +6,9 @@ of each, stores the receipts durably, and goes on with the next batch. One batch
 at a time, so the peer always sees the link in order; envelopes queued meanwhile make the next
 batch bigger. Each batch goes by the first path that is up; when it fails there it goes at
 once by the next (``domain.paths.sending_order``), and only when every path failed does the
-sender wait, with exponential backoff capped at ``MAX_BACKOFF_S``. Every line-check interval,
-``check_paths`` checks the paths that carried nothing meanwhile.
+sender wait, with exponential backoff capped at ``MAX_BACKOFF_S``, or as long as a peer that
+answered 429 or 503 asked by ``Retry-After``, up to the ``retry_after_cap`` setting. Every
+line-check interval, ``check_paths`` checks the paths that carried nothing meanwhile.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ MIN_CHECK_TIMEOUT_S, MAX_CHECK_TIMEOUT_S = 2.0, 10.0
 
 
 class DeliveryFailed(Exception):
-    """A batch did not get through; the words say why, for the operator."""
+    """A batch did not get through; the words say why, for the operator. ``retry_after_s``:
+    the least wait any path's peer asked for by Retry-After, if one did."""
+
+    def __init__(self, words: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(words)
+        self.retry_after_s = retry_after_s
 
 
 class PeerLink:
@@ -90,7 +96,10 @@ class PeerLink:
                 self.last_attempt_failed = True
                 await self._note_problem(str(exc))
                 delay = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** min(failures, 10))
-                await asyncio.sleep(delay * random.uniform(0.75, 1.0))  # noqa: S311 - jitter
+                delay *= random.uniform(0.75, 1.0)  # noqa: S311 - jitter
+                if exc.retry_after_s is not None:  # as the peer asked, within the cap
+                    delay = max(delay, min(exc.retry_after_s, self._retry_cap_s))
+                await asyncio.sleep(delay)
             else:
                 failures = 0
                 self.last_attempt_failed = False
@@ -113,7 +122,7 @@ class PeerLink:
         if not self.paths:
             raise DeliveryFailed(f"{self.party} has no path this node can use")
         body = ('{"envelopes":[' + ",".join(o.envelope for o in batch) + "]}").encode("utf-8")
-        failures = []
+        failures, asked = [], []
         for index in sending_order([path.status for path in self.paths]):
             path = self.paths[index]
             try:
@@ -121,12 +130,20 @@ class PeerLink:
             except PathFailed as exc:
                 path.found(self._now(), problem=str(exc))
                 failures.append(str(exc))
+                if exc.retry_after_s is not None:
+                    asked.append(exc.retry_after_s)
+                    wait = min(exc.retry_after_s, self._retry_cap_s)
+                    path.quiet_until = asyncio.get_running_loop().time() + wait
                 continue
             path.found(self._now())
             self.carrying = path
             await self._take_results(batch, results, path.via)
             return
-        raise DeliveryFailed("; ".join(failures))
+        raise DeliveryFailed("; ".join(failures), retry_after_s=min(asked) if asked else None)
+
+    @property
+    def _retry_cap_s(self) -> float:
+        return self.node.settings.retry_after_cap
 
     async def _post(self, path: PathState, body: bytes) -> object:
         """The results of ``body`` by ``path``, or PathFailed: when it fails, or when its check
@@ -169,11 +186,13 @@ class PeerLink:
             return
         timeout = min(MAX_CHECK_TIMEOUT_S, max(MIN_CHECK_TIMEOUT_S, interval_s))
         since = format_utc(self.node.clock() - timedelta(seconds=interval_s))
+        now = asyncio.get_running_loop().time()
         due = [
             path
             for path in self.paths
             if path.in_flight or path.status is not PathStatus.UP or (path.checked_at or "") < since
         ]  # not those that carried a batch, or were checked, within the interval
+        due = [path for path in due if path.quiet_until <= now]  # nor one its peer asked to wait
         await asyncio.gather(*(self._check(path, last, timeout) for path in due))
 
     async def _check(self, path: PathState, last: Outgoing, timeout: float) -> None:
