@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from openline.domain.rotations import RETIRED_KEY, fingerprint
 from openline.keys.rotation import sign_rotation
 from openline.keys.signing import SigningKey, read_private_key
 from openline.line import receiver
-from openline.node.assembly import Node
 from openline.services.journal import prove_entry, verify_journal
 from openline.services.keys import KEY_ROTATION, confirm_key, peer_keys, rotate_key
 from openline.services.operators import create_token
@@ -36,20 +33,11 @@ from openline.store.journal import read_entries
 from tests.support.backend import sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.processes import run_openline
-from tests.support.rotation import forged_line_check
+from tests.support.rotation import forged_line_check, opened
 
 pytestmark = sqlite_only("the rules of one receiver, in this process; no store of its own")
 
 HOLD = {"OPENLINE_REQUIRE_KEY_CONFIRMATION": "true"}
-
-
-@contextmanager
-def opened(directory: Path, environ: dict[str, str] | None = None) -> Iterator[Node]:
-    node = Node.open(directory, environ=environ or {})
-    try:
-        yield node
-    finally:
-        node.close()
 
 
 @pytest.fixture
