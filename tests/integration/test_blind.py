@@ -10,46 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.backend import sqlite_only
+from tests.support.blind import blind_op, conflicts, notify
 from tests.support.processes import Pair, RunningNode
 from tests.support.waiting import wait_for
 
 pytestmark = sqlite_only("RED's database file is searched for BLUE's coordinates")
 
-WINDOW = {"time_start": "2026-12-08T10:00:00Z", "time_end": "2026-12-08T12:00:00Z"}
 # Decimals found nowhere else: each node's blind coordinates, searched for on the other.
 BLUE_NEAR = (36.123457, 38.654321)
 BLUE_FAR = (34.917283, 40.182736)
 RED_NEAR = (36.141529, 38.671843)
-
-
-def blind_op(title: str, at: tuple[float, float], peer: str) -> dict[str, Any]:
-    volume = {
-        "circle": {"lat": at[0], "lon": at[1], "radius_m": 1500},
-        "altitude_lower_m": 0,
-        "altitude_upper_m": 300,
-        **WINDOW,
-    }
-    return {
-        "kind": "ground-operation",
-        "title": title,
-        "volumes": [volume],
-        "share_with": [peer],
-        "disclosure": "blind",
-    }
-
-
-def notify(node: RunningNode, body: dict[str, Any]) -> str:
-    with node.client() as client:
-        answer = client.post("/api/v1/notifications", json=body)
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["share_with"] == []
-    return str(answer.json()["id"])
-
-
-def conflicts(node: RunningNode, blind: bool) -> list[dict[str, Any]]:
-    with node.client() as client:
-        found = client.get("/api/v1/conflicts").json()["conflicts"]
-    return [c for c in found if c["blind"] is blind]
 
 
 def runs_ended(node: RunningNode) -> list[dict[str, Any]]:

@@ -453,6 +453,9 @@ class BlindMatchPublic(BaseModel):
     cells: list[str] = Field(description="The H3 cells (docs/blind.md) both sides cover.")
     slots: list[TimeWindowPublic] = Field(description="The time slots both sides cover.")
     bands: list[AltitudeBandPublic] = Field(description="The altitude bands both sides cover.")
+    outlines: list[list[list[float]]] = Field(
+        description="Each cell's boundary, a closed ring of [lon, lat], in the order of cells."
+    )
 
 
 class PossibleConflictPublic(BaseModel):

@@ -36,7 +36,7 @@ from openline.domain.notifications import Notification
 from openline.domain.quoting import quote
 from openline.domain.separation import separation_rules
 from openline.domain.timeutil import format_utc
-from openline.geo.covering import cover
+from openline.geo.covering import cover, outline
 from openline.keys import psi
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
@@ -244,7 +244,10 @@ def _ended(uow: UnitOfWork, node: Node, run: store.Run, positions: list[int], th
             "matches": len(positions),
         },
     )
-    _settle(uow, node, run, matches_json(grid_of(node), matched), at)
+    found = matches_json(grid_of(node), matched)
+    for match in found:  # the cells' outlines, for the console's map
+        match["outlines"] = [outline(cell) for cell in match["cells"]]
+    _settle(uow, node, run, found, at)
 
 
 def _settle(
