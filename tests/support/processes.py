@@ -164,7 +164,8 @@ def answering(running: RunningNode) -> RunningNode:
             if process.poll() is not None:
                 raise RuntimeError(f"openline serve exited: {log.read_text()}")
             try:
-                if client.get("/api/v1/node").status_code == 200:
+                answer = client.get("/api/v1/node")
+                if answer.status_code == 200 and answer.json()["ready"]:
                     return running
             except httpx.TransportError:
                 pass

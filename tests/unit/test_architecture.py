@@ -445,6 +445,9 @@ DEFERRED = {
     ("openline.node.assembly", "openline.geo.conflict_finder"): (
         "numpy, pyproj and shapely load only on a node that starts, not for one-shot commands"
     ),
+    ("openline.node.live_finder", "openline.geo.conflict_finder"): (
+        "the same: the finder is built on a node that starts, by its loading thread"
+    ),
 }
 
 

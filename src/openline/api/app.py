@@ -42,12 +42,14 @@ from openline.node.assembly import Node
 from openline.services.journal import verify_journal
 
 
-def create_app(opened: Node) -> FastAPI:
-    """The node's API. Starting it starts the node's writer; stopping it ends every stream."""
+def create_app(opened: Node, *, wait_for_engines: bool = True) -> FastAPI:
+    """The node's API. Starting it starts the node's writer (and, with ``wait_for_engines``,
+    waits until its conflict finder is loaded; ``openline serve`` answers meanwhile, saying it
+    is not ready); stopping it ends every stream."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened.start()
+        opened.start(wait_for_engines=wait_for_engines)
         line = app.state.line = Line(opened)
         track_loop = TrackLoop(opened)
         tak_bridge = TakBridge(opened)  # runs only when tak_url is set (docs/tak.md)

@@ -132,15 +132,15 @@ def wait_answering(node: DemoNode) -> None:
             if node.process.poll() is not None:
                 raise DemoError(f"{node.party.code} did not start; see {log}")
             try:
-                client.request("GET", "/api/v1/node")
-                return
+                if client.request("GET", "/api/v1/node")["ready"]:  # its conflict finder loaded
+                    return
             except NodeUnreachable:
-                if time.monotonic() > deadline:
-                    raise DemoError(
-                        f"{node.party.code} did not answer within {START_TIMEOUT_S:.0f} s; "
-                        f"see {log}"
-                    ) from None
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"{node.party.code} was not ready within {START_TIMEOUT_S:.0f} s; see {log}"
+                )
+            time.sleep(0.1)
     finally:
         client.close()
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from openline.domain import envelopes as rules
 from openline.domain.canonical import MAX_SAFE_INTEGER, canonical_json
 from openline.domain.envelopes import Envelope, Refused
-from openline.domain.errors import OpenlineError
+from openline.domain.errors import OpenlineError, Unavailable
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote, quote_if_unusual
 from openline.domain.rotations import RETIRED_KEY
@@ -33,7 +33,6 @@ from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
 from openline.services import (
     acknowledgements,
-    blind,
     messages,
     notifications,
     resolutions,
@@ -81,9 +80,6 @@ HANDLERS: dict[str, Handler] = {
     "resolution_accept": resolutions.apply_acceptance,
     "conflict_report": notifications.apply_conflict_report,
     "key_rotation": apply_rotation,
-    "blind_offer": blind.apply_offer,  # services/blind.py
-    "blind_reply": blind.apply_reply,
-    "blind_finish": blind.apply_finish,
 }
 
 
@@ -366,7 +362,9 @@ def _receipted(
 
 
 # Errors of the database itself (disk full, connection lost), which say nothing of the envelope.
-_THE_DATABASES_OWN_TROUBLE = (OperationalError, InterfaceError, InternalError)
+# ...and the node's: Unavailable is a process still loading its conflict finder after its
+# start, or a database that could not keep the write.
+_THE_DATABASES_OWN_TROUBLE = (OperationalError, InterfaceError, InternalError, Unavailable)
 
 
 def _why_not(envelope: Envelope, exc: Exception) -> str:

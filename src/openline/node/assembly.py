@@ -9,7 +9,6 @@ parts they need from it; nothing in it is filled in by them.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -21,17 +20,20 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
 from openline.domain.ids import IdFactory, new_id
-from openline.domain.journal import JournalKind
+from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
 from openline.keys.rotation import KeyHistory, read_key_history
 from openline.keys.signing import SigningKey, read_private_key
+from openline.node.commits import CommitFollower, CommitStream
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
+from openline.node.live_finder import LiveFinder
 from openline.node.not_applied import NotAppliedEnvelopes
 from openline.node.settings import ConfigError, Settings, load_settings
 from openline.node.tracker import Tracker
 from openline.store.database import (
+    announce_commit,
     database_url,
     has_schema,
     make_engine,
@@ -40,11 +42,10 @@ from openline.store.database import (
     shown,
     sqlite_path,
 )
-from openline.store.journal import JournalAppender, checkpoint_signer
-from openline.store.notifications import live_notifications
+from openline.store.journal import JournalAppender, checkpoint_signer, read_head
 from openline.store.writer import Operation, UnitOfWork, Writer
 
-if TYPE_CHECKING:  # imported when the node starts (see _load_conflict_finder), not before
+if TYPE_CHECKING:  # imported when the node starts (node/live_finder.py), not before
     from openline.geo.conflict_finder import ConflictFinder
 
 T = TypeVar("T")
@@ -72,9 +73,11 @@ class Node:
         self.clock = clock
         self.new_id = ids
         self.bus = EventBus()
-        # Loaded from the database as the node starts (see start); used on the writer's thread
-        # only, inside write operations.
-        self._conflict_finder: ConflictFinder | None = None
+        # Every commit, this process's or another's, handed to the bus once, in journal order.
+        self.commits = CommitStream(self.bus.publish)
+        # Loaded from the database in the background as the node starts (see start); used on
+        # the writer's thread only, inside write operations.
+        self.live_finder = LiveFinder(settings.separation)
         # The live tracks and proximity warnings, in memory; changed on the writer's thread
         # only (services.tracks), told of new notifications by the commits.
         self.tracker = Tracker()
@@ -89,11 +92,17 @@ class Node:
         self._reads_running = 0  # reads in progress, on any thread (see close)
         self._reads_done = threading.Condition()
         self._write_engine = make_engine(self.database_url, writer=True, busy_timeout_s=busy)
+        several = self._write_engine.dialect.name == "postgresql"  # processes may share it
         self.writer = Writer(
             self._write_engine,
             JournalAppender(checkpoint_signer(settings.party, key), clock),
             max_batch=settings.group_commit_max_batch,
-            on_commit=self.bus.publish,
+            on_commit=self._committed,
+            on_begin=self._catch_up,
+            announce=announce_commit if several else None,
+        )
+        self._follower = (
+            CommitFollower(self.database_url, self.commits, self.read) if several else None
         )
 
     @classmethod
@@ -147,26 +156,42 @@ class Node:
     @property
     def conflict_finder(self) -> ConflictFinder:
         """The live notifications in the geometry engine (``openline.geo.conflict_finder``),
-        loaded as the node starts; the use cases keep it in step with the database."""
-        if self._conflict_finder is None:
-            raise RuntimeError("the conflict finder is loaded when the node starts (Node.start)")
-        return self._conflict_finder
+        on the writer's thread; ``Unavailable`` (503) while it is loading after the start. The
+        use cases keep it in step with their changes, the commits with everyone else's."""
+        return self.live_finder.finder()
 
-    def start(self) -> None:
-        """Start the writer thread; in its first write, load the conflict finder and the
-        envelopes not applied, and journal the start, with the software version."""
+    @property
+    def ready(self) -> bool:
+        """Whether the conflict finder is loaded: until then, conflict checks answer 503."""
+        return self.live_finder.ready
+
+    def start(self, *, wait_for_engines: bool = True) -> None:
+        """Follow the commits from the journal's head; start loading the conflict finder (and,
+        with ``wait_for_engines``, wait until it is loaded) and the writer thread; in its
+        first write, load the envelopes not applied and journal the start, with the version."""
+        self.commits.follow_from(self.read(read_head)[0])
+        if self._follower is not None:
+            self._follower.start()
+        self.live_finder.start_loading(self.read_engine)
         self.writer.start()
         self.write(self._starting)
+        if wait_for_engines:
+            self.live_finder.wait()
 
     def _starting(self, uow: UnitOfWork) -> None:
-        self._conflict_finder = _load_conflict_finder(uow, self.settings)
         self.not_applied.load(uow.conn)
-
-        def unload() -> None:  # the start did not commit: nothing loaded stands
-            self._conflict_finder = None
-
-        uow.on_rollback(unload)
         uow.record(JournalKind.NODE_STARTED, {"version": __version__})
+
+    def _catch_up(self, conn: Connection, head_seq: int) -> None:
+        """At the start of each transaction, the journal's head read under the write lock:
+        what other processes committed meanwhile, handed over first."""
+        if self.commits.behind(head_seq):
+            self.commits.catch_up(conn, head_seq)
+        self.live_finder.catch_up(conn, head_seq)
+
+    def _committed(self, entries: list[JournalEntry]) -> None:
+        self.live_finder.committed(entries[-1].seq)
+        self.commits.hand_over(entries)
 
     def stop(self) -> None:
         """Journal a clean stop, then stop writing."""
@@ -178,6 +203,9 @@ class Node:
         threads are done (at most READS_DRAIN_S): a read whose async caller was cancelled (a
         client gone from the event stream) runs on, and a connection it returned to a pool
         already disposed would stay open until the garbage collector found it."""
+        self.live_finder.stop()
+        if self._follower is not None:
+            self._follower.stop()
         self.writer.stop()
         with self._reads_done:
             self._reads_done.wait_for(lambda: not self._reads_running, timeout=READS_DRAIN_S)
@@ -205,18 +233,3 @@ class Node:
     async def read_async(self, query: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self.read, query)
 
-
-def _load_conflict_finder(uow: UnitOfWork, settings: Settings) -> ConflictFinder:
-    """A conflict finder holding every live notification stored, under the node's rules."""
-    # Imported here, for start-up time: numpy, pyproj and shapely load only on a node that
-    # starts, never for one-shot commands such as `openline journal verify` (not a circle:
-    # geo/ imports nothing of node/).
-    from openline.geo.conflict_finder import ConflictFinder
-
-    finder = ConflictFinder(settings.separation)
-    finder.load(live_notifications(uow.conn))
-    # The held volumes live as long as the node. Frozen out of the collector's generations,
-    # they are never walked again by a full collection, which at 10^6 held volumes would
-    # pause a conflict check for tens of milliseconds (docs/performance.md).
-    gc.freeze()
-    return finder

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from alembic import command
@@ -14,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 SQLITE_FILE = "openline.db"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside it
@@ -111,6 +114,51 @@ def one_snapshot(conn: Connection) -> Connection:
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="REPEATABLE READ")
     return conn
+
+
+# The channel on which every commit of a PostgreSQL node NOTIFYs its last journal sequence, so
+# that the node's other processes follow it (node/commits.py).
+COMMITS_CHANNEL = "openline_commits"
+
+
+def announce_commit(conn: Connection, seq: int) -> None:
+    """In the committing transaction: tell every process listening that the journal now runs
+    to ``seq`` (PostgreSQL delivers it at commit, and never if the transaction rolls back)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"NOTIFY {COMMITS_CHANNEL}, '{int(seq)}'")
+
+
+class CommitListener:
+    """A connection of its own LISTENing on the commits channel (PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url, poolclass=NullPool)
+        self._raw = self._engine.raw_connection()
+        driver = self._raw.driver_connection
+        assert driver is not None
+        self._driver: Any = driver
+        self._driver.autocommit = True
+        self._driver.execute(f"LISTEN {COMMITS_CHANNEL}")
+
+    def wait(self, timeout_s: float) -> bool:
+        """Whether a commit was announced within ``timeout_s``."""
+        announced: Iterator[Any] = self._driver.notifies(timeout=timeout_s, stop_after=1)
+        return any(True for _ in announced)
+
+    def __enter__(self) -> CommitListener:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _trace: TracebackType | None,
+    ) -> None:
+        try:
+            self._raw.close()
+        finally:
+            self._engine.dispose()
 
 
 def _configure_postgresql_writer(engine: Engine) -> None:

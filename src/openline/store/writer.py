@@ -54,7 +54,7 @@ class UnitOfWork:
 
     def record(self, kind: JournalKind, data: Mapping[str, Any]) -> JournalEntry:
         """Append a journal entry in the same transaction as the rows it speaks of."""
-        return self._journal.append(kind, data)
+        return self._journal.append(self.conn, kind, data)
 
     def attempt(self, step: Callable[[], T]) -> T:
         """Run ``step`` in a savepoint of its own: if it raises, its rows and journal entries
@@ -111,11 +111,19 @@ class Writer:
         *,
         max_batch: int = 512,
         on_commit: EntryListener | None = None,
+        on_begin: Callable[[Connection, int], None] | None = None,
+        announce: Callable[[Connection, int], None] | None = None,
     ) -> None:
         self._engine = engine
         self._journal = journal
         self._max_batch = max_batch
         self._on_commit = on_commit
+        # on_begin: called with the journal's head seq, read under the write lock, before the
+        # batch runs (the node catches up there with what other processes committed);
+        # announce: called in the transaction with its last seq when it appended entries
+        # (PostgreSQL's NOTIFY to the node's other processes: node/commits.py).
+        self._on_begin = on_begin
+        self._announce = announce
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Once told to stop, nothing more is queued (it would wait for ever behind the stop).
@@ -199,10 +207,14 @@ class Writer:
             conn = connect()
             with conn.begin():
                 self._journal.begin(conn)
+                if self._on_begin is not None:
+                    self._on_begin(conn, self._journal.head_seq)
                 for operation, future in batch:
                     outcomes.append((future, *self._run_one(conn, operation, done)))
                 # One signature for the whole commit: the checkpoint of the tree it leaves.
                 self._journal.seal(conn)
+                if self._announce is not None and self._journal.pending:
+                    self._announce(conn, self._journal.head_seq)
         except Exception as exc:  # the thread must survive anything, and answer every caller
             log.error("database commit failed: %s", exc)
             for uow in reversed(done):

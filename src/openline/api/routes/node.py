@@ -43,6 +43,7 @@ def node_info(node: NodeDep, line: LineDep, _operator: Operator) -> NodePublic:
         peers=[PeerPublic(**state.to_json()) for state in line.snapshot()],
         journal=JournalHead(seq=seq, hash=head_hash),
         version=__version__,
+        ready=node.ready,
     )
 
 
