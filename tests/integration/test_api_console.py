@@ -15,7 +15,13 @@ def test_the_journal_verification_counts_every_entry_of_an_intact_journal(api: I
     head = api.client.get("/api/v1/node").json()["journal"]["seq"]
     report = api.client.get("/api/v1/journal/verify")
     assert report.status_code == 200, report.text
-    assert report.json() == {"intact": True, "verified": head, "bad_seq": None, "reason": None}
+    assert report.json() == {
+        "intact": True,
+        "verified": head,
+        "bad_seq": None,
+        "bad_checkpoint": None,
+        "reason": None,
+    }
 
 
 def test_the_journal_verification_names_the_first_entry_changed_behind_the_nodes_back(
@@ -30,8 +36,29 @@ def test_the_journal_verification_names_the_first_entry_changed_behind_the_nodes
     report = api.client.get("/api/v1/journal/verify").json()
     assert report["intact"] is False
     assert report["bad_seq"] == 2
+    assert report["bad_checkpoint"] is None
     assert report["verified"] == 1
     assert report["reason"]
+
+
+def test_the_journal_verification_names_a_checkpoint_changed_behind_the_nodes_back(
+    api: InProcess, node_dir: NewNode
+):
+    engine = node_engine(node_dir.directory)
+    try:
+        with engine.begin() as conn:
+            size = conn.execute(text("SELECT max(size) FROM journal_checkpoints")).scalar_one()
+            conn.execute(
+                text("UPDATE journal_checkpoints SET note = 'not a note' WHERE size = :size"),
+                {"size": size},
+            )
+    finally:
+        engine.dispose()
+    report = api.client.get("/api/v1/journal/verify").json()
+    assert report["intact"] is False
+    assert report["bad_checkpoint"] == size
+    assert report["bad_seq"] is None
+    assert "its note cannot be read" in report["reason"]
 
 
 def test_the_mgrs_of_a_point_is_the_square_that_holds_it(api: InProcess):

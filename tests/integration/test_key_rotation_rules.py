@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,7 @@ from openline.domain.rotations import RETIRED_KEY, fingerprint
 from openline.keys.rotation import sign_rotation
 from openline.keys.signing import SigningKey, read_private_key
 from openline.line import receiver
-from openline.node.assembly import Node
-from openline.services.journal import verify_journal
+from openline.services.journal import prove_entry, verify_journal
 from openline.services.keys import KEY_ROTATION, confirm_key, peer_keys, rotate_key
 from openline.services.operators import create_token
 from openline.services.outbox import seal_for
@@ -36,20 +33,11 @@ from openline.store.journal import read_entries
 from tests.support.backend import sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.processes import run_openline
-from tests.support.rotation import forged_line_check
+from tests.support.rotation import forged_line_check, opened
 
 pytestmark = sqlite_only("the rules of one receiver, in this process; no store of its own")
 
 HOLD = {"OPENLINE_REQUIRE_KEY_CONFIRMATION": "true"}
-
-
-@contextmanager
-def opened(directory: Path, environ: dict[str, str] | None = None) -> Iterator[Node]:
-    node = Node.open(directory, environ=environ or {})
-    try:
-        yield node
-    finally:
-        node.close()
 
 
 @pytest.fixture
@@ -93,6 +81,8 @@ def test_a_rotation_signed_by_both_keys_switches_the_peer_and_the_old_key_is_ref
 ):
     blue, red = linked
     old_key = read_private_key(blue / "node.key")
+    with opened(blue) as node:  # a proof made before the rotation, kept by someone
+        (blue.parent / "proof.json").write_text(json.dumps(prove_entry(node, 1)))
     rotated = rotate_key(blue)
 
     new_key = read_private_key(blue / "node.key")
@@ -147,12 +137,37 @@ def test_a_rotation_signed_by_both_keys_switches_the_peer_and_the_old_key_is_ref
     assert security["link_seq"] == 3
     assert "retired after envelope 1" in security["reason"]
 
+    # The proof made before the rotation is checked against BLUE's new card with its history.
+    assert_proof_checks_across_the_rotation(blue)
+
     # BLUE's journal verifies across the rotation: checkpoints before it by the old key,
     # after it (a token made now) by the new one.
     with opened(blue) as node:
         create_token(node, "after-rotation", Role.DUTY_OFFICER)
         report = verify_journal(node)
     assert report.intact, report
+
+
+def assert_proof_checks_across_the_rotation(blue: Path) -> None:
+    new_card = blue.parent / "blue-card.json"
+    with opened(blue) as node:
+        new_card.write_text(node.card().model_dump_json())
+    proof, history = blue.parent / "proof.json", blue / "key-history.json"
+
+    checking = ("journal", "check-proof", proof, "--card", new_card)
+    alone = run_openline(*checking)  # the proof carries, and is signed by, the old card
+    assert alone.returncode == 1
+    assert "not the card given" in alone.stderr
+    held = run_openline(*checking, "--key-history", history)
+    assert held.returncode == 0, held.stderr
+    assert "signed by a key BLUE has since rotated" in held.stderr
+
+    forged = json.loads(history.read_text())
+    forged["retired"][0]["rotation"]["new_sig"] = forged["retired"][0]["rotation"]["old_sig"]
+    (blue.parent / "forged-history.json").write_text(json.dumps(forged))
+    refused = run_openline(*checking, "--key-history", blue.parent / "forged-history.json")
+    assert refused.returncode == 1
+    assert "rotation 1 is not signed by both its keys" in refused.stderr
 
 
 def rotation_body(blue: Path) -> dict[str, Any]:

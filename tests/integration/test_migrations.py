@@ -94,7 +94,7 @@ def current_revision(engine: Engine) -> str | None:
 def test_the_migrations_have_one_head(fresh_url: str):
     heads = ScriptDirectory.from_config(alembic_config(fresh_url)).get_heads()
 
-    assert heads == ["0017"]
+    assert heads == ["0018"]
 
 
 @pytest.mark.parametrize("which", ["fresh", "made by init"])
@@ -107,7 +107,7 @@ def test_the_migrated_database_matches_the_declared_tables(
     engine = engine_for(url)
 
     assert differences(engine) == []
-    assert current_revision(engine) == "0017"
+    assert current_revision(engine) == "0018"
     assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
@@ -132,7 +132,7 @@ def test_migrating_a_node_twice_changes_nothing(node_dir: NewNode, node_url: str
 
     assert schema(engine) == schema_before
     assert contents(engine) == contents_before
-    assert current_revision(engine) == "0017"
+    assert current_revision(engine) == "0018"
 
 
 def test_a_downgraded_database_migrates_back_to_the_same_schema(fresh_url: str, engine_for: Any):

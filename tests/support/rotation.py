@@ -1,14 +1,29 @@
-"""An envelope forged with a party's retired key (whoever kept or stole it), for the tests of
-key rotation: a line check from BLUE to RED, boxed and signed as BLUE's node once did."""
+"""For the tests of key rotation: a node directory opened in the test's process, and an envelope
+forged with a party's retired key (whoever kept or stole it), a line check from BLUE to RED,
+boxed and signed as BLUE's node once did."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from openline.domain.envelopes import seal
 from openline.keys.boxes import box_between
 from openline.keys.signing import SigningKey
+from openline.node.assembly import Node
+
+
+@contextmanager
+def opened(directory: Path, environ: dict[str, str] | None = None) -> Iterator[Node]:
+    """The node at ``directory`` opened on its files (running or not), then closed."""
+    node = Node.open(directory, environ=environ or {})
+    try:
+        yield node
+    finally:
+        node.close()
 
 
 def forged_line_check(old: SigningKey, red_key: str, link_seq: int, prev: str) -> dict[str, Any]:

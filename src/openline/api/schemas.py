@@ -358,12 +358,30 @@ class NotificationCreate(BaseModel):
         max_length=64,
         description="The outside document it comes from, e.g. NOTAM A3799/24 (docs/interop.md).",
     )
+    disclosure: Literal["full", "blind"] | None = Field(
+        None,
+        description="full (the default): shared with share_with; blind: never sent, deconflicted "
+        "with share_with by private set intersection (docs/blind.md).",
+    )
 
 
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["active", "completed", "cancelled"]
+
+
+class DiscloseRequest(BaseModel):
+    """``{"to": ["RED"]}``: the parties a blind notification is shared with in full."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[str] = Field(
+        min_length=1,
+        max_length=64,
+        description="Parties it is deconflicted with blind.",
+        json_schema_extra={"items": PARTY_SCHEMA},
+    )
 
 
 class ConflictingNotificationPublic(BaseModel):
@@ -415,6 +433,7 @@ class ConflictPublic(BaseModel):
         description="Where the altitude bands overlap."
     )
     clashes: list[ClashPublic] = Field(description="Every pair of volumes that clashes.")
+    blind: Literal[False] = Field(False, description="Found exactly (see PossibleConflictPublic).")
     opened_at: str
     updated_at: str
     cleared_at: str | None
@@ -430,6 +449,34 @@ class ConflictPublic(BaseModel):
     @classmethod
     def of(cls, stored: StoredConflict | dict[str, Any]) -> ConflictPublic:
         return cls.model_validate(stored if isinstance(stored, dict) else stored.to_json())
+
+
+class BlindMatchPublic(BaseModel):
+    """One of this party's notifications and where the other party's blind operations may be."""
+
+    notification: str = Field(description="This party's own notification's id.")
+    cells: list[str] = Field(description="The H3 cells (docs/blind.md) both sides cover.")
+    slots: list[TimeWindowPublic] = Field(description="The time slots both sides cover.")
+    bands: list[AltitudeBandPublic] = Field(description="The altitude bands both sides cover.")
+    outlines: list[list[list[float]]] = Field(
+        description="Each cell's boundary, a closed ring of [lon, lat], in the order of cells."
+    )
+
+
+class PossibleConflictPublic(BaseModel):
+    """A possible conflict found blind with another party: no geometry of theirs."""
+
+    key: str
+    blind: Literal[True] = True
+    rule: Literal["blind"] = "blind"
+    party: str = Field(description="The other party.")
+    state: str = Field(description="open, proposed, agreed or cleared, as for a conflict.")
+    notifications: list[BlindMatchPublic]
+    opened_at: str
+    updated_at: str
+    cleared_at: str | None
+    resolution: ProposalPublic | None = None
+    revise: None = None
 
 
 class WindowPublic(BaseModel):
@@ -509,6 +556,9 @@ class NotificationPublic(BaseModel):
     route: dict[str, Any] | None = Field(
         None, description="A movement's timetable: volume i is its leg i (waypoint i to i + 1)."
     )
+    blind_with: list[str] = Field(
+        [], description="The parties it is deconflicted with blind (its owner's node only)."
+    )
     conflicts: list[ConflictPublic] | None = Field(
         None, description="Its open conflicts (in answers to a change)."
     )
@@ -519,7 +569,7 @@ class NotificationList(BaseModel):
 
 
 class ConflictList(BaseModel):
-    conflicts: list[ConflictPublic]
+    conflicts: list[ConflictPublic | PossibleConflictPublic]
 
 
 # --- tracks and proximity warnings (docs/proximity.md) ---------------------------------------

@@ -83,14 +83,25 @@ def journal_prove(
     default=None,
     help="The card (JSON) of the party the proof should be from; default: the card it carries.",
 )
-def journal_check_proof(path: Path, card_path: Path | None) -> None:
+@click.option(
+    "--key-history",
+    "history_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The party's key-history.json (its node directory's), for a proof made before it "
+    "rotated its key: the rotations must hand the proof's key over to the card's.",
+)
+def journal_check_proof(path: Path, card_path: Path | None, history_path: Path | None) -> None:
     """Check a proof offline: each entry's inclusion proof leads to the checkpoint's root, and
-    the checkpoint and the proof are signed by the card's key; exit 1 naming what failed."""
+    the checkpoint and the proof are signed by the card's key (or, with --key-history, by a
+    key the card's party retired for it); exit 1 naming what failed."""
     from openline.domain.proofs import check_proof
     from openline.keys.signing import PublicKey
 
     with reported_errors():
         card = _read_card(card_path) if card_path is not None else None
+        if card is not None and history_path is not None:
+            card = _card_before_rotations(path, card, history_path)
         report = check_proof(path.read_bytes(), lambda key: PublicKey(key).verify, card)
     if not report.holds:
         for problem in report.problems:
@@ -104,6 +115,36 @@ def journal_check_proof(path: Path, card_path: Path | None) -> None:
         f"{report.tree_size} entries, signed by its key"
         + (f", cosigned by {witnessed}" if witnessed else ", cosigned by no witness")
     )
+
+
+def _card_before_rotations(
+    path: Path, card: dict[str, object], history_path: Path
+) -> dict[str, object]:
+    """The card the proof carries, if the key history hands its key over to ``card``'s by
+    rotations both keys signed (docs/security.md#key-rotation); else ``card`` itself."""
+    from openline.domain.errors import InvalidInput
+    from openline.domain.rotations import handover_problem
+    from openline.keys.signing import PublicKey
+
+    try:
+        carried = json.loads(path.read_bytes())["card"]
+        retired = json.loads(history_path.read_text(encoding="utf-8"))["retired"]
+        keys = [str(item["public_key"]) for item in retired]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"the proof or {history_path} cannot be read: {exc}") from None
+    old, new = carried.get("public_key"), card.get("public_key")
+    if carried.get("party") != card.get("party") or old == new or old not in keys:
+        return card
+    rotations = [item["rotation"] for item in retired[keys.index(old) :]]
+    problem = handover_problem(
+        rotations, str(old), str(new), lambda text: PublicKey.from_base64(text).verify
+    )
+    if problem is not None:
+        raise InvalidInput(
+            f"{history_path} does not hand the proof's key over to the card's: {problem}"
+        )
+    click.echo(f"the proof is signed by a key {card.get('party')} has since rotated", err=True)
+    return dict(carried)
 
 
 def _read_card(path: Path) -> dict[str, object]:

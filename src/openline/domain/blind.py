@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from openline.domain.errors import InvalidInput
 from openline.domain.notifications import Kind
 from openline.domain.phrasebook import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from openline.domain.separation import Minima, SeparationRules
+from openline.domain.timeutil import format_utc
 
 # The altitude bands' lower edges after the first (metres): band 0 is everything below 0 m,
 # band i from BAND_EDGES_M[i - 1] up to BAND_EDGES_M[i]; doubling, as heights matter less high up.
 BAND_EDGES_M = (0.0, 150.0, 300.0, 600.0, 1_200.0, 2_400.0, 4_800.0, 9_600.0, 19_200.0, 38_400.0)
 POINT_BYTES = 32  # an X25519 u-coordinate
 MAX_RUN_ID_CHARS = 64
+MAX_POINTS = 100_000  # what a body may carry at all; a node's own limit is blind_max_items
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,73 @@ def read_run_body(kind: str, body: Mapping[str, Any], max_points: int) -> RunBod
     reblinded = body.get("reblinded")
     again = [] if reblinded is None else decode_points(reblinded, "reblinded", max_points)
     return RunBody(run, grid, points, again)
+
+
+# --- what a run finds -------------------------------------------------------------------------
+
+
+def possible_key(party_a: str, party_b: str) -> str:
+    """The same key on both nodes for the possible conflict between two parties' blind
+    operations (one per pair: neither side knows which of the other's notifications meet)."""
+    low, high = sorted((party_a, party_b))
+    return "pcf-" + hashlib.sha256(f"blind\n{low}\n{high}".encode()).hexdigest()[:24]
+
+
+def band_json(band: int) -> dict[str, float]:
+    edges = (MIN_ALTITUDE_M, *BAND_EDGES_M, MAX_ALTITUDE_M)
+    return {"lower_m": edges[band], "upper_m": edges[band + 1]}
+
+
+def matches_json(grid: Grid, matched: Mapping[str, Iterable[str]]) -> list[dict[str, Any]]:
+    """Each own notification with the cells, slots and bands its items share with the peer's
+    (``matched``: notification id -> its matching items), for the possible conflict's record."""
+    out = []
+    for notification in sorted(matched):
+        cells, slot_numbers, band_numbers = set(), set(), set()
+        for text in matched[notification]:
+            cell, slot, band = parse_item(text)
+            cells.add(cell)
+            slot_numbers.add(slot)
+            band_numbers.add(band)
+        out.append(
+            {
+                "notification": notification,
+                "cells": sorted(cells),
+                "slots": [_slot_json(grid, s) for s in sorted(slot_numbers)],
+                "bands": [band_json(b) for b in sorted(band_numbers)],
+            }
+        )
+    return out
+
+
+def _slot_json(grid: Grid, slot: int) -> dict[str, str]:
+    start = datetime.fromtimestamp(slot * grid.slot_s, UTC)
+    end = datetime.fromtimestamp((slot + 1) * grid.slot_s, UTC)
+    return {"start": format_utc(start), "end": format_utc(end)}
+
+
+@dataclass(frozen=True)
+class PossibleConflict:
+    """What a blind run found with one party: this party's own notifications and where (cells,
+    slots, bands) the other party's blind operations may be; nothing of their geometry."""
+
+    key: str
+    party: str  # the other party
+    state: str  # open or cleared
+    notifications: list[dict[str, Any]]
+    opened_at: str
+    updated_at: str
+    cleared_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "blind": True,
+            "rule": "blind",
+            "party": self.party,
+            "state": self.state,
+            "notifications": self.notifications,
+            "opened_at": self.opened_at,
+            "updated_at": self.updated_at,
+            "cleared_at": self.cleared_at,
+        }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openline.domain import acknowledgements, conflict_reports, resolutions
+from openline.domain import acknowledgements, blind, conflict_reports, resolutions
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Message
 from openline.domain.notifications import Notification
@@ -78,6 +78,8 @@ def read_notification(body: Mapping[str, Any], link: Link) -> Notification:
         )
     if link.receiver not in notification.share_with:
         raise InvalidInput(f"notification {notification.id} is not shared with {link.receiver}")
+    if notification.blind_with:  # an owner's own record, never sent (docs/blind.md)
+        raise InvalidInput(f"notification {notification.id} names the parties it is blind with")
     return notification
 
 
@@ -114,6 +116,11 @@ def read_key_rotation(body: Mapping[str, Any], link: Link) -> Rotation:
     return read_rotation(body, link.sender)  # its two signatures: keys/rotation.py
 
 
+def _run_body(kind: str) -> Callable[[Mapping[str, Any], Link], blind.RunBody]:
+    """The reader of one of a blind run's bodies (domain/blind.py)."""
+    return lambda body, _link: blind.read_run_body(kind, body, blind.MAX_POINTS)
+
+
 def _anything(_body: Mapping[str, Any], _link: Link) -> None:
     """Line checks and their replies: the receiver reads nothing of the body."""
 
@@ -135,6 +142,9 @@ READERS: dict[str, Callable[[Mapping[str, Any], Link], object]] = {
     "resolution_accept": read_acceptance,
     "conflict_report": read_conflict_report,  # domain/conflict_reports.py
     "key_rotation": read_key_rotation,  # domain/rotations.py
+    "blind_offer": _run_body("blind_offer"),  # domain/blind.py
+    "blind_reply": _run_body("blind_reply"),
+    "blind_finish": _run_body("blind_finish"),
 }
 
 

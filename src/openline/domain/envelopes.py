@@ -53,6 +53,9 @@ KINDS = (
     "resolution_accept",
     "conflict_report",
     "key_rotation",
+    "blind_offer",  # blind deconfliction: domain/blind.py
+    "blind_reply",
+    "blind_finish",
 )
 _ENVELOPE_KEYS = frozenset(
     ("v", "id", "from", "to", "link_seq", "prev", "sent_at", "kind", "body", "sig")

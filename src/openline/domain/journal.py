@@ -24,7 +24,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from openline.domain.canonical import canonical_json
-from openline.domain.merkle import Frontier, leaf_hash
+from openline.domain.merkle import fold, grow, leaf_hash
 
 GENESIS_HASH = "0" * 64
 # The largest sequence number the journal's seq column keeps (an INTEGER: 32 bits on
@@ -171,17 +171,31 @@ def make_entry(
     signs it; with ``sign``, it carries its own signature instead, as entries written before
     checkpoints did (the form the journal still verifies in an older journal)."""
     kind = str(kind)  # a JournalKind is kept as the plain text it stands for
-    data_json = canonical_json(dict(data)).decode("utf-8")
+    data_json, body, hash_ = _hashed(seq, at, kind, data, prev_hash)
+    sig = base64.b64encode(sign(body)).decode("ascii") if sign else ""
+    return JournalEntry(seq, at, kind, data_json, prev_hash, hash_, sig)
+
+
+def next_entry(
+    edge: list[bytes], *, seq: int, at: str, kind: str, data: Mapping[str, Any], prev_hash: str
+) -> tuple[JournalEntry, bytes]:
+    """The new entry ``seq`` after the one whose hash is ``prev_hash``, hashed and added as a
+    leaf to the journal's Merkle tree, whose right edge ``edge`` grows in place
+    (``merkle.grow``); with the hashes of the tree nodes it completes, as stored. What the
+    writer appends: the commit's checkpoint signs it."""
+    kind = str(kind)  # a JournalKind is kept as the plain text it stands for
+    data_json, body, hash_ = _hashed(seq, at, kind, data, prev_hash)
+    tree = grow(edge, seq - 1, leaf_hash(body))
+    return JournalEntry(seq, at, kind, data_json, prev_hash, hash_, ""), tree
+
+
+def _hashed(
+    seq: int, at: str, kind: str, data: Mapping[str, Any], prev_hash: str
+) -> tuple[str, bytes, str]:
+    """An entry's data as canonical JSON text, its bytes and its hash."""
+    data_json = canonical_json(data if isinstance(data, dict) else dict(data)).decode("utf-8")
     body = signing_bytes(seq, at, kind, data_json, prev_hash)
-    return JournalEntry(
-        seq=seq,
-        at=at,
-        kind=kind,
-        data=data_json,
-        prev_hash=prev_hash,
-        hash=hashlib.sha256(body).hexdigest(),
-        sig=base64.b64encode(sign(body)).decode("ascii") if sign else "",
-    )
+    return data_json, body, hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,11 @@ class ChainReport:
         return self.bad_seq is None and self.bad_checkpoint is None
 
 
+EntryRow = tuple[Any, ...]
+"""An entry as its row is read: ``(seq, at, kind, data, prev_hash, hash, sig, tree)``, with
+``tree`` None when the stored tree nodes are not read (``JournalEntry``'s fields, in order)."""
+
+
 def verify_chain(
     entries: Iterable[JournalEntry],
     check_signature: SignatureCheck,
@@ -209,10 +228,25 @@ def verify_chain(
     executor: Executor | None = None,
     chunk_size: int = 1024,
 ) -> ChainReport:
-    """Walk the entries in stored order and report the first one, or the first checkpoint,
-    that does not hold.
+    """``verify_rows`` over entries (a journal read through the API, or built in a test)."""
+    rows = ((e.seq, e.at, e.kind, e.data, e.prev_hash, e.hash, e.sig, e.tree) for e in entries)
+    return verify_rows(
+        rows, check_signature, checkpoints=checkpoints, executor=executor, chunk_size=chunk_size
+    )
 
-    Sequence numbers, links, hashes, the Merkle tree (its nodes as stored, when the entries
+
+def verify_rows(
+    rows: Iterable[EntryRow],
+    check_signature: SignatureCheck,
+    *,
+    checkpoints: Iterable[CheckedCheckpoint] = (),
+    executor: Executor | None = None,
+    chunk_size: int = 1024,
+) -> ChainReport:
+    """Walk the entries' rows in stored order and report the first entry, or the first
+    checkpoint, that does not hold.
+
+    Sequence numbers, links, hashes, the Merkle tree (its nodes as stored, when the rows
     carry them, and each checkpoint's root) are checked here, in order; ``checkpoints`` come in
     order of tree size, already read from their notes (``domain/checkpoints.py``). Every entry
     must be signed by a checkpoint covering it, or, in the part of the journal written before
@@ -222,7 +256,7 @@ def verify_chain(
     first bad entry or checkpoint in stored order, and how many entries before it held.
     """
     walk = _Walk(check_signature, iter(checkpoints))
-    chunks = walk.chunks(entries, chunk_size)
+    chunks = walk.chunks(rows, chunk_size)
     for chunk, broken, first_bad in _signature_checks(chunks, executor):
         if first_bad is not None:
             return walk.report_bad_signature(chunk[first_bad])
@@ -237,6 +271,7 @@ _TREE_ALTERED = (
     "its content does not match its leaf in the Merkle tree that the checkpoint signatures "
     "cover (altered)"
 )
+_NOT_BASE64 = "its signature is not valid base64 (altered)"
 
 # Where a signature is: an entry (seq, 0, 0) or the checkpoint of tree size n (n, 1, m), which
 # comes after entry n in stored order; m is the size of the checkpoint before it (0 if none).
@@ -247,6 +282,7 @@ _Signed = tuple[_Place, bytes, bytes, SignatureCheck]
 # The first entry or checkpoint whose place, hash or tree does not hold: (place, reason).
 _Broken = tuple[_Place, str]
 _Chunk = tuple[list[_Signed], _Broken | None]
+_NO_MORE = float("inf")  # the size of the checkpoint after the last one
 
 
 @dataclass(frozen=True)
@@ -268,52 +304,61 @@ class _Walk:
         self._check = check
         self._checkpoints = checkpoints
         self._next = next(checkpoints, None)
-        self._frontier = Frontier()
+        self._edge: list[bytes] = []  # the tree's right edge (merkle.grow)
         self._signed_up_to = 0  # entries covered by a checkpoint or their own signature
         self._last_checkpoint = 0
         self.checkpoints = 0
         self.cosignatures = 0
-        self._entries = 0  # the last entry's seq
-        self._walked = 0  # how many entries were walked with their links holding
+        self._entries = 0  # the last entry walked with its place, hash and tree holding
 
-    def chunks(self, entries: Iterable[JournalEntry], size: int) -> Iterator[_Chunk]:
-        """Chunks of signatures to check; the last one carries the first broken place, if any."""
-        expected_seq, prev_hash = 1, GENESIS_HASH
+    def chunks(self, rows: Iterable[EntryRow], size: int) -> Iterator[_Chunk]:
+        """Chunks of signatures to check; the last one carries the first broken place, if any.
+
+        One tight loop over the rows as read: an entry's bytes are made once and hashed twice
+        (its hash, its leaf), and the tree grows in place, with no object made per entry."""
+        sha256, edge, check = hashlib.sha256, self._edge, self._check
         chunk: list[_Signed] = []
-        for entry in entries:
-            checked = self._entry(entry, expected_seq, prev_hash)
-            if isinstance(checked, tuple) and isinstance(checked[1], str):
-                yield chunk, checked
-                return
-            assert not isinstance(checked, tuple)
-            chunk.extend(checked)
-            expected_seq, prev_hash = entry.seq + 1, entry.hash
-            self._entries = entry.seq
-            self._walked += 1
-            broken = self._checkpoints_at(entry.seq, chunk)
-            if broken is not None:
-                yield chunk, broken
-                return
+        seq, prev = 0, GENESIS_HASH  # the last entry that held, and its hash
+        next_size = self._next_size()
+        broken: _Broken | None = None
+        for row_seq, at, kind, data, prev_hash, hash_, sig, tree in rows:
+            if row_seq != seq + 1 or prev_hash != prev:
+                broken = (row_seq, 0, 0), _misplaced(seq, row_seq)
+                break
+            try:
+                body = signing_bytes(row_seq, at, kind, data, prev_hash)
+            except (TypeError, UnicodeEncodeError):  # SQLite keeps any type in any column
+                broken = (row_seq, 0, 0), _ALTERED
+                break
+            if sha256(body).hexdigest() != hash_:
+                broken = (row_seq, 0, 0), _ALTERED
+                break
+            signature = None if sig == "" else _own_signature(sig)  # from before checkpoints
+            if signature is None and sig != "":
+                broken = (row_seq, 0, 0), _NOT_BASE64
+                break
+            completed = grow(edge, seq, leaf_hash(body))
+            if tree is not None and tree != completed:
+                broken = (row_seq, 0, 0), _TREE_ALTERED
+                break
+            if signature is not None:
+                if self._signed_up_to == seq:
+                    self._signed_up_to = row_seq
+                chunk.append(((row_seq, 0, 0), body, signature, check))
+            seq, prev = row_seq, hash_
+            if seq >= next_size:
+                broken = self._checkpoints_at(seq, chunk)
+                if broken is not None:
+                    break
+                next_size = self._next_size()
             if len(chunk) >= size:
                 yield chunk, None
                 chunk = []
-        yield chunk, self._end()
+        self._entries = seq
+        yield chunk, broken if broken is not None else self._end()
 
-    def _entry(
-        self, entry: JournalEntry, expected_seq: int, prev_hash: str
-    ) -> list[_Signed] | _Broken:
-        checked = _check_links(entry, expected_seq, prev_hash)
-        if isinstance(checked, str):
-            return (entry.seq, 0, 0), checked
-        body, signature = checked
-        self._frontier, completed = self._frontier.append(leaf_hash(body))
-        if entry.tree is not None and entry.tree != b"".join(completed):
-            return (entry.seq, 0, 0), _TREE_ALTERED
-        if signature is None:  # a checkpoint must sign it
-            return []
-        if self._signed_up_to == entry.seq - 1:
-            self._signed_up_to = entry.seq
-        return [((entry.seq, 0, 0), body, signature, self._check)]
+    def _next_size(self) -> float:
+        return self._next.size if self._next is not None else _NO_MORE
 
     def _checkpoints_at(self, seq: int, chunk: list[_Signed]) -> _Broken | None:
         """Check every checkpoint of tree size ``seq`` against the tree (their signatures go
@@ -325,7 +370,7 @@ class _Walk:
                 return place, checkpoint.problem
             if checkpoint.size <= self._last_checkpoint:
                 return place, f"it follows the checkpoint of size {self._last_checkpoint}"
-            if checkpoint.root != self._frontier.root():
+            if checkpoint.root != fold(self._edge):
                 return place, (
                     "its root hash is not the root of the journal's first "
                     f"{checkpoint.size} entries (entries or checkpoint altered)"
@@ -356,7 +401,7 @@ class _Walk:
             return self._report(self._entries)
         (where, what, before), reason = broken
         if what == 0:  # every entry walked before it held
-            return self._report(self._walked, bad_seq=where, reason=reason)
+            return self._report(self._entries, bad_seq=where, reason=reason)
         if what == 2:  # found at the end: the entries before it held
             return self._report(where - 1, bad_seq=where, reason=reason)
         return self._report(before, bad_checkpoint=where, reason=reason)
@@ -415,39 +460,33 @@ def _first_bad_signature(chunk: list[_Signed]) -> int | None:
     return None
 
 
-def _check_links(
-    entry: JournalEntry, expected_seq: int, prev_hash: str
-) -> tuple[bytes, bytes | None] | str:
-    """The entry's bytes and own signature (None if it has none) if its place and hash hold,
-    else what is wrong."""
-    if entry.seq != expected_seq:
-        if entry.seq > expected_seq:
-            missing = (
-                f"entry {expected_seq} is missing"
-                if entry.seq == expected_seq + 1
-                else f"entries {expected_seq} to {entry.seq - 1} are missing"
-            )
-            return f"follows entry {expected_seq - 1}: {missing}"
-        return f"out of order: expected entry {expected_seq}"
-    if entry.prev_hash != prev_hash:
+def _misplaced(last_seq: int, seq: Any) -> str:
+    """What is wrong with the place of entry ``seq``, read after entry ``last_seq``: its
+    number, or else its link to the entry before it."""
+    expected = last_seq + 1
+    if seq == expected:
         return "its prev_hash is not the hash of the entry before it (removed, inserted or moved)"
+    if seq > expected:
+        missing = (
+            f"entry {expected} is missing"
+            if seq == expected + 1
+            else f"entries {expected} to {seq - 1} are missing"
+        )
+        return f"follows entry {last_seq}: {missing}"
+    return f"out of order: expected entry {expected}"
+
+
+def _own_signature(sig: Any) -> bytes | None:
+    """An entry's own signature (from before checkpoints), or None if it is not valid base64."""
     try:
-        body = entry.body()
-    except (TypeError, UnicodeEncodeError):  # SQLite keeps any type in any column
-        return _ALTERED
-    if hashlib.sha256(body).hexdigest() != entry.hash:
-        return _ALTERED
-    if entry.sig == "":
-        return body, None
-    try:
-        signature = base64.b64decode(entry.sig, validate=True)
+        signature = base64.b64decode(sig, validate=True)
     except (ValueError, TypeError):
-        return "its signature is not valid base64 (altered)"
+        return None
     # The decoder ignores the unused low bits before "=", so a character changed there would
     # decode to the same signature: only the one canonical encoding is accepted.
-    if base64.b64encode(signature).decode("ascii") != entry.sig:
-        return "its signature is not valid base64 (altered)"
-    return body, signature
+    if base64.b64encode(signature).decode("ascii") != sig:
+        return None
+    return signature
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,27 @@ def verify_consistency(
     return sn == 0 and fr == old_root and sr == new_root
 
 
+def grow(edge: list[bytes], size: int, leaf: bytes) -> bytes:
+    """Append ``leaf`` to the tree of ``size`` leaves whose right edge is ``edge`` (its perfect
+    subtrees, left to right, as ``Frontier.hashes``), changing ``edge`` in place; the hashes
+    of the nodes the leaf completes, joined as the journal stores them: ``(0, size)`` first,
+    then its parent ``(1, size >> 1)`` and so on up, while each is the right child of its
+    parent. The journal's writer and its verifier grow the tree with this, one leaf at a time
+    and with no object per leaf."""
+    if not size & 1:  # a left child: nothing completed above it
+        edge.append(leaf)
+        return leaf
+    completed = [leaf]
+    node = leaf
+    sha256 = hashlib.sha256
+    while size & 1:
+        node = sha256(b"\x01" + edge.pop() + node).digest()
+        completed.append(node)
+        size >>= 1
+    edge.append(node)
+    return b"".join(completed)
+
+
 @dataclass(frozen=True, slots=True)
 class Frontier:
     """The right edge of a tree: its size and the perfect subtrees that make it, left to right
@@ -225,16 +246,10 @@ class Frontier:
         """The frontier with one more leaf, and the hashes of the nodes this leaf completes:
         ``(0, size)`` first, then its parent ``(1, size >> 1)`` and so on up, while each is the
         right child of its parent."""
-        index = self.size
-        if not index & 1:  # a left child: nothing completed above it
-            return Frontier(index + 1, (*self.hashes, leaf)), [leaf]
-        completed = [leaf]
-        kept = list(self.hashes)
-        while index & 1:
-            completed.append(node_hash(kept.pop(), completed[-1]))
-            index >>= 1
-        kept.append(completed[-1])
-        return Frontier(self.size + 1, tuple(kept)), completed
+        edge = list(self.hashes)
+        completed = grow(edge, self.size, leaf)
+        hashes = [completed[at : at + HASH_SIZE] for at in range(0, len(completed), HASH_SIZE)]
+        return Frontier(self.size + 1, tuple(edge)), hashes
 
     def root(self) -> bytes:
         return fold(self.hashes) if self.hashes else EMPTY_ROOT

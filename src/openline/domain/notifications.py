@@ -81,6 +81,7 @@ class NotificationDraft:
     share_with: tuple[str, ...] = ()
     reference: str | None = None  # the outside document it comes from, e.g. NOTAM A3799/24
     route: Route | None = None  # a movement's timetable, which made the volumes
+    blind: bool = False  # "disclosure": "blind": share_with are deconflicted blind, not shared
 
 
 _RECORD_KEYS = (
@@ -116,14 +117,20 @@ class Notification:
     reference: str | None = None
     # A movement given as a route on a timetable: its volumes are the route's legs, in order.
     route: Route | None = None
+    # The parties it is deconflicted with blind (docs/blind.md): never sent to anyone, and kept
+    # only in this node's own record; a party it is disclosed to moves to share_with.
+    blind_with: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The notification as the journal keeps it and the line carries it (JSON-ready); its
-        ``reference`` and ``route`` only when it has them, so a record without them reads the
-        same on a node that predates them."""
+        """The notification as its owner's journal and database keep it (JSON-ready); its
+        ``reference``, ``route`` and ``blind_with`` only when it has them, so a record without
+        them reads the same on a node that predates them. What crosses the line is
+        :meth:`shared_json`."""
         reference: dict[str, Any] = {} if self.reference is None else {"reference": self.reference}
         if self.route is not None:
             reference["route"] = self.route.to_json()
+        if self.blind_with:
+            reference["blind_with"] = list(self.blind_with)
         return {
             "id": self.id,
             "owner": self.owner,
@@ -138,11 +145,17 @@ class Notification:
             **reference,
         }
 
+    def shared_json(self) -> dict[str, Any]:
+        """The record as the parties it is shared with receive it: without ``blind_with``."""
+        record = self.to_json()
+        record.pop("blind_with", None)
+        return record
+
     @classmethod
     def from_json(cls, record: Any, *, limits: Limits) -> Notification:
         """A notification received from a peer (as :meth:`to_json` wrote it), checked as
         strictly as one made here."""
-        r = members(record, "", _RECORD_KEYS, ("reference", "route"))
+        r = members(record, "", _RECORD_KEYS, ("reference", "route", "blind_with"))
         ident = r["id"]
         if not isinstance(ident, str) or not 1 <= len(ident) <= 64 or not ident.isprintable():
             raise invalid_at("id", f"{ident!r:.80} is not a notification id")
@@ -170,6 +183,7 @@ class Notification:
             version=version,
             reference=_reference(r.get("reference")),
             route=_route_of(r, limits),
+            blind_with=_not_owner(_share_with(r.get("blind_with", []), "blind_with"), owner),
         )
 
 
@@ -231,12 +245,17 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
             field="status",
         )
     share_with = _not_owner(draft.share_with, notification.owner)
+    blind_with: tuple[str, ...] = ()
+    if draft.blind:  # the parties it was disclosed to keep it; the others stay blind
+        blind_with = tuple(p for p in share_with if p not in notification.share_with)
+        share_with = notification.share_with
     return replace(
         notification,
         kind=draft.kind,
         title=draft.title,
         volumes=draft.volumes,
         share_with=share_with,
+        blind_with=blind_with,
         reference=draft.reference,
         route=draft.route,
         updated_at=now,
@@ -247,7 +266,9 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
 def new_notification(
     draft: NotificationDraft, *, notification_id: str, owner: str, now: datetime
 ) -> Notification:
-    """A checked draft made into a planned notification of ``owner``, version 1."""
+    """A checked draft made into a planned notification of ``owner``, version 1; a blind
+    draft's parties are deconflicted with blind, not shared with."""
+    parties = _not_owner(draft.share_with, owner)
     return Notification(
         id=notification_id,
         owner=owner,
@@ -255,12 +276,38 @@ def new_notification(
         title=draft.title,
         status=Status.PLANNED,
         volumes=draft.volumes,
-        share_with=_not_owner(draft.share_with, owner),
+        share_with=() if draft.blind else parties,
+        blind_with=parties if draft.blind else (),
         created_at=now,
         updated_at=now,
         version=1,
         reference=draft.reference,
         route=draft.route,
+    )
+
+
+def disclose(notification: Notification, to: tuple[str, ...], *, now: datetime) -> Notification:
+    """The blind notification shared in full with ``to``, parties it was deconflicted with
+    blind, one version later; the others it stays blind with."""
+    if not TRANSITIONS[notification.status]:
+        raise Conflict(
+            f"notification {notification.id} is {notification.status}: it can no longer change",
+            field="status",
+        )
+    for i, party in enumerate(to):
+        if party not in notification.blind_with:
+            blind = ", ".join(notification.blind_with) or "no party"
+            raise Conflict(
+                f"notification {notification.id} is not blind with {party}: it is blind with "
+                f"{blind}",
+                field=f"to[{i}]",
+            )
+    return replace(
+        notification,
+        share_with=tuple(sorted({*notification.share_with, *to})),
+        blind_with=tuple(p for p in notification.blind_with if p not in to),
+        updated_at=now,
+        version=notification.version + 1,
     )
 
 
@@ -322,7 +369,12 @@ def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
         body = {k: v for k, v in body.items() if v is not None or k not in ("volumes", "route")}
     given = [k for k in ("volumes", "route") if isinstance(body, Mapping) and k in body]
     shape = "route" if given == ["route"] else "volumes"
-    optional = ("share_with", "reference", "route" if shape == "volumes" else "volumes")
+    optional = (
+        "share_with",
+        "reference",
+        "disclosure",
+        "route" if shape == "volumes" else "volumes",
+    )
     draft = members(body, "", ("kind", "title", shape), optional)
     if len(given) == 2:
         raise invalid_at("route", "give either volumes or a route, not both")
@@ -339,4 +391,19 @@ def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
         share_with=_share_with(draft.get("share_with") or []),
         reference=_reference(draft.get("reference")),
         route=route,
+        blind=_blind(draft.get("disclosure"), draft.get("share_with")),
     )
+
+
+def _blind(disclosure: Any, share_with: Any) -> bool:
+    """Whether ``disclosure`` (``"full"``, the default, or ``"blind"``) asks for blindness; a
+    blind notification names the parties to deconflict with blind in share_with."""
+    if disclosure in (None, "full"):
+        return False
+    if disclosure != "blind":
+        raise invalid_at("disclosure", f"{disclosure!r:.80} is not 'full' or 'blind'")
+    if not share_with:
+        raise invalid_at(
+            "share_with", "a blind notification names the parties to deconflict with blind"
+        )
+    return True

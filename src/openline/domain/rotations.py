@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,3 +126,35 @@ def fingerprint_matches(given: str, public_key: str) -> bool:
     fingerprint, in full."""
     written = "".join(ch for ch in given.lower() if ch not in " :-")
     return written == fingerprint(public_key).replace(" ", "")
+
+
+KeyCheckFor = Callable[[str], Callable[[bytes, bytes], bool]]
+"""The Ed25519 check of a public key given as base64, as cards write it."""
+
+
+def handover_problem(
+    rotations: Sequence[object], first: str, last: str, check_for: KeyCheckFor
+) -> str | None:
+    """Why ``rotations`` (bodies, oldest first) do not hand key ``first`` over to key ``last``,
+    each by a rotation its old key and its new one both signed; None if they do."""
+    key = first
+    for number, body in enumerate(rotations, start=1):
+        try:
+            rotation = read_rotation(body if isinstance(body, Mapping) else {})
+        except InvalidInput as exc:
+            return f"rotation {number}: {exc.message}"
+        if rotation.old_key != key:
+            return (
+                f"rotation {number} is from key {fingerprint(rotation.old_key)}, "
+                f"not {fingerprint(key)}"
+            )
+        data = rotation.signed_bytes()
+        if not (
+            check_for(rotation.old_key)(data, rotation.old_sig)
+            and check_for(rotation.new_key)(data, rotation.new_sig)
+        ):
+            return f"rotation {number} is not signed by both its keys"
+        key = rotation.new_key
+    if key != last:
+        return f"the rotations end at key {fingerprint(key)}, not {fingerprint(last)}"
+    return None

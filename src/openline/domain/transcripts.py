@@ -30,7 +30,7 @@ from openline.domain.checkpoints import NodeKey, read_checkpoint
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind, signing_bytes
 from openline.domain.merkle import leaf_hash, verify_inclusion
-from openline.domain.rotations import read_rotation
+from openline.domain.rotations import handover_problem, read_rotation
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
@@ -249,32 +249,24 @@ def _entry_problems(
 
 
 def _key_history_problems(transcript: Transcript, verify_with: KeyFor) -> list[str]:
-    """Each retired key the header lists must hand over, by a rotation both keys signed, to
-    the next one, and the last to the key of the card."""
+    """The retired keys the header lists must be handed over, each to the next by a rotation
+    both keys signed, and the last to the key of the card."""
     retired = transcript.header.get(RETIRED_KEYS, [])
-    if not isinstance(retired, list):
-        return [f"{transcript.name}: {RETIRED_KEYS} is not a list"]
-    problems = []
-    for index, item in enumerate(retired):
-        successor = retired[index + 1]["public_key"] if index + 1 < len(retired) else None
-        try:
-            rotation = read_rotation(item["rotation"])
-            data = rotation.signed_bytes()
-            holds = (
-                rotation.old_key == item["public_key"]
-                and rotation.new_key == (successor or transcript.key)
-                and verify_with(rotation.old_key)(data, rotation.old_sig)
-                and verify_with(rotation.new_key)(data, rotation.new_sig)
-                and all(isinstance(item[k], dict) for k in ("sealed", "receipted"))
-            )
-        except (InvalidInput, KeyError, TypeError, ValueError):
-            holds = False
-        if not holds:
-            problems.append(
-                f"{transcript.name}: retired key {index + 1} is not handed over to the next by "
-                "a rotation both keys signed"
-            )
-    return problems
+    if not retired:
+        return []
+    try:
+        first = str(retired[0]["public_key"])
+        rotations = [item["rotation"] for item in retired]
+        places = all(isinstance(item[k], dict) for item in retired for k in ("sealed", "receipted"))
+        keys = [str(item["public_key"]) for item in retired]
+    except (KeyError, TypeError, IndexError):
+        return [f"{transcript.name}: {RETIRED_KEYS} is not a list of retired keys"]
+    problem = handover_problem(rotations, first, transcript.key, verify_with)
+    if problem is None and not places:
+        problem = "a retired key without its last places on each link"
+    if problem is None and keys != [read_rotation(r).old_key for r in rotations]:
+        problem = "a retired key is not the one its rotation retires"
+    return [f"{transcript.name}: {RETIRED_KEYS}: {problem}"] if problem else []
 
 
 _Tree = tuple[int, bytes] | str  # the header checkpoint's tree size and root, or its problem

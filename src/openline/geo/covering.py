@@ -96,3 +96,9 @@ def cover_all(volumes: Iterable[tuple[Volume4D, Minima]], grid: Grid) -> set[str
     for volume, widen in volumes:
         out |= cover(volume, widen, grid)
     return out
+
+
+def outline(cell: str) -> list[list[float]]:
+    """A cell's boundary as a closed ring of [lon, lat] positions, for the map."""
+    ring = [[round(lon, 6), round(lat, 6)] for lat, lon in h3.cell_to_boundary(cell)]
+    return [*ring, ring[0]]

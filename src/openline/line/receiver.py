@@ -33,6 +33,7 @@ from openline.line.escalation import apply_reminder
 from openline.node.assembly import Node
 from openline.services import (
     acknowledgements,
+    blind,
     messages,
     notifications,
     resolutions,
@@ -80,6 +81,9 @@ HANDLERS: dict[str, Handler] = {
     "resolution_accept": resolutions.apply_acceptance,
     "conflict_report": notifications.apply_conflict_report,
     "key_rotation": apply_rotation,
+    "blind_offer": blind.apply_offer,  # services/blind.py
+    "blind_reply": blind.apply_reply,
+    "blind_finish": blind.apply_finish,
 }
 
 

@@ -19,7 +19,7 @@ from openline.domain.journal import (
     JournalEntry,
     JournalKind,
     SignatureCheck,
-    verify_chain,
+    verify_rows,
 )
 from openline.domain.merkle import inclusion_proof
 from openline.domain.proofs import ProvenEntry, make_proof
@@ -29,8 +29,8 @@ from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.store.database import one_snapshot
 from openline.store.journal import (
-    iter_all_entries,
     iter_checkpoints,
+    iter_entry_rows,
     node_reader,
     read_checkpoint_covering,
     read_cosigned_checkpoint,
@@ -67,9 +67,9 @@ def verify_journal(node: Node, public_key: PublicKey | None = None) -> ChainRepo
             checked_checkpoint(size, note + held.get(size, ""), node_key(size), _key_check)
             for size, note in iter_checkpoints(conn)
         )
-        entries = iter_all_entries(conn, with_tree=True)
+        rows = iter_entry_rows(conn)
         first = history.first_key(key)  # entries signed one by one came before any rotation
-        return verify_chain(entries, first.verify, checkpoints=checkpoints, executor=pool)
+        return verify_rows(rows, first.verify, checkpoints=checkpoints, executor=pool)
 
     with ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="openline-verify") as pool:
         return node.read(lambda conn: verify(one_snapshot(conn), pool))

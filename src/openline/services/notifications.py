@@ -35,7 +35,7 @@ from openline.domain.timeutil import format_utc
 from openline.domain.volumes import Circle, Corridor, Footprint, MultiPolygon
 from openline.i18n import Catalogue, catalogue
 from openline.node.assembly import Node
-from openline.services import acknowledgements
+from openline.services import acknowledgements, blind
 from openline.services.outbox import arrived_on, require_peer, seal_for
 from openline.store import notifications as store
 from openline.store import resolutions as resolutions_store
@@ -63,11 +63,11 @@ def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Cha
         for index, party in enumerate(notification.share_with):
             require_peer(uow, party, field=f"share_with[{index}]")
         store.insert_notification(uow.conn, notification)
-        record = notification.to_json()
-        uow.record(JournalKind.NOTIFICATION_CREATED, {**record, "by": operator})
+        uow.record(JournalKind.NOTIFICATION_CREATED, {**notification.to_json(), "by": operator})
         for party in notification.share_with:
-            seal_for(uow, node, party, "notification", record)
+            seal_for(uow, node, party, "notification", notification.shared_json())
         acknowledgements.ask(uow, node, notification)
+        blind.changed(uow, node, None, notification)
         return notification, _detect(uow, node, notification)
 
     return store_new
@@ -79,7 +79,8 @@ def revise(
     """A new version of one of this party's planned or active notifications."""
 
     def revised(uow: UnitOfWork, current: Notification) -> Notification:
-        dropped = sorted(set(current.share_with) - set(draft.share_with))
+        kept = set(draft.share_with) | (set(current.share_with) if draft.blind else set())
+        dropped = sorted(set(current.share_with) - kept)
         if dropped:
             raise InvalidInput(
                 f"share_with: {', '.join(dropped)} already hold this notification and cannot "
@@ -118,9 +119,27 @@ def _change(
         current = _own(uow, node, notification_id)
         updated = step(uow, current)
         _save_and_share(uow, node, current, updated, operator)
+        blind.changed(uow, node, current, updated)
         return updated, _detect(uow, node, updated)
 
     return store_change
+
+
+def disclose(
+    node: Node, notification_id: str, to: tuple[str, ...], operator: str
+) -> Operation[Changed]:
+    """Share one of this party's blind notifications in full with parties it was deconflicted
+    with blind (docs/blind.md); from then on the exact engine decides on their nodes too."""
+
+    def disclosed(uow: UnitOfWork, current: Notification) -> Notification:
+        updated = rules.disclose(current, to, now=node.clock())
+        uow.record(
+            JournalKind.NOTIFICATION_DISCLOSED,
+            {"id": updated.id, "to": list(to), "version": updated.version, "by": operator},
+        )
+        return updated
+
+    return _change(node, notification_id, operator, disclosed)
 
 
 def _own(uow: UnitOfWork, node: Node, notification_id: str) -> Notification:
@@ -137,11 +156,10 @@ def _save_and_share(
     uow: UnitOfWork, node: Node, current: Notification, updated: Notification, operator: str
 ) -> None:
     store.save_notification(uow.conn, updated)
-    record = updated.to_json()
-    uow.record(JournalKind.NOTIFICATION_UPDATED, {**record, "by": operator})
+    uow.record(JournalKind.NOTIFICATION_UPDATED, {**updated.to_json(), "by": operator})
     for party in updated.share_with:
         kind = "notification_update" if party in current.share_with else "notification"
-        seal_for(uow, node, party, kind, record)
+        seal_for(uow, node, party, kind, updated.shared_json())
     acknowledgements.ask(uow, node, updated)
 
 

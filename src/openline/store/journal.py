@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -26,16 +27,17 @@ from openline.domain.journal import (
     EVERY_ENTRY,
     GENESIS_HASH,
     EntryFilter,
+    EntryRow,
     JournalEntry,
-    make_entry,
+    next_entry,
 )
 from openline.domain.merkle import (
     HASH_SIZE,
     Frontier,
     NodeId,
     NodeReader,
+    fold,
     last_leaf,
-    leaf_hash,
 )
 from openline.domain.signed_note import Checkpoint, checkpoint_origin
 from openline.domain.timeutil import Clock, format_utc
@@ -139,26 +141,28 @@ def read_entries_about(
     return [e for e in found if any(json.loads(e.data).get(key) == value for key in keys)]
 
 
-def iter_all_entries(
-    conn: Connection, *, chunk: int = 10_000, with_tree: bool = False
-) -> Iterator[JournalEntry]:
-    """Every entry in stored order, read in chunks so memory stays flat on a long journal; with
-    ``with_tree``, each with the hashes of the tree nodes it completes, as stored.
+def iter_all_entries(conn: Connection, *, chunk: int = 10_000) -> Iterator[JournalEntry]:
+    """Every entry in stored order, read in chunks so memory stays flat on a long journal."""
+    for rows in _chunks_of_rows(conn, _ALL_AFTER, chunk):
+        yield from (JournalEntry(*row) for row in rows)
+
+
+def iter_entry_rows(conn: Connection, *, chunk: int = 10_000) -> Iterator[EntryRow]:
+    """Every entry's row with its tree nodes, in stored order, as the database gives it (what
+    verification walks: no object per entry, and no Python frame between the cursor's rows
+    and the walk), read in chunks so memory stays flat."""
+    return chain.from_iterable(_chunks_of_rows(conn, _ALL_AFTER_WITH_TREE, chunk))
+
+
+def _chunks_of_rows(conn: Connection, prepared: Prepared, chunk: int) -> Iterator[Sequence[Any]]:
+    """The rows ``prepared`` reads after each chunk's last seq, a chunk at a time.
 
     Ordered by the table's primary key, not by trusting ``seq`` continuity: a removed entry
     must show up as a gap (and one given a seq below 1, out of order).
     """
     after = -(2**31)  # the smallest seq the column holds (32 bits on PostgreSQL)
-    while True:
-        rows = _read_rows(conn, with_tree, after, chunk)
-        if not rows:
-            return
-        if with_tree:
-            for row in rows:
-                seq, at, kind, data, prev_hash, hash_, sig, tree = row
-                yield JournalEntry(seq, at, kind, data, prev_hash, hash_, sig, _tree(tree))
-        else:
-            yield from (JournalEntry(*row) for row in rows)
+    while rows := _read_rows(conn, prepared, after, chunk):
+        yield rows
         after = rows[-1][0]
 
 
@@ -168,18 +172,15 @@ def _after(columns: tuple[Any, ...]) -> Select[Any]:
 
 
 # Read on the driver's cursor: SQLAlchemy's rows took a third of verification's time.
-_ALL_AFTER = {
-    False: Prepared(_after(_COLUMNS)),
-    True: Prepared(_after((*_COLUMNS, journal.c.tree))),
-}
+_ALL_AFTER = Prepared(_after(_COLUMNS))
+_ALL_AFTER_WITH_TREE = Prepared(_after((*_COLUMNS, journal.c.tree)))
 
 
-def _read_rows(conn: Connection, with_tree: bool, after: int, chunk: int) -> Sequence[Any]:
+def _read_rows(conn: Connection, prepared: Prepared, after: int, chunk: int) -> Sequence[Any]:
     """A chunk of rows, with every text as stored: SQLite keeps whatever bytes it is given in a
     text column, and a byte changed on disk can leave invalid UTF-8, which SQLite's driver
     refuses to read at all. Then the chunk is read again as bytes, and the undecodable ones are
     kept as they are, so that the entry reaches the verifier and is named as altered."""
-    prepared = _ALL_AFTER[with_tree]
     params = {"after": after, "chunk": chunk}
     if conn.dialect.name != "sqlite":
         return prepared.all(conn, params)
@@ -197,11 +198,6 @@ def _read_rows(conn: Connection, with_tree: bool, after: int, chunk: int) -> Seq
         (row[0], *(_lenient(value) for value in row[1:7]), *row[7:])
         for row in conn.execute(raw, params).all()
     ]
-
-
-def _tree(value: Any) -> bytes:
-    # A text or a number written into the blob column by hand is not the tree's bytes.
-    return bytes(value) if isinstance(value, bytes | memoryview) else b"<not bytes>"
 
 
 def _lenient(value: Any) -> Any:
@@ -233,24 +229,28 @@ class JournalAppender:
     database's write lock, so another process writing the same journal (``openline token
     create`` on a running node) never forks the chain. The tree's right edge (its frontier) is
     kept from the last commit while the head is the one it left, and read from the rows
-    otherwise.
+    otherwise. The commit's entries are inserted together as it is sealed, in one statement
+    executed for all of them: no statement runs per entry, and an entry whose operation is
+    rolled back is simply dropped.
     """
 
     def __init__(self, sign_checkpoint: CheckpointSigner, clock: Clock) -> None:
         self._sign_checkpoint = sign_checkpoint
         self._clock = clock
         self._head: tuple[int, str] = (0, GENESIS_HASH)
-        self._frontier = Frontier()
-        self._committed: tuple[tuple[int, str], Frontier] | None = None
+        self._edge: list[bytes] = []  # the tree's right edge, grown in place (merkle.grow)
+        self._committed: tuple[tuple[int, str], tuple[bytes, ...]] | None = None
         self.pending: list[JournalEntry] = []
+        self._trees: list[bytes] = []  # each pending entry's tree nodes, for its row
 
     def begin(self, conn: Connection) -> None:
         self._head = read_head(conn)
         if self._committed is not None and self._committed[0] == self._head:
-            self._frontier = self._committed[1]
+            self._edge = list(self._committed[1])
         else:
-            self._frontier = Frontier.read(self._head[0], node_reader(conn))
+            self._edge = list(Frontier.read(self._head[0], node_reader(conn)).hashes)
         self.pending = []
+        self._trees = []
 
     @property
     def head_seq(self) -> int:
@@ -258,37 +258,43 @@ class JournalAppender:
         return self._head[0]
 
     def mark(self) -> _Mark:
-        return self._head, self._frontier, len(self.pending)
+        return self._head, tuple(self._edge), len(self.pending)
 
     def rollback_to(self, mark: _Mark) -> None:
-        self._head, self._frontier, kept = mark
+        self._head, edge, kept = mark
+        self._edge = list(edge)
         del self.pending[kept:]
+        del self._trees[kept:]
 
-    def append(self, conn: Connection, kind: str, data: Mapping[str, Any]) -> JournalEntry:
+    def append(self, kind: str, data: Mapping[str, Any]) -> JournalEntry:
+        """A new entry, in the commit being written (its row is inserted by ``seal``)."""
         seq, prev_hash = self._head
-        entry = make_entry(
-            seq=seq + 1, at=format_utc(self._clock()), kind=kind, data=data, prev_hash=prev_hash
+        at = format_utc(self._clock())
+        entry, tree = next_entry(
+            self._edge, seq=seq + 1, at=at, kind=kind, data=data, prev_hash=prev_hash
         )
-        self._frontier, completed = self._frontier.append(leaf_hash(entry.body()))
-        _INSERT.run(conn, _row(entry, b"".join(completed)))
         self._head = (entry.seq, entry.hash)
         self.pending.append(entry)
+        self._trees.append(tree)
         return entry
 
     def seal(self, conn: Connection) -> None:
-        """Sign the checkpoint of the tree as this commit leaves it, if it appended entries."""
+        """Insert the commit's entries and sign the checkpoint of the tree as it leaves it, if
+        it appended any."""
         if not self.pending:
             return
-        size, root = self._frontier.size, self._frontier.root()
+        rows = [_row(e, tree) for e, tree in zip(self.pending, self._trees, strict=True)]
+        _INSERT.run_many(conn, rows)
+        size, root = self._head[0], fold(self._edge)
         note = self._sign_checkpoint(size, root)
         _INSERT_CHECKPOINT.run(conn, {"size": size, "at": format_utc(self._clock()), "note": note})
 
     def committed(self) -> None:
-        """The transaction committed: its head and frontier are the next one's start."""
-        self._committed = (self._head, self._frontier)
+        """The transaction committed: its head and tree edge are the next one's start."""
+        self._committed = (self._head, tuple(self._edge))
 
 
-_Mark = tuple[tuple[int, str], Frontier, int]
+_Mark = tuple[tuple[int, str], tuple[bytes, ...], int]
 _INSERT_CHECKPOINT = Prepared(insert(journal_checkpoints))
 
 

@@ -94,7 +94,7 @@ class Prepared:
         cursor, kept = _cursor(conn)
         try:
             cursor.execute(compiled.sql, self._params(compiled, params))
-            return [tuple(row) for row in cursor.fetchall()]
+            return list(cursor.fetchall())  # each row a tuple already (sqlite3's, psycopg's)
         finally:
             if not kept:
                 cursor.close()

@@ -347,3 +347,41 @@ peer_key_changes = Table(
     Column("rotation", Text, nullable=True),
     Index("ix_peer_key_changes_party", "party", "state"),
 )
+
+# Blind deconfliction (docs/blind.md). Each run of the private set intersection with a peer,
+# as the side that started it or answered it: what it needs until it ends (the secret scalar,
+# its own items in the order sent, the peer's points blinded twice) is dropped when it ends;
+# the sizes and the number of matches are kept, for the budgets.
+blind_runs = Table(
+    "blind_runs",
+    metadata,
+    Column("peer", String(16), primary_key=True),
+    Column("run", String(64), primary_key=True),
+    Column("role", String(8), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("secret", Text, nullable=True),
+    Column("items", Text, nullable=True),
+    Column("their_twice", Text, nullable=True),
+    Column("items_count", Integer, nullable=False),
+    Column("their_count", Integer, nullable=True),
+    Column("matches", Integer, nullable=True),
+    Column("started_at", TIME, nullable=False),
+    Column("finished_at", TIME, nullable=True),
+    Index("ix_blind_runs_peer", "peer", "started_at"),
+)
+
+# What the latest blind run with each peer found: one possible conflict per pair of parties,
+# under the key both compute, open or cleared, its record (this party's own notifications with
+# the cells, slots and bands they share with the peer's blind operations).
+possible_conflicts = Table(
+    "possible_conflicts",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("party", String(16), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("snapshot_at", TIME, nullable=False),
+    Column("opened_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Column("cleared_at", TIME, nullable=True),
+)

@@ -54,7 +54,7 @@ class UnitOfWork:
 
     def record(self, kind: JournalKind, data: Mapping[str, Any]) -> JournalEntry:
         """Append a journal entry in the same transaction as the rows it speaks of."""
-        return self._journal.append(self.conn, kind, data)
+        return self._journal.append(kind, data)
 
     def attempt(self, step: Callable[[], T]) -> T:
         """Run ``step`` in a savepoint of its own: if it raises, its rows and journal entries

@@ -39,6 +39,10 @@ class JournalVerification(BaseModel):
     intact: bool
     verified: int = Field(description="Entries that verified, before the first bad one if any.")
     bad_seq: int | None = Field(description="The first entry that breaks the chain.")
+    bad_checkpoint: int | None = Field(
+        description="The tree size of the first checkpoint that does not hold, when the entries "
+        "before it do."
+    )
     reason: str | None
 
 
@@ -57,7 +61,11 @@ async def verify(request: Request, _operator: Operator) -> JournalVerification:
     verification: SingleFlight[ChainReport] = request.app.state.journal_verification
     report = await verification()
     return JournalVerification(
-        intact=report.intact, verified=report.verified, bad_seq=report.bad_seq, reason=report.reason
+        intact=report.intact,
+        verified=report.verified,
+        bad_seq=report.bad_seq,
+        bad_checkpoint=report.bad_checkpoint,
+        reason=report.reason,
     )
 
 

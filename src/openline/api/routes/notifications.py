@@ -13,10 +13,12 @@ from openline.api.schemas import (
     AcknowledgementPublic,
     ConflictList,
     ConflictPublic,
+    DiscloseRequest,
     MessageCreate,
     NotificationCreate,
     NotificationList,
     NotificationPublic,
+    PossibleConflictPublic,
     ProposalCreate,
     ProposalList,
     ProposalPublic,
@@ -28,7 +30,7 @@ from openline.domain.notifications import Notification, Status
 from openline.domain.resolutions import Proposal, parse_draft
 from openline.domain.roles import Action
 from openline.node.assembly import Node
-from openline.services import acknowledgements, resolutions
+from openline.services import acknowledgements, blind, resolutions
 from openline.services import notifications as service
 
 router = APIRouter(
@@ -127,6 +129,23 @@ async def change_status(
 
 
 @router.post(
+    "/{notification_id}/disclose",
+    response_model=NotificationPublic,
+    dependencies=requires(Action.NOTIFY),
+)
+async def disclose(
+    notification_id: str, body: DiscloseRequest, node: NodeDep, operator: Operator
+) -> NotificationPublic:
+    """Share a blind notification in full with parties it is deconflicted with blind: from
+    then on the exact engine decides on their nodes as for any shared notification."""
+    to = tuple(body.to)
+    notification, conflicts = await node.write_async(
+        service.disclose(node, notification_id, to, operator)
+    )
+    return _with_conflicts(node, notification, conflicts)
+
+
+@router.post(
     "/{notification_id}/ack",
     response_model=AcknowledgementPublic,
     dependencies=requires(Action.READ),
@@ -162,15 +181,29 @@ def list_conflicts(
     notification: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
 ) -> ConflictList:
-    found = service.list_conflicts(
-        node, state=None if state == "all" else state, notification_id=notification, limit=limit
-    )
-    shown = resolutions.with_resolutions(node, found)
-    return ConflictList(conflicts=[ConflictPublic.of(c) for c in shown])
+    chosen = None if state == "all" else state
+    found = service.list_conflicts(node, state=chosen, notification_id=notification, limit=limit)
+    possible = blind.list_possible(node, state=chosen, notification_id=notification, limit=limit)
+    exact = [ConflictPublic.of(c) for c in resolutions.with_resolutions(node, found)]
+    blindly = [
+        PossibleConflictPublic.model_validate(c)
+        for c in resolutions.with_resolutions(node, possible)
+    ]
+    return ConflictList(conflicts=[*exact, *blindly])
 
 
-@conflicts_router.get("/{key}", response_model=ConflictPublic, dependencies=requires(Action.READ))
-def get_conflict(key: str, node: NodeDep, _operator: Operator) -> ConflictPublic:
+@conflicts_router.get(
+    "/{key}",
+    response_model=ConflictPublic | PossibleConflictPublic,
+    dependencies=requires(Action.READ),
+)
+def get_conflict(
+    key: str, node: NodeDep, _operator: Operator
+) -> ConflictPublic | PossibleConflictPublic:
+    possible = blind.get_possible(node, key)
+    if possible is not None:
+        (found,) = resolutions.with_resolutions(node, [possible])
+        return PossibleConflictPublic.model_validate(found)
     (shown,) = resolutions.with_resolutions(node, [service.get_conflict(node, key)])
     return ConflictPublic.of(shown)
 

@@ -6,6 +6,7 @@ import { Alarm } from "./alarm.js";
 import { api, ApiError, NodeUnreachable, streamEvents, token } from "./api.js";
 import { Bundles } from "./bundles.js";
 import { Compose } from "./compose.js";
+import { showBlind } from "./blind.js";
 import { renderConflicts } from "./conflicts.js";
 import { MessageDetail } from "./detail.js";
 import { language, loadLanguage, t } from "./i18n.js";
@@ -321,15 +322,18 @@ async function refreshMap() {
   ]);
   const previous = new Set(state.conflicts.map((c) => c.key));
   state.notifications = notifications.notifications;
-  state.conflicts = conflicts.conflicts;
+  state.conflicts = conflicts.conflicts.filter((c) => !c.blind); // possible ones: js/blind.js
+  const blind = conflicts.conflicts.filter((c) => c.blind);
   const current = new Set(state.conflicts.map((c) => c.key));
   for (const c of state.conflicts) conflictAlarm(c);
   for (const key of previous) if (!current.has(key)) alarm.clear(`conflict:${key}`);
   map.show(state.notifications, state.conflicts);
   renderConflicts($("tab-conflicts"), state.conflicts, state.notifications,
     { map, party: state.node.party.party, onRequest: requestDeconfliction, onError: showError, onChanged: refreshMap });
+  showBlind($("tab-conflicts"), blind, state.notifications, { map, onError: showError, onChanged: refreshMap });
   remindToRevise(alarm, state.conflicts, state.node.party.party);
-  $("conflict-count").textContent = state.conflicts.length ? String(state.conflicts.length) : "";
+  const count = state.conflicts.length + blind.length;
+  $("conflict-count").textContent = count ? String(count) : "";
 }
 
 // The node's deconfliction request for a conflict (its sentence in the node's language, which
