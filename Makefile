@@ -118,6 +118,7 @@ bench: install bench-packages
 	$(BIN)/python bench/relay_bench.py
 	$(BIN)/python bench/proximity_bench.py
 	$(BIN)/python bench/deconfliction_bench.py
+	$(BIN)/python bench/blind_bench.py
 
 clean:
 	rm -rf $(VENV) run .pytest_cache .mypy_cache .ruff_cache
