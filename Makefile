@@ -77,10 +77,15 @@ run: install
 # TEST_WORKERS=0 runs in one.
 TEST_WORKERS ?= 4
 PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# The tests write Python's bytecode caches even where PYTHONDONTWRITEBYTECODE is set (as on
+# this project's machine): without them each of the thousands of `openline` processes the
+# tests start compiled Openline's sources again (a quarter of a second of processor each), and
+# each worker rewrote every test module's asserts again. The caches are git-ignored.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 test: install system-packages
-	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
+	$(PYTEST) $(PARALLEL) $(PYTEST_ARGS)
 	@echo "== integration suite on PostgreSQL $$("$(PG_BINDIR)/initdb" --version | awk '{print $$3}') =="
-	$(BIN)/python -m pytest tests/integration --backend postgresql $(PARALLEL) $(PYTEST_ARGS)
+	$(PYTEST) tests/integration --backend postgresql $(PARALLEL) $(PYTEST_ARGS)
 
 # The console's screenshots in docs/screenshots, taken by its end-to-end tests.
 screenshots: install system-packages
