@@ -5,13 +5,16 @@ across the rotation. (The receiver's rules, one case each: test_key_rotation_rul
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
 from openline.domain.rotations import RETIRED_KEY, fingerprint
+from openline.domain.signed_note import checkpoint_origin
 from openline.keys.signing import read_private_key
 from openline.services.journal import verify_journal
 from openline.services.transcripts import cross_verify_files, export_transcript
+from openline.store.witness import all_cosignatures
 from tests.support.backend import sqlite_only
 from tests.support.operator import assert_flash_gets_through, get
 from tests.support.processes import Pair, RunningNode, run_openline
@@ -21,6 +24,13 @@ from tests.support.waiting import wait_for
 pytestmark = sqlite_only("the line and the key files, nothing of the store's own")
 
 HALF = 250
+
+
+def cosigned(directory: Path, origin: str) -> bool:
+    """Whether the node holds a witness's cosignature of one of its checkpoints of ``origin``."""
+    with opened(directory) as node:
+        held = node.read(all_cosignatures)
+    return any(h.checkpoint.startswith(origin + "\n") for h in held)
 
 
 def send_many(node: RunningNode, first: int, count: int) -> list[str]:
@@ -84,9 +94,14 @@ def test_blue_rotates_its_key_in_the_middle_of_500_messages(pair: Pair, tmp_path
     assert security["from"] == "BLUE"
     assert f"retired after envelope {switch['link_seq']}" in security["reason"]
 
+    # RED, BLUE's witness, cosigns its checkpoints under the new key, consistent with those it
+    # cosigned under the old one.
+    new_origin = checkpoint_origin("BLUE", base64.b64decode(new_key))
+    wait_for(lambda: cosigned(pair.blue.directory, new_origin), what="a cosignature, new key")
     for node in (pair.blue, pair.red):  # nothing the rotation left behind went unapplied
         assert journal(node, "envelope.not_applied") == []
         assert journal(node, "envelope.delivered_not_applied") == []
+        assert journal(node, "security.checkpoint_refused") == []  # witnessed across it
     assert_flash_gets_through(pair.blue, pair.red, "RED")  # both ways, after the rotation
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
     # What `journal verify`, `journal export` and `journal cross-verify` run, in this process

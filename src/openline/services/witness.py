@@ -34,6 +34,7 @@ from openline.keys.notes import cosign, verify_cosignature, verify_note
 from openline.keys.signing import PublicKey
 from openline.node.assembly import Node
 from openline.services.outbox import seal_for
+from openline.store import keys as keys_store
 from openline.store import line as line_store
 from openline.store import witness as store
 from openline.store.journal import node_reader, read_checkpoint_covering
@@ -74,7 +75,7 @@ def apply_checkpoint(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         )
     if not verify_note(offer.note, origin, key):
         raise InvalidInput(f"checkpoint: not signed by {envelope.sender}'s node key")
-    held = store.latest_witnessed(uow.conn, origin)
+    held = store.latest_witnessed(uow.conn, origin) or _held_before_rotation(uow, envelope.sender)
     if held is None:
         _cosign(uow, node, envelope.sender, offer)
         return
@@ -85,6 +86,18 @@ def apply_checkpoint(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         seal_for(uow, node, envelope.sender, COSIGNATURE, _held_reply(held))
     else:
         _cosign(uow, node, envelope.sender, offer)
+
+
+def _held_before_rotation(uow: UnitOfWork, party: str) -> store.Witnessed | None:
+    """The latest checkpoint cosigned under a key ``party`` has since rotated away from: the
+    new key's first checkpoint must be consistent with it, so a rotation cannot hide a
+    rewritten history (docs/security.md#key-rotation)."""
+    for change in reversed(keys_store.changes_of(uow.conn, party)):
+        old = checkpoint_origin(party, PublicKey.from_base64(change.old_key).to_bytes())
+        held = store.latest_witnessed(uow.conn, old)
+        if held is not None:
+            return held
+    return None
 
 
 def _cosign(uow: UnitOfWork, node: Node, peer: str, offer: Offer) -> None:
