@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import rfc8785
@@ -22,15 +22,14 @@ def canonical_json(value: Any) -> bytes:
     insignificant white space is written, so every node produces the same bytes for the same
     value.
 
-    What Openline journals (ASCII keys, text, whole numbers, coordinates) is written by a fast
-    path, several times quicker than the pure-Python ``rfc8785`` package; anything else (keys
-    beyond ASCII, numbers that ECMAScript writes with an exponent, NaN) goes to ``rfc8785``
-    itself. tests/unit/test_canonical.py checks the two agree byte for byte.
+    What Openline journals (ASCII keys, text, whole numbers, coordinates) is written by json's
+    C encoder, which writes exactly RFC 8785 for those shapes once each whole float is given as
+    an int (``_plain`` checks every value first); anything else (keys beyond ASCII, numbers that
+    ECMAScript writes with an exponent, NaN) goes to the pure-Python ``rfc8785`` package itself.
+    tests/unit/test_canonical.py checks the two agree byte for byte.
     """
-    parts: list[str] = []
     try:
-        _write(value, parts)
-        return "".join(parts).encode("utf-8")
+        return "".join(_encode(_plain(value), 0)).encode("utf-8")
     except (_Unusual, UnicodeEncodeError):
         pass
     try:
@@ -39,57 +38,81 @@ def canonical_json(value: Any) -> bytes:
         raise ValueError(f"value cannot be written as canonical JSON: {exc}") from exc
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _refuse(value: Any) -> Any:
+    raise _Unusual  # never reached: _plain lets through only what the encoder writes itself
+
+
+# json's C encoder, set up as RFC 8785 writes: keys sorted, no white space, text as it is (the
+# C string encoder json.dumps uses, whose escaping is exactly RFC 8785's), NaN refused. With
+# no markers: _plain has walked the value already, and a cycle would have stopped it there.
+_encode = c_make_encoder(None, _refuse, encode_basestring, None, ":", ",", True, False, False)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` ready for ``_encode``: itself, or a copy with each whole float as an int
+    (ECMAScript writes 35.0 as 35, Python as 35.0); ``_Unusual`` for what the encoder would not
+    write as RFC 8785 does: keys beyond ASCII, integers beyond 2^53, floats that either writes
+    with an exponent, NaN, types JSON does not have."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _plain_object(value)
+    if kind is int:
+        return _safe_integer(value)
+    if kind is float:
+        return _number(value)
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    return _plain_subclass(value)
+
+
+def _plain_subclass(value: Any) -> Any:
+    """A value of a subclass of a JSON type (a StrEnum, an IntEnum): as its base type."""
     if isinstance(value, str):
-        # For a str this is exactly RFC 8785's escaping (the C encoder json.dumps uses).
-        out.append(encode_basestring(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    if isinstance(value, int):  # bool cannot be subclassed
+        return _safe_integer(value)
+    if isinstance(value, float):
+        return _number(float(value))
+    if isinstance(value, dict):
+        return _plain_object(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    raise _Unusual
+
+
+def _plain_object(value: dict[Any, Any]) -> dict[Any, Any]:
+    # For ASCII keys, code point order (the encoder's) is UTF-16 code unit order.
+    copy = None
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.isascii():
             raise _Unusual
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_number(value))
-    elif isinstance(value, dict):
-        _write_object(value, out)
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    else:
+        if type(item) is str:  # most of what is journalled: written as it is
+            continue
+        plain = _plain(item)
+        if plain is not item:
+            if copy is None:
+                copy = dict(value)
+            copy[key] = plain
+    return value if copy is None else copy
+
+
+def _safe_integer(value: int) -> int:
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         raise _Unusual
+    return value
 
 
-def _write_object(value: dict[Any, Any], out: list[str]) -> None:
-    # For ASCII keys, code point order is UTF-16 code unit order.
-    if not all(isinstance(key, str) and key.isascii() for key in value):
-        raise _Unusual
-    out.append("{")
-    for index, key in enumerate(sorted(value)):
-        if index:
-            out.append(",")
-        out.append(encode_basestring(key))
-        out.append(":")
-        _write(value[key], out)
-    out.append("}")
-
-
-def _number(value: float) -> str:
-    """ECMAScript's Number::toString where it matches Python's shortest repr without exponent."""
+def _number(value: float) -> float | int:
+    """A float as ECMAScript's Number::toString writes it, where that is Python's shortest repr
+    without exponent (or, for a whole number, an int's)."""
     if not math.isfinite(value):
         raise _Unusual
     if value.is_integer():
         if abs(value) > MAX_SAFE_INTEGER:
             raise _Unusual
-        return int.__repr__(int(value))  # 35.0 is 35; -0.0 is 0
+        return int(value)  # 35.0 is 35; -0.0 is 0
     if not 1e-4 <= abs(value) < 1e16:  # where Python's repr would use an exponent
         raise _Unusual
-    return float.__repr__(value)
+    return value
