@@ -91,13 +91,16 @@ def test_a_bad_blind_notification_is_refused_naming_the_field(
     assert field in answer.text
 
 
-def test_disclosing_to_a_party_not_blind_with_is_a_409(blue: InProcess):
+def test_disclosing_to_a_party_not_blind_with_is_a_409_and_a_malformed_code_a_422(blue: InProcess):
     made = blue.client.post("/api/v1/notifications", json=blind_op("p", (36.1, 38.6), "RED"))
     ident = made.json()["id"]
 
     wrong = blue.client.post(f"/api/v1/notifications/{ident}/disclose", json={"to": ["GREEN"]})
+    malformed = blue.client.post(f"/api/v1/notifications/{ident}/disclose", json={"to": ["x y"]})
     right = blue.client.post(f"/api/v1/notifications/{ident}/disclose", json={"to": ["RED"]})
 
+    assert malformed.status_code == 422, malformed.text
+    assert "to[0]" in malformed.text
     assert wrong.status_code == 409, wrong.text
     assert "to[0]" in wrong.text
     assert right.status_code == 200, right.text

@@ -295,6 +295,7 @@ def disclose(notification: Notification, to: tuple[str, ...], *, now: datetime) 
             field="status",
         )
     for i, party in enumerate(to):
+        check_party_code(party, field=f"to[{i}]")
         if party not in notification.blind_with:
             blind = ", ".join(notification.blind_with) or "no party"
             raise Conflict(
