@@ -20,6 +20,7 @@ from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
 from openline.domain.roles import Role
 from openline.domain.rotations import RETIRED_KEY, fingerprint
+from openline.domain.signed_note import checkpoint_origin
 from openline.keys.rotation import sign_rotation
 from openline.keys.signing import SigningKey, read_private_key
 from openline.line import receiver
@@ -28,12 +29,15 @@ from openline.services.keys import KEY_ROTATION, confirm_key, peer_keys, rotate_
 from openline.services.operators import create_token
 from openline.services.outbox import seal_for
 from openline.services.peers import link_directories
+from openline.services.witness import offer_checkpoint
 from openline.store import line as line_store
 from openline.store.journal import read_entries
+from openline.store.witness import latest_witnessed
 from tests.support.backend import sqlite_only
 from tests.support.nodes import make_node_dir
 from tests.support.processes import run_openline
 from tests.support.rotation import forged_line_check, opened
+from tests.support.witnessing import Tree
 
 pytestmark = sqlite_only("the rules of one receiver, in this process; no store of its own")
 
@@ -267,3 +271,27 @@ def test_replace_key_takes_the_new_card_only_with_its_fingerprint(
         card.public_key,
         0,
     )
+
+
+def test_a_rotation_cannot_begin_a_history_unchecked_by_the_witness(linked: tuple[Path, Path]):
+    blue, red = linked
+    old_origin = checkpoint_origin(
+        "BLUE", read_private_key(blue / "node.key").public_key.to_bytes()
+    )
+    with opened(blue) as node:  # RED, BLUE's witness, cosigns a checkpoint under the old key
+        node.write(lambda uow: offer_checkpoint(uow, node, "RED"))
+    deliver(red, outbox(blue))
+    with opened(red) as node:
+        held = node.read(lambda conn: latest_witnessed(conn, old_origin))
+    assert held is not None
+
+    rotate_key(blue)
+    with opened(blue) as node:  # a history rewritten at the rotation, signed by the new key
+        rewritten = Tree("BLUE", node.key, [b"rewritten %d" % n for n in range(held.size + 5)])
+        offered = rewritten.offer(held.size + 5, held.size)
+        node.write(lambda uow: seal_for(uow, node, "RED", "checkpoint", offered.to_body()))
+    deliver(red, outbox(blue))
+
+    (fork,) = entries(red, JournalKind.SECURITY_CHECKPOINT_REFUSED)
+    assert (fork["peer"], fork["cosigned_size"]) == ("BLUE", held.size)
+    assert fork["origin"] == rewritten.origin != old_origin
