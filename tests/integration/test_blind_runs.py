@@ -155,3 +155,17 @@ def test_a_run_answered_then_finished_keeps_no_items(blue: InProcess):
         None,
     )
     assert journal(blue, "conflict.blind_run")[-1]["matches"] == 0
+
+
+def test_a_revision_that_does_not_say_keeps_a_blind_notification_blind(blue: InProcess):
+    body = blind_op("patrol", (36.1, 38.6), "RED")
+    ident = blue.client.post("/api/v1/notifications", json=body).json()["id"]
+    del body["disclosure"]
+
+    revised = blue.client.put(f"/api/v1/notifications/{ident}", json={**body, "title": "later"})
+
+    assert revised.status_code == 200, revised.text
+    assert (revised.json()["share_with"], revised.json()["blind_with"]) == ([], ["RED"])
+    assert "notification" not in queued_kinds(blue)
+    assert "notification_update" not in queued_kinds(blue)
+    assert queued_kinds(blue).count("blind_offer") == 2

@@ -81,7 +81,9 @@ class NotificationDraft:
     share_with: tuple[str, ...] = ()
     reference: str | None = None  # the outside document it comes from, e.g. NOTAM A3799/24
     route: Route | None = None  # a movement's timetable, which made the volumes
-    blind: bool = False  # "disclosure": "blind": share_with are deconflicted blind, not shared
+    # "disclosure": "blind": share_with are deconflicted blind, not shared; None when not given
+    # (a new notification is then full, a revision keeps what it was: stays_blind)
+    blind: bool | None = None
 
 
 _RECORD_KEYS = (
@@ -246,7 +248,7 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
         )
     share_with = _not_owner(draft.share_with, notification.owner)
     blind_with: tuple[str, ...] = ()
-    if draft.blind:  # the parties it was disclosed to keep it; the others stay blind
+    if stays_blind(notification, draft):  # those it was disclosed to keep it; others stay blind
         blind_with = tuple(p for p in share_with if p not in notification.share_with)
         share_with = notification.share_with
     return replace(
@@ -261,6 +263,12 @@ def revise(notification: Notification, draft: NotificationDraft, *, now: datetim
         updated_at=now,
         version=notification.version + 1,
     )
+
+
+def stays_blind(notification: Notification, draft: NotificationDraft) -> bool:
+    """Whether a revision keeps the notification blind: as its draft says, or, when the draft
+    does not say, as it was (a revision never discloses by omission)."""
+    return bool(notification.blind_with) if draft.blind is None else draft.blind
 
 
 def new_notification(
@@ -396,10 +404,12 @@ def parse_notification_draft(body: Any, *, limits: Limits) -> NotificationDraft:
     )
 
 
-def _blind(disclosure: Any, share_with: Any) -> bool:
-    """Whether ``disclosure`` (``"full"``, the default, or ``"blind"``) asks for blindness; a
-    blind notification names the parties to deconflict with blind in share_with."""
-    if disclosure in (None, "full"):
+def _blind(disclosure: Any, share_with: Any) -> bool | None:
+    """Whether ``disclosure`` (``"full"`` or ``"blind"``; None when not given) asks for
+    blindness; a blind notification names the parties to deconflict with blind in share_with."""
+    if disclosure is None:
+        return None
+    if disclosure == "full":
         return False
     if disclosure != "blind":
         raise invalid_at("disclosure", f"{disclosure!r:.80} is not 'full' or 'blind'")

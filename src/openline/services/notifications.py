@@ -79,7 +79,8 @@ def revise(
     """A new version of one of this party's planned or active notifications."""
 
     def revised(uow: UnitOfWork, current: Notification) -> Notification:
-        kept = set(draft.share_with) | (set(current.share_with) if draft.blind else set())
+        blind = rules.stays_blind(current, draft)
+        kept = set(draft.share_with) | (set(current.share_with) if blind else set())
         dropped = sorted(set(current.share_with) - kept)
         if dropped:
             raise InvalidInput(
