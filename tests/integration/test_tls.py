@@ -7,15 +7,19 @@ import json
 import re
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from openline.domain.errors import Conflict, InvalidInput
+from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.parties import Card, Peer
+from openline.domain.paths import DirectPath
+from openline.domain.timeutil import parse_utc
 from openline.keys.tls import pins_of_file, server_files, write_self_signed
 from openline.node.assembly import Node
 from openline.node.settings import CONFIG_FILE
+from openline.services.paths import rotate_pin
 from openline.services.peers import add_peer, link_directories
 from openline.services.setup import NewNode
 from openline.store import line as line_store
@@ -27,6 +31,7 @@ from tests.support.processes import RunningNode, run_openline, start_node
 from tests.support.waiting import wait_for
 
 WRONG_PIN = "sha256/" + "A" * 43 + "="
+RENEWED_PIN = "sha256/" + "B" * 43 + "="
 # TLS sits between the node processes, whatever their database: the tests that run a pair of
 # them run once, on SQLite (CI budget), while migration 0006 and `peer add --pin` run on both.
 ONCE = sqlite_only("TLS between nodes does not depend on the database; a pair runs once")
@@ -210,6 +215,35 @@ def test_a_pinned_peer_is_never_re_pinned_silently(node_dir: NewNode):
     assert [p.tls_pin for p in peers_of(node_dir.directory)] == [WRONG_PIN]
 
 
+@pytest.mark.parametrize(
+    ("asked", "error", "words"),
+    [
+        ({"pin": "sha256/tooshort"}, InvalidInput, "'sha256/tooshort' is not a TLS pin"),
+        ({"overlap": "2 days"}, InvalidInput, "is not a duration"),
+        ({"overlap": "400d"}, InvalidInput, "longer than the most"),
+        ({"url": "https://127.0.0.1:10"}, InvalidInput, "not an https path"),
+        ({}, InvalidInput, "has 2 https paths"),
+        ({"party": "GREEN"}, NotFound, "GREEN is not a peer of BLUE"),
+    ],
+)
+def test_a_pin_rotation_that_cannot_be_made_is_refused_naming_why(
+    node_dir: NewNode, asked: dict[str, str], error: type[Exception], words: str
+):
+    urls = ("https://127.0.0.1:9", "https://127.0.0.1:11")
+    pin_peer(node_dir.directory, silent_card().model_copy(update={"urls": urls}), WRONG_PIN)
+    node = Node.open(node_dir.directory, environ={})
+    try:
+        with pytest.raises(error, match=words):
+            rotate_pin(node, **{"party": "RED", "pin": RENEWED_PIN, **asked})
+        # the same pin again changes nothing
+        _, path = rotate_pin(node, "RED", WRONG_PIN, url=urls[0])
+    finally:
+        node.close()
+
+    assert (path.tls_pin, path.old_pin) == (WRONG_PIN, None)
+    assert peers_of(node_dir.directory)[0].paths == tuple(DirectPath(u, WRONG_PIN) for u in urls)
+
+
 def test_peer_add_with_a_malformed_pin_exits_1_naming_the_pin(node_dir: NewNode, tmp_path: Path):
     card = tmp_path / "red-card.json"
     red = silent_card().model_copy(update={"urls": ("https://127.0.0.1:9",)})
@@ -253,3 +287,47 @@ def test_a_node_told_to_serve_tls_with_a_key_others_can_read_does_not_start(
 
     assert served.returncode == 1
     assert f"{key} is open to other users (mode 0644)" in served.stderr
+
+
+@ONCE
+def test_a_pin_rotated_with_an_overlap_takes_both_certificates_until_it_ends_then_the_new_only(
+    tmp_path: Path, stopped_at_end: list[RunningNode]
+):
+    """`openline peer pin` on BLUE while it runs: RED's old certificate still passes during the
+    overlap, is refused after it, and RED serving its new one gets every message, once."""
+    blue, red = https_pair(tmp_path)
+    stopped_at_end += [blue, red]
+    _cert, _key, renewed = write_self_signed(red.directory / "tls-renewed", ["127.0.0.1"])
+    before = send(blue, ["RED"], "before the rotation")
+    wait_for(lambda: state(blue, before["id"]) == "delivered", what="delivery before")
+
+    rotated = run_openline(
+        "peer", "pin", blue.directory, "RED", renewed.public_key, "--overlap", "6s"
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    (until,) = re.findall(r"until (\S+),", rotated.stdout)
+    during = send(blue, ["RED"], "during the overlap, RED still on its old certificate")
+    wait_for(lambda: state(blue, during["id"]) == "delivered", what="delivery in the overlap")
+    assert datetime.now(UTC) < parse_utc(until), "delivered too late to show the overlap"
+    wait_for(lambda: datetime.now(UTC) > parse_utc(until), what="the overlap's end")
+    after = send(blue, ["RED"], "after the overlap")
+    wait_for(
+        lambda: any(
+            f"does not match the pin {renewed.public_key}" in entry["data"]["problem"]
+            for entry in journal_of(blue, "line.delivery_refused")
+        ),
+        what="the old certificate refused",
+    )
+    assert state(blue, after["id"]) == "queued"
+    red.stop()
+    config = red.directory / CONFIG_FILE
+    config.write_text(config.read_text().replace('"tls/', '"tls-renewed/'), encoding="utf-8")
+    red = start_node(red.directory, red.token, {"OPENLINE_LINE_CHECK_INTERVAL": "1"})
+    stopped_at_end.append(red)
+
+    wait_for(lambda: state(blue, after["id"]) == "delivered", what="delivery to the new cert")
+    arrived = get(red, "/api/v1/messages", box="in")["messages"]
+    assert sorted(m["id"] for m in arrived) == sorted(m["id"] for m in (before, during, after))
+    (changed,) = journal_of(blue, "peer.pin_changed")
+    assert changed["data"]["pin"] == renewed.public_key
+    assert changed["data"]["until"] == until

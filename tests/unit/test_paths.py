@@ -15,6 +15,7 @@ from openline.domain.paths import (
     check_path_url,
     check_paths,
     parse_direct_path,
+    paths_at,
     relay_via,
     sending_order,
 )
@@ -157,3 +158,28 @@ def test_a_card_now_gives_its_urls_in_order_and_the_first_as_url_for_older_nodes
 
     assert Card.model_validate(card.model_dump()) == card
     assert (card.url, list(card.urls)) == (urls[0], urls)
+
+
+OLD, NEW = "sha256/" + "A" * 43 + "=", "sha256/" + "B" * 43 + "="
+ROTATED = DirectPath("https://red.example.org", NEW, OLD, "2026-12-07T12:00:00.000Z")
+
+
+@pytest.mark.parametrize(
+    ("now", "pins"),
+    [
+        ("2026-12-07T11:59:59.999Z", (NEW, OLD)),  # the overlap: both
+        ("2026-12-07T12:00:00.000Z", (NEW,)),  # from its end on: the new pin only
+        ("2027-01-01T00:00:00.000Z", (NEW,)),
+    ],
+)
+def test_a_rotated_pin_is_accepted_with_the_old_one_until_the_overlap_ends(
+    now: str, pins: tuple[str, ...]
+):
+    (path, relay) = paths_at([ROTATED, RelayPath("GREEN")], now)
+
+    assert path.pins() == pins  # type: ignore[union-attr]
+    assert relay == RelayPath("GREEN")
+
+
+def test_an_unpinned_path_has_no_pins_whenever():
+    assert DirectPath("http://127.0.0.1:8470").at("2026-12-07T12:00:00.000Z").pins() == ()

@@ -55,15 +55,17 @@ def peer_add(directory: Path, card_file: Path, pin: str | None) -> None:
 def peer_list(directory: Path) -> None:
     """List the peers this node is linked to: party, name, and each path in order of
     preference (its URL and TLS pin, or the relay)."""
+    from openline.domain.paths import paths_at
+    from openline.domain.timeutil import format_utc
     from openline.services.peers import linked_peers
 
     with reported_errors(), opened(directory) as node:
-        found = linked_peers(node)
+        found, now = linked_peers(node), format_utc(node.clock())
     if not found:
         click.echo("no peers: link one with `openline peer add`", err=True)
     for linked in found:
         card = linked.card
-        shown = [_path_text(path) for path in linked.paths] or ["no path"]
+        shown = [_path_text(path) for path in paths_at(linked.paths, now)] or ["no path"]
         click.echo(f"{card.party:<16} {card.name}  {shown[0]}")
         for text in shown[1:]:
             click.echo(f"{'':<16} then {text}")
@@ -107,15 +109,64 @@ def peer_via(node_flag: Path | None, words: tuple[str, ...]) -> None:
     """
     from openline.services.relay import relay_through
 
-    if node_flag is None and len(words) == 3:
-        node_flag = EXISTING_NODE.convert(words[0], None, click.get_current_context())
-        words = words[1:]
-    if node_flag is None or len(words) != 2:
-        raise click.UsageError("give DIR (or --node DIR), PARTY and RELAY_PARTY")
-    party, relay = words
+    node_flag, (party, relay) = _node_and(node_flag, words, "PARTY", "RELAY_PARTY")
     with reported_errors(), opened(node_flag) as node:
         changed = relay_through(node, party, relay)
     _echo_paths(changed)
+
+
+@peer.command("pin")
+@click.option("--node", "node_flag", type=EXISTING_NODE, default=None, help=NODE_HELP)
+@click.argument("words", nargs=-1, metavar="[DIR] PARTY PIN")
+@click.option("--path", "url", default=None, help="The https path's URL (if PARTY has several).")
+@click.option(
+    "--overlap",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="How long the pin replaced is still accepted: 12h, 7d, 0s for not at all.",
+)
+def peer_pin(node_flag: Path | None, words: tuple[str, ...], url: str | None, overlap: str) -> None:
+    """Rotate the TLS pin of PARTY's https path to PIN (as `openline tls pin` prints it): the
+    certificates of the pin replaced and of PIN are both accepted for --overlap, then only
+    PIN's. A running node uses it within a second."""
+    from openline.services.paths import rotate_pin
+
+    node_flag, (party, pin) = _node_and(node_flag, words, "PARTY", "PIN")
+    with reported_errors(), opened(node_flag) as node:
+        _changed, path = rotate_pin(node, party, pin, url=url, overlap=overlap)
+    click.echo(f"{party} at {path.url}: pin {path.tls_pin}")
+    if path.old_pin is not None:
+        click.echo(f"  and, until {path.old_pin_until}, the pin it replaces: {path.old_pin}")
+
+
+@peer.command("remove")
+@click.option("--node", "node_flag", type=EXISTING_NODE, default=None, help=NODE_HELP)
+@click.argument("words", nargs=-1, metavar="[DIR] PARTY")
+def peer_remove(node_flag: Path | None, words: tuple[str, ...]) -> None:
+    """End the link to PARTY: nothing more is sent to it or taken from it. Its outbox and the
+    journal are kept: `openline peer add` with its card resumes the same link (docs/line.md)."""
+    from openline.services.peers import remove_peer
+
+    node_flag, (party,) = _node_and(node_flag, words, "PARTY")
+    with reported_errors(), opened(node_flag) as node:
+        removed = remove_peer(node, party)
+    click.echo(f"removed {removed.party} ({removed.card.name}); its outbox and journal are kept")
+
+
+def _node_and(
+    node_flag: Path | None, words: tuple[str, ...], *names: str
+) -> tuple[Path, tuple[str, ...]]:
+    """The node (``--node DIR``, or the first of ``words``) and the words after it, one for
+    each of ``names``; a usage error naming them otherwise."""
+    if node_flag is None and len(words) == len(names) + 1:
+        node_flag = EXISTING_NODE.convert(words[0], None, click.get_current_context())
+        words = words[1:]
+    if node_flag is None or len(words) != len(names):
+        *first, last = names
+        wanted = f"{', '.join(first)} and {last}" if first else last
+        raise click.UsageError(f"give DIR (or --node DIR), {wanted}")
+    return node_flag, words
 
 
 def _echo_paths(changed: Peer) -> None:
@@ -127,4 +178,5 @@ def _echo_paths(changed: Peer) -> None:
 def _path_text(path: PeerPath) -> str:
     if isinstance(path, RelayPath):
         return f"relay through {path.relay}"
-    return f"{path.url}  pin {path.tls_pin or 'none'}"
+    overlap = f" (and {path.old_pin} until {path.old_pin_until})" if path.old_pin else ""
+    return f"{path.url}  pin {path.tls_pin or 'none'}{overlap}"

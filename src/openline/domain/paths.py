@@ -26,14 +26,28 @@ BUNDLE_VIA = "bundle"
 
 @dataclass(frozen=True)
 class DirectPath:
-    """The peer's node at ``url``; its https certificate must match ``tls_pin`` if given."""
+    """The peer's node at ``url``; its https certificate must match ``tls_pin`` if given, or,
+    while a rotation's overlap lasts (``openline peer pin``), the pin it replaced,
+    ``old_pin``, until ``old_pin_until`` (an instant as Openline writes them)."""
 
     url: str
     tls_pin: str | None = None
+    old_pin: str | None = None
+    old_pin_until: str | None = None
 
     @property
     def via(self) -> str:
         return self.url
+
+    def pins(self) -> tuple[str, ...]:
+        """The pins a certificate may match on this path: none if it is not pinned."""
+        return tuple(pin for pin in (self.tls_pin, self.old_pin) if pin is not None)
+
+    def at(self, now: str) -> DirectPath:
+        """This path as it stands at ``now``: without its old pin once the overlap is over."""
+        if self.old_pin is None or (self.old_pin_until or "") > now:
+            return self
+        return DirectPath(self.url, self.tls_pin)
 
     def to_json(self) -> dict[str, str | None]:
         return {"via": self.via, "url": self.url, "tls_pin": self.tls_pin, "relay": None}
@@ -54,6 +68,11 @@ class RelayPath:
 
 
 PeerPath = DirectPath | RelayPath
+
+
+def paths_at(paths: Sequence[PeerPath], now: str) -> tuple[PeerPath, ...]:
+    """``paths`` as they stand at ``now`` (``DirectPath.at``): the pins each accepts then."""
+    return tuple(path.at(now) if isinstance(path, DirectPath) else path for path in paths)
 
 
 def relay_via(relay: str) -> str:

@@ -24,6 +24,7 @@ import ipaddress
 import os
 import ssl
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,28 +101,32 @@ def _b64_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-def peer_verification(pin: str | None = None, ca_file: str = "") -> ssl.SSLContext | bool:
-    """How connections to a peer are verified, as httpx takes it: against the pin when there
-    is one, else against ``ca_file``, else (True) against httpx's own CA bundle."""
-    if pin is not None:
-        return pinned_context(pin)
+def peer_verification(pins: Sequence[str] = (), ca_file: str = "") -> ssl.SSLContext | bool:
+    """How connections to a peer are verified, as httpx takes it: against the pins when there
+    are any (two while a rotation's overlap lasts), else against ``ca_file``, else (True)
+    against httpx's own CA bundle."""
+    if pins:
+        return pinned_context(*pins)
     return ssl.create_default_context(cafile=ca_file) if ca_file else True
 
 
-def pinned_context(pin: str) -> ssl.SSLContext:
-    """A client TLS context that accepts exactly the certificates that match ``pin``."""
+def pinned_context(pin: str, *also: str) -> ssl.SSLContext:
+    """A client TLS context that accepts exactly the certificates that match ``pin`` (or one
+    of ``also``)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     # The pin, checked below, takes the place of the CA chain and the host name.
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.sslobject_class = _pinned(ssl.SSLObject, pin)  # asyncio and anyio streams
-    context.sslsocket_class = _pinned(ssl.SSLSocket, pin)  # blocking sockets
+    pins = (pin, *also)
+    context.sslobject_class = _pinned(ssl.SSLObject, pins)  # asyncio and anyio streams
+    context.sslsocket_class = _pinned(ssl.SSLSocket, pins)  # blocking sockets
     return context
 
 
-def _pinned(base: type[Any], pin: str) -> type[Any]:
-    """A subclass of ``base`` whose handshake fails unless the peer's certificate has ``pin``.
+def _pinned(base: type[Any], pins: tuple[str, ...]) -> type[Any]:
+    """A subclass of ``base`` whose handshake fails unless the peer's certificate has one of
+    ``pins``.
 
     Python's ssl module offers no verification callback; the handshake is the one place every
     TLS stream (asyncio's, anyio's, a blocking socket's) passes through before sending data.
@@ -130,9 +135,9 @@ def _pinned(base: type[Any], pin: str) -> type[Any]:
     def do_handshake(self: Any, *args: Any) -> None:
         base.do_handshake(self, *args)  # raises SSLWantRead until the handshake completes
         der = self.getpeercert(binary_form=True)
-        if der is None or not pins_of(der).matches(pin):
+        if der is None or not any(pins_of(der).matches(pin) for pin in pins):
             presented = pins_of(der).public_key if der else "no certificate"
-            raise PinMismatch(f"certificate {presented} does not match the pin {pin}")
+            raise PinMismatch(f"certificate {presented} does not match the pin {' or '.join(pins)}")
 
     return type(f"Pinned{base.__name__}", (base,), {"do_handshake": do_handshake})
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.line import LineReading, LineStatus, line_status
 from openline.domain.parties import Peer
-from openline.domain.paths import DirectPath, PathStatus, PeerPath
+from openline.domain.paths import DirectPath, PathStatus, PeerPath, paths_at
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.keys.signing import PublicKey
 from openline.keys.tls import peer_verification
@@ -88,7 +88,7 @@ class Line:
         self._keys: dict[str, PublicKey] = {}
         self._peers: dict[str, Peer] = {}  # as last read: a relay path goes by its relay's paths
         # What this node holds as a relay for others, forwarded (line/forwarder.py).
-        self.forwarder = Forwarder(node, lambda path: self._client_for(path.tls_pin))
+        self.forwarder = Forwarder(node, self._client_for)
 
     @property
     def keys(self) -> Mapping[str, PublicKey]:
@@ -132,15 +132,18 @@ class Line:
     def _client(verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), verify=verify)
 
-    def _client_for(self, tls_pin: str | None) -> httpx.AsyncClient:
-        """The shared client, or for a pinned path a client of its pin's that trusts only the
-        certificates the pin matches."""
+    def _client_for(self, path: DirectPath) -> httpx.AsyncClient:
+        """The shared client, or for a pinned path a client of its pins' that trusts only the
+        certificates they match (two while a rotation's overlap lasts: its end makes the path
+        another, with a client of its own, so no connection made before outlives it)."""
         assert self._http is not None
-        if tls_pin is None:
+        pins = path.pins()
+        if not pins:
             return self._http
-        if tls_pin not in self._pinned_http:
-            self._pinned_http[tls_pin] = self._client(peer_verification(tls_pin))
-        return self._pinned_http[tls_pin]
+        key = " ".join(pins)
+        if key not in self._pinned_http:
+            self._pinned_http[key] = self._client(peer_verification(pins))
+        return self._pinned_http[key]
 
     def _carriers(self, peer: Peer) -> list[Carrier]:
         """A carrier for each path of ``peer`` this node can use, in order."""
@@ -148,9 +151,9 @@ class Line:
 
     def _carrier(self, peer: Peer, path: PeerPath) -> Carrier | None:
         if isinstance(path, DirectPath):
-            return DirectCarrier(path, peer.party, self._client_for(path.tls_pin))
+            return DirectCarrier(path, peer.party, self._client_for(path))
         relay = self._peers.get(path.relay)
-        return relay_carrier(path, peer.party, relay, lambda via: self._client_for(via.tls_pin))
+        return relay_carrier(path, peer.party, relay, self._client_for)
 
     def snapshot(self) -> list[PeerState]:
         return [self.states[party] for party in sorted(self.states)]
@@ -177,7 +180,7 @@ class Line:
 
     async def _judge(self) -> None:
         """Read every peer's state, start links for new peers, journal changes of status."""
-        observed = await self.node.read_async(_observe)
+        observed = await self.node.read_async(partial(_observe, now=format_utc(self.node.clock())))
         self._peers = {seen.peer.party: seen.peer for seen in observed}
         if keys_differ(self._keys, [seen.peer for seen in observed]):  # added, or rotated
             self._keys = await self.node.read_async(peer_keys)
@@ -214,6 +217,9 @@ class Line:
             self.states[seen.peer.party] = state
             if before is None or before.status is not status:
                 changes.append(_line_change(state, before, now))
+        for party in self.links.keys() - self._peers.keys():  # openline peer remove
+            self.links.pop(party).stop()
+            self.states.pop(party, None)
         if changes:
             await self.node.write_async(lambda uow: _journal_changes(uow, changes))
 
@@ -245,10 +251,11 @@ class Line:
         offer_checkpoint(uow, self.node, party)  # the peer as witness: docs/journal.md
 
 
-def _observe(conn: Connection) -> list[_Observed]:
+def _observe(conn: Connection, *, now: str) -> list[_Observed]:
+    """Each peer, its paths as they stand ``now`` (a pin rotation's overlap over or not)."""
     return [
         _Observed(
-            peer,
+            replace(peer, paths=paths_at(peer.paths, now)),
             store.oldest_waiting(conn, peer.party),
             store.count_waiting(conn, peer.party),
         )

@@ -67,6 +67,7 @@ class PeerLink:
         self.last_attempt_failed = False
         self.problem: str | None = None  # the last failure, in words; None once delivering
         self.delivered = 0
+        self._task: asyncio.Task[Any] | None = None
 
     def use(self, peer: Peer, carriers: list[Carrier]) -> None:
         """Go on by ``peer``'s paths as they are now (replaced while the node runs), keeping
@@ -78,7 +79,14 @@ class PeerLink:
         if self.carrying not in self.paths:
             self.carrying = None
 
+    def stop(self) -> None:
+        """End the link (its peer was removed): the task running it is cancelled where it
+        waits; what it had not delivered stays in the outbox."""
+        if self._task is not None:
+            self._task.cancel()
+
     async def run(self) -> None:
+        self._task = asyncio.current_task()
         failures = 0
         while True:
             self.wake.clear()  # before reading: an envelope queued after this wakes us again

@@ -1,4 +1,4 @@
-"""Linking this node to a peer party from its card."""
+"""Linking this node to a peer party from its card, and unlinking it (docs/line.md)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from openline.domain.errors import Conflict, InvalidInput
+from openline.domain.errors import Conflict, InvalidInput, NotFound
 from openline.domain.journal import JournalKind
-from openline.domain.parties import Card, Peer
+from openline.domain.parties import Card, Peer, check_party_code
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
 from openline.keys.tls import check_pin
@@ -78,6 +78,37 @@ def add_peer(node: Node, card: Card, tls_pin: str | None = None) -> Peer:
         return Peer(card, added_at, tls_pin=tls_pin)
 
     return node.write(link)
+
+
+def remove_peer(node: Node, party: str) -> Peer:
+    """End the link to ``party``: it is no longer a peer (its envelopes are refused, nothing
+    is sent to it), and it is journaled (``peer.removed``); its outbox, what it sent and the
+    journal are kept, so that adding it back resumes the same link. Refused while another
+    peer's path goes through its node; NotFound if it is not a peer."""
+    check_party_code(party)
+
+    def unlink(uow: UnitOfWork) -> Peer:
+        peer = store.get_peer(uow.conn, party)
+        if peer is None:
+            raise NotFound(f"{party} is not a peer of {node.party}", field="party")
+        if relaying := store.relayed_through(uow.conn, party):
+            raise Conflict(
+                f"{', '.join(relaying)} reached through {party}'s node: change those paths "
+                "first (openline peer paths)"
+            )
+        store.delete_peer(uow.conn, party)
+        uow.record(
+            JournalKind.PEER_REMOVED,
+            {
+                "peer": party,
+                "card": peer.card.model_dump(),
+                "paths": [path.to_json() for path in peer.paths],
+                "waiting": store.count_waiting(uow.conn, party),
+            },
+        )
+        return peer
+
+    return node.write(unlink)
 
 
 def link_directories(first: Path, second: Path) -> None:

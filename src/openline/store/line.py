@@ -81,6 +81,8 @@ def replace_paths(conn: Connection, party: str, paths: Sequence[PeerPath]) -> No
                 "url": path.url if isinstance(path, DirectPath) else None,
                 "tls_pin": path.tls_pin if isinstance(path, DirectPath) else None,
                 "relay": path.relay if isinstance(path, RelayPath) else None,
+                "old_tls_pin": path.old_pin if isinstance(path, DirectPath) else None,
+                "old_pin_until": path.old_pin_until if isinstance(path, DirectPath) else None,
             }
             for position, path in enumerate(paths)
         ],
@@ -89,6 +91,18 @@ def replace_paths(conn: Connection, party: str, paths: Sequence[PeerPath]) -> No
 
 _PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("party")))
 _PUBLIC_KEY = Prepared(select(peers.c.public_key).where(peers.c.party == bindparam("party")))
+
+
+def delete_peer(conn: Connection, party: str) -> None:
+    """Unlink ``party``: its row and its paths go; its outbox and what it sent stay."""
+    conn.execute(delete(peer_paths).where(peer_paths.c.peer == party))
+    conn.execute(delete(peers).where(peers.c.party == party))
+
+
+def relayed_through(conn: Connection, relay: str) -> list[str]:
+    """The peers with a path through ``relay``'s node."""
+    query = select(peer_paths.c.peer).where(peer_paths.c.relay == relay).order_by(peer_paths.c.peer)
+    return list(conn.execute(query).scalars())
 
 
 def peer_exists(conn: Connection, party: str) -> bool:
@@ -124,7 +138,9 @@ def _paths(conn: Connection, party: str | None = None) -> dict[str, tuple[PeerPa
     found: dict[str, list[PeerPath]] = {}
     for row in conn.execute(query):
         path: PeerPath = (
-            RelayPath(row.relay) if row.relay is not None else DirectPath(row.url, row.tls_pin)
+            RelayPath(row.relay)
+            if row.relay is not None
+            else DirectPath(row.url, row.tls_pin, row.old_tls_pin, row.old_pin_until)
         )
         found.setdefault(row.peer, []).append(path)
     return _Paths({peer: tuple(paths) for peer, paths in found.items()})
