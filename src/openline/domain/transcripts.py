@@ -72,8 +72,18 @@ def is_line_check(kind: str, data: Mapping[str, Any]) -> bool:
     return envelope_kind in LINE_CHECK_ENVELOPES
 
 
+def is_blind(kind: str, data: Mapping[str, Any]) -> bool:
+    """Whether a journal entry holds the record of a blind notification (docs/blind.md), which
+    its owner does not hand to the parties it is deconflicted with blind."""
+    blind_records = (JournalKind.NOTIFICATION_CREATED, JournalKind.NOTIFICATION_UPDATED)
+    return kind in blind_records and bool(data.get("blind_with"))
+
+
 # What ``openline journal export --hide`` can leave out, by name.
-HIDE_FILTERS: dict[str, Callable[[str, Mapping[str, Any]], bool]] = {"line-checks": is_line_check}
+HIDE_FILTERS: dict[str, Callable[[str, Mapping[str, Any]], bool]] = {
+    "line-checks": is_line_check,
+    "blind": is_blind,
+}
 
 KeyFor = Callable[[str], Callable[[bytes, bytes], bool]]
 
