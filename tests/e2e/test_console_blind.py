@@ -1,7 +1,7 @@
 """A possible conflict found blind on the console (docs/blind.md): BLUE's and RED's blind
 operations meet; BLUE's console lists the possible conflict with RED under the conflicts,
-naming BLUE's own operation, draws the shared cells on the map, and discloses the operation
-to RED in one click. Two real nodes, BLUE's console in a real Chromium."""
+naming BLUE's own operation, with its resolution, draws the shared cells on the map, and
+discloses the operation to RED in one click. Two real nodes, BLUE's console in a real Chromium."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def test_the_console_draws_the_shared_cells_and_discloses_in_one_click(
     assert "Night patrol" in card.inner_text()
     cells = len(conflicts(pair.blue, blind=True)[0]["notifications"][0]["cells"])
     assert blue.page.locator("path.blind-cell").count() == cells > 0
+    assert card.locator(".resolution[data-state=open]").count() == 1  # resolved as a conflict is
     blue.screenshot("blind-possible-conflict")
 
     card.locator("button.disclose").click()

@@ -1,15 +1,16 @@
 // Possible conflicts found blind (docs/blind.md): under the conflicts, one card per other party,
 // naming this party's own notifications and where (cells, time slots) the other party's blind
-// operations may be; the cells drawn on the map; each own notification disclosed to that party
-// in one click, after which the exact engine decides.
+// operations may be; the cells drawn on the map; its resolution as a conflict's; each own
+// notification disclosed to that party in one click, after which the exact engine decides.
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { resolutionOf } from "./resolutions.js";
 import { el, utc } from "./util.js";
 
 const CELL_STYLE = { color: "#b00020", weight: 1, fillOpacity: 0.25, dashArray: "3 3", className: "blind-cell" };
 
-export function showBlind(view, conflicts, notifications, { map, onError, onChanged }) {
+export function showBlind(view, conflicts, notifications, { map, party, onError, onChanged }) {
   const titles = new Map(notifications.map((n) => [n.id, n.title]));
   const drawn = drawCells(map, conflicts);
   view.querySelector("section.blind-conflicts")?.remove();
@@ -21,6 +22,7 @@ export function showBlind(view, conflicts, notifications, { map, onError, onChan
         el("div", {}, el("span", { class: "rule" }, t("blind.possible")), " ",
           el("strong", { dir: "ltr" }, c.party), " · ", t(`blind.state.${c.state}`)),
         c.notifications.map((m) => match(m, c.party, titles, { onError, onChanged })),
+        resolutionOf(c, { party, onError, onChanged }),
         el("div", { class: "actions" },
           el("button", { type: "button", class: "show", onclick: () => fit(map, drawn.get(c.key)) }, t("conflicts.show"))))))));
 }

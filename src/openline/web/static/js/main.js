@@ -330,7 +330,8 @@ async function refreshMap() {
   map.show(state.notifications, state.conflicts);
   renderConflicts($("tab-conflicts"), state.conflicts, state.notifications,
     { map, party: state.node.party.party, onRequest: requestDeconfliction, onError: showError, onChanged: refreshMap });
-  showBlind($("tab-conflicts"), blind, state.notifications, { map, onError: showError, onChanged: refreshMap });
+  showBlind($("tab-conflicts"), blind, state.notifications,
+    { map, party: state.node.party.party, onError: showError, onChanged: refreshMap });
   remindToRevise(alarm, state.conflicts, state.node.party.party);
   const count = state.conflicts.length + blind.length;
   $("conflict-count").textContent = count ? String(count) : "";
