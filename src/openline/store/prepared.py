@@ -15,8 +15,9 @@ keep its read transaction open: there each statement has a cursor of its own, cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -32,6 +33,16 @@ class _Compiled:
     sql: str
     order: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
     fixed: dict[str, Any]  # values the statement itself carries, such as a LIMIT
+    # The values of ``order`` from a mapping, as a tuple: in C, for a third of what a Python
+    # loop over the names cost on every statement (a journal entry's row has eight).
+    take: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+
+
+def _taker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if len(order) == 1:  # itemgetter of one name gives the value, not a tuple of it
+        (name,) = order
+        return lambda params: (params[name],)
+    return itemgetter(*order) if order else lambda params: ()
 
 
 class Prepared:
@@ -47,14 +58,15 @@ class Prepared:
             positions = getattr(done, "positiontup", None)  # set for positional paramstyles
             order = tuple(positions) if positions is not None else None
             fixed = {k: v for k, v in done.params.items() if v is not None}
-            compiled = self._by_dialect[name] = _Compiled(str(done), order, fixed)
+            take = _taker(order) if order is not None else None
+            compiled = self._by_dialect[name] = _Compiled(str(done), order, fixed, take)
         return compiled
 
     def _params(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         merged = {**compiled.fixed, **params} if compiled.fixed else params
-        if compiled.order is None:
+        if compiled.take is None:
             return dict(merged)
-        return tuple(merged[name] for name in compiled.order)
+        return compiled.take(merged)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute with one set of parameters; returns the rows affected."""
