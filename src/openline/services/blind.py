@@ -122,13 +122,13 @@ def apply_offer(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     if store.get_run(uow.conn, peer, body.run) is not None:
         raise InvalidInput(f"blind run {quote(body.run)} of {peer} is held already")
     now = format_utc(node.clock())
-    items = _in_random_order(own_items(uow, node, peer))
     why = _refusal(uow, node, peer, body, new_run=True)
     if why is not None:
         run = store.Run(peer, body.run, "answered", "refused", None, [], None, now)
         store.insert_run(uow.conn, run, their_count=len(body.points))
         _refused(uow, peer, body, why)
         return
+    items = _in_random_order(own_items(uow, node, peer))
     _within_limit(node, len(items), f"blind notifications for {peer}")
     secret = psi.new_secret()
     theirs_twice = encode_points(psi.blind_again(secret, body.points))
