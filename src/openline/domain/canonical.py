@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -63,7 +64,7 @@ def _plain(value: Any) -> Any:
     if kind is float:
         return _number(value)
     if kind is list or kind is tuple:
-        return [_plain(item) for item in value]
+        return _plain_items(enumerate(value), value, list)
     return _plain_subclass(value)
 
 
@@ -78,22 +79,38 @@ def _plain_subclass(value: Any) -> Any:
     if isinstance(value, dict):
         return _plain_object(value)
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return _plain_items(enumerate(value), value, list)
     raise _Unusual
 
 
 def _plain_object(value: dict[Any, Any]) -> dict[Any, Any]:
-    # For ASCII keys, code point order (the encoder's) is UTF-16 code unit order.
-    copy = None
-    for key, item in value.items():
-        if not isinstance(key, str) or not key.isascii():
+    # For ASCII keys, code point order (the encoder's) is UTF-16 code unit order; joining the
+    # keys checks them all at once (a key that is not text cannot be joined).
+    try:
+        if not "".join(value).isascii():
             raise _Unusual
-        if type(item) is str:  # most of what is journalled: written as it is
+    except TypeError:
+        raise _Unusual from None
+    return _plain_items(value.items(), value, dict)  # type: ignore[no-any-return]
+
+
+def _plain_items(
+    pairs: Iterable[tuple[Any, Any]], value: Any, copy_of: Callable[[Any], Any]
+) -> Any:
+    """A container's items made plain: ``value`` itself if none changes, else a copy (made
+    by ``copy_of``) with the changed ones. Text, literals and safe integers, most of what is
+    journalled, are passed over here without a call."""
+    copy = None
+    for key, item in pairs:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
             continue
         plain = _plain(item)
         if plain is not item:
             if copy is None:
-                copy = dict(value)
+                copy = copy_of(value)
             copy[key] = plain
     return value if copy is None else copy
 
