@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.backend import sqlite_only
 from tests.support.nodes import InProcess
+
+pytestmark = sqlite_only("the base map is read from the package's files, never from the database")
 
 BASEMAP = "/api/v1/basemap"
 OVER_HOMS = {"west": 36.2, "south": 34.4, "east": 37.2, "north": 35.0, "zoom": 10}

@@ -11,7 +11,10 @@ from openline.api.app import create_app
 from openline.domain.phrasebook import TEMPLATES
 from openline.i18n import LANGUAGES, catalogue, template_catalogue
 from openline.node.assembly import Node
+from tests.support.backend import sqlite_only
 from tests.support.nodes import InProcess, make_node_dir
+
+pytestmark = sqlite_only("the phrasebook is read from the package's catalogues, not the database")
 
 PATH = "/api/v1/templates"
 
