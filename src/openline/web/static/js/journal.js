@@ -159,7 +159,9 @@ export class Journal {
       this.status.className = `verify ${report.intact ? "intact" : "broken"}`;
       this.status.textContent = report.intact
         ? t("journal.intact", { count: report.verified, seq: report.verified })
-        : t("journal.broken", { seq: report.bad_seq, reason: report.reason });
+        : report.bad_seq !== null
+          ? t("journal.broken", { seq: report.bad_seq, reason: report.reason })
+          : t("journal.broken_checkpoint", { size: report.bad_checkpoint, reason: report.reason });
     } catch (error) {
       this.status.textContent = "";
       this.onError(error);
