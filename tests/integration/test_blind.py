@@ -118,7 +118,9 @@ def resolve_blind(pair: Pair, key: str) -> None:
 
 def disclose(node: RunningNode, notification: str, to: str) -> None:
     with node.client() as client:
-        refused = client.post(f"/api/v1/notifications/{notification}/disclose", json={"to": ["X"]})
+        refused = client.post(
+            f"/api/v1/notifications/{notification}/disclose", json={"to": ["GREEN"]}
+        )
         answer = client.post(f"/api/v1/notifications/{notification}/disclose", json={"to": [to]})
     assert refused.status_code == 409, refused.text
     assert answer.status_code == 200, answer.text
