@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from openline.node.assembly import Node
 from tests.support.backend import sqlite_only
 from tests.support.faults import assert_journals_verify_and_agree
 from tests.support.operator import get, journal_of, send, state
@@ -38,7 +39,11 @@ def test_a_peer_removed_and_added_back_resumes_the_same_link(pair: Pair, tmp_pat
     answer = send(red, ["BLUE"], "RED, before")
     wait_for(lambda: delivered(blue, first) and delivered(red, answer), what="both delivered")
     card = tmp_path / "red-card.json"
-    card.write_text(run_openline("card", red.directory).stdout, encoding="utf-8")
+    node = Node.open(red.directory, environ={})  # what `openline card` prints
+    try:
+        card.write_text(json.dumps(node.card().model_dump()), encoding="utf-8")
+    finally:
+        node.close()
 
     removed = run_openline("peer", "remove", blue.directory, "RED")
     wait_for(lambda: not get(blue, "/api/v1/node")["peers"], what="BLUE's line to RED ended")

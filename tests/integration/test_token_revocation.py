@@ -24,8 +24,9 @@ from openline.services.operators import create_token
 from openline.services.setup import NewNode
 from openline.store.journal import iter_all_entries
 from tests.support.backend import sqlite_only
-from tests.support.nodes import FakeClock
-from tests.support.processes import run_openline
+from tests.support.nodes import FakeClock, make_node_dir
+from tests.support.ports import free_port
+from tests.support.processes import run_openline, start_node
 
 
 def fingerprint(token: str) -> str:
@@ -192,3 +193,28 @@ def test_token_create_expires_and_token_revoke_on_the_nodes_files(node_dir: NewN
     rows = {row.split()[0]: row.split() for row in listed.stdout.splitlines()}
     assert rows["watch-1"][3:5] == [fingerprint(made.stdout.strip()), "revoked"]
     assert rows["admin"][4:] == ["active"]
+
+
+@sqlite_only("the command line beside the one process that serves a SQLite node")
+def test_token_revoke_beside_a_running_node_is_refused_at_its_very_next_request(tmp_path: Path):
+    blue = make_node_dir(tmp_path / "blue", port=free_port())
+    running = start_node(blue.directory, blue.token)
+    try:
+        made = run_openline("token", "create", blue.directory, "--operator", "watch-1")
+        token = made.stdout.strip()
+        with running.client() as client:
+            recognised = client.get("/api/v1/node", headers=bearer(token))  # and remembered
+            revoked = run_openline("token", "revoke", blue.directory, fingerprint(token))
+            refused = client.get("/api/v1/node", headers=bearer(token))
+            entries = client.get("/api/v1/journal", params={"limit": 5000}).json()["entries"]
+    finally:
+        running.stop_surely()
+
+    assert recognised.status_code == 200, recognised.text
+    assert revoked.returncode == 0, revoked.stderr
+    assert refused.status_code == 401
+    assert "revoked operator token" in refused.text
+    revocations = [e["data"] for e in entries if e["kind"] == "operator.token_revoked"]
+    assert revocations == [
+        {"operator": "watch-1", "token_id": fingerprint(token), "by": "local-cli"}
+    ]

@@ -68,10 +68,9 @@ def token_list(directory: Path) -> None:
 @click.option("--operator", default=None, help="Revoke every token of this operator.")
 def token_revoke(node_flag: Path | None, words: tuple[str, ...], operator: str | None) -> None:
     """Revoke the token of FINGERPRINT (as `token list` shows it), or every token of
-    --operator NAME: refused from its next request on, each revocation journaled."""
-    from openline.services.operators import revoke_tokens
-    from openline.services.setup import CLI_OPERATOR
-
+    --operator NAME: refused from its next request on, each revocation journaled. A running
+    node is asked to revoke it (so that it forgets the token at once); else it is revoked on
+    the node's files."""
     if node_flag is None and words:
         node_flag = EXISTING_NODE.convert(words[0], None, click.get_current_context())
         words = words[1:]
@@ -79,11 +78,38 @@ def token_revoke(node_flag: Path | None, words: tuple[str, ...], operator: str |
         raise click.UsageError(
             "give DIR (or --node DIR) and a token's FINGERPRINT or --operator NAME, one of the two"
         )
-    fingerprint = words[0] if words else None
-    with reported_errors(), opened(node_flag) as node:
-        revoked = revoke_tokens(node, by=CLI_OPERATOR, token_id=fingerprint, operator=operator)
+    asked: dict[str, str | None] = {"token_id": words[0]} if words else {"operator": operator}
+    with reported_errors():
+        revoked = _revoked_by_the_node(node_flag, asked)
+    if revoked is None:
+        from openline.services.operators import revoke_tokens
+        from openline.services.setup import CLI_OPERATOR
+
+        with reported_errors(), opened(node_flag) as node:
+            revoked = revoke_tokens(node, by=CLI_OPERATOR, **asked)
     for record in revoked:
         click.echo(_line(record))
+
+
+def _revoked_by_the_node(directory: Path, asked: dict[str, str | None]) -> list[TokenRecord] | None:
+    """The tokens named, revoked by the running node (POST /api/v1/tokens/revoke, as the
+    local CLI's administrator); None if the node does not answer, or no longer takes the CLI's
+    own token."""
+    from openline.cli.client import ApiError, NodeClient, NodeUnreachable
+    from openline.services.operators import TokenRecord, TokenState
+
+    client = NodeClient.for_node(directory)
+    try:
+        answer = client.request("POST", "/api/v1/tokens/revoke", json=asked)
+    except NodeUnreachable:
+        return None
+    except ApiError as exc:
+        if exc.status == 401:
+            return None
+        raise
+    finally:
+        client.close()
+    return [TokenRecord(**{**t, "state": TokenState(t["state"])}) for t in answer["tokens"]]
 
 
 def _line(record: TokenRecord) -> str:
