@@ -20,7 +20,6 @@ import contextlib
 import os
 import random
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ import httpx
 from openline.domain.conflicts import RECORD_MEMBERS
 from openline.node.assembly import Node
 from openline.node.settings import load_settings
+from openline.services.journal import verify_journal
+from openline.services.transcripts import cross_verify_files, export_transcript
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.support.nodes import link, make_node_dir
 from tests.support.ports import free_port
@@ -37,8 +38,6 @@ from tests.support.processes import (
     SHARED_TLS,
     Pair,
     RunningNode,
-    export_transcripts,
-    run_openline,
     start_node,
 )
 from tests.support.waiting import wait_for
@@ -68,17 +67,24 @@ def journal(node: RunningNode) -> list[dict[str, Any]]:
 
 
 def assert_journals_verify_and_agree(pair: Pair, into: Path) -> None:
-    """``openline journal verify`` on both nodes, ``cross-verify`` on their transcripts (the
-    four first commands run side by side: each is mostly the interpreter starting)."""
-    directories = [pair.blue.directory, pair.red.directory]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        verified = list(pool.map(lambda d: run_openline("journal", "verify", d), directories))
-        exports = list(pool.map(lambda d: export_transcripts([d], into)[0], directories))
-    for result in verified:
-        assert result.returncode == 0, result.stdout + result.stderr
-    crossed = run_openline("journal", "cross-verify", *exports)
-    assert crossed.returncode == 0, crossed.stdout + crossed.stderr
-    assert "the transcripts agree" in crossed.stdout
+    """Both journals verify and their transcripts, exported into ``into``, agree: what
+    ``openline journal verify``, ``journal export`` and ``journal cross-verify`` run, called
+    in this process. Each command's start (the interpreter, Openline's imports) cost more
+    processor than its work; the commands themselves are tested in test_cli_node,
+    test_transcripts and test_acknowledgements."""
+    files = []
+    for running in (pair.blue, pair.red):
+        node = Node.open(running.directory, environ={})  # as the commands open it
+        try:
+            report = verify_journal(node)
+            assert report.intact, report
+            files.append(into / f"{running.directory.name}.jsonl")
+            with files[-1].open("w", encoding="utf-8") as out:
+                export_transcript(node, out)
+        finally:
+            node.close()
+    crossed = cross_verify_files(*files)
+    assert crossed.agree, crossed.differences
 
 
 def kill(node: RunningNode) -> None:
