@@ -295,3 +295,32 @@ def test_a_rotation_cannot_begin_a_history_unchecked_by_the_witness(linked: tupl
     (fork,) = entries(red, JournalKind.SECURITY_CHECKPOINT_REFUSED)
     assert (fork["peer"], fork["cosigned_size"]) == ("BLUE", held.size)
     assert fork["origin"] == rewritten.origin != old_origin
+
+
+def test_a_node_whose_key_was_lost_takes_a_new_one_and_the_peer_replaces_it(
+    linked: tuple[Path, Path],
+):
+    blue, red = linked
+    with opened(blue) as node:  # waiting for RED, signed by the key about to be lost
+        node.write(lambda uow: [seal_for(uow, node, "RED", "line_check", {}) for _ in range(3)])
+    lost = read_private_key(blue / "node.key").public_key.to_base64()
+    (blue / "node.key").unlink()
+
+    made = run_openline("key", "rotate", blue, "--old-key-lost")
+    assert made.returncode == 0, made.stderr
+    assert "3 envelopes waiting for RED signed again by the new key" in made.stdout
+    new_key = read_private_key(blue / "node.key").public_key.to_base64()
+    card_file = blue.parent / "blue-new.json"
+    with opened(blue) as node:
+        card_file.write_text(node.card().model_dump_json())
+        assert verify_journal(node).intact  # its old checkpoints, by the lost key's public key
+    (journaled,) = entries(blue, JournalKind.NODE_KEY_ROTATED)
+    assert (journaled["old_key"], journaled["old_key_lost"]) == (lost, True)
+
+    taken = run_openline(
+        "peer", "replace-key", red, "BLUE", card_file, "--fingerprint", fingerprint(new_key)
+    )
+    assert taken.returncode == 0, taken.stderr
+    outcomes = deliver(red, outbox(blue))  # signed again by the new key, boxed by the lost one
+    assert [o.receipt and "not_applied" not in o.receipt for o in outcomes] == [True] * 3
+    assert peer_key(red, "BLUE") == new_key

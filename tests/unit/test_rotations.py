@@ -110,7 +110,7 @@ def test_each_envelope_is_checked_with_the_key_of_its_place():
 
 
 def test_each_checkpoint_is_checked_with_the_key_of_its_tree_size():
-    retired = RetiredKey(OLD, 40, AT, body(), {"RED": 3}, {"RED": 2})
+    retired = RetiredKey(OLD.public_key, OLD, 40, AT, body(), {"RED": 3}, {"RED": 2})
     history = KeyHistory((retired,))
 
     assert history.public_key_at(40, NEW.public_key) is OLD.public_key

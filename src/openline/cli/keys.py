@@ -39,24 +39,37 @@ def key_show(directory: Path) -> None:
 
 @key.command("rotate")
 @node_argument
-def key_rotate(directory: Path) -> None:
+@click.option(
+    "--old-key-lost",
+    is_flag=True,
+    help="The old key is lost or stolen: no rotation is sent (it would need the old key); the "
+    "envelopes still waiting are signed again by the new key; each peer's administrator takes "
+    "it with `openline peer replace-key`, its fingerprint checked out of band.",
+)
+def key_rotate(directory: Path, old_key_lost: bool) -> None:
     """Replace the node's key by a new one, the node stopped.
 
     The rotation (the new card, signed by the old key and the new one) is journaled and sealed
     for every peer, signed by the old key; each peer takes the new key from that envelope on.
+    With --old-key-lost nothing is sent: each peer's administrator runs peer replace-key.
     The old key is kept in DIR/retired-keys/ and listed in DIR/key-history.json, so the
     journal's older checkpoints stay checkable. Start the node again to send it.
     """
     from openline.domain.rotations import fingerprint
-    from openline.services.keys import rotate_key
+    from openline.services.keys import replace_lost_key, rotate_key
 
     with reported_errors():
-        rotated = rotate_key(directory)
+        rotated = replace_lost_key(directory) if old_key_lost else rotate_key(directory)
     click.echo(f"new key {rotated.new_key}  fingerprint {fingerprint(rotated.new_key)}")
     click.echo(f"old key {rotated.old_key} retired after journal entry {rotated.tree_size}")
-    for party, link_seq in sorted(rotated.links.items()):
-        click.echo(f"  rotation sealed for {party} as envelope {link_seq}")
-    if not rotated.links:
+    for party, count in sorted(rotated.links.items()):
+        if old_key_lost:
+            click.echo(f"  {count} envelopes waiting for {party} signed again by the new key")
+        else:
+            click.echo(f"  rotation sealed for {party} as envelope {count}")
+    if old_key_lost:
+        click.echo("give each peer's administrator the new card (openline card) and fingerprint")
+    elif not rotated.links:
         click.echo("  no peer to tell")
 
 

@@ -30,7 +30,7 @@ from openline.domain.checkpoints import NodeKey, read_checkpoint
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind, signing_bytes
 from openline.domain.merkle import leaf_hash, verify_inclusion
-from openline.domain.rotations import handover_problem, read_rotation
+from openline.domain.rotations import handover_problem
 
 TRANSCRIPT_VERSION = 1
 HEADER_KEY = "openline_transcript"
@@ -259,24 +259,28 @@ def _entry_problems(
 
 
 def _key_history_problems(transcript: Transcript, verify_with: KeyFor) -> list[str]:
-    """The retired keys the header lists must be handed over, each to the next by a rotation
-    both keys signed, and the last to the key of the card."""
-    retired = transcript.header.get(RETIRED_KEYS, [])
+    """Each retired key the header lists must be handed over to the next (the last to the
+    card's key) by a rotation both keys signed, or be listed as replaced without one (lost or
+    stolen), which the header's signature by the key now vouches for."""
+    retired = transcript.header.get(RETIRED_KEYS)
     if not retired:
         return []
     try:
-        first = str(retired[0]["public_key"])
+        keys = [str(item["public_key"]) for item in retired]
         rotations = [item["rotation"] for item in retired]
         places = all(isinstance(item[k], dict) for item in retired for k in ("sealed", "receipted"))
-        keys = [str(item["public_key"]) for item in retired]
-    except (KeyError, TypeError, IndexError):
+    except (KeyError, TypeError):
         return [f"{transcript.name}: {RETIRED_KEYS} is not a list of retired keys"]
-    problem = handover_problem(rotations, first, transcript.key, verify_with)
-    if problem is None and not places:
-        problem = "a retired key without its last places on each link"
-    if problem is None and keys != [read_rotation(r).old_key for r in rotations]:
-        problem = "a retired key is not the one its rotation retires"
-    return [f"{transcript.name}: {RETIRED_KEYS}: {problem}"] if problem else []
+    problems = [] if places else ["a retired key without its last places on each link"]
+    for number, (key, successor, rotation) in enumerate(
+        zip(keys, [*keys[1:], transcript.key], rotations, strict=True), start=1
+    ):
+        problem = (
+            None if rotation is None else handover_problem([rotation], key, successor, verify_with)
+        )
+        if problem is not None:
+            problems.append(f"retired key {number}: {problem}")
+    return [f"{transcript.name}: {RETIRED_KEYS}: {problem}" for problem in problems]
 
 
 _Tree = tuple[int, bytes] | str  # the header checkpoint's tree size and root, or its problem

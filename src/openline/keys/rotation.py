@@ -99,12 +99,15 @@ class _AnyOf(PublicKey):
 
 @dataclass(frozen=True)
 class RetiredKey:
-    """A key this node signed with before: its checkpoints up to ``tree_size`` are its."""
+    """A key this node signed with before: its checkpoints up to ``tree_size`` are its. The
+    private key is kept (``key``) unless it was lost; ``rotation`` is None for a key replaced
+    without one (lost or stolen: ``openline key rotate --old-key-lost``)."""
 
-    key: SigningKey
+    public_key: PublicKey
+    key: SigningKey | None
     tree_size: int
     retired_at: str
-    rotation: dict[str, Any]
+    rotation: dict[str, Any] | None
     # For each peer: the last envelope to it this key signed (the rotation's own), and the
     # last envelope from it this key signed a receipt for.
     sealed: dict[str, int]
@@ -121,18 +124,23 @@ class KeyHistory:
         """The key that signed the checkpoint of ``tree_size``."""
         for retired in self.retired:
             if tree_size <= retired.tree_size:
-                return retired.key.public_key
+                return retired.public_key
         return current
 
     def first_key(self, current: PublicKey) -> PublicKey:
         """The node's first key: the one that signed entries one by one, before checkpoints."""
-        return self.retired[0].key.public_key if self.retired else current
+        return self.retired[0].public_key if self.retired else current
+
+    def signing_keys(self) -> list[SigningKey]:
+        """The retired private keys kept, newest first: bodies boxed to them still open."""
+        return [r.key for r in reversed(self.retired) if r.key is not None]
 
     def to_json(self) -> list[dict[str, Any]]:
         return [
             {
-                "public_key": retired.key.public_key.to_base64(),
-                "fingerprint": fingerprint(retired.key.public_key.to_base64()),
+                "public_key": retired.public_key.to_base64(),
+                "fingerprint": fingerprint(retired.public_key.to_base64()),
+                "kept": retired.key is not None,
                 "tree_size": retired.tree_size,
                 "retired_at": retired.retired_at,
                 "rotation": retired.rotation,
@@ -157,11 +165,16 @@ def read_key_history(directory: Path) -> KeyHistory:
 
 
 def _retired(directory: Path, item: dict[str, Any]) -> RetiredKey:
-    key = read_private_key(directory / RETIRED_DIR / _file_name(item["public_key"]))
-    if key.public_key.to_base64() != item["public_key"]:
-        raise ValueError(f"the retired key file of {item['public_key']} holds another key")
-    read_rotation(item["rotation"])  # its shape: it was written by this node
+    public_key = PublicKey.from_base64(item["public_key"])
+    key = None
+    if item["kept"]:
+        key = read_private_key(directory / RETIRED_DIR / _file_name(item["public_key"]))
+        if key.public_key.to_base64() != item["public_key"]:
+            raise ValueError(f"the retired key file of {item['public_key']} holds another key")
+    if item["rotation"] is not None:
+        read_rotation(item["rotation"])  # its shape: it was written by this node
     return RetiredKey(
+        public_key,
         key,
         int(item["tree_size"]),
         str(item["retired_at"]),
@@ -175,18 +188,20 @@ def _file_name(public_key: str) -> str:
     return fingerprint(public_key).replace(" ", "")[:16] + ".key"
 
 
-def retire_key(directory: Path, new_key_file: Path, retired_key: RetiredKey) -> None:
+def retire_key(directory: Path, new_key_file: Path | None, retired_key: RetiredKey) -> None:
     """Move the node key to retired-keys/, put the new key (written to ``new_key_file``) in its
     place and list the old one in key-history.json, which is replaced whole (written beside it,
     then renamed): a reader sees the history before or after, never half of it."""
     history = read_key_history(directory)
     retired = directory / RETIRED_DIR
     retired.mkdir(mode=0o700, exist_ok=True)
-    kept = retired / _file_name(retired_key.key.public_key.to_base64())
-    write_private_key(kept, retired_key.key)
+    if retired_key.key is not None:
+        kept = retired / _file_name(retired_key.public_key.to_base64())
+        write_private_key(kept, retired_key.key)
     listed = KeyHistory((*history.retired, retired_key)).to_json()
     text = json.dumps({"retired": listed}, indent=2)
     staged = directory / (HISTORY_FILE + ".new")
     staged.write_text(text + "\n", encoding="utf-8")
-    os.replace(new_key_file, directory / "node.key")
+    if new_key_file is not None:  # else in place already (the old key was lost)
+        os.replace(new_key_file, directory / "node.key")
     os.replace(staged, directory / HISTORY_FILE)

@@ -42,8 +42,8 @@ from openline.services import (
 )
 from openline.services.keys import (
     apply_rotation,
+    box_pairs,
     key_after,
-    own_key_pairs,
     refuse_retired,
     signer_of,
 )
@@ -156,7 +156,7 @@ def check_alone(
         except Refused as refused:
             checked.append(Rejected(raw, refused, refused.code == RETIRED_KEY))
         else:
-            opened = envelope if relaying else _opened(node, envelope, signer)
+            opened = envelope if relaying else _opened(node, envelope, signer, key)
             checked.append(opened)
             rotated = None if relaying else key_after(node, key, opened)
             if rotated is not None:  # the rest of the batch is checked with the new key
@@ -170,11 +170,11 @@ def _misaddressed(node: Node, envelope: Envelope, relaying: bool) -> str:
     return f"envelope addressed to {envelope.to}, and this node is {node.party}"
 
 
-def _opened(node: Node, envelope: Envelope, key: PublicKey) -> Envelope:
+def _opened(node: Node, envelope: Envelope, key: PublicKey, keys: PublicKey) -> Envelope:
     """The envelope with its body opened; one its sender signed whose box does not open says
     why, and takes its place as not applied (its sender alone could have sealed it so)."""
     try:
-        pairs = own_key_pairs(node, key.to_base64())  # its current key first
+        pairs = box_pairs(node, key, keys)  # this place's keys first: services/keys.py
         return rules.open_body(envelope, lambda box: open_by_any(box, pairs))
     except rules.Unreadable as exc:
         return replace(envelope, unreadable=exc.message)

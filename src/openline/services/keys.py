@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from openline.domain.rotations import (
     fingerprint_matches,
     read_rotation,
 )
+from openline.domain.signed_note import parse_checkpoint, parse_note
 from openline.domain.timeutil import format_utc
 from openline.keys.rotation import (
     PeerKey,
@@ -31,13 +33,13 @@ from openline.keys.rotation import (
     retire_key,
     sign_rotation,
 )
-from openline.keys.signing import PublicKey, SigningKey, write_private_key
+from openline.keys.signing import PublicKey, SigningKey, read_private_key, write_private_key
 from openline.node.assembly import Node
 from openline.node.directory import NodeDirectory, served
 from openline.services.outbox import seal_for
 from openline.store import keys as store
 from openline.store import line as line_store
-from openline.store.journal import read_head
+from openline.store.journal import read_checkpoint_covering, read_head
 from openline.store.writer import UnitOfWork
 
 KEY_ROTATION = "key_rotation"
@@ -49,7 +51,9 @@ class Rotated:
     old_key: str
     new_key: str
     tree_size: int  # the journal's size the old key signed up to
-    links: dict[str, int]  # the link_seq of the rotation's envelope to each peer
+    # For each peer: the link_seq of the rotation's envelope; with the old key lost, how many
+    # envelopes waiting for it were signed again.
+    links: dict[str, int]
 
 
 def rotate_key(directory: Path) -> Rotated:
@@ -73,9 +77,78 @@ def _rotate(node: Node) -> Rotated:
     rotation = sign_rotation(node.key, new, card, format_utc(node.clock()))
     links, receipted = node.write(lambda uow: _announce(uow, node, rotation))
     size = node.read(read_head)[0]
-    retired = RetiredKey(node.key, size, rotation.rotated_at, rotation.to_body(), links, receipted)
+    retired = RetiredKey(
+        node.key.public_key, node.key, size, rotation.rotated_at, rotation.to_body(), links,
+        receipted,
+    )  # fmt: skip
     retire_key(node.directory.path, staged, retired)
     return Rotated(rotation.old_key, rotation.new_key, size, links)
+
+
+def replace_lost_key(directory: Path) -> Rotated:
+    """A new key for the node in ``directory`` (not running) whose key was lost or stolen: no
+    rotation can be signed by it, so none is sent. The envelopes still waiting for a receipt are
+    signed again by the new key (the same bytes, so the same hash: each link's chain stands);
+    the old public key, read from the journal's last checkpoint, is listed as replaced, and the
+    old private key kept only if it is still there. Each peer's administrator takes the new key
+    with `openline peer replace-key`, its fingerprint checked out of band."""
+    with served(NodeDirectory(directory)):
+        key_file = NodeDirectory(directory).key_file
+        old = read_private_key(key_file) if key_file.exists() else None
+        new = SigningKey.generate()
+        staged = directory / NEW_KEY_FILE
+        staged.unlink(missing_ok=True)
+        write_private_key(staged, new)
+        os.replace(staged, key_file)  # the node opens with its new key from here on
+        node = Node.open(directory)
+        try:
+            return _replace(node, old)
+        finally:
+            node.close()
+
+
+def _replace(node: Node, old: SigningKey | None) -> Rotated:
+    size, note = node.read(lambda conn: read_checkpoint_covering(conn, 0) or (0, ""))
+    if old is not None:
+        old_key = old.public_key
+    elif note:
+        origin = parse_checkpoint(parse_note(note).text).origin  # openline/<party>/<key, hex>
+        old_key = PublicKey(bytes.fromhex(origin.rsplit("/", 1)[1]))
+    else:
+        raise InvalidInput("the journal has no checkpoint naming the lost key")
+    places = node.read(_places_before)
+    retired = RetiredKey(old_key, old, size, format_utc(node.clock()), None, places[0], places[1])
+    retire_key(node.directory.path, None, retired)
+    resigned = node.write(lambda uow: _resign(uow, node, old_key.to_base64()))
+    return Rotated(old_key.to_base64(), node.key.public_key.to_base64(), size, resigned)
+
+
+def _places_before(conn: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """For each peer: the last envelope to it the old key keeps (the last receipted: those
+    still waiting are signed again), and the last from it the old key receipted."""
+    parties = [peer.party for peer in line_store.list_peers(conn)]
+    sealed = {party: store.last_kept(conn, party) for party in parties}
+    receipted = {party: line_store.last_applied(conn, party)[0] for party in parties}
+    return sealed, receipted
+
+
+def _resign(uow: UnitOfWork, node: Node, old_key: str) -> dict[str, int]:
+    resigned = {
+        peer.party: store.sign_waiting_again(uow.conn, peer.party, node.key.sign)
+        for peer in line_store.list_peers(uow.conn)
+    }
+    uow.record(
+        JournalKind.NODE_KEY_ROTATED,
+        {
+            "old_key": old_key,
+            "new_key": node.key.public_key.to_base64(),
+            "fingerprint": fingerprint(node.key.public_key.to_base64()),
+            "old_fingerprint": fingerprint(old_key),
+            "old_key_lost": True,
+            "signed_again": resigned,
+        },
+    )
+    return resigned
 
 
 def _announce(
@@ -286,9 +359,15 @@ def key_after(node: Node, key: PublicKey, envelope: Envelope) -> PeerKey | None:
     return PeerKey(rotation.new_key, (*old, (rotation.old_key, envelope.link_seq)))
 
 
-def own_key_pairs(node: Node, other: str) -> Iterator[tuple[SigningKey, str]]:
-    """This node's keys (its key, then those it retired, newest first) each with ``other``:
-    a body boxed to a key this node has since retired still opens."""
-    yield node.key, other
-    for retired in reversed(node.key_history.retired):
-        yield retired.key, other
+def box_pairs(node: Node, signer: PublicKey, keys: PublicKey) -> Iterator[tuple[SigningKey, str]]:
+    """The pairs of keys a body from a peer may be boxed between, the likeliest first: this
+    node's key and the key that signed it (``signer``); then this node's retired keys (a body
+    sealed before it rotated); then the peer's retired keys (an envelope it signed again after
+    its key was lost: ``replace_lost_key``). The signature already holds: any pair may open."""
+    theirs = [signer.to_base64()]
+    if isinstance(keys, PeerKey):
+        theirs += [key.to_base64() for key, _until in reversed(keys.retired)]
+    ours = [node.key, *node.key_history.signing_keys()]
+    yield ours[0], theirs[0]
+    yield from ((own, theirs[0]) for own in ours[1:])
+    yield from ((own, other) for other in theirs[1:] for own in ours)

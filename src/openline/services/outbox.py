@@ -96,7 +96,7 @@ def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> d
         theirs = [store.peer_public_key(uow.conn, peer)] + [
             change.old_key for change in keys_store.changes_of(uow.conn, peer)
         ]
-        ours = [node.key, *(retired.key for retired in node.key_history.retired)]
+        ours = [node.key, *node.key_history.signing_keys()]
         pairs = ((own, other) for own in ours for other in theirs if other is not None)
         opened = json.loads(open_by_any(box, pairs))
     return opened

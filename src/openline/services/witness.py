@@ -157,7 +157,7 @@ def apply_cosignature(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """Keep a peer's cosignature of one of this node's checkpoints, once checked."""
     reply = read_reply(envelope.body)
     # Its own key now, or one it retired since the checkpoint was offered (keys/rotation.py).
-    keys = [node.key.public_key, *(old.key.public_key for old in node.key_history.retired)]
+    keys = [node.key.public_key, *(old.public_key for old in node.key_history.retired)]
     if not any(
         reply.checkpoint.origin == (origin := checkpoint_origin(node.party, key.to_bytes()))
         and verify_note(reply.note, origin, key)

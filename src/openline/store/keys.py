@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from openline.store.tables import peer_key_changes, peers
+from openline.domain.envelopes import open_envelope
+from openline.store.tables import envelopes_out, peer_key_changes, peers
 
 TAKEN, HELD = "taken", "held"
 
@@ -75,6 +78,36 @@ def retired_keys(conn: Connection) -> dict[str, tuple[tuple[str, int], ...]]:
     for party, old_key, link_seq in rows:
         found.setdefault(party, []).append((old_key, link_seq))
     return {party: tuple(keys) for party, keys in found.items()}
+
+
+def last_kept(conn: Connection, peer: str) -> int:
+    """The last envelope sealed for ``peer`` that has its receipt (0 if none)."""
+    row = conn.execute(
+        select(envelopes_out.c.link_seq)
+        .where((envelopes_out.c.peer == peer) & envelopes_out.c.receipt.is_not(None))
+        .order_by(envelopes_out.c.link_seq.desc())
+        .limit(1)
+    ).first()
+    return int(row[0]) if row else 0
+
+
+def sign_waiting_again(conn: Connection, peer: str, sign: Callable[[bytes], bytes]) -> int:
+    """Sign every envelope still waiting for ``peer``'s receipt again with ``sign``: the same
+    signed bytes, so the same hash and the same chain; how many."""
+    rows = conn.execute(
+        select(envelopes_out.c.link_seq, envelopes_out.c.envelope).where(
+            (envelopes_out.c.peer == peer) & envelopes_out.c.receipt.is_(None)
+        )
+    ).all()
+    for link_seq, text in rows:
+        envelope = open_envelope(json.loads(text), max_bytes=len(text) + 1)
+        signed = replace(envelope, sig=base64.b64encode(sign(envelope.signed)).decode("ascii"))
+        conn.execute(
+            update(envelopes_out)
+            .where((envelopes_out.c.peer == peer) & (envelopes_out.c.link_seq == link_seq))
+            .values(envelope=signed.text)
+        )
+    return len(rows)
 
 
 def _change(row: Any) -> KeyChange:
