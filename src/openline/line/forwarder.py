@@ -83,7 +83,9 @@ class Forwarder:
         envelopes = ",".join(h.envelope for h in batch)
         body = f'{{"envelopes":[{envelopes}],"relay":"{self.node.party}"}}'.encode()
         failures = []
-        for path in direct_paths(peer):
+        now = format_utc(self.node.clock())
+        for direct in direct_paths(peer):
+            path = direct.at(now)  # without a rotated pin's old one once its overlap is over
             carrier = DirectCarrier(path, peer.party, self._client_for(path))
             try:
                 results = await carrier.post(body)
