@@ -84,19 +84,24 @@ def items_meet(a: Notification, b: Notification, grid: Grid) -> bool:
 
 figures = st.sampled_from(["circle", "polygon", "corridor"])
 kinds = st.sampled_from(KINDS)
+# Two notifications' figures and kinds, and the grid they are covered on: in every property.
+PAIRS = {
+    "figure_a": figures,
+    "figure_b": figures,
+    "kind_a": kinds,
+    "kind_b": kinds,
+    "grid": st.sampled_from(GRIDS),
+}
+UNHURRIED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, **UNHURRIED)
 @given(
-    figure_a=figures,
-    figure_b=figures,
-    kind_a=kinds,
-    kind_b=kinds,
+    **PAIRS,
     offset=st.tuples(st.floats(-0.15, 0.15), st.floats(-0.15, 0.15)),
     size=st.tuples(st.floats(200, 6000), st.floats(200, 6000)),
     times=st.tuples(st.integers(-6, 6), st.sampled_from([0.25, 1.0, 3.0])),
     lower=st.sampled_from([0.0, 500.0, 3000.0, 20_000.0]),
-    grid=st.sampled_from(GRIDS),
 )
 def test_a_conflict_the_engine_finds_is_never_missed_by_the_covering(
     *, figure_a, figure_b, kind_a, kind_b, offset, size, times, lower, grid
@@ -111,14 +116,10 @@ def test_a_conflict_the_engine_finds_is_never_missed_by_the_covering(
         assert items_meet(a, b, grid)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, **UNHURRIED)
 @given(
-    figure_a=figures,
-    figure_b=figures,
-    kind_a=kinds,
-    kind_b=kinds,
+    **PAIRS,
     azimuth=st.floats(0, 360),
-    grid=st.sampled_from(GRIDS),
     place=st.sampled_from([(38.5, 36.0), (179.99, -16.0), (10.0, 84.0)]),
 )
 def test_pairs_just_inside_their_minima_meet_in_the_covering(
