@@ -360,14 +360,15 @@ def key_after(node: Node, key: PublicKey, envelope: Envelope) -> PeerKey | None:
 
 
 def box_pairs(node: Node, signer: PublicKey, keys: PublicKey) -> Iterator[tuple[SigningKey, str]]:
-    """The pairs of keys a body from a peer may be boxed between, the likeliest first: this
-    node's key and the key that signed it (``signer``); then this node's retired keys (a body
-    sealed before it rotated); then the peer's retired keys (an envelope it signed again after
-    its key was lost: ``replace_lost_key``). The signature already holds: any pair may open."""
-    theirs = [signer.to_base64()]
-    if isinstance(keys, PeerKey):
-        theirs += [key.to_base64() for key, _until in reversed(keys.retired)]
+    """The pairs of keys a body from a peer may be boxed between, the likeliest first (the rest
+    made only if it does not open): this node's key and the key that signed it (``signer``);
+    then this node's retired keys (a body sealed before it rotated); then the peer's retired
+    keys (an envelope signed again after its key was lost: ``replace_lost_key``). The
+    signature already holds, so any pair may open it."""
+    other = signer.to_base64()
+    yield node.key, other
     ours = [node.key, *node.key_history.signing_keys()]
-    yield ours[0], theirs[0]
-    yield from ((own, theirs[0]) for own in ours[1:])
-    yield from ((own, other) for other in theirs[1:] for own in ours)
+    yield from ((own, other) for own in ours[1:])
+    retired = keys.retired if isinstance(keys, PeerKey) else ()
+    for key, _until in reversed(retired):
+        yield from ((own, key.to_base64()) for own in ours)
