@@ -24,6 +24,8 @@ from openline.domain.signed_note import checkpoint_origin
 from openline.keys.rotation import sign_rotation
 from openline.keys.signing import SigningKey, read_private_key
 from openline.line import receiver
+from openline.node.directory import NodeDirectory, served
+from openline.node.settings import ConfigError
 from openline.services.journal import prove_entry, verify_journal
 from openline.services.keys import KEY_ROTATION, confirm_key, peer_keys, rotate_key
 from openline.services.operators import create_token
@@ -324,3 +326,16 @@ def test_a_node_whose_key_was_lost_takes_a_new_one_and_the_peer_replaces_it(
     outcomes = deliver(red, outbox(blue))  # signed again by the new key, boxed by the lost one
     assert [o.receipt and "not_applied" not in o.receipt for o in outcomes] == [True] * 3
     assert peer_key(red, "BLUE") == new_key
+
+
+def test_a_key_is_not_rotated_while_the_node_is_served(linked: tuple[Path, Path]):
+    blue, _red = linked
+    before = (blue / "node.key").read_text()
+
+    with served(NodeDirectory(blue)), pytest.raises(ConfigError) as refused:
+        rotate_key(blue)
+
+    assert "serve lock" in refused.value.message
+    assert (blue / "node.key").read_text() == before
+    assert not (blue / "key-history.json").exists()
+    assert entries(blue, JournalKind.NODE_KEY_ROTATED) == []
