@@ -26,6 +26,7 @@ from openline.domain.timeutil import format_utc
 from openline.line.sender import MAX_BACKOFF_S, MIN_CHECK_TIMEOUT_S
 from openline.node.assembly import Node
 from openline.services.paths import replace_direct_paths
+from tests.support.backend import sqlite_only
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.support.faults import journal, link_through
 from tests.support.nodes import make_node_dir
@@ -35,7 +36,14 @@ from tests.support.processes import Pair, start_node
 from tests.support.streams import Stream, assert_line_intact, finish, wait_until_sent
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    sqlite_only(
+        "which path carries a batch, and when a path is seen down, is the sender's choice, "
+        "made alike on both stores; each batch applied once and in order is checked on "
+        "PostgreSQL by test_line_faults and test_network_faults"
+    ),
+]
 
 INTERVAL_S = 1.0
 STREAM = 1000
