@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.faults import assert_journals_verify_and_agree
 from tests.support.operator import assert_flash_gets_through, get, journal_of
 from tests.support.processes import (
     Pair,
     RunningNode,
-    export_transcripts,
     run_openline,
     start_pair,
     stop_pair,
@@ -149,8 +149,6 @@ def test_red_acknowledges_blues_protected_site_and_a_revision_unacknowledged_tur
     time.sleep(2.5)  # more than two repeat intervals: the alarms stopped
     assert [len(overdue(node)) for node in (pair.blue, pair.red)] == alarms
 
-    blue_file, red_file = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
-    verified = run_openline("journal", "cross-verify", blue_file, red_file)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_journals_verify_and_agree(pair, tmp_path)
     assert_flash_gets_through(pair.blue, pair.red, "RED")
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")

@@ -19,8 +19,9 @@ import pytest
 
 from openline.domain.conflicts import conflict_key
 from tests.integration.test_deconfliction_line import air_operation
+from tests.support.faults import assert_journals_verify_and_agree
 from tests.support.operator import assert_flash_gets_through, get, journal_of
-from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
+from tests.support.processes import Pair, RunningNode
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -180,8 +181,6 @@ def test_a_delay_proposed_by_red_and_accepted_by_blue_is_agreed_on_both_nodes(
     assert "is cleared" in error_of(late, 409)["message"]
     assert len(journal_of(pair.red, "conflict.proposed")) == 1
 
-    blue_file, red_file = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
-    verified = run_openline("journal", "cross-verify", blue_file, red_file)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_journals_verify_and_agree(pair, tmp_path)
     assert_flash_gets_through(pair.red, pair.blue, "BLUE")
     assert_flash_gets_through(pair.blue, pair.red, "RED")
