@@ -231,8 +231,6 @@ def _feet(batch: Batch, toward: _Toward) -> _Feet:
     the along-track offset seen from the current foot (spherical triangle), on the exact
     geodesic, until it moves less than FOOT_TOLERANCE_M; the distance is then exact."""
     pair, edge, point, distance, angle, from_a = toward
-    if not edge.size:  # the usual case: no foot falls inside an edge near enough
-        return _Feet(pair, distance, edge, point, distance, from_a)
     length = batch.edge_m[edge]
     along = _within(along_track_m(distance, angle), length)
     least = distance.copy()

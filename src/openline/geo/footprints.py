@@ -73,10 +73,9 @@ def distances_m(
         raise ValueError(f"{len(a)} shapes against {len(b)}: give one b for each a")
     if not a:
         return np.zeros(0)
-    firsts, seconds = [], []
-    for x, y in zip(a, b, strict=True):  # each pair in the order of its keys
-        firsts.append(y if x.key > y.key else x)
-        seconds.append(x if x.key > y.key else y)
+    swap = np.fromiter((x.key > y.key for x, y in zip(a, b, strict=True)), bool, len(a))
+    firsts = [y if s else x for x, y, s in zip(a, b, swap, strict=True)]
+    seconds = [x if s else y for x, y, s in zip(a, b, swap, strict=True)]
     return _distances(Batch(firsts, seconds), within)
 
 
@@ -128,18 +127,12 @@ def _core_distances(
         runs, best[large] = run_blocks(batch, firsts, seconds, large, limit)
         passes.append(Combinations(batch, runs, n))
         touching |= passes[1].touching()
-    if large.size or not small.all():
-        for c in passes:
-            np.minimum.at(best, c.blocks.pair, c.least_per_block())
-    else:  # the usual check: small pairs only, each one block, in the order of the pairs
-        best = passes[0].least_per_block()
+    for c in passes:
+        np.minimum.at(best, c.blocks.pair, c.least_per_block())
     best[touching] = 0.0
-    if touching.all():  # every pair at 0: no foot can come nearer
-        return best
     for c in passes:
         feet = c.feet(np.minimum(best, limit))
-        if feet.pair.size:
-            np.minimum.at(best, feet.pair, feet.distance)
+        np.minimum.at(best, feet.pair, feet.distance)
     return best
 
 
