@@ -32,6 +32,7 @@ from openline.keys.signing import SigningKey
 from openline.services.operators import create_token
 from openline.store.database import SQLITE_FILE
 from openline.store.tables import operator_tokens
+from tests.support.blind import blind_op
 from tests.support.boxes import ANY_BOX
 from tests.support.nodes import InProcess, make_node_dir
 from tests.support.ports import free_port
@@ -72,8 +73,9 @@ DECONFLICTION_REQUEST = {
 class Change:
     """A request that changes something, the action it needs, and the status that means done.
 
-    ``{message}`` and ``{notification}`` in the path are a message to BLUE and a notification
-    of BLUE's, both made by the administrator before the request.
+    ``{message}``, ``{notification}`` and ``{blind}`` in the path are a message to BLUE, a
+    notification of BLUE's and one of BLUE's deconflicted blind with RED, all made by the
+    administrator before the request.
     """
 
     name: str
@@ -126,6 +128,14 @@ CHANGES = [
         {"status": "cancelled"},
         200,
     ),
+    Change(
+        "disclose a blind notification",
+        Action.NOTIFY,
+        "POST",
+        "/api/v1/notifications/{blind}/disclose",
+        {"to": ["RED"]},
+        200,
+    ),
 ]
 FORBIDDEN = [(role, c) for role, c in itertools.product(Role, CHANGES) if not may(role, c.action)]
 
@@ -137,12 +147,17 @@ def tokens(api: InProcess) -> dict[Role, str]:
 
 @pytest.fixture
 def targets(api: InProcess) -> dict[str, str]:
-    """A message to BLUE and a notification of BLUE's, made by the administrator."""
+    """A message to BLUE, a notification of BLUE's and a blind one, made by the administrator."""
     message = api.client.post("/api/v1/messages", json=FREE_TEXT)
     made = api.client.post("/api/v1/notifications", json=notification())
-    assert message.status_code == 201, message.text
-    assert made.status_code == 201, made.text
-    return {"message": message.json()["id"], "notification": made.json()["id"]}
+    blind = api.client.post("/api/v1/notifications", json=blind_op("patrol", (36.1, 38.6), "RED"))
+    for answer in (message, made, blind):
+        assert answer.status_code == 201, answer.text
+    return {
+        "message": message.json()["id"],
+        "notification": made.json()["id"],
+        "blind": blind.json()["id"],
+    }
 
 
 def request(api: InProcess, change: Change, targets: dict[str, str], token: str) -> httpx.Response:
