@@ -123,6 +123,8 @@ bench: install bench-packages
 	$(BIN)/python bench/relay_bench.py
 	$(BIN)/python bench/proximity_bench.py
 	$(BIN)/python bench/deconfliction_bench.py
+	$(BIN)/python bench/start_bench.py --database sqlite
+	$(BIN)/python bench/start_bench.py --database postgresql
 	$(BIN)/python bench/blind_bench.py
 
 clean:

@@ -5,17 +5,15 @@ and refuses what needs the finder with 503 and Retry-After, never answering it w
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from openline.api.app import create_app
-from openline.domain.notifications import Notification
 from openline.domain.separation import SeparationRules
 from openline.geo.conflict_finder import ConflictFinder
 from openline.node.assembly import Node
-from openline.node.live_finder import LiveFinder, build_finder
+from openline.node.live_finder import LiveFinder, Records, build_finder
 from openline.services.setup import NewNode
 from tests.support.backend import sqlite_only
 from tests.support.waiting import wait_for
@@ -41,7 +39,7 @@ def test_until_its_finder_is_loaded_a_process_says_so_and_refuses_conflict_check
 
     loading = threading.Event()
 
-    def held_back(rules: SeparationRules, held: Iterable[Notification]) -> ConflictFinder:
+    def held_back(rules: SeparationRules, held: Records) -> ConflictFinder:
         loading.wait(timeout=30)  # as long as the test says: a node with many volumes
         return build_finder(rules, held)
 

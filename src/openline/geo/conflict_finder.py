@@ -9,6 +9,7 @@ each change it makes is undone if the operation's transaction is rolled back.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -17,8 +18,9 @@ import numpy as np
 from openline.domain.conflicts import DetectedConflict, Side, VolumeClash, gather
 from openline.domain.notifications import Kind, Notification
 from openline.domain.separation import KIND_CODES, SeparationRules
-from openline.geo.detection import Detector
+from openline.geo.detection import Detector, VolumeColumns
 from openline.geo.footprints import Shape
+from openline.geo.stored import read_volumes
 
 Undo = Callable[[], None]
 
@@ -45,27 +47,61 @@ def minima_table(rules: SeparationRules) -> np.ndarray:
 class ConflictFinder:
     def __init__(self, rules: SeparationRules) -> None:
         self.rules = rules
-        self._detector = Detector(minima_table(rules))
+        self._detector = Detector(minima_table(rules), shape_of=self._shape_of)
         self._owners: dict[str, int] = {}
         self._next_key = 0
         self._held: dict[str, Notification] = {}
+        # Notifications loaded in bulk (load_records), as their records: read when first used.
+        self._stored: dict[str, str] = {}
+        self._read: Callable[[str], Notification] = _not_reading
         self._keys: dict[str, list[int]] = {}  # notification id -> the engine's keys, by volume
         self._volume_of: dict[int, tuple[str, int]] = {}  # engine key -> (notification, volume)
 
     def __contains__(self, notification_id: str) -> bool:
-        return notification_id in self._held
+        return notification_id in self._held or notification_id in self._stored
 
     def __len__(self) -> int:
-        return len(self._held)
+        return len(self._held) + len(self._stored)
 
     def load(self, notifications: Iterable[Notification]) -> None:
-        """Take the live notifications stored on this node (at start)."""
+        """Take these live notifications."""
         for notification in notifications:
             self._add(notification)
 
+    def load_records(
+        self, records: Iterable[tuple[str, str]], read: Callable[[str], Notification]
+    ) -> None:
+        """Take the live notifications stored on this node (at start), as their ids and
+        records (JSON text, checked when they came in), in bulk: their volumes go into the
+        index at once, and each notification is read (``read(record)``) and its shapes built
+        only when it is first compared exactly (geo/stored.py)."""
+        self._read = read
+        texts = dict(records)
+        volumes = read_volumes(json.loads(text) for text in texts.values())
+        keys = np.arange(self._next_key, self._next_key + len(volumes), dtype=np.int64)
+        self._next_key += len(volumes)
+        owners = [self._owners.setdefault(owner, len(self._owners)) for owner in volumes.owner]
+        codes = {kind.value: code for kind, code in KIND_CODES.items()}
+        t0_ms, t1_ms = volumes.windows_ms()
+        columns = VolumeColumns(
+            kind=np.array([codes[kind] for kind in volumes.kind], np.int64),
+            owner=np.array(owners, np.int64),
+            t0_ms=t0_ms,
+            t1_ms=t1_ms,
+            lower_m=np.array(volumes.lower_m),
+            upper_m=np.array(volumes.upper_m),
+        )
+        self._detector.add_many(keys, volumes.boxes(self._detector.pad_m), columns)
+        for key, notification_id, index in zip(
+            keys.tolist(), volumes.notification, volumes.index, strict=True
+        ):
+            self._volume_of[key] = (notification_id, index)
+            self._keys.setdefault(notification_id, []).append(key)
+        self._stored.update(texts)
+
     def put(self, notification: Notification) -> Undo:
         """Hold ``notification`` (new, or a new version of one held); returns its undo."""
-        previous = self._held.get(notification.id)
+        previous = self._notification(notification.id) if notification.id in self else None
         if previous is not None:
             self._remove(previous.id)
         self._add(notification)
@@ -79,7 +115,7 @@ class ConflictFinder:
 
     def drop(self, notification_id: str) -> Undo:
         """Stop holding a notification (cancelled or completed); returns its undo."""
-        previous = self._held.get(notification_id)
+        previous = self._notification(notification_id) if notification_id in self else None
         if previous is None:
             return lambda: None
         self._remove(notification_id)
@@ -96,9 +132,9 @@ class ConflictFinder:
                 clash = VolumeClash(self._side(key), self._side(other), hit.distance_m)
                 by_other[clash.b.notification_id].append(clash)
         found = []
-        mine = self._held[notification_id]
+        mine = self._notification(notification_id)
         for other_id, clashes in by_other.items():
-            theirs = self._held[other_id]
+            theirs = self._notification(other_id)
             rule = self.rules.rule_for(mine.kind, mine.owner, theirs.kind, theirs.owner)
             assert rule is not None  # the engine's table holds the same rules
             found.append(gather(rule[0], rule[1], clashes))
@@ -117,12 +153,12 @@ class ConflictFinder:
         found = []
         for key in keys.tolist():
             notification_id, index = self._volume_of[key]
-            found.append((self._held[notification_id], index, self._detector.shape(key)))
+            found.append((self._notification(notification_id), index, self._detector.shape(key)))
         return found
 
     def _side(self, key: int) -> Side:
         notification_id, index = self._volume_of[key]
-        notification = self._held[notification_id]
+        notification = self._notification(notification_id)
         volume = notification.volumes[index]
         return Side(
             notification_id=notification.id,
@@ -161,7 +197,24 @@ class ConflictFinder:
         for key in self._keys.pop(notification_id):
             self._detector.remove(key)
             del self._volume_of[key]
-        del self._held[notification_id]
+        self._held.pop(notification_id, None)
+        self._stored.pop(notification_id, None)
+
+    def _notification(self, notification_id: str) -> Notification:
+        """A held notification, read from its record if it was loaded in bulk."""
+        found = self._held.get(notification_id)
+        if found is None:
+            found = self._held[notification_id] = self._read(self._stored.pop(notification_id))
+        return found
+
+    def _shape_of(self, key: int) -> Shape:
+        """The shape of a volume loaded in bulk, built when it is first compared."""
+        notification_id, index = self._volume_of[key]
+        return Shape.of(self._notification(notification_id).volumes[index].footprint)
+
+
+def _not_reading(record: str) -> Notification:
+    raise KeyError("no notification was loaded from its record")
 
 
 def _ms(seconds: float) -> int:

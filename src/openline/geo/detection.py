@@ -19,7 +19,9 @@ check of every pair, with no index.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,9 +50,12 @@ class _Columns:
     """The stored volumes as dense numpy columns (a removal moves the last row into the gap),
     so that the exact checks of many candidate pairs are a few vectorised expressions."""
 
-    def __init__(self) -> None:
+    def __init__(self, build: Callable[[int], Shape]) -> None:
         self.row_of: dict[int, int] = {}
-        self.shapes: list[Shape] = []
+        # None for a volume added without its shape (add_many): built by ``build(key)`` when
+        # it is first compared exactly, then kept.
+        self.shapes: list[Shape | None] = []
+        self._build = build
         self.key: IntArray = np.zeros(0, np.int64)
         self.kind: IntArray = np.zeros(0, np.int64)
         self.owner: IntArray = np.zeros(0, np.int64)
@@ -63,16 +68,34 @@ class _Columns:
 
     def append(self, shape: Shape, values: tuple[int, int, int, int, int, float, float]) -> None:
         row = len(self.shapes)
-        if row == len(self.key):
-            for name in self._NAMES:
-                column = getattr(self, name)
-                bigger = np.zeros(max(64, 2 * row), column.dtype)
-                bigger[:row] = column
-                setattr(self, name, bigger)
+        self._room(row + 1)
         for name, value in zip(self._NAMES, values, strict=True):
             getattr(self, name)[row] = value
         self.shapes.append(shape)
         self.row_of[values[0]] = row
+
+    def extend(self, columns: tuple[npt.NDArray[Any], ...]) -> None:
+        """Many rows at once, their shapes to be built when needed: the columns of _NAMES."""
+        row, count = len(self.shapes), len(columns[0])
+        self._room(row + count)
+        for name, values in zip(self._NAMES, columns, strict=True):
+            getattr(self, name)[row : row + count] = values
+        self.shapes.extend([None] * count)
+        self.row_of.update(zip(columns[0].tolist(), range(row, row + count), strict=True))
+
+    def _room(self, rows: int) -> None:
+        if rows > len(self.key):
+            for name in self._NAMES:
+                column = getattr(self, name)
+                bigger = np.zeros(max(64, 2 * len(column), rows), column.dtype)
+                bigger[: len(self.shapes)] = column[: len(self.shapes)]
+                setattr(self, name, bigger)
+
+    def shape(self, row: int) -> Shape:
+        shape = self.shapes[row]
+        if shape is None:
+            shape = self.shapes[row] = self._build(int(self.key[row]))
+        return shape
 
     def pop(self, key: int) -> None:
         row, last = self.row_of.pop(key), len(self.shapes) - 1
@@ -91,11 +114,18 @@ class _Columns:
 class Detector:
     """Volumes under a table of separation minima; see the module docstring."""
 
-    def __init__(self, minima: npt.NDArray[np.float64], *, min_buffer: int = 1024) -> None:
+    def __init__(
+        self,
+        minima: npt.NDArray[np.float64],
+        *,
+        min_buffer: int = 1024,
+        shape_of: Callable[[int], Shape] | None = None,
+    ) -> None:
         """``minima[kind_a, kind_b, same_owner] = (lateral_m, vertical_m, time_s)``, NaN where
         that pair never conflicts; ``ValueError`` unless the table has shape ``(K, K, 2, 3)``,
         is symmetric in the kinds and holds, per entry, three NaN or three numbers >= 0.
-        ``min_buffer`` is passed to the ``VolumeIndex``."""
+        ``min_buffer`` is passed to the ``VolumeIndex``; ``shape_of(key)`` builds the shape
+        of a volume added without it (``add_many``)."""
         self._minima = _checked_minima(minima)
         largest = np.zeros(3)
         if not np.isnan(self._minima).all():
@@ -104,7 +134,7 @@ class Detector:
         self._pad_alt_m = float(largest[1]) / 2 + VERTICAL_SAFETY_M
         self._pad_ms = math.ceil(float(largest[2]) * 1000.0 / 2)
         self._index = VolumeIndex(min_buffer=min_buffer)
-        self._columns = _Columns()
+        self._columns = _Columns(shape_of or _no_shape)
 
     def __len__(self) -> int:
         return len(self._columns.shapes)
@@ -137,6 +167,34 @@ class Detector:
         self._index.add(key, *self._padded(shape, t0_ms, t1_ms, lower_m, upper_m))
         self._columns.append(shape, (key, kind, owner, t0_ms, t1_ms, lower_m, upper_m))
 
+    def add_many(
+        self, keys: IntArray, boxes: tuple[FloatArray, IntArray], columns: VolumeColumns
+    ) -> None:
+        """Store many volumes at once, without their shapes (built by ``shape_of`` when each
+        is first compared exactly): ``boxes``, the volumes' footprints' boxes padded by this
+        detector's ``pad_m`` as ``Shape.boxes(pad_m)`` gives them, a row each, in the keys'
+        order, and how many each volume has; the columns, a row per key, as ``add`` takes them
+        one by one. Refused as ``add`` refuses one."""
+        if ((columns.kind < 0) | (columns.kind >= len(self._minima))).any():
+            raise ValueError(f"a kind is outside the table's 0 to {len(self._minima) - 1}")
+        self._index.add_many(
+            keys.tolist(),
+            boxes,
+            (
+                columns.t0_ms - self._pad_ms,
+                columns.t1_ms + self._pad_ms,
+                columns.lower_m - self._pad_alt_m,
+                columns.upper_m + self._pad_alt_m,
+            ),
+        )
+        c = columns
+        self._columns.extend((keys, c.kind, c.owner, c.t0_ms, c.t1_ms, c.lower_m, c.upper_m))
+
+    @property
+    def pad_m(self) -> float:
+        """How far the index's boxes reach beyond each footprint (see ``add_many``)."""
+        return self._pad_m
+
     def remove(self, key: int) -> None:
         """Forget a volume; ``KeyError`` if it is not stored."""
         self._index.remove(key)
@@ -148,7 +206,7 @@ class Detector:
         c = self._columns
         row = c.row_of[key]
         found = self._index.query(
-            *self._padded(c.shapes[row], int(c.t0[row]), int(c.t1[row]), c.lower[row], c.upper[row])
+            *self._padded(c.shape(row), int(c.t0[row]), int(c.t1[row]), c.lower[row], c.upper[row])
         )
         others: IntArray = found[found != key]
         return others
@@ -168,7 +226,7 @@ class Detector:
 
     def shape(self, key: int) -> Shape:
         """The footprint of a stored volume."""
-        return self._columns.shapes[self._columns.row_of[key]]
+        return self._columns.shape(self._columns.row_of[key])
 
     def hits_for(self, key: int) -> list[Hit]:
         """The stored volume ``key`` against every other stored one, sorted by ``(a, b)``."""
@@ -209,8 +267,8 @@ class Detector:
         ).nonzero()[0]
         lateral = minima[near, 0]
         metres = distances_m(
-            [c.shapes[i] for i in a[near].tolist()],
-            [c.shapes[i] for i in b[near].tolist()],
+            [c.shape(i) for i in a[near].tolist()],
+            [c.shape(i) for i in b[near].tolist()],
             within_m=lateral,
         )
         within = metres <= lateral
@@ -221,6 +279,22 @@ class Detector:
                 keys_a[close].tolist(), keys_b[close].tolist(), metres[within].tolist(), strict=True
             )
         ]
+
+
+@dataclass(frozen=True)
+class VolumeColumns:
+    """Many volumes' kinds, owners, windows and bands, a row each (``Detector.add_many``)."""
+
+    kind: IntArray
+    owner: IntArray
+    t0_ms: IntArray
+    t1_ms: IntArray
+    lower_m: FloatArray
+    upper_m: FloatArray
+
+
+def _no_shape(key: int) -> Shape:
+    raise KeyError(f"key {key} was stored without its shape and the detector cannot build it")
 
 
 def _checked_minima(minima: npt.NDArray[np.float64]) -> FloatArray:

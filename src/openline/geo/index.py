@@ -110,6 +110,39 @@ class VolumeIndex:
         if self._rows - self._tree_rows > self._buffer_limit():
             self._rebuild()
 
+    def add_many(
+        self,
+        keys: Sequence[int],
+        boxes: tuple[FloatArray, IntArray],
+        intervals: tuple[IntArray, IntArray, FloatArray, FloatArray],
+    ) -> None:
+        """Store many entries at once (as ``add`` each, with one tree built for them all):
+        ``boxes``, a row per box, the entries' in order, and how many each entry has; the
+        ``(t0_ms, t1_ms, lower_m, upper_m)`` columns."""
+        t0, t1, lower, upper = intervals
+        if not len(keys):
+            return
+        if set(keys) & self._slot_of.keys() or len(set(keys)) != len(keys):
+            raise KeyError("a key given is already in the index, or given twice")
+        if (t0 > t1).any() or not (lower <= upper).all():
+            raise ValueError("an interval given is empty (its start above its end)")
+        rows, counts = _checked_boxes(boxes[0]), boxes[1]
+        first = self._slots
+        for _ in keys:
+            self._new_slot()
+        slots = np.arange(first, self._slots)
+        self._key[slots], self._t0[slots], self._t1[slots] = keys, t0, t1
+        self._lower[slots], self._upper[slots], self._alive[slots] = lower, upper, True
+        self._slot_of.update(zip(keys, slots.tolist(), strict=True))
+        end = self._rows + len(rows)
+        if end > len(self._box_slot):
+            self._boxes = _grown(self._boxes.T, end).T.copy()
+            self._box_slot = _grown(self._box_slot, end)
+        self._boxes[:, self._rows : end] = rows.T
+        self._box_slot[self._rows : end] = slots.repeat(counts)
+        self._rows = end
+        self._rebuild()
+
     def remove(self, key: int) -> None:
         """Forget an entry (``KeyError`` if absent): a tombstone now, gone at the next rebuild."""
         slot = self._slot_of.pop(key)
@@ -275,7 +308,7 @@ def _grown(array: npt.NDArray[_T], size: int) -> npt.NDArray[_T]:
     return bigger
 
 
-def _checked_boxes(boxes: Sequence[Box]) -> FloatArray:
+def _checked_boxes(boxes: Sequence[Box] | FloatArray) -> FloatArray:
     """The boxes as an ``(n, 4)`` array, or ``ValueError`` for one empty or not finite."""
     rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     bad = ~np.isfinite(rows).all(axis=1) | (rows[:, 0] > rows[:, 2]) | (rows[:, 1] > rows[:, 3])

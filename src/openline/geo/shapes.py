@@ -76,11 +76,11 @@ class Shape:
         if isinstance(footprint, Circle):
             return _circle_shape(footprint)
         if isinstance(footprint, Corridor):
-            path = _clean(footprint.path)
+            path = clean_ring(footprint.path)
             there_and_back = path + path[-2:0:-1]
             return _polygon_shape([[there_and_back]], radius=footprint.half_width_m)
         polygons = footprint.polygons if isinstance(footprint, MultiPolygon) else (footprint,)
-        return _polygon_shape([[_clean(ring) for ring in p.rings] for p in polygons])
+        return _polygon_shape([[clean_ring(ring) for ring in p.rings] for p in polygons])
 
     packed: _Packed  # the same arrays as a few tables, so that a batch lays shapes end to end
 
@@ -93,17 +93,13 @@ class Shape:
         polygon, split in two at the antimeridian; the full longitude range when a pole is
         reached.
         """
-        pad = max(pad_m, 0.0) + self.radius_m
-        out: list[Box] = []
-        for lon_lo, lon_hi, lat_lo, lat_hi in self.parts:
-            out += _padded_boxes(lon_lo, lon_hi, lat_lo, lat_hi, pad)
-        return out
+        return padded_boxes(self.parts, max(pad_m, 0.0) + self.radius_m)
 
 
 # --- building shapes ------------------------------------------------------------------------
 
 
-def _clean(ring: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def clean_ring(ring: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """The ring's distinct vertices in order: no closing position, no consecutive repeats."""
     out: list[tuple[float, float]] = []
     for lon, lat in ring:
@@ -136,7 +132,7 @@ def _polygon_shape(polygons: list[list[list[tuple[float, float]]]], radius: floa
     index = np.arange(len(lon))
     nxt = np.where(index + 1 == (starts + sizes)[ring], starts[ring], index + 1)
     edge_az, edge_back_az, edge_m = inverse(lon, lat, lon[nxt], lat[nxt])
-    reached = _edge_extreme_latitudes(lat, lat[nxt], edge_az, edge_back_az)
+    reached = edge_extreme_latitudes(lat, lat[nxt], edge_az, edge_back_az)
     parts, first = [], 0
     for polygon in polygons:  # the exterior ring bounds its holes
         shell = slice(first, first + len(polygon[0]))
@@ -236,7 +232,7 @@ def _unwrapped(lon: FloatArray) -> FloatArray:
     return np.concatenate([[lon[0]], lon[0] + np.cumsum(steps)])
 
 
-def _edge_extreme_latitudes(
+def edge_extreme_latitudes(
     lat1: FloatArray, lat2: FloatArray, az1: FloatArray, back_az2: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """The northernmost and southernmost latitudes each geodesic edge reaches between its ends:
@@ -266,6 +262,14 @@ def _cap(lon: FloatArray, lat: FloatArray) -> tuple[float, float, float]:
 
 def _key(lon: FloatArray, lat: FloatArray, radius: float) -> bytes:
     return np.concatenate([[radius, len(lon)], lon, lat]).tobytes()
+
+
+def padded_boxes(parts: Sequence[tuple[float, float, float, float]], pad: float) -> list[Box]:
+    """The boxes of a footprint's parts (see ``Shape.boxes``) padded by ``pad`` metres."""
+    out: list[Box] = []
+    for lon_lo, lon_hi, lat_lo, lat_hi in parts:
+        out += _padded_boxes(lon_lo, lon_hi, lat_lo, lat_hi, pad)
+    return out
 
 
 def _padded_boxes(

@@ -28,7 +28,7 @@ from openline.domain.notifications import Notification, Status
 from openline.domain.separation import SeparationRules
 from openline.store.database import one_snapshot
 from openline.store.journal import read_entries, read_head
-from openline.store.notifications import get_notification, live_notifications
+from openline.store.notifications import get_notification, live_records, read_record
 
 if TYPE_CHECKING:  # imported when the node starts (see build_finder), not before
     from openline.geo.conflict_finder import ConflictFinder
@@ -46,7 +46,8 @@ NOTIFICATION_CHANGES = EntryFilter(
 LIVE = (Status.PLANNED, Status.ACTIVE)
 PAGE = 1000
 RETRY_S = 1.0  # the pause before loading again after the database failed
-Build = Callable[[SeparationRules, Iterable[Notification]], "ConflictFinder"]
+Records = Iterable[tuple[str, str]]  # each live notification's id and record, as stored
+Build = Callable[[SeparationRules, Records], "ConflictFinder"]
 
 
 class LiveFinder:
@@ -131,7 +132,7 @@ class LiveFinder:
             try:
                 with engine.connect() as conn, one_snapshot(conn).begin():
                     head_seq, _ = read_head(conn)
-                    finder = self._build(self._rules, live_notifications(conn))
+                    finder = self._build(self._rules, live_records(conn))
                 self._loaded = (finder, head_seq)
                 self._ready.set()
                 return
@@ -140,15 +141,22 @@ class LiveFinder:
                 self._stopping.wait(RETRY_S)
 
 
-def build_finder(rules: SeparationRules, notifications: Iterable[Notification]) -> ConflictFinder:
-    """A conflict finder holding these notifications, under the node's rules."""
+def build_finder(rules: SeparationRules, records: Records) -> ConflictFinder:
+    """A conflict finder holding these stored notifications, under the node's rules."""
     # Imported here, for start-up time: numpy, pyproj and shapely load only on a node that
     # starts, never for one-shot commands such as `openline journal verify` (not a circle:
     # geo/ imports nothing of node/).
     from openline.geo.conflict_finder import ConflictFinder
 
     finder = ConflictFinder(rules)
-    finder.load(notifications)
+    # The collector, left on, would walk the millions of objects made here again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        finder.load_records(records, read_record)
+    finally:
+        if collecting:
+            gc.enable()
     # The held volumes live as long as the node. Frozen out of the collector's generations,
     # they are never walked again by a full collection, which at 10^6 held volumes would
     # pause a conflict check for tens of milliseconds (docs/performance.md).

@@ -46,7 +46,8 @@ def save_notification(conn: Connection, notification: Notification) -> None:
     )
 
 
-def _read(record: str) -> Notification:
+def read_record(record: str) -> Notification:
+    """A notification from its record as stored."""
     # What this node stored was checked when it came in; read it back with no limits of
     # today's settings, so a lowered limit never makes a stored notification unreadable.
     return Notification.from_json(json.loads(record), limits=_NO_LIMITS)
@@ -66,7 +67,7 @@ def get_notification(conn: Connection, notification_id: str) -> Notification | N
     record = conn.execute(
         select(notifications.c.record).where(notifications.c.id == notification_id)
     ).scalar()
-    return None if record is None else _read(record)
+    return None if record is None else read_record(record)
 
 
 def list_notifications(
@@ -79,7 +80,7 @@ def list_notifications(
         query = query.where(notifications.c.owner == owner)
     if after is not None:
         query = query.where(notifications.c.id > after)
-    return [_read(record) for record in conn.execute(query).scalars()]
+    return [read_record(record) for record in conn.execute(query).scalars()]
 
 
 def by_reference(conn: Connection, reference: str, *, owner: str) -> list[Notification]:
@@ -90,14 +91,22 @@ def by_reference(conn: Connection, reference: str, *, owner: str) -> list[Notifi
         .where((notifications.c.reference == reference) & (notifications.c.owner == owner))
         .order_by(notifications.c.id)
     )
-    return [_read(record) for record in conn.execute(query).scalars()]
+    return [read_record(record) for record in conn.execute(query).scalars()]
 
 
 def live_notifications(conn: Connection) -> Iterator[Notification]:
-    """Every planned or active notification, for the conflict detector to load at start."""
+    """Every planned or active notification."""
     query = select(notifications.c.record).where(notifications.c.status.in_(LIVE))
     for record in conn.execute(query).scalars():
-        yield _read(record)
+        yield read_record(record)
+
+
+def live_records(conn: Connection) -> Iterator[tuple[str, str]]:
+    """Every planned or active notification's id and record, for the conflict finder to load
+    at start (it reads each record when it needs the notification: geo/stored.py)."""
+    query = select(notifications.c.id, notifications.c.record)
+    for row in conn.execute(query.where(notifications.c.status.in_(LIVE))):
+        yield row[0], row[1]
 
 
 # --- conflicts -------------------------------------------------------------------------------
