@@ -586,7 +586,11 @@ def test_status_shows_the_node_and_the_line_to_each_peer(running_node: RunningNo
     # RED's node never answers: its line is down, never heard.
     assert lines[2].startswith("RED              down     heard never  waiting ")
     assert "(never heard" in lines[2]
-    assert len(lines) == 2 + len(node["peers"]) == 3
+    # The one process serving a SQLite node answered, and leads.
+    assert lines[3] == f"process {node['process']} answered; leader {node['process']}"
+    assert lines[4].startswith(f"  {node['process']}  {running_node.url}  heartbeat ")
+    assert lines[4].endswith(f"leader since {node['processes'][0]['leader_since']}")
+    assert len(lines) == 2 + len(node["peers"]) + 1 + len(node["processes"]) == 5
 
 
 @pytest.mark.parametrize(

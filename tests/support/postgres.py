@@ -78,6 +78,10 @@ class Cluster:
                 *("-E", "UTF8", "--locale", "C", "--no-sync"),
             ]
         )
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the server of a cluster made already (by ``start``, then ``stop_server``)."""
         server = [
             *("-p", str(self.port), "-c", "listen_addresses=127.0.0.1"),
             *("-k", str(self.work)),
@@ -85,11 +89,17 @@ class Cluster:
         ]
         self._run(
             [
-                str(programs / "pg_ctl"),
+                str(server_programs() / "pg_ctl"),
                 *("-D", str(self.data), "-o", " ".join(server), "-w", "-l", str(self.log)),
                 "start",
             ]
         )
+
+    def stop_server(self) -> None:
+        """Stop the server, as a database failover does, keeping the cluster for
+        ``start_server``: every connection is cut (``-m fast``)."""
+        pg_ctl = server_programs() / "pg_ctl"
+        self._run([str(pg_ctl), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def stop(self) -> None:
         """Stop the server (if it runs) and remove a directory this cluster made itself."""

@@ -35,6 +35,7 @@ from openline.api.routes import line as line_routes
 from openline.api.routes.federation import FederationLimits
 from openline.api.single_flight import SingleFlight
 from openline.domain.bundles import max_bundle_bytes
+from openline.line.leadership import LeaderDuties, Leadership
 from openline.line.runner import Line
 from openline.line.tak import TakBridge
 from openline.line.tracks import TrackLoop
@@ -51,16 +52,16 @@ def create_app(opened: Node, *, wait_for_engines: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened.start(wait_for_engines=wait_for_engines)
         line = app.state.line = Line(opened)
-        track_loop = TrackLoop(opened)
-        tak_bridge = TakBridge(opened)  # runs only when tak_url is set (docs/tak.md)
+        # The line's sending and checks, the track interval and the TAK bridge (which runs
+        # only when tak_url is set: docs/tak.md) run on the process that leads the node.
+        duties = LeaderDuties(line, TrackLoop(opened), TakBridge(opened))
+        leadership = app.state.leadership = Leadership(opened, duties)
         try:
             await line.start()
-            track_loop.start()
-            tak_bridge.start()
+            await leadership.start()
             yield
         finally:
-            await tak_bridge.stop()
-            await track_loop.stop()
+            await leadership.stop()
             await line.stop()
             opened.bus.close()
             opened.stop()

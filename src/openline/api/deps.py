@@ -14,6 +14,7 @@ from openline.domain.errors import Forbidden
 from openline.domain.journal import JournalKind
 from openline.domain.quoting import quote_if_unusual
 from openline.domain.roles import DESCRIPTIONS, Action, may, roles_allowed, send_action
+from openline.line.leadership import Leadership
 from openline.line.runner import Line
 from openline.node.assembly import Node
 from openline.services import operators
@@ -33,6 +34,11 @@ async def get_line(request: Request) -> Line:
     return line
 
 
+async def get_leadership(request: Request) -> Leadership:
+    leadership: Leadership = request.app.state.leadership
+    return leadership
+
+
 async def current_operator(request: Request, _scheme: Annotated[object, Depends(bearer)]) -> str:
     operator: operators.Operator = request.state.operator
     return operator.name
@@ -40,6 +46,8 @@ async def current_operator(request: Request, _scheme: Annotated[object, Depends(
 
 NodeDep = Annotated[Node, Depends(get_node)]
 LineDep = Annotated[Line, Depends(get_line)]  # the running line, started with the app
+# Which process of the node this is, and which leads it (docs/deployment.md)
+LeadershipDep = Annotated[Leadership, Depends(get_leadership)]
 Operator = Annotated[str, Depends(current_operator)]
 
 

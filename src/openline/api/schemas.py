@@ -154,8 +154,30 @@ class PeerPublic(CardPublic):
     )
 
 
+class ProcessPublic(BaseModel):
+    """A process serving this node, as its last heartbeat said (docs/deployment.md)."""
+
+    process: str = Field(description="host:pid:start, the process's own name for itself.")
+    url: str = Field(description="The URL it serves at (its public_url setting).")
+    started_at: str
+    heartbeat_age_s: float = Field(
+        description="Seconds since its last heartbeat, by the database's clock (0 on SQLite, "
+        "where this process is the node's only one)."
+    )
+    leader: bool = Field(description="Whether it leads the node's line.")
+    leader_since: str | None = Field(description="Since when it leads, by the database's clock.")
+
+
 class NodePublic(BaseModel):
     party: CardPublic
+    process: str = Field(description="The process that answered (host:pid:start).")
+    leader: str | None = Field(
+        description="The process leading the node's line (its senders, line checks, "
+        "escalation), as this process last heard; null while none does."
+    )
+    processes: list[ProcessPublic] = Field(
+        description="Every process serving this node heard from within a day."
+    )
     peers: list[PeerPublic]
     journal: JournalHead
     version: str

@@ -20,7 +20,8 @@ from openline.cli.common import (
 @node_option
 @click.option("--json", "as_json", is_flag=True, help="Print GET /api/v1/node as JSON.")
 def status(directory: Path, as_json: bool) -> None:
-    """The running node: its party, URL, journal head, and the line to each peer."""
+    """The running node: its party, URL, journal head, the line to each peer, and the
+    processes serving it: which one answered, which leads, each one's last heartbeat."""
     found = call_node(directory, lambda c: c.request("GET", "/api/v1/node"))
     if as_json:
         emit_json(found)
@@ -33,6 +34,13 @@ def status(directory: Path, as_json: bool) -> None:
         click.echo(
             f"{line['party']:<16} {line['status']:<8} heard {heard}  waiting {line['waiting']}"
             f"  ({line['reason']})"
+        )
+    click.echo(f"process {found['process']} answered; leader {found['leader'] or 'none'}")
+    for process in found["processes"]:
+        role = f"leader since {process['leader_since']}" if process["leader"] else "follower"
+        click.echo(
+            f"  {process['process']}  {process['url']}  "
+            f"heartbeat {process['heartbeat_age_s']:.1f} s ago  {role}"
         )
 
 

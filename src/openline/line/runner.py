@@ -4,12 +4,17 @@ and of each path to a peer (docs/line.md#paths).
 Started and stopped with the node's API (``api/app.py``). It learns of new envelopes from the
 journal's commits (``EventBus.listen``) and of peers added by ``openline peer add`` from the
 database, so a peer linked while the node runs is served within a second.
+
+Of the processes serving one node, only the leader (``line/leadership.py``) sends, checks and
+escalates (``lead``); the others read the peers and their keys, for the federation endpoint,
+and show each line as the leader last reported it (``follow``, ``leader_reported``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Mapping
@@ -82,6 +87,12 @@ class Line:
         self.links: dict[str, PeerLink] = {}
         self.states: dict[str, PeerState] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._leader_tasks: list[asyncio.Task[None]] = []
+        self._leading = False
+        # The context the leader's tasks run in: the fence its writes check (leadership.py).
+        self._leader_context: contextvars.Context | None = None
+        self._reported: dict[str, dict[str, Any]] = {}  # each line as the leader reported it
+        self._told = False  # whether this leader journaled each line's status once
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
         self._pinned_http: dict[str, httpx.AsyncClient] = {}  # by pin (docs/security.md)
@@ -107,22 +118,49 @@ class Line:
         ca_path = str(self.node.directory.path / ca_file) if ca_file else ""
         self._http = self._client(peer_verification(ca_file=ca_path))
         self.node.bus.listen(self._on_commit)
-        await self._judge()  # peers, links and a first status before the API answers
-        self._spawn(self._watch)
-        self._spawn(self._check_lines)
-        self._spawn(self._check_paths)
-        self._spawn(self._escalate)
-        self._spawn(partial(offer_under_load, self.node, lambda: list(self.links)))
-        self._spawn(self.forwarder.run)
+        await self._judge(as_leader=False)  # peers and a first status before the API answers
+        self._spawn(partial(self._watch, as_leader=False))
+
+    async def lead(self) -> None:
+        """Run what only the leader runs: links to the peers (senders), line and path checks,
+        escalation, offers to witnesses, the relay's forwarding. Called in the context whose
+        fence the leader's writes check, which every task started for it keeps."""
+        self._leader_context = contextvars.copy_context()
+        self._leading = True
+        self._told = False  # the first judgement journals each line's status, as at a start
+        await self._judge(as_leader=True)  # links and a first status before the lead is told
+        self._spawn(partial(self._watch, as_leader=True), leading=True)
+        self._spawn(self._check_lines, leading=True)
+        self._spawn(self._check_paths, leading=True)
+        self._spawn(self._escalate, leading=True)
+        self._spawn(partial(offer_under_load, self.node, lambda: list(self.links)), leading=True)
+        self._spawn(self.forwarder.run, leading=True)
+
+    async def follow(self) -> None:
+        """Stop at once all that only the leader runs (the lead is lost, or the node stops)."""
+        self._leading = False
+        await _cancelled(self._leader_tasks)
+        self.links.clear()
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """Each line as this leader judges it, for the other processes to show."""
+        return {
+            party: {
+                "status": state.status.value,
+                "reason": state.reason,
+                "paths": list(state.paths),
+                "carrying": state.carrying,
+            }
+            for party, state in self.states.items()
+        }
+
+    def leader_reported(self, report: dict[str, dict[str, Any]] | None) -> None:
+        self._reported = report or {}
 
     async def stop(self) -> None:
         self.node.bus.unlisten(self._on_commit)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.follow()
+        await _cancelled(self._tasks)
         for http in [self._http, *self._pinned_http.values()]:
             if http is not None:
                 await http.aclose()
@@ -158,8 +196,16 @@ class Line:
     def snapshot(self) -> list[PeerState]:
         return [self.states[party] for party in sorted(self.states)]
 
-    def _spawn(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks.append(asyncio.create_task(kept_running(work, what="the line")))
+    def _spawn(
+        self, work: Callable[[], Coroutine[Any, Any, None]], *, leading: bool = False
+    ) -> None:
+        running = kept_running(work, what="the line")
+        if not leading:
+            self._tasks.append(asyncio.create_task(running))
+            return
+        assert self._leader_context is not None
+        context = self._leader_context.copy()
+        self._leader_tasks.append(asyncio.create_task(running, context=context))
 
     def _on_commit(self, entries: list[JournalEntry]) -> None:
         """On the writer's thread: wake the senders when envelopes were queued."""
@@ -173,25 +219,34 @@ class Line:
         for link in self.links.values():
             link.wake.set()
 
-    async def _watch(self) -> None:
+    async def _watch(self, *, as_leader: bool) -> None:
+        """Judge the lines every tick: as the leader (in its context: its writes are fenced)
+        while this process leads, else as a follower; one loop of each, the other idle."""
         while True:
             await asyncio.sleep(self.tick_s)
-            await self._judge()
+            if self._leading is as_leader:
+                await self._judge(as_leader=as_leader)
 
-    async def _judge(self) -> None:
-        """Read every peer's state, start links for new peers, journal changes of status."""
+    async def _judge(self, *, as_leader: bool) -> None:
+        """Read every peer's state; as the leader, start links for new peers and journal
+        changes of status; as a follower, show each line as the leader reported it."""
         observed = await self.node.read_async(partial(_observe, now=format_utc(self.node.clock())))
         self._peers = {seen.peer.party: seen.peer for seen in observed}
         if keys_differ(self._keys, [seen.peer for seen in observed]):  # added, or rotated
             self._keys = await self.node.read_async(peer_keys)
         now = self.node.clock()
+        if self._leading is not as_leader:
+            return  # the lead changed hands during the read: the other loop judges
+        if not as_leader:
+            self.states = {seen.peer.party: self._as_reported(seen, now) for seen in observed}
+            return
         changes = []
         for seen in observed:
             link = self.links.get(seen.peer.party)
             if link is None:
                 carriers = self._carriers(seen.peer)
                 link = self.links[seen.peer.party] = PeerLink(self.node, seen.peer, carriers)
-                self._spawn(link.run)
+                self._spawn(link.run, leading=True)
             elif link.peer.paths != seen.peer.paths or link.peer.card != seen.peer.card:
                 link.use(seen.peer, self._carriers(seen.peer))
             carrying = link.carrying.via if link.carrying is not None else None
@@ -208,7 +263,7 @@ class Line:
             )
             if link.problem is not None and status is not LineStatus.UP:
                 reason = f"{reason}: {link.problem}"
-            before = self.states.get(seen.peer.party)
+            before = self.states.get(seen.peer.party) if self._told else None
             paths = tuple(path.to_json() for path in link.paths)
             state = PeerState(
                 seen.peer, status, reason, seen.peer.last_heard_at, seen.waiting, paths, carrying
@@ -217,11 +272,31 @@ class Line:
             self.states[seen.peer.party] = state
             if before is None or before.status is not status:
                 changes.append(_line_change(state, before, now))
+        self._told = True
         for party in self.links.keys() - self._peers.keys():  # openline peer remove
             self.links.pop(party).stop()
             self.states.pop(party, None)
         if changes:
             await self.node.write_async(lambda uow: _journal_changes(uow, changes))
+
+    def _as_reported(self, seen: _Observed, now: Any) -> PeerState:
+        """A line as the leader last reported it; one it has not reported yet, as this
+        process judges it from the database alone."""
+        last_heard = seen.peer.last_heard_at
+        told = self._reported.get(seen.peer.party)
+        if told is not None:
+            status, reason = LineStatus(told["status"]), told["reason"]
+            paths, carrying = tuple(told["paths"]), told["carrying"]
+            return PeerState(seen.peer, status, reason, last_heard, seen.waiting, paths, carrying)
+        reading = LineReading(
+            now=now,
+            interval_s=self.interval,
+            last_heard=_instant(last_heard),
+            oldest_waiting=_instant(seen.oldest_waiting),
+            last_attempt_failed=False,
+        )
+        status, reason = line_status(reading)
+        return PeerState(seen.peer, status, reason, last_heard, seen.waiting)
 
     async def _check_lines(self) -> None:
         """Every interval, a line check to each peer (one at a time: never a pile of them)."""
@@ -249,6 +324,17 @@ class Line:
         if not store.has_waiting(uow.conn, party, "line_check"):
             seal_for(uow, self.node, party, "line_check", {"interval_s": self.interval})
         offer_checkpoint(uow, self.node, party)  # the peer as witness: docs/journal.md
+
+
+async def _cancelled(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended; the list is left empty."""
+    running = list(tasks)
+    tasks.clear()
+    for task in running:
+        task.cancel()
+    for task in running:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _observe(conn: Connection, *, now: str) -> list[_Observed]:

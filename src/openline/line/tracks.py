@@ -34,6 +34,7 @@ class TrackLoop:
         self.stopping = threading.Event()
 
     def start(self) -> None:
+        self.stopping = threading.Event()  # started again when this process leads again
         work = kept_running(self._run, what="the track interval", pause_s=0.0)
         self._task = asyncio.create_task(work)
 

@@ -12,6 +12,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -49,6 +50,11 @@ if TYPE_CHECKING:  # imported when the node starts (node/live_finder.py), not be
     from openline.geo.conflict_finder import ConflictFinder
 
 T = TypeVar("T")
+
+# While this process leads the node's line (line/leadership.py), the check that each write of
+# the leader's duties makes first, in its own transaction: it raises if the lead is lost. Set
+# in the context the duties' tasks are started in; None (nothing checked) everywhere else.
+leader_fence: ContextVar[Operation[None] | None] = ContextVar("leader_fence", default=None)
 
 # How long closing a node waits for reads still running in worker threads (see Node.close).
 READS_DRAIN_S = 10.0
@@ -225,11 +231,23 @@ class Node:
 
     def write(self, operation: Operation[T]) -> T:
         """Run a write through the group-commit writer; returns once it is durable."""
-        return self.writer.run(operation)
+        return self.writer.run(_fenced(operation))
 
     async def write_async(self, operation: Operation[T]) -> T:
-        return await asyncio.wrap_future(self.writer.submit(operation))
+        return await asyncio.wrap_future(self.writer.submit(_fenced(operation)))
 
     async def read_async(self, query: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self.read, query)
 
+
+def _fenced(operation: Operation[T]) -> Operation[T]:
+    """``operation``, after the leader's fence if the caller runs in the leader's context."""
+    fence = leader_fence.get()
+    if fence is None:
+        return operation
+
+    def fenced(uow: UnitOfWork) -> T:
+        fence(uow)
+        return operation(uow)
+
+    return fenced

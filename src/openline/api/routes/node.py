@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from openline import __version__
-from openline.api.deps import LineDep, NodeDep, Operator, requires
+from openline.api.deps import LeadershipDep, LineDep, NodeDep, Operator, requires
 from openline.api.schemas import (
     CardPublic,
     JournalHead,
@@ -36,10 +36,13 @@ router = APIRouter(prefix="/api/v1", tags=["node"])
 
 
 @router.get("/node", response_model=NodePublic, dependencies=requires(Action.READ))
-def node_info(node: NodeDep, line: LineDep, _operator: Operator) -> NodePublic:
+def node_info(
+    node: NodeDep, line: LineDep, leadership: LeadershipDep, _operator: Operator
+) -> NodePublic:
     seq, head_hash = journal_head(node)
     return NodePublic(
         party=CardPublic(**node.card().model_dump()),
+        **leadership.view(),
         peers=[PeerPublic(**state.to_json()) for state in line.snapshot()],
         journal=JournalHead(seq=seq, hash=head_hash),
         version=__version__,

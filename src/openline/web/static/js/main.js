@@ -14,6 +14,7 @@ import { SiteImport } from "./imports.js";
 import { Journal } from "./journal.js";
 import { LineView } from "./line.js";
 import { OpsMap } from "./map.js";
+import { ProcessView } from "./processes.js";
 import { remindToRevise } from "./resolutions.js";
 import { Messages } from "./messages.js";
 import { setUpNotifyForm } from "./notify.js";
@@ -76,6 +77,7 @@ async function signIn(event) {
 
 const alarm = new Alarm({ banner: $("alarms"), log: $("alarm-log"), logButton: $("alarm-log-button") });
 const line = new LineView({ element: $("line"), alarm });
+const processView = new ProcessView({ element: $("process") });
 let messages, detail, journal, map, tracks, compose, acks;
 
 async function open() {
@@ -86,6 +88,8 @@ async function open() {
   $("console").hidden = false;
   $("party").textContent = node.party.party;
   $("party-name").textContent = node.party.name;
+  processView.show(node);
+  processView.follow();
   $("token").value = "";
 
   journal = new Journal({ view: $("tab-journal"), onError: showError });
@@ -187,7 +191,7 @@ function onEntry(frame) {
     soon("acks", () => acks.refresh());
     acks.onEntry(kind, entry.data);
   }
-  if (kind === "line.status" || kind === "line.path_status") soon("node", refreshNode);
+  if (kind === "line.status" || kind === "line.path_status" || kind === "line.leader") soon("node", refreshNode);
   // A warning opened or cleared, or a peer's track envelope applied: the tracks moved.
   if (kind.startsWith("proximity.") || (kind === "envelope.received" && entry.data.envelope?.kind === "track")) {
     soon("tracks", refreshTracks);
@@ -260,6 +264,7 @@ async function refreshNode() {
   try {
     state.node = await api("/api/v1/node");
     line.show(state.node.peers);
+    processView.show(state.node);
   } catch (error) {
     showError(error);
   }

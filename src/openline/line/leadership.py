@@ -1,0 +1,302 @@
+"""Which process of a node leads its line (docs/deployment.md).
+
+On PostgreSQL, several ``openline serve`` processes may serve one node: each serves the API,
+the console, the events and the federation endpoint, and exactly one, the leader, runs what
+must run once (``Duties``: the senders to each peer, line and path checks, escalation, the
+journal's offers to witnesses, the relay's forwarding, the track interval, the TAK bridge).
+The lead is a session-level advisory lock on a connection of the process's own
+(``store.processes``): the database frees it when that session ends, so a leader killed or cut
+off loses it within seconds, and another process, trying every ``period`` seconds, takes it,
+journals ``line.leader`` and resumes every outbox where the database says it stands. No
+clocks are compared: heartbeats are stamped and aged by the database.
+
+A leader whose connection fails stops its duties at once; and every write its duties make
+checks, in its own transaction, that its session still holds the lock (the fence,
+``node.assembly.leader_fence``), so a leader that lost the lead without knowing it yet writes
+nothing as leader. What it may still post to a peer meanwhile is harmless: a peer applies each
+envelope once, in link order, and answers one posted again with the receipt it gave.
+
+On SQLite one process serves the node (the serve lock, ``node.directory.served``): it leads
+from its start, and nothing is journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from openline.domain.errors import Unavailable
+from openline.domain.journal import JournalKind
+from openline.domain.timeutil import format_utc
+from openline.line.loops import kept_running
+from openline.line.runner import Line
+from openline.line.tak import TakBridge
+from openline.line.tracks import TrackLoop
+from openline.node.assembly import Node, leader_fence
+from openline.store import processes as store
+from openline.store.database import sqlite_path
+from openline.store.writer import UnitOfWork
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LeadLost(Unavailable):
+    """A write of the leader's duties found that this process no longer leads."""
+
+
+class Duties(Protocol):
+    """What the leader runs, and what it tells the other processes of it."""
+
+    async def lead(self) -> None: ...
+
+    async def follow(self) -> None: ...
+
+    def report(self) -> str | None: ...
+
+    def leader_reported(self, report: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProcessSeen:
+    """A process of this node as its last heartbeat says."""
+
+    process: str
+    url: str
+    started_at: str
+    heartbeat_age_s: float
+    leader_since: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "url": self.url,
+            "started_at": self.started_at,
+            "heartbeat_age_s": round(self.heartbeat_age_s, 3),
+            "leader": self.leader_since is not None,
+            "leader_since": self.leader_since,
+        }
+
+
+def process_name(node: Node) -> str:
+    """This process as the node's others see it: ``host:pid:start``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{format_utc(node.clock())}"
+
+
+class Leadership:
+    def __init__(self, node: Node, duties: Duties) -> None:
+        self.node = node
+        self.duties = duties
+        self.process = process_name(node)
+        self.started_at = format_utc(node.clock())
+        self.shared = sqlite_path(node.database_url) is None
+        self.leading = False
+        self.leader_since: str | None = None
+        self.seen: list[ProcessSeen] = []
+        interval = node.settings.line_check_interval
+        # How often a process beats and tries for the lead: the lead changes hands within
+        # this, once the database has freed it (a tenth of an interval, within 50 ms to 1 s).
+        self.period = min(1.0, max(0.05, interval / 10))
+        # How long a beat may take before the leader gives up its duties (and the bound on
+        # connecting and on each statement of the lead's connection): two intervals, within
+        # 2 s to 5 s (a loaded machine's slow beat is no reason to hand the lead over).
+        self.timeout_s = min(5.0, max(2.0, 2 * interval))
+        self._engine: Engine | None = None
+        # The lead's connection lives on a thread of its own, used by nothing else: a beat
+        # never waits behind the node's reads, and never runs beside another beat.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openline-lead")
+        self._beating: asyncio.Future[_Beat] | None = None
+        self._conn: Connection | None = None  # on that thread only
+        self._session = 0  # the lead connection's server process, for the fence
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def leader(self) -> str | None:
+        if self.leading:
+            return self.process
+        return next((seen.process for seen in self.seen if seen.leader_since), None)
+
+    async def start(self) -> None:
+        """Lead at once on SQLite; on PostgreSQL, beat (and lead, if no one does) once before
+        the API answers, then every ``period``."""
+        if not self.shared:
+            self.leading, self.leader_since = True, self.started_at
+            await self.duties.lead()
+            return
+        self._engine = store.session_engine(self.node.database_url, timeout_s=self.timeout_s)
+        await self._step()
+        self._task = asyncio.create_task(
+            kept_running(self._run, what="the leadership", pause_s=self.period)
+        )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.leading:
+            await self._give_up()
+        if self._engine is not None:  # says goodbye if it can, and frees the lead at once
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._on_thread(self._goodbye), timeout=self.timeout_s)
+            self._engine.dispose()
+        self._thread.shutdown(wait=False)
+
+    def view(self) -> dict[str, Any]:
+        """This process, the leader and every process heard from: GET /api/v1/node."""
+        seen = self.seen or [self._self_seen()]
+        return {
+            "process": self.process,
+            "leader": self.leader,
+            "processes": [process.to_json() for process in seen],
+        }
+
+    def _self_seen(self) -> ProcessSeen:
+        return ProcessSeen(
+            self.process, self.node.settings.public_url, self.started_at, 0.0, self.leader_since
+        )
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.period)
+            await self._step()
+
+    async def _step(self) -> None:
+        if self._beating is not None and not self._beating.done():
+            return  # the last beat still waits for the database: it was given up already
+        report = self.duties.report() if self.leading else None
+        self._beating = self._on_thread(partial(self._beat, self.leader_since, report))
+        try:
+            beat = await asyncio.wait_for(asyncio.shield(self._beating), timeout=self.timeout_s)
+        except Exception as exc:  # the database unreachable, or too slow to answer in time
+            await self._lost(exc)
+            return
+        self.seen = [
+            ProcessSeen(row.process, row.url, row.started_at, row.age_s, row.leader_since)
+            for row in beat.rows
+        ]
+        if beat.since is not None and not self.leading:
+            self.leader_since = beat.since
+            await self._take_lead(beat.was)
+        elif not self.leading:
+            leading = next((row for row in beat.rows if row.leader_since), None)
+            self.duties.leader_reported(leading.line if leading else None)
+
+    def _on_thread(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    def _beat(self, since: str | None, report: str | None) -> _Beat:
+        """On the lead's thread: beat, try for the lead if not holding it, read every process.
+        ``since``: since when this process leads, if it does."""
+        conn = self._connected()
+        was = None
+        if since is None:
+            since = store.try_to_lead(conn)
+            was = store.last_leader(conn, self.process) if since else None
+        store.beat(
+            conn,
+            process=self.process,
+            url=self.node.settings.public_url,
+            started_at=self.started_at,
+            leader_since=since,
+            line=report,
+        )
+        return _Beat(store.read_processes(conn), since, was)
+
+    def _connected(self) -> Connection:
+        if self._conn is None:
+            assert self._engine is not None
+            self._conn = self._engine.connect()
+            self._session = store.session_id(self._conn)
+        return self._conn
+
+    def _disconnect(self) -> None:
+        """On the lead's thread: close the lead's connection, which frees the lock if the
+        server has not freed it already; the next beat connects again."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _goodbye(self) -> None:
+        if self._conn is not None:
+            store.forget(self._conn, self.process)
+        self._disconnect()
+
+    async def _lost(self, why: object) -> None:
+        """A beat failed or hung: give up the lead (if held) and its connection, closed once
+        the beat still waiting on it, if any, is done."""
+        self.leader_since = None
+        self._on_thread(self._disconnect)
+        if self.leading:
+            log.warning("%s gives up the lead: %s", self.process, why)
+            await self._give_up()
+        else:
+            log.debug("%s: no heartbeat: %s", self.process, why)
+
+    async def _take_lead(self, was: str | None) -> None:
+        entry = {"process": self.process, "since": self.leader_since, "was": was}
+        token = leader_fence.set(self._fence)
+        try:
+            await self.node.write_async(lambda uow: uow.record(JournalKind.LINE_LEADER, entry))
+            self.leading = True
+            log.warning("%s leads the line since %s", self.process, self.leader_since)
+            await self.duties.lead()  # its tasks keep the fence (asyncio copies the context)
+        except Exception as exc:  # the next beat tries again
+            log.exception("%s could not take the lead", self.process)
+            await self._lost(exc)
+        finally:
+            leader_fence.reset(token)
+
+    async def _give_up(self) -> None:
+        self.leading = False
+        await self.duties.follow()
+
+    def _fence(self, uow: UnitOfWork) -> None:
+        if not store.leads(uow.conn, self._session):
+            raise LeadLost(f"{self.process} no longer leads this node's line")
+
+
+@dataclass(frozen=True)
+class _Beat:
+    rows: list[store.ProcessRow]
+    since: str | None  # since when this process leads, if it does
+    was: str | None  # who led before, when this beat took the lead
+
+
+class LeaderDuties:
+    """The leader's duties on this node: the line's (``Line.lead``), the track interval and
+    the TAK bridge; and the line as the leader reports it to the other processes."""
+
+    def __init__(self, line: Line, track_loop: TrackLoop, tak_bridge: TakBridge) -> None:
+        self.line = line
+        self.track_loop = track_loop
+        self.tak_bridge = tak_bridge
+
+    async def lead(self) -> None:
+        await self.line.lead()
+        self.track_loop.start()
+        self.tak_bridge.start()
+
+    async def follow(self) -> None:
+        await self.tak_bridge.stop()
+        await self.track_loop.stop()
+        await self.line.follow()
+
+    def report(self) -> str | None:
+        return json.dumps(self.line.report(), separators=(",", ":"))
+
+    def leader_reported(self, report: str | None) -> None:
+        self.line.leader_reported(json.loads(report) if report else None)
