@@ -126,6 +126,7 @@ bench: install bench-packages
 	$(BIN)/python bench/start_bench.py --database sqlite
 	$(BIN)/python bench/start_bench.py --database postgresql
 	$(BIN)/python bench/blind_bench.py
+	$(BIN)/python bench/processes_bench.py
 
 clean:
 	rm -rf $(VENV) run .pytest_cache .mypy_cache .ruff_cache
