@@ -30,6 +30,8 @@ export class ProcessView {
       .map((p) => `${p.process} ${p.url} ${t("process.heartbeat", { seconds: p.heartbeat_age_s.toFixed(1) })}`)
       .join("\n");
     this.element.classList.toggle("down", node.leader === null);
+    this.element.dataset.process = node.process;
+    this.element.dataset.leading = String(node.leader === node.process);
   }
 
   follow() {
