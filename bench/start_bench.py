@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -37,8 +38,8 @@ from node_bench import machine_facts
 from openline.domain.notifications import Kind, Notification, Status
 from openline.domain.volumes import Circle, Volume4D
 from openline.node.assembly import Node
-from openline.services.setup import init_node
 from openline.node.live_finder import build_finder
+from openline.services.setup import init_node
 from openline.store.notifications import live_records
 from openline.store.tables import notifications
 
@@ -127,6 +128,13 @@ def probe() -> dict[str, object]:
     }
 
 
+def processor_s(pid: int) -> float:
+    """The processor time a process has used so far (user and system), in seconds: on a machine
+    shared with other work, what its start cost, whatever the wall clock says."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def serve_until_checked(directory: Path, token: str) -> dict[str, float]:
     """Start `openline serve`; seconds until it answers, says it is ready, and a conflict
     check is answered 201."""
@@ -150,7 +158,9 @@ def serve_until_checked(directory: Path, token: str) -> dict[str, float]:
                     refused += posted.status_code == 503
                     time.sleep(0.2)
                     continue
-                times.setdefault("ready", time.perf_counter() - started)
+                if "ready" not in times:
+                    times["ready"] = time.perf_counter() - started
+                    times["ready_cpu"] = processor_s(running.process.pid)
                 posted = client.post("/api/v1/notifications", json=probe())
                 if posted.status_code == 201:
                     times["checked"] = time.perf_counter() - started
@@ -186,7 +196,8 @@ def main() -> None:
     print(f"in process (CPU): read the records {parse_s:.1f} s, build the finder {build_s:.1f} s")
     print(
         f"openline serve: answering after {times['answering']:.1f} s, ready after "
-        f"{times['ready']:.1f} s, a conflict check answered 201 after {times['checked']:.1f} s "
+        f"{times['ready']:.1f} s ({times['ready_cpu']:.1f} s of its processor time), a conflict "
+        f"check answered 201 after {times['checked']:.1f} s "
         f"({times['conflicts']:.0f} conflicts; {times['refused_503']:.0f} checks refused 503 "
         f"before); target {TARGET_S:.0f} s: {'met' if times['checked'] <= TARGET_S else 'NOT met'}"
     )

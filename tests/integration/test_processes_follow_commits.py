@@ -18,7 +18,6 @@ from tests.support.events import event_stream
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, answering, launch_node, run_openline
-from tests.support.waiting import wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,7 +26,7 @@ pytestmark = [
     ),
 ]
 
-FOLLOWED_WITHIN_S = 1.0  # the issue's "at once": what a process may lag behind another's commit
+FOLLOWED_WITHIN_S = 1.0  # the issue's "at once": how far a process may lag behind another's commit
 WINDOW = {"time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"}
 
 
@@ -83,9 +82,7 @@ def test_each_process_follows_the_others_commits_notifications_tokens_and_events
         found = {c["key"] for c in operation["conflicts"]}
         assert len(found) == 1, operation
         # ...and a conflict found on process 3 is listed by process 1 and 2 at once.
-        started = time.monotonic()
-        wait_for(lambda: conflict_keys(one) == conflict_keys(two) == found, timeout=5)
-        assert time.monotonic() - started < FOLLOWED_WITHIN_S
+        assert conflict_keys(one) == conflict_keys(two) == found
         # Cancelled on process 2, the site leaves process 1's finder too: a second operation
         # beside it, notified on process 1, conflicts with nothing.
         cancelled = two.post(
@@ -121,9 +118,19 @@ def test_each_process_follows_the_others_commits_notifications_tokens_and_events
         assert one.get("/api/v1/node", headers=watch).status_code == 200
         revoked = two.post("/api/v1/tokens/revoke", json={"operator": "watch"})
         assert revoked.status_code == 200, revoked.text
-        started = time.monotonic()
-        wait_for(lambda: one.get("/api/v1/node", headers=watch).status_code == 401, timeout=5)
-        assert time.monotonic() - started < FOLLOWED_WITHIN_S
+        assert refused_after(one, watch) < FOLLOWED_WITHIN_S
+
+
+def refused_after(client: httpx.Client, headers: dict[str, str]) -> float:
+    """How long after now the first request refused 401 was sent (the time it took to answer,
+    seconds on a loaded machine, is not counted)."""
+    started = time.monotonic()
+    while True:
+        sent = time.monotonic() - started
+        if client.get("/api/v1/node", headers=headers).status_code == 401:
+            return sent
+        assert sent < 10 * FOLLOWED_WITHIN_S, "still accepted: the revocation was not followed"
+        time.sleep(0.02)
 
 
 def message(text: str) -> dict[str, Any]:
