@@ -37,24 +37,32 @@ class Batch:
     """
 
     def __init__(self, firsts: Sequence[Shape], seconds: Sequence[Shape]) -> None:
+        # Each shape once (the new volume is in every pair of a check), in one pass: its slot
+        # and its packed tables.
         slots: dict[int, int] = {}
         shapes: list[Shape] = []
+        headers, vertices, links, slot_of_each = [], [], [], []
         for shape in (*firsts, *seconds):
-            if slots.setdefault(id(shape), len(shapes)) == len(shapes):
+            slot = slots.setdefault(id(shape), len(shapes))
+            if slot == len(shapes):
                 shapes.append(shape)
-        self.a = np.array([slots[id(s)] for s in firsts], np.int64)
-        self.b = np.array([slots[id(s)] for s in seconds], np.int64)
-        packs = [s.packed for s in shapes]
+                packed = shape.packed
+                headers.append(packed.header)
+                vertices.append(packed.vertices)
+                links.append(packed.links)
+            slot_of_each.append(slot)
+        each = np.array(slot_of_each, np.int64)
+        self.a, self.b = each[: len(firsts)], each[len(firsts) :]
         self.shapes = shapes
-        header = np.concatenate([p.header for p in packs]).reshape(-1, 9).T
+        header = np.concatenate(headers).reshape(-1, 9).T
         counts = header[:5].astype(np.int64)
         self.size, self.n_rings, self.n_runs, self.n_run_vertices, self.n_ring_starts = counts
         self.radius, self.cap = header[5], header[6:]
         self.offset = starts_of(self.size)
         self.lon, self.lat, self.edge_az, self.edge_back_az, self.edge_m = np.concatenate(
-            [p.vertices for p in packs]
+            vertices
         ).T
-        self.next, self.ring = np.concatenate([p.links for p in packs]).T
+        self.next, self.ring = np.concatenate(links).T
         self.next = self.next + self.offset.repeat(self.size)
 
     @cached_property

@@ -100,14 +100,18 @@ class Combinations:
         end_of_b = np.where(next_b >= 0, block_start + self.position_a * width + next_b, here)
         end_of_a = np.where(next_a >= 0, block_start + next_a * width + self.position_b, here)
         n = len(here)
+        # Each pair of fields is one array read from two places: (a, b, a)[:2n] and [n:].
+        vertices = np.concatenate([self.vertex_a, self.vertex_b, self.vertex_a])
+        azimuths = np.concatenate([at_a, at_b, at_a])
+        ends = np.concatenate([end_of_a, end_of_b + n, end_of_a + 2 * n])
         return _Directed(
-            np.concatenate([self.vertex_a, self.vertex_b]),  # point
-            np.concatenate([self.vertex_b, self.vertex_a]),  # edge
+            vertices[:-n],  # point
+            vertices[n:],  # edge
             np.concatenate([next_b >= 0, next_a >= 0]),  # has_edge
-            np.concatenate([at_a, at_b]),  # at_point
-            np.concatenate([at_b, at_a]),  # at_edge
-            np.concatenate([end_of_b, end_of_a + n]),  # to_end
-            np.concatenate([end_of_a, end_of_b + n]),  # beside
+            azimuths[:-n],  # at_point
+            azimuths[n:],  # at_edge
+            ends[n:] - n,  # to_end: end_of_b, then end_of_a + n
+            ends[:-n],  # beside: end_of_a, then end_of_b + n
         )
 
     def touching(self) -> BoolArray:
@@ -154,17 +158,22 @@ class Combinations:
         points = np.concatenate([blocks.a.size, blocks.b.size])
         tested = np.concatenate([blocks.wind_a, blocks.wind_b])
         rings = batch.n_rings[np.concatenate([blocks.shape_b, blocks.shape_a])] * tested
+        counted = directed.has_edge & tested[seen]
+        split = int(blocks.a.size.sum())
+        if rings.max(initial=0) <= 1:  # the usual check: one ring a shape, one sum a point
+            point = starts_of(points)[seen] + position
+            total = np.bincount(point[counted], weights=turn[counted], minlength=int(points.sum()))
+            inside = np.abs(total) > 180.0
+            return inside[:split], inside[split:]
         # The turns summed per (point, ring): point by point, ring by ring within a block.
         groups = points * rings
         group_start = starts_of(groups)
-        counted = directed.has_edge & tested[seen]
         group = group_start[seen] + position * rings[seen] + batch.ring[directed.edge]
         total = np.bincount(group[counted], weights=turn[counted], minlength=int(groups.sum()))
         group_block, local = spread(groups, group_start)
         point = starts_of(points)[group_block] + local // np.maximum(rings[group_block], 1)
         holding = np.bincount(point, weights=np.abs(total) > 180.0, minlength=int(points.sum()))
         inside = holding.astype(np.int64) % 2 == 1
-        split = int(blocks.a.size.sum())
         return inside[:split], inside[split:]
 
     def feet(self, limit: FloatArray) -> _Feet:
@@ -188,9 +197,10 @@ class Combinations:
         keep = directed.has_edge & self.blocks.measure[block]
         keep &= _acute(angle) & _acute(angle_at_end)
         keep &= bound < limit[pair]
+        kept = keep.nonzero()[0]  # once, rather than once in each boolean index below
         return _Toward(
-            pair[keep], edge[keep], directed.point[keep], distance[keep], angle[keep],
-            keep.nonzero()[0] < len(self.block),
+            pair[kept], edge[kept], directed.point[kept], distance[kept], angle[kept],
+            kept < len(self.block),
         )  # fmt: skip
 
 
@@ -231,6 +241,8 @@ def _feet(batch: Batch, toward: _Toward) -> _Feet:
     the along-track offset seen from the current foot (spherical triangle), on the exact
     geodesic, until it moves less than FOOT_TOLERANCE_M; the distance is then exact."""
     pair, edge, point, distance, angle, from_a = toward
+    if not edge.size:  # the usual case: no foot falls inside an edge near enough
+        return _Feet(pair, distance, edge, point, distance, from_a)
     length = batch.edge_m[edge]
     along = _within(along_track_m(distance, angle), length)
     least = distance.copy()

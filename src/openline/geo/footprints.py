@@ -73,9 +73,11 @@ def distances_m(
         raise ValueError(f"{len(a)} shapes against {len(b)}: give one b for each a")
     if not a:
         return np.zeros(0)
-    swap = np.fromiter((x.key > y.key for x, y in zip(a, b, strict=True)), bool, len(a))
-    firsts = [y if s else x for x, y, s in zip(a, b, swap, strict=True)]
-    seconds = [x if s else y for x, y, s in zip(a, b, swap, strict=True)]
+    firsts, seconds = [], []
+    for x, y in zip(a, b, strict=True):  # each pair in the order of its keys
+        first, second = (y, x) if x.key > y.key else (x, y)
+        firsts.append(first)
+        seconds.append(second)
     return _distances(Batch(firsts, seconds), within)
 
 
@@ -85,11 +87,10 @@ def distances_m(
 def _distances(batch: Batch, within: FloatArray) -> FloatArray:
     """Each pair's distance, exact where it is at most ``within``: see distances_m."""
     a, b = batch.a, batch.b
-    _, _, centres = inverse(batch.cap[0][a], batch.cap[1][a], batch.cap[0][b], batch.cap[1][b])
-    bound = centres - batch.cap[2][a] - batch.cap[2][b]
-    far = bound > within + TOUCHING_M
-    out = np.where(far, bound, 0.0)
-    near = (~far).nonzero()[0]
+    cap_a, cap_b = batch.cap[:, a], batch.cap[:, b]  # (lon, lat, radius) of each pair's caps
+    _, _, centres = inverse(cap_a[0], cap_a[1], cap_b[0], cap_b[1])
+    out: FloatArray = centres - cap_a[2] - cap_b[2]  # the far pairs' bound; near ones below
+    near = (~(out > within + TOUCHING_M)).nonzero()[0]
     if near.size:
         widening = batch.radius[a[near]] + batch.radius[b[near]]
         core = centres[near]  # two circles: their cores are their centres, the caps' centres
@@ -127,12 +128,18 @@ def _core_distances(
         runs, best[large] = run_blocks(batch, firsts, seconds, large, limit)
         passes.append(Combinations(batch, runs, n))
         touching |= passes[1].touching()
-    for c in passes:
-        np.minimum.at(best, c.blocks.pair, c.least_per_block())
+    if large.size or not small.all():
+        for c in passes:
+            np.minimum.at(best, c.blocks.pair, c.least_per_block())
+    else:  # the usual check: small pairs only, each one block, in the order of the pairs
+        best = passes[0].least_per_block()
     best[touching] = 0.0
+    if touching.all():  # every pair at 0: no foot can come nearer
+        return best
     for c in passes:
         feet = c.feet(np.minimum(best, limit))
-        np.minimum.at(best, feet.pair, feet.distance)
+        if feet.pair.size:
+            np.minimum.at(best, feet.pair, feet.distance)
     return best
 
 
