@@ -1,6 +1,7 @@
 // Draw an area on the map, then notify it (kind, title, altitude band, time window, the parties
-// to share it with). The band starts from a default for the kind; the times take a DTG or ISO
-// 8601 (read by the node); Cancel or Escape closes the form and drops the drawing.
+// to share it with, in full or blind: blind, those parties are deconflicted with it without
+// ever seeing it, docs/blind.md). The band starts from a default for the kind; the times take a
+// DTG or ISO 8601 (read by the node); Cancel or Escape closes the form and drops the drawing.
 
 import { api } from "./api.js";
 import { askTime } from "./entry.js";
@@ -74,6 +75,7 @@ export function setUpNotifyForm({ form, cancel, draw, map, peers, onDone, onErro
           time_end: to.time,
         }],
         share_with: data.getAll("share"),
+        disclosure: data.get("disclosure"),
       };
       const created = await api("/api/v1/notifications", { method: "POST", body });
       close();
