@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from openline.domain.conflicts import RECORD_MEMBERS, conflict_key
-from tests.support.processes import Pair, RunningNode, export_transcripts, run_openline
+from tests.support.faults import assert_journals_verify_and_agree
+from tests.support.processes import Pair, RunningNode, run_openline
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -123,9 +124,7 @@ def test_both_nodes_find_the_same_conflict_and_journal_it(pair: Pair, tmp_path: 
     )
     assert len(journaled(pair.red, "conflict.cleared")) == 1
 
-    blue_file, red_file = export_transcripts([pair.blue.directory, pair.red.directory], tmp_path)
-    verified = run_openline("journal", "cross-verify", blue_file, red_file)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_journals_verify_and_agree(pair, tmp_path)
 
 
 def test_notify_shares_with_every_peer_unless_told_otherwise_and_says_with_whom(
