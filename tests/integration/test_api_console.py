@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import text
 
 from openline.services.setup import NewNode
-from tests.support.backend import node_engine
+from tests.support.backend import node_engine, sqlite_only
 from tests.support.nodes import InProcess
+
+COMPUTED = sqlite_only("the answer is computed, never read from the database")
 
 
 def test_the_journal_verification_counts_every_entry_of_an_intact_journal(api: InProcess):
@@ -61,6 +63,7 @@ def test_the_journal_verification_names_a_checkpoint_changed_behind_the_nodes_ba
     assert "its note cannot be read" in report["reason"]
 
 
+@COMPUTED
 def test_the_mgrs_of_a_point_is_the_square_that_holds_it(api: InProcess):
     answer = api.client.get("/api/v1/mgrs/36.2/37.15")
     assert answer.status_code == 200, answer.text
@@ -68,6 +71,7 @@ def test_the_mgrs_of_a_point_is_the_square_that_holds_it(api: InProcess):
     assert answer.json() == {"lat": 36.2, "lon": 37.15, "mgrs": "37SCA3367707717"}
 
 
+@COMPUTED
 def test_a_latitude_beyond_the_pole_is_refused_naming_the_field(api: InProcess):
     answer = api.client.get("/api/v1/mgrs/91/0")
     assert answer.status_code in {400, 422}, answer.text
@@ -84,6 +88,7 @@ def test_the_console_answers_need_an_operator_token(api: InProcess):
         assert api.client.get(path, headers={"Authorization": ""}).status_code == 401
 
 
+@COMPUTED
 @pytest.mark.parametrize(
     ("typed", "lat", "lon"),
     [
@@ -103,6 +108,7 @@ def test_a_typed_location_names_its_point_with_its_mgrs(
     assert point["mgrs"] == "37SCA3367707717"
 
 
+@COMPUTED
 @pytest.mark.parametrize(
     "typed", ["031800ZDEC26", "03 1800Z DEC 2026", "2026-12-03T18:00:00Z", "2026-12-03T19:00+01:00"]
 )
@@ -112,6 +118,7 @@ def test_a_typed_time_is_read_as_a_dtg_or_iso_8601(api: InProcess, typed: str):
     assert answer.json() == {"time": "2026-12-03T18:00:00.000Z", "dtg": "031800ZDEC26"}
 
 
+@COMPUTED
 @pytest.mark.parametrize(
     ("path", "typed", "named"),
     [
@@ -130,6 +137,7 @@ def test_an_entry_that_names_nothing_is_refused_saying_why(
     assert named in answer.json()["error"]["message"]
 
 
+@COMPUTED
 def test_the_mgrs_grid_over_a_view_has_round_lines_and_each_squares_reference(api: InProcess):
     view = {"south": 35.90, "west": 38.95, "north": 36.00, "east": 39.07}
     answer = api.client.get("/api/v1/mgrs-grid", params={**view, "spacing_m": 10000})
@@ -144,6 +152,7 @@ def test_the_mgrs_grid_over_a_view_has_round_lines_and_each_squares_reference(ap
     assert [label["mgrs"] for label in grid["labels"]] == ["37SEV07"]
 
 
+@COMPUTED
 @pytest.mark.parametrize(
     ("spacing", "view", "named"),
     [
