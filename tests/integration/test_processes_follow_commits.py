@@ -12,12 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from tests.support.backend import on_postgresql
+from openline.domain.journal import JournalKind
+from openline.domain.roles import Role
+from openline.node.assembly import Node
+from openline.services.operators import create_token
+from openline.services.setup import NewNode
+from tests.support.backend import node_engine, on_postgresql
 from tests.support.events import event_stream
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, answering, launch_node, run_openline
+from tests.support.waiting import wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -135,3 +142,33 @@ def refused_after(client: httpx.Client, headers: dict[str, str]) -> float:
 
 def message(text: str) -> dict[str, Any]:
     return {"to": ["BLUE"], "precedence": "routine", "text": text, "lang": "en"}
+
+
+def test_a_listener_that_lost_its_connection_catches_up_what_was_committed_meanwhile(
+    node_dir: NewNode,
+) -> None:
+    # Two nodes of one directory in this process stand for two processes; the one that follows
+    # loses its LISTEN connection, and the other commits before it listens again.
+    following, writing = (Node.open(node_dir.directory, environ={}) for _ in range(2))
+    seen: list[str] = []
+    following.bus.listen(lambda entries: seen.extend(entry.kind for entry in entries))
+    try:
+        following.start()
+        writing.start()
+        create_token(writing, "before", Role.DUTY_OFFICER)
+        wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=10)
+        with node_engine(node_dir.directory).connect() as admin:
+            cut = admin.execute(text(CUT_LISTENERS)).scalars().all()
+        assert cut, "no listener was found to cut"
+        seen.clear()
+        create_token(writing, "meanwhile", Role.DUTY_OFFICER)  # its NOTIFY reaches no one
+        wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=10)
+    finally:
+        writing.stop()
+        following.stop()
+
+
+CUT_LISTENERS = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE query LIKE 'LISTEN openline_commits%' AND pid <> pg_backend_pid()"
+)
