@@ -247,19 +247,24 @@ def _feet(batch: Batch, toward: _Toward) -> _Feet:
     along = _within(along_track_m(distance, angle), length)
     least = distance.copy()
     todo = np.arange(len(edge))
+    # The feet still moving, as arrays of their own: gathered again only when some stop.
+    lon0, lat0, az0 = batch.lon[edge], batch.lat[edge], batch.edge_az[edge]
+    lon_p, lat_p, here, nearest, size = batch.lon[point], batch.lat[point], along, least, length
     for _ in range(MAX_FOOT_ITERATIONS):
-        if not todo.size:
+        lon, lat, heading = forward(lon0, lat0, az0, here)
+        azimuth, _, apart = inverse(lon, lat, lon_p, lat_p)
+        nearest = np.minimum(nearest, apart)
+        moved = _within(here + along_track_m(apart, azimuth - heading), size)
+        still = np.abs(moved - here) > FOOT_TOLERANCE_M
+        least[todo], along[todo], here = nearest, moved, moved
+        if still.all():
+            continue
+        kept = still.nonzero()[0]
+        if not kept.size:
             break
-        start = edge[todo]
-        lon, lat, heading = forward(
-            batch.lon[start], batch.lat[start], batch.edge_az[start], along[todo]
-        )
-        azimuth, _, apart = inverse(lon, lat, batch.lon[point[todo]], batch.lat[point[todo]])
-        least[todo] = np.minimum(least[todo], apart)
-        moved = _within(along[todo] + along_track_m(apart, azimuth - heading), length[todo])
-        still = np.abs(moved - along[todo]) > FOOT_TOLERANCE_M
-        along[todo] = moved
-        todo = todo[still]
+        todo = todo[kept]
+        lon0, lat0, az0, lon_p, lat_p = lon0[kept], lat0[kept], az0[kept], lon_p[kept], lat_p[kept]
+        here, nearest, size = here[kept], nearest[kept], size[kept]
     return _Feet(pair, least, edge, point, along, from_a)
 
 
