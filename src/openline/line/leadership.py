@@ -6,9 +6,10 @@ must run once (``Duties``: the senders to each peer, line and path checks, escal
 journal's offers to witnesses, the relay's forwarding, the track interval, the TAK bridge).
 The lead is a session-level advisory lock on a connection of the process's own
 (``store.processes``): the database frees it when that session ends, so a leader killed or cut
-off loses it within seconds, and another process, trying every ``period`` seconds, takes it,
-journals ``line.leader`` and resumes every outbox where the database says it stands. No
-clocks are compared: heartbeats are stamped and aged by the database.
+off loses it within seconds, and grants it at once to another process waiting for it on a
+connection of its own; that process, at its next beat (every ``period`` seconds), journals
+``line.leader`` and resumes every outbox where the database says it stands. No clocks are
+compared: heartbeats and the lead's start are stamped by the database.
 
 A leader whose connection fails stops its duties at once; and every write its duties make
 checks, in its own transaction, that its session still holds the lock (the fence,
@@ -28,8 +29,9 @@ import json
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -113,11 +115,16 @@ class Leadership:
         # 2 s to 5 s (a loaded machine's slow beat is no reason to hand the lead over).
         self.timeout_s = min(5.0, max(2.0, 2 * interval))
         self._engine: Engine | None = None
-        # The lead's connection lives on a thread of its own, used by nothing else: a beat
-        # never waits behind the node's reads, and never runs beside another beat.
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openline-lead")
+        # The heartbeat's connection lives on a thread of its own, used by nothing else: a
+        # beat never waits behind the node's reads, and never runs beside another beat.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openline-beat")
         self._beating: asyncio.Future[_Beat] | None = None
         self._conn: Connection | None = None  # on that thread only
+        # The lead's connection: on a thread of its own, it waits until the database grants
+        # it the lock, the instant the holder's session ends; then holds it, idle.
+        self._waiting: Future[_Granted] | None = None
+        self._wait_session = 0  # the waiting connection's server process (to cancel its wait)
+        self._lead_conn: Connection | None = None
         self._session = 0  # the lead connection's server process, for the fence
         self._task: asyncio.Task[None] | None = None
 
@@ -135,6 +142,10 @@ class Leadership:
             await self.duties.lead()
             return
         self._engine = store.session_engine(self.node.database_url, timeout_s=self.timeout_s)
+        self._wait_for_lead()
+        with contextlib.suppress(TimeoutError):  # the lead free: taken before the API answers
+            assert self._waiting is not None
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._waiting)), 1.0)
         await self._step()
         self._task = asyncio.create_task(
             kept_running(self._run, what="the leadership", pause_s=self.period)
@@ -148,7 +159,8 @@ class Leadership:
             self._task = None
         if self.leading:
             await self._give_up()
-        if self._engine is not None:  # says goodbye if it can, and frees the lead at once
+        if self._engine is not None:  # frees the lead at once, and says goodbye if it can
+            self._release()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._on_thread(self._goodbye), timeout=self.timeout_s)
             self._engine.dispose()
@@ -174,10 +186,16 @@ class Leadership:
             await self._step()
 
     async def _step(self) -> None:
+        if not self.leading and self._waiting is not None and self._waiting.done():
+            await self._granted(self._waiting)
+        if not self.leading:
+            self._wait_for_lead()
         if self._beating is not None and not self._beating.done():
             return  # the last beat still waits for the database: it was given up already
         report = self.duties.report() if self.leading else None
-        self._beating = self._on_thread(partial(self._beat, self.leader_since, report))
+        self._beating = self._on_thread(
+            partial(self._beat, self.leader_since, self._session, report)
+        )
         try:
             beat = await asyncio.wait_for(asyncio.shield(self._beating), timeout=self.timeout_s)
         except Exception as exc:  # the database unreachable, or too slow to answer in time
@@ -187,24 +205,20 @@ class Leadership:
             ProcessSeen(row.process, row.url, row.started_at, row.age_s, row.leader_since)
             for row in beat.rows
         ]
-        if beat.since is not None and not self.leading:
-            self.leader_since = beat.since
-            await self._take_lead(beat.was)
-        elif not self.leading:
+        if not self.leading:
             leading = next((row for row in beat.rows if row.leader_since), None)
             self.duties.leader_reported(leading.line if leading else None)
 
     def _on_thread(self, work: Callable[[], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._thread, work)
 
-    def _beat(self, since: str | None, report: str | None) -> _Beat:
-        """On the lead's thread: beat, try for the lead if not holding it, read every process.
-        ``since``: since when this process leads, if it does."""
+    def _beat(self, since: str | None, session: int, report: str | None) -> _Beat:
+        """On the heartbeat's thread: beat and read every process. ``since``: since when this
+        process leads, if it does, by the lock its session ``session`` holds, which the beat
+        checks first."""
         conn = self._connected()
-        was = None
-        if since is None:
-            since = store.try_to_lead(conn)
-            was = store.last_leader(conn, self.process) if since else None
+        if since is not None and not store.leads(conn, session):
+            raise LeadLost(f"{self.process}'s session no longer holds the lead")
         store.beat(
             conn,
             process=self.process,
@@ -213,18 +227,62 @@ class Leadership:
             leader_since=since,
             line=report,
         )
-        return _Beat(store.read_processes(conn), since, was)
+        return _Beat(store.read_processes(conn))
 
     def _connected(self) -> Connection:
         if self._conn is None:
             assert self._engine is not None
             self._conn = self._engine.connect()
-            self._session = store.session_id(self._conn)
         return self._conn
 
+    def _wait_for_lead(self) -> None:
+        """Start waiting for the lead, on a thread of its own (a daemon: a process that stops
+        while it waits is not held up by it), unless already waiting."""
+        if self._waiting is not None:
+            return
+        granted: Future[_Granted] = Future()
+        self._waiting = granted
+        thread = threading.Thread(
+            target=self._wait, args=(granted,), name="openline-lead", daemon=True
+        )
+        thread.start()
+
+    def _wait(self, granted: Future[_Granted]) -> None:
+        assert self._engine is not None
+        conn = None
+        try:
+            conn = self._engine.connect()
+            self._wait_session = store.session_id(conn)
+            since = store.wait_for_lead(conn)
+            was = store.last_leader(conn, self.process)
+            granted.set_result(_Granted(conn, self._wait_session, since, was))
+        except Exception as exc:  # the database lost, or the wait cancelled: tried again
+            if conn is not None:
+                _close_quietly(conn)
+            granted.set_exception(exc)
+
+    async def _granted(self, waiting: Future[_Granted]) -> None:
+        self._waiting = None
+        try:
+            granted = waiting.result()
+        except Exception as exc:
+            log.debug("%s: no wait for the lead: %s", self.process, exc)
+            return
+        self._lead_conn, self._session = granted.conn, granted.session
+        self.leader_since = granted.since
+        await self._take_lead(granted.was)
+
+    def _release(self) -> None:
+        """Give the lock back (the lead's connection closed), and stop waiting for it."""
+        conn, self._lead_conn = self._lead_conn, None
+        if conn is not None:
+            threading.Thread(target=_close_quietly, args=(conn,), daemon=True).start()
+        if self._waiting is not None and not self._waiting.done() and self._conn is not None:
+            with contextlib.suppress(Exception):  # on the heartbeat's thread, its connection
+                self._thread.submit(store.stop_waiting, self._conn, self._wait_session)
+
     def _disconnect(self) -> None:
-        """On the lead's thread: close the lead's connection, which frees the lock if the
-        server has not freed it already; the next beat connects again."""
+        """On the heartbeat's thread: close its connection; the next beat connects again."""
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
@@ -236,9 +294,11 @@ class Leadership:
         self._disconnect()
 
     async def _lost(self, why: object) -> None:
-        """A beat failed or hung: give up the lead (if held) and its connection, closed once
-        the beat still waiting on it, if any, is done."""
+        """A beat failed or hung, or found the lead lost: give up the lead (if held), its
+        connection and the heartbeat's (closed once the beat still waiting on it is done)."""
         self.leader_since = None
+        if self.leading:
+            self._release()
         self._on_thread(self._disconnect)
         if self.leading:
             log.warning("%s gives up the lead: %s", self.process, why)
@@ -272,8 +332,16 @@ class Leadership:
 @dataclass(frozen=True)
 class _Beat:
     rows: list[store.ProcessRow]
-    since: str | None  # since when this process leads, if it does
-    was: str | None  # who led before, when this beat took the lead
+
+
+@dataclass(frozen=True)
+class _Granted:
+    """The lead, granted: the connection holding it, its session, when, and who led before."""
+
+    conn: Connection
+    session: int
+    since: str
+    was: str | None
 
 
 class LeaderDuties:
@@ -300,3 +368,8 @@ class LeaderDuties:
 
     def leader_reported(self, report: str | None) -> None:
         self.line.leader_reported(json.loads(report) if report else None)
+
+
+def _close_quietly(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        conn.close()

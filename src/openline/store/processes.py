@@ -78,15 +78,21 @@ def session_engine(url: str, *, timeout_s: float) -> Engine:
     )
 
 
-def try_to_lead(conn: Connection) -> str | None:
-    """Take the lead if no session holds it: when it was taken, by the database's clock (as
-    Openline writes instants), or None if another session holds it."""
+def wait_for_lead(conn: Connection) -> str:
+    """Wait, however long it takes, until the database grants ``conn``'s session the lead
+    (the moment its holder's session ends): when, by the database's clock, stamped in the same
+    statement, so no client's delay counts in it."""
+    conn.execute(text("SET statement_timeout = 0"))  # this one statement may wait for ever
     query = text(
-        "SELECT pg_try_advisory_lock(:key), to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+        "SELECT pg_advisory_lock(:key), to_char(clock_timestamp() AT TIME ZONE 'UTC',"
         ' \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')'
     )
-    taken, at = conn.execute(query, {"key": LEADER_LOCK}).one()
-    return str(at) if taken else None
+    return str(conn.execute(query, {"key": LEADER_LOCK}).one()[1])
+
+
+def stop_waiting(conn: Connection, session: int) -> None:
+    """Cancel the wait for the lead of session ``session`` (this process stops)."""
+    conn.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": session})
 
 
 def session_id(conn: Connection) -> int:
