@@ -1,10 +1,13 @@
 """Blind runs on one node, in process (docs/blind.md): a blind notification is sealed for no one
 and offered blinded; bad input is refused by name; a peer's runs beyond its runs per hour, its
 items per day or on another grid are refused, journaled with their sizes and unanswered; a run
-answered keeps no items once it ends."""
+answered keeps no items once it ends; a run's costly part is computed outside the node's writer,
+so a FLASH message posted meanwhile commits before it."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +18,14 @@ from sqlalchemy import select
 
 from openline.api.app import create_app
 from openline.domain.blind import encode_points
-from openline.domain.envelopes import Envelope
+from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.keys import psi
+from openline.keys.signing import SigningKey
 from openline.node.assembly import Node
 from openline.services import blind
 from openline.store.tables import blind_runs, envelopes_out
 from tests.support.blind import blind_op
+from tests.support.boxes import box_to, node_key
 from tests.support.nodes import FakeClock, InProcess, link, make_node_dir, silent_card
 
 BUDGETS = {
@@ -30,23 +35,30 @@ BUDGETS = {
 GRID = "h3r6-s1800-b11"
 
 
+RED_KEY = SigningKey.generate()
+
+
 @pytest.fixture
-def blue(tmp_path: Path) -> Iterator[InProcess]:
-    """BLUE in process with small budgets, linked to RED, whose node never answers."""
+def blue(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[InProcess]:
+    """BLUE in process with small budgets (or the settings the test names), linked to RED,
+    whose node never answers."""
     made = make_node_dir(tmp_path / "blue")
-    link(made.directory, silent_card())
+    link(made.directory, silent_card(key=RED_KEY))
     clock = FakeClock()
-    node = Node.open(made.directory, environ=BUDGETS, clock=clock)
+    node = Node.open(made.directory, environ=getattr(request, "param", BUDGETS), clock=clock)
     with TestClient(create_app(node)) as client:
         client.headers["Authorization"] = f"Bearer {made.token}"
         yield InProcess(client, node, made.token, clock)
 
 
+def offer_body(run: str, points: int, grid: str = GRID) -> dict[str, Any]:
+    items = [f"item {i}" for i in range(points)]
+    return {"run": run, "grid": grid, "points": encode_points(psi.blind(psi.new_secret(), items))}
+
+
 def offer_from_red(blue: InProcess, run: str, points: int, grid: str = GRID) -> None:
     """RED's blind_offer as BLUE's receiver hands it on, opened."""
-    body = {"run": run, "grid": grid, "points": encode_points(psi.blind(psi.new_secret(), [
-        f"item {i}" for i in range(points)
-    ]))}  # fmt: skip
+    body = offer_body(run, points, grid)
     envelope = Envelope(
         id=f"env_{run}", sender="RED", to="BLUE", link_seq=1, prev="", sent_at="",
         kind="blind_offer", box="", sig="", signed=b"", hash="", body=body,
@@ -169,3 +181,42 @@ def test_a_revision_that_does_not_say_keeps_a_blind_notification_blind(blue: InP
     assert "notification" not in queued_kinds(blue)
     assert "notification_update" not in queued_kinds(blue)
     assert queued_kinds(blue).count("blind_offer") == 2
+
+
+@pytest.mark.parametrize("blue", [{}], indirect=True)  # the default budgets: 10,000 items a run
+def test_a_flash_message_commits_while_a_peers_10000_item_run_is_computed(blue: InProcess):
+    blue.client.post("/api/v1/notifications", json=blind_op("patrol", (36.1, 38.6), "RED"))
+    offer = seal(
+        envelope_id="env_red_1", sender="RED", to="BLUE", link_seq=1, prev=first_prev(),
+        sent_at="2024-12-03T12:00:00.000Z", kind="blind_offer", body=offer_body("bld_big", 10_000),
+        sign=RED_KEY.sign, box=box_to(RED_KEY, node_key(blue.node.directory.path)),
+    )  # fmt: skip
+    delivered: list[Any] = []
+    at_start = time.process_time()
+    red = threading.Thread(
+        target=lambda: delivered.append(
+            blue.client.post("/federation/v1/envelopes", json={"envelopes": [offer.to_json()]})
+        )
+    )
+    red.start()
+    # Once BLUE has spent 0.15 s of processor on the offer (its run takes about 0.4 s: 10,000
+    # points blinded again), the FLASH message: it waits for no run.
+    while time.process_time() - at_start < 0.15 and red.is_alive():
+        time.sleep(0.005)
+    flash = blue.client.post("/api/v1/messages", json=FLASH)
+    red.join()
+
+    assert flash.status_code == 201, flash.text
+    assert "receipt" in delivered[0].json()["results"][0], delivered[0].text
+    sent = seq_of(blue, "message.created")
+    answered = seq_of(blue, "conflict.blind_answered")
+    assert sent < answered, "the FLASH message waited for the blind run"
+    assert queued_kinds(blue).count("blind_reply") == 1
+
+
+FLASH = {"to": ["RED"], "precedence": "flash", "text": "hold fire", "lang": "en"}
+
+
+def seq_of(blue: InProcess, kind: str) -> int:
+    (entry,) = blue.client.get("/api/v1/journal", params={"kind": kind}).json()["entries"]
+    return int(entry["seq"])

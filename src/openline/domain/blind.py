@@ -132,6 +132,10 @@ class RunBody:
     reblinded: list[bytes]
 
 
+# The kinds whose application costs a run's scalar multiplications: the receiver prepares them
+# outside the writer, on a worker thread (services/blind.py prepare_received).
+PREPARED_KINDS = frozenset({"blind_offer", "blind_reply"})
+
 _SHAPES = {
     "blind_offer": ("run", "grid", "points"),
     "blind_reply": ("run", "grid", "points", "reblinded"),

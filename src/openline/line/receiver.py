@@ -161,6 +161,8 @@ def check_alone(
             rotated = None if relaying else key_after(node, key, opened)
             if rotated is not None:  # the rest of the batch is checked with the new key
                 keys = {**keys, envelope.sender: rotated}
+    if not relaying:  # a blind run's costly part, here rather than in the writer
+        blind.prepare_received(node, checked)
     return checked
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from openline.domain import notifications as rules
@@ -25,7 +26,7 @@ from openline.domain.conflicts import (
     TimeWindow,
 )
 from openline.domain.envelopes import Envelope
-from openline.domain.errors import Conflict, InvalidInput, NotFound
+from openline.domain.errors import Conflict, InvalidInput, NotFound, OpenlineError
 from openline.domain.journal import JournalKind
 from openline.domain.messages import Draft
 from openline.domain.notifications import Notification, NotificationDraft, Status
@@ -58,6 +59,8 @@ def create(node: Node, draft: NotificationDraft, operator: str) -> Operation[Cha
     notification = rules.new_notification(
         draft, notification_id=node.new_id("ntf", now), owner=node.party, now=now
     )
+    if notification.blind_with:
+        blind.prepare_change(node, None, notification)
 
     def store_new(uow: UnitOfWork) -> Changed:
         for index, party in enumerate(notification.share_with):
@@ -92,7 +95,8 @@ def revise(
             require_peer(uow, party, field=f"share_with[{index}]")
         return rules.revise(current, draft, now=node.clock())
 
-    return _change(node, notification_id, operator, revised)
+    predicted = partial(rules.revise, draft=draft, now=node.clock())
+    return _change(node, notification_id, operator, revised, predicted)
 
 
 def change_status(
@@ -104,6 +108,7 @@ def change_status(
         notification_id,
         operator,
         lambda _uow, current: rules.transition(current, status, now=node.clock()),
+        partial(rules.transition, new=status, now=node.clock()),
     )
 
 
@@ -112,9 +117,12 @@ def _change(
     notification_id: str,
     operator: str,
     step: Callable[[UnitOfWork, Notification], Notification],
+    predicted: Callable[[Notification], Notification],
 ) -> Operation[Changed]:
     """Change one of this party's notifications: store, journal and share the new version,
-    then bring its conflicts up to date."""
+    then bring its conflicts up to date. ``predicted``: the new version as ``step`` makes it,
+    without writing (its blind runs are prepared from it, outside the writer)."""
+    _prepare_blind(node, notification_id, predicted)
 
     def store_change(uow: UnitOfWork) -> Changed:
         current = _own(uow, node, notification_id)
@@ -140,7 +148,23 @@ def disclose(
         )
         return updated
 
-    return _change(node, notification_id, operator, disclosed)
+    predicted = partial(rules.disclose, to=to, now=node.clock())
+    return _change(node, notification_id, operator, disclosed, predicted)
+
+
+def _prepare_blind(
+    node: Node, notification_id: str, predicted: Callable[[Notification], Notification]
+) -> None:
+    """The runs a change of a blind notification starts, prepared before it is written."""
+    current = node.read(lambda conn: store.get_notification(conn, notification_id))
+    if current is None or current.owner != node.party:
+        return  # refused by the writer, by name
+    try:
+        after = predicted(current)
+    except OpenlineError:
+        return
+    if current.blind_with or after.blind_with:
+        blind.prepare_change(node, current, after)
 
 
 def _own(uow: UnitOfWork, node: Node, notification_id: str) -> Notification:

@@ -36,6 +36,7 @@ from openline.api.deps import LineDep, NodeDep
 from openline.api.errors import ErrorResponse, error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.api.unverified import of_request
+from openline.domain.blind import PREPARED_KINDS
 from openline.domain.envelopes import Envelope
 from openline.domain.errors import InvalidInput
 from openline.domain.journal import JournalKind
@@ -148,6 +149,11 @@ class _Checked:
     via: str | None  # the relay that carried the batch, as it names itself (None: its sender)
 
 
+def _prepared_blind(raw: object) -> bool:
+    """An envelope of a blind run: its check prepares the run's costly part (domain/blind.py)."""
+    return isinstance(raw, dict) and raw.get("kind") in PREPARED_KINDS
+
+
 async def _checked_batch(
     request: Request,
     node: Node,
@@ -178,7 +184,8 @@ async def _checked_batch(
     # A few envelopes are checked here (a signature is 40 us); a big batch on a worker thread,
     # so the event loop keeps serving operators meanwhile.
     check = partial(check_alone, node, envelopes, keys, relaying=relaying)
-    checked = check() if len(envelopes) <= INLINE_CHECK_MAX else await asyncio.to_thread(check)
+    inline = len(envelopes) <= INLINE_CHECK_MAX and not any(map(_prepared_blind, envelopes))
+    checked = check() if inline else await asyncio.to_thread(check)
     limited = await _peer_rate_limited(limits, node, client, checked, request.scope)
     if limited is not None:
         return limited

@@ -3,6 +3,7 @@ notification; list conflicts, propose and accept their resolution."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -62,7 +63,9 @@ async def notify(
     body: NotificationCreate, node: NodeDep, operator: Operator, response: Response
 ) -> NotificationPublic:
     draft = service.parse_draft(body.model_dump())
-    notification, conflicts = await node.write_async(service.create(node, draft, operator))
+    # Made in a thread: a blind notification's runs are prepared there, outside the writer.
+    creation = await asyncio.to_thread(service.create, node, draft, operator)
+    notification, conflicts = await node.write_async(creation)
     response.headers["Location"] = f"{router.prefix}/{notification.id}"
     return _with_conflicts(node, notification, conflicts)
 
@@ -108,9 +111,8 @@ async def revise(
     notification_id: str, body: NotificationCreate, node: NodeDep, operator: Operator
 ) -> NotificationPublic:
     draft = service.parse_draft(body.model_dump())
-    notification, conflicts = await node.write_async(
-        service.revise(node, notification_id, draft, operator)
-    )
+    revision = await asyncio.to_thread(service.revise, node, notification_id, draft, operator)
+    notification, conflicts = await node.write_async(revision)
     return _with_conflicts(node, notification, conflicts)
 
 
@@ -122,9 +124,9 @@ async def revise(
 async def change_status(
     notification_id: str, body: StatusChange, node: NodeDep, operator: Operator
 ) -> NotificationPublic:
-    notification, conflicts = await node.write_async(
-        service.change_status(node, notification_id, Status(body.status), operator)
-    )
+    status = Status(body.status)
+    change = await asyncio.to_thread(service.change_status, node, notification_id, status, operator)
+    notification, conflicts = await node.write_async(change)
     return _with_conflicts(node, notification, conflicts)
 
 
@@ -139,9 +141,8 @@ async def disclose(
     """Share a blind notification in full with parties it is deconflicted with blind: from
     then on the exact engine decides on their nodes as for any shared notification."""
     to = tuple(body.to)
-    notification, conflicts = await node.write_async(
-        service.disclose(node, notification_id, to, operator)
-    )
+    disclosure = await asyncio.to_thread(service.disclose, node, notification_id, to, operator)
+    notification, conflicts = await node.write_async(disclosure)
     return _with_conflicts(node, notification, conflicts)
 
 
