@@ -8,6 +8,7 @@ and is taken together as the next batch.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,8 +18,9 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from openline.domain.journal import JournalEntry
@@ -28,6 +30,7 @@ from openline.services.journal import verify_journal
 from openline.services.operators import Operator, operator_for_token
 from openline.services.setup import NewNode
 from openline.store.journal import iter_all_entries
+from openline.store.prepared import Prepared
 from openline.store.tables import operator_tokens
 from openline.store.tokens import insert_token
 from openline.store.writer import UnitOfWork
@@ -161,13 +164,37 @@ def duplicate_key_after_writing(uow: UnitOfWork) -> None:
     token_and_record("first")(uow)  # the token row of an operation earlier in the batch
 
 
+_TOKEN = Prepared(insert(operator_tokens))
+
+
+def sent_twice(uow: UnitOfWork) -> None:
+    """Two rows with one key, each sent without waiting for the answer (store/pipeline.py): the
+    database refuses the second, which on PostgreSQL it says only as the operation ends."""
+    row: dict[str, Any] = {column.name: None for column in operator_tokens.c}
+    row |= {"token_hash": "hash-doomed", "operator": "doomed", "role": "planner"}
+    row["created_at"] = "2024-12-03T12:00:00.000Z"
+    _TOKEN.send(uow.conn, row)
+    uow.record("test.token", {"name": "doomed"})
+    _TOKEN.send(uow.conn, row)
+
+
+# The database's refusal of a statement the writer did not wait for, as the driver raises it.
+REFUSED_WHEN_SENT = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
 @pytest.mark.parametrize(
     ("operation", "error"),
-    [(failing_after_writing, RuntimeError), (duplicate_key_after_writing, IntegrityError)],
-    ids=["raises", "database-refuses"],
+    [
+        (failing_after_writing, RuntimeError),
+        (duplicate_key_after_writing, IntegrityError),
+        (sent_twice, REFUSED_WHEN_SENT),
+    ],
+    ids=["raises", "database-refuses", "database-refuses-what-was-sent"],
 )
 def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
-    node: Node, operation: Callable[[UnitOfWork], None], error: type[Exception]
+    node: Node,
+    operation: Callable[[UnitOfWork], None],
+    error: type[Exception] | tuple[type[Exception], ...],
 ):
     with writer_held(node) as held:
         before = node.writer.batches

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
+from openline.store.pipeline import answer_each_statement
+
 SQLITE_FILE = "openline.db"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside it
 # The key of the PostgreSQL advisory lock a writer's transaction takes first: the counterpart of
@@ -167,6 +169,8 @@ def _configure_postgresql_writer(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+    answer_each_statement(engine)  # the writer's operations are pipelined (store/pipeline.py)
 
 
 def _configure_sqlite(engine: Engine, *, begin: str, busy_ms: int) -> None:

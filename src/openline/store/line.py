@@ -128,7 +128,7 @@ def list_peers(conn: Connection) -> list[Peer]:
 
 
 def mark_heard(conn: Connection, party: str, heard_at: str) -> None:
-    _HEARD.run(conn, {"key_party": party, "heard_at": heard_at})
+    _HEARD.send(conn, {"key_party": party, "heard_at": heard_at})
 
 
 def _paths(conn: Connection, party: str | None = None) -> dict[str, tuple[PeerPath, ...]]:
@@ -201,7 +201,7 @@ def last_sealed(conn: Connection, peer: str) -> tuple[int, str]:
 
 
 def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> None:
-    _INSERT_OUT.run(
+    _INSERT_OUT.send(
         conn,
         {
             "peer": envelope.to,
@@ -296,7 +296,7 @@ def applied(conn: Connection, sender: str, link_seq: int) -> tuple[str, str] | N
 
 
 def insert_applied(conn: Connection, envelope: Envelope, receipt: str, received_at: str) -> None:
-    _INSERT_IN.run(
+    _INSERT_IN.send(
         conn,
         {
             "sender": envelope.sender,

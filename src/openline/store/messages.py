@@ -37,7 +37,7 @@ _UPDATE_RECIPIENT = Prepared(
 
 
 def insert_message(conn: Connection, message: Message) -> None:
-    _INSERT_MESSAGE.run(
+    _INSERT_MESSAGE.send(
         conn,
         {
             "id": message.id,
@@ -71,7 +71,7 @@ def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> bo
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
     row = _recipient_row(recipient)
-    _UPDATE_RECIPIENT.run(
+    _UPDATE_RECIPIENT.send(
         conn, {"key_message_id": message_id, "key_party": row.pop("party"), **row}
     )
 
