@@ -216,7 +216,9 @@ def test_a_body_the_peer_would_refuse_is_never_sealed_and_nothing_of_its_operati
         send_message_op(uow)  # a message of this operation, committed only if all of it is
         seal_for(uow, node, "RED", kind, body)
 
-    send_message_op = new_message(node, free_text_draft(("RED",), "flash", "hi", "en"), "duty")
+    send_message_op = new_message(
+        node, free_text_draft(("RED",), "flash", "hi", "en"), "duty"
+    ).store
     with pytest.raises(InvalidInput, match=f"RED would refuse this {kind} envelope on arrival"):
         node.write(seal_after_a_message)
 

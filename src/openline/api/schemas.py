@@ -81,7 +81,11 @@ class MessagePublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, message: Message, state: State, lang: str) -> MessagePublic:
+    def of(
+        cls, message: Message, state: State, lang: str, rendering: dict[str, Any] | None = None
+    ) -> MessagePublic:
+        """The message as the API shows it; ``rendering``: its rendering in ``lang``, when made
+        already (a message sent renders before it is committed)."""
         return cls(
             id=message.id,
             sender=message.sender,
@@ -104,7 +108,7 @@ class MessagePublic(BaseModel):
                 )
                 for r in message.recipients
             ],
-            rendering=render_message(message, lang),
+            rendering=render_message(message, lang) if rendering is None else rendering,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from openline.domain import messages as rules
@@ -27,12 +28,22 @@ def send_message(node: Node, draft: Draft, operator: str) -> Message:
     For every other party, the message is sealed into the outbox in the same transaction and
     stays queued until the peer's receipt comes back over the line.
     """
-    return node.write(new_message(node, draft, operator))
+    return node.write(new_message(node, draft, operator).store)
 
 
-def new_message(node: Node, draft: Draft, operator: str) -> Operation[Message]:
+@dataclass(frozen=True)
+class NewMessage:
+    """A message checked and ready to be stored: the operation that stores it, and its
+    rendering in the node's language, made before anything is committed."""
+
+    store: Operation[Message]
+    rendering: dict[str, Any]
+
+
+def new_message(node: Node, draft: Draft, operator: str) -> NewMessage:
     """Check the draft now (bad input never reaches the writer); the returned operation stores
-    it. The API awaits it with ``Node.write_async``; ``send_message`` runs it and waits.
+    it. The API awaits it with ``Node.write_async`` and answers with the rendering made here;
+    ``send_message`` runs it and waits.
     """
     now = node.clock()
     message = rules.compose(
@@ -47,8 +58,8 @@ def new_message(node: Node, draft: Draft, operator: str) -> Operation[Message]:
     # The API answers with the message rendered, after the commit: render it once now, so
     # that a message whose answer cannot be written is refused before anything is committed
     # (a 4xx after the commit left a message sent that its sender was told was refused).
-    render_message(message, node.settings.lang)
-    return lambda uow: _store_new(uow, node, message)
+    rendering = render_message(message, node.settings.lang)
+    return NewMessage(lambda uow: _store_new(uow, node, message), rendering)
 
 
 def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -18,8 +18,9 @@ from openline.services import messages as service
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"], route_class=StrictJSONRoute)
 
 
-def _public(node: Node, message: Message) -> MessagePublic:
-    return MessagePublic.of(message, service.state_seen_by(node, message), node.settings.lang)
+def _public(node: Node, message: Message, rendering: dict[str, Any] | None = None) -> MessagePublic:
+    state = service.state_seen_by(node, message)
+    return MessagePublic.of(message, state, node.settings.lang, rendering)
 
 
 def _draft(body: MessageCreate) -> Draft:
@@ -47,9 +48,10 @@ def _draft(body: MessageCreate) -> Draft:
 async def send(
     body: MessageCreate, node: NodeDep, operator: Operator, response: Response
 ) -> MessagePublic:
-    message = await node.write_async(service.new_message(node, _draft(body), operator))
+    new = service.new_message(node, _draft(body), operator)
+    message = await node.write_async(new.store)
     response.headers["Location"] = f"{router.prefix}/{message.id}"
-    return _public(node, message)
+    return _public(node, message, new.rendering)  # rendered once, before the commit
 
 
 @router.get("", response_model=MessageList, dependencies=requires(Action.READ))
