@@ -150,7 +150,9 @@ def serve(node: Node) -> None:
     # Checked before the app starts: a node told to serve TLS never falls back to plain http.
     tls = server_files(settings.tls_cert_file, settings.tls_key_file, node.directory.path)
     config = uvicorn.Config(
-        create_app(node),
+        # Answering from the start, a process with many live volumes says it is not ready
+        # until its conflict finder is loaded (GET /api/v1/node), and 503 to what needs it.
+        create_app(node, wait_for_engines=False),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
