@@ -14,7 +14,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
@@ -446,8 +446,32 @@ def test_nearest_points_lie_on_their_footprints_at_the_distance(a: Footprint, b:
     assert metres(p, q) == pytest.approx(distance(a, b), abs=CM)
 
 
+# Two corridors from one vertex, whose second legs part by a degree: their edges share that
+# vertex, and were once taken for crossing edges (the azimuth between coincident points being
+# GeographicLib's convention), the crossing sought along the whole edge, 2.5 m off the other.
+SHARED_START = (
+    Corridor(
+        path=(
+            (0.0, 0.001808738954094731),
+            (0.0, 0.0),
+            (0.0015559277134390332, -0.0009043694769377237),
+        ),
+        half_width_m=1.0,
+    ),
+    Corridor(
+        path=(
+            (3.1355526904898504e-05, 0.00180846347439111),
+            (0.0, 0.0),
+            (0.001540012974671157, -0.0009315694288211348),
+        ),
+        half_width_m=1.0,
+    ),
+)
+
+
 @settings(max_examples=40, deadline=None)
 @given(pairs())
+@example(SHARED_START)
 def test_nearest_points_agree_with_distance_m(pair: tuple[Footprint, Footprint]) -> None:
     a, b = pair
     p, q = nearest_points(Shape.of(a), Shape.of(b))

@@ -38,6 +38,7 @@ from openline.geo.geodesy import (
 from openline.geo.shapes import (
     FOOT_TOLERANCE_M,
     MAX_FOOT_ITERATIONS,
+    TOUCHING_M,
     starts_of,
 )
 
@@ -132,9 +133,13 @@ class Combinations:
     def crossing(self) -> BoolArray:
         """The cells whose edges (from each side's vertex) properly cross: each edge has the
         ends of the other strictly on either side (the sign of the turn from the edge's
-        azimuth to the azimuth of the point, at the edge's start)."""
+        azimuth to the azimuth of the point, at the edge's start). A point at the edge's
+        start (closer than TOUCHING_M) is on neither side: the azimuth between coincident
+        points is only GeographicLib's convention, and edges that share a vertex touch there
+        (their vertex distance says so) rather than cross."""
         directed = self.directed
         side = np.sign(wrap180(directed.at_edge - self.batch.edge_az[directed.edge]))
+        side[np.tile(self.distance < TOUCHING_M, 2)] = 0.0
         splits = directed.has_edge & (side * side[directed.beside] < 0)
         n = len(self.block)
         return np.asarray(splits[:n] & splits[n:] & self.blocks.measure[self.block])
