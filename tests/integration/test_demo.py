@@ -73,10 +73,15 @@ def records(base: Path) -> dict[str, int]:
 @contextmanager
 def running_demo(base: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, re.Match[str]]]]:
     """``openline demo base`` as a real process, once it has printed its nodes (each line's
-    party, url, token and pid); killed at the end if the test has not stopped it."""
+    party, url, token and pid); killed at the end if the test has not stopped it.
+
+    It starts with Ctrl-C ignored (the shell's ``trap`` before it becomes the demo), as a program
+    started in the background of a script inherits it (CI's suite run under ``nohup ... &``
+    did): the demo still stops on Ctrl-C."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
+    ignoring_ctrl_c = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
     with subprocess.Popen(
-        [sys.executable, "-m", "openline", "demo", str(base)],
+        [*ignoring_ctrl_c, sys.executable, "-m", "openline", "demo", str(base)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

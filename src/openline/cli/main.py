@@ -53,7 +53,10 @@ def demo(directory: Path | None, no_wait: bool) -> None:
     from openline.cli.demo import running, scenario, watch
 
     base = directory or Path(tempfile.mkdtemp(prefix="openline-demo-"))
-    # Ctrl-C or a plain kill: either way both nodes are stopped before the demo exits.
+    # Ctrl-C or a plain kill: either way both nodes are stopped before the demo exits. Ctrl-C's
+    # handler is set too: started where it is ignored (in the background of a script, which
+    # Python keeps), the demo would otherwise run on past its Ctrl-C.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with reported_errors(), running(base) as (nodes, new):
