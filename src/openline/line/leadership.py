@@ -310,7 +310,11 @@ class Leadership:
         entry = {"process": self.process, "since": self.leader_since, "was": was}
         token = leader_fence.set(self._fence)
         try:
-            await self.node.write_async(lambda uow: uow.record(JournalKind.LINE_LEADER, entry))
+            # A takeover from another process is journaled; the first lead a node's processes
+            # ever take is not (node.started says which process started, and when), so that a
+            # node of one process journals the same on PostgreSQL as on SQLite.
+            if was is not None:
+                await self.node.write_async(lambda uow: uow.record(JournalKind.LINE_LEADER, entry))
             self.leading = True
             log.warning("%s leads the line since %s", self.process, self.leader_since)
             await self.duties.lead()  # its tasks keep the fence (asyncio copies the context)
