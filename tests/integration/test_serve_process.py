@@ -20,6 +20,7 @@ from tests.support.events import event_stream
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 from tests.support.processes import RunningNode, run_openline
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +110,13 @@ def test_a_resumed_stream_replays_exactly_the_missed_entries_then_goes_live(
     from_entry: str,
 ):
     with running_node.client() as client:
+        # The silent RED's path is judged down once, by the line's first path check: waited
+        # for here, so that its entry is among the replayed ones, never in the live window.
+        wait_for(
+            lambda: any(e["kind"] == "line.path_status" for e in journal(client)),
+            timeout=30,
+            what="the first check of the silent RED's path",
+        )
         for n in range(3):
             post_message(client, f"before {n}")
         before = journal(client)
