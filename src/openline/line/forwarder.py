@@ -24,8 +24,8 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
-from openline.line.paths import DirectCarrier, PathFailed
-from openline.line.relay import ClientFor, carried, direct_paths
+from openline.line.paths import ClientFor, DirectCarrier, PathFailed
+from openline.line.relay import carried, direct_paths
 from openline.line.sender import FIRST_BACKOFF_S, MAX_BACKOFF_S
 from openline.node.assembly import Node
 from openline.store import line as line_store
@@ -86,7 +86,7 @@ class Forwarder:
         now = format_utc(self.node.clock())
         for direct in direct_paths(peer):
             path = direct.at(now)  # without a rotated pin's old one once its overlap is over
-            carrier = DirectCarrier(path, peer.party, self._client_for(path))
+            carrier = DirectCarrier(path, peer.party, self._client_for)
             try:
                 results = await carrier.post(body)
             except PathFailed as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,10 +23,13 @@ from typing import Any, Protocol
 import httpx
 
 from openline.domain.paths import DirectPath, PathStatus, PeerPath
+from openline.domain.timeutil import format_utc
 from openline.keys.tls import pin_mismatch
 
 FEDERATION_PATH = "/federation/v1/envelopes"
 BUSY = (429, 503)  # answers whose Retry-After the sender honours (docs/line.md#retry-after)
+# The http client for a direct path to a peer (its pins, or the CAs).
+ClientFor = Callable[[DirectPath], httpx.AsyncClient]
 
 
 class PathFailed(Exception):
@@ -64,25 +68,30 @@ class Carrier(Protocol):
 
 class DirectCarrier:
     """Posts to the peer's node at a direct path's URL, with an http client that trusts what
-    the path's pin matches (or the CAs, unpinned)."""
+    the path's pins match (or the CAs, unpinned). The client is taken for each post from the
+    path as it stands then (``DirectPath.at``): the moment a pin rotation's overlap ends, the
+    next post goes by a client of the new pin alone, never by a connection made before."""
 
     def __init__(
         self,
         path: DirectPath,
         party: str,
-        http: httpx.AsyncClient,
+        client_for: ClientFor,
         *,
         endpoint: str = FEDERATION_PATH,  # a relay's is /federation/v1/relay (line/relay.py)
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.path = path
         self.party = party
-        self._http = http
+        self._client_for = client_for
+        self._clock = clock
         self._url = path.url.rstrip("/") + endpoint
 
     async def post(self, body: bytes, *, timeout: float | None = None) -> object:
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        http = self._client_for(self.path.at(format_utc(self._clock())))
         try:
-            response = await self._http.post(
+            response = await http.post(
                 self._url, content=body, headers={"Content-Type": "application/json"}, **extra
             )
         except httpx.HTTPError as exc:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import httpx
 from sqlalchemy import Connection
 
 from openline.domain import envelopes as rules
@@ -28,7 +27,7 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
 from openline.domain.paths import DirectPath, RelayPath
 from openline.domain.timeutil import format_utc
-from openline.line.paths import Carrier, DirectCarrier, PathFailed
+from openline.line.paths import Carrier, ClientFor, DirectCarrier, PathFailed
 from openline.line.receiver import Checked, Outcome, Refusals, Rejected
 from openline.node.assembly import Node
 from openline.store import line as line_store
@@ -38,8 +37,6 @@ from openline.store.writer import Operation, UnitOfWork
 RELAY_PATH = "/federation/v1/relay"
 RELAY_WAIT_S = 2.0  # how long the relay waits for the addressee's receipts before it answers
 RELAY_PATIENCE_S = 3 * RELAY_WAIT_S  # how long a sender waits for them, posting again
-# The http client for a direct path to a peer (its pin, or the CAs).
-ClientFor = Callable[[DirectPath], httpx.AsyncClient]
 
 
 class RelayCarrier:
@@ -86,7 +83,7 @@ def relay_carrier(
     """The carrier of ``party``'s relay path, through the node of ``relay`` (the relay's peer
     record here; None if it is not linked, and then the path never carries)."""
     to_relay = [
-        DirectCarrier(direct, path.relay, client_for(direct), endpoint=RELAY_PATH)
+        DirectCarrier(direct, path.relay, client_for, endpoint=RELAY_PATH)
         for direct in direct_paths(relay)
     ]
     return RelayCarrier(path, party, to_relay)

@@ -189,7 +189,7 @@ class Line:
 
     def _carrier(self, peer: Peer, path: PeerPath) -> Carrier | None:
         if isinstance(path, DirectPath):
-            return DirectCarrier(path, peer.party, self._client_for(path))
+            return DirectCarrier(path, peer.party, self._client_for, clock=self.node.clock)
         relay = self._peers.get(path.relay)
         return relay_carrier(path, peer.party, relay, self._client_for)
 
