@@ -31,6 +31,8 @@ def format_utc(instant: datetime) -> str:
 
     The year always has four digits (``0001``): ``strftime("%Y")`` writes year 1 as ``1``,
     which no ISO 8601 reader, ``parse_utc`` included, takes back."""
+    if instant.tzinfo is UTC:  # the clock's instants: isoformat's "+00:00" written as "Z"
+        return instant.isoformat(timespec="milliseconds")[:-6] + "Z"
     if instant.tzinfo is None:
         raise ValueError("naive datetime: Openline only handles UTC instants")
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
