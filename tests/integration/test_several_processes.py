@@ -9,7 +9,6 @@ One BLUE and RED for the module: the second test starts from where the first lef
 from __future__ import annotations
 
 import itertools
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -25,15 +24,8 @@ from openline.domain.timeutil import parse_utc
 from tests.integration.test_storage_faults import assert_unavailable, post_message
 from tests.support.backend import Backend, on_postgresql
 from tests.support.faults import assert_journals_verify_and_agree, journal
-from tests.support.ports import free_port
-from tests.support.processes import (
-    Pair,
-    RunningNode,
-    answering,
-    launch_node,
-    make_pair,
-    run_openline,
-)
+from tests.support.processes import Pair, RunningNode, answering, launch_node
+from tests.support.several_processes import launch_blue_processes_and_red
 from tests.support.waiting import wait_for
 
 pytestmark = [
@@ -77,20 +69,9 @@ class Blue:
 
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Blue, RunningNode]]:
-    tmp_path = tmp_path_factory.mktemp("line")
-    made_blue, made_red = make_pair(tmp_path, ENV)
-    directories = [made_blue.directory]
-    for n in (2, 3):
-        directories.append(Path(shutil.copytree(made_blue.directory, tmp_path / f"blue{n}")))
-    ports = [free_port() for _ in directories]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    changed = run_openline("peer", "paths", made_red.directory, "BLUE", *urls)
-    assert changed.returncode == 0, changed.stderr
-    launched = [
-        launch_node(directory, made_blue.token, {**ENV, "OPENLINE_PORT": str(port)})
-        for directory, port in zip(directories, ports, strict=True)
-    ]
-    launched.append(launch_node(made_red.directory, made_red.token, ENV))
+    made_blue, ports, launched = launch_blue_processes_and_red(
+        tmp_path_factory.mktemp("line"), ENV, 3
+    )
     blue = Blue(made_blue.token, [], ports)
     try:
         *blue.processes, red = [answering(process) for process in launched]

@@ -52,16 +52,20 @@ def create_app(opened: Node, *, wait_for_engines: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened.start(wait_for_engines=wait_for_engines)
         line = app.state.line = Line(opened)
-        # The line's sending and checks, the track interval and the TAK bridge (which runs
-        # only when tak_url is set: docs/tak.md) run on the process that leads the node.
-        duties = LeaderDuties(line, TrackLoop(opened), TakBridge(opened))
+        # The line's sending and checks, the track interval's sharing and the TAK bridge
+        # (which runs only when tak_url is set: docs/tak.md) run on the process that leads the
+        # node; the track interval itself on every process, each ageing the tracks it holds.
+        track_loop = TrackLoop(opened)
+        duties = LeaderDuties(line, track_loop, TakBridge(opened))
         leadership = app.state.leadership = Leadership(opened, duties)
         try:
             await line.start()
+            track_loop.start()
             await leadership.start()
             yield
         finally:
             await leadership.stop()
+            await track_loop.stop()
             await line.stop()
             opened.bus.close()
             opened.stop()

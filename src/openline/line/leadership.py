@@ -3,7 +3,8 @@
 On PostgreSQL, several ``openline serve`` processes may serve one node: each serves the API,
 the console, the events and the federation endpoint, and exactly one, the leader, runs what
 must run once (``Duties``: the senders to each peer, line and path checks, escalation, the
-journal's offers to witnesses, the relay's forwarding, the track interval, the TAK bridge).
+journal's offers to witnesses, the relay's forwarding, the track interval's sharing, the TAK
+bridge).
 The lead is a session-level advisory lock on a connection of the process's own
 (``store.processes``): the database frees it when that session ends, so a leader killed or cut
 off loses it within seconds, and grants it at once to another process waiting for it on a
@@ -349,8 +350,9 @@ class _Granted:
 
 
 class LeaderDuties:
-    """The leader's duties on this node: the line's (``Line.lead``), the track interval and
-    the TAK bridge; and the line as the leader reports it to the other processes."""
+    """The leader's duties on this node: the line's (``Line.lead``), the track interval's
+    sharing and journaling (its loop runs on every process) and the TAK bridge; and the line
+    as the leader reports it to the other processes."""
 
     def __init__(self, line: Line, track_loop: TrackLoop, tak_bridge: TakBridge) -> None:
         self.line = line
@@ -359,12 +361,12 @@ class LeaderDuties:
 
     async def lead(self) -> None:
         await self.line.lead()
-        self.track_loop.start()
+        self.track_loop.leading.set()
         self.tak_bridge.start()
 
     async def follow(self) -> None:
         await self.tak_bridge.stop()
-        await self.track_loop.stop()
+        self.track_loop.leading.clear()
         await self.line.follow()
 
     def report(self) -> str | None:

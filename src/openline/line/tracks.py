@@ -1,7 +1,9 @@
 """The track interval: the loop that shares this node's tracks and ages everyone's.
 
 Started and stopped with the node's API (``api/app.py``), beside the line's other loops
-(``line/runner.py``); what it runs is the use case ``services.tracks.tick``.
+(``line/runner.py``), on every process of the node: each ages the tracks it holds and finds
+the warnings; the one ``leading`` the line (``line/leadership.py``) also shares them with the
+peers and journals the warnings. What it runs is the use case ``services.tracks.tick``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ class TrackLoop:
         self.node = node
         self._task: asyncio.Task[None] | None = None
         self.stopping = threading.Event()
+        self.leading = threading.Event()  # set while this process leads the node's line
 
     def start(self) -> None:
-        self.stopping = threading.Event()  # started again when this process leads again
         work = kept_running(self._run, what="the track interval", pause_s=0.0)
         self._task = asyncio.create_task(work)
 
@@ -61,7 +63,7 @@ class TrackLoop:
             # The loop may have given up waiting (the node is stopping): nobody to answer.
             with contextlib.suppress(InvalidStateError):
                 try:
-                    tick(self.node, self.stopping)
+                    tick(self.node, self.stopping, self.leading.is_set)
                 except BaseException as exc:  # answered to the loop, which logs it
                     done.set_exception(exc)
                 else:

@@ -9,10 +9,14 @@ parts they need from it; nothing in it is filled in by them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,12 +24,15 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from openline import __version__
+from openline.domain.errors import Unavailable
 from openline.domain.ids import IdFactory, new_id
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.domain.parties import Card
 from openline.domain.timeutil import Clock, system_clock
+from openline.domain.tracks import TrackReport
 from openline.keys.rotation import KeyHistory, read_key_history
 from openline.keys.signing import SigningKey, read_private_key
+from openline.node import shared_tracks
 from openline.node.commits import CommitFollower, CommitStream
 from openline.node.directory import NodeDirectory
 from openline.node.events import EventBus
@@ -50,6 +57,7 @@ if TYPE_CHECKING:  # imported when the node starts (node/live_finder.py), not be
     from openline.geo.conflict_finder import ConflictFinder
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # While this process leads the node's line (line/leadership.py), the check that each write of
 # the leader's duties makes first, in its own transaction: it raises if the lead is lost. Set
@@ -107,8 +115,12 @@ class Node:
             on_begin=self._catch_up,
             announce=announce_commit if several else None,
         )
+        # This process, as the track reports it sends the node's other processes name it.
+        self._tracks_sender = secrets.token_hex(8)
         self._follower = (
-            CommitFollower(self.database_url, self.commits, self.read) if several else None
+            CommitFollower(self.database_url, self.commits, self.read, self._tracks_heard)
+            if several
+            else None
         )
 
     @classmethod
@@ -199,6 +211,22 @@ class Node:
         self.live_finder.committed(entries[-1].seq)
         self.commits.hand_over(entries)
 
+    def share_tracks(self, uow: UnitOfWork, taken: list[TrackReport]) -> None:
+        """Track reports this process took in ``uow``: to the node's other processes, at its
+        commit (PostgreSQL: node/shared_tracks.py). On SQLite no other process serves the node."""
+        if self._follower is not None and taken:
+            shared_tracks.announce(uow.conn, self._tracks_sender, taken)
+
+    def _tracks_heard(self, payloads: list[str]) -> None:
+        """On the follower's thread: take the reports another process took, on the writer's
+        thread, without waiting for it."""
+        reports = shared_tracks.heard(payloads, self._tracks_sender)
+        if reports:
+            taking = self.writer.submit(
+                partial(self.tracker.take_shared, reports=reports, party=self.party)
+            )
+            taking.add_done_callback(_log_failure)
+
     def stop(self) -> None:
         """Journal a clean stop, then stop writing."""
         self.write(lambda uow: uow.record(JournalKind.NODE_STOPPED, {"version": __version__}))
@@ -238,6 +266,12 @@ class Node:
 
     async def read_async(self, query: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self.read, query)
+
+
+def _log_failure(done: Future[None]) -> None:
+    exc = done.exception()
+    if exc is not None and not isinstance(exc, Unavailable):  # Unavailable: the node stops
+        log.warning("track reports from another process not taken: %s", exc)
 
 
 def _fenced(operation: Operation[T]) -> Operation[T]:

@@ -12,6 +12,9 @@ listener that reconnects reads the journal from where it stood, so a notificatio
 meanwhile loses nothing. On SQLite a node has one serving process, and the follower is not
 started: the writer's own commits, and what it catches up at the start of each transaction
 (an ``openline token create`` run beside it), are all there is.
+
+The same connection hears the track reports the other processes took (``node/shared_tracks.py``),
+which the journal does not hold: those it hands to ``on_tracks`` as they come.
 """
 
 from __future__ import annotations
@@ -75,14 +78,20 @@ class CommitStream:
 
 
 class CommitFollower:
-    """A thread that catches the stream up whenever any process commits (PostgreSQL)."""
+    """A thread that catches the stream up whenever any process commits, and hands the track
+    reports other processes took to ``on_tracks`` (PostgreSQL)."""
 
     def __init__(
-        self, url: str, stream: CommitStream, read: Callable[[Callable[[Connection], None]], None]
+        self,
+        url: str,
+        stream: CommitStream,
+        read: Callable[[Callable[[Connection], None]], None],
+        on_tracks: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._url = url
         self._stream = stream
         self._read = read
+        self._on_tracks = on_tracks
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="openline-commits", daemon=True)
 
@@ -97,7 +106,7 @@ class CommitFollower:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with CommitListener(self._url) as listener:
+                with CommitListener(self._url, tracks=self._on_tracks is not None) as listener:
                     self._catch_up()  # whatever was committed while no one listened
                     self._follow(listener)
             except Exception as exc:  # the database restarted, the network failed: listen again
@@ -106,8 +115,11 @@ class CommitFollower:
 
     def _follow(self, listener: CommitListener) -> None:
         while not self._stop.is_set():
-            if listener.wait(WAIT_S):
+            heard = listener.wait(WAIT_S)
+            if heard.commits:
                 self._catch_up()
+            if heard.tracks and self._on_tracks is not None:
+                self._on_tracks(heard.tracks)
 
     def _catch_up(self) -> None:
         self._read(self._stream.catch_up)

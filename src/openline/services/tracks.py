@@ -26,6 +26,9 @@ so it never sees what was not committed.
   seconds), and held as episodes (``domain/proximity_episodes.py``):
   the journal hears of those opened and cleared once per cycle, coalesced and bounded; one that
   only changed its figures is updated in memory, not journaled.
+- **Several processes** (PostgreSQL): every process of a node holds the same tracks, each
+  taking those the others took (``node/shared_tracks.py``), and each ticks, ageing them and
+  finding the warnings; only the one that leads the line seals and journals.
 """
 
 from __future__ import annotations
@@ -34,18 +37,16 @@ import heapq
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import NamedTuple
 
 from openline.domain import tracks as rules
 from openline.domain.bodies import read_tracks
 from openline.domain.envelopes import Envelope
-from openline.domain.errors import InvalidInput
 from openline.domain.tracks import OpenWarning, ProximityWarning, TrackReport
 from openline.geo.track_warnings import Volume, find_warnings, reach_of, volume_of
 from openline.node.assembly import Node
-from openline.node.tracker import Tracker
 from openline.services.outbox import arrived_on, seal_for
 from openline.store import line as line_store
 from openline.store.writer import Operation, UnitOfWork
@@ -53,7 +54,6 @@ from openline.store.writer import Operation, UnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_AHEAD_S = 60.0  # how far ahead of the node's clock an operator's report may be
-MAX_TRACKS = 50_000  # held at once, all parties: memory stays bounded whatever peers send
 # A report's canonical JSON is at most about 270 bytes (a 64-character track_id, 17-digit
 # numbers); the envelope around the reports (addresses, hashes, signature) under 1 KiB.
 REPORT_BYTES = 300
@@ -102,10 +102,9 @@ def report(node: Node, reports: list[TrackReport]) -> Operation[Taken]:
     def take(uow: UnitOfWork) -> Taken:
         held = node.tracker
         held.keep(uow)
-        taken = _take(held, reports, refuse=True)
-        for one in taken:
-            held.unsent[one.track_id] = one
-        held.tracks_changed |= bool(taken)
+        taken = held.take(reports, refuse=True)
+        held.queue_own(taken, node.party)
+        node.share_tracks(uow, taken)
         return Taken(accepted=len(taken), superseded=len(reports) - len(taken))
 
     return take
@@ -120,28 +119,7 @@ def apply_incoming(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     oldest = node.clock() - timedelta(seconds=node.settings.track_stale_after)
     fresh = [r for r in reports if r.time >= oldest]
     node.tracker.keep(uow)
-    node.tracker.tracks_changed |= bool(_take(node.tracker, fresh, refuse=False))
-
-
-def _take(held: Tracker, reports: Iterable[TrackReport], *, refuse: bool) -> list[TrackReport]:
-    """Hold each report newer than its track's; the ones taken.
-
-    A new track over ``MAX_TRACKS`` is refused (``refuse``: an operator's report) or dropped
-    and logged (a peer's: refusing its envelope would stop the whole line)."""
-    taken = []
-    for one in reports:
-        current = held.reports.get(one.ref)
-        if current is not None and current.time >= one.time:
-            continue
-        if current is None and len(held.reports) >= MAX_TRACKS:
-            message = f"track {one.track_id}: this node already holds {MAX_TRACKS} tracks"
-            if refuse:
-                raise InvalidInput(f"{message}, its limit")
-            log.warning("%s of %s dropped: %s, its limit", one.track_id, one.party, message)
-            continue
-        held.reports[one.ref] = one
-        taken.append(one)
-    return taken
+    node.share_tracks(uow, node.tracker.take(fresh, refuse=False))
 
 
 class Finding(NamedTuple):
@@ -153,14 +131,22 @@ class Finding(NamedTuple):
     limits: rules.ProximityRules
 
 
-def tick(node: Node, stopping: threading.Event | None = None) -> None:
+def tick(
+    node: Node,
+    stopping: threading.Event | None = None,
+    leading: Callable[[], bool] | None = None,
+) -> None:
     """What ``TrackLoop`` does every ``track_interval`` (from a thread of its own: it waits on
     the writer). In one operation, forget stale tracks and seal the latest reports of our
     changed tracks for the peers; then, if anything the warnings depend on changed, find them
     again **outside the writer** (a saturated sky takes seconds, during which the line goes
     on); in a second operation, hold them and journal the cycle's opened and cleared warnings
-    (unless the node began ``stopping`` meanwhile: it holds nothing more)."""
-    finding = node.write(_age_and_seal(node))
+    (unless the node began ``stopping`` meanwhile: it holds nothing more).
+
+    Each process of a node ticks, so that each ages the same tracks and finds the same
+    warnings; only the one ``leading`` the node's line (as each operation begins: the only
+    process of a node on SQLite, and whenever ``leading`` is None) seals and journals."""
+    finding = node.write(_age_and_seal(node, leading))
     found, took = None, 0.0
     if finding is not None:
         started = time.monotonic()
@@ -168,10 +154,10 @@ def tick(node: Node, stopping: threading.Event | None = None) -> None:
         took = time.monotonic() - started
     if stopping is not None and stopping.is_set():
         return
-    node.write(_hold_warnings(node, found, took))
+    node.write(_hold_warnings(node, found, took, leading))
 
 
-def _age_and_seal(node: Node) -> Operation[Finding | None]:
+def _age_and_seal(node: Node, leading: Callable[[], bool] | None) -> Operation[Finding | None]:
     def run(uow: UnitOfWork) -> Finding | None:
         held = node.tracker
         held.keep(uow)
@@ -182,7 +168,9 @@ def _age_and_seal(node: Node) -> Operation[Finding | None]:
             del held.reports[ref]
             if ref.party == node.party:
                 held.unsent.pop(ref.track_id, None)
-        if held.unsent:
+        # A process that does not lead keeps its own tracks unsent: should it take the lead,
+        # it seals their latest reports (a peer drops those it holds already).
+        if held.unsent and _leads(leading):
             _seal(uow, node, sorted(held.unsent.values(), key=lambda r: r.track_id))
             held.unsent.clear()
         changed = held.tracks_changed or held.notifications_changed
@@ -195,8 +183,15 @@ def _age_and_seal(node: Node) -> Operation[Finding | None]:
     return run
 
 
+def _leads(leading: Callable[[], bool] | None) -> bool:
+    return leading is None or leading()
+
+
 def _hold_warnings(
-    node: Node, found: dict[str, ProximityWarning] | None, took: float
+    node: Node,
+    found: dict[str, ProximityWarning] | None,
+    took: float,
+    leading: Callable[[], bool] | None,
 ) -> Operation[None]:
     """Hold the warnings just found (if any) as episodes, and journal the cycle when one is
     due. A finding longer than ``FINDING_FREE_S`` (a saturated sky) puts the next one off, so
@@ -210,8 +205,10 @@ def _hold_warnings(
             held.episodes.update(found, now)
         if took > FINDING_FREE_S:
             held.find_not_before = time.monotonic() + took * (1 / FINDING_SHARE - 1)
-        for kind, data in held.episodes.cycle(now):
-            uow.record(kind, data)
+        cycle = held.episodes.cycle(now)  # the warnings' clock runs on every process
+        if _leads(leading):
+            for kind, data in cycle:
+                uow.record(kind, data)
 
     return run
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
@@ -121,6 +120,9 @@ def one_snapshot(conn: Connection) -> Connection:
 # The channel on which every commit of a PostgreSQL node NOTIFYs its last journal sequence, so
 # that the node's other processes follow it (node/commits.py).
 COMMITS_CHANNEL = "openline_commits"
+# The channel on which a process of a PostgreSQL node tells the others of the track reports it
+# took, in the transaction that took them (node/shared_tracks.py).
+TRACKS_CHANNEL = "openline_tracks"
 
 
 def announce_commit(conn: Connection, seq: int) -> None:
@@ -131,22 +133,38 @@ def announce_commit(conn: Connection, seq: int) -> None:
     driver.execute(f"NOTIFY {COMMITS_CHANNEL}, '{int(seq)}'")
 
 
-class CommitListener:
-    """A connection of its own LISTENing on the commits channel (PostgreSQL)."""
+class Heard(NamedTuple):
+    """What a listener heard in one wait: whether any commit was announced, and the payloads
+    on the tracks channel, in the order they were sent."""
 
-    def __init__(self, url: str) -> None:
+    commits: bool
+    tracks: list[str]
+
+
+class CommitListener:
+    """A connection of its own LISTENing on the commits channel, and on the tracks channel when
+    asked to (PostgreSQL)."""
+
+    def __init__(self, url: str, *, tracks: bool = False) -> None:
         self._engine = create_engine(url, poolclass=NullPool)
         self._raw = self._engine.raw_connection()
         driver = self._raw.driver_connection
         assert driver is not None
         self._driver: Any = driver
         self._driver.autocommit = True
-        self._driver.execute(f"LISTEN {COMMITS_CHANNEL}")
+        if tracks:
+            self._driver.execute(f"LISTEN {TRACKS_CHANNEL}")
+        self._driver.execute(f"LISTEN {COMMITS_CHANNEL}")  # last: what pg_stat_activity shows
 
-    def wait(self, timeout_s: float) -> bool:
-        """Whether a commit was announced within ``timeout_s``."""
-        announced: Iterator[Any] = self._driver.notifies(timeout=timeout_s, stop_after=1)
-        return any(True for _ in announced)
+    def wait(self, timeout_s: float) -> Heard:
+        """What was sent within ``timeout_s`` of waiting for the first notification, with every
+        other one already there."""
+        first = list(self._driver.notifies(timeout=timeout_s, stop_after=1))
+        heard = first + list(self._driver.notifies(timeout=0)) if first else first
+        return Heard(
+            commits=any(one.channel == COMMITS_CHANNEL for one in heard),
+            tracks=[one.payload for one in heard if one.channel == TRACKS_CHANNEL],
+        )
 
     def __enter__(self) -> CommitListener:
         return self
