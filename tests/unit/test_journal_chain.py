@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -16,11 +17,14 @@ from openline.domain.canonical import canonical_json
 from openline.domain.journal import (
     GENESIS_HASH,
     ChainReport,
+    CheckedCheckpoint,
     JournalEntry,
     make_entry,
+    next_entry,
     signing_bytes,
     verify_chain,
 )
+from openline.domain.merkle import fold
 from openline.keys.signing import SigningKey
 
 NODE_KEY = SigningKey(bytes(range(32)))
@@ -342,3 +346,45 @@ def test_a_removed_entry_anywhere_in_a_long_chain_names_the_one_after_it(
 
 def test_a_long_intact_chain_verifies_every_entry(options: dict[str, Any]) -> None:
     assert verify(LONG_CHAIN, **options) == ChainReport(verified=60)
+
+
+def build_checkpointed_chain(
+    length: int, every: int, bad_at: int | None = None
+) -> tuple[list[JournalEntry], list[CheckedCheckpoint]]:
+    """Entries signed by checkpoints (one each ``every`` entries and one at the end), as the
+    writer appends them; the checkpoint of tree size ``bad_at`` signed by another key."""
+    entries: list[JournalEntry] = []
+    checkpoints: list[CheckedCheckpoint] = []
+    edge: list[bytes] = []
+    prev_hash = GENESIS_HASH
+    for seq in range(1, length + 1):
+        data = ENTRY_DATA[(seq - 1) % len(ENTRY_DATA)]
+        at = f"2024-12-03T12:00:{seq:02d}.000Z"
+        entry, tree = next_entry(
+            edge, seq=seq, at=at, kind="message.created", data=data, prev_hash=prev_hash
+        )
+        entries.append(replace(entry, tree=tree))
+        prev_hash = entry.hash
+        if seq % every == 0 or seq == length:
+            root = fold(edge)
+            signer = OTHER_KEY if seq == bad_at else NODE_KEY
+            signed = (("node", root, signer.sign(root), NODE_KEY.public_key.verify),)
+            checkpoints.append(CheckedCheckpoint(seq, root, signed))
+    return entries, checkpoints
+
+
+@pytest.mark.parametrize(
+    ("bad_at", "expected"),
+    [
+        (None, ChainReport(verified=12, checkpoints=3)),
+        (5, ChainReport(verified=0, bad_checkpoint=5, checkpoints=ANY, reason=ANY)),
+        (10, ChainReport(verified=5, bad_checkpoint=10, checkpoints=ANY, reason=ANY)),
+    ],
+)
+def test_checkpoint_signatures_are_checked_whether_gathered_by_count_or_by_entries_walked(
+    options: dict[str, Any], bad_at: int | None, expected: ChainReport
+) -> None:
+    # Checkpoints at 5, 10 and 12: in chunks of 2, the first goes alone after 8 entries walked.
+    entries, checkpoints = build_checkpointed_chain(12, 5, bad_at)
+    report = verify_chain(entries, NODE_KEY.public_key.verify, checkpoints=checkpoints, **options)
+    assert report == expected

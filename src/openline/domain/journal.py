@@ -152,9 +152,14 @@ def signing_bytes(seq: int, at: str, kind: str, data: str, prev_hash: str) -> by
     ``data`` is already canonical JSON text, so it is embedded as it is: the verifier rebuilds
     exactly the bytes the writer wrote without parsing and re-serialising every entry.
     """
+    return _entry_bytes(seq, _json_string(at), _json_string(kind), data, _json_string(prev_hash))
+
+
+def _entry_bytes(seq: int, at_json: str, kind_json: str, data: str, prev_hash_json: str) -> bytes:
+    """The entry's bytes from its strings already written as JSON strings."""
     return (
-        f'{{"at":{_json_string(at)},"data":{data},"kind":{_json_string(kind)},'
-        f'"prev_hash":{_json_string(prev_hash)},"seq":{seq}}}'
+        f'{{"at":{at_json},"data":{data},"kind":{kind_json},'
+        f'"prev_hash":{prev_hash_json},"seq":{seq}}}'
     ).encode()
 
 
@@ -251,7 +256,8 @@ def verify_rows(
     order of tree size, already read from their notes (``domain/checkpoints.py``). Every entry
     must be signed by a checkpoint covering it, or, in the part of the journal written before
     checkpoints, carry its own signature. Signatures, which take most of the time, are checked
-    in chunks of ``chunk_size``: on ``executor``'s threads when one is given (libsodium
+    in chunks of ``chunk_size`` (or fewer, gathered over four times as many entries): on
+    ``executor``'s threads when one is given (libsodium
     releases the GIL while it verifies), else here. Either way the report is the same: the
     first bad entry or checkpoint in stored order, and how many entries before it held.
     """
@@ -283,6 +289,10 @@ _Signed = tuple[_Place, bytes, bytes, SignatureCheck]
 _Broken = tuple[_Place, str]
 _Chunk = tuple[list[_Signed], _Broken | None]
 _NO_MORE = float("inf")  # the size of the checkpoint after the last one
+# A chunk of signatures is checked when it holds chunk_size of them, or once this many times
+# chunk_size entries have been walked since the last one went (a journal of checkpoints has a
+# signature a commit, of a hundred entries or so: without it they would all wait for the end).
+_ENTRIES_PER_SIGNATURE = 4
 
 
 @dataclass(frozen=True)
@@ -295,6 +305,20 @@ class CheckedCheckpoint:
     root: bytes = b""
     signatures: tuple[tuple[str, bytes, bytes, SignatureCheck], ...] = ()
     problem: str | None = None
+
+
+class _JsonStrings(dict[str, str]):
+    """Texts written as JSON strings, each written once and kept (an entry's kind: a journal
+    has a few dozen). A value that is not text raises TypeError, as ``_json_string`` does."""
+
+    def __missing__(self, text: str) -> str:
+        written = _json_string(text)
+        if len(self) < _KINDS_KEPT:  # a journal altered to hold a new kind in every entry
+            self[text] = written
+        return written
+
+
+_KINDS_KEPT = 1024
 
 
 class _Walk:
@@ -317,16 +341,21 @@ class _Walk:
         One tight loop over the rows as read: an entry's bytes are made once and hashed twice
         (its hash, its leaf), and the tree grows in place, with no object made per entry."""
         sha256, edge, check = hashlib.sha256, self._edge, self._check
+        json_string, entry_bytes, kinds = _json_string, _entry_bytes, _JsonStrings()
         chunk: list[_Signed] = []
         seq, prev = 0, GENESIS_HASH  # the last entry that held, and its hash
         next_size = self._next_size()
         broken: _Broken | None = None
+        every = _ENTRIES_PER_SIGNATURE * size  # entries walked before a chunk goes anyway
+        flush_at = every
         for row_seq, at, kind, data, prev_hash, hash_, sig, tree in rows:
             if row_seq != seq + 1 or prev_hash != prev:
                 broken = (row_seq, 0, 0), _misplaced(seq, row_seq)
                 break
             try:
-                body = signing_bytes(row_seq, at, kind, data, prev_hash)
+                # prev_hash is the hash of the entry before, checked already (hex digits, or
+                # the genesis hash): as a JSON string it is itself between quotes.
+                body = entry_bytes(row_seq, json_string(at), kinds[kind], data, f'"{prev_hash}"')
             except (TypeError, UnicodeEncodeError):  # SQLite keeps any type in any column
                 broken = (row_seq, 0, 0), _ALTERED
                 break
@@ -351,9 +380,12 @@ class _Walk:
                 if broken is not None:
                     break
                 next_size = self._next_size()
-            if len(chunk) >= size:
+            if seq >= flush_at or len(chunk) >= size:
+                # Handed over after so many entries too, so that the threads check the
+                # checkpoints' signatures (one a commit) while the walk goes on, not after it.
                 yield chunk, None
                 chunk = []
+                flush_at = seq + every
         self._entries = seq
         yield chunk, broken if broken is not None else self._end()
 

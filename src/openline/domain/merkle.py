@@ -30,7 +30,12 @@ Range = tuple[int, int]
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
     """The hash of one leaf: ``SHA-256(0x00 || entry_bytes)``."""
-    return hashlib.sha256(b"\x00" + entry_bytes).digest()
+    hashed = _LEAF_PREFIX.copy()  # the prefix hashed once: a copy is cheaper than a new hash
+    hashed.update(entry_bytes)
+    return hashed.digest()
+
+
+_LEAF_PREFIX = hashlib.sha256(b"\x00")  # never updated again, so copied safely by any thread
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

@@ -73,7 +73,7 @@ class SignedNote:
 
 def check_key_name(name: str) -> str:
     """A key name is non-empty and holds no Unicode space and no ``+``."""
-    if not name or "+" in name or any(ch.isspace() for ch in name) or not _printable(name):
+    if not name or "+" in name or _SPACE.search(name) or not _printable(name):
         raise NoteError(
             f"key name {quote(name)} must be non-empty, with no space, no '+' and no "
             "control character"
@@ -99,7 +99,7 @@ def parse_verifier_key(text: str) -> tuple[str, int, bytes]:
     hex_id, _, material = rest.partition("+")
     if not _KEY_ID_HEX.match(hex_id):
         raise NoteError(f"verifier key {quote(text)} has no 8-digit hex key ID after its name")
-    raw = _b64decode(material, what=f"verifier key {quote(text)}")
+    raw = _b64decode(material, what="verifier key", quoted=text)
     if len(raw) != 1 + ED25519_KEY_BYTES or raw[0] not in (ED25519, COSIGNATURE_V1):
         raise NoteError(
             f"verifier key {quote(text)} is not an Ed25519 key (type 0x01 or 0x04, 32 bytes)"
@@ -148,7 +148,7 @@ def _parse_signature_line(line: str) -> NoteSignature:
     name, sep, blob = line[len(SIGNATURE_PREFIX) :].partition(" ")
     if not sep:
         raise NoteError(f"signature line {quote(line)} has no signature after the key name")
-    raw = _b64decode(blob, what=f"signature line {quote(line)}")
+    raw = _b64decode(blob, what="signature line", quoted=line)
     if len(raw) < 5:
         raise NoteError(f"signature line {quote(line)} holds fewer than 4+1 bytes")
     return NoteSignature(name=check_key_name(name), key_id=raw[:4], signature=raw[4:])
@@ -249,10 +249,14 @@ def _printable(text: str) -> bool:
 
 
 _CONTROL = re.compile("[\x00-\x1f]")  # what ord(ch) < 0x20 is, one regex search, not a loop
+_SPACE = re.compile(r"\s")  # exactly what str.isspace() is (both are Py_UNICODE_ISSPACE)
 
 
-def _b64decode(text: str, *, what: str) -> bytes:
+def _b64decode(text: str, *, what: str, quoted: str | None = None) -> bytes:
+    """``text`` decoded, or a NoteError naming ``what`` (and ``quoted``, quoted only then:
+    quoting a signature line costs more than reading it)."""
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise NoteError(f"{what} is not standard base64") from None
+        named = what if quoted is None else f"{what} {quote(quoted)}"
+        raise NoteError(f"{named} is not standard base64") from None
