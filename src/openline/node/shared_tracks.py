@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 from openline.domain.errors import InvalidInput
 from openline.domain.tracks import TrackReport, parse_reports
 from openline.store.database import TRACKS_CHANNEL
+from openline.store.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 # well under PostgreSQL's 8000 bytes for a notification's payload.
 REPORTS_PER_PAYLOAD = 20
 
-_NOTIFY_EACH = text(
-    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
+# Sent without waiting for its answer (store/prepared.py): the operation goes on at once.
+_NOTIFY_EACH = Prepared(
+    text("SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload")
 )
 
 
@@ -53,7 +55,7 @@ def payloads(sender: str, reports: Iterable[TrackReport]) -> list[str]:
 def announce(conn: Connection, sender: str, reports: list[TrackReport]) -> None:
     """In the transaction that took ``reports``: tell the node's other processes (at commit),
     in one statement."""
-    conn.execute(_NOTIFY_EACH, {"channel": TRACKS_CHANNEL, "payloads": payloads(sender, reports)})
+    _NOTIFY_EACH.send(conn, {"channel": TRACKS_CHANNEL, "payloads": payloads(sender, reports)})
 
 
 def heard(payloads_heard: list[str], receiver: str) -> list[TrackReport]:
