@@ -120,11 +120,21 @@ def serve() -> Iterator[Callable[[Path, str], RunningNode]]:
 @pytest.fixture
 def running_node(tmp_path: Path) -> Iterator[RunningNode]:
     """BLUE as a real ``openline serve`` process on a free port of 127.0.0.1, linked to a RED
-    whose node never answers."""
+    whose node never answers; given once the line's first check has judged RED's path down,
+    so that its ``line.path_status`` entry comes before anything the test does, never among
+    it."""
     created = make_node_dir(tmp_path / "blue", port=free_port())
     link(created.directory, silent_card())
     running = start_node(created.directory, created.token)
     try:
+        with running.client() as client:
+            wait_for(
+                lambda: client.get(
+                    "/api/v1/journal", params={"kind": "line.path_status", "limit": 1}
+                ).json()["entries"],
+                timeout=60,
+                what="the line's first check of the silent RED's path",
+            )
         yield running
     finally:
         running.stop()

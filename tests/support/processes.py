@@ -7,7 +7,6 @@ import os
 import signal
 import ssl
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from openline.keys.tls import pinned_context, pins_of_file
 from openline.node.settings import load_settings
 from openline.services.peers import link_directories
 from openline.services.setup import NewNode
+from tests.support.launcher import Process, popen_openline, run_openline_captured
 from tests.support.nodes import make_node_dir
 from tests.support.ports import free_port
 
@@ -33,13 +33,8 @@ def run_openline(
     """Run the real `openline` command, with no OPENLINE_* settings leaking in from outside
     (and an 80-column terminal, so tables print as an operator would see them)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**clean, "COLUMNS": "80", **(env or {})},
-        timeout=timeout,
-        check=False,
+    return run_openline_captured(
+        [*map(str, args)], env={**clean, "COLUMNS": "80", **(env or {})}, timeout=timeout
     )
 
 
@@ -48,7 +43,7 @@ class RunningNode:
     directory: Path
     url: str
     token: str
-    process: subprocess.Popen[bytes]
+    process: Process
     log: Path
     verify: ssl.SSLContext = SHARED_TLS  # a node serving https: its own certificate, pinned
 
@@ -141,11 +136,11 @@ def launch_node(directory: Path, token: str, env: dict[str, str] | None = None) 
     settings = load_settings(directory, env or {})
     log = directory.parent / f"{directory.name}.log"
     with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "openline", "serve", str(directory)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
+        process = popen_openline(
+            ["serve", str(directory)],
             env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=output,
         )
     verify = SHARED_TLS
     if settings.tls_cert_file:
