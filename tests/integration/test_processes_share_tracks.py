@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,9 +42,14 @@ def line(tmp_path: Path) -> Iterator[tuple[list[RunningNode], RunningNode]]:
             process.stop_surely()
 
 
-def leads(process: RunningNode) -> bool:
+def node_of(process: RunningNode) -> dict[str, Any]:
     with process.client() as client:
-        node = client.get("/api/v1/node").json()
+        node: dict[str, Any] = client.get("/api/v1/node").json()
+    return node
+
+
+def leads(process: RunningNode) -> bool:
+    node = node_of(process)
     return bool(node["leader"] == node["process"])
 
 
@@ -51,6 +57,12 @@ def test_a_track_reported_to_a_process_that_does_not_lead_is_shared_and_held_by_
     line: tuple[list[RunningNode], RunningNode],
 ) -> None:
     blue, red = line
+    # Each process tells the others of its reports once its heartbeat has seen them.
+    wait_for(
+        lambda: all(len(node_of(p)["processes"]) == len(blue) for p in blue),
+        timeout=10,
+        what="every BLUE process seeing the other",
+    )
     wait_for(lambda: any(leads(p) for p in blue), timeout=10, what="a BLUE process leading")
     (follower,) = [process for process in blue if not leads(process)]
 

@@ -206,6 +206,7 @@ class Leadership:
             ProcessSeen(row.process, row.url, row.started_at, row.age_s, row.leader_since)
             for row in beat.rows
         ]
+        self.node.processes_serving = len(beat.rows)
         if not self.leading:
             leading = next((row for row in beat.rows if row.leader_since), None)
             self.duties.leader_reported(leading.line if leading else None)

@@ -117,6 +117,10 @@ class Node:
         )
         # This process, as the track reports it sends the node's other processes name it.
         self._tracks_sender = secrets.token_hex(8)
+        # How many processes serve this node, as this one's last heartbeat read them
+        # (line/leadership.py; None until then): track reports go to the others only when
+        # there are others.
+        self.processes_serving: int | None = None
         self._follower = (
             CommitFollower(self.database_url, self.commits, self.read, self._tracks_heard)
             if several
@@ -213,8 +217,9 @@ class Node:
 
     def share_tracks(self, uow: UnitOfWork, taken: list[TrackReport]) -> None:
         """Track reports this process took in ``uow``: to the node's other processes, at its
-        commit (PostgreSQL: node/shared_tracks.py). On SQLite no other process serves the node."""
-        if self._follower is not None and taken:
+        commit (PostgreSQL: node/shared_tracks.py). On SQLite no other process serves the node;
+        on PostgreSQL, nothing is sent while this process is the only one."""
+        if self._follower is not None and taken and self.processes_serving != 1:
             shared_tracks.announce(uow.conn, self._tracks_sender, taken)
 
     def _tracks_heard(self, payloads: list[str]) -> None:
