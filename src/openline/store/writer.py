@@ -101,8 +101,39 @@ def _in_savepoint(
     return result, None
 
 
+class _Reply:
+    """What a caller of ``Writer.run`` waits on: a lock held until the writer answers. A
+    Future, which ``submit`` gives for callers that do more with it, takes a Condition and a
+    few more locks to make, answer and wait on (about 3 against 0.7 µs of CPU an operation
+    with no other thread; more with the bench's 64, issue 20)."""
+
+    __slots__ = ("_answered", "_error", "_result")
+
+    def __init__(self) -> None:
+        self._answered = threading.Lock()
+        self._answered.acquire()  # released once, by set_result or set_exception
+        self._result: Any = None
+        self._error: BaseException | None = None
+
+    def set_result(self, result: Any) -> None:
+        self._result = result
+        self._answered.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._answered.release()
+
+    def result(self) -> Any:
+        with self._answered:  # until the writer answers
+            pass
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 Operation = Callable[[UnitOfWork], T]
-_Job = tuple[Callable[[UnitOfWork], Any], Future[Any]]
+_Answer = Future[Any] | _Reply
+_Job = tuple[Callable[[UnitOfWork], Any], _Answer]
 _STOP = object()
 
 
@@ -156,20 +187,25 @@ class Writer:
 
     def submit(self, operation: Operation[T]) -> Future[T]:
         future: Future[T] = Future()
-        with self._accepting:
-            if self._stopped:
-                future.set_exception(Unavailable("the node is stopping: this write was not kept"))
-                return future
-            if self._thread is not None:
-                self._queue.put((operation, future))
-                return future
-        # Not started (one-shot commands such as `openline token create`): run it now.
-        self._commit([(operation, future)], self._engine.connect)
+        self._enqueue(operation, future)
         return future
 
     def run(self, operation: Operation[T]) -> T:
         """Run ``operation`` and wait until it is committed."""
-        return self.submit(operation).result()
+        reply = _Reply()
+        self._enqueue(operation, reply)
+        return cast(T, reply.result())
+
+    def _enqueue(self, operation: Operation[Any], answer: _Answer) -> None:
+        with self._accepting:
+            if self._stopped:
+                answer.set_exception(Unavailable("the node is stopping: this write was not kept"))
+                return
+            if self._thread is not None:
+                self._queue.put((operation, answer))
+                return
+        # Not started (one-shot commands such as `openline token create`): run it now.
+        self._commit([(operation, answer)], self._engine.connect)
 
     def _loop(self) -> None:
         try:
@@ -205,7 +241,7 @@ class Writer:
                 return
 
     def _commit(self, batch: list[_Job], connect: Callable[[], Connection]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        outcomes: list[tuple[_Answer, Any, BaseException | None]] = []
         done: list[UnitOfWork] = []
         conn = None
         try:
@@ -258,7 +294,7 @@ class Writer:
         return result, error
 
 
-def _settle(future: Future[Any], result: Any, error: BaseException | None) -> None:
+def _settle(future: _Answer, result: Any, error: BaseException | None) -> None:
     """Answer a caller. One that gave up waiting (its future cancelled: an API client that
     went away) gets nothing: the operation stands, as committed, and the writer goes on."""
     try:
