@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from openline.domain.errors import InvalidInput
-from openline.domain.timeutil import format_utc, parse_duration, parse_utc, system_clock
+from openline.domain.timeutil import (
+    UtcTexts,
+    format_utc,
+    parse_duration,
+    parse_utc,
+    system_clock,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,9 +50,22 @@ def test_written_instants_are_fixed_width_so_text_order_is_time_order() -> None:
     assert sorted(texts) == texts
 
 
+def test_instants_read_one_after_another_are_written_as_format_utc_writes_each() -> None:
+    start = datetime(2024, 12, 3, 23, 59, 58, 998_500, tzinfo=UTC)
+    steps = [timedelta(microseconds=700 * i) for i in range(4000)]  # across three seconds
+    instants = [start + step for step in steps]
+    instants += [instants[10], instants[-10], instants[5]]  # a clock set back
+    instants += [datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)] * 2
+    instants += [datetime(2024, 12, 31, 20, 30, 0, 5_000, tzinfo=timezone(timedelta(hours=-5)))]
+    write = UtcTexts()
+    assert [write(i) for i in instants] == [format_utc(i) for i in instants]
+
+
 def test_a_naive_instant_is_not_written() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         format_utc(datetime(2024, 12, 3, 12, 0))
+    with pytest.raises(ValueError, match="naive datetime"):
+        UtcTexts()(datetime(2024, 12, 3, 12, 0))
 
 
 @pytest.mark.parametrize(

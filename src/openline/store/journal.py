@@ -40,7 +40,7 @@ from openline.domain.merkle import (
     last_leaf,
 )
 from openline.domain.signed_note import Checkpoint, checkpoint_origin
-from openline.domain.timeutil import Clock, format_utc
+from openline.domain.timeutil import Clock, UtcTexts, format_utc
 from openline.keys.notes import sign_checkpoint
 from openline.keys.signing import SigningKey
 from openline.store.prepared import Prepared
@@ -237,6 +237,7 @@ class JournalAppender:
     def __init__(self, sign_checkpoint: CheckpointSigner, clock: Clock) -> None:
         self._sign_checkpoint = sign_checkpoint
         self._clock = clock
+        self._at = UtcTexts()  # each entry's time as text (kept by the second)
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._edge: list[bytes] = []  # the tree's right edge, grown in place (merkle.grow)
         self._committed: tuple[tuple[int, str], tuple[bytes, ...]] | None = None
@@ -269,7 +270,7 @@ class JournalAppender:
     def append(self, kind: str, data: Mapping[str, Any]) -> JournalEntry:
         """A new entry, in the commit being written (its row is inserted by ``seal``)."""
         seq, prev_hash = self._head
-        at = format_utc(self._clock())
+        at = self._at(self._clock())
         entry, tree = next_entry(
             self._edge, seq=seq + 1, at=at, kind=kind, data=data, prev_hash=prev_hash
         )
