@@ -12,7 +12,6 @@ wait until its sender sends it again. On any failure it retries with the sender'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -24,6 +23,7 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
+from openline.line.loops import woken
 from openline.line.paths import ClientFor, DirectCarrier, PathFailed
 from openline.line.relay import carried, direct_paths
 from openline.line.sender import FIRST_BACKOFF_S, MAX_BACKOFF_S
@@ -49,8 +49,7 @@ class Forwarder:
     async def wait_for_receipts(self, timeout_s: float) -> None:
         """Until the next receipts are stored, or ``timeout_s``."""
         self.wake.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._receipted.wait(), timeout=timeout_s)
+        await woken(self._receipted, timeout_s)
 
     async def run(self) -> None:
         failures = 0
@@ -67,8 +66,7 @@ class Forwarder:
                 continue
             else:  # nothing to send, or only what waits behind a refused envelope
                 wait = 5.0
-            with contextlib.suppress(TimeoutError):  # a new envelope held goes at once
-                await asyncio.wait_for(self.wake.wait(), timeout=wait)
+            await woken(self.wake, wait)  # a new envelope held goes at once
 
     async def _forward(self, sender: str, addressee: str) -> bool | None:
         """Deliver one batch of the link: True if it got through, False if not, None if the

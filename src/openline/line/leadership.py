@@ -146,7 +146,8 @@ class Leadership:
         self._wait_for_lead()
         with contextlib.suppress(TimeoutError):  # the lead free: taken before the API answers
             assert self._waiting is not None
-            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._waiting)), 1.0)
+            async with asyncio.timeout(1.0):  # not wait_for: line/loops.py's woken says why
+                await asyncio.shield(asyncio.wrap_future(self._waiting))
         await self._step()
         self._task = asyncio.create_task(
             kept_running(self._run, what="the leadership", pause_s=self.period)
@@ -163,7 +164,8 @@ class Leadership:
         if self._engine is not None:  # frees the lead at once, and says goodbye if it can
             self._release()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._on_thread(self._goodbye), timeout=self.timeout_s)
+                async with asyncio.timeout(self.timeout_s):
+                    await self._on_thread(self._goodbye)
             self._engine.dispose()
         self._thread.shutdown(wait=False)
 
@@ -198,7 +200,8 @@ class Leadership:
             partial(self._beat, self.leader_since, self._session, report)
         )
         try:
-            beat = await asyncio.wait_for(asyncio.shield(self._beating), timeout=self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                beat = await asyncio.shield(self._beating)
         except Exception as exc:  # the database unreachable, or too slow to answer in time
             await self._lost(exc)
             return

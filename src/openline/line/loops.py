@@ -10,6 +10,19 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 
+async def woken(event: asyncio.Event, timeout_s: float) -> bool:
+    """Wait until ``event`` is set (True) or ``timeout_s`` has passed (False). A cancellation
+    always ends the wait: ``asyncio.wait_for`` of Python 3.11 drops one that comes as the event
+    is set (it returns the event's result instead), and a loop waiting so never ended, its
+    node hanging on SIGTERM until killed."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
+
+
 async def kept_running(
     work: Callable[[], Awaitable[None]], *, what: str, pause_s: float = 1.0
 ) -> None:

@@ -14,7 +14,6 @@ line-check interval, ``check_paths`` checks the paths that carried nothing meanw
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from datetime import timedelta
@@ -28,6 +27,7 @@ from openline.domain.parties import Peer
 from openline.domain.paths import PathStatus, sending_order
 from openline.domain.timeutil import format_utc
 from openline.keys.signing import PublicKey
+from openline.line.loops import woken
 from openline.line.paths import Carrier, PathFailed, PathState
 from openline.node.assembly import Node
 from openline.services.messages import record_delivery
@@ -94,8 +94,7 @@ class PeerLink:
             batch = self.node.read(self._batch)
             if not batch:
                 self.last_attempt_failed = False
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=5.0)
+                await woken(self.wake, 5.0)
                 continue
             try:
                 await self._deliver_by_a_path(batch)

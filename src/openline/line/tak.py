@@ -101,9 +101,8 @@ async def connect(settings: Settings, directory: Path) -> tuple[pytak.TXWorker, 
             "server needs a client certificate"
         )
     try:
-        reader, writer = await asyncio.wait_for(
-            pytak.protocol_factory(config), timeout=CONNECT_TIMEOUT_S
-        )
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):  # not wait_for: see loops.py's woken
+            reader, writer = await pytak.protocol_factory(config)
     except (OSError, TimeoutError, SyntaxError, ValueError) as exc:
         raise ConnectionError(f"TAK server {settings.tak_url}: {_why(exc)}") from None
     return pytak.TXWorker(asyncio.Queue(), config, writer), pytak.RXWorker(
@@ -134,7 +133,8 @@ async def check(settings: Settings, directory: Path) -> str:
         await sender.send_data(cot.ping(now=system_clock()).xml)
         if settings.tak_url.startswith("udp://"):
             return "connected, and a ping sent (UDP: nothing comes back to confirm it arrived)"
-        answer = await asyncio.wait_for(receiver.readcot(), ANSWER_WAIT_S)
+        async with asyncio.timeout(ANSWER_WAIT_S):
+            answer = await receiver.readcot()
     except TimeoutError:
         return (
             f"connected, and a ping sent; nothing came back within {ANSWER_WAIT_S:g} s "

@@ -37,7 +37,8 @@ class Subscription:
 
     async def next(self, timeout: float) -> JournalEntry | None:
         """The next entry; None when the stream must end. Raises TimeoutError when idle."""
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: line/loops.py's woken says why
+            return await self.queue.get()
 
     def close(self) -> None:
         self._bus.unsubscribe(self)
