@@ -79,7 +79,8 @@ def api(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
 
     BLUE is linked to RED, whose node never answers: messages to RED stay queued. The fixture
     returns once the line has made its first moves (RED's status journaled, one line check
-    queued), after which the line writes nothing more, so tests see a quiet journal.
+    queued, and RED's path judged down when that check found no answer), after which the line
+    writes nothing more, so tests see a quiet journal.
     """
     link(node_dir.directory, silent_card())
     node = Node.open(node_dir.directory, environ={}, clock=clock)
@@ -88,6 +89,13 @@ def api(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
         wait_for(
             lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")),
             what="the first line check to RED",
+        )
+        wait_for(
+            lambda: client.get(
+                "/api/v1/journal", params={"kind": "line.path_status", "limit": 1}
+            ).json()["entries"],
+            timeout=60,
+            what="RED's path judged down",
         )
         yield InProcess(client, node, node_dir.token, clock)
 

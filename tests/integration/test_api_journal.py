@@ -126,7 +126,8 @@ def test_a_started_node_has_journaled_its_creation_and_its_start(api: InProcess)
     journal = entries(api)
 
     # The api fixture links RED, whose node never answers: the line judges it down at once
-    # and queues its first line check, and with it the checkpoint RED is to witness.
+    # and queues its first line check, and with it the checkpoint RED is to witness; that
+    # check finds no answer, and RED's path is judged down.
     assert [e["kind"] for e in journal] == [
         *FIRST_KINDS,
         "peer.added",
@@ -134,8 +135,9 @@ def test_a_started_node_has_journaled_its_creation_and_its_start(api: InProcess)
         "line.status",
         "envelope.queued",
         "envelope.queued",
+        "line.path_status",
     ]
-    assert [e["seq"] for e in journal] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [e["seq"] for e in journal] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     card = api.client.get("/api/v1/node").json()
     assert journal[0]["data"]["card"] == card["party"]
     assert journal[4]["data"] == {"version": card["version"]}
@@ -230,12 +232,12 @@ def test_paging_with_after_and_limit_walks_the_whole_journal_once(api: InProcess
     assert [e["seq"] for e in walked] == list(range(1, len(whole) + 1))
 
 
-@pytest.mark.parametrize("after", [0, 3, 15, 16, 17, 10_000])
+@pytest.mark.parametrize("after", [0, 3, 16, 17, 18, 10_000])
 def test_after_returns_exactly_the_entries_that_follow_it(api: InProcess, after: int):
     for n in range(4):
         send(api, ["BLUE"], text=f"m{n}")
     whole = entries(api)
-    assert len(whole) == 16  # 8 from the api fixture (see the first test), 2 per message
+    assert len(whole) == 17  # 9 from the api fixture (see the first test), 2 per message
 
     assert entries(api, after=after) == [e for e in whole if e["seq"] > after]
 
@@ -269,7 +271,7 @@ def test_the_journal_from_the_api_verifies_with_the_public_key_from_the_api(api:
     report = verify_with(api, journal, node_key(api))
 
     assert report.intact, report
-    assert report.verified == len(journal) == 14
+    assert report.verified == len(journal) == 15
     assert report.checkpoints == 1
 
 
@@ -304,21 +306,21 @@ def swapped(journal: list[JournalEntry], seq: int) -> list[JournalEntry]:
 
 @pytest.mark.parametrize(
     ("tamper", "bad_seq"),
-    [(altered_text, 9), (removed, 10), (swapped, 10)],
+    [(altered_text, 10), (removed, 11), (swapped, 11)],
     ids=["altered", "removed", "swapped"],
 )
 def test_a_journal_changed_after_the_api_served_it_fails_verification_at_the_change(
     api: InProcess, tamper: Callable[[list[JournalEntry], int], list[JournalEntry]], bad_seq: int
 ):
-    send(api, ["BLUE"], text="hi")  # entry 9: message.created, entry 10: message.delivered
+    send(api, ["BLUE"], text="hi")  # entry 10: message.created, entry 11: message.delivered
     journal = [as_entry(e) for e in entries(api)]
-    assert journal[8].kind == "message.created"
+    assert journal[9].kind == "message.created"
     assert verify_with(api, journal, node_key(api)).intact
 
-    report = verify_with(api, tamper(journal, 9), node_key(api))
+    report = verify_with(api, tamper(journal, 10), node_key(api))
 
     assert report.bad_seq == bad_seq
-    assert report.verified == 8
+    assert report.verified == 9
 
 
 def test_about_gives_exactly_a_messages_own_entries_however_far_back(api: InProcess):
