@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -90,13 +91,7 @@ def api(node_dir: NewNode, clock: FakeClock) -> Iterator[InProcess]:
             lambda: node.read(lambda conn: line_store.has_waiting(conn, "RED", "line_check")),
             what="the first line check to RED",
         )
-        wait_for(
-            lambda: client.get(
-                "/api/v1/journal", params={"kind": "line.path_status", "limit": 1}
-            ).json()["entries"],
-            timeout=60,
-            what="RED's path judged down",
-        )
+        wait_for_the_silent_path_judged(client)
         yield InProcess(client, node, node_dir.token, clock)
 
 
@@ -136,13 +131,19 @@ def running_node(tmp_path: Path) -> Iterator[RunningNode]:
     running = start_node(created.directory, created.token)
     try:
         with running.client() as client:
-            wait_for(
-                lambda: client.get(
-                    "/api/v1/journal", params={"kind": "line.path_status", "limit": 1}
-                ).json()["entries"],
-                timeout=60,
-                what="the line's first check of the silent RED's path",
-            )
+            wait_for_the_silent_path_judged(client)
         yield running
     finally:
         running.stop()
+
+
+def wait_for_the_silent_path_judged(client: TestClient | httpx.Client) -> None:
+    """Until the line's first check has judged the silent RED's path down: its
+    ``line.path_status`` entry is then in the journal before anything the test does."""
+    wait_for(
+        lambda: client.get(
+            "/api/v1/journal", params={"kind": "line.path_status", "limit": 1}
+        ).json()["entries"],
+        timeout=60,
+        what="the line's first check of the silent RED's path",
+    )
