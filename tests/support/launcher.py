@@ -70,17 +70,24 @@ class Process(Protocol):
 
 class LaunchedProcess:
     """A process the launcher forked, used as a ``subprocess.Popen`` is: ``pid``, ``poll``,
-    ``wait``, ``send_signal``, ``terminate``, ``kill``, ``returncode``."""
+    ``wait``, ``send_signal``, ``terminate``, ``kill``, ``returncode``; from several threads
+    at once too (a test's killer thread and its main thread), as ``Popen``: one reads the
+    launcher's answer at a time, and ``poll`` never waits for another's read."""
 
     def __init__(self, connection: socket.socket, pid: int) -> None:
         self._connection = connection
         self._answer = b""
+        self._reading = threading.Lock()
         self.pid = pid
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            self._read(blocking=False)
+        if self.returncode is None and self._reading.acquire(blocking=False):
+            try:
+                if self.returncode is None:
+                    self._read(blocking=False)
+            finally:
+                self._reading.release()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -89,11 +96,15 @@ class LaunchedProcess:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired(["openline"], timeout or 0.0)
-            self._connection.settimeout(left)
-            try:
-                self._read(blocking=True)
-            except TimeoutError:
+            if not self._reading.acquire(timeout=-1 if left is None else left):
                 continue
+            try:
+                if self.returncode is None:
+                    self._connection.settimeout(left)
+                    with contextlib.suppress(TimeoutError):
+                        self._read(blocking=True)
+            finally:
+                self._reading.release()
         return self.returncode
 
     def send_signal(self, sig: int) -> None:
