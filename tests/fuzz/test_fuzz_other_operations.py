@@ -1,6 +1,6 @@
-"""API fuzzing (tests/support/fuzzing.py) of every operation not fuzzed by the other files: the
-node, templates, tracks and proximity, imports and exports, the console's helpers, the
-federation endpoint; and a check that the groups cover the whole schema."""
+"""API fuzzing (tests/support/fuzzing.py) of every operation not fuzzed by the other files:
+templates, tracks and proximity, imports and exports, the console's helpers; and a check that
+the groups cover the whole schema."""
 
 from __future__ import annotations
 

@@ -153,7 +153,15 @@ def send(
 GROUPS = {
     "messages and journal": ("/api/v1/messages", "/api/v1/journal", "/api/v1/events"),
     "notifications and conflicts": ("/api/v1/notifications", "/api/v1/conflicts"),
-    "the rest": (),  # every other operation: the node, templates, tracks, files, the line
+    "the node and the line": (
+        "/api/v1/node",
+        "/api/v1/line",
+        "/api/v1/tokens",
+        "/api/v1/bundles",
+        "/api/v1/not-applied",
+        "/federation/v1",
+    ),
+    "the rest": (),  # every other operation: templates, tracks, files, the console's helpers
 }
 
 

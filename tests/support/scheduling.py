@@ -20,6 +20,7 @@ LONGEST = (
     "tests/fuzz/test_fuzz_other_operations.py",  # 238
     "tests/integration/test_crash_consistency.py",  # 221
     "tests/fuzz/test_fuzz_messages_and_journal.py",  # 111
+    "tests/fuzz/test_fuzz_node_and_line.py",  # split from the other operations' at 6663a5f
     "tests/integration/test_line_faults.py",  # 55
     "tests/integration/test_line_paths.py",  # 45, 17, 14 (this machine, at 1b564cb)
     "tests/integration/test_relay.py",  # 35 to 58 (this machine, at 2fabb50)
