@@ -152,7 +152,8 @@ def send(
 # The operations of the schema, in groups of about the same fuzzing time: one test file each.
 GROUPS = {
     "messages and journal": ("/api/v1/messages", "/api/v1/journal", "/api/v1/events"),
-    "notifications and conflicts": ("/api/v1/notifications", "/api/v1/conflicts"),
+    "notifications": ("/api/v1/notifications",),
+    "conflicts": ("/api/v1/conflicts",),
     "the node and the line": (
         "/api/v1/node",
         "/api/v1/line",

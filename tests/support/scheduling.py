@@ -16,7 +16,8 @@ import pytest
 # faults, then files of several tests of tens of seconds. The figures are the seconds of each
 # file's longest test in CI's run at commit a9c5aea (``pytest --durations``, SQLite, two cores).
 LONGEST = (
-    "tests/fuzz/test_fuzz_notifications.py",  # 323
+    "tests/fuzz/test_fuzz_notifications.py",  # 323 with the conflicts' (split at 15be886)
+    "tests/fuzz/test_fuzz_conflicts.py",
     "tests/fuzz/test_fuzz_other_operations.py",  # 238
     "tests/integration/test_crash_consistency.py",  # 221
     "tests/fuzz/test_fuzz_messages_and_journal.py",  # 111
