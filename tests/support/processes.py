@@ -110,8 +110,12 @@ def start_pair(base: Path, env: dict[str, str], blue_env: dict[str, str] | None 
 
 
 def stop_pair(pair: Pair) -> None:
-    for node in (pair.blue, pair.red):
-        node.stop_surely()
+    """Stop both nodes, RED even when stopping BLUE failed (it is killed then, and the
+    failure raised once RED is stopped too): no test leaves a node running behind it."""
+    try:
+        pair.blue.stop_surely()
+    finally:
+        pair.red.stop_surely()
 
 
 def export_transcripts(directories: list[Path], into: Path) -> list[Path]:
