@@ -154,6 +154,11 @@ def test_writes_queued_while_the_writer_is_busy_commit_in_batches_of_at_most_max
         assert_one_intact_chain(node)
 
 
+def refused_before_writing(uow: UnitOfWork) -> None:
+    uow.record("test.refused", {"name": "doomed"})
+    raise RuntimeError("refused by a check, before writing any row")
+
+
 def failing_after_writing(uow: UnitOfWork) -> None:
     token_and_record("doomed")(uow)
     raise RuntimeError("refused after writing a row and a journal entry")
@@ -183,22 +188,37 @@ REFUSED_WHEN_SENT = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 @pytest.mark.parametrize(
-    ("operation", "error"),
+    ("operation", "error", "runs_on_sqlite"),
     [
-        (failing_after_writing, RuntimeError),
-        (duplicate_key_after_writing, IntegrityError),
-        (sent_twice, REFUSED_WHEN_SENT),
+        (refused_before_writing, RuntimeError, 1),
+        (failing_after_writing, RuntimeError, 2),
+        (duplicate_key_after_writing, IntegrityError, 2),
+        (sent_twice, REFUSED_WHEN_SENT, 2),
     ],
-    ids=["raises", "database-refuses", "database-refuses-what-was-sent"],
+    ids=["refused", "raises-after-writing", "database-refuses", "database-refuses-what-was-sent"],
 )
 def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
     node: Node,
     operation: Callable[[UnitOfWork], None],
     error: type[Exception] | tuple[type[Exception], ...],
+    runs_on_sqlite: int,
 ):
+    """On PostgreSQL every operation runs in a savepoint. On SQLite operations run without:
+    one that fails having changed no row is undone alone, one that changed rows or met a
+    database error has the batch run again, a savepoint for each operation (so the others
+    run twice, and commit once, with what they kept beside the database undone in between)."""
+    runs: list[str] = []
+    kept: list[str] = []
+
+    def first_operation(uow: UnitOfWork) -> JournalEntry:
+        runs.append("first")
+        kept.append("first")
+        uow.on_rollback(lambda: kept.remove("first"))
+        return token_and_record("first")(uow)
+
     with writer_held(node) as held:
         before = node.writer.batches
-        first = node.writer.submit(token_and_record("first"))
+        first = node.writer.submit(first_operation)
         doomed = node.writer.submit(operation)
         last = node.writer.submit(token_and_record("last"))
     held.result(timeout=10)
@@ -207,6 +227,8 @@ def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
         doomed.result(timeout=10)
     first_entry, last_entry = first.result(timeout=10), last.result(timeout=10)
     assert node.writer.batches - before == 2  # the three were one batch
+    assert len(runs) == (1 if node.settings.database_url else runs_on_sqlite)
+    assert kept == ["first"]
     assert last_entry.seq == first_entry.seq + 1
     assert last_entry.prev_hash == first_entry.hash
     hashes = node.read(token_hashes)

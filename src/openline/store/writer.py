@@ -2,16 +2,28 @@
 
 Every change to a node's database goes through ``Writer``: an operation is a function of a
 ``UnitOfWork`` that writes rows and journal entries. The writer takes whatever operations are
-waiting, runs each inside its own savepoint (one that fails is rolled back alone), commits them
-in one transaction, which costs one fsync and one checkpoint signature for the whole batch, and
-only then answers each caller. So nothing is acknowledged before it is durable, and neither
-durability nor the journal's signature costs one fsync or one signature per message.
+waiting, runs them, commits them in one transaction, which costs one fsync and one checkpoint
+signature for the whole batch, and only then answers each caller. So nothing is acknowledged
+before it is durable, and neither durability nor the journal's signature costs one fsync or one
+signature per message.
+
+An operation that fails is undone alone: its caller gets its error, the rest of the batch
+commits. On PostgreSQL each operation runs in its own savepoint for that (a statement that
+fails there spoils the whole transaction). On SQLite an operation runs with no savepoint, and
+one that fails having changed no row (most refusals: a check that raises) is undone by
+dropping its journal entries and running its undo callbacks. One that fails after changing a
+row, or with a database error, has the batch rolled back and run again with a savepoint for
+each operation, as on PostgreSQL: so an operation may run twice before it commits once, and
+what it keeps beside the database it must undo through ``UnitOfWork.on_rollback``. Two
+statements an operation (the savepoint and its release) were a fifth of the writer's CPU:
+each lets the other threads take the GIL (docs/performance.md, issue 20).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
@@ -240,22 +252,18 @@ class Writer:
             if stop_after:
                 return
 
-    def _commit(self, batch: list[_Job], connect: Callable[[], Connection]) -> None:
-        outcomes: list[tuple[_Answer, Any, BaseException | None]] = []
+    def _commit(
+        self, batch: list[_Job], connect: Callable[[], Connection], *, savepoints: bool = False
+    ) -> None:
         done: list[UnitOfWork] = []
         conn = None
         try:
             conn = connect()
-            with conn.begin():
-                self._journal.begin(conn)
-                if self._on_begin is not None:
-                    self._on_begin(conn, self._journal.head_seq)
-                for operation, future in batch:
-                    outcomes.append((future, *self._run_one(conn, operation, done)))
-                # One signature for the whole commit: the checkpoint of the tree it leaves.
-                self._journal.seal(conn)
-                if self._announce is not None and self._journal.pending:
-                    self._announce(conn, self._journal.head_seq)
+            outcomes = self._transact(conn, batch, done, savepoints=savepoints)
+        except _RedoWithSavepoints:  # the transaction is rolled back: run the batch again
+            for uow in reversed(done):
+                uow.undo()
+            outcomes = None
         except Exception as exc:  # the thread must survive anything, and answer every caller
             log.error("database commit failed: %s", exc)
             for uow in reversed(done):
@@ -271,6 +279,9 @@ class Writer:
         finally:
             if conn is not None and conn is not self._conn:
                 conn.close()
+        if outcomes is None:
+            self._commit(batch, connect, savepoints=True)
+            return
         self.batches += 1
         self._journal.committed()
         entries = self._journal.pending
@@ -279,19 +290,77 @@ class Writer:
         for future, result, error in outcomes:
             _settle(future, result, error)
 
+    def _transact(
+        self, conn: Connection, batch: list[_Job], done: list[UnitOfWork], *, savepoints: bool
+    ) -> list[tuple[_Answer, Any, BaseException | None]]:
+        """Run the batch in one transaction and commit it: each caller's outcome."""
+        outcomes = []
+        with conn.begin():
+            self._journal.begin(conn)
+            if self._on_begin is not None:
+                self._on_begin(conn, self._journal.head_seq)
+            changed_rows = None if savepoints else _changed_rows(conn)
+            for operation, future in batch:
+                outcomes.append((future, *self._run_one(conn, operation, done, changed_rows)))
+            # One signature for the whole commit: the checkpoint of the tree it leaves.
+            self._journal.seal(conn)
+            if self._announce is not None and self._journal.pending:
+                self._announce(conn, self._journal.head_seq)
+        return outcomes
+
     def _run_one(
-        self, conn: Connection, operation: Callable[[UnitOfWork], Any], done: list[UnitOfWork]
+        self,
+        conn: Connection,
+        operation: Callable[[UnitOfWork], Any],
+        done: list[UnitOfWork],
+        changed_rows: Callable[[], int] | None,
     ) -> tuple[Any, BaseException | None]:
-        # A savepoint per operation, so that one that fails is undone alone (and the caller
-        # gets its own error back); if the rollback fails, the whole batch does.
         uow = UnitOfWork(conn, self._journal)
         done.append(uow)  # undone if the batch fails, even half-way through this operation
-        result, error = _in_savepoint(
-            conn, self._journal, "openline_operation", lambda: operation(uow), uow.undo
-        )
+        if changed_rows is None:  # a savepoint per operation: one that fails is undone alone
+            result, error = _in_savepoint(
+                conn, self._journal, "openline_operation", lambda: operation(uow), uow.undo
+            )
+        else:
+            result, error = self._run_without_savepoint(operation, uow, changed_rows)
         if isinstance(error, OperationalError):
             return None, Unavailable(f"the database could not keep this write: {error.orig}")
         return result, error
+
+    def _run_without_savepoint(
+        self,
+        operation: Callable[[UnitOfWork], Any],
+        uow: UnitOfWork,
+        changed_rows: Callable[[], int],
+    ) -> tuple[Any, Exception | None]:
+        """Run ``operation`` with no savepoint (SQLite). If it fails having changed no row, and
+        not by a database error, dropping its journal entries and running its undo callbacks
+        undo it; otherwise the batch is run again with savepoints (``_RedoWithSavepoints``)."""
+        mark = self._journal.mark()
+        before = changed_rows()
+        try:
+            return operation(uow), None
+        except Exception as exc:
+            if isinstance(exc, DBAPIError | sqlite3.Error) or changed_rows() != before:
+                raise _RedoWithSavepoints from exc
+            uow.undo()
+            self._journal.rollback_to(mark)
+            return None, exc
+
+
+class _RedoWithSavepoints(Exception):
+    """An operation run without a savepoint failed after changing rows: only rolling the whole
+    transaction back undoes them, and the batch is run again, a savepoint for each operation."""
+
+
+def _changed_rows(conn: Connection) -> Callable[[], int] | None:
+    """The count of rows the connection has changed so far, where the driver keeps one that
+    any statement moves (SQLite's ``total_changes``); None on PostgreSQL, where a statement
+    that fails spoils the transaction, so every operation runs in a savepoint."""
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        return lambda: driver.total_changes
+    return None
 
 
 def _settle(future: _Answer, result: Any, error: BaseException | None) -> None:
