@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
@@ -333,6 +335,10 @@ class _Walk:
         self._last_checkpoint = 0
         self.checkpoints = 0
         self.cosignatures = 0
+        # The size of each checkpoint walked, and the cosignatures up to it: a bad signature
+        # found after the walk went past it counts only the checkpoints before it.
+        self._sizes = array("q")
+        self._cosignatures_to = array("q")
         self._entries = 0  # the last entry walked with its place, hash and tree holding
 
     def chunks(self, rows: Iterable[EntryRow], size: int) -> Iterator[_Chunk]:
@@ -412,6 +418,8 @@ class _Walk:
                 self.cosignatures += who != "node"
             self._last_checkpoint = self._signed_up_to = checkpoint.size
             self.checkpoints += 1
+            self._sizes.append(checkpoint.size)
+            self._cosignatures_to.append(self.cosignatures)
         return None
 
     def _end(self) -> _Broken | None:
@@ -440,13 +448,21 @@ class _Walk:
 
     def report_bad_signature(self, signed: _Signed) -> ChainReport:
         (where, what, before), _body, _signature, _check = signed
+        # Only the checkpoints before the bad signature's place were verified: those of a
+        # smaller size (an entry's own signature comes before the checkpoint of its seq).
+        held = bisect_left(self._sizes, where)
+        counts = {
+            "checkpoints": held,
+            "cosignatures": self._cosignatures_to[held - 1] if held else 0,
+        }
         if what == 0:
-            return self._report(where - 1, bad_seq=where, reason=_BAD_SIGNATURE)
-        return self._report(
+            return ChainReport(where - 1, bad_seq=where, reason=_BAD_SIGNATURE, **counts)
+        return ChainReport(
             before,
             bad_checkpoint=where,
             reason="a signature in its note does not verify (the node's, or a witness's "
             "cosignature)",
+            **counts,
         )
 
     def _report(self, verified: int, **bad: Any) -> ChainReport:
