@@ -3,6 +3,7 @@ allows (the matrix is openline.domain.roles; this is the one place it is enforce
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, params
@@ -96,15 +97,28 @@ def requires(action: Action) -> list[params.Depends]:
     return [Depends(Requires(action))]
 
 
+@dataclass(frozen=True)
+class Sending:
+    """What sending a message needs: the node and the operator who sends."""
+
+    node: Node
+    operator: str
+
+
 async def sendable_message(
-    request: Request, node: NodeDep, _scheme: Annotated[object, Depends(bearer)]
-) -> None:
-    """Refuse an operator whose role may not send what the body asks to send (a planner sends
-    deconfliction requests only). A route-level dependency, so it runs before the body is
-    validated: a forbidden request is refused whatever else its body holds."""
+    request: Request, _scheme: Annotated[object, Depends(bearer)]
+) -> Sending:
+    """The node and the operator sending; refused (403, journaled) when the operator's role may
+    not send what the body asks to send (a planner sends deconfliction requests only).
+
+    One dependency for all the send route needs, since FastAPI's solving of each costs on
+    every request (docs/performance.md, issue 25). FastAPI validates the body after the
+    dependencies: a forbidden request is refused whatever else its body holds."""
+    node: Node = request.app.state.node
     operator: operators.Operator = request.state.operator
     if not may(operator.role, Action.SEND):
         await authorise(request, node, send_action(await _template_of(request)))
+    return Sending(node, operator.name)
 
 
 async def _template_of(request: Request) -> str | None:

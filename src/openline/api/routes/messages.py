@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from openline.api.deps import NodeDep, Operator, requires, sendable_message
+from openline.api.deps import NodeDep, Operator, Sending, requires, sendable_message
 from openline.api.schemas import MessageCreate, MessageList, MessagePublic
 from openline.api.strict_json import StrictJSONRoute
 from openline.domain.errors import InvalidInput
@@ -41,17 +41,22 @@ def _draft(body: MessageCreate) -> Draft:
     return Draft(body.to, body.precedence, body.template, body.fields or {}, body.in_reply_to)
 
 
-# What sending needs depends on the template the body names (deps.sendable_message).
-@router.post(
-    "", status_code=201, response_model=MessagePublic, dependencies=[Depends(sendable_message)]
-)
+# What sending needs depends on the template the body names (deps.sendable_message). The
+# answer is serialised here, once, as FastAPI would (by alias), without validating it again.
+@router.post("", status_code=201, response_model=MessagePublic)
 async def send(
-    body: MessageCreate, node: NodeDep, operator: Operator, response: Response
-) -> MessagePublic:
-    new = service.new_message(node, _draft(body), operator)
+    body: MessageCreate, sending: Annotated[Sending, Depends(sendable_message)]
+) -> Response:
+    node = sending.node
+    new = service.new_message(node, _draft(body), sending.operator)
     message = await node.write_async(new.store)
-    response.headers["Location"] = f"{router.prefix}/{message.id}"
-    return _public(node, message, new.rendering)  # rendered once, before the commit
+    public = _public(node, message, new.rendering)  # rendered once, before the commit
+    return Response(
+        public.model_dump_json(by_alias=True),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"{router.prefix}/{message.id}"},
+    )
 
 
 @router.get("", response_model=MessageList, dependencies=requires(Action.READ))
