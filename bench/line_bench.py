@@ -19,6 +19,7 @@ throwaway PostgreSQL 15 cluster (bench/backends.py). docs/performance.md keeps t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -28,12 +29,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from backends import DATABASES, NodeSettings, nodes_on, server_version
 from node_bench import (
@@ -45,6 +44,8 @@ from node_bench import (
     machine_facts,
     post_many,
     print_section,
+    read_response,
+    run_on_uvloop,
     server,
 )
 from openline.node.assembly import Node
@@ -102,7 +103,8 @@ class Linked:
 
 
 class Arrivals(threading.Thread):
-    """RED's event stream of `message.received`: when each message id arrived."""
+    """RED's event stream of `message.received`: when each message id arrived. Read by the
+    same lean client as the floors (``_received``), on an event loop of its own."""
 
     def __init__(self, red: dict[str, Any]) -> None:
         super().__init__(daemon=True)
@@ -111,17 +113,10 @@ class Arrivals(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
-        url = f"http://127.0.0.1:{self.red['port']}/api/v1/events"
-        headers = {"Authorization": f"Bearer {self.red['token']}"}
-        params: dict[str, str | int] = {"kinds": "message.received", "after": 10**9}
-        with (
-            httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client,
-            client.stream("GET", url, headers=headers, params=params) as stream,
-        ):
-            self.ready.set()
-            for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    self.at[json.loads(line[6:])["data"]["id"]] = time.perf_counter()
+        run_on_uvloop(_received(self.red, self._arrived, self.ready.set))
+
+    def _arrived(self, message_id: str) -> None:
+        self.at[message_id] = time.perf_counter()
 
     def wait_for(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -131,18 +126,85 @@ class Arrivals(threading.Thread):
             time.sleep(0.01)
 
 
+async def _received(
+    red: dict[str, Any], arrived: Callable[[str], None], ready: Callable[[], None]
+) -> None:
+    """Read RED's event stream of `message.received` with a lean HTTP/1.1 client (the floor's:
+    httpx took about a millisecond of the client's CPU an event), calling ``arrived`` with each
+    message id as its event is read."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", red["port"])
+    writer.write(
+        f"GET /api/v1/events?kinds=message.received&after={10**9} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{red['port']}\r\nAuthorization: Bearer {red['token']}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200") or b"chunked" not in head.lower():
+        raise RuntimeError(f"RED's event stream answered {head[:200]!r}")
+    ready()
+    events = b""
+    while True:  # chunked transfer encoding: a size line in hex, the chunk, CRLF
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        if size == 0:
+            return
+        events += (await reader.readexactly(size + 2))[:-2]
+        *complete, events = events.split(b"\n\n")
+        for event in complete:
+            for line in event.split(b"\n"):
+                if line.startswith(b"data: "):
+                    arrived(json.loads(line[6:])["data"]["id"])
+
+
 def latency(blue: dict[str, Any], arrivals: Arrivals, count: int) -> list[float]:
-    sent: dict[str, float] = {}
-    headers = {"Authorization": f"Bearer {blue['token']}"}
-    with httpx.Client(base_url=f"http://127.0.0.1:{blue['port']}", headers=headers) as client:
+    """Seconds from each API call on BLUE (one at a time) until its event arrives on RED."""
+    return run_on_uvloop(_latency(blue, arrivals.red, count))
+
+
+async def _latency(blue: dict[str, Any], red: dict[str, Any], count: int) -> list[float]:
+    """The latency phase on one event loop, with the floor's lean client for both the calls
+    and RED's event stream: no thread between the arrival and its clock."""
+    loop = asyncio.get_running_loop()
+    waiting: dict[str, asyncio.Future[float]] = {}
+    early: dict[str, float] = {}  # arrived before BLUE's answer was read
+
+    def arrived(message_id: str) -> None:
+        now = time.perf_counter()
+        future = waiting.pop(message_id, None)
+        if future is None:
+            early[message_id] = now
+        else:
+            future.set_result(now)
+
+    ready = asyncio.Event()
+    stream = asyncio.create_task(_received(red, arrived, ready.set))
+    async with asyncio.timeout(10):
+        await ready.wait()
+    reader, writer = await asyncio.open_connection("127.0.0.1", blue["port"])
+    body = json.dumps(MESSAGE).encode()
+    request = (
+        f"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1:{blue['port']}\r\n"
+        f"Authorization: Bearer {blue['token']}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    times = []
+    try:
         for _ in range(count):
             start = time.perf_counter()
-            response = client.post("/api/v1/messages", json=MESSAGE)
-            sent[response.json()["id"]] = start
-            wait_until = time.monotonic() + 5
-            while response.json()["id"] not in arrivals.at and time.monotonic() < wait_until:
-                time.sleep(0.0002)
-    return [arrivals.at[i] - t for i, t in sent.items() if i in arrivals.at]
+            writer.write(request)
+            status, answer = await read_response(reader)
+            if status != 201:
+                raise RuntimeError(f"BLUE answered {status}: {answer[:300]!r}")
+            message_id = json.loads(answer)["id"]
+            if message_id in early:
+                times.append(early.pop(message_id) - start)
+                continue
+            waiting[message_id] = loop.create_future()
+            async with asyncio.timeout(30):
+                times.append(await waiting[message_id] - start)
+    finally:
+        stream.cancel()
+        writer.close()
+    return times
 
 
 def sustained(

@@ -247,10 +247,10 @@ def post_many(
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         requests.append(head.encode() + body)
-    return _run(_post_many(port, requests, count, concurrency))
+    return run_on_uvloop(_post_many(port, requests, count, concurrency))
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_on_uvloop(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
@@ -274,7 +274,7 @@ async def _post_many(port: int, requests: list[bytes], count: int, concurrency: 
                 left -= 1
                 start = time.perf_counter()
                 writer.write(requests[left % len(requests)])
-                status, body = await _response(reader)
+                status, body = await read_response(reader)
                 latencies.append(time.perf_counter() - start)
                 if status not in (200, 201):
                     raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
@@ -288,7 +288,7 @@ async def _post_many(port: int, requests: list[bytes], count: int, concurrency: 
     return Load(count, time.perf_counter() - start, latencies)
 
 
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in lines[1:] if line)
