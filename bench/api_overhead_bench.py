@@ -7,7 +7,8 @@ whole process's (``time.process_time``: the writer's thread too), beside the flo
 run, a bare ASGI app that answers a fixed JSON body.
 
 - ``POST /api/v1/messages``, free text to BLUE itself, and to RED (linked; RED is not running,
-  so its envelopes stay queued);
+  so its envelopes stay queued); and ``message-bare``, the first's own work without the
+  framework around it (``bare_send``): what is left of a request without FastAPI;
 - ``POST /federation/v1/envelopes``, one envelope a batch, sealed with RED's real key, as RED's
   sender posts them.
 
@@ -31,19 +32,23 @@ from pathlib import Path
 from typing import Any
 
 from openline.api.app import create_app
+from openline.api.routes import messages
+from openline.api.schemas import MessageCreate
 from openline.domain.envelopes import Envelope, first_prev, seal
 from openline.domain.messages import Message, Recipient
 from openline.domain.precedence import Precedence
+from openline.domain.strict_json import loads
 from openline.domain.timeutil import parse_utc
 from openline.keys.boxes import box_between
 from openline.keys.signing import read_private_key
 from openline.node.assembly import Node
+from openline.services import messages as service
 from openline.services.peers import link_directories
 from openline.services.setup import NewNode, init_node
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 TEXT = "Convoy of 12 vehicles moving north on route TAMPA, 37S DV 12345 67890, 0600Z-0900Z."
-ROUTES = ("echo", "message-own", "message-peer", "federation")
+ROUTES = ("echo", "message-own", "message-bare", "message-peer", "federation")
 
 
 def make_nodes(root: Path) -> tuple[NewNode, NewNode]:
@@ -134,6 +139,26 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b'{"id": "echo"}'})
 
 
+def bare_send(node: Node, operator: str) -> ASGIApp:
+    """The send route's own work with no framework around it (no middleware, routing,
+    dependencies, token or role): the body read as strict JSON and validated, the message
+    composed, committed and answered as the route does. The floor a plain ASGI handler for the
+    route could approach; not a way to send (it checks no token)."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = MessageCreate.model_validate(loads((await receive())["body"]))
+        new = service.new_message(node, messages._draft(body), operator)
+        message = await node.write_async(new.store)
+        public = messages._public(node, message, new.rendering)
+        location = f"/api/v1/messages/{message.id}".encode()
+        headers = [(b"content-type", b"application/json"), (b"location", location)]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        answer = public.model_dump_json(by_alias=True).encode()
+        await send({"type": "http.response.body", "body": answer})
+
+    return app
+
+
 class Lifespan:
     """The app's lifespan driven by hand: its startup, and its shutdown at the end."""
 
@@ -182,7 +207,8 @@ async def timed(name: str, case: Case, bodies: list[bytes]) -> tuple[float, floa
 async def measure(root: Path, args: argparse.Namespace) -> None:
     count, rounds = args.requests, args.rounds
     blue, red = make_nodes(root)
-    app = create_app(Node.open(blue.directory, environ={}))
+    node = Node.open(blue.directory, environ={})
+    app = create_app(node)
     lifespan = Lifespan(app)
     await lifespan.start()
     try:
@@ -190,11 +216,14 @@ async def measure(root: Path, args: argparse.Namespace) -> None:
         peer = json.dumps({"to": ["RED"], "precedence": "routine", "text": TEXT, "lang": "en"})
         warm = count // 10  # a first pass warms every path (imports, caches, the token)
         total = warm + (rounds + 1) * count  # the last count for --profile
-        messages = "/api/v1/messages"
+        path = "/api/v1/messages"
         cases = {
-            "echo": Case(echo, messages, [own.encode()] * total, None, 201),
-            "message-own": Case(app, messages, [own.encode()] * total, blue.token, 201),
-            "message-peer": Case(app, messages, [peer.encode()] * total, blue.token, 201),
+            "echo": Case(echo, path, [own.encode()] * total, None, 201),
+            "message-own": Case(app, path, [own.encode()] * total, blue.token, 201),
+            "message-bare": Case(
+                bare_send(node, blue.operator), path, [own.encode()] * total, None, 201
+            ),
+            "message-peer": Case(app, path, [peer.encode()] * total, blue.token, 201),
             "federation": Case(
                 app, "/federation/v1/envelopes", red_envelopes(blue, red, total), None, 200
             ),

@@ -24,15 +24,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.types import Scope
 
 from openline.api import strict_json
 from openline.api.client_address import client_address
-from openline.api.deps import LineDep, NodeDep
 from openline.api.errors import ErrorResponse, error_response
 from openline.api.limits import BodyTooLarge, RateLimiter
 from openline.api.unverified import of_request
@@ -78,24 +76,30 @@ class FederationLimits:
         return cls(RateLimiter(rate, burst), RateLimiter(rate, burst))
 
 
-async def get_limits(request: Request) -> FederationLimits:
-    limits: FederationLimits = request.app.state.federation_limits
-    return limits
+@dataclass(frozen=True)
+class _Served:
+    """What the endpoints work with: the node, its line and the limits, read from the app in
+    one step (FastAPI would solve a dependency for each on every request: issue 25)."""
+
+    node: Node
+    line: Line
+    limits: FederationLimits
+
+    @classmethod
+    def by(cls, request: Request) -> _Served:
+        state = request.app.state
+        return cls(state.node, state.line, state.federation_limits)
 
 
 @router.post("/envelopes", summary="Deliver a batch of signed envelopes (node to node)")
-async def receive_envelopes(
-    request: Request,
-    node: NodeDep,
-    line: LineDep,
-    limits: Annotated[FederationLimits, Depends(get_limits)],
-) -> Response:
-    taken = await _checked_batch(request, node, line, limits, relaying=False)
+async def receive_envelopes(request: Request) -> Response:
+    served = _Served.by(request)
+    taken = await _checked_batch(request, served, relaying=False)
     if isinstance(taken, Response):
         return taken
-    outcomes = await node.write_async(
+    outcomes = await served.node.write_async(
         apply_batch(
-            node,
+            served.node,
             taken.checked,
             taken.client,
             unverified_in_full=taken.first_in_full,
@@ -110,17 +114,14 @@ async def receive_envelopes(
     summary="Hand this node a batch of signed envelopes to relay to another party",
     responses={403: {"model": ErrorResponse, "description": NOT_RELAYED}},
 )
-async def relay_envelopes(
-    request: Request,
-    node: NodeDep,
-    line: LineDep,
-    limits: Annotated[FederationLimits, Depends(get_limits)],
-) -> Response:
+async def relay_envelopes(request: Request) -> Response:
     """Held here and forwarded to their addressee; each answered with the addressee's receipt
     once it is back (waiting for it up to ``relay.RELAY_WAIT_S``), else ``"held": true``: the sender
     posts again (docs/line.md#encryption-and-relays). 403 when this node does not relay for
     the pair."""
-    taken = await _checked_batch(request, node, line, limits, relaying=True)
+    served = _Served.by(request)
+    node = served.node
+    taken = await _checked_batch(request, served, relaying=True)
     if isinstance(taken, Response):
         return taken
     checked, client = taken.checked, taken.client
@@ -136,7 +137,7 @@ async def relay_envelopes(
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
             break
-        await line.forwarder.wait_for_receipts(left)
+        await served.line.forwarder.wait_for_receipts(left)
         outcomes = await node.read_async(partial(relay.answers, outcomes=outcomes, checked=checked))
     return _results(outcomes)
 
@@ -155,17 +156,13 @@ def _prepared_blind(raw: object) -> bool:
 
 
 async def _checked_batch(
-    request: Request,
-    node: Node,
-    line: Line,
-    limits: FederationLimits,
-    *,
-    relaying: bool,
+    request: Request, served: _Served, *, relaying: bool
 ) -> _Checked | Response:
     """The batch of the request, each envelope checked alone (``check_alone``), or the
     response that refuses the request (413, 429, 422)."""
+    node, limits = served.node, served.limits
     client = client_address(request.scope)
-    keys = line.keys
+    keys = served.line.keys
     try:
         raw = await request.body()
     except BodyTooLarge as too_large:
