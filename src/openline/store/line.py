@@ -217,15 +217,19 @@ def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> Non
     )
 
 
+# Read by each sender as it wakes, once or twice a message when the line is quiet: built per
+# call, SQLAlchemy took a seventh of the sending node's event loop (docs/performance.md).
+_WAITING_FOR = Prepared(
+    select(*_OUTGOING)
+    .where((envelopes_out.c.peer == bindparam("peer")) & _WAITING)
+    .order_by(envelopes_out.c.link_seq)
+    .limit(bindparam("limit"))
+)
+
+
 def waiting(conn: Connection, peer: str, *, limit: int) -> list[Outgoing]:
     """Envelopes for ``peer`` without a receipt, oldest first."""
-    rows = conn.execute(
-        select(*_OUTGOING)
-        .where((envelopes_out.c.peer == peer) & _WAITING)
-        .order_by(envelopes_out.c.link_seq)
-        .limit(limit)
-    )
-    return [Outgoing(*row) for row in rows]
+    return [Outgoing(*row) for row in _WAITING_FOR.all(conn, {"peer": peer, "limit": limit})]
 
 
 def last_receipted(conn: Connection, peer: str) -> Outgoing | None:
