@@ -12,7 +12,7 @@ A pinned connection takes the certificate the peer presents, self-signed or not,
 against the pin as the handshake completes, before a byte of a request is sent: a mismatch ends
 the connection with ``PinMismatch``. TLS still proves the peer holds the certificate's private
 key, so matching the pin is matching the peer. Unpinned https peers get ordinary CA
-verification (``tls_ca_file``, else httpx's CA bundle).
+verification (``tls_ca_file``, else certifi's CA bundle).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import certifi
 
 from openline.domain.errors import InvalidInput
 
@@ -101,13 +103,13 @@ def _b64_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-def peer_verification(pins: Sequence[str] = (), ca_file: str = "") -> ssl.SSLContext | bool:
-    """How connections to a peer are verified, as httpx takes it: against the pins when there
-    are any (two while a rotation's overlap lasts), else against ``ca_file``, else (True)
-    against httpx's own CA bundle."""
+def peer_verification(pins: Sequence[str] = (), ca_file: str = "") -> ssl.SSLContext:
+    """The TLS context connections to a peer are verified by: against the pins when there
+    are any (two while a rotation's overlap lasts), else against ``ca_file``, else against
+    certifi's CA bundle."""
     if pins:
         return pinned_context(*pins)
-    return ssl.create_default_context(cafile=ca_file) if ca_file else True
+    return ssl.create_default_context(cafile=ca_file or certifi.where())
 
 
 def pinned_context(pin: str, *also: str) -> ssl.SSLContext:
@@ -143,7 +145,8 @@ def _pinned(base: type[Any], pins: tuple[str, ...]) -> type[Any]:
 
 
 def pin_mismatch(exc: BaseException) -> PinMismatch | None:
-    """The PinMismatch behind a connection error (httpx wraps it), if that was the cause."""
+    """The PinMismatch behind a connection error (the http client wraps it), if that was the
+    cause."""
     seen: BaseException | None = exc
     for _ in range(10):
         if seen is None or isinstance(seen, PinMismatch):

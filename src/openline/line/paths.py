@@ -15,21 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 
 from openline.domain.paths import DirectPath, PathStatus, PeerPath
 from openline.domain.timeutil import format_utc
 from openline.keys.tls import pin_mismatch
 
 FEDERATION_PATH = "/federation/v1/envelopes"
+JSON_BODY = {"Content-Type": "application/json"}
 BUSY = (429, 503)  # answers whose Retry-After the sender honours (docs/line.md#retry-after)
 # The http client for a direct path to a peer (its pins, or the CAs).
-ClientFor = Callable[[DirectPath], httpx.AsyncClient]
+ClientFor = Callable[[DirectPath], aiohttp.ClientSession]
 
 
 class PathFailed(Exception):
@@ -88,28 +90,35 @@ class DirectCarrier:
         self._url = path.url.rstrip("/") + endpoint
 
     async def post(self, body: bytes, *, timeout: float | None = None) -> object:
-        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-        http = self._client_for(self.path.at(format_utc(self._clock())))
-        try:
-            response = await http.post(
-                self._url, content=body, headers={"Content-Type": "application/json"}, **extra
-            )
-        except httpx.HTTPError as exc:
-            if (mismatch := pin_mismatch(exc)) is not None:  # refused, and journaled as such
-                raise PathFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
-            raise PathFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
-        if response.status_code != 200:
-            asked = response.headers.get("retry-after") if response.status_code in BUSY else None
+        status, asked, content = await self._exchange(body, timeout)
+        if status != 200:
+            text = content.decode("utf-8", errors="replace")
             raise PathFailed(
-                f"{self.party} at {self._url} answered {response.status_code}: "
-                f"{response.text[:300]}",
+                f"{self.party} at {self._url} answered {status}: {text[:300]}",
                 retry_after_s=retry_after_s(asked, datetime.now(UTC)) if asked else None,
             )
         try:
-            results: object = response.json()["results"]
+            results: object = json.loads(content)["results"]
         except (ValueError, KeyError, TypeError):
             raise PathFailed(f"{self.party} at {self._url} answered without results") from None
         return results
+
+    async def _exchange(self, body: bytes, timeout: float | None) -> tuple[int, str | None, bytes]:
+        """The answer's status, its Retry-After if it is busy, and its body, read whole."""
+        extra: dict[str, Any] = {}
+        if timeout is not None:  # the whole exchange, connecting included
+            extra["timeout"] = aiohttp.ClientTimeout(total=timeout)
+        http = self._client_for(self.path.at(format_utc(self._clock())))
+        try:
+            async with http.post(
+                self._url, data=body, headers=JSON_BODY, allow_redirects=False, **extra
+            ) as response:
+                asked = response.headers.get("Retry-After") if response.status in BUSY else None
+                return response.status, asked, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if (mismatch := pin_mismatch(exc)) is not None:  # refused, and journaled as such
+                raise PathFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
+            raise PathFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
 
 
 @dataclass

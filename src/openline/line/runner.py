@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import Connection
 
 from openline.domain.journal import JournalEntry, JournalKind
@@ -94,8 +94,8 @@ class Line:
         self._reported: dict[str, dict[str, Any]] = {}  # each line as the leader reported it
         self._told = False  # whether this leader journaled each line's status once
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._pinned_http: dict[str, httpx.AsyncClient] = {}  # by pin (docs/security.md)
+        self._http: aiohttp.ClientSession | None = None
+        self._pinned_http: dict[str, aiohttp.ClientSession] = {}  # by pin (docs/security.md)
         self._keys: dict[str, PublicKey] = {}
         self._peers: dict[str, Peer] = {}  # as last read: a relay path goes by its relay's paths
         # What this node holds as a relay for others, forwarded (line/forwarder.py).
@@ -163,14 +163,20 @@ class Line:
         await _cancelled(self._tasks)
         for http in [self._http, *self._pinned_http.values()]:
             if http is not None:
-                await http.aclose()
+                await http.close()
         self._pinned_http.clear()
 
     @staticmethod
-    def _client(verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), verify=verify)
+    def _client(verify: ssl.SSLContext) -> aiohttp.ClientSession:
+        # 30 s for a whole exchange, 2 s of it to connect (TCP and TLS); a post's own timeout
+        # (a path check's) replaces both. No proxy or .netrc from the environment: aiohttp
+        # would look for them on a thread at every post.
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=verify),
+            timeout=aiohttp.ClientTimeout(total=30.0, sock_connect=2.0),
+        )
 
-    def _client_for(self, path: DirectPath) -> httpx.AsyncClient:
+    def _client_for(self, path: DirectPath) -> aiohttp.ClientSession:
         """The shared client, or for a pinned path a client of its pins' that trusts only the
         certificates they match (two while a rotation's overlap lasts: its end makes the path
         another, with a client of its own, so no connection made before outlives it)."""

@@ -256,7 +256,7 @@ class Settings(BaseModel):
     tls_ca_file: str = Field(
         "",
         description="PEM CA certificates that vouch for unpinned https peers; empty: the CA "
-        "bundle httpx ships with. Pinned peers are checked against their pin instead.",
+        "bundle certifi ships. Pinned peers are checked against their pin instead.",
     )
     require_key_confirmation: bool = Field(
         False,
