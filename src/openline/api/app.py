@@ -114,6 +114,7 @@ def create_app(opened: Node, *, wait_for_engines: bool = True) -> FastAPI:
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)
+    app.router.routes.insert(0, messages.direct_send_route())  # the hot route, found first
     app.include_router(console.docs_router)
     web = files("openline.web")
     # The console's front-end packages, copied there by `make install` (npm ci): without them

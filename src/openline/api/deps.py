@@ -112,8 +112,9 @@ async def sendable_message(
     not send what the body asks to send (a planner sends deconfliction requests only).
 
     One dependency for all the send route needs, since FastAPI's solving of each costs on
-    every request (docs/performance.md, issue 25). FastAPI validates the body after the
-    dependencies: a forbidden request is refused whatever else its body holds."""
+    every request (docs/performance.md, issue 25). The body is validated after it (by FastAPI,
+    and by ``routes.messages.direct_send_route``, which serves the route): a forbidden request
+    is refused whatever else its body holds."""
     node: Node = request.app.state.node
     operator: operators.Operator = request.state.operator
     if not may(operator.role, Action.SEND):

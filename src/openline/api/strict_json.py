@@ -5,6 +5,7 @@ surrogate, naming where they are, before any handler sees it.
 
 from __future__ import annotations
 
+import email.message
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -12,11 +13,20 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic_core import PydanticUndefined as Undefined
+from starlette.exceptions import HTTPException
 
 from openline.domain.strict_json import NotStrictJSON, loads
 
 # ``loads`` is named here too, for the routes that read their body themselves (federation).
-__all__ = ["NotStrictJSON", "StrictJSONRequest", "StrictJSONRoute", "loads", "strict_if_json"]
+__all__ = [
+    "NotStrictJSON",
+    "StrictJSONRequest",
+    "StrictJSONRoute",
+    "body_as_fastapi_reads_it",
+    "loads",
+    "strict_if_json",
+]
 
 
 class StrictJSONRequest(Request):
@@ -46,5 +56,41 @@ def strict_if_json(request: Request, data: bytes) -> None:
     try:
         loads(data)
     except json.JSONDecodeError as error:
-        problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
-        raise RequestValidationError([{**problem, "ctx": {"error": error.msg}}]) from None
+        raise _not_json(error) from None
+
+
+def _not_json(error: json.JSONDecodeError) -> RequestValidationError:
+    """The error FastAPI raises for a body that is not JSON (answered 400 by api/errors.py)."""
+    problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+    return RequestValidationError([{**problem, "ctx": {"error": error.msg}}])
+
+
+async def body_as_fastapi_reads_it(request: StrictJSONRequest) -> Any:
+    """The request's body as FastAPI's route handler reads it for a JSON body parameter, for a
+    handler that runs without it (routes/messages.py): nothing (``Undefined``) when empty, the
+    strict JSON when sent as JSON (``application/json``, ``application/...+json``), else the
+    bytes, which the body's model then refuses; the same errors for the same bodies."""
+    try:
+        data = await request.body()
+        if not data:
+            return Undefined
+        if not _sent_as_json(request.headers.get("content-type")):
+            return data
+        return await request.json()
+    except json.JSONDecodeError as error:
+        raise _not_json(error) from None
+    except HTTPException:  # the body over its size limit (api/limits.py)
+        raise
+    except Exception as error:  # as FastAPI answers a body it fails to read otherwise
+        raise HTTPException(400, "There was an error parsing the body") from error
+
+
+def _sent_as_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.dependencies.utils import request_body_to_args
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from openline.api.deps import NodeDep, Operator, Sending, requires, sendable_message
 from openline.api.schemas import MessageCreate, MessageList, MessagePublic
-from openline.api.strict_json import StrictJSONRoute
+from openline.api.strict_json import StrictJSONRequest, StrictJSONRoute, body_as_fastapi_reads_it
 from openline.domain.errors import InvalidInput
 from openline.domain.messages import Draft, Message, free_text_draft
 from openline.domain.roles import Action
@@ -57,6 +61,28 @@ async def send(
         media_type="application/json",
         headers={"Location": f"{router.prefix}/{message.id}"},
     )
+
+
+def direct_send_route() -> Route:
+    """``POST /api/v1/messages`` without FastAPI's routing, dependency solving and response
+    handling, which cost the route about half its CPU (docs/performance.md, issue 25). Put
+    first among the app's routes, inside the same middleware (token, sizes, headers) and error
+    handlers; the FastAPI route above stays the one the OpenAPI document describes, and its
+    steps are the same: the body read as FastAPI reads it, the role checked before the body is
+    validated, the body validated by that route's own field, then ``send`` itself."""
+    declared = next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is send)
+    body_fields = declared.dependant.body_params
+
+    async def send_directly(request: Request) -> Response:
+        strict = StrictJSONRequest(request.scope, request.receive)
+        body = await body_as_fastapi_reads_it(strict)
+        sending = await sendable_message(strict, None)
+        values, errors = await request_body_to_args(body_fields, body, embed_body_fields=False)
+        if errors:
+            raise RequestValidationError(errors, body=body)
+        return await send(values["body"], sending)
+
+    return Route(router.prefix, send_directly, methods=["POST"], include_in_schema=False)
 
 
 @router.get("", response_model=MessageList, dependencies=requires(Action.READ))
