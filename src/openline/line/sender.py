@@ -26,12 +26,13 @@ from openline.domain.journal import JournalKind
 from openline.domain.parties import Peer
 from openline.domain.paths import PathStatus, sending_order
 from openline.domain.timeutil import format_utc
+from openline.keys.boxes import PairBox
 from openline.keys.signing import PublicKey
 from openline.line.loops import woken
 from openline.line.paths import Carrier, PathFailed, PathState
 from openline.node.assembly import Node
 from openline.services.messages import record_delivery
-from openline.services.outbox import body_sealed
+from openline.services.outbox import body_sealed, box_to
 from openline.store import line as store
 from openline.store.line import Outgoing
 from openline.store.writer import UnitOfWork
@@ -292,6 +293,7 @@ def store_receipts(
     nothing of the line's state). Returns how many were stored."""
     now = format_utc(node.clock())
     stored = 0
+    pair: PairBox | None = None  # the box of the pair, read once for the batch
     for outgoing, receipt in receipts:
         receipt_json = receipt.to_json()
         text = canonical_json(receipt_json).decode("utf-8")
@@ -322,7 +324,8 @@ def store_receipts(
             continue
         uow.record(JournalKind.ENVELOPE_DELIVERED, data)
         if outgoing.kind == "message":
-            message_id = body_sealed(uow, node, party, outgoing.envelope)["id"]
+            pair = pair or box_to(uow, node, party)
+            message_id = body_sealed(uow, node, party, outgoing.envelope, pair)["id"]
             record_delivery(uow, node, party, message_id)
     if heard:
         store.mark_heard(uow.conn, party, now)

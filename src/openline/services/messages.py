@@ -15,7 +15,7 @@ from openline.domain.quoting import quote
 from openline.domain.timeutil import format_utc
 from openline.i18n import render_message
 from openline.node.assembly import Node
-from openline.services.outbox import arrived_on, require_peer, seal_for
+from openline.services.outbox import arrived_on, line_to, seal_for
 from openline.store import messages as store
 from openline.store.writer import Operation, UnitOfWork
 
@@ -63,9 +63,9 @@ def new_message(node: Node, draft: Draft, operator: str) -> NewMessage:
 
 
 def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
-    peers = [party for party in message.to if party != node.party]
-    for party in peers:
-        require_peer(uow, party)
+    # Each peer's key and outbox head read once, before anything is written: a message to a
+    # party this node has no line to is refused with nothing to undo.
+    heads = {party: line_to(uow, party) for party in message.to if party != node.party}
     if message.in_reply_to and not store.message_exists(uow.conn, message.in_reply_to):
         raise InvalidInput(
             f"in_reply_to: no message {quote(message.in_reply_to)} on this node",
@@ -77,8 +77,8 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
         message = rules.deliver(message, node.party, node.clock())
         _save_recipient(uow, message, node.party, JournalKind.MESSAGE_DELIVERED)
     record = message.to_json()
-    for party in peers:
-        seal_for(uow, node, party, "message", record)
+    for party, head in heads.items():
+        seal_for(uow, node, party, "message", record, head=head)
     return message
 
 

@@ -25,13 +25,21 @@ from openline.store.writer import UnitOfWork
 
 
 def seal_for(
-    uow: UnitOfWork, node: Node, peer: str, kind: str, body: Mapping[str, Any]
+    uow: UnitOfWork,
+    node: Node,
+    peer: str,
+    kind: str,
+    body: Mapping[str, Any],
+    *,
+    head: store.OutboxHead | None = None,
 ) -> Envelope:
     """Seal an envelope of ``kind`` for ``peer`` and queue it; journaled as envelope.queued.
 
     Its body is first read with the rules the peer reads it with on arrival (domain/bodies.py):
     what the peer would refuse is refused here (``InvalidInput``, so the writer's operation is
-    rolled back and the API answers 422), never sent to stop the link behind it."""
+    rolled back and the API answers 422), never sent to stop the link behind it. ``head``:
+    the peer's outbox head as ``line_to`` read it in this operation, with nothing sealed for
+    that peer since (read here otherwise)."""
     try:
         check_body(kind, body, Link(node.party, peer, node.settings.max_text_bytes))
     except InvalidInput as exc:
@@ -41,14 +49,15 @@ def seal_for(
             field=exc.field,
         ) from None
     now = node.clock()
-    link_seq, prev = store.last_sealed(uow.conn, peer)
-    box = box_to(uow, node, peer)
+    if head is None:
+        head = line_to(uow, peer)
+    box = box_between(node.key, head.public_key)
     envelope = seal(
         envelope_id=node.new_id("env", now),
         sender=node.party,
         to=peer,
-        link_seq=link_seq + 1,
-        prev=prev,
+        link_seq=head.link_seq + 1,
+        prev=head.hash,
         sent_at=format_utc(now),
         kind=kind,
         body=body,
@@ -86,12 +95,15 @@ def box_to(uow: UnitOfWork, node: Node, peer: str) -> PairBox:
     return box_between(node.key, public_key)
 
 
-def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> dict[str, Any]:
+def body_sealed(
+    uow: UnitOfWork, node: Node, peer: str, envelope_text: str, pair: PairBox | None = None
+) -> dict[str, Any]:
     """The body of an envelope this node sealed for ``peer``, read back from its outbox (the
-    box opens on both ends of the pair)."""
+    box opens on both ends of the pair). ``pair``: ``box_to``'s box for ``peer``, when the
+    caller read it already in this operation (read here otherwise)."""
     box = json.loads(envelope_text)["body"]["box"]
     try:
-        opened: dict[str, Any] = json.loads(box_to(uow, node, peer).open(box))
+        opened: dict[str, Any] = json.loads((pair or box_to(uow, node, peer)).open(box))
     except UnreadableBox:  # sealed before either party rotated its key (services/keys.py)
         theirs = [store.peer_public_key(uow.conn, peer)] + [
             change.old_key for change in keys_store.changes_of(uow.conn, peer)
@@ -105,11 +117,24 @@ def body_sealed(uow: UnitOfWork, node: Node, peer: str, envelope_text: str) -> d
 def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
     """Refuse to address a party this node has no line to."""
     if not store.peer_exists(uow.conn, party):
-        raise InvalidInput(
-            f"{field}: this node has no line to {party!r} (link it with: openline peer add DIR "
-            f"CARD.json)",
-            field=field,
-        )
+        raise _no_line_to(party, field)
+
+
+def line_to(uow: UnitOfWork, party: str, *, field: str = "to") -> store.OutboxHead:
+    """The key and outbox head of the linked peer ``party``, read in one statement (what
+    sealing an envelope for it needs); refused as ``require_peer`` refuses."""
+    head = store.outbox_head(uow.conn, party)
+    if head is None:
+        raise _no_line_to(party, field)
+    return head
+
+
+def _no_line_to(party: str, field: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field}: this node has no line to {party!r} (link it with: openline peer add DIR "
+        "CARD.json)",
+        field=field,
+    )
 
 
 def arrived_on(node: Node, envelope: Envelope) -> Link:

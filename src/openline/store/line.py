@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -17,12 +18,6 @@ from openline.store.tables import envelopes_in, envelopes_out, peer_paths, peers
 # Prebuilt: executed with parameters, compiled once (docs/performance.md).
 _INSERT_OUT = Prepared(insert(envelopes_out))
 _INSERT_IN = Prepared(insert(envelopes_in))
-_LAST_OUT = Prepared(
-    select(envelopes_out.c.link_seq, envelopes_out.c.hash)
-    .where(envelopes_out.c.peer == bindparam("peer"))
-    .order_by(envelopes_out.c.link_seq.desc())
-    .limit(1)
-)
 _LAST_IN = Prepared(
     select(envelopes_in.c.link_seq, envelopes_in.c.hash)
     .where(envelopes_in.c.sender == bindparam("sender"))
@@ -194,10 +189,44 @@ _OUTGOING = (
 )
 
 
-def last_sealed(conn: Connection, peer: str) -> tuple[int, str]:
-    """The link_seq and hash of the last envelope sealed for ``peer`` (0 and genesis if none)."""
-    row = _LAST_OUT.first(conn, {"peer": peer})
-    return (row[0], row[1]) if row else (0, first_prev())
+@dataclass(frozen=True)
+class OutboxHead:
+    """What sealing the next envelope for a linked peer reads: the peer's public key (its
+    card's, base64) and the link_seq and hash of the last envelope sealed for it (0 and the
+    genesis hash if none)."""
+
+    public_key: str
+    link_seq: int
+    hash: str
+
+
+def _last_out(column: Any) -> Any:
+    return (
+        select(column)
+        .where(envelopes_out.c.peer == bindparam("party"))
+        .order_by(envelopes_out.c.link_seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# One statement for the peer's key and its outbox's head: on PostgreSQL each read inside the
+# writer's operation is a round trip the whole batch waits for (docs/performance.md).
+_OUTBOX_HEAD = Prepared(
+    select(
+        peers.c.public_key, _last_out(envelopes_out.c.link_seq), _last_out(envelopes_out.c.hash)
+    ).where(peers.c.party == bindparam("party"))
+)
+
+
+def outbox_head(conn: Connection, party: str) -> OutboxHead | None:
+    """The key and outbox head of a linked peer; None if ``party`` is not linked (a removed
+    peer's outbox is kept, and goes on from its head when the party is linked again)."""
+    row = _OUTBOX_HEAD.first(conn, {"party": party})
+    if row is None:
+        return None
+    public_key, link_seq, hash_ = row
+    return OutboxHead(str(public_key), link_seq or 0, hash_ or first_prev())
 
 
 def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> None:
