@@ -114,7 +114,8 @@ def create_app(opened: Node, *, wait_for_engines: bool = True) -> FastAPI:
     ):
         app.include_router(router, responses=OPERATOR_ERRORS)
     app.include_router(federation.router, responses=FEDERATION_ERRORS)
-    app.router.routes.insert(0, messages.direct_send_route())  # the hot route, found first
+    # The hot routes, found first and served without FastAPI's per-request work (issue 25)
+    app.router.routes[:0] = [messages.direct_send_route(), federation.direct_route()]
     app.include_router(console.docs_router)
     web = files("openline.web")
     # The console's front-end packages, copied there by `make install` (npm ci): without them
