@@ -34,6 +34,7 @@ from openline.node.assembly import Node
 from openline.services.messages import record_delivery
 from openline.services.outbox import body_sealed, box_to
 from openline.store import line as store
+from openline.store import messages as message_store
 from openline.store.line import Outgoing
 from openline.store.writer import UnitOfWork
 
@@ -276,6 +277,20 @@ def check_receipt_of(
     return receipt
 
 
+def _not_receipted_yet(
+    uow: UnitOfWork, party: str, receipts: list[tuple[Outgoing, Receipt]]
+) -> list[tuple[Outgoing, Receipt]]:
+    """The receipts for envelopes still waiting for one, each once (an envelope receipted
+    already, by another carrier or earlier in the list, is skipped)."""
+    waiting = store.still_waiting(uow.conn, party, [o.link_seq for o, _ in receipts])
+    fresh = []
+    for outgoing, receipt in receipts:
+        if outgoing.link_seq in waiting:
+            waiting.discard(outgoing.link_seq)
+            fresh.append((outgoing, receipt))
+    return fresh
+
+
 def store_receipts(
     uow: UnitOfWork,
     node: Node,
@@ -292,14 +307,22 @@ def store_receipts(
     or ``bundle``). ``heard``: whether they came over the network (a courier bundle says
     nothing of the line's state). Returns how many were stored."""
     now = format_utc(node.clock())
-    stored = 0
-    pair: PairBox | None = None  # the box of the pair, read once for the batch
-    for outgoing, receipt in receipts:
+    fresh = _not_receipted_yet(uow, party, receipts)
+    # Read once for the batch, before any write (on PostgreSQL each read is a round trip the
+    # whole batch waits for): the message each applied message envelope carried, and which
+    # of those are still queued for the peer (not delivered, nor acknowledged).
+    pair: PairBox | None = None
+    messages: dict[int, str] = {}
+    for outgoing, receipt in fresh:
+        if outgoing.kind == "message" and receipt.not_applied is None:
+            pair = pair or box_to(uow, node, party)
+            body = body_sealed(uow, node, party, outgoing.envelope, pair)
+            messages[outgoing.link_seq] = body["id"]
+    queued = message_store.still_queued(uow.conn, party, list(messages.values()))
+    for outgoing, receipt in fresh:
         receipt_json = receipt.to_json()
         text = canonical_json(receipt_json).decode("utf-8")
-        if not store.record_receipt(uow.conn, party, outgoing.link_seq, text, now):
-            continue  # receipted already, by another carrier (a courier bundle, say)
-        stored += 1
+        store.record_receipt(uow.conn, party, outgoing.link_seq, text, now)
         data = {
             "to": party,
             "link_seq": outgoing.link_seq,
@@ -323,10 +346,10 @@ def store_receipts(
             )
             continue
         uow.record(JournalKind.ENVELOPE_DELIVERED, data)
-        if outgoing.kind == "message":
-            pair = pair or box_to(uow, node, party)
-            message_id = body_sealed(uow, node, party, outgoing.envelope, pair)["id"]
-            record_delivery(uow, node, party, message_id)
+        message_id = messages.get(outgoing.link_seq)
+        if message_id is not None:
+            record_delivery(uow, node, party, message_id, queued=message_id in queued)
+    stored = len(fresh)
     if heard:
         store.mark_heard(uow.conn, party, now)
     return stored

@@ -199,9 +199,17 @@ def apply_incoming_ack(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
         _save_recipient(uow, updated, party, JournalKind.MESSAGE_ACKNOWLEDGED)
 
 
-def record_delivery(uow: UnitOfWork, node: Node, party: str, message_id: str) -> None:
-    """The peer's receipt for a message came back: delivered (unless an ack got here first)."""
-    at = node.clock()
-    if store.mark_delivered(uow.conn, message_id, party, format_utc(at)):
-        data = {"message_id": message_id, "party": party, "at": format_utc(at)}
-        uow.record(JournalKind.MESSAGE_DELIVERED, data)
+def record_delivery(
+    uow: UnitOfWork, node: Node, party: str, message_id: str, *, queued: bool | None = None
+) -> None:
+    """The peer's receipt for a message came back: delivered (unless an ack got here first).
+    ``queued``: whether the caller found it still queued for ``party`` in this operation (one
+    read for a batch of receipts: ``store.still_queued``); read here when not given."""
+    if queued is None:
+        queued = message_id in store.still_queued(uow.conn, party, [message_id])
+    if queued:
+        at = format_utc(node.clock())
+        store.mark_delivered(uow.conn, message_id, party, at)
+        uow.record(
+            JournalKind.MESSAGE_DELIVERED, {"message_id": message_id, "party": party, "at": at}
+        )

@@ -291,21 +291,36 @@ def count_waiting(conn: Connection, peer: str) -> int:
     )
 
 
+# The envelopes of a batch are consecutive on their link: one read, by range, says which of
+# them still wait for a receipt.
+_WAITING_BETWEEN = Prepared(
+    select(envelopes_out.c.link_seq).where(
+        (envelopes_out.c.peer == bindparam("peer"))
+        & (envelopes_out.c.link_seq >= bindparam("first"))
+        & (envelopes_out.c.link_seq <= bindparam("last"))
+        & _WAITING
+    )
+)
+
+
+def still_waiting(conn: Connection, peer: str, link_seqs: Sequence[int]) -> set[int]:
+    """Which of the envelopes ``link_seqs`` for ``peer`` have no receipt yet: one read for a
+    batch of receipts."""
+    if not link_seqs:
+        return set()
+    params = {"peer": peer, "first": min(link_seqs), "last": max(link_seqs)}
+    wanted = set(link_seqs)
+    return {row[0] for row in _WAITING_BETWEEN.all(conn, params) if row[0] in wanted}
+
+
 def record_receipt(
     conn: Connection, peer: str, link_seq: int, receipt: str, delivered_at: str
-) -> bool:
-    """Store the receipt of an envelope still waiting for one; False if it had one already."""
-    return (
-        _RECEIPT.run(
-            conn,
-            {
-                "key_peer": peer,
-                "key_seq": link_seq,
-                "receipt": receipt,
-                "delivered_at": delivered_at,
-            },
-        )
-        == 1
+) -> None:
+    """Store the receipt of an envelope ``still_waiting`` found without one, in one statement
+    sent without waiting for its answer (store/pipeline.py)."""
+    _RECEIPT.send(
+        conn,
+        {"key_peer": peer, "key_seq": link_seq, "receipt": receipt, "delivered_at": delivered_at},
     )
 
 

@@ -63,10 +63,34 @@ _MARK_DELIVERED = Prepared(
 )
 
 
-def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> bool:
-    """Queued -> delivered for one recipient, in one statement; False if it was not queued."""
+def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> None:
+    """Queued -> delivered for one recipient ``still_queued`` found queued, in one statement
+    sent without waiting for its answer (store/pipeline.py)."""
     params = {"key_message_id": message_id, "key_party": party, "delivered_at": at}
-    return _MARK_DELIVERED.run(conn, params) == 1
+    _MARK_DELIVERED.send(conn, params)
+
+
+# Compiled once for each number of messages asked about (a batch of receipts: at most the
+# sender's batch of envelopes).
+_STILL_QUEUED: dict[int, Prepared] = {}
+
+
+def still_queued(conn: Connection, party: str, message_ids: Sequence[str]) -> set[str]:
+    """Which of ``message_ids`` are still queued for ``party`` (not delivered, nor
+    acknowledged): one read for a batch of receipts."""
+    if not message_ids:
+        return set()
+    prepared = _STILL_QUEUED.get(len(message_ids))
+    if prepared is None:
+        wanted: list[Any] = [bindparam(f"id_{n}") for n in range(len(message_ids))]
+        query = select(message_recipients.c.message_id).where(
+            (message_recipients.c.party == bindparam("party"))
+            & (message_recipients.c.state == State.QUEUED.value)
+            & message_recipients.c.message_id.in_(wanted)
+        )
+        prepared = _STILL_QUEUED[len(message_ids)] = Prepared(query)
+    params = {f"id_{n}": message_id for n, message_id in enumerate(message_ids)}
+    return {row[0] for row in prepared.all(conn, {"party": party, **params})}
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
