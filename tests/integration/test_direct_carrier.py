@@ -7,6 +7,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import certifi
@@ -25,8 +26,12 @@ class Answering:
     def __init__(self, answer: bytes) -> None:
         self.answer = answer
         self.requests: list[tuple[bytes, bytes]] = []
+        self.connections: list[asyncio.Task[Any]] = []  # each served until its client closes
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = asyncio.current_task()
+        assert connection is not None
+        self.connections.append(connection)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = next(
@@ -58,15 +63,17 @@ def carried(
     async def run() -> object | PathFailed:
         listening = await asyncio.start_server(server.serve, "127.0.0.1", 0)
         listening_at = listening.sockets[0].getsockname()[1]
-        async with aiohttp.ClientSession() as http:
-            path = DirectPath(url=f"http://127.0.0.1:{port or listening_at}")
-            carrier = DirectCarrier(path, "RED", lambda _path: http)
-            try:
+        try:
+            async with aiohttp.ClientSession() as http:
+                path = DirectPath(url=f"http://127.0.0.1:{port or listening_at}")
+                carrier = DirectCarrier(path, "RED", lambda _path: http)
                 return await post(carrier)
-            except PathFailed as exc:
-                return exc
-            finally:
-                listening.close()
+        except PathFailed as exc:
+            return exc
+        finally:  # the session closed its connections: the server sees each end
+            listening.close()
+            if server.connections:
+                await asyncio.wait(server.connections, timeout=5)
 
     return asyncio.run(run())
 
@@ -113,7 +120,9 @@ def test_a_peer_that_does_not_answer_within_the_posts_timeout_fails_the_path_the
 def test_a_closed_port_fails_the_path_as_not_answering():
     failed = carried(Answering(b""), lambda carrier: carrier.post(BODY), port=9)
     assert isinstance(failed, PathFailed)
-    assert str(failed).startswith("RED at http://127.0.0.1:9/federation/v1/envelopes does not")
+    words = "RED at http://127.0.0.1:9/federation/v1/envelopes does not answer: ClientConnector"
+    assert str(failed).startswith(words)
+    assert "ConnectionKey" not in str(failed)  # the error's words, not its repr
 
 
 def test_an_unpinned_peer_without_a_ca_file_is_checked_against_certifis_bundle():

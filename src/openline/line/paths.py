@@ -118,7 +118,13 @@ class DirectCarrier:
         except (aiohttp.ClientError, TimeoutError) as exc:
             if (mismatch := pin_mismatch(exc)) is not None:  # refused, and journaled as such
                 raise PathFailed(f"{self.party} at {self._url}: TLS pin: {mismatch}") from None
-            raise PathFailed(f"{self.party} at {self._url} does not answer: {exc!r}") from None
+            raise PathFailed(f"{self.party} at {self._url} does not answer: {_why(exc)}") from None
+
+
+def _why(exc: BaseException) -> str:
+    """A failed exchange's kind and words (aiohttp's repr of them spells out its pool's key)."""
+    words = str(exc)
+    return f"{type(exc).__name__}: {words}" if words else type(exc).__name__
 
 
 @dataclass
