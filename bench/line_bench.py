@@ -198,9 +198,12 @@ async def _latency(blue: dict[str, Any], red: dict[str, Any], count: int) -> lis
             if message_id in early:
                 times.append(early.pop(message_id) - start)
                 continue
-            waiting[message_id] = loop.create_future()
-            async with asyncio.timeout(30):
-                times.append(await waiting[message_id] - start)
+            arrival = waiting[message_id] = loop.create_future()
+            await asyncio.wait({arrival, stream}, timeout=30, return_when="FIRST_COMPLETED")
+            if not arrival.done():
+                ended = f"ended: {stream.exception()!r}" if stream.done() else "still open"
+                raise RuntimeError(f"message {message_id} not on RED's stream after 30 s ({ended})")
+            times.append(arrival.result() - start)
     finally:
         stream.cancel()
         writer.close()
