@@ -169,6 +169,10 @@ class PeerLink:
             abandoned.cancel()
             if not post.done():
                 post.cancel()  # left for another path, or the node is stopping
+            elif not post.cancelled():
+                # Done as the node stops, this task cancelled meanwhile: its outcome is taken
+                # here, so that asyncio does not log it later as an exception never retrieved.
+                post.exception()
         if post not in done:
             raise PathFailed(f"{path.problem} (the batch on its way there is left)")
         return post.result()
