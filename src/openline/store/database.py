@@ -182,13 +182,19 @@ class CommitListener:
 
 
 def _configure_postgresql_writer(engine: Engine) -> None:
-    # psycopg begins the transaction itself at the first statement; the lock is that statement
-    # and is released at commit or rollback. Reads never wait for it.
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
-
     answer_each_statement(engine)  # the writer's operations are pipelined (store/pipeline.py)
+
+
+def take_writer_lock(conn: Connection) -> None:
+    """The first statement of every writer's transaction: on PostgreSQL the advisory lock that
+    makes two processes writing one journal take turns (psycopg begins the transaction with
+    it; it is released at commit or rollback, and reads never wait for it). Sent without
+    waiting when the writer's pipeline is open, so that the lock and the journal head read
+    after it cost one round trip. SQLite's writer took its lock with BEGIN IMMEDIATE."""
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
 
 
 def _configure_sqlite(engine: Engine, *, begin: str, busy_ms: int) -> None:

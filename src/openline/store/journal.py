@@ -288,7 +288,7 @@ class JournalAppender:
         _INSERT.run_many(conn, rows)
         size, root = self._head[0], fold(self._edge)
         note = self._sign_checkpoint(size, root)
-        _INSERT_CHECKPOINT.run(conn, {"size": size, "at": format_utc(self._clock()), "note": note})
+        _INSERT_CHECKPOINT.send(conn, {"size": size, "at": format_utc(self._clock()), "note": note})
 
     def committed(self) -> None:
         """The transaction committed: its head and tree edge are the next one's start."""

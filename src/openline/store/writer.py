@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from openline.domain.errors import Unavailable
 from openline.domain.journal import JournalEntry, JournalKind
+from openline.store.database import take_writer_lock
 from openline.store.journal import EntryListener, JournalAppender
 from openline.store.pipeline import answered, pipelined
 
@@ -271,8 +272,11 @@ class Writer:
             if conn is not None:  # start the next batch on a fresh connection
                 conn.close()
             failure: BaseException = exc
-            if isinstance(exc, DBAPIError):
-                failure = Unavailable(f"the database could not keep this write: {exc.orig}")
+            # The driver's own errors come raw from the statements run on its cursor
+            # (store/prepared.py), SQLAlchemy's wrapped from the others.
+            if isinstance(exc, DBAPIError | self._engine.dialect.loaded_dbapi.Error):
+                cause = exc.orig if isinstance(exc, DBAPIError) else exc
+                failure = Unavailable(f"the database could not keep this write: {cause}")
             for _operation, future in batch:
                 _settle(future, None, failure)
             return
@@ -296,16 +300,21 @@ class Writer:
         """Run the batch in one transaction and commit it: each caller's outcome."""
         outcomes = []
         with conn.begin():
-            self._journal.begin(conn)
+            with pipelined(conn):  # on PostgreSQL, the lock and the head in one round trip
+                take_writer_lock(conn)
+                self._journal.begin(conn)
             if self._on_begin is not None:
                 self._on_begin(conn, self._journal.head_seq)
             changed_rows = None if savepoints else _changed_rows(conn)
             for operation, future in batch:
                 outcomes.append((future, *self._run_one(conn, operation, done, changed_rows)))
-            # One signature for the whole commit: the checkpoint of the tree it leaves.
-            self._journal.seal(conn)
-            if self._announce is not None and self._journal.pending:
-                self._announce(conn, self._journal.head_seq)
+            # One signature for the whole commit: the checkpoint of the tree it leaves. On
+            # PostgreSQL the entries, the checkpoint and the announcement to the node's other
+            # processes go in one round trip (store/pipeline.py); an error fails the batch.
+            with pipelined(conn):
+                self._journal.seal(conn)
+                if self._announce is not None and self._journal.pending:
+                    self._announce(conn, self._journal.head_seq)
         return outcomes
 
     def _run_one(
