@@ -19,6 +19,7 @@ from openline.domain.roles import Role
 from openline.node.assembly import Node
 from openline.services.operators import create_token
 from openline.services.setup import NewNode
+from openline.store.journal import count_entries
 from tests.support.backend import node_engine, on_postgresql
 from tests.support.events import event_stream
 from tests.support.nodes import make_node_dir
@@ -163,6 +164,27 @@ def test_a_listener_that_lost_its_connection_catches_up_what_was_committed_meanw
         seen.clear()
         create_token(writing, "meanwhile", Role.DUTY_OFFICER)  # its NOTIFY reaches no one
         wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=10)
+    finally:
+        writing.stop()
+        following.stop()
+
+
+def test_a_commit_announced_as_its_own_that_failed_is_read_at_the_next_quiet_wait(
+    node_dir: NewNode,
+) -> None:
+    """A process leaves the announcements of its own commits to its writer, which hands them
+    over. Should such a commit fail after all, another process may commit the same seqs: the
+    follower reads them as soon as a wait finds the line quiet."""
+    following, writing = (Node.open(node_dir.directory, environ={}) for _ in range(2))
+    seen: list[str] = []
+    following.bus.listen(lambda entries: seen.extend(entry.kind for entry in entries))
+    try:
+        following.start()
+        writing.start()
+        head = following.read(count_entries)
+        following.commits.expect(head + 50)  # as if its writer had announced up to there
+        create_token(writing, "meanwhile", Role.DUTY_OFFICER)
+        wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=FOLLOWED_WITHIN_S + 1)
     finally:
         writing.stop()
         following.stop()

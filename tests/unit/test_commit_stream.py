@@ -45,3 +45,20 @@ def test_a_one_shot_command_publishes_its_own_commits_as_they_come() -> None:
     stream.hand_over(entries(43))
     assert published == [[41, 42], [43]]
     assert stream.applied is None
+
+
+def test_the_writers_own_commit_is_expected_until_it_is_handed_over() -> None:
+    stream, published = recorded()
+    stream.follow_from(4)
+    stream.expect(6)  # this process's writer commits 5 and 6, and announces them
+    assert stream.expects(6)  # the announcement, heard first: the writer hands them over
+    assert not stream.expects(7)  # beyond them: another process's commit, read by the follower
+    stream.hand_over(entries(5, 6))
+    assert not stream.expects(6)  # handed over: nothing to expect
+    assert published == [[5, 6]]
+
+
+def test_nothing_is_expected_of_a_stream_not_following() -> None:
+    stream, _ = recorded()
+    stream.expect(3)
+    assert not stream.expects(3)

@@ -113,7 +113,7 @@ class Node:
             max_batch=settings.group_commit_max_batch,
             on_commit=self._committed,
             on_begin=self._catch_up,
-            announce=announce_commit if several else None,
+            announce=self._announce_commit if several else None,
         )
         # This process, as the track reports it sends the node's other processes name it.
         self._tracks_sender = secrets.token_hex(8)
@@ -210,6 +210,10 @@ class Node:
         if self.commits.behind(head_seq):
             self.commits.catch_up(conn, head_seq)
         self.live_finder.catch_up(conn, head_seq)
+
+    def _announce_commit(self, conn: Connection, seq: int) -> None:
+        self.commits.expect(seq)  # this process's writer hands these over (node/commits.py)
+        announce_commit(conn, seq)
 
     def _committed(self, entries: list[JournalEntry]) -> None:
         self.live_finder.committed(entries[-1].seq)

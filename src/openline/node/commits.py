@@ -45,6 +45,8 @@ class CommitStream:
         # The last entry handed over; None until the node starts following (a one-shot
         # command hands over its own commits and never reads anyone else's).
         self.applied: int | None = None
+        # The last entry this process's writer is committing, which it hands over itself.
+        self._own = 0
 
     def follow_from(self, seq: int) -> None:
         """Hand over what follows entry ``seq`` from now on."""
@@ -64,6 +66,17 @@ class CommitStream:
 
     def behind(self, head_seq: int) -> bool:
         return self.applied is not None and self.applied < head_seq
+
+    def expect(self, seq: int) -> None:
+        """This process's writer is committing the entries up to ``seq``: it hands them over."""
+        with self._lock:
+            self._own = max(self._own, seq)
+
+    def expects(self, seq: int) -> bool:
+        """Whether the entries up to ``seq``, not handed over yet, are this process's own
+        commit, which its writer hands over (its announcement may arrive first)."""
+        with self._lock:
+            return self.applied is not None and self.applied < seq <= self._own
 
     def catch_up(self, conn: Connection, head_seq: int | None = None) -> None:
         """Hand over what the journal holds after the last entry handed over (up to
@@ -114,10 +127,21 @@ class CommitFollower:
                 self._stop.wait(RECONNECT_S)
 
     def _follow(self, listener: CommitListener) -> None:
+        # Every commit notifies every process, its own too. Those of this process are handed
+        # over by its writer: a notification of nothing else costs no read. Should that commit
+        # have failed after all (no notification then, but another process may commit the same
+        # seqs), the next quiet wait reads what is missing.
+        left_to_writer: int | None = None
         while not self._stop.is_set():
             heard = listener.wait(WAIT_S)
-            if heard.commits:
+            if heard.commits and heard.up_to is not None and self._stream.expects(heard.up_to):
+                left_to_writer = max(left_to_writer or 0, heard.up_to)
+            elif heard.commits and (heard.up_to is None or self._stream.behind(heard.up_to)):
                 self._catch_up()
+            elif not heard.commits and left_to_writer is not None:
+                if self._stream.behind(left_to_writer):
+                    self._catch_up()
+                left_to_writer = None
             if heard.tracks and self._on_tracks is not None:
                 self._on_tracks(heard.tracks)
 

@@ -134,10 +134,12 @@ def announce_commit(conn: Connection, seq: int) -> None:
 
 
 class Heard(NamedTuple):
-    """What a listener heard in one wait: whether any commit was announced, and the payloads
+    """What a listener heard in one wait: whether any commit was announced, the last journal
+    seq announced (None if none, or if an announcement could not be read), and the payloads
     on the tracks channel, in the order they were sent."""
 
     commits: bool
+    up_to: int | None
     tracks: list[str]
 
 
@@ -161,8 +163,10 @@ class CommitListener:
         other one already there."""
         first = list(self._driver.notifies(timeout=timeout_s, stop_after=1))
         heard = first + list(self._driver.notifies(timeout=0)) if first else first
+        announced = [one.payload for one in heard if one.channel == COMMITS_CHANNEL]
         return Heard(
-            commits=any(one.channel == COMMITS_CHANNEL for one in heard),
+            commits=bool(announced),
+            up_to=_last_announced(announced),
             tracks=[one.payload for one in heard if one.channel == TRACKS_CHANNEL],
         )
 
@@ -179,6 +183,14 @@ class CommitListener:
             self._raw.close()
         finally:
             self._engine.dispose()
+
+
+def _last_announced(payloads: list[str]) -> int | None:
+    """The highest journal seq the commits announced; None when there is none, or when one
+    cannot be read as a seq (the listener then reads the journal to know)."""
+    if not payloads or not all(payload.isdigit() for payload in payloads):
+        return None
+    return max(int(payload) for payload in payloads)
 
 
 def _configure_postgresql_writer(engine: Engine) -> None:
