@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,17 +146,28 @@ def message(text: str) -> dict[str, Any]:
     return {"to": ["BLUE"], "precedence": "routine", "text": text, "lang": "en"}
 
 
-def test_a_listener_that_lost_its_connection_catches_up_what_was_committed_meanwhile(
-    node_dir: NewNode,
-) -> None:
-    # Two nodes of one directory in this process stand for two processes; the one that follows
-    # loses its LISTEN connection, and the other commits before it listens again.
+@contextmanager
+def two_processes(node_dir: NewNode) -> Iterator[tuple[Node, Node, list[str]]]:
+    """Two nodes of one directory in this process, standing for two processes, started: the
+    one that follows, the one that writes, and the kinds the first has handed over since."""
     following, writing = (Node.open(node_dir.directory, environ={}) for _ in range(2))
     seen: list[str] = []
     following.bus.listen(lambda entries: seen.extend(entry.kind for entry in entries))
     try:
         following.start()
         writing.start()
+        yield following, writing, seen
+    finally:
+        writing.stop()
+        following.stop()
+
+
+def test_a_listener_that_lost_its_connection_catches_up_what_was_committed_meanwhile(
+    node_dir: NewNode,
+) -> None:
+    # The one that follows loses its LISTEN connection, and the other commits before it
+    # listens again.
+    with two_processes(node_dir) as (_following, writing, seen):
         create_token(writing, "before", Role.DUTY_OFFICER)
         wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=10)
         with node_engine(node_dir.directory).connect() as admin:
@@ -164,9 +176,6 @@ def test_a_listener_that_lost_its_connection_catches_up_what_was_committed_meanw
         seen.clear()
         create_token(writing, "meanwhile", Role.DUTY_OFFICER)  # its NOTIFY reaches no one
         wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=10)
-    finally:
-        writing.stop()
-        following.stop()
 
 
 def test_a_commit_announced_as_its_own_that_failed_is_read_at_the_next_quiet_wait(
@@ -175,19 +184,11 @@ def test_a_commit_announced_as_its_own_that_failed_is_read_at_the_next_quiet_wai
     """A process leaves the announcements of its own commits to its writer, which hands them
     over. Should such a commit fail after all, another process may commit the same seqs: the
     follower reads them as soon as a wait finds the line quiet."""
-    following, writing = (Node.open(node_dir.directory, environ={}) for _ in range(2))
-    seen: list[str] = []
-    following.bus.listen(lambda entries: seen.extend(entry.kind for entry in entries))
-    try:
-        following.start()
-        writing.start()
+    with two_processes(node_dir) as (following, writing, seen):
         head = following.read(count_entries)
         following.commits.expect(head + 50)  # as if its writer had announced up to there
         create_token(writing, "meanwhile", Role.DUTY_OFFICER)
         wait_for(lambda: JournalKind.OPERATOR_TOKEN_CREATED in seen, timeout=FOLLOWED_WITHIN_S + 1)
-    finally:
-        writing.stop()
-        following.stop()
 
 
 CUT_LISTENERS = (
