@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openline.domain.journal import JournalEntry
@@ -237,6 +237,36 @@ def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
     entries = assert_one_intact_chain(node)
     assert "doomed" not in "".join(e.data for e in entries)
     assert [e.kind for e in entries[-3:]] == ["test.hold", "test.token", "test.token"]
+
+
+_UNCHANGED = Prepared(
+    update(operator_tokens).where(operator_tokens.c.operator == "nobody").values(role="planner")
+)
+
+
+def test_statements_sent_after_one_the_database_refused_run_in_later_operations(node: Node):
+    """On PostgreSQL a step's statements go in a pipeline: after one the server refused, it
+    skips the rest until the step ends, and they must still run in later operations. psycopg
+    counted a statement as prepared on the server as it sent it (at its fifth use): skipped,
+    it was never prepared, and every later use failed ("prepared statement ... does not
+    exist", seen on CI) until the writer's connections stopped psycopg preparing them."""
+
+    def refused_then_more(uow: UnitOfWork) -> None:
+        sent_twice(uow)  # refused by the database, not waited for
+        for _ in range(3):
+            _UNCHANGED.send(uow.conn, {})  # skipped by PostgreSQL's aborted pipeline
+
+    def operation(uow: UnitOfWork) -> JournalEntry:
+        with pytest.raises(REFUSED_WHEN_SENT):
+            uow.attempt(lambda: refused_then_more(uow))
+        _UNCHANGED.send(uow.conn, {})
+        return uow.record("test.after", {})
+
+    written = [node.write(operation) for _ in range(6)]
+
+    assert [entry.kind for entry in written] == ["test.after"] * 6
+    assert "hash-doomed" not in node.read(token_hashes)
+    assert_one_intact_chain(node)
 
 
 def test_a_write_after_a_failed_operation_continues_the_chain(node: Node):
