@@ -171,8 +171,16 @@ def test_a_message_hundreds_of_entries_back_still_shows_its_entries_and_signatur
     # The whole latest page again (a live entry, such as a line's status under load, may add a
     # row to it meanwhile).
     wait_for(lambda: rows.count() >= KEPT_BY_THE_VIEWER, what="the latest page, every kind")
+    # Paged back until the first entry is drawn: a page may take longer than a fixed pause to
+    # come on a loaded machine, and the button is hidden while it comes.
     older = red_console.page.locator("button.older")
-    while older.is_visible():
-        older.click()
-        red_console.page.wait_for_timeout(300)
-    red_console.page.locator("table.journal tr[data-seq='1']").wait_for(state="attached")
+    first = red_console.page.locator("table.journal tr[data-seq='1']")
+
+    def paged_back_to_the_first() -> bool:
+        if first.count() == 1:
+            return True
+        if older.is_visible():
+            older.click()
+        return False
+
+    wait_for(paged_back_to_the_first, timeout=60, what="the journal paged back to its first entry")

@@ -100,6 +100,17 @@ def received_ids(node: RunningNode, sender: str) -> list[str]:
     ]
 
 
+def last_taken(node: RunningNode, sender: str) -> int:
+    """The link_seq of the last envelope from ``sender`` that ``node`` took (0 if none)."""
+    kinds = ("envelope.received", "envelope.not_applied")
+    taken = [
+        e["data"]["envelope"]["link_seq"]
+        for e in journal(node)
+        if e["kind"] in kinds and e["data"]["envelope"]["from"] == sender
+    ]
+    return max(taken, default=0)
+
+
 def sent(node: RunningNode, to: str, count: int, tag: str) -> list[str]:
     return [send(node, [to], f"{tag} {n}", precedence="routine")["id"] for n in range(count)]
 
@@ -214,7 +225,9 @@ def test_a_bundle_for_another_party_or_not_a_bundle_is_refused_naming_it_nothing
 
     # Signed by BLUE's own key but out of order (its first envelope left out): each envelope
     # refused by the receiver as the federation endpoint refuses it, with the same events.
-    gapped, left_out = resigned_without_first_envelope(bundle, node_key(blue.directory))
+    gapped, left_out = resigned_without_first_envelope(
+        bundle, node_key(blue.directory), last_taken(red, "BLUE")
+    )
     refused = run_openline("bundle", "import", red.directory, gapped)
     assert refused.returncode == 1
     gap = f"gap: envelope {left_out + 1} from BLUE, expected {left_out}"
@@ -330,12 +343,14 @@ def mixed_run(three: Three, tmp_path: Path) -> None:
     assert_flash_gets_through(red, blue, "BLUE")
 
 
-def resigned_without_first_envelope(bundle: Path, key: SigningKey) -> tuple[Path, int]:
-    """``bundle`` written again without its first envelope, signed with ``key``; and the
-    link_seq of the envelope left out."""
-    header, first, *rest = bundle.read_bytes().decode("utf-8").split("\n")[:-1]
+def resigned_without_first_envelope(bundle: Path, key: SigningKey, taken: int) -> tuple[Path, int]:
+    """``bundle`` written again without its envelopes up to link_seq ``taken`` (those its
+    addressee took already: one may have crossed as the line was cut) and the first after
+    them, signed with ``key``; and the link_seq of the envelope left out."""
+    header, *lines = bundle.read_bytes().decode("utf-8").split("\n")[:-1]
     read = json.loads(header)
-    envelopes = rest[: read["envelopes"] - 1]
+    carried, rest = lines[: read["envelopes"]], lines[read["envelopes"] :]
+    first, *envelopes = [line for line in carried if json.loads(line)["link_seq"] > taken]
     path = bundle.with_name("gapped.bundle")
     path.write_bytes(
         write_bundle(
@@ -344,7 +359,7 @@ def resigned_without_first_envelope(bundle: Path, key: SigningKey) -> tuple[Path
             to=read["to"],
             created_at=read["created_at"],
             envelopes=envelopes,
-            receipts=[json.loads(line) for line in rest[len(envelopes) :]],
+            receipts=[json.loads(line) for line in rest],
             sign=key.sign,
         )
     )
