@@ -59,6 +59,19 @@ def journaled(node: RunningNode, kind: str, key: str) -> list[dict[str, Any]]:
     return [e["data"] for e in entries if e["kind"] == kind and e["data"]["key"] == key]
 
 
+def opened_on_both(pair: Pair, key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``proximity.opened`` entries of ``key`` in each node's journal, once both hold one: a
+    warning is shown as the track loop finds it, and journaled by the commit that follows."""
+    wait_for(
+        lambda: all(journaled(node, "proximity.opened", key) for node in (pair.blue, pair.red)),
+        timeout=10,
+        what="the warning journaled on both nodes",
+    )
+    return journaled(pair.blue, "proximity.opened", key), journaled(
+        pair.red, "proximity.opened", key
+    )
+
+
 def streamed(node: RunningNode, kind: str) -> list[dict[str, Any]]:
     """The entries of ``kind`` the node's event stream replays, read up to the journal's head
     (the stream itself never ends)."""
@@ -105,8 +118,7 @@ def test_converging_tracks_give_the_same_warning_on_both_nodes_journaled_once(pa
     assert on_blue["lateral_m"] < 10
     assert on_blue["vertical_m"] == 100.0
     assert on_blue["minima"] == {"lateral_m": 9260.0, "vertical_m": 300.0, "lookahead_s": 300.0}
-    opened_blue = journaled(pair.blue, "proximity.opened", key)
-    opened_red = journaled(pair.red, "proximity.opened", key)
+    opened_blue, opened_red = opened_on_both(pair, key)
     assert len(opened_blue) == len(opened_red) == 1
     assert opened_blue == opened_red
     assert [e for e in streamed(pair.red, "proximity.opened") if e["key"] == key] == opened_red
@@ -170,9 +182,8 @@ def test_an_own_track_entering_reds_notified_volume_warns_on_both(pair: Pair):
     assert on_blue["rule"] == "volume"
     assert on_blue["notification"]["owner"] == "RED"
     assert on_blue["inside"] is False
-    assert journaled(pair.blue, "proximity.opened", key) == journaled(
-        pair.red, "proximity.opened", key
-    )
+    opened_blue, opened_red = opened_on_both(pair, key)
+    assert opened_blue == opened_red
 
 
 def test_simulate_replays_a_scenario_of_its_partys_tracks_and_stops_at_its_end(
