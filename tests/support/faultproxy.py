@@ -126,6 +126,9 @@ class FaultProxy:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            # A connection accepted just now has its task, not yet run: let it run up to its
+            # first wait, so that it is among those closed (else its socket is left unclosed).
+            await asyncio.sleep(0)
             for link in self._connections.values():
                 link.close()  # each connection's task then ends by itself
             if self._connections:
