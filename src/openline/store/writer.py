@@ -45,10 +45,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class UnitOfWork:
-    """What an operation sees: the transaction's connection and the journal."""
+    """What an operation sees: the transaction's connection and the journal.
+
+    ``kept``: what the operations of one transaction keep for each other, by name (the
+    same dict for all of them; a new one for each transaction, a batch run again included).
+    Whatever an operation puts there it must take back through ``on_rollback``: an operation
+    undone alone leaves the dict to the operations after it."""
 
     conn: Connection
     _journal: JournalAppender
+    kept: dict[str, Any] = field(default_factory=dict)
     _undo: list[Callable[[], None]] = field(default_factory=list)
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
@@ -306,8 +312,9 @@ class Writer:
             if self._on_begin is not None:
                 self._on_begin(conn, self._journal.head_seq)
             changed_rows = None if savepoints else _changed_rows(conn)
+            kept: dict[str, Any] = {}
             for operation, future in batch:
-                outcomes.append((future, *self._run_one(conn, operation, done, changed_rows)))
+                outcomes.append((future, *self._run_one(conn, operation, done, changed_rows, kept)))
             # One signature for the whole commit: the checkpoint of the tree it leaves. On
             # PostgreSQL the entries, the checkpoint and the announcement to the node's other
             # processes go in one round trip (store/pipeline.py); an error fails the batch.
@@ -323,8 +330,9 @@ class Writer:
         operation: Callable[[UnitOfWork], Any],
         done: list[UnitOfWork],
         changed_rows: Callable[[], int] | None,
+        kept: dict[str, Any],
     ) -> tuple[Any, BaseException | None]:
-        uow = UnitOfWork(conn, self._journal)
+        uow = UnitOfWork(conn, self._journal, kept)
         done.append(uow)  # undone if the batch fails, even half-way through this operation
         if changed_rows is None:  # a savepoint per operation: one that fails is undone alone
             result, error = _in_savepoint(
