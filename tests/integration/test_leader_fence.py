@@ -1,6 +1,6 @@
 """The leader's fence on PostgreSQL (line/leadership.py, ``node.assembly.leader_fence``): a
-write of the leader's duties commits only while its process's session holds the lead
-(docs/deployment.md).
+write of the leader's duties commits only while its process's session holds the lead, read once
+a writer transaction however many of its operations are fenced (docs/deployment.md).
 
 The lead is lost here as a zombie leader loses it: its session ended by the database
 (``pg_terminate_backend``) and the lock taken by another session at once, while the process
@@ -16,6 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
@@ -26,12 +27,14 @@ from openline.node.assembly import Node
 from openline.services.setup import NewNode
 from openline.store import processes
 from openline.store.journal import iter_all_entries
-from tests.integration.test_writer import token_and_record, token_hashes
+from tests.integration.test_writer import token_and_record, token_hashes, writer_held
 from tests.support.backend import node_engine, on_postgresql
 
 pytestmark = pytest.mark.skipif(
     not on_postgresql(), reason="PostgreSQL only: on SQLite the node's one process leads unfenced"
 )
+
+FENCED = 3  # fenced operations in one writer transaction
 
 
 class RecordedDuties:
@@ -106,6 +109,19 @@ def as_leader(node: Node, duties: RecordedDuties, name: str) -> asyncio.Task[Jou
     return asyncio.create_task(node.write_async(token_and_record(name)), context=duties.context)
 
 
+async def in_one_transaction(node: Node, duties: RecordedDuties, name: str) -> list[Any]:
+    """What each of FENCED writes of the leader's duties and one write of no duty gave (the
+    latter last), all committed in one writer transaction."""
+    batches = node.writer.batches
+    with writer_held(node):  # what is submitted meanwhile is the next batch
+        fenced = [as_leader(node, duties, f"{name}-{n}") for n in range(FENCED)]
+        unfenced = asyncio.wrap_future(node.writer.submit(token_and_record(f"{name}-unfenced")))
+        await asyncio.sleep(0)  # each task submits its write
+    outcomes = await asyncio.gather(*fenced, unfenced, return_exceptions=True)
+    assert node.writer.batches - batches == 2, "the writes were not taken as one batch"
+    return outcomes
+
+
 def written(node: Node) -> tuple[set[str], list[str]]:
     """The tokens in the database, and the names of the tokens the journal speaks of."""
 
@@ -134,5 +150,34 @@ def test_a_leader_whose_session_ended_writes_nothing_as_leader_and_stops_leading
             assert await asyncio.to_thread(duties.followed.wait, 10)
             assert not leadership.leading
         assert written(node) == before
+
+    run_leading(node_dir, test)
+
+
+def test_the_fenced_writes_of_one_transaction_read_the_lead_once_and_a_lost_lead_refuses_all(
+    node_dir: NewNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []  # the sessions the writer's transactions asked about
+    leads = processes.leads
+
+    def counted(conn: Connection, session: int) -> bool:
+        if threading.current_thread().name == "openline-writer":  # not the heartbeat's
+            reads.append(session)
+        return leads(conn, session)
+
+    monkeypatch.setattr(processes, "leads", counted)
+
+    async def test(node: Node, leadership: Leadership, duties: RecordedDuties) -> None:
+        outcomes = await in_one_transaction(node, duties, "held")
+        assert all(isinstance(outcome, JournalEntry) for outcome in outcomes), outcomes
+        assert len(reads) == 1, reads
+        before = written(node)
+        with lead_taken_over(node_dir.directory):
+            *fenced, unfenced = await in_one_transaction(node, duties, "lost")
+        assert all(isinstance(outcome, LeadLost) for outcome in fenced), fenced
+        assert isinstance(unfenced, JournalEntry), unfenced
+        tokens, journaled = written(node)
+        assert tokens - before[0] == {"hash-lost-unfenced"}
+        assert journaled[len(before[1]) :] == ["lost-unfenced"]
 
     run_leading(node_dir, test)

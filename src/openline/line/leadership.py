@@ -14,9 +14,10 @@ compared: heartbeats and the lead's start are stamped by the database.
 
 A leader whose connection fails stops its duties at once; and every write its duties make
 checks, in its own transaction, that its session still holds the lock (the fence,
-``node.assembly.leader_fence``), so a leader that lost the lead without knowing it yet writes
-nothing as leader. What it may still post to a peer meanwhile is harmless: a peer applies each
-envelope once, in link order, and answers one posted again with the receipt it gave.
+``node.assembly.leader_fence``; read once a transaction, however many writes of the duties it
+commits), so a leader that lost the lead without knowing it yet writes nothing as leader. What
+it may still post to a peer meanwhile is harmless: a peer applies each envelope once, in link
+order, and answers one posted again with the receipt it gave.
 
 On SQLite one process serves the node (the serve lock, ``node.directory.served``): it leads
 from its start, and nothing is journaled.
@@ -334,7 +335,16 @@ class Leadership:
         await self.duties.follow()
 
     def _fence(self, uow: UnitOfWork) -> None:
-        if not store.leads(uow.conn, self._session):
+        """Refuse the write unless this process's session holds the lead. The lead is read
+        once a writer transaction for all the fenced operations in it (``uow.kept`` is new for
+        each transaction, a redo included), always before its commit; when that read finds the
+        lead lost, every fenced operation of the transaction is refused."""
+        key = f"leads:{self._session}"
+        held = uow.kept.get(key)
+        if held is None:
+            held = uow.kept[key] = store.leads(uow.conn, self._session)
+            uow.on_rollback(partial(uow.kept.pop, key, None))
+        if not held:
             raise LeadLost(f"{self.process} no longer leads this node's line")
 
 

@@ -60,8 +60,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # While this process leads the node's line (line/leadership.py), the check that each write of
-# the leader's duties makes first, in its own transaction: it raises if the lead is lost. Set
-# in the context the duties' tasks are started in; None (nothing checked) everywhere else.
+# the leader's duties makes first, in its own transaction: it raises if the lead is lost (read
+# once a transaction, for all its writes). Set in the context the duties' tasks are started
+# in; None (nothing checked) everywhere else.
 leader_fence: ContextVar[Operation[None] | None] = ContextVar("leader_fence", default=None)
 
 # How long closing a node waits for reads still running in worker threads (see Node.close).
