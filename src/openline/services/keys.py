@@ -203,7 +203,7 @@ def apply_rotation(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     if held:
         uow.record(JournalKind.PEER_KEY_ROTATION_HELD, _entry(change))
         return
-    store.set_peer_key(uow.conn, party, rotation.new_key)
+    store.set_peer_key(uow, party, rotation.new_key)
     uow.record(JournalKind.PEER_KEY_ROTATED, {**_entry(change), "confirmed": False})
 
 
@@ -217,7 +217,7 @@ def confirm_key(node: Node, party: str, given: str) -> store.KeyChange:
             raise NotFound(f"no key rotation of {party} awaits confirmation")
         _require_fingerprint(given, held.new_key)
         store.take_held(uow.conn, party)
-        store.set_peer_key(uow.conn, party, held.new_key)
+        store.set_peer_key(uow, party, held.new_key)
         uow.record(JournalKind.PEER_KEY_ROTATED, {**_entry(held), "confirmed": True})
         return held
 
@@ -244,7 +244,7 @@ def replace_key(node: Node, party: str, card: Card, given: str) -> store.KeyChan
             format_utc(node.clock()),
         )  # fmt: skip
         store.insert_change(uow.conn, change)
-        store.set_peer_key(uow.conn, party, card.public_key)
+        store.set_peer_key(uow, party, card.public_key)
         uow.record(JournalKind.PEER_KEY_REPLACED, {**_entry(change), "card": card.model_dump()})
         return change
 

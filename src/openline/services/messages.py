@@ -63,9 +63,11 @@ def new_message(node: Node, draft: Draft, operator: str) -> NewMessage:
 
 
 def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
-    # Each peer's key and outbox head read once, before anything is written: a message to a
-    # party this node has no line to is refused with nothing to undo.
-    heads = {party: line_to(uow, party) for party in message.to if party != node.party}
+    # Each peer's key and outbox head read before anything is written (and kept for sealing):
+    # a message to a party this node has no line to is refused with nothing to undo.
+    peers = [party for party in message.to if party != node.party]
+    for party in peers:
+        line_to(uow, party)
     if message.in_reply_to and not store.message_exists(uow.conn, message.in_reply_to):
         raise InvalidInput(
             f"in_reply_to: no message {quote(message.in_reply_to)} on this node",
@@ -77,8 +79,8 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
         message = rules.deliver(message, node.party, node.clock())
         _save_recipient(uow, message, node.party, JournalKind.MESSAGE_DELIVERED)
     record = message.to_json()
-    for party, head in heads.items():
-        seal_for(uow, node, party, "message", record, head=head)
+    for party in peers:
+        seal_for(uow, node, party, "message", record)
     return message
 
 

@@ -30,16 +30,12 @@ def seal_for(
     peer: str,
     kind: str,
     body: Mapping[str, Any],
-    *,
-    head: store.OutboxHead | None = None,
 ) -> Envelope:
     """Seal an envelope of ``kind`` for ``peer`` and queue it; journaled as envelope.queued.
 
     Its body is first read with the rules the peer reads it with on arrival (domain/bodies.py):
     what the peer would refuse is refused here (``InvalidInput``, so the writer's operation is
-    rolled back and the API answers 422), never sent to stop the link behind it. ``head``:
-    the peer's outbox head as ``line_to`` read it in this operation, with nothing sealed for
-    that peer since (read here otherwise)."""
+    rolled back and the API answers 422), never sent to stop the link behind it."""
     try:
         check_body(kind, body, Link(node.party, peer, node.settings.max_text_bytes))
     except InvalidInput as exc:
@@ -49,8 +45,7 @@ def seal_for(
             field=exc.field,
         ) from None
     now = node.clock()
-    if head is None:
-        head = line_to(uow, peer)
+    head = line_to(uow, peer)
     box = box_between(node.key, head.public_key)
     envelope = seal(
         envelope_id=node.new_id("env", now),
@@ -71,7 +66,7 @@ def seal_for(
             f"this would cross the line as an envelope of {size} bytes, over the limit of "
             f"{limit} bytes (max_envelope_bytes)"
         )
-    store.insert_outgoing(uow.conn, envelope, envelope.sent_at)
+    store.insert_outgoing(uow, envelope, envelope.sent_at)
     uow.record(
         JournalKind.ENVELOPE_QUEUED,
         {
@@ -121,9 +116,10 @@ def require_peer(uow: UnitOfWork, party: str, *, field: str = "to") -> None:
 
 
 def line_to(uow: UnitOfWork, party: str, *, field: str = "to") -> store.OutboxHead:
-    """The key and outbox head of the linked peer ``party``, read in one statement (what
-    sealing an envelope for it needs); refused as ``require_peer`` refuses."""
-    head = store.outbox_head(uow.conn, party)
+    """The key and outbox head of the linked peer ``party`` (what sealing an envelope for it
+    needs), read in one statement once a writer transaction (store/line.py); refused as
+    ``require_peer`` refuses."""
+    head = store.outbox_head(uow, party)
     if head is None:
         raise _no_line_to(party, field)
     return head

@@ -96,7 +96,7 @@ def remove_peer(node: Node, party: str) -> Peer:
                 f"{', '.join(relaying)} reached through {party}'s node: change those paths "
                 "first (openline peer paths)"
             )
-        store.delete_peer(uow.conn, party)
+        store.delete_peer(uow, party)
         uow.record(
             JournalKind.PEER_REMOVED,
             {

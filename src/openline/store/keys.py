@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from openline.domain.envelopes import open_envelope
+from openline.store.line import forget_head
 from openline.store.tables import envelopes_out, peer_key_changes, peers
+from openline.store.writer import UnitOfWork
 
 TAKEN, HELD = "taken", "held"
 
@@ -33,9 +35,11 @@ def insert_change(conn: Connection, change: KeyChange) -> None:
     conn.execute(insert(peer_key_changes).values(**values))
 
 
-def set_peer_key(conn: Connection, party: str, public_key: str) -> None:
-    """The key the peer signs with from now on, as its card in this node's peers."""
-    conn.execute(update(peers).where(peers.c.party == party).values(public_key=public_key))
+def set_peer_key(uow: UnitOfWork, party: str, public_key: str) -> None:
+    """The key the peer signs with from now on, as its card in this node's peers (the outbox
+    head kept with the old key forgotten: store/line.py)."""
+    forget_head(uow, party)
+    uow.conn.execute(update(peers).where(peers.c.party == party).values(public_key=public_key))
 
 
 def held_change(conn: Connection, party: str) -> KeyChange | None:

@@ -14,6 +14,7 @@ from openline.domain.parties import Card, Peer
 from openline.domain.paths import DirectPath, PeerPath, RelayPath
 from openline.store.prepared import Prepared
 from openline.store.tables import envelopes_in, envelopes_out, peer_paths, peers
+from openline.store.writer import UnitOfWork
 
 # Prebuilt: executed with parameters, compiled once (docs/performance.md).
 _INSERT_OUT = Prepared(insert(envelopes_out))
@@ -88,10 +89,11 @@ _PEER_EXISTS = Prepared(select(peers.c.party).where(peers.c.party == bindparam("
 _PUBLIC_KEY = Prepared(select(peers.c.public_key).where(peers.c.party == bindparam("party")))
 
 
-def delete_peer(conn: Connection, party: str) -> None:
+def delete_peer(uow: UnitOfWork, party: str) -> None:
     """Unlink ``party``: its row and its paths go; its outbox and what it sent stay."""
-    conn.execute(delete(peer_paths).where(peer_paths.c.peer == party))
-    conn.execute(delete(peers).where(peers.c.party == party))
+    forget_head(uow, party)
+    uow.conn.execute(delete(peer_paths).where(peer_paths.c.peer == party))
+    uow.conn.execute(delete(peers).where(peers.c.party == party))
 
 
 def relayed_through(conn: Connection, relay: str) -> list[str]:
@@ -219,9 +221,7 @@ _OUTBOX_HEAD = Prepared(
 )
 
 
-def outbox_head(conn: Connection, party: str) -> OutboxHead | None:
-    """The key and outbox head of a linked peer; None if ``party`` is not linked (a removed
-    peer's outbox is kept, and goes on from its head when the party is linked again)."""
+def _read_head(conn: Connection, party: str) -> OutboxHead | None:
     row = _OUTBOX_HEAD.first(conn, {"party": party})
     if row is None:
         return None
@@ -229,9 +229,41 @@ def outbox_head(conn: Connection, party: str) -> OutboxHead | None:
     return OutboxHead(str(public_key), link_seq or 0, hash_ or first_prev())
 
 
-def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> None:
+# --- the outbox heads a writer transaction keeps ------------------------------------------
+#
+# With group commit one transaction seals many envelopes for the same peer, and each read back
+# the head the one before had just written: on PostgreSQL a round trip each, a sixth of the
+# sending node's writer (issue 25). So a peer's head is read once a transaction, kept in the
+# transaction's ``uow.kept`` (new for each transaction, and for a batch run again) and moved by
+# each envelope inserted for the peer. It is never stale, because whatever could make it wrong
+# forgets it, and a head not kept is read again: an operation or step rolled back forgets every
+# head it kept or moved (``on_rollback``); a peer removed (``delete_peer``) or its key changed
+# (store/keys.py's ``set_peer_key``) forgets its head. Only a linked peer has a head, so one
+# linked again starts with none kept. Receipts, paths, when a peer was last heard and envelopes
+# signed again (the same signed bytes, the same hash) change no head. Other processes write
+# in transactions of their own, after this one holds the writer's lock.
+
+_KEPT_HEADS = "store.line.outbox_heads"
+
+
+def outbox_head(uow: UnitOfWork, party: str) -> OutboxHead | None:
+    """The key and outbox head of a linked peer, read once a writer transaction; None if
+    ``party`` is not linked (a removed peer's outbox is kept, and goes on from its head when the
+    party is linked again)."""
+    heads = _kept_heads(uow)
+    head = heads.get(party)
+    if head is None:
+        head = _read_head(uow.conn, party)
+        if head is not None:
+            _keep(uow, heads, party, head)
+    return head
+
+
+def insert_outgoing(uow: UnitOfWork, envelope: Envelope, queued_at: str) -> None:
+    """Queue ``envelope`` in its peer's outbox: the outbox head the transaction keeps for the
+    peer moves to it."""
     _INSERT_OUT.send(
-        conn,
+        uow.conn,
         {
             "peer": envelope.to,
             "link_seq": envelope.link_seq,
@@ -244,6 +276,29 @@ def insert_outgoing(conn: Connection, envelope: Envelope, queued_at: str) -> Non
             "delivered_at": None,
         },
     )
+    heads = _kept_heads(uow)
+    head = heads.get(envelope.to)
+    if head is not None:  # the outbox's last row now; the peer's key the same
+        moved = OutboxHead(head.public_key, envelope.link_seq, envelope.hash)
+        _keep(uow, heads, envelope.to, moved)
+
+
+def forget_head(uow: UnitOfWork, party: str) -> None:
+    """Drop the outbox head kept for ``party``: for a write that changes its key or outbox."""
+    _kept_heads(uow).pop(party, None)
+
+
+def _kept_heads(uow: UnitOfWork) -> dict[str, OutboxHead]:
+    heads: dict[str, OutboxHead] | None = uow.kept.get(_KEPT_HEADS)
+    if heads is None:
+        heads = uow.kept[_KEPT_HEADS] = {}
+    return heads
+
+
+def _keep(uow: UnitOfWork, heads: dict[str, OutboxHead], party: str, head: OutboxHead) -> None:
+    heads[party] = head
+    # Rolled back, the head may be one the database no longer holds: read it again.
+    uow.on_rollback(lambda: forget_head(uow, party))
 
 
 # Read by each sender as it wakes, once or twice a message when the line is quiet: built per
