@@ -7,6 +7,7 @@ and is taken together as the next batch.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 import subprocess
@@ -187,13 +188,80 @@ def sent_twice(uow: UnitOfWork) -> None:
 REFUSED_WHEN_SENT = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
+Runs = dict[str, int]  # how many times each operation of a batch ran
+ONCE = {"first": 1, "doomed": 1, "last": 1}
+REDONE = {"first": 2, "doomed": 2, "last": 1}  # the last one not reached before the redo
+# On PostgreSQL the refusal of what was sent comes at the next wait: in the last operation's
+# insert, or at the seal if it is the last of the batch. The redo with savepoints tells whose.
+REDONE_LATE = {"first": 2, "doomed": 2, "last": 2}
+
+
+def runs_on(node: Node, sqlite: Runs, postgresql: Runs) -> Runs:
+    """What the test expects on its store."""
+    return postgresql if node.settings.database_url else sqlite
+
+
+def one_batch(node: Node, **operations: Callable[[UnitOfWork], Any]) -> dict[str, Future[Any]]:
+    """Submit ``operations`` so that the writer takes them as one batch, and wait for it."""
+    with writer_held(node) as held:
+        before = node.writer.batches
+        futures = {name: node.writer.submit(operation) for name, operation in operations.items()}
+    held.result(timeout=10)
+    for future in futures.values():
+        future.exception(timeout=10)
+    assert node.writer.batches - before == 2  # the hold's batch, and theirs
+    return futures
+
+
+def counted(
+    name: str, runs: Runs, operation: Callable[[UnitOfWork], Any]
+) -> Callable[[UnitOfWork], Any]:
+    def run(uow: UnitOfWork) -> Any:
+        runs[name] = runs.get(name, 0) + 1
+        return operation(uow)
+
+    return run
+
+
+def kept_beside(name: str, kept: list[str]) -> Callable[[UnitOfWork], None]:
+    """An operation that keeps ``name`` beside the database, undone with its rollback."""
+
+    def keep(uow: UnitOfWork) -> None:
+        kept.append(name)
+        uow.on_rollback(lambda: kept.remove(name))
+
+    return keep
+
+
+def first_operation(runs: Runs, kept: list[str]) -> Callable[[UnitOfWork], JournalEntry]:
+    def first(uow: UnitOfWork) -> JournalEntry:
+        kept_beside("first", kept)(uow)
+        return token_and_record("first")(uow)
+
+    return counted("first", runs, first)
+
+
+def assert_first_and_last_committed_once(
+    node: Node, first: Future[JournalEntry], last: Future[JournalEntry]
+) -> list[JournalEntry]:
+    first_entry, last_entry = first.result(), last.result()
+    hashes = node.read(token_hashes)
+    assert {"hash-first", "hash-last"} <= hashes
+    assert "hash-doomed" not in hashes
+    entries = assert_one_intact_chain(node)
+    assert "doomed" not in "".join(e.data for e in entries)
+    assert first_entry in entries
+    assert entries[-1] == last_entry
+    return entries
+
+
 @pytest.mark.parametrize(
-    ("operation", "error", "runs_on_sqlite"),
+    ("operation", "error", "on_sqlite", "on_postgresql"),
     [
-        (refused_before_writing, RuntimeError, 1),
-        (failing_after_writing, RuntimeError, 2),
-        (duplicate_key_after_writing, IntegrityError, 2),
-        (sent_twice, REFUSED_WHEN_SENT, 2),
+        (refused_before_writing, RuntimeError, ONCE, REDONE),
+        (failing_after_writing, RuntimeError, REDONE, REDONE),
+        (duplicate_key_after_writing, IntegrityError, REDONE, REDONE),
+        (sent_twice, REFUSED_WHEN_SENT, REDONE, REDONE_LATE),
     ],
     ids=["refused", "raises-after-writing", "database-refuses", "database-refuses-what-was-sent"],
 )
@@ -201,42 +269,137 @@ def test_an_operation_that_fails_inside_a_batch_is_rolled_back_alone(
     node: Node,
     operation: Callable[[UnitOfWork], None],
     error: type[Exception] | tuple[type[Exception], ...],
-    runs_on_sqlite: int,
+    on_sqlite: Runs,
+    on_postgresql: Runs,
 ):
-    """On PostgreSQL every operation runs in a savepoint. On SQLite operations run without:
-    one that fails having changed no row is undone alone, one that changed rows or met a
-    database error has the batch run again, a savepoint for each operation (so the others
+    """Operations run without a savepoint. On SQLite one that fails having changed no row is
+    undone alone; on PostgreSQL any failure, and on SQLite one that changed rows or met a
+    database error, has the batch run again with a savepoint for each operation (so the others
     run twice, and commit once, with what they kept beside the database undone in between)."""
-    runs: list[str] = []
+    runs: Runs = {}
     kept: list[str] = []
 
-    def first_operation(uow: UnitOfWork) -> JournalEntry:
-        runs.append("first")
-        kept.append("first")
-        uow.on_rollback(lambda: kept.remove("first"))
-        return token_and_record("first")(uow)
-
-    with writer_held(node) as held:
-        before = node.writer.batches
-        first = node.writer.submit(first_operation)
-        doomed = node.writer.submit(operation)
-        last = node.writer.submit(token_and_record("last"))
-    held.result(timeout=10)
+    done = one_batch(
+        node,
+        first=first_operation(runs, kept),
+        doomed=counted("doomed", runs, operation),
+        last=counted("last", runs, token_and_record("last")),
+    )
 
     with pytest.raises(error):
-        doomed.result(timeout=10)
-    first_entry, last_entry = first.result(timeout=10), last.result(timeout=10)
-    assert node.writer.batches - before == 2  # the three were one batch
-    assert len(runs) == (1 if node.settings.database_url else runs_on_sqlite)
+        done["doomed"].result()
+    assert runs == runs_on(node, sqlite=on_sqlite, postgresql=on_postgresql)
     assert kept == ["first"]
+    entries = assert_first_and_last_committed_once(node, done["first"], done["last"])
+    assert [e.kind for e in entries[-3:]] == ["test.hold", "test.token", "test.token"]
+    first_entry, last_entry = done["first"].result(), done["last"].result()
     assert last_entry.seq == first_entry.seq + 1
     assert last_entry.prev_hash == first_entry.hash
-    hashes = node.read(token_hashes)
-    assert {"hash-first", "hash-last"} <= hashes
-    assert "hash-doomed" not in hashes
-    entries = assert_one_intact_chain(node)
-    assert "doomed" not in "".join(e.data for e in entries)
-    assert [e.kind for e in entries[-3:]] == ["test.hold", "test.token", "test.token"]
+
+
+def test_a_refusal_the_database_sends_at_the_seal_fails_its_operation_alone(node: Node):
+    """On PostgreSQL the refusal of what the batch's last operation sent comes only at the
+    seal: the batch is run again with savepoints, and that operation alone fails."""
+    runs: Runs = {}
+    kept: list[str] = []
+
+    done = one_batch(
+        node,
+        first=first_operation(runs, kept),
+        last=counted("last", runs, token_and_record("last")),
+        doomed=counted("doomed", runs, sent_twice),
+    )
+
+    with pytest.raises(REFUSED_WHEN_SENT):
+        done["doomed"].result()
+    redone = {"first": 2, "last": 2, "doomed": 2}
+    assert runs == runs_on(node, sqlite=redone, postgresql=redone)
+    assert kept == ["first"]
+    assert_first_and_last_committed_once(node, done["first"], done["last"])
+
+
+Step = Callable[[UnitOfWork, list[str]], None]  # a step of an operation, and what it keeps
+
+
+def keeping(operation: Callable[[UnitOfWork], None]) -> Step:
+    """``operation`` as a step that first keeps "step" beside the database."""
+
+    def step(uow: UnitOfWork, kept: list[str]) -> None:
+        kept_beside("step", kept)(uow)
+        operation(uow)
+
+    return step
+
+
+@pytest.mark.parametrize(
+    ("step", "on_sqlite", "on_postgresql"),
+    [
+        (keeping(refused_before_writing), ONCE, REDONE),
+        (keeping(failing_after_writing), REDONE, REDONE),
+        (keeping(sent_twice), REDONE, REDONE_LATE),
+    ],
+    ids=["refused", "raises-after-writing", "database-refuses-what-was-sent"],
+)
+def test_a_step_that_fails_is_undone_alone_and_its_operation_goes_on(
+    node: Node, step: Step, on_sqlite: Runs, on_postgresql: Runs
+):
+    """As the receiver applies an envelope: an attempt whose step fails is answered, by the
+    operation that catches any error of it, with a receipt that it was not applied. Whatever
+    the step did is undone, the rest of its operation commits; where that takes the batch run
+    again, the signal to do so gets through the operation's ``except Exception``."""
+    runs: Runs = {}
+    kept: list[str] = []
+
+    def apply(uow: UnitOfWork) -> JournalEntry:
+        kept_beside("operation", kept)(uow)
+        uow.record("test.received", {})
+        try:
+            uow.attempt(lambda: step(uow, kept))
+        except Exception as exc:  # the receiver's: not applied, and the link goes on
+            return uow.record("test.not_applied", {"why": type(exc).__name__})
+        return uow.record("test.applied", {})
+
+    done = one_batch(
+        node,
+        first=first_operation(runs, kept),
+        doomed=counted("doomed", runs, apply),
+        last=counted("last", runs, token_and_record("last")),
+    )
+
+    receipt = done["doomed"].result()
+    assert receipt.kind == "test.not_applied"
+    assert runs == runs_on(node, sqlite=on_sqlite, postgresql=on_postgresql)
+    assert kept == ["first", "operation"]
+    entries = assert_first_and_last_committed_once(node, done["first"], done["last"])
+    assert [e.kind for e in entries[-5:]] == [
+        "test.hold",
+        "test.token",
+        "test.received",
+        "test.not_applied",
+        "test.token",
+    ]
+
+
+def test_an_operation_that_catches_a_database_error_is_never_answered_kept_and_lost(node: Node):
+    """On PostgreSQL a statement the database refused spoils the transaction, and its COMMIT
+    then keeps nothing without an error: an operation that caught the refusal and went on, in
+    a batch with no journal entry to seal, must not be answered as kept (on SQLite, where the
+    refused statement alone is undone, it is kept)."""
+
+    def catches(uow: UnitOfWork) -> str:
+        insert_token(uow.conn, "hash-kept", "kept", "2024-12-03T12:00:00.000Z", role="planner")
+        with contextlib.suppress(IntegrityError):
+            insert_token(uow.conn, "hash-kept", "kept", "2024-12-03T12:00:00.000Z", role="planner")
+        return "answered kept"
+
+    try:
+        answer = node.write(catches)
+    except psycopg.errors.InFailedSqlTransaction:  # its savepoint's release, once run again
+        answer = "refused"
+
+    kept = "hash-kept" in node.read(token_hashes)
+    on_postgresql = bool(node.settings.database_url)
+    assert (answer, kept) == (("refused", False) if on_postgresql else ("answered kept", True))
 
 
 _UNCHANGED = Prepared(
@@ -257,14 +420,21 @@ def test_statements_sent_after_one_the_database_refused_run_in_later_operations(
             _UNCHANGED.send(uow.conn, {})  # skipped by PostgreSQL's aborted pipeline
 
     def operation(uow: UnitOfWork) -> JournalEntry:
-        with pytest.raises(REFUSED_WHEN_SENT):
+        # With no savepoint, on PostgreSQL, the refusal comes only at the seal, and the batch
+        # is run again with savepoints: what the step did in the run that commits is recorded.
+        try:
             uow.attempt(lambda: refused_then_more(uow))
+        except REFUSED_WHEN_SENT:
+            step = "refused"
+        else:
+            step = "went through"
         _UNCHANGED.send(uow.conn, {})
-        return uow.record("test.after", {})
+        return uow.record("test.after", {"step": step})
 
     written = [node.write(operation) for _ in range(6)]
 
     assert [entry.kind for entry in written] == ["test.after"] * 6
+    assert [entry.data for entry in written] == ['{"step":"refused"}'] * 6
     assert "hash-doomed" not in node.read(token_hashes)
     assert_one_intact_chain(node)
 

@@ -2,12 +2,15 @@
 
 On PostgreSQL every statement is a round trip to the server, and while the writer's thread
 waits for the answer the event loop takes the GIL: each answer then waits for the GIL too. A
-message makes about ten statements on each node (its savepoint, its rows, the release). In
-pipeline mode (psycopg) a statement whose answer is not needed at once is sent without waiting
-for it: an operation waits where it reads (a query's rows, the count of rows an update changed,
-any statement run through SQLAlchemy) and once at its end, when the server has answered all it
-sent, errors included. So an operation still fails alone, at its end at the latest, and its
-savepoint undoes it as before. SQLite's statements are function calls: nothing changes there.
+message makes several statements on each node. In pipeline mode (psycopg) a statement whose
+answer is not needed at once is sent without waiting for it: an operation waits where it reads
+(a query's rows, the count of rows an update changed, any statement run through SQLAlchemy).
+The writer runs a batch's operations and its seal in one pipeline, and an error comes at the
+next wait, maybe in a later operation, or at the end of the batch: it then runs the batch again
+with a savepoint for each operation, whose block ends once the server has answered all it sent,
+errors included, so that one fails alone (``store/writer.py``). Each sync is a lot of psycopg's
+Python: they are what a batch run once saves. SQLite's statements are function calls: nothing
+changes there.
 """
 
 from __future__ import annotations
@@ -59,3 +62,14 @@ def answer_each_statement(engine: Engine) -> None:
     @event.listens_for(engine, "after_cursor_execute")
     def after_execute(conn: Connection, *_: Any) -> None:
         answered(conn)
+
+
+def spoilt(conn: Connection) -> bool:
+    """Whether a statement failed in ``conn``'s transaction on PostgreSQL: its COMMIT would
+    keep nothing, and say so to nobody (the server rolls it back without an error)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    from psycopg.pq import TransactionStatus  # PostgreSQL's driver, an extra of Openline
+
+    driver: Any = conn.connection.driver_connection
+    return bool(driver.info.transaction_status == TransactionStatus.INERROR)

@@ -8,15 +8,18 @@ before it is durable, and neither durability nor the journal's signature costs o
 signature per message.
 
 An operation that fails is undone alone: its caller gets its error, the rest of the batch
-commits. On PostgreSQL each operation runs in its own savepoint for that (a statement that
-fails there spoils the whole transaction). On SQLite an operation runs with no savepoint, and
-one that fails having changed no row (most refusals: a check that raises) is undone by
-dropping its journal entries and running its undo callbacks. One that fails after changing a
-row, or with a database error, has the batch rolled back and run again with a savepoint for
-each operation, as on PostgreSQL: so an operation may run twice before it commits once, and
-what it keeps beside the database it must undo through ``UnitOfWork.on_rollback``. Two
-statements an operation (the savepoint and its release) were a fifth of the writer's CPU:
-each lets the other threads take the GIL (docs/performance.md, issue 20).
+commits. The writer first runs a batch with no savepoint, and so does ``UnitOfWork.attempt``
+for a step of an operation. On SQLite one that fails having changed no row, and not by a
+database error (most refusals: a check that raises), is undone by dropping its journal entries
+and running its undo callbacks. Any other failure, and on PostgreSQL every one (a statement
+that fails there spoils the whole transaction, and its error may come only at a later read or
+at the seal, statements being sent without waiting: ``store/pipeline.py``), has the batch
+rolled back and run again with a savepoint for each operation and each attempt, which undoes
+exactly what fails. So an operation may run twice before it commits once, and what it keeps
+beside the database it must undo through ``UnitOfWork.on_rollback``. Two statements an
+operation (the savepoint and its release) were a fifth of the writer's CPU on SQLite: each lets
+the other threads take the GIL (docs/performance.md, issue 20); on PostgreSQL the pipeline's
+sync at the end of each savepoint is a lot of psycopg's Python (issue 25).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
@@ -37,7 +41,7 @@ from openline.domain.errors import Unavailable
 from openline.domain.journal import JournalEntry, JournalKind
 from openline.store.database import take_writer_lock
 from openline.store.journal import EntryListener, JournalAppender
-from openline.store.pipeline import answered, pipelined
+from openline.store.pipeline import answered, pipelined, spoilt
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -56,6 +60,10 @@ class UnitOfWork:
     _journal: JournalAppender
     kept: dict[str, Any] = field(default_factory=dict)
     _undo: list[Callable[[], None]] = field(default_factory=list)
+    # A savepoint for each operation and attempt (the batch run again), or none; then, on
+    # SQLite, its count of the rows the connection changed (None on PostgreSQL).
+    _savepoints: bool = True
+    _changed_rows: Callable[[], int] | None = None
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Call ``undo`` if what this operation wrote is rolled back (the operation or a step of
@@ -77,15 +85,38 @@ class UnitOfWork:
         return self._journal.append(kind, data)
 
     def attempt(self, step: Callable[[], T]) -> T:
-        """Run ``step`` in a savepoint of its own: if it raises, its rows and journal entries
-        are undone and the error is raised, and the rest of the operation goes on."""
-        undo_mark = len(self._undo)
-        result, error = _in_savepoint(
-            self.conn, self._journal, "openline_step", step, lambda: self.undo(undo_mark)
-        )
+        """Run ``step`` so that, if it raises, its rows and journal entries are undone and the
+        error is raised, and the rest of the operation goes on (see the module docstring: in
+        a savepoint of its own, or with none, when the batch may be run again for it)."""
+        result, error = self._undoable("openline_step", step, len(self._undo))
         if error is not None:
             raise error
         return cast(T, result)
+
+    def _undoable(
+        self, name: str, run: Callable[[], T], undo_mark: int
+    ) -> tuple[T | None, Exception | None]:
+        """``run``'s result, or, if it raised, its error once what it did is undone: by its
+        savepoint; or, with none, by dropping its journal entries and running its undo
+        callbacks where that is all there is to undo (on SQLite, no changed row and no database
+        error); otherwise by running the batch again with savepoints (``_RedoWithSavepoints``)."""
+        if self._savepoints:
+            return _in_savepoint(self.conn, self._journal, name, run, lambda: self.undo(undo_mark))
+        mark = self._journal.mark()
+        changed_rows = self._changed_rows
+        before = changed_rows() if changed_rows is not None else 0
+        try:
+            return run(), None
+        except Exception as exc:
+            if (
+                changed_rows is None
+                or changed_rows() != before
+                or isinstance(exc, DBAPIError | sqlite3.Error)
+            ):
+                raise _RedoWithSavepoints from exc
+            self.undo(undo_mark)
+            self._journal.rollback_to(mark)
+            return None, exc
 
 
 def _in_savepoint(
@@ -153,6 +184,7 @@ class _Reply:
 Operation = Callable[[UnitOfWork], T]
 _Answer = Future[Any] | _Reply
 _Job = tuple[Callable[[UnitOfWork], Any], _Answer]
+_Outcome = tuple[_Answer, Any, BaseException | None]  # a caller, its result or its error
 _STOP = object()
 
 
@@ -302,78 +334,73 @@ class Writer:
 
     def _transact(
         self, conn: Connection, batch: list[_Job], done: list[UnitOfWork], *, savepoints: bool
-    ) -> list[tuple[_Answer, Any, BaseException | None]]:
+    ) -> list[_Outcome]:
         """Run the batch in one transaction and commit it: each caller's outcome."""
-        outcomes = []
         with conn.begin():
             with pipelined(conn):  # on PostgreSQL, the lock and the head in one round trip
                 take_writer_lock(conn)
                 self._journal.begin(conn)
             if self._on_begin is not None:
                 self._on_begin(conn, self._journal.head_seq)
-            changed_rows = None if savepoints else _changed_rows(conn)
-            kept: dict[str, Any] = {}
-            for operation, future in batch:
-                outcomes.append((future, *self._run_one(conn, operation, done, changed_rows, kept)))
-            # One signature for the whole commit: the checkpoint of the tree it leaves. On
-            # PostgreSQL the entries, the checkpoint and the announcement to the node's other
-            # processes go in one round trip (store/pipeline.py); an error fails the batch.
-            with pipelined(conn):
-                self._journal.seal(conn)
-                if self._announce is not None and self._journal.pending:
-                    self._announce(conn, self._journal.head_seq)
+            if savepoints:
+                # Each operation's errors were raised by its end: one now is the seal's own,
+                # and fails the batch.
+                outcomes = self._run_all(conn, batch, done, savepoints=True)
+                with pipelined(conn):
+                    self._seal(conn)
+                return outcomes
+            # With no savepoint, on PostgreSQL the operations' statements and the seal's go in
+            # one pipeline: an error may come at any later read or at the seal, and says only
+            # that some operation failed. The batch run again with savepoints tells which.
+            try:
+                with pipelined(conn):
+                    outcomes = self._run_all(conn, batch, done, savepoints=False)
+                    self._seal(conn)
+            except Exception as exc:
+                raise _RedoWithSavepoints from exc
+            if spoilt(conn):  # an operation caught a database error and went on
+                raise _RedoWithSavepoints
         return outcomes
 
-    def _run_one(
-        self,
-        conn: Connection,
-        operation: Callable[[UnitOfWork], Any],
-        done: list[UnitOfWork],
-        changed_rows: Callable[[], int] | None,
-        kept: dict[str, Any],
-    ) -> tuple[Any, BaseException | None]:
-        uow = UnitOfWork(conn, self._journal, kept)
-        done.append(uow)  # undone if the batch fails, even half-way through this operation
-        if changed_rows is None:  # a savepoint per operation: one that fails is undone alone
-            result, error = _in_savepoint(
-                conn, self._journal, "openline_operation", lambda: operation(uow), uow.undo
+    def _run_all(
+        self, conn: Connection, batch: list[_Job], done: list[UnitOfWork], *, savepoints: bool
+    ) -> list[_Outcome]:
+        changed_rows = None if savepoints else _changed_rows(conn)
+        kept: dict[str, Any] = {}
+        outcomes: list[_Outcome] = []
+        for operation, future in batch:
+            uow = UnitOfWork(
+                conn, self._journal, kept, _savepoints=savepoints, _changed_rows=changed_rows
             )
-        else:
-            result, error = self._run_without_savepoint(operation, uow, changed_rows)
-        if isinstance(error, OperationalError):
-            return None, Unavailable(f"the database could not keep this write: {error.orig}")
-        return result, error
+            done.append(uow)  # undone if the batch fails, even half-way through this operation
+            result, error = uow._undoable("openline_operation", partial(operation, uow), 0)
+            if isinstance(error, OperationalError):
+                error = Unavailable(f"the database could not keep this write: {error.orig}")
+            outcomes.append((future, result, error))
+        return outcomes
 
-    def _run_without_savepoint(
-        self,
-        operation: Callable[[UnitOfWork], Any],
-        uow: UnitOfWork,
-        changed_rows: Callable[[], int],
-    ) -> tuple[Any, Exception | None]:
-        """Run ``operation`` with no savepoint (SQLite). If it fails having changed no row, and
-        not by a database error, dropping its journal entries and running its undo callbacks
-        undo it; otherwise the batch is run again with savepoints (``_RedoWithSavepoints``)."""
-        mark = self._journal.mark()
-        before = changed_rows()
-        try:
-            return operation(uow), None
-        except Exception as exc:
-            if isinstance(exc, DBAPIError | sqlite3.Error) or changed_rows() != before:
-                raise _RedoWithSavepoints from exc
-            uow.undo()
-            self._journal.rollback_to(mark)
-            return None, exc
+    def _seal(self, conn: Connection) -> None:
+        """One signature for the whole commit: the checkpoint of the tree it leaves. On
+        PostgreSQL the entries, the checkpoint and the announcement to the node's other
+        processes go in one round trip (store/pipeline.py)."""
+        self._journal.seal(conn)
+        if self._announce is not None and self._journal.pending:
+            self._announce(conn, self._journal.head_seq)
 
 
-class _RedoWithSavepoints(Exception):
-    """An operation run without a savepoint failed after changing rows: only rolling the whole
-    transaction back undoes them, and the batch is run again, a savepoint for each operation."""
+class _RedoWithSavepoints(BaseException):
+    """An operation or a step run without a savepoint failed, and only rolling the whole
+    transaction back undoes it: the batch is run again, with a savepoint for each operation and
+    each attempt. A BaseException, as GeneratorExit is: no error of the step for whoever called
+    ``attempt`` to handle (the receiver turns any Exception of a step into a "received but not
+    applied" receipt, and an operation may catch Exception round its steps), but the writer's
+    own signal, which must get through them to it."""
 
 
 def _changed_rows(conn: Connection) -> Callable[[], int] | None:
     """The count of rows the connection has changed so far, where the driver keeps one that
     any statement moves (SQLite's ``total_changes``); None on PostgreSQL, where a statement
-    that fails spoils the transaction, so every operation runs in a savepoint."""
+    that fails spoils the transaction, so any failure has the batch run again."""
     driver = conn.connection.driver_connection
     if isinstance(driver, sqlite3.Connection):
         return lambda: driver.total_changes
