@@ -1,6 +1,7 @@
 """The leader's fence on PostgreSQL (line/leadership.py, ``node.assembly.leader_fence``): a
 write of the leader's duties commits only while its process's session holds the lead, read once
-a writer transaction however many of its operations are fenced (docs/deployment.md).
+a writer transaction however many of its operations are fenced, and again when the writer runs
+a batch again (docs/deployment.md).
 
 The lead is lost here as a zombie leader loses it: its session ended by the database
 (``pg_terminate_backend``) and the lock taken by another session at once, while the process
@@ -27,7 +28,13 @@ from openline.node.assembly import Node
 from openline.services.setup import NewNode
 from openline.store import processes
 from openline.store.journal import iter_all_entries
-from tests.integration.test_writer import token_and_record, token_hashes, writer_held
+from openline.store.writer import Operation, UnitOfWork
+from tests.integration.test_writer import (
+    failing_after_writing,
+    token_and_record,
+    token_hashes,
+    writer_held,
+)
 from tests.support.backend import node_engine, on_postgresql
 
 pytestmark = pytest.mark.skipif(
@@ -109,17 +116,20 @@ def as_leader(node: Node, duties: RecordedDuties, name: str) -> asyncio.Task[Jou
     return asyncio.create_task(node.write_async(token_and_record(name)), context=duties.context)
 
 
-async def in_one_transaction(node: Node, duties: RecordedDuties, name: str) -> list[Any]:
-    """What each of FENCED writes of the leader's duties and one write of no duty gave (the
-    latter last), all committed in one writer transaction."""
+async def in_one_transaction(
+    node: Node, duties: RecordedDuties, name: str, unfenced: Operation[Any] | None = None
+) -> list[Any]:
+    """What each of FENCED writes of the leader's duties, then one write of no duty
+    (``unfenced``, or a token of its own), gave, all taken by the writer as one batch."""
     batches = node.writer.batches
     with writer_held(node):  # what is submitted meanwhile is the next batch
         fenced = [as_leader(node, duties, f"{name}-{n}") for n in range(FENCED)]
-        unfenced = asyncio.wrap_future(node.writer.submit(token_and_record(f"{name}-unfenced")))
         await asyncio.sleep(0)  # each task submits its write
-    outcomes = await asyncio.gather(*fenced, unfenced, return_exceptions=True)
+        last = unfenced or token_and_record(f"{name}-unfenced")
+        outcomes = [*fenced, asyncio.wrap_future(node.writer.submit(last))]
+    answers = await asyncio.gather(*outcomes, return_exceptions=True)
     assert node.writer.batches - batches == 2, "the writes were not taken as one batch"
-    return outcomes
+    return answers
 
 
 def written(node: Node) -> tuple[set[str], list[str]]:
@@ -154,10 +164,10 @@ def test_a_leader_whose_session_ended_writes_nothing_as_leader_and_stops_leading
     run_leading(node_dir, test)
 
 
-def test_the_fenced_writes_of_one_transaction_read_the_lead_once_and_a_lost_lead_refuses_all(
-    node_dir: NewNode, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reads: list[int] = []  # the sessions the writer's transactions asked about
+@pytest.fixture
+def lead_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sessions the writer's transactions asked pg_locks about, in turn."""
+    reads: list[int] = []
     leads = processes.leads
 
     def counted(conn: Connection, session: int) -> bool:
@@ -166,11 +176,16 @@ def test_the_fenced_writes_of_one_transaction_read_the_lead_once_and_a_lost_lead
         return leads(conn, session)
 
     monkeypatch.setattr(processes, "leads", counted)
+    return reads
 
+
+def test_the_fenced_writes_of_one_transaction_read_the_lead_once_and_a_lost_lead_refuses_all(
+    node_dir: NewNode, lead_reads: list[int]
+) -> None:
     async def test(node: Node, leadership: Leadership, duties: RecordedDuties) -> None:
         outcomes = await in_one_transaction(node, duties, "held")
         assert all(isinstance(outcome, JournalEntry) for outcome in outcomes), outcomes
-        assert len(reads) == 1, reads
+        assert len(lead_reads) == 1, lead_reads
         before = written(node)
         with lead_taken_over(node_dir.directory):
             *fenced, unfenced = await in_one_transaction(node, duties, "lost")
@@ -179,5 +194,24 @@ def test_the_fenced_writes_of_one_transaction_read_the_lead_once_and_a_lost_lead
         tokens, journaled = written(node)
         assert tokens - before[0] == {"hash-lost-unfenced"}
         assert journaled[len(before[1]) :] == ["lost-unfenced"]
+
+    run_leading(node_dir, test)
+
+
+def test_a_batch_run_again_reads_the_lead_again(node_dir: NewNode, lead_reads: list[int]) -> None:
+    runs: list[str] = []  # each transaction the batch ran in, as its failing write saw it
+
+    def failing(uow: UnitOfWork) -> None:
+        runs.append("ran")
+        failing_after_writing(uow)
+
+    async def test(node: Node, leadership: Leadership, duties: RecordedDuties) -> None:
+        *fenced, failed = await in_one_transaction(node, duties, "redo", failing)
+        assert all(isinstance(outcome, JournalEntry) for outcome in fenced), fenced
+        assert isinstance(failed, RuntimeError), failed
+        # The batch rolled back and run again, a savepoint for each write (store/writer.py):
+        # the lead read in each of the two transactions, before each commit.
+        assert len(runs) == 2
+        assert len(lead_reads) == 2, lead_reads
 
     run_leading(node_dir, test)
