@@ -5,12 +5,12 @@ waits for the answer the event loop takes the GIL: each answer then waits for th
 message makes several statements on each node. In pipeline mode (psycopg) a statement whose
 answer is not needed at once is sent without waiting for it: an operation waits where it reads
 (a query's rows, the count of rows an update changed, any statement run through SQLAlchemy).
-The writer runs a batch's operations and its seal in one pipeline, and an error comes at the
-next wait, maybe in a later operation, or at the end of the batch: it then runs the batch again
-with a savepoint for each operation, whose block ends once the server has answered all it sent,
-errors included, so that one fails alone (``store/writer.py``). Each sync is a lot of psycopg's
-Python: they are what a batch run once saves. SQLite's statements are function calls: nothing
-changes there.
+The writer runs a whole transaction in one pipeline (its lock and head, its operations, its
+seal), and an error comes at the next wait, maybe in a later operation, or at the end: it then
+runs the batch again with a savepoint for each operation, whose block ends once the server has
+answered all it sent, errors included, so that one fails alone (``store/writer.py``). Each
+sync is a lot of psycopg's Python: they are what a batch run once saves. SQLite's statements
+are function calls: nothing changes there.
 """
 
 from __future__ import annotations

@@ -299,7 +299,8 @@ class Writer:
         try:
             conn = connect()
             outcomes = self._transact(conn, batch, done, savepoints=savepoints)
-        except _RedoWithSavepoints:  # the transaction is rolled back: run the batch again
+        except _RedoWithSavepoints as redo:  # the transaction is rolled back: run it again
+            log.debug("batch of %d run again with savepoints: %r", len(batch), redo.__cause__)
             for uow in reversed(done):
                 uow.undo()
             outcomes = None
@@ -337,23 +338,15 @@ class Writer:
     ) -> list[_Outcome]:
         """Run the batch in one transaction and commit it: each caller's outcome."""
         with conn.begin():
-            with pipelined(conn):  # on PostgreSQL, the lock and the head in one round trip
-                take_writer_lock(conn)
-                self._journal.begin(conn)
-            if self._on_begin is not None:
-                self._on_begin(conn, self._journal.head_seq)
             if savepoints:
-                # Each operation's errors were raised by its end: one now is the seal's own,
-                # and fails the batch.
-                outcomes = self._run_all(conn, batch, done, savepoints=True)
-                with pipelined(conn):
-                    self._seal(conn)
-                return outcomes
-            # With no savepoint, on PostgreSQL the operations' statements and the seal's go in
-            # one pipeline: an error may come at any later read or at the seal, and says only
-            # that some operation failed. The batch run again with savepoints tells which.
+                return self._transact_with_savepoints(conn, batch, done)
+            # With no savepoint, on PostgreSQL the whole transaction's statements go in one
+            # pipeline: the lock and the head's read, the operations', the seal's. An error may
+            # come at any later read or at the pipeline's end, and says only that something
+            # failed: the batch run again with savepoints tells what.
             try:
                 with pipelined(conn):
+                    self._begin(conn)
                     outcomes = self._run_all(conn, batch, done, savepoints=False)
                     self._seal(conn)
             except Exception as exc:
@@ -361,6 +354,26 @@ class Writer:
             if spoilt(conn):  # an operation caught a database error and went on
                 raise _RedoWithSavepoints
         return outcomes
+
+    def _transact_with_savepoints(
+        self, conn: Connection, batch: list[_Job], done: list[UnitOfWork]
+    ) -> list[_Outcome]:
+        with pipelined(conn):  # on PostgreSQL, the lock and the head in one round trip
+            self._begin(conn)
+        outcomes = self._run_all(conn, batch, done, savepoints=True)
+        # Each operation's errors were raised by its end: one now is the seal's own, and fails
+        # the batch.
+        with pipelined(conn):
+            self._seal(conn)
+        return outcomes
+
+    def _begin(self, conn: Connection) -> None:
+        """Take the writer's lock, read the journal's head under it, and hand the node what
+        other processes committed up to there."""
+        take_writer_lock(conn)
+        self._journal.begin(conn)
+        if self._on_begin is not None:
+            self._on_begin(conn, self._journal.head_seq)
 
     def _run_all(
         self, conn: Connection, batch: list[_Job], done: list[UnitOfWork], *, savepoints: bool
