@@ -412,7 +412,8 @@ def test_statements_sent_after_one_the_database_refused_run_in_later_operations(
     skips the rest until the step ends, and they must still run in later operations. psycopg
     counted a statement as prepared on the server as it sent it (at its fifth use): skipped,
     it was never prepared, and every later use failed ("prepared statement ... does not
-    exist", seen on CI) until the writer's connections stopped psycopg preparing them."""
+    exist", seen on CI): the writer runs what may be refused on connections that prepare
+    nothing (store/writer.py)."""
 
     def refused_then_more(uow: UnitOfWork) -> None:
         sent_twice(uow)  # refused by the database, not waited for
@@ -435,6 +436,49 @@ def test_statements_sent_after_one_the_database_refused_run_in_later_operations(
 
     assert [entry.kind for entry in written] == ["test.after"] * 6
     assert [entry.data for entry in written] == ['{"step":"refused"}'] * 6
+    assert "hash-doomed" not in node.read(token_hashes)
+    assert_one_intact_chain(node)
+
+
+def unchanged_then_recorded(n: int) -> Callable[[UnitOfWork], JournalEntry]:
+    def operation(uow: UnitOfWork) -> JournalEntry:
+        _UNCHANGED.send(uow.conn, {})
+        return uow.record("test.after", {"n": n})
+
+    return operation
+
+
+def refused_then_unchanged(uow: UnitOfWork) -> None:
+    sent_twice(uow)  # refused by the database, not waited for
+    _UNCHANGED.send(uow.conn, {})  # skipped by PostgreSQL's aborted pipeline
+
+
+def test_a_statement_skipped_after_a_refusal_at_its_fifth_use_runs_in_every_later_operation(
+    node: Node,
+):
+    """psycopg counts a statement as prepared on the server as it sends it at its fifth use,
+    and does not check it in a pipeline: skipped after a statement the server refused, it is
+    never prepared, and each later use of it on that connection fails. In one batch, run again
+    with savepoints, operations that send a refused statement then that one, among operations
+    that only use it: each refused one fails alone, every other commits, in that batch and in
+    the writes after it."""
+    refused_at = {1, 4, 6, 8, 10}
+    with writer_held(node) as held:
+        futures = [
+            node.writer.submit(
+                refused_then_unchanged if n in refused_at else unchanged_then_recorded(n)
+            )
+            for n in range(12)
+        ]
+    held.result(timeout=10)
+    after = [node.write(unchanged_then_recorded(n)) for n in range(12, 24)]
+
+    for n, future in enumerate(futures):
+        if n in refused_at:
+            assert isinstance(future.exception(timeout=10), REFUSED_WHEN_SENT)
+        else:
+            assert future.result(timeout=10).data == f'{{"n":{n}}}'
+    assert [entry.data for entry in after] == [f'{{"n":{n}}}' for n in range(12, 24)]
     assert "hash-doomed" not in node.read(token_hashes)
     assert_one_intact_chain(node)
 

@@ -85,13 +85,6 @@ def make_engine(url: str, *, writer: bool, busy_timeout_s: float = 5.0) -> Engin
     connect_args: dict[str, Any] = {}
     if url.startswith("postgres"):
         connect_args["options"] = f"-c lock_timeout={busy_ms}"
-        if writer:
-            # No statement prepared on the server by psycopg: the writer's statements go in
-            # pipelines (store/pipeline.py), and psycopg counts one as prepared as it is sent;
-            # sent after another the server refused, it is never prepared, and its every later
-            # use fails ("prepared statement ... does not exist": seen on CI, reproduced by
-            # tests/integration/test_writer.py).
-            connect_args["prepare_threshold"] = None
     try:
         engine = create_engine(
             url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args

@@ -28,8 +28,9 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, InvalidStateError
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -303,12 +304,15 @@ class Writer:
             log.debug("batch of %d run again with savepoints: %r", len(batch), redo.__cause__)
             for uow in reversed(done):
                 uow.undo()
+            assert conn is not None
+            _forget_prepared(conn)
             outcomes = None
         except Exception as exc:  # the thread must survive anything, and answer every caller
             log.error("database commit failed: %s", exc)
             for uow in reversed(done):
                 uow.undo()
             if conn is not None:  # start the next batch on a fresh connection
+                _forget_prepared(conn)
                 conn.close()
             failure: BaseException = exc
             # The driver's own errors come raw from the statements run on its cursor
@@ -337,9 +341,10 @@ class Writer:
         self, conn: Connection, batch: list[_Job], done: list[UnitOfWork], *, savepoints: bool
     ) -> list[_Outcome]:
         """Run the batch in one transaction and commit it: each caller's outcome."""
-        with conn.begin():
-            if savepoints:
+        if savepoints:
+            with _preparing_nothing(conn), conn.begin():
                 return self._transact_with_savepoints(conn, batch, done)
+        with conn.begin():
             # With no savepoint, on PostgreSQL the whole transaction's statements go in one
             # pipeline: the lock and the head's read, the operations', the seal's. An error may
             # come at any later read or at the pipeline's end, and says only that something
@@ -399,6 +404,49 @@ class Writer:
         self._journal.seal(conn)
         if self._announce is not None and self._journal.pending:
             self._announce(conn, self._journal.head_seq)
+
+
+# psycopg (3.3.9) prepares a statement on the server at its fifth use on a connection, and in
+# pipeline mode counts it as prepared as it sends it, never checking: skipped by the server
+# after a statement it refused in the same pipeline, it is not prepared, and each later use of
+# it on that connection fails ("prepared statement _pg3_N does not exist"). So on PostgreSQL no
+# connection that prepares ever runs what follows a refusal, and none whose count may be wrong
+# is used again. Where a statement of the writer can be refused:
+# - in a batch run with no savepoint, in its one pipeline: the lock or the journal head's read
+#   (the lock's timeout), an operation's statement (its error raised at a later read, at the
+#   pipeline's end, or caught by the operation: ``spoilt``), the seal's or the announcement's.
+#   All of them have the batch run again (``_RedoWithSavepoints``), and the connection is
+#   closed for good (``_forget_prepared``), not handed back to the pool;
+# - at COMMIT, or anywhere when the connection is lost: the batch fails, and so does the
+#   connection, closed for good too (every statement was answered by then: closed anyway);
+# - in the batch run again with savepoints, where refusals are expected: it runs on a new
+#   connection told to prepare nothing (``_preparing_nothing``), so that psycopg counts
+#   nothing there; once it is over, the connection prepares again from a clean count.
+# SQLite prepares its statements in the process: none of this concerns it.
+
+
+def _forget_prepared(conn: Connection) -> None:
+    """On PostgreSQL, ``conn``'s connection closed for good (the pool makes a new one): psycopg's
+    count of the statements it prepared there may be wrong. On SQLite, nothing."""
+    if conn.dialect.name == "postgresql" and not conn.closed:
+        conn.invalidate()
+
+
+@contextmanager
+def _preparing_nothing(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, no statement prepared on the server by psycopg on ``conn`` within the
+    block, nor counted towards it (``prepare_threshold``, psycopg's public setting); as it was
+    once the block ends."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 class _RedoWithSavepoints(BaseException):
