@@ -208,6 +208,7 @@ def apply_batch(
     def apply(uow: UnitOfWork) -> list[Outcome]:
         heads: dict[str, tuple[int, str]] = {}
         refusals = Refusals(uow, client, unverified_in_full)
+        messages.look_for_incoming(uow, checked)  # one read for all the batch's messages
         outcomes = [_apply_one(uow, node, item, heads, refusals, via=via) for item in checked]
         refusals.summarise()
         now = format_utc(node.clock())

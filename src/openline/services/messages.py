@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +69,12 @@ def _store_new(uow: UnitOfWork, node: Node, message: Message) -> Message:
     peers = [party for party in message.to if party != node.party]
     for party in peers:
         line_to(uow, party)
-    if message.in_reply_to and not store.message_exists(uow.conn, message.in_reply_to):
+    if message.in_reply_to and not store.message_exists(uow, message.in_reply_to):
         raise InvalidInput(
             f"in_reply_to: no message {quote(message.in_reply_to)} on this node",
             field="in_reply_to",
         )
-    store.insert_message(uow.conn, message)
+    store.insert_message(uow, message)
     uow.record(JournalKind.MESSAGE_CREATED, message.to_json())
     if message.recipient(node.party) is not None:
         message = rules.deliver(message, node.party, node.clock())
@@ -160,14 +161,27 @@ def _require(message: Message | None, message_id: str) -> Message:
 # --- what the line brings in ---------------------------------------------------------------
 
 
+def look_for_incoming(uow: UnitOfWork, envelopes: Iterable[object]) -> None:
+    """Whether the messages ``envelopes`` carry are on this node, read at once for a peer's
+    batch and kept for the transaction (store/messages.py): ``apply_incoming_message`` then
+    reads nothing more. What is not a message envelope, or carries no id, is passed over (its
+    own checks refuse it)."""
+    ids = (
+        envelope.body.get("id")
+        for envelope in envelopes
+        if isinstance(envelope, Envelope) and envelope.kind == "message"
+    )
+    store.look_for(uow, [message_id for message_id in ids if isinstance(message_id, str)])
+
+
 def apply_incoming_message(uow: UnitOfWork, node: Node, envelope: Envelope) -> None:
     """A peer's message arrives: stored as delivered to this party, journaled as received."""
     message = read_message(envelope.body, arrived_on(node, envelope))
-    if store.message_exists(uow.conn, message.id):
+    if store.message_exists(uow, message.id):
         raise InvalidInput(f"message {message.id} is already on this node")
     now = node.clock()
     message = rules.deliver(message, node.party, now)
-    store.insert_message(uow.conn, message)
+    store.insert_message(uow, message)
     uow.record(
         JournalKind.MESSAGE_RECEIVED,
         {

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, insert, select, text, update
 
 from openline.domain.messages import Message, Recipient, State
 from openline.domain.precedence import Precedence
 from openline.domain.timeutil import format_utc, parse_utc
 from openline.store.prepared import Prepared
 from openline.store.tables import escalations, message_recipients, messages
+from openline.store.writer import UnitOfWork
 
 # Built once and executed with each row as parameters: SQLAlchemy then reuses its compiled
 # form instead of building and caching a new statement per row (docs/performance.md).
 _INSERT_MESSAGE = Prepared(insert(messages))
 _INSERT_RECIPIENT = Prepared(insert(message_recipients))
-_MESSAGE_EXISTS = Prepared(select(messages.c.id).where(messages.c.id == bindparam("id")))
 _ONE_RECIPIENT = and_(
     message_recipients.c.message_id == bindparam("key_message_id"),
     message_recipients.c.party == bindparam("key_party"),
@@ -36,7 +37,10 @@ _UPDATE_RECIPIENT = Prepared(
 )
 
 
-def insert_message(conn: Connection, message: Message) -> None:
+def insert_message(uow: UnitOfWork, message: Message) -> None:
+    """Store ``message``: the only way a message is stored, so the transaction's messages
+    kept (below) count it as on this node."""
+    conn = uow.conn
     _INSERT_MESSAGE.send(
         conn,
         {
@@ -54,6 +58,7 @@ def insert_message(conn: Connection, message: Message) -> None:
     _INSERT_RECIPIENT.run_many(
         conn, [{"message_id": message.id, **_recipient_row(r)} for r in message.recipients]
     )
+    _keep(uow, _kept_messages(uow), {message.id: True})
 
 
 _MARK_DELIVERED = Prepared(
@@ -70,9 +75,24 @@ def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> No
     _MARK_DELIVERED.send(conn, params)
 
 
-# Compiled once for each number of messages asked about (a batch of receipts: at most the
-# sender's batch of envelopes).
+# Compiled once for each number of messages asked about (a batch of receipts or of envelopes:
+# at most the sender's batch of envelopes).
 _STILL_QUEUED: dict[int, Prepared] = {}
+_ON_NODE: dict[int, Prepared] = {}
+
+
+def _for_ids(
+    cache: dict[int, Prepared], count: int, build: Callable[[list[Any]], Select[Any]]
+) -> Prepared:
+    """The query ``build`` makes of ``count`` parameters id_0, id_1..., compiled once."""
+    prepared = cache.get(count)
+    if prepared is None:
+        prepared = cache[count] = Prepared(build([bindparam(f"id_{n}") for n in range(count)]))
+    return prepared
+
+
+def _id_params(message_ids: Sequence[str]) -> dict[str, str]:
+    return {f"id_{n}": message_id for n, message_id in enumerate(message_ids)}
 
 
 def still_queued(conn: Connection, party: str, message_ids: Sequence[str]) -> set[str]:
@@ -80,17 +100,16 @@ def still_queued(conn: Connection, party: str, message_ids: Sequence[str]) -> se
     acknowledged): one read for a batch of receipts."""
     if not message_ids:
         return set()
-    prepared = _STILL_QUEUED.get(len(message_ids))
-    if prepared is None:
-        wanted: list[Any] = [bindparam(f"id_{n}") for n in range(len(message_ids))]
-        query = select(message_recipients.c.message_id).where(
+    prepared = _for_ids(
+        _STILL_QUEUED,
+        len(message_ids),
+        lambda wanted: select(message_recipients.c.message_id).where(
             (message_recipients.c.party == bindparam("party"))
             & (message_recipients.c.state == State.QUEUED.value)
             & message_recipients.c.message_id.in_(wanted)
-        )
-        prepared = _STILL_QUEUED[len(message_ids)] = Prepared(query)
-    params = {f"id_{n}": message_id for n, message_id in enumerate(message_ids)}
-    return {row[0] for row in prepared.all(conn, {"party": party, **params})}
+        ),
+    )
+    return {row[0] for row in prepared.all(conn, {"party": party, **_id_params(message_ids)})}
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
@@ -105,8 +124,61 @@ def get_message(conn: Connection, message_id: str) -> Message | None:
     return _assemble(conn, [row])[0] if row else None
 
 
-def message_exists(conn: Connection, message_id: str) -> bool:
-    return _MESSAGE_EXISTS.first(conn, {"id": message_id}) is not None
+# --- the messages a writer transaction keeps ----------------------------------------------
+#
+# A peer's batch of envelopes is applied in one writer operation, and each message in it was
+# looked for among the node's messages by a read of its own: on PostgreSQL a sync of the
+# pipeline each, a sixth of the receiving node's writer (issue 25). So the ids of a batch's
+# messages are looked for in one read (``look_for``), and what a read found is kept in the
+# transaction's ``uow.kept`` (new for each transaction, and for a batch run again): for each
+# id, whether that message is on this node. It is never wrong, because whatever could make it
+# so marks or forgets it, and an id not kept is read again: every message is stored through
+# ``insert_message``, which marks its id as on this node (a message sent here, or received from
+# a peer, a courier's bundle or a relay alike), and none is ever deleted; an operation or step
+# rolled back forgets every id it kept or marked (``on_rollback``). Other processes write in
+# transactions of their own, after this one holds the writer's lock.
+
+_KEPT_MESSAGES = "store.messages.on_node"
+
+
+def look_for(uow: UnitOfWork, message_ids: Collection[str]) -> None:
+    """Read at once which of ``message_ids`` are on this node, and keep it for the
+    transaction; ids already kept are not read again."""
+    kept = _kept_messages(uow)
+    wanted = sorted({message_id for message_id in message_ids if message_id not in kept})
+    if not wanted:
+        return
+    prepared = _for_ids(
+        _ON_NODE, len(wanted), lambda ids: select(messages.c.id).where(messages.c.id.in_(ids))
+    )
+    found = {row[0] for row in prepared.all(uow.conn, _id_params(wanted))}
+    _keep(uow, kept, {message_id: message_id in found for message_id in wanted})
+
+
+def message_exists(uow: UnitOfWork, message_id: str) -> bool:
+    """Whether message ``message_id`` is on this node: as the transaction keeps it, or read."""
+    kept = _kept_messages(uow)
+    if message_id not in kept:
+        look_for(uow, [message_id])
+    return kept[message_id]
+
+
+def _kept_messages(uow: UnitOfWork) -> dict[str, bool]:
+    kept: dict[str, bool] | None = uow.kept.get(_KEPT_MESSAGES)
+    if kept is None:
+        kept = uow.kept[_KEPT_MESSAGES] = {}
+    return kept
+
+
+def _keep(uow: UnitOfWork, kept: dict[str, bool], on_node: dict[str, bool]) -> None:
+    kept.update(on_node)
+    # Rolled back, a message stored may be gone again: what was kept of its id, read again.
+    uow.on_rollback(partial(_forget, kept, list(on_node)))
+
+
+def _forget(kept: dict[str, bool], message_ids: list[str]) -> None:
+    for message_id in message_ids:
+        kept.pop(message_id, None)
 
 
 def list_messages(
