@@ -75,24 +75,26 @@ def mark_delivered(conn: Connection, message_id: str, party: str, at: str) -> No
     _MARK_DELIVERED.send(conn, params)
 
 
-# Compiled once for each number of messages asked about (a batch of receipts or of envelopes:
-# at most the sender's batch of envelopes).
+# Compiled once for each power of two of messages asked about (up to the sender's batch of
+# envelopes): a dozen forms at most, whatever the sizes of the batches.
 _STILL_QUEUED: dict[int, Prepared] = {}
 _ON_NODE: dict[int, Prepared] = {}
 
 
 def _for_ids(
-    cache: dict[int, Prepared], count: int, build: Callable[[list[Any]], Select[Any]]
-) -> Prepared:
-    """The query ``build`` makes of ``count`` parameters id_0, id_1..., compiled once."""
+    cache: dict[int, Prepared],
+    message_ids: Sequence[str],
+    build: Callable[[list[Any]], Select[Any]],
+) -> tuple[Prepared, dict[str, str]]:
+    """The query ``build`` makes of parameters id_0, id_1..., compiled once for their count
+    rounded up to a power of two, and its parameters: ``message_ids``, the last one repeated
+    up to that count (the same ids asked about)."""
+    count = 1 << (len(message_ids) - 1).bit_length()
     prepared = cache.get(count)
     if prepared is None:
         prepared = cache[count] = Prepared(build([bindparam(f"id_{n}") for n in range(count)]))
-    return prepared
-
-
-def _id_params(message_ids: Sequence[str]) -> dict[str, str]:
-    return {f"id_{n}": message_id for n, message_id in enumerate(message_ids)}
+    last = len(message_ids) - 1
+    return prepared, {f"id_{n}": message_ids[min(n, last)] for n in range(count)}
 
 
 def still_queued(conn: Connection, party: str, message_ids: Sequence[str]) -> set[str]:
@@ -100,16 +102,16 @@ def still_queued(conn: Connection, party: str, message_ids: Sequence[str]) -> se
     acknowledged): one read for a batch of receipts."""
     if not message_ids:
         return set()
-    prepared = _for_ids(
+    prepared, params = _for_ids(
         _STILL_QUEUED,
-        len(message_ids),
+        message_ids,
         lambda wanted: select(message_recipients.c.message_id).where(
             (message_recipients.c.party == bindparam("party"))
             & (message_recipients.c.state == State.QUEUED.value)
             & message_recipients.c.message_id.in_(wanted)
         ),
     )
-    return {row[0] for row in prepared.all(conn, {"party": party, **_id_params(message_ids)})}
+    return {row[0] for row in prepared.all(conn, {"party": party, **params})}
 
 
 def save_recipient(conn: Connection, message_id: str, recipient: Recipient) -> None:
@@ -148,10 +150,10 @@ def look_for(uow: UnitOfWork, message_ids: Collection[str]) -> None:
     wanted = sorted({message_id for message_id in message_ids if message_id not in kept})
     if not wanted:
         return
-    prepared = _for_ids(
-        _ON_NODE, len(wanted), lambda ids: select(messages.c.id).where(messages.c.id.in_(ids))
+    prepared, params = _for_ids(
+        _ON_NODE, wanted, lambda ids: select(messages.c.id).where(messages.c.id.in_(ids))
     )
-    found = {row[0] for row in prepared.all(uow.conn, _id_params(wanted))}
+    found = {row[0] for row in prepared.all(uow.conn, params)}
     _keep(uow, kept, {message_id: message_id in found for message_id in wanted})
 
 
