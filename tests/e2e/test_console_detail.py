@@ -3,9 +3,11 @@ language: two real nodes (BLUE in English, RED in Russian), consoles in a real C
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.support.catalogues import catalogue
 from tests.support.console import Console, OpenConsole, blue_asks_red_to_cease
@@ -172,7 +174,9 @@ def test_a_message_hundreds_of_entries_back_still_shows_its_entries_and_signatur
     # row to it meanwhile).
     wait_for(lambda: rows.count() >= KEPT_BY_THE_VIEWER, what="the latest page, every kind")
     # Paged back until the first entry is drawn: a page may take longer than a fixed pause to
-    # come on a loaded machine, and the button is hidden while it comes.
+    # come on a loaded machine, and the button is hidden while it comes (seen visible, it may
+    # be hidden again by the time the click reaches it: the click is then tried at the next
+    # look, not waited on for 30 s).
     older = red_console.page.locator("button.older")
     first = red_console.page.locator("table.journal tr[data-seq='1']")
 
@@ -180,7 +184,8 @@ def test_a_message_hundreds_of_entries_back_still_shows_its_entries_and_signatur
         if first.count() == 1:
             return True
         if older.is_visible():
-            older.click()
+            with contextlib.suppress(PlaywrightTimeoutError):
+                older.click(timeout=2_000)
         return False
 
     wait_for(paged_back_to_the_first, timeout=60, what="the journal paged back to its first entry")
